@@ -1,0 +1,1 @@
+"""Sign-in (MSAL) and token providers for the Graph client (no UI)."""

@@ -1,0 +1,1 @@
+"""Microsoft Graph client for inbound shared user profiles (no UI)."""

@@ -1,0 +1,114 @@
+"""Graph failures as values with a sentence an admin can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class GraphError(Exception):
+    """A failed Graph request: Graph's code and message, and the ids support needs."""
+
+    #: Process exit code the CLI uses for this kind of failure.
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        request_id: str = "",
+        client_request_id: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.code:
+            parts.append(f"[{self.code}]")
+        if self.request_id:
+            parts.append(f"(request-id {self.request_id})")
+        return " ".join(parts)
+
+
+class AuthenticationError(GraphError):
+    """401: the token is missing, expired or not accepted."""
+
+    exit_code = 3
+
+
+class PermissionDenied(GraphError):
+    """403: the signed-in identity lacks a permission or role."""
+
+    exit_code = 3
+
+
+class NotFound(GraphError):
+    """404: the profile or operation does not exist (gone or never shared)."""
+
+
+class BadRequest(GraphError):
+    """400: Graph refused the input (for example the storage location)."""
+
+
+class Throttled(GraphError):
+    """429 after every retry was spent."""
+
+
+class ServiceUnavailable(GraphError):
+    """5xx after every retry was spent."""
+
+
+class TransportFailure(GraphError):
+    """No usable HTTP answer: connection refused, timeout, protocol error."""
+
+
+class MalformedResponse(GraphError):
+    """Graph answered, but not with what its documentation promises."""
+
+
+class UnsafeRedirect(GraphError):
+    """A Location or nextLink points at a host the bearer token must not go to."""
+
+
+class ExportUnconfirmed(GraphError):
+    """The export POST may or may not have run (503/504/timeout): never re-POST blindly."""
+
+
+class QuotaExceeded(GraphError):
+    """The daily export budget (100 per user, 1,000 per tenant) would be passed."""
+
+
+def parse_error_body(text: str) -> tuple[str, str, str, str]:
+    """Graph's error envelope, read leniently: (code, message, request-id, client-request-id).
+
+    The docs spell the inner object ``innerError`` and ``innererror`` and the id
+    ``request-id`` and ``requestId``.
+    """
+    try:
+        data: Any = json.loads(text) if text else None
+    except ValueError:
+        return "", "", "", ""
+    if not isinstance(data, dict):
+        return "", "", "", ""
+    error = data.get("error")
+    if not isinstance(error, dict):
+        return "", "", "", ""
+    code = error.get("code") if isinstance(error.get("code"), str) else ""
+    message = error.get("message") if isinstance(error.get("message"), str) else ""
+    inner = error.get("innerError") or error.get("innererror") or {}
+    request_id = client_request_id = ""
+    if isinstance(inner, dict):
+        rid = inner.get("request-id") or inner.get("requestId")
+        crid = inner.get("client-request-id") or inner.get("clientRequestId")
+        request_id = rid if isinstance(rid, str) else ""
+        client_request_id = crid if isinstance(crid, str) else ""
+    return code or "", message or "", request_id, client_request_id

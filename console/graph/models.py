@@ -1,0 +1,146 @@
+"""Typed Graph payloads, parsed leniently (see ../shared/graph-api.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+NOT_STARTED = "notStarted"
+RUNNING = "running"
+COMPLETE = "complete"
+FAILED = "failed"
+FINAL_STATUSES = frozenset({COMPLETE, FAILED})
+"""Graph's final dataPolicyOperation states; anything else keeps being polled."""
+KNOWN_STATUSES = frozenset({NOT_STARTED, RUNNING, COMPLETE, FAILED})
+
+
+def is_final(status: str | None) -> bool:
+    """True when Graph will not change this operation any more."""
+    return status in FINAL_STATUSES
+
+
+def parse_progress(value: Any) -> float | None:
+    """Graph types progress as Double, String or "double-value": accept all, tolerate null."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601 (Graph sends ``Z`` and up to 7 fractional digits); None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        zone = tail[len(digits):]
+        text = f"{head}.{digits[:6]}{zone}" if digits else f"{head}{zone}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSharedUserProfile:
+    """A user from another tenant who used a shared resource here."""
+
+    user_id: str
+    display_name: str
+    user_principal_name: str
+    home_tenant_id: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InboundSharedUserProfile:
+        return cls(
+            user_id=_str(data, "userId"),
+            display_name=_str(data, "displayName"),
+            user_principal_name=_str(data, "userPrincipalName"),
+            home_tenant_id=_str(data, "homeTenantId"),
+        )
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "userId": self.user_id,
+            "displayName": self.display_name,
+            "userPrincipalName": self.user_principal_name,
+            "homeTenantId": self.home_tenant_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DataPolicyOperation:
+    """Graph's status resource for one export (``/dataPolicyOperations/{id}``)."""
+
+    id: str
+    status: str
+    """Graph's word, kept as sent even when unknown (evolvable enum)."""
+    progress: float | None
+    storage_location: str
+    user_id: str
+    submitted: datetime | None
+    completed: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DataPolicyOperation:
+        status = data.get("status")
+        return cls(
+            id=_str(data, "id"),
+            status=status if isinstance(status, str) and status else "unknownFutureValue",
+            progress=parse_progress(data.get("progress")),
+            storage_location=_str(data, "storageLocation"),
+            user_id=_str(data, "userId"),
+            submitted=parse_datetime(data.get("submittedDateTime")),
+            completed=parse_datetime(data.get("completedDateTime")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """What support needs about one HTTP exchange."""
+
+    http_status: int
+    request_id: str
+    client_request_id: str
+    date: str
+    retry_after: float | None
+    """Seconds to wait before asking again (already clamped), or None when not sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAccepted:
+    """Graph's 202 to exportPersonalData."""
+
+    operation_id: str
+    location: str
+    """The status URL exactly as Graph gave it (may be /v1.0 while we call /beta)."""
+    retry_after: float | None
+    info: ResponseInfo
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPoll:
+    """One poll of a dataPolicyOperation."""
+
+    operation: DataPolicyOperation
+    info: ResponseInfo
+
+
+def operation_id_from_location(location: str) -> str:
+    """The operation id is the last path segment of the Location URL."""
+    path = location.split("?", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1]

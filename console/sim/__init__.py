@@ -1,0 +1,1 @@
+"""The simulated tenant: Graph and identity, in-process (httpx transport) or on loopback."""
