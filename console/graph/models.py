@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 NOT_STARTED = "notStarted"
@@ -45,9 +45,11 @@ def parse_datetime(value: Any) -> datetime | None:
         zone = tail[len(digits):]
         text = f"{head}.{digits[:6]}{zone}" if digits else f"{head}{zone}"
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
+    # Graph's DateTimeOffset values are UTC; a value without an offset is read as UTC too.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 def _str(data: dict[str, Any], key: str) -> str:

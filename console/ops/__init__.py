@@ -1,0 +1,1 @@
+"""Operations engine and journal (no UI)."""

@@ -1,0 +1,146 @@
+"""Immutable snapshots the engine hands to the CLI and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from console.graph.models import is_final
+
+INTENT = "intent"
+"""Recorded before the POST; a row still here after a restart becomes unconfirmed."""
+UNCONFIRMED = "unconfirmed"
+"""The POST's outcome is unknown (5xx, timeout, crash, no Location): check before exporting again."""
+TRACKING = "tracking"
+"""Graph accepted the export; the operation is being polled."""
+FINAL = "final"
+"""Graph reported complete or failed."""
+REJECTED = "rejected"
+"""Graph refused the POST (400/401/403/404/429): nothing was created; it spent no quota."""
+ERROR = "error"
+"""Tracking stopped: the operation is gone (404) or its Location cannot be followed."""
+OPEN_STATES = frozenset({INTENT, TRACKING})
+
+EventKind = Literal["submitted", "status", "progress", "polled", "error", "unconfirmed", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationView:
+    """One export as the journal and the engine know it."""
+
+    key: int
+    """The journal row id (stable; Graph's id may be unknown for unconfirmed entries)."""
+    tenant_key: str
+    user_id: str
+    operation_id: str | None
+    location: str | None
+    storage_location: str
+    """Redacted: any sig= value is ***."""
+    state: str
+    status: str | None
+    """Graph's word (notStarted, running, complete, failed, or an unknown new value)."""
+    progress: float | None
+    submitted_at: datetime | None
+    completed_at: datetime | None
+    created_at: float
+    """When the console recorded the intent (epoch seconds)."""
+    next_poll_at: float | None
+    last_error: str
+    polls: int
+
+    @property
+    def display_status(self) -> str:
+        """Graph's status, or the journal state when Graph never gave one."""
+        if self.status:
+            return self.status
+        return {INTENT: "submitting", TRACKING: "accepted"}.get(self.state, self.state)
+
+    @property
+    def is_done(self) -> bool:
+        """Nothing more will happen to it without the admin."""
+        return self.state not in OPEN_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == FINAL and self.status == "complete"
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON Lines object (field names from the core contract)."""
+        return {
+            "operationId": self.operation_id,
+            "userId": self.user_id,
+            "status": self.display_status,
+            "progress": self.progress,
+            "submittedDateTime": _iso(self.submitted_at),
+            "completedDateTime": _iso(self.completed_at),
+            "storageLocation": self.storage_location,
+            "state": self.state,
+            "error": self.last_error or None,
+            "key": self.key,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """One poll (or the submission) in an operation's history."""
+
+    at: float
+    http_status: int | None
+    retry_after: float | None
+    request_id: str
+    client_request_id: str
+    status: str | None
+    progress: float | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperationEvent:
+    """Something happened to one operation."""
+
+    kind: EventKind
+    operation: OperationView
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    """What became of one user's export request."""
+
+    user_id: str
+    operation: OperationView | None
+    error: str
+    """Empty when Graph accepted it."""
+    error_type: str = ""
+    """The GraphError class name, for exit codes and the UI."""
+
+    @property
+    def accepted(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaReport:
+    """Exports left today under Graph's limits (1,000 a tenant, 100 a user, per 24 h)."""
+
+    tenant_used: int
+    tenant_limit: int
+    per_user_used: dict[str, int]
+    per_user_limit: int
+
+    @property
+    def tenant_left(self) -> int:
+        return max(0, self.tenant_limit - self.tenant_used)
+
+    def user_left(self, user_id: str) -> int:
+        return max(0, self.per_user_limit - self.per_user_used.get(user_id, 0))
+
+
+def operation_final(status: str | None) -> bool:
+    return is_final(status)
