@@ -99,6 +99,7 @@ class GraphClient:
         self._tokens = tokens
         self._clock = clock or SystemClock()
         self._max_attempts = max(1, max_attempts)
+        self._timeout = timeout
         self._backoff_start = backoff_start
         self._backoff_cap = backoff_cap
         self._http = httpx.AsyncClient(
@@ -295,7 +296,23 @@ class GraphClient:
             if extra_headers:
                 headers.update(extra_headers)
             try:
-                response = await self._http.request(method, url, content=content, headers=headers)
+                # httpx's timeouts are per phase; this bounds the whole exchange (and any transport).
+                async with asyncio.timeout(self._timeout):
+                    response = await self._http.request(method, url, content=content, headers=headers)
+            except TimeoutError:
+                exc_name = "timeout"
+                if export:
+                    raise errors.ExportUnconfirmed(
+                        f"no answer from Graph for {what} within {self._timeout:g} s: the export may have been "
+                        "created; check it before exporting this user again",
+                        client_request_id=client_request_id,
+                    ) from None
+                if attempt >= self._max_attempts:
+                    raise errors.TransportFailure(
+                        f"no answer from Graph for {what} after {attempt} attempts ({exc_name})",
+                        client_request_id=client_request_id) from None
+                await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
+                continue
             except httpx.ConnectError as exc:
                 # The request never left: safe to retry, even the export POST.
                 failure: errors.GraphError = errors.TransportFailure(

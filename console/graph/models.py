@@ -41,7 +41,7 @@ def parse_datetime(value: Any) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     if "." in text:
         head, _, tail = text.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
+        digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
         zone = tail[len(digits):]
         text = f"{head}.{digits[:6]}{zone}" if digits else f"{head}{zone}"
     try:

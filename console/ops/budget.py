@@ -59,7 +59,8 @@ class PollBudget:
         """Seconds until a poll may be spent (0 when one may go now)."""
         now = self._clock.now()
         self._refill(now)
-        wait = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+        # A hair under one token counts as one: float dust must not turn into a busy wait.
+        wait = 0.0 if self._tokens >= 1.0 - 1e-6 else max(0.001, (1.0 - self._tokens) / self.rate)
         if len(self._window) >= self.per_hour:
             wait = max(wait, self._window[0] + HOUR - now)
         return max(0.0, wait)
