@@ -26,10 +26,11 @@ import re
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
-from typing import Any, Callable, Final, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote
 
 import httpx
@@ -53,8 +54,12 @@ _GRAPH_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
 _UNSUPPORTED_QUERY_OPTIONS: Final = ("$top", "$skip", "$count")
 _SIG_RE: Final = re.compile(r"(?i)(\bsig=)[^&#\s]*")
 _STORAGE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9]{3,24}$")
-_FILTER_STARTSWITH_RE: Final = re.compile(r"^\s*startswith\(\s*(displayName|userPrincipalName)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.I)
-_FILTER_EQ_RE: Final = re.compile(r"^\s*(userId|homeTenantId|userPrincipalName)\s+eq\s+'((?:[^']|'')*)'\s*$", re.I)
+_FILTER_STARTSWITH_RE: Final = re.compile(
+    r"^\s*startswith\(\s*(displayName|userPrincipalName)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.IGNORECASE
+)
+_FILTER_EQ_RE: Final = re.compile(
+    r"^\s*(userId|homeTenantId|userPrincipalName)\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE
+)
 
 
 def redact_storage_location(location: str) -> str:
@@ -87,7 +92,7 @@ class RequestMatch:
         """True when ``method`` and ``path`` fit this pattern."""
         if self.method is not None and self.method.upper() != method.upper():
             return False
-        return self.path is None or re.search(self.path, path, re.I) is not None
+        return self.path is None or re.search(self.path, path, re.IGNORECASE) is not None
 
 
 POLLS: Final = RequestMatch(method="GET", path=r"/dataPolicyOperations/")
@@ -202,7 +207,9 @@ class GraphFaults:
         """429 the next ``count`` requests (matching ``only``), with ``retry_after`` or none."""
         self.throttle_next, self.throttle_retry_after, self.throttle_only = count, retry_after, only
 
-    def fail(self, count: int, status: int = 503, retry_after: str | None = None, only: RequestMatch | None = None) -> None:
+    def fail(
+        self, count: int, status: int = 503, retry_after: str | None = None, only: RequestMatch | None = None
+    ) -> None:
         """Answer the next ``count`` requests (matching ``only``) with a 5xx ``status``."""
         if status not in (500, 502, 503, 504):
             raise ValueError(f"injected server errors are 500, 502, 503 or 504, not {status}")
@@ -405,7 +412,9 @@ class SimulatedGraph:
         faults = self.faults
         if faults.forbid_all:
             return self._error(
-                ctx, 403, "Authorization_RequestDenied",
+                ctx,
+                403,
+                "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation. The application needs "
                 "CrossTenantUserProfileSharing.Read.All (or ReadWrite.All); a delegated caller also needs Global Reader.",
             )
@@ -486,7 +495,9 @@ class SimulatedGraph:
             window.popleft()
         if len(window) >= self.config.limits.requests_per_hour:
             return self._error(
-                ctx, 429, "TooManyRequests",
+                ctx,
+                429,
+                "TooManyRequests",
                 f"Too many requests: the limit of {self.config.limits.requests_per_hour} data policy requests "
                 "per hour for this tenant was reached.",
             )
@@ -505,13 +516,17 @@ class SimulatedGraph:
             user.popleft()
         if len(tenant) >= limits.exports_per_day:
             return self._error(
-                ctx, 429, "TooManyRequests",
+                ctx,
+                429,
+                "TooManyRequests",
                 f"Too many requests: the limit of {limits.exports_per_day} exportPersonalData requests per day "
                 "for this tenant was reached.",
             )
         if user is not None and len(user) >= limits.exports_per_user_per_day:
             return self._error(
-                ctx, 429, "TooManyRequests",
+                ctx,
+                429,
+                "TooManyRequests",
                 f"Too many requests: the limit of {limits.exports_per_user_per_day} exportPersonalData requests "
                 "per day for this user was reached.",
             )
@@ -525,11 +540,18 @@ class SimulatedGraph:
             if option in params:
                 # graph-api.md trap 9: the collection's metadata marks $top/$skip/$count unsupported.
                 return self._error(
-                    ctx, 400, "Request_UnsupportedQuery",
+                    ctx,
+                    400,
+                    "Request_UnsupportedQuery",
                     f"Query option '{option}' is not supported on inboundSharedUserProfiles.",
                 )
         if "$search" in params:
-            return self._error(ctx, 400, "Request_UnsupportedQuery", "Query option '$search' is not supported on inboundSharedUserProfiles.")
+            return self._error(
+                ctx,
+                400,
+                "Request_UnsupportedQuery",
+                "Query option '$search' is not supported on inboundSharedUserProfiles.",
+            )
         offset = 0
         filter_text = params.get("$filter", "")
         skiptoken = params.get("$skiptoken")
@@ -537,14 +559,18 @@ class SimulatedGraph:
             decoded = self._decode_skiptoken(skiptoken)
             if decoded is None:
                 return self._error(
-                    ctx, 400, "Directory_ExpiredPageToken",
+                    ctx,
+                    400,
+                    "Directory_ExpiredPageToken",
                     "The specified page token value has expired and can no longer be included in your request.",
                 )
             offset, filter_text = decoded
         predicate = _parse_filter(filter_text) if filter_text else None
         if filter_text and predicate is None:
             return self._error(
-                ctx, 400, "Request_UnsupportedQuery",
+                ctx,
+                400,
+                "Request_UnsupportedQuery",
                 "Unsupported or invalid query filter clause specified for inboundSharedUserProfiles.",
             )
         matching = self._profiles if predicate is None else [p for p in self._profiles if predicate(p)]
@@ -585,7 +611,9 @@ class SimulatedGraph:
 
     def _profile_not_found(self, ctx: _Context) -> httpx.Response:
         return self._error(
-            ctx, 404, "Request_ResourceNotFound",
+            ctx,
+            404,
+            "Request_ResourceNotFound",
             f"Resource '{ctx.user_id}' does not exist or one of its queried reference-property objects are not present.",
         )
 
@@ -602,13 +630,17 @@ class SimulatedGraph:
         if "bindingParameter" in payload:
             # graph-api.md trap 7: the binding parameter is the profile in the URL, never a body field.
             return self._error(
-                ctx, 400, "BadRequest",
+                ctx,
+                400,
+                "BadRequest",
                 "The parameter 'bindingParameter' in the request payload is not a valid parameter for the operation "
                 "'exportPersonalData'.",
             )
         location = payload.get("storageLocation")
         if not isinstance(location, str) or not location.strip():
-            return self._error(ctx, 400, "BadRequest", "The parameter 'storageLocation' is required and must be a non-empty string.")
+            return self._error(
+                ctx, 400, "BadRequest", "The parameter 'storageLocation' is required and must be a non-empty string."
+            )
         refusal = _storage_location_refusal(location.strip())
         if refusal:
             return self._error(ctx, 400, "BadRequest", refusal)
@@ -618,7 +650,9 @@ class SimulatedGraph:
         op_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         duration = max(0.0, self.config.export_duration)
         unknown = None
-        if user_id in faults.unknown_status_users or (faults.unknown_status_every and seq % faults.unknown_status_every == 0):
+        if user_id in faults.unknown_status_users or (
+            faults.unknown_status_every and seq % faults.unknown_status_every == 0
+        ):
             unknown = faults.unknown_status
         op = _Operation(
             id=op_id,
@@ -628,7 +662,9 @@ class SimulatedGraph:
             submitted_at=ctx.now,
             duration=duration,
             queue_time=duration * min(max(self.config.queue_fraction, 0.0), 1.0),
-            fail_at=duration * min(max(self.config.failure_point, 0.0), 1.0) if user_id in faults.failing_users else None,
+            fail_at=duration * min(max(self.config.failure_point, 0.0), 1.0)
+            if user_id in faults.failing_users
+            else None,
             unknown_status=unknown,
             string_progress=bool(faults.string_progress_every) and seq % faults.string_progress_every == 0,
         )
@@ -663,14 +699,18 @@ class SimulatedGraph:
         if self.faults.forbid_polls:
             # graph-api.md: polling needs User.Export.All / User.Read.All, unlike the export itself.
             return self._error(
-                ctx, 403, "Authorization_RequestDenied",
+                ctx,
+                403,
+                "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation. Reading dataPolicyOperations requires the "
                 "User.Export.All permission (or User.Read.All).",
             )
         op = self._operations.get(ctx.operation_id or "")
         if op is None:
             return self._error(
-                ctx, 404, "Request_ResourceNotFound",
+                ctx,
+                404,
+                "Request_ResourceNotFound",
                 f"Resource '{ctx.operation_id}' does not exist or one of its queried reference-property objects are not present.",
             )
         data = self._operation_json(op, ctx.now, apply_faults=True)
@@ -683,7 +723,9 @@ class SimulatedGraph:
         if self.faults.malformed_polls_next > 0:
             self.faults.malformed_polls_next -= 1
             text = json.dumps(data)
-            return self._respond(ctx, 200, text[: max(1, len(text) // 2)].encode(), {"Content-Type": _JSON_TYPE, **headers})
+            return self._respond(
+                ctx, 200, text[: max(1, len(text) // 2)].encode(), {"Content-Type": _JSON_TYPE, **headers}
+            )
         return self._json(ctx, 200, data, headers)
 
     def _operation_json(self, op: _Operation, now: float, *, apply_faults: bool) -> dict[str, Any]:
@@ -715,21 +757,31 @@ class SimulatedGraph:
     def _unroutable(self, method: str, segments: list[str], s: list[str], ctx: _Context) -> httpx.Response:
         if s[:2] == ["directory", "inboundshareduserprofiles"]:
             if len(s) == 3 and s[2] == "$count":
-                return self._error(ctx, 400, "Request_UnsupportedQuery", "Query option '$count' is not supported on inboundSharedUserProfiles.")
+                return self._error(
+                    ctx,
+                    400,
+                    "Request_UnsupportedQuery",
+                    "Query option '$count' is not supported on inboundSharedUserProfiles.",
+                )
             allowed = {2: "GET", 3: "GET"}.get(len(s))
             if len(s) == 4 and s[3] in ("exportpersonaldata", "removepersonaldata"):
                 allowed = "POST"
             if allowed is not None:
                 # The export page's "HTTP request" section says GET (trap 1): the action is a POST.
                 return self._error(
-                    ctx, 405, "Request_BadRequest",
+                    ctx,
+                    405,
+                    "Request_BadRequest",
                     f"The HTTP method '{method}' is not allowed on this resource; use {allowed}.",
                     {"Allow": allowed},
                 )
         if len(s) == 2 and s[0] == "datapolicyoperations":
             return self._error(
-                ctx, 405, "Request_BadRequest",
-                f"The HTTP method '{method}' is not allowed on this resource; use GET.", {"Allow": "GET"},
+                ctx,
+                405,
+                "Request_BadRequest",
+                f"The HTTP method '{method}' is not allowed on this resource; use GET.",
+                {"Allow": "GET"},
             )
         segment = segments[-1] if segments else ctx.version
         return self._error(ctx, 400, "BadRequest", f"Resource not found for the segment '{segment}'.")
@@ -787,7 +839,15 @@ _SERVER_ERRORS: Final[dict[int, tuple[str, str]]] = {
 }
 
 _DIAGNOSTIC: Final = json.dumps(
-    {"ServerInfo": {"DataCenter": "Simulated", "Slice": "E", "Ring": "5", "ScaleUnit": "000", "RoleInstance": "SIM0000001"}},
+    {
+        "ServerInfo": {
+            "DataCenter": "Simulated",
+            "Slice": "E",
+            "Ring": "5",
+            "ScaleUnit": "000",
+            "RoleInstance": "SIM0000001",
+        }
+    },
     separators=(",", ":"),
 )
 
@@ -836,7 +896,9 @@ def _storage_location_refusal(location: str) -> str | None:
             return "The storageLocation must be an https URL to an Azure Storage container or a storage account name."
         return None
     if not _STORAGE_NAME_RE.match(location):
-        return "The storageLocation is not a valid Azure Storage account name (3 to 24 letters and digits) or https URL."
+        return (
+            "The storageLocation is not a valid Azure Storage account name (3 to 24 letters and digits) or https URL."
+        )
     return None
 
 

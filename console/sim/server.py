@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
 import httpx
 
@@ -68,6 +68,8 @@ class TenantHTTPServer:
         self._connections: set[asyncio.Task[None]] = set()
         self.requests_served = 0
         """HTTP requests answered (all paths), for benchmarks."""
+        self.connections_accepted = 0
+        """TCP connections accepted, to show keep-alive reuse."""
 
     async def start(self, host: str, port: int, backlog: int = 2048) -> None:
         """Bind and start accepting (``port=0`` picks a free port)."""
@@ -106,7 +108,7 @@ class TenantHTTPServer:
         if self.server is not None:
             await self.server.wait_closed()
 
-    async def __aenter__(self) -> TenantHTTPServer:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -120,6 +122,7 @@ class TenantHTTPServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections_accepted += 1
         try:
             await self._serve_connection(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -193,7 +196,7 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, list[str]]]:
     method, target, version = parts[0].decode("ascii"), parts[1].decode("latin-1"), parts[2].decode("latin-1")
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise _BadRequest(505 if version.startswith("HTTP/") else 400, "Unsupported HTTP version")
-    if not (target.startswith("/") or target.startswith("http://") or target.startswith("https://")):
+    if not target.startswith(("/", "http://", "https://")):
         raise _BadRequest(400, "Malformed request target")
     headers: dict[str, list[str]] = {}
     for line in lines[1:]:
@@ -275,9 +278,10 @@ def _write_response(
     except ValueError:
         reason = "Unknown"
     lines = [f"HTTP/1.1 {response.status_code} {reason}"]
-    for name, value in response.headers.multi_items():
+    for raw_name, raw_value in response.headers.raw:  # raw keeps Graph's casing (Location, Retry-After)
+        name = raw_name.decode("latin-1")
         if name.lower() not in _HOP_BY_HOP:
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {raw_value.decode('latin-1')}")
     if response.status_code not in (204, 304) and not 100 <= response.status_code < 200:
         lines.append(f"Content-Length: {length}")
     lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
@@ -366,6 +370,11 @@ class LoopbackServer:
         """HTTP requests answered so far."""
         return self._server.requests_served if self._server else 0
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (keep-alive keeps this low)."""
+        return self._server.connections_accepted if self._server else 0
+
     def start(self) -> None:
         """Start the thread and wait until the server listens.
 
@@ -387,7 +396,7 @@ class LoopbackServer:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
