@@ -133,16 +133,31 @@ async def open_services(
         tenant_label = f"{sim.tenant_domain} (simulated)"
         identity = "demo admin"
     elif options.tenant:
-        from console.auth.cli_signin import sign_in_saved_tenant
+        from console.auth.headless import sign_in_saved_tenant
+        from console.config import ConfigError, load_config
 
-        signed = await sign_in_saved_tenant(paths, options.tenant, on_device_code=on_device_code)
-        graph_url = validate_graph_url(options.graph_url) if options.graph_url else signed.graph_url
-        provider = tokens or signed.provider
-        tenant_key = signed.tenant_id or graph_url
-        tenant_label = signed.tenant_label
-        identity = signed.identity
-        cloud = signed.cloud
-        extras["signed_in"] = signed
+        try:
+            saved = load_config(paths).tenant(options.tenant)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        if not saved.shared_profiles_available and not options.graph_url and not saved.graph_url:
+            raise UsageError(
+                f"tenant {saved.name} is in the {saved.cloud} cloud: Microsoft offers the inbound shared user "
+                "profile APIs (list, export) only in the global service"
+            )
+        signin = await sign_in_saved_tenant(saved, paths, interactive_prompt=on_device_code or (lambda _m: None))
+        account = signin.account
+        try:
+            graph_url = validate_graph_url(options.graph_url or saved.graph_base_url)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        provider = tokens or signin.provider
+        tenant_key = (account.tenant_id if account and account.tenant_id else "") or graph_url
+        tenant_label = saved.name if saved.tenant in saved.name else f"{saved.name} ({saved.tenant})"
+        identity = account.username if account else saved.method.value
+        cloud = saved.cloud
+        extras["signin"] = signin
+        extras["saved_tenant"] = saved
     elif options.token_env:
         try:
             graph_url = validate_graph_url(options.graph_url or DEFAULT_GRAPH_URL)

@@ -10,6 +10,8 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -47,6 +49,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def tls_verification() -> ssl.SSLContext | bool:
+    """Trust the CA bundle named by ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` (as MSAL's requests does)."""
+    for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        bundle = os.environ.get(variable, "").strip()
+        if bundle:
+            return ssl.create_default_context(cafile=bundle)
+    return True
 
 
 def validate_graph_url(url: str) -> str:
@@ -104,6 +115,7 @@ class GraphClient:
         self._backoff_cap = backoff_cap
         self._http = httpx.AsyncClient(
             transport=transport,
+            verify=tls_verification() if transport is None else True,
             timeout=timeout,
             follow_redirects=False,  # a redirect could carry the token elsewhere (trap 6)
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),

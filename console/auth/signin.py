@@ -1,0 +1,512 @@
+"""Sign-in with MSAL for one saved tenant: device code, client secret, certificate, silent, sign out.
+
+The TUI login pane and the CLI both drive ``SignIn``; the Graph client gets
+``SignIn.provider``. MSAL is synchronous: every MSAL call runs in a thread
+(``asyncio.to_thread``) so the event loop never blocks, and the token cache is
+persisted (0600, atomically, only when changed) right after each call.
+
+The device-code flow polls one request at a time (MSAL's documented non-blocking
+use, ``exit_condition=lambda flow: True``) and waits between polls on the event
+loop, so cancelling is immediate: ``cancel_device_code()``, the ``cancel`` event,
+or cancelling the task. As MSAL documents, cancelling sets the flow's
+``expires_at`` to 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import msal  # type: ignore[import-untyped]  # msal ships no type hints
+import requests
+
+from console.auth.access import access_problems
+from console.auth.base import token_claims
+from console.auth.cache import PrivateTokenCache
+from console.auth.errors import (
+    InteractionRequired,
+    MissingClientCredential,
+    MissingRoleOrPermission,
+    SignInCancelled,
+    SignInError,
+    WrongTenant,
+    explain,
+)
+from console.auth.transport import ca_bundle_from_env
+from console.clock import Clock, SystemClock
+from console.config import DELEGATED_PERMISSIONS, SavedTenant, SignInMethod
+from console.paths import Paths
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_DEVICE_FLOW_RETRY = frozenset({"authorization_pending", "slow_down"})
+_CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in."""
+
+    username: str
+    """The user's UPN, or ``app <client id>`` for an app-only sign-in."""
+    tenant_id: str
+    """The tenant id (``tid``) the tokens are for."""
+    method: SignInMethod
+    """How the sign-in was made."""
+    warnings: tuple[str, ...] = ()
+    """What the token lacks (permission, consent, role), each a sentence; empty when it looks fine."""
+
+    def access_error(self) -> MissingRoleOrPermission | None:
+        """The warnings as an error (exit code 3), for callers that refuse to go on without access."""
+        if not self.warnings:
+            return None
+        return MissingRoleOrPermission(" ".join(self.warnings), status=403, code="Authorization_RequestDenied")
+
+
+@dataclass(frozen=True)
+class DeviceCodePrompt:
+    """What the admin must see to finish a device-code sign-in on another device."""
+
+    verification_uri: str
+    """The page to open (``https://microsoft.com/devicelogin``)."""
+    user_code: str
+    """The code to enter there."""
+    expires_at: float
+    """When the code stops working, epoch seconds (for a countdown)."""
+    message: str
+    """Entra's own sentence with both of the above (what a headless command prints)."""
+
+    def seconds_left(self, now: float | None = None) -> float:
+        """Seconds until the code expires (never negative)."""
+        return max(0.0, self.expires_at - (time.time() if now is None else now))
+
+
+class SignIn:
+    """Sign-in service for one saved tenant (no UI).
+
+    Args:
+        tenant: the saved tenant (authority, client id, scopes, method).
+        paths: where the token cache lives (``paths.token_cache_file(tenant.name)``).
+        http_client: a requests-like client for MSAL (``TransportHttpClient`` in tests and ``--demo``);
+            None uses MSAL's own ``requests`` session, honouring ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE``.
+        persist: False keeps the token cache in memory only (``--demo``).
+        clock: waits between device-code polls (tests pass a fast one).
+    """
+
+    def __init__(
+        self,
+        tenant: SavedTenant,
+        paths: Paths,
+        *,
+        http_client: Any = None,
+        persist: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        self.tenant = tenant
+        """The saved tenant signed in to."""
+        self._cache = PrivateTokenCache(paths.token_cache_file(tenant.name) if persist else None)
+        self._http_client = http_client
+        self._clock = clock or SystemClock()
+        self._public: msal.PublicClientApplication | None = None
+        self._confidential: msal.ConfidentialClientApplication | None = None
+        self._msal_account: dict[str, Any] | None = None
+        self._flow: dict[str, Any] | None = None
+        self._cancelled = False
+        self.account: Account | None = None
+        """The signed-in account, or None."""
+        self.last_silent_failure: SignInError | None = None
+        """Why ``try_silent`` could not sign in with the saved account (shown before asking again)."""
+        from console.auth.provider import MsalTokenProvider
+
+        self.provider = MsalTokenProvider(self)
+        """The TokenProvider for the Graph client (usable once signed in)."""
+
+    def __repr__(self) -> str:
+        who = self.account.username if self.account else "not signed in"
+        return f"SignIn(tenant={self.tenant.name!r}, method={self.tenant.method.value}, {who})"
+
+    @property
+    def cache_path(self) -> Path | None:
+        """The token cache file, or None when it is kept in memory."""
+        return self._cache.path
+
+    # ------------------------------------------------------------------ MSAL plumbing
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking MSAL call in a thread, then persist the cache if MSAL changed it."""
+
+        def call() -> T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                try:
+                    self._cache.save()
+                except OSError as exc:
+                    log.warning(
+                        "token cache %s not saved (%s): the next start will ask to sign in again",
+                        self._cache.path,
+                        exc.strerror,
+                    )
+
+        try:
+            return await asyncio.to_thread(call)
+        except (requests.RequestException, httpx.TransportError) as exc:
+            raise SignInError(
+                f"Cannot reach the sign-in service at {self.tenant.authority_url} ({type(exc).__name__}): check the "
+                "network, proxy and CA bundle (REQUESTS_CA_BUNDLE or SSL_CERT_FILE).",
+                error="network",
+            ) from None
+
+    def _app_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "authority": self.tenant.authority_url,
+            "token_cache": self._cache.cache,
+            "instance_discovery": self.tenant.instance_discovery,
+        }
+        if self._http_client is not None:
+            kwargs["http_client"] = self._http_client
+        else:
+            kwargs["verify"] = ca_bundle_from_env()
+        return kwargs
+
+    def _explain(self, result: dict[str, Any]) -> SignInError:
+        permissions = (
+            ", ".join(DELEGATED_PERMISSIONS) if not self.tenant.method.app_only else "its application permissions"
+        )
+        return explain(
+            result,
+            name=self.tenant.name,
+            tenant=self.tenant.tenant,
+            client_id=self.tenant.client_id,
+            cloud=self.tenant.cloud,
+            permissions=permissions,
+        )
+
+    def _discovery_failed(self, exc: ValueError) -> SignInError:
+        """MSAL raises ValueError when the tenant's discovery document is refused (unknown tenant)."""
+        text = f"{exc} {exc.__context__ or ''}"
+        match = re.search(r"AADSTS(\d+)", text)
+        if match:
+            return self._explain({"error": "invalid_tenant", "error_codes": [int(match.group(1))]})
+        return WrongTenant(
+            f"Tenant {self.tenant.tenant} was not found at {self.tenant.authority_url}: check 'tenant', 'cloud' and "
+            "'authority' in config.toml.",
+            error="invalid_tenant",
+        )
+
+    async def _public_app(self) -> msal.PublicClientApplication:
+        if self._public is None:
+            try:
+                self._public = await self._run(
+                    msal.PublicClientApplication, self.tenant.client_id, **self._app_kwargs()
+                )
+            except ValueError as exc:
+                raise self._discovery_failed(exc) from None
+        return self._public
+
+    async def _confidential_app(self, credential: Any) -> msal.ConfidentialClientApplication:
+        try:
+            self._confidential = await self._run(
+                msal.ConfidentialClientApplication,
+                self.tenant.client_id,
+                client_credential=credential,
+                **self._app_kwargs(),
+            )
+        except ValueError as exc:
+            if "authority" in str(exc).lower() or "tenant" in str(exc).lower():
+                raise self._discovery_failed(exc) from None
+            raise MissingClientCredential(
+                f"The certificate for {self.tenant.name} cannot be used ({type(exc).__name__}): "
+                "'certificate_path' must be an unencrypted PEM private key, with 'thumbprint' or the certificate "
+                "in the same file."
+            ) from None
+        except TypeError:
+            raise MissingClientCredential(
+                f"The private key in {self.tenant.certificate_path} is encrypted: export it without a passphrase "
+                "into a file only you can read."
+            ) from None
+        return self._confidential
+
+    def _signed_in(self, result: dict[str, Any], username: str | None = None) -> Account:
+        token = str(result.get("access_token", ""))
+        claims = token_claims(token) or {}
+        id_claims = result.get("id_token_claims") or {}
+        app_only = self.tenant.method.app_only
+        tenant_id = str(id_claims.get("tid") or claims.get("tid") or self.tenant.tenant)
+        name = username or (
+            f"app {self.tenant.client_id}"
+            if app_only
+            else str(id_claims.get("preferred_username") or claims.get("upn") or "unknown user")
+        )
+        account = Account(
+            username=name,
+            tenant_id=tenant_id,
+            method=self.tenant.method,
+            warnings=access_problems(token, app_only=app_only),
+        )
+        self.account = account
+        self.last_silent_failure = None
+        self.provider._remember(token)
+        return account
+
+    # ------------------------------------------------------------------ silent
+
+    async def try_silent(self) -> Account | None:
+        """Sign in from the token cache (delegated) or the configured credential (app-only), asking nothing.
+
+        Returns:
+            The account, or None; then ``last_silent_failure`` says why when there was a saved sign-in.
+
+        Raises:
+            SignInError: the sign-in service cannot be reached, or the tenant does not exist.
+        """
+        self.last_silent_failure = None
+        if self.tenant.method is SignInMethod.CLIENT_SECRET:
+            if not self._secret_from_env():
+                return None
+            try:
+                return await self.client_secret()
+            except SignInError as exc:
+                self.last_silent_failure = exc
+                return None
+        if self.tenant.method is SignInMethod.CERTIFICATE:
+            try:
+                return await self.certificate()
+            except SignInError as exc:
+                self.last_silent_failure = exc
+                return None
+        saved = await asyncio.to_thread(lambda: list(self._cache.cache.search(msal.TokenCache.CredentialType.ACCOUNT)))
+        if not saved:
+            return None  # nothing saved: no network at all
+        app = await self._public_app()
+        accounts = await self._run(app.get_accounts)
+        if not accounts:
+            return None
+        account = accounts[0]
+        result = await self._run(app.acquire_token_silent_with_error, self.tenant.delegated_scopes, account)
+        if not result or "access_token" not in result:
+            self.last_silent_failure = (
+                self._explain(result)
+                if result
+                else InteractionRequired(
+                    f"The saved sign-in for {self.tenant.name} holds no usable token: sign in again with the device code."
+                )
+            )
+            return None
+        self._msal_account = account
+        return self._signed_in(result, username=account.get("username") or None)
+
+    # ------------------------------------------------------------------ device code
+
+    def cancel_device_code(self) -> None:
+        """Stop a running device-code sign-in (thread-safe); ``device_code`` raises ``SignInCancelled``."""
+        self._cancelled = True
+        flow = self._flow
+        if flow is not None:
+            flow["expires_at"] = 0  # MSAL's documented way to end the polling loop
+
+    async def device_code(
+        self, on_prompt: Callable[[DeviceCodePrompt], None], cancel: threading.Event | None = None
+    ) -> Account:
+        """Delegated sign-in with a device code: ``on_prompt`` gets the URL, the code and its expiry.
+
+        Args:
+            on_prompt: called once on the event loop with what the admin must see.
+            cancel: set it (from any thread) to abandon the sign-in.
+
+        Raises:
+            SignInCancelled, DeviceCodeExpired, DeviceCodeDeclined, ConsentRequired, PublicClientFlowsDisabled,
+            WrongTenant, SignInError: each with a sentence the admin can act on.
+        """
+        app = await self._public_app()
+        self._cancelled = False
+        flow: dict[str, Any] = await self._run(app.initiate_device_flow, scopes=self.tenant.delegated_scopes)
+        if "user_code" not in flow:
+            raise self._explain(flow)
+        self._flow = flow
+
+        def cancelled() -> bool:
+            return self._cancelled or (cancel is not None and cancel.is_set())
+
+        try:
+            if cancelled():
+                raise SignInCancelled("Sign-in cancelled.", error="cancelled")
+            on_prompt(
+                DeviceCodePrompt(
+                    verification_uri=str(flow.get("verification_uri") or flow.get("verification_url") or ""),
+                    user_code=str(flow["user_code"]),
+                    expires_at=float(flow["expires_at"]),
+                    message=str(flow.get("message") or ""),
+                )
+            )
+            while True:
+                if cancelled():
+                    flow["expires_at"] = 0
+                    raise SignInCancelled("Sign-in cancelled.", error="cancelled")
+                if float(flow["expires_at"]) <= time.time():  # MSAL's own time base for the flow
+                    raise self._explain({"error": "expired_token"})
+                result: dict[str, Any] = await self._run(
+                    app.acquire_token_by_device_flow, flow, exit_condition=lambda _flow: True
+                )
+                if "access_token" in result:
+                    break
+                if result.get("error") not in _DEVICE_FLOW_RETRY:
+                    raise self._explain(result)
+                await self._wait_interval(flow, cancelled)
+        finally:
+            self._flow = None
+        return await self._after_interactive(app, result)
+
+    async def _wait_interval(self, flow: dict[str, Any], cancelled: Callable[[], bool]) -> None:
+        """Wait ``flow['interval']`` seconds (MSAL adds 5 after ``slow_down``), waking early on cancel."""
+        remaining = float(flow.get("interval", 5))
+        while remaining > 0 and not cancelled() and float(flow["expires_at"]) > time.time():
+            step = min(0.2, remaining)
+            await self._clock.sleep(step)
+            remaining -= step
+
+    async def _after_interactive(self, app: msal.PublicClientApplication, result: dict[str, Any]) -> Account:
+        """Keep only the account that just signed in: one saved tenant, one account."""
+        username = str((result.get("id_token_claims") or {}).get("preferred_username") or "")
+
+        def prune() -> dict[str, Any] | None:
+            chosen = None
+            for candidate in app.get_accounts():
+                if chosen is None and (not username or candidate.get("username") == username):
+                    chosen = candidate
+                else:
+                    app.remove_account(candidate)
+            return chosen
+
+        self._msal_account = await self._run(prune)
+        return self._signed_in(result, username=username or None)
+
+    # ------------------------------------------------------------------ app-only
+
+    def _secret_from_env(self) -> str | None:
+        variable = self.tenant.client_secret_env
+        value = os.environ.get(variable, "").strip() if variable else ""
+        return value or None
+
+    async def client_secret(self, secret: str | None = None) -> Account:
+        """App-only sign-in with a client secret (typed into a masked field, or from ``client_secret_env``).
+
+        The secret is handed to MSAL and kept nowhere else: not in config, cache, logs or errors.
+
+        Raises:
+            MissingClientCredential: no secret given and the environment variable is unset.
+            InvalidClientCredential, WrongTenant, SignInError: Entra refused it.
+        """
+        secret = (secret or "").strip() or self._secret_from_env()
+        if not secret:
+            where = (
+                f"set the environment variable {self.tenant.client_secret_env}"
+                if self.tenant.client_secret_env
+                else "type it, or name its variable in 'client_secret_env'"
+            )
+            raise MissingClientCredential(f"No client secret for {self.tenant.name}: {where}.")
+        app = await self._confidential_app(secret)
+        del secret
+        return await self._acquire_for_client(app)
+
+    async def certificate(self) -> Account:
+        """App-only sign-in with the PEM private key at ``certificate_path`` and its thumbprint.
+
+        Raises:
+            MissingClientCredential: the file is missing or holds no usable key/certificate.
+            InvalidClientCredential, WrongTenant, SignInError: Entra refused it.
+        """
+        path = Path(self.tenant.certificate_path or "").expanduser()
+        try:
+            pem = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise MissingClientCredential(
+                f"Cannot read the certificate file {path} for {self.tenant.name} ({exc.strerror}): check "
+                "'certificate_path' in config.toml."
+            ) from None
+        if b"PRIVATE KEY-----" not in pem:
+            raise MissingClientCredential(f"{path} holds no PEM private key: 'certificate_path' must point at one.")
+        credential: dict[str, Any] = {"private_key": pem.decode("ascii", "replace")}
+        certificate = _CERT_BLOCK.search(pem)
+        if self.tenant.thumbprint:
+            credential["thumbprint"] = self.tenant.thumbprint.replace(":", "").replace(" ", "")
+        elif certificate:
+            credential["public_certificate"] = certificate.group(0).decode("ascii")
+        else:
+            raise MissingClientCredential(
+                f"{path} holds no certificate and config.toml gives no 'thumbprint' for {self.tenant.name}: add one."
+            )
+        app = await self._confidential_app(credential)
+        return await self._acquire_for_client(app)
+
+    async def _acquire_for_client(self, app: msal.ConfidentialClientApplication) -> Account:
+        result: dict[str, Any] = await self._run(app.acquire_token_for_client, self.tenant.app_scopes)
+        if "access_token" not in result:
+            raise self._explain(result)
+        return self._signed_in(result)
+
+    # ------------------------------------------------------------------ sign out
+
+    async def sign_out(self) -> None:
+        """Remove the account and every token of this tenant from the cache (and the file); works offline."""
+
+        def purge() -> None:
+            cache = self._cache.cache
+            if self._public is not None:
+                for account in self._public.get_accounts():
+                    self._public.remove_account(account)
+            kinds = msal.TokenCache.CredentialType
+            for kind, remove in (
+                (kinds.ACCESS_TOKEN, cache.remove_at),
+                (kinds.REFRESH_TOKEN, cache.remove_rt),
+                (kinds.ID_TOKEN, cache.remove_idt),
+                (kinds.ACCOUNT, cache.remove_account),
+            ):
+                for entry in list(cache.search(kind)):
+                    remove(entry)
+            self._cache.save()
+
+        await asyncio.to_thread(purge)
+        self.account = None
+        self._msal_account = None
+        self._confidential = None
+        self.provider._forget()
+
+    # ------------------------------------------------------------------ used by the provider
+
+    async def _token(self, *, force_refresh: bool) -> dict[str, Any] | None:
+        """Acquire a token for the signed-in identity without interaction (the provider's core)."""
+        if self.tenant.method.app_only:
+            app = self._confidential
+            if app is None:
+                return None
+            if force_refresh:
+                await self._run(self._drop_app_tokens)
+            return await self._run(app.acquire_token_for_client, self.tenant.app_scopes)
+        if self._public is None or self._msal_account is None:
+            return None
+        return await self._run(
+            self._public.acquire_token_silent_with_error,
+            self.tenant.delegated_scopes,
+            self._msal_account,
+            force_refresh=force_refresh,
+        )
+
+    def _drop_app_tokens(self) -> None:
+        """acquire_token_for_client has no force_refresh: forget its cached token so it asks Entra again."""
+        cache = self._cache.cache
+        for entry in list(
+            cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": self.tenant.client_id})
+        ):
+            cache.remove_at(entry)

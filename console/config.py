@@ -1,0 +1,467 @@
+"""Saved tenants (``config.toml``), typed.
+
+``config.toml`` lives in the platformdirs config dir (``Paths.config_file``;
+under ``--state-dir`` when given) and holds one ``[tenants.NAME]`` table per
+saved tenant::
+
+    default_tenant = "contoso"          # optional: used when --tenant is not given
+
+    [tenants.contoso]
+    tenant = "contoso.onmicrosoft.com"  # tenant id (GUID) or a verified domain
+    client_id = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+    cloud = "global"                    # global | usgov | dod | china
+    method = "device_code"              # device_code | client_secret | certificate
+    client_secret_env = "CONTOSO_SECRET"
+    certificate_path = "/home/admin/.keys/contoso.pem"
+    thumbprint = "A1B2..."
+    authority = "https://login.example.test/contoso"   # optional override
+    graph_url = "https://graph.example.test/beta"      # optional override
+
+A client secret never goes into this file, only the *name* of the environment
+variable that holds it. Login hosts and Graph hosts come from the clouds table
+in ``../shared/graph-api.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets as _secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from console.paths import Paths
+
+DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+"""The public "Microsoft Graph Command Line Tools" client that Graph PowerShell uses."""
+
+DELEGATED_PERMISSIONS = ("CrossTenantUserProfileSharing.Read.All", "User.Export.All", "User.Read.All")
+"""Delegated permissions: list/get/export, and polling ``dataPolicyOperations`` (graph-api.md)."""
+
+
+class ConfigError(ValueError):
+    """``config.toml`` is unreadable or a saved tenant is incomplete; the message says which key."""
+
+    exit_code = 2
+    """Process exit code: a usage/configuration error."""
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """One Microsoft cloud: where to sign in and where Graph lives."""
+
+    name: str
+    """Key used in ``config.toml`` (``global``, ``usgov``, ``dod``, ``china``)."""
+    login_url: str
+    """The login authority host, ``https://`` and no path."""
+    graph_host: str
+    """The Graph endpoint, ``https://`` and no path; also the token resource."""
+    shared_profiles: bool
+    """Whether the inboundSharedUserProfile APIs exist there (global only, graph-api.md)."""
+
+
+CLOUDS: Mapping[str, Cloud] = {
+    "global": Cloud("global", "https://login.microsoftonline.com", "https://graph.microsoft.com", True),
+    "usgov": Cloud("usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us", False),
+    "dod": Cloud("dod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us", False),
+    # graph-api.md: Entra's page says login.partner.microsoftonline.cn; both are MSAL-known hosts.
+    "china": Cloud("china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", False),
+}
+"""The clouds table of ``../shared/graph-api.md``."""
+
+
+class SignInMethod(StrEnum):
+    """How a saved tenant signs in."""
+
+    DEVICE_CODE = "device_code"
+    """Delegated: an admin enters a code on any browser (works over SSH)."""
+    CLIENT_SECRET = "client_secret"
+    """App-only: the app registration's client secret."""
+    CERTIFICATE = "certificate"
+    """App-only: a PEM private key whose certificate is registered on the app."""
+
+    @property
+    def app_only(self) -> bool:
+        """True for the client-credentials methods (no user, no role needed)."""
+        return self is not SignInMethod.DEVICE_CODE
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class SavedTenant:
+    """One ``[tenants.NAME]`` table."""
+
+    name: str
+    """The table name, what ``--tenant NAME`` picks; also names the token cache file."""
+    tenant: str
+    """Tenant id (GUID) or a verified domain such as ``contoso.onmicrosoft.com``."""
+    client_id: str = DEFAULT_CLIENT_ID
+    """App registration (client) id; defaults to Microsoft Graph Command Line Tools."""
+    cloud: str = "global"
+    """A key of ``CLOUDS``."""
+    method: SignInMethod = SignInMethod.DEVICE_CODE
+    """How to sign in."""
+    client_secret_env: str | None = None
+    """Name of the environment variable holding the client secret (never the secret itself)."""
+    certificate_path: str | None = None
+    """PEM file with the private key (and ideally the certificate) for ``certificate``."""
+    thumbprint: str | None = None
+    """SHA-1 thumbprint (hex) of the registered certificate; computed from the PEM when absent."""
+    authority: str | None = None
+    """Full https authority URL replacing the cloud's login host and tenant; turns instance discovery off."""
+    graph_url: str | None = None
+    """Graph base URL replacing ``{cloud graph host}/beta``."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the fields make sense together.
+
+        Raises:
+            ConfigError: naming the table and key that is wrong.
+        """
+        where = f"[tenants.{self.name}]"
+        if not _NAME_RE.match(self.name):
+            raise ConfigError(f"{where}: a tenant name uses letters, digits, '-', '_' or '.' (at most 64)")
+        if not self.tenant.strip():
+            raise ConfigError(f"{where}: 'tenant' is empty: give the tenant id or a verified domain")
+        if not self.client_id.strip():
+            raise ConfigError(f"{where}: 'client_id' is empty")
+        if self.cloud not in CLOUDS:
+            raise ConfigError(f"{where}: cloud {self.cloud!r} is not one of {', '.join(CLOUDS)}")
+        if self.method is SignInMethod.CERTIFICATE and not self.certificate_path:
+            raise ConfigError(f"{where}: method 'certificate' needs 'certificate_path' (a PEM private key)")
+        for key, url in (("authority", self.authority), ("graph_url", self.graph_url)):
+            if url is not None:
+                parts = urlsplit(url)
+                if parts.scheme != "https" or not parts.hostname:
+                    raise ConfigError(f"{where}: '{key}' must be a full https:// URL, not {url!r}")
+        if self.authority is not None and urlsplit(self.authority).path.strip("/") == "":
+            raise ConfigError(f"{where}: 'authority' needs the tenant in its path, e.g. https://login.example/TENANT")
+
+    @property
+    def cloud_info(self) -> Cloud:
+        """The cloud's hosts."""
+        return CLOUDS[self.cloud]
+
+    @property
+    def authority_url(self) -> str:
+        """The MSAL authority: the override, or ``{cloud login host}/{tenant}``."""
+        if self.authority:
+            return self.authority.rstrip("/")
+        return f"{self.cloud_info.login_url}/{self.tenant.strip()}"
+
+    @property
+    def instance_discovery(self) -> bool | None:
+        """MSAL's ``instance_discovery``: off for an overridden authority, MSAL's default otherwise."""
+        return False if self.authority else None
+
+    @property
+    def graph_base_url(self) -> str:
+        """The Graph base URL the client uses: the override, or ``{cloud graph host}/beta``."""
+        if self.graph_url:
+            return self.graph_url.rstrip("/")
+        return f"{self.cloud_info.graph_host}/beta"
+
+    @property
+    def graph_resource(self) -> str:
+        """The token resource (audience): always the cloud's Graph host, whatever ``graph_url`` says."""
+        return self.cloud_info.graph_host
+
+    @property
+    def delegated_scopes(self) -> list[str]:
+        """Delegated scopes on the cloud's Graph resource (graph-api.md, Clouds)."""
+        return [f"{self.graph_resource}/{p}" for p in DELEGATED_PERMISSIONS]
+
+    @property
+    def app_scopes(self) -> list[str]:
+        """App-only scope: ``{graph host}/.default``."""
+        return [f"{self.graph_resource}/.default"]
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes for this tenant's method."""
+        return self.app_scopes if self.method.app_only else self.delegated_scopes
+
+    @property
+    def shared_profiles_available(self) -> bool:
+        """False in a national cloud: say so plainly instead of failing obscurely (graph-api.md)."""
+        return self.cloud_info.shared_profiles
+
+    @classmethod
+    def from_table(cls, name: str, table: Mapping[str, Any]) -> SavedTenant:
+        """Parse one ``[tenants.NAME]`` table.
+
+        Raises:
+            ConfigError: a key is missing, unknown or of the wrong type.
+        """
+        where = f"[tenants.{name}]"
+        known = {
+            "tenant",
+            "client_id",
+            "cloud",
+            "method",
+            "client_secret_env",
+            "certificate_path",
+            "thumbprint",
+            "authority",
+            "graph_url",
+        }
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+        values: dict[str, str] = {}
+        for key, value in table.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: '{key}' must be a string")
+            values[key] = value
+        if "tenant" not in values:
+            raise ConfigError(f"{where}: 'tenant' is missing (a tenant id or verified domain)")
+        method_text = values.get("method", SignInMethod.DEVICE_CODE.value)
+        try:
+            method = SignInMethod(method_text)
+        except ValueError:
+            choices = ", ".join(m.value for m in SignInMethod)
+            raise ConfigError(f"{where}: method {method_text!r} is not one of {choices}") from None
+        return cls(
+            name=name,
+            tenant=values["tenant"],
+            client_id=values.get("client_id") or DEFAULT_CLIENT_ID,
+            cloud=values.get("cloud", "global"),
+            method=method,
+            client_secret_env=values.get("client_secret_env") or None,
+            certificate_path=values.get("certificate_path") or None,
+            thumbprint=values.get("thumbprint") or None,
+            authority=values.get("authority") or None,
+            graph_url=values.get("graph_url") or None,
+        )
+
+    def to_table(self) -> dict[str, str]:
+        """The ``[tenants.NAME]`` table, without keys left at None."""
+        table = {
+            "tenant": self.tenant,
+            "client_id": self.client_id,
+            "cloud": self.cloud,
+            "method": self.method.value,
+            "client_secret_env": self.client_secret_env,
+            "certificate_path": self.certificate_path,
+            "thumbprint": self.thumbprint,
+            "authority": self.authority,
+            "graph_url": self.graph_url,
+        }
+        return {k: v for k, v in table.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything in ``config.toml``."""
+
+    tenants: Mapping[str, SavedTenant] = field(default_factory=dict)
+    """Saved tenants by name."""
+    default_tenant: str | None = None
+    """Used when ``--tenant`` is not given and more than one tenant is saved."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Other top-level keys and tables, kept as read so that saving does not drop them."""
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Config:
+        """Read ``config.toml``; a missing file is an empty config.
+
+        Raises:
+            ConfigError: the file is not valid TOML or a table is wrong.
+        """
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            return cls()
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """Build from parsed TOML.
+
+        Raises:
+            ConfigError: a table is wrong.
+        """
+        tables = data.get("tenants", {})
+        if not isinstance(tables, dict):
+            raise ConfigError("'tenants' must be a table of [tenants.NAME] tables")
+        tenants: dict[str, SavedTenant] = {}
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"tenants.{name} must be a table")
+            tenants[name] = SavedTenant.from_table(name, table)
+        default = data.get("default_tenant")
+        if default is not None and not isinstance(default, str):
+            raise ConfigError("'default_tenant' must be a string")
+        extra = {k: v for k, v in data.items() if k not in ("tenants", "default_tenant")}
+        return cls(tenants=tenants, default_tenant=default, extra=extra)
+
+    def tenant(self, name: str | None = None) -> SavedTenant:
+        """The tenant ``--tenant NAME`` picks; without a name, the default or the only one.
+
+        Raises:
+            ConfigError: no such tenant, or no name given and the choice is ambiguous.
+        """
+        if name is None:
+            name = self.default_tenant
+            if name is None:
+                if len(self.tenants) == 1:
+                    return next(iter(self.tenants.values()))
+                if not self.tenants:
+                    raise ConfigError("no saved tenant: add one to config.toml or pass --token-env")
+                raise ConfigError(
+                    f"several saved tenants ({', '.join(sorted(self.tenants))}): pick one with --tenant NAME"
+                )
+        try:
+            return self.tenants[name]
+        except KeyError:
+            known = ", ".join(sorted(self.tenants)) or "none"
+            raise ConfigError(f"no saved tenant named {name!r} (saved: {known})") from None
+
+    def with_tenant(self, tenant: SavedTenant) -> Config:
+        """A copy with ``tenant`` added or replaced."""
+        return replace(self, tenants={**self.tenants, tenant.name: tenant})
+
+    def without_tenant(self, name: str) -> Config:
+        """A copy without the tenant named ``name``."""
+        tenants = {k: v for k, v in self.tenants.items() if k != name}
+        default = None if self.default_tenant == name else self.default_tenant
+        return replace(self, tenants=tenants, default_tenant=default)
+
+    def to_toml(self) -> str:
+        """The TOML text (comments in a hand-edited file are not kept)."""
+        data: dict[str, Any] = dict(self.extra)
+        if self.default_tenant is not None:
+            data["default_tenant"] = self.default_tenant
+        data["tenants"] = {name: t.to_table() for name, t in self.tenants.items()}
+        return dumps_toml(data)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write atomically (temp file in the same directory, then rename), mode 0600."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private_file(target, self.to_toml().encode("utf-8"))
+
+
+def load_config(paths: Paths) -> Config:
+    """Read ``paths.config_file``.
+
+    Raises:
+        ConfigError: the file is wrong.
+    """
+    return Config.load(paths.config_file)
+
+
+def save_tenant(paths: Paths, tenant: SavedTenant, *, make_default: bool = False) -> Config:
+    """Add or replace one saved tenant in ``config.toml`` and return the new config.
+
+    Raises:
+        ConfigError: the existing file is wrong (it is then left untouched).
+    """
+    config = load_config(paths).with_tenant(tenant)
+    if make_default:
+        config = replace(config, default_tenant=tenant.name)
+    config.save(paths.config_file)
+    return config
+
+
+def write_private_file(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` atomically with mode 0600 from creation (never chmod-ed after)."""
+    tmp = target.with_name(f".{target.name}.{_secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+# --- a minimal TOML writer (strings, numbers, booleans, arrays of those, nested tables) ---
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _string(key)
+
+
+def _string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """Serialise a mapping to TOML (what ``tomllib`` reads back to the same mapping)."""
+    lines: list[str] = []
+
+    def emit(table: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
+        scalars = [(k, v) for k, v in table.items() if not isinstance(v, dict)]
+        tables = [(k, v) for k, v in table.items() if isinstance(v, dict)]
+        if prefix and (scalars or not tables):
+            if lines:
+                lines.append("")
+            lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
+        for k, v in scalars:
+            lines.append(f"{_key(k)} = {_value(v)}")
+        for k, v in tables:
+            emit(v, (*prefix, k))
+
+    emit(data, ())
+    return "\n".join(lines) + "\n"
