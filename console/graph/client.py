@@ -395,18 +395,16 @@ class GraphClient:
     ) -> errors.GraphError:
         code, message, request_id, client_request_id = errors.parse_error_body(response.text)
         status = response.status_code
-        ids = {
-            "status": status,
-            "code": code,
-            "request_id": info.request_id or request_id,
-            "client_request_id": info.client_request_id or client_request_id,
-            "retry_after": info.retry_after,
-        }
+        def build(kind: type[errors.GraphError], text: str) -> errors.GraphError:
+            return kind(
+                text, status=status, code=code, request_id=info.request_id or request_id,
+                client_request_id=info.client_request_id or client_request_id, retry_after=info.retry_after,
+            )
+
         detail = f": {message}" if message else ""
         if status == 401:
-            return errors.AuthenticationError(
-                f"Graph refused the access token for {what} (expired, revoked or for another tenant); "
-                f"sign in again{detail}", **ids)
+            return build(errors.AuthenticationError, f"Graph refused the access token for {what} (expired, revoked or for another tenant); "
+                f"sign in again{detail}")
         if status == 403:
             if poll:
                 text = ("not allowed to read the export status: polling dataPolicyOperations needs the "
@@ -414,15 +412,15 @@ class GraphClient:
             else:
                 text = (f"not allowed to {what}: the app needs CrossTenantUserProfileSharing.Read.All "
                         "(with admin consent) and a delegated user the Global Reader or Global Administrator role")
-            return errors.PermissionDenied(f"{text}{detail}", **ids)
+            return build(errors.PermissionDenied, f"{text}{detail}")
         if status == 404:
             text = "the export status is gone (404)" if poll else f"not found: {what} (gone or never shared)"
-            return errors.NotFound(f"{text}{detail}", **ids)
+            return build(errors.NotFound, f"{text}{detail}")
         if status == 400:
-            return errors.BadRequest(f"Graph refused {what}{detail or ' (400 Bad Request)'}", **ids)
+            return build(errors.BadRequest, f"Graph refused {what}{detail or ' (400 Bad Request)'}")
         if status == 429:
             limit = " (the daily export limit: 100 per user, 1,000 per tenant)" if export else ""
-            return errors.Throttled(f"Graph is throttling {what}{limit}; try again later{detail}", **ids)
+            return build(errors.Throttled, f"Graph is throttling {what}{limit}; try again later{detail}")
         if status >= 500:
-            return errors.ServiceUnavailable(f"Graph failed {what} with HTTP {status}{detail}", **ids)
-        return errors.GraphError(f"Graph answered HTTP {status} to {what}{detail}", **ids)
+            return build(errors.ServiceUnavailable, f"Graph failed {what} with HTTP {status}{detail}")
+        return build(errors.GraphError, f"Graph answered HTTP {status} to {what}{detail}")

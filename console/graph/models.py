@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 NOT_STARTED = "notStarted"
@@ -49,7 +49,7 @@ def parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     # Graph's DateTimeOffset values are UTC; a value without an offset is read as UTC too.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _str(data: dict[str, Any], key: str) -> str:

@@ -61,4 +61,4 @@ def backoff_delay(
     """Exponential backoff with full jitter in [delay/2, delay] for retry ``attempt`` (1-based)."""
     delay = min(cap, start * (2 ** max(0, attempt - 1)))
     pick = (rng or random).uniform(0.5, 1.0)
-    return delay * pick
+    return float(delay * pick)

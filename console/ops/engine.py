@@ -13,7 +13,7 @@ import asyncio
 import heapq
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
@@ -63,7 +63,7 @@ FLUSH_INTERVAL = 0.5
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 class OperationsEngine:
@@ -303,7 +303,7 @@ class OperationsEngine:
         now = self.clock.now()
         row.operation_id = accepted.operation_id
         row.location = accepted.location
-        row.submitted_at = _iso(datetime.fromtimestamp(now, timezone.utc))
+        row.submitted_at = _iso(datetime.fromtimestamp(now, UTC))
         info = accepted.info
         record = PollRecord(now, info.http_status, accepted.retry_after, info.request_id, info.client_request_id,
                             None, None, "")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.graph.models import parse_datetime
-from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView, PollRecord
+from console.ops.events import ERROR, FINAL, INTENT, TRACKING, UNCONFIRMED, OperationView, PollRecord
 from console.storage import redact
 
 SCHEMA_VERSION = 1

@@ -12,7 +12,8 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 def _b64(data: dict[str, Any]) -> str:
