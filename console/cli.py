@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_command(args))
     except BrokenPipeError:
         # `... | head`: the reader left; not an error worth a traceback.
-        sys.stderr.close()
+        _silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted: unfinished operations stay in the journal; run `export-console watch` to resume",
@@ -232,6 +233,13 @@ async def run_command(args: argparse.Namespace) -> int:
     finally:
         if services is not None:
             await services.aclose()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _stderr_line(message: str) -> None:
@@ -324,12 +332,18 @@ class EventPrinter:
         self.stream = stream
         self.live = (not as_json) and sys.stderr.isatty()
         self.watched: dict[int, OperationView] = {}
+        self.closed = False
 
     def __call__(self, event: OperationEvent) -> None:
         self.watched[event.operation.key] = event.operation
-        if self.as_json and event.kind in PRINTED_EVENTS:
+        if self.as_json and event.kind in PRINTED_EVENTS and not self.closed:
             record = {"event": event.kind, **event.operation.to_json()}
-            print(json.dumps(record), file=self.stream, flush=True)
+            try:
+                print(json.dumps(record), file=self.stream, flush=True)
+            except BrokenPipeError:
+                # The reader went away (`| head`): stop printing, keep watching; the journal has it all.
+                self.closed = True
+                _silence_stdout()
 
     async def summarise(self) -> None:
         """Redraw the one-line summary twice a second (TTY only)."""

@@ -15,7 +15,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -203,7 +203,8 @@ class GraphClient:
                 "check it before exporting this user again",
                 status=response.status_code, request_id=info.request_id, client_request_id=info.client_request_id,
             )
-        location = location.strip()
+        # Follow Location as given (trap 3); a relative one is resolved against the request, never rebuilt.
+        location = urljoin(url, location.strip())
         retry_after = info.retry_after
         if retry_after is None:
             retry_after = parse_retry_after(body_data.get("Retry-After", body_data.get("retryAfter")), self._clock.now())

@@ -54,7 +54,8 @@ class OperationView:
         """Graph's status, or the journal state when Graph never gave one."""
         if self.status:
             return self.status
-        return {INTENT: "submitting", TRACKING: "accepted"}.get(self.state, self.state)
+        # Just accepted (202) and not yet polled: Graph's own word for that is notStarted.
+        return {INTENT: "submitting", TRACKING: "notStarted"}.get(self.state, self.state)
 
     @property
     def is_done(self) -> bool:

@@ -234,3 +234,19 @@ async def test_connection_refused_is_a_transport_failure() -> None:
     async with client:
         with pytest.raises(errors.TransportFailure):
             await client.get_profile("x")
+
+
+async def test_relative_location_is_resolved_against_the_request() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, headers={"Location": "/v1.0/dataPolicyOperations/abc", "Retry-After": "7"})
+        return httpx.Response(200, json={"id": "abc", "status": "running", "progress": "40"})
+
+    client = GraphClient("https://graph.example.test/beta", StaticTokenProvider("t"),
+                         transport=httpx.MockTransport(answer))
+    async with client:
+        accepted = await client.export_personal_data("u", "acct")
+        assert accepted.location == "https://graph.example.test/v1.0/dataPolicyOperations/abc"
+        assert accepted.retry_after == 7 and accepted.operation_id == "abc"
+        poll = await client.get_operation(accepted.location)
+    assert poll.operation.progress == 40.0 and poll.operation.status == "running"
