@@ -67,27 +67,49 @@ def _port(text: str) -> int:
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("tenant")
-    group.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                       help="use the built-in simulated tenant (no credentials)")
-    group.add_argument("--graph-url", metavar="URL", default=default,
-                       help="Graph API base including the version (default https://graph.microsoft.com/beta)")
-    group.add_argument("--token-env", metavar="VAR", default=default,
-                       help="take a bearer token from this environment variable")
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the built-in simulated tenant (no credentials)",
+    )
+    group.add_argument(
+        "--graph-url",
+        metavar="URL",
+        default=default,
+        help="Graph API base including the version (default https://graph.microsoft.com/beta)",
+    )
+    group.add_argument(
+        "--token-env", metavar="VAR", default=default, help="take a bearer token from this environment variable"
+    )
     group.add_argument("--tenant", metavar="NAME", default=default, help="a saved tenant from config.toml")
-    group.add_argument("--state-dir", metavar="DIR", default=default,
-                       help="keep config, journal and token cache here (or EXPORT_CONSOLE_STATE_DIR)")
-    group.add_argument("--poll-budget", metavar="N", type=_positive_int,
-                       default=argparse.SUPPRESS if suppress else DEFAULT_POLL_BUDGET,
-                       help=f"polls an hour for this tenant (default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)")
-    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
-                        help="log diagnostics (request ids, never tokens) to stderr")
+    group.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=default,
+        help="keep config, journal and token cache here (or EXPORT_CONSOLE_STATE_DIR)",
+    )
+    group.add_argument(
+        "--poll-budget",
+        metavar="N",
+        type=_positive_int,
+        default=argparse.SUPPRESS if suppress else DEFAULT_POLL_BUDGET,
+        help=f"polls an hour for this tenant (default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS if suppress else 0,
+        help="log diagnostics (request ids, never tokens) to stderr",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="export-console",
         description="Export the personal data of Entra inbound shared user profiles. "
-                    "With no command, opens the console.",
+        "With no command, opens the console.",
     )
     parser.add_argument("--version", action="version", version=f"export-console {__version__}")
     _global_options(parser, suppress=False)
@@ -99,14 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     profiles = command("profiles", "list the tenant's inbound shared user profiles")
-    profiles.add_argument("--search", metavar="TEXT", help="only profiles whose name, UPN, id or home tenant contain TEXT")
+    profiles.add_argument(
+        "--search", metavar="TEXT", help="only profiles whose name, UPN, id or home tenant contain TEXT"
+    )
     profiles.add_argument("--json", action="store_true", help="JSON Lines: one object per profile")
 
     export = command("export", "export the personal data of one or more profiles")
     export.add_argument("user_ids", nargs="*", metavar="USER_ID", help="userId of a profile")
     export.add_argument("--from-file", metavar="PATH", help="read user ids from a file, one a line ('-' for stdin)")
-    export.add_argument("--storage-location", metavar="LOC", required=True,
-                        help="an https SAS URL to a container, or a storage account name")
+    export.add_argument(
+        "--storage-location",
+        metavar="LOC",
+        required=True,
+        help="an https SAS URL to a container, or a storage account name",
+    )
     export.add_argument("--wait", action="store_true", help="watch the exports until they are final")
     export.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
@@ -144,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.WARNING - 10 * min(2, args.verbose), stream=sys.stderr,
+        level=logging.WARNING - 10 * min(2, args.verbose),
+        stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command == "simulate":
@@ -158,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("interrupted: unfinished operations stay in the journal; run `export-console watch` to resume",
-              file=sys.stderr)
+        print(
+            "interrupted: unfinished operations stay in the journal; run `export-console watch` to resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
 
 
@@ -173,8 +204,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     from console.sim.server import run_forever
     from console.sim.tenant import SimulatedTenant
 
-    tenant = SimulatedTenant(profiles=args.profiles, retry_after=args.retry_after,
-                             export_duration=args.duration, page_size=args.page_size)
+    tenant = SimulatedTenant(
+        profiles=args.profiles, retry_after=args.retry_after, export_duration=args.duration, page_size=args.page_size
+    )
     token = args.token or tenant.issue_token(lifetime=30 * 86400)
     if args.token:
         tenant.tokens.accept(args.token, {"tid": tenant.tenant_id})
@@ -368,8 +400,18 @@ class EventPrinter:
         views = sorted(self.watched.values(), key=lambda v: v.key)
         print_table(
             ["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"],
-            [[v.user_id, v.display_status, _progress(v.progress), _when(v.to_json()["submittedDateTime"]),
-              _when(v.to_json()["completedDateTime"]), v.operation_id or "-", v.last_error[:60]] for v in views],
+            [
+                [
+                    v.user_id,
+                    v.display_status,
+                    _progress(v.progress),
+                    _when(v.to_json()["submittedDateTime"]),
+                    _when(v.to_json()["completedDateTime"]),
+                    v.operation_id or "-",
+                    v.last_error[:60],
+                ]
+                for v in views
+            ],
         )
 
 
@@ -453,8 +495,11 @@ async def cmd_export(services: Services, args: argparse.Namespace, user_ids: lis
     outcomes = await engine.submit(user_ids, location)
     if not args.json:
         accepted = sum(1 for o in outcomes if o.accepted)
-        print(f"submitted {accepted} of {len(outcomes)} exports; {report.tenant_left - len(outcomes)} of "
-              f"{report.tenant_limit} left today for the tenant", file=sys.stderr)
+        print(
+            f"submitted {accepted} of {len(outcomes)} exports; {report.tenant_left - len(outcomes)} of "
+            f"{report.tenant_limit} left today for the tenant",
+            file=sys.stderr,
+        )
     if args.wait and any(o.accepted for o in outcomes):
         await _wait(services, printer)
     printer.final_table()
@@ -500,8 +545,18 @@ def cmd_ops(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     print_table(
         ["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"],
-        [[v.user_id, v.display_status, _progress(v.progress), _when(v.to_json()["submittedDateTime"]),
-          _when(v.to_json()["completedDateTime"]), v.operation_id or "-", v.last_error[:60]] for v in views],
+        [
+            [
+                v.user_id,
+                v.display_status,
+                _progress(v.progress),
+                _when(v.to_json()["submittedDateTime"]),
+                _when(v.to_json()["completedDateTime"]),
+                v.operation_id or "-",
+                v.last_error[:60],
+            ]
+            for v in views
+        ],
     )
     return EXIT_OK
 

@@ -111,8 +111,15 @@ async def open_services(
     """
     if options.poll_budget < 1:
         raise UsageError("--poll-budget must be a positive number of requests an hour")
-    chosen = [name for name, on in (("--demo", options.demo), ("--tenant", bool(options.tenant)),
-                                    ("--token-env", bool(options.token_env))) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("--demo", options.demo),
+            ("--tenant", bool(options.tenant)),
+            ("--token-env", bool(options.token_env)),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise UsageError(f"choose one of {', '.join(chosen)}")
     clock = clock or SystemClock()
@@ -186,8 +193,18 @@ async def open_services(
         raise
     engine = OperationsEngine(client, journal, tenant_key=tenant_key, poll_budget=options.poll_budget, clock=clock)
     return Services(
-        paths=paths, journal=journal, client=client, engine=engine, tenant_key=tenant_key, graph_url=graph_url,
-        tokens=provider, tenant_label=tenant_label, identity=identity, cloud=cloud, demo=sim, extras=extras,
+        paths=paths,
+        journal=journal,
+        client=client,
+        engine=engine,
+        tenant_key=tenant_key,
+        graph_url=graph_url,
+        tokens=provider,
+        tenant_label=tenant_label,
+        identity=identity,
+        cloud=cloud,
+        demo=sim,
+        extras=extras,
     )
 
 

@@ -37,7 +37,9 @@ def validate_storage_location(location: str) -> str:
     """
     text = location.strip()
     if not text:
-        raise ValueError("the storage location is empty: give an https SAS URL to a container or a storage account name")
+        raise ValueError(
+            "the storage location is empty: give an https SAS URL to a container or a storage account name"
+        )
     if "://" in text:
         parts = urlsplit(text)
         if parts.scheme.lower() != "https":

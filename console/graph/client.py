@@ -152,7 +152,8 @@ class GraphClient:
             values = data.get("value")
             if not isinstance(values, list):
                 raise errors.MalformedResponse(
-                    "Graph's profile list had no 'value' array", status=response.status_code,
+                    "Graph's profile list had no 'value' array",
+                    status=response.status_code,
                     request_id=response.headers.get("request-id", ""),
                 )
             yield [InboundSharedUserProfile.from_json(v) for v in values if isinstance(v, dict)]
@@ -187,7 +188,9 @@ class GraphClient:
         if response.status_code not in (200, 201, 202):
             raise errors.ExportUnconfirmed(
                 f"Graph answered {response.status_code} instead of 202 Accepted; check the export in the portal",
-                status=response.status_code, request_id=info.request_id, client_request_id=info.client_request_id,
+                status=response.status_code,
+                request_id=info.request_id,
+                client_request_id=info.client_request_id,
             )
         # The service sends Location and Retry-After as headers; the docs show them in the body (trap 2).
         body_data: dict[str, Any] = {}
@@ -201,13 +204,17 @@ class GraphClient:
             raise errors.ExportUnconfirmed(
                 "Graph accepted the export (202) but sent no Location to follow; it may be running: "
                 "check it before exporting this user again",
-                status=response.status_code, request_id=info.request_id, client_request_id=info.client_request_id,
+                status=response.status_code,
+                request_id=info.request_id,
+                client_request_id=info.client_request_id,
             )
         # Follow Location as given (trap 3); a relative one is resolved against the request, never rebuilt.
         location = urljoin(url, location.strip())
         retry_after = info.retry_after
         if retry_after is None:
-            retry_after = parse_retry_after(body_data.get("Retry-After", body_data.get("retryAfter")), self._clock.now())
+            retry_after = parse_retry_after(
+                body_data.get("Retry-After", body_data.get("retryAfter")), self._clock.now()
+            )
         return ExportAccepted(
             operation_id=operation_id_from_location(location),
             location=location,  # kept as given: may say /v1.0 while we call /beta (trap 3)
@@ -223,16 +230,23 @@ class GraphClient:
             errors.PermissionDenied: polling needs User.Export.All (a different permission).
         """
         response, info = await self._send(
-            "GET", location, what="export status", poll=True,
+            "GET",
+            location,
+            what="export status",
+            poll=True,
             extra_headers={"Prefer": "include-unknown-enum-members"},
         )
         data = self._json_object(response, "the export status")
         operation = DataPolicyOperation.from_json(data)
         if not operation.id:
             operation = DataPolicyOperation(
-                id=operation_id_from_location(location), status=operation.status, progress=operation.progress,
-                storage_location=operation.storage_location, user_id=operation.user_id,
-                submitted=operation.submitted, completed=operation.completed,
+                id=operation_id_from_location(location),
+                status=operation.status,
+                progress=operation.progress,
+                storage_location=operation.storage_location,
+                user_id=operation.user_id,
+                submitted=operation.submitted,
+                completed=operation.completed,
             )
         return OperationPoll(operation=operation, info=info)
 
@@ -259,7 +273,8 @@ class GraphClient:
         if not isinstance(data, dict):
             raise errors.MalformedResponse(
                 f"Graph sent unreadable JSON for {what} (HTTP {response.status_code})",
-                status=response.status_code, request_id=response.headers.get("request-id", ""),
+                status=response.status_code,
+                request_id=response.headers.get("request-id", ""),
             )
         return data
 
@@ -312,39 +327,21 @@ class GraphClient:
                 # httpx's timeouts are per phase; this bounds the whole exchange (and any transport).
                 async with asyncio.timeout(self._timeout):
                     response = await self._http.request(method, url, content=content, headers=headers)
-            except TimeoutError:
-                exc_name = "timeout"
-                if export:
+            except (TimeoutError, httpx.HTTPError) as exc:
+                # A refused connection never carried the request: safe to retry, even the export POST.
+                # Anything later (timeout, reset) may have run it: the POST is then unconfirmed.
+                reason = "timeout" if isinstance(exc, (TimeoutError, httpx.TimeoutException)) else type(exc).__name__
+                if export and not isinstance(exc, httpx.ConnectError):
                     raise errors.ExportUnconfirmed(
-                        f"no answer from Graph for {what} within {self._timeout:g} s: the export may have been "
-                        "created; check it before exporting this user again",
+                        f"no answer from Graph for {what} ({reason}): the export may have been created; "
+                        "check it before exporting this user again",
                         client_request_id=client_request_id,
                     ) from None
                 if attempt >= self._max_attempts:
                     raise errors.TransportFailure(
-                        f"no answer from Graph for {what} after {attempt} attempts ({exc_name})",
-                        client_request_id=client_request_id) from None
-                await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
-                continue
-            except httpx.ConnectError as exc:
-                # The request never left: safe to retry, even the export POST.
-                failure: errors.GraphError = errors.TransportFailure(
-                    f"could not connect to Graph for {what}: {type(exc).__name__}", client_request_id=client_request_id)
-                if attempt >= self._max_attempts:
-                    raise failure from None
-                await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
-                continue
-            except httpx.HTTPError as exc:
-                if export:
-                    raise errors.ExportUnconfirmed(
-                        f"no answer from Graph for {what} ({type(exc).__name__}): the export may have been "
-                        "created; check it before exporting this user again",
+                        f"no answer from Graph for {what} after {attempt} attempts ({reason})",
                         client_request_id=client_request_id,
                     ) from None
-                if attempt >= self._max_attempts:
-                    raise errors.TransportFailure(
-                        f"no answer from Graph for {what} after {attempt} attempts ({type(exc).__name__})",
-                        client_request_id=client_request_id) from None
                 await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
                 continue
 
@@ -361,7 +358,12 @@ class GraphClient:
                 return response, info
             log.debug(
                 "graph %s %s -> %s request-id=%s client-request-id=%s date=%s diag=%s",
-                method, what, status, info.request_id, client_request_id, info.date,
+                method,
+                what,
+                status,
+                info.request_id,
+                client_request_id,
+                info.date,
                 response.headers.get("x-ms-ags-diagnostic", ""),
             )
             if status == 401 and not refreshed:
@@ -373,8 +375,11 @@ class GraphClient:
                 if status in (429, 503):
                     wait = self._throttle(info.retry_after)
                 else:
-                    wait = info.retry_after if info.retry_after is not None else backoff_delay(
-                        attempt, start=self._backoff_start, cap=self._backoff_cap)
+                    wait = (
+                        info.retry_after
+                        if info.retry_after is not None
+                        else backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap)
+                    )
                 if export and status == 429 and info.retry_after is None:
                     # No Retry-After on a 429 to an export is Graph's daily limit (graph-api.md): waiting
                     # minutes will not help, so say so now.
@@ -383,7 +388,9 @@ class GraphClient:
                     raise errors.ExportUnconfirmed(
                         f"Graph answered {status} to {what}: the export may or may not have been created; "
                         "check it before exporting this user again",
-                        status=status, request_id=info.request_id, client_request_id=info.client_request_id,
+                        status=status,
+                        request_id=info.request_id,
+                        client_request_id=info.client_request_id,
                     )
                 if attempt < self._max_attempts:
                     if status not in (429, 503):
@@ -396,23 +403,35 @@ class GraphClient:
     ) -> errors.GraphError:
         code, message, request_id, client_request_id = errors.parse_error_body(response.text)
         status = response.status_code
+
         def build(kind: type[errors.GraphError], text: str) -> errors.GraphError:
             return kind(
-                text, status=status, code=code, request_id=info.request_id or request_id,
-                client_request_id=info.client_request_id or client_request_id, retry_after=info.retry_after,
+                text,
+                status=status,
+                code=code,
+                request_id=info.request_id or request_id,
+                client_request_id=info.client_request_id or client_request_id,
+                retry_after=info.retry_after,
             )
 
         detail = f": {message}" if message else ""
         if status == 401:
-            return build(errors.AuthenticationError, f"Graph refused the access token for {what} (expired, revoked or for another tenant); "
-                f"sign in again{detail}")
+            return build(
+                errors.AuthenticationError,
+                f"Graph refused the access token for {what} (expired, revoked or for another tenant); "
+                f"sign in again{detail}",
+            )
         if status == 403:
             if poll:
-                text = ("not allowed to read the export status: polling dataPolicyOperations needs the "
-                        "User.Export.All permission (and User.Read.All), which exporting does not grant")
+                text = (
+                    "not allowed to read the export status: polling dataPolicyOperations needs the "
+                    "User.Export.All permission (and User.Read.All), which exporting does not grant"
+                )
             else:
-                text = (f"not allowed to {what}: the app needs CrossTenantUserProfileSharing.Read.All "
-                        "(with admin consent) and a delegated user the Global Reader or Global Administrator role")
+                text = (
+                    f"not allowed to {what}: the app needs CrossTenantUserProfileSharing.Read.All "
+                    "(with admin consent) and a delegated user the Global Reader or Global Administrator role"
+                )
             return build(errors.PermissionDenied, f"{text}{detail}")
         if status == 404:
             text = "the export status is gone (404)" if poll else f"not found: {what} (gone or never shared)"

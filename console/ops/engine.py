@@ -164,9 +164,7 @@ class OperationsEngine:
         self.running = True
         self._update_idle()
         self._tasks.append(asyncio.create_task(self._schedule_loop(), name="ops-scheduler"))
-        self._tasks.extend(
-            asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers)
-        )
+        self._tasks.extend(asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers))
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="ops-journal-flush"))
 
     async def stop(self) -> None:
@@ -216,7 +214,8 @@ class OperationsEngine:
         """Open exports of ``user_id`` to the same (redacted) location, for a confirmation prompt."""
         safe = redact(storage_location.strip())
         return [
-            row.view() for row in self._rows.values()
+            row.view()
+            for row in self._rows.values()
             if row.user_id == user_id and row.storage_location == safe and row.state in (INTENT, TRACKING, UNCONFIRMED)
         ]
 
@@ -284,8 +283,16 @@ class OperationsEngine:
             row.last_error = str(exc)
             if isinstance(exc, (errors.AuthenticationError, errors.PermissionDenied)):
                 self.fatal_error = exc
-            record = PollRecord(self.clock.now(), exc.status, exc.retry_after, exc.request_id,
-                                exc.client_request_id, None, None, str(exc))
+            record = PollRecord(
+                self.clock.now(),
+                exc.status,
+                exc.retry_after,
+                exc.request_id,
+                exc.client_request_id,
+                None,
+                None,
+                str(exc),
+            )
             self.journal.save_now(row, record, self.clock.now())
             self._emit("unconfirmed" if unconfirmed else "rejected", row)
             return SubmitOutcome(user_id, row.view(), str(exc), type(exc).__name__)
@@ -305,8 +312,9 @@ class OperationsEngine:
         row.location = accepted.location
         row.submitted_at = _iso(datetime.fromtimestamp(now, UTC))
         info = accepted.info
-        record = PollRecord(now, info.http_status, accepted.retry_after, info.request_id, info.client_request_id,
-                            None, None, "")
+        record = PollRecord(
+            now, info.http_status, accepted.retry_after, info.request_id, info.client_request_id, None, None, ""
+        )
         try:
             self.client.check_url(accepted.location)
         except errors.UnsafeRedirect as exc:
@@ -450,8 +458,16 @@ class OperationsEngine:
         self._error_streak.pop(key, None)
         if progress is not None and key not in self._first_progress:
             self._first_progress[key] = (now, progress)
-        record = PollRecord(now, info.http_status, info.retry_after, info.request_id, info.client_request_id,
-                            operation.status, progress, "")
+        record = PollRecord(
+            now,
+            info.http_status,
+            info.retry_after,
+            info.request_id,
+            info.client_request_id,
+            operation.status,
+            progress,
+            "",
+        )
         if is_final(operation.status):
             row.state = FINAL
             self._finish(row)
@@ -480,8 +496,9 @@ class OperationsEngine:
     def _poll_failed(self, row: OperationRow, exc: errors.GraphError) -> None:
         now = self.clock.now()
         row.last_error = str(exc)
-        record = PollRecord(now, exc.status, exc.retry_after, exc.request_id, exc.client_request_id,
-                            row.status, row.progress, str(exc))
+        record = PollRecord(
+            now, exc.status, exc.retry_after, exc.request_id, exc.client_request_id, row.status, row.progress, str(exc)
+        )
         if isinstance(exc, (errors.NotFound, errors.UnsafeRedirect)):
             row.state = ERROR
             self._finish(row)

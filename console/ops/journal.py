@@ -173,8 +173,9 @@ class OperationJournal:
         self.writes += 1
         key = cursor.lastrowid
         assert key is not None
-        return OperationRow(key, tenant_key, user_id, safe, INTENT, None, None, None, None, None, None,
-                            now, None, "", 0)
+        return OperationRow(
+            key, tenant_key, user_id, safe, INTENT, None, None, None, None, None, None, now, None, "", 0
+        )
 
     def save_now(self, row: OperationRow, record: PollRecord | None = None, now: float | None = None) -> None:
         """Write one row (and its history record) at once, with everything pending."""
@@ -207,8 +208,20 @@ class OperationJournal:
                 "UPDATE operations SET state=?, operation_id=?, location=?, status=?, progress=?, submitted_at=?, "
                 "completed_at=?, next_poll_at=?, last_error=?, polls=?, updated_at=MAX(updated_at, ?) WHERE id=?",
                 [
-                    (r.state, r.operation_id, r.location, r.status, r.progress, r.submitted_at, r.completed_at,
-                     r.next_poll_at, r.last_error, r.polls, stamp, r.key)
+                    (
+                        r.state,
+                        r.operation_id,
+                        r.location,
+                        r.status,
+                        r.progress,
+                        r.submitted_at,
+                        r.completed_at,
+                        r.next_poll_at,
+                        r.last_error,
+                        r.polls,
+                        stamp,
+                        r.key,
+                    )
                     for r in rows
                 ],
             )
@@ -216,8 +229,17 @@ class OperationJournal:
                 "INSERT INTO polls (operation, at, http_status, retry_after, request_id, client_request_id, "
                 "status, progress, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (key, p.at, p.http_status, p.retry_after, p.request_id, p.client_request_id, p.status,
-                     p.progress, p.error)
+                    (
+                        key,
+                        p.at,
+                        p.http_status,
+                        p.retry_after,
+                        p.request_id,
+                        p.client_request_id,
+                        p.status,
+                        p.progress,
+                        p.error,
+                    )
                     for key, p in polls
                 ],
             )
@@ -251,7 +273,9 @@ class OperationJournal:
             PollRecord(at, status_code, retry_after, request_id, client_request_id, status, progress, error)
             for at, status_code, retry_after, request_id, client_request_id, status, progress, error in self._db.execute(
                 "SELECT at, http_status, retry_after, request_id, client_request_id, status, progress, error "
-                "FROM polls WHERE operation = ? ORDER BY rowid", (key,))
+                "FROM polls WHERE operation = ? ORDER BY rowid",
+                (key,),
+            )
         ]
 
     def exports_since(self, tenant_key: str, since: float) -> dict[str, int]:
@@ -288,8 +312,6 @@ class OperationJournal:
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
-
-
 
 
 class _Transaction:
