@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from console import __version__
 from console.graph import errors
 from console.ops.budget import DEFAULT_POLL_BUDGET
-from console.ops.events import OperationEvent, OperationView
+from console.ops.events import EventKind, OperationEvent, OperationView
 from console.services import ConnectionOptions, Services, UsageError, open_services
 from console.storage import validate_storage_location
 
@@ -38,7 +38,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERRUPTED = 130
 
-PRINTED_EVENTS = frozenset({"submitted", "status", "progress", "error", "unconfirmed", "rejected"})
+PRINTED_EVENTS: frozenset[EventKind] = frozenset({"submitted", "status", "progress", "error", "unconfirmed", "rejected"})
 """Events worth a JSON line (a poll that changed nothing is not)."""
 LOOKUP_ONE_BY_ONE = 50
 """Up to this many user ids are checked with one GET each; more, by listing every profile once."""
@@ -490,7 +490,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, user_ids: lis
     except errors.QuotaExceeded as exc:
         raise UsageError(str(exc)) from None
     printer = EventPrinter(services, as_json=args.json)
-    engine.subscribe(printer)
+    engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     outcomes = await engine.submit(user_ids, location)
     if not args.json:
@@ -513,7 +513,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, user_ids: lis
 async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     engine = services.engine
     printer = EventPrinter(services, as_json=args.json)
-    engine.subscribe(printer)
+    engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=True)
     watching = [v for v in engine.operations() if v.state == "tracking"]
     for view in watching:

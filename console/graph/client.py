@@ -122,6 +122,7 @@ class GraphClient:
             headers={"Accept": "application/json", "User-Agent": "export-console/0.1"},
         )
         self._token: str | None = None
+        self._checked_urls: set[str] = set()
         self._gate_until = 0.0
         """One shared gate: while throttled, every request of this client waits (per app+tenant limits)."""
         self._throttle_streak = 0
@@ -258,12 +259,16 @@ class GraphClient:
         Raises:
             errors.UnsafeRedirect: the URL's scheme, host or port differ.
         """
+        if url in self._checked_urls:  # every poll of an operation follows the same Location
+            return
         parts = urlsplit(url)
         if (parts.scheme, parts.hostname, parts.port) != self._origin:
             raise errors.UnsafeRedirect(
                 f"Graph pointed at {parts.scheme}://{parts.hostname}, not the configured Graph host "
                 f"{self._origin[1]}: not following it with the access token"
             )
+        if len(self._checked_urls) < 100_000:
+            self._checked_urls.add(url)
 
     def _json_object(self, response: httpx.Response, what: str) -> dict[str, Any]:
         try:

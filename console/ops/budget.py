@@ -73,6 +73,13 @@ class PollBudget:
         self._window.append(now)
         self.spent += 1
 
+    def refund(self) -> None:
+        """Give back the last poll spent when it was not sent after all."""
+        if self._window:
+            self._window.pop()
+            self._tokens = min(self.burst, self._tokens + 1.0)
+            self.spent -= 1
+
     async def acquire(self) -> None:
         """Wait until a poll may be spent, then spend it."""
         while True:

@@ -108,7 +108,7 @@ class OperationsEngine:
         self._idle = asyncio.Event()
         self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self._workers)
         self._tasks: list[asyncio.Task[None]] = []
-        self._subscribers: list[Callable[[OperationEvent], None]] = []
+        self._subscribers: list[tuple[Callable[[OperationEvent], None], frozenset[str] | None]] = []
         self._first_progress: dict[int, tuple[float, float]] = {}
         self._error_streak: dict[int, int] = {}
         self._unknown_polls: dict[int, int] = {}
@@ -122,21 +122,26 @@ class OperationsEngine:
 
     # -- subscription ---------------------------------------------------------------
 
-    def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
-        """Call ``callback`` with every event; returns a function that unsubscribes."""
-        self._subscribers.append(callback)
+    def subscribe(
+        self, callback: Callable[[OperationEvent], None], kinds: Iterable[EventKind] | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every event (or only those of ``kinds``); returns a function that unsubscribes."""
+        entry = (callback, frozenset(kinds) if kinds is not None else None)
+        self._subscribers.append(entry)
 
         def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)
 
         return unsubscribe
 
     def _emit(self, kind: EventKind, row: OperationRow) -> None:
-        if not self._subscribers:
-            return
-        event = OperationEvent(kind, row.view())
-        for callback in list(self._subscribers):
+        event: OperationEvent | None = None
+        for callback, kinds in list(self._subscribers):
+            if kinds is not None and kind not in kinds:
+                continue
+            if event is None:  # built once, and only when somebody wants it
+                event = OperationEvent(kind, row.view())
             try:
                 callback(event)
             except Exception:  # a broken subscriber must not stop polling
@@ -349,8 +354,9 @@ class OperationsEngine:
         if fair > not_before:
             eta = self._eta(row, now)
             if eta is not None:
-                # Likely to finish before its fair turn: poll it sooner, but keep a share for the rest.
-                interval = max(not_before, min(fair, max(eta, fair * 0.25)))
+                # When the budget binds, follow the progress estimate: sooner when about to finish,
+                # later when far from it, but always within [fair/4, 2*fair] so no operation starves.
+                interval = max(not_before, min(fair * 2, max(eta, fair * 0.25)))
         due = now + interval
         row.next_poll_at = due
         self._push(row.key, due)
@@ -391,13 +397,20 @@ class OperationsEngine:
                 await self._sleep_or_wake(delay)
                 continue
             await self.budget.acquire()
-            # The top may have changed while waiting on the budget; take the earliest valid one.
+            # The heap may have changed while waiting on the budget: dispatch the earliest valid entry,
+            # and only if it is due (never poll before Retry-After, whatever happened meanwhile).
             while heap:
-                due, _seq, key = heapq.heappop(heap)
-                if self._due.get(key) == due:
-                    del self._due[key]
-                    await self._queue.put(key)
+                due, _seq, key = heap[0]
+                if self._due.get(key) != due:
+                    heapq.heappop(heap)
+                    continue
+                if due > self.clock.now():
+                    self.budget.refund()
                     break
+                heapq.heappop(heap)
+                del self._due[key]
+                await self._queue.put(key)
+                break
 
     async def _flush_loop(self) -> None:
         while True:

@@ -131,6 +131,8 @@ class OperationJournal:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Without a limit the WAL file keeps its high-water size for ever.
+            self._db.execute("PRAGMA journal_size_limit=1048576")
             self._db.execute("PRAGMA busy_timeout=5000")
             with self._transaction():
                 for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
@@ -157,6 +159,10 @@ class OperationJournal:
     def close(self) -> None:
         """Flush what is pending and close the database."""
         self.flush()
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:  # another process holds the journal: it checkpoints later
+            pass
         self._db.close()
 
     # -- immediate writes (the submission path) --------------------------------------
