@@ -13,6 +13,7 @@ from typing import Any
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
 from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, validate_graph_url
+from console.graph.models import parse_datetime
 from console.ops.budget import DEFAULT_POLL_BUDGET
 from console.ops.engine import OperationsEngine
 from console.ops.journal import OperationJournal
@@ -93,7 +94,24 @@ def make_demo_tenant(clock: Clock | None = None) -> Any:
         clock=now,
         retry_after=DEMO_RETRY_AFTER,
         export_duration=DEMO_EXPORT_DURATION,
+        export_duration_jitter=0.6,
     )
+
+
+def adopt_journal_operations(sim: Any, journal: OperationJournal, tenant_key: str) -> int:
+    """The in-process demo tenant forgets everything when the process exits; the journal does not.
+
+    Hand the simulator the demo's unfinished operations so that a restart resumes them, as it
+    would against Graph.
+    """
+    adopted = 0
+    for row in journal.rows(tenant_key, ["tracking"]):
+        if row.operation_id:
+            submitted = parse_datetime(row.submitted_at)
+            at = submitted.timestamp() if submitted else row.created_at
+            sim.adopt_operation(row.operation_id, row.user_id, row.storage_location, at)
+            adopted += 1
+    return adopted
 
 
 async def open_services(
@@ -191,6 +209,8 @@ async def open_services(
     except Exception:
         await client.aclose()
         raise
+    if sim is not None:
+        adopt_journal_operations(sim, journal, tenant_key)
     engine = OperationsEngine(client, journal, tenant_key=tenant_key, poll_budget=options.poll_budget, clock=clock)
     return Services(
         paths=paths,

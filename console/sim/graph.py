@@ -1,9 +1,11 @@
 """The simulated tenant's Microsoft Graph: profiles, exportPersonalData and dataPolicyOperations.
 
 A stateful, synchronous request handler (``SimulatedGraph.handle``) that answers like the real
-service does, quirks included (see ../shared/graph-api.md), with knobs to make it misbehave:
+service does, quirks included (see ../shared/graph-api.md), with knobs to make it misbehave
+(defined in ``console.sim.knobs`` and re-exported here):
 
-* ``GraphConfig``: page size, Retry-After, export duration, service limits. Mutable at run time.
+* ``GraphConfig``: page size, Retry-After, export duration (and spread), service limits. Mutable at
+  run time.
 * ``GraphFaults``: injected throttling, 5xx, slowness, malformed bodies, missing Location, odd
   Retry-After values, failing users, unknown statuses, string progress, 403 switches. Mutable at
   run time; counted faults (``throttle_next``, ``errors_next``, ``malformed_polls_next``) count down.
@@ -27,27 +29,53 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import unquote
 
 import httpx
 
+from console.sim.knobs import (
+    EXPORTS,
+    LISTS,
+    POLLS,
+    RETRY_AFTER_HTTP_DATE,
+    GraphConfig,
+    GraphFaults,
+    LocationMode,
+    RecordedRequest,
+    RequestMatch,
+    ServiceLimits,
+)
 from console.sim.profiles import SimulatedProfile, generate_profiles
 from console.sim.tokens import TokenStore
+
+__all__ = [
+    "COMPLETE",
+    "EXPORTS",
+    "FAILED",
+    "LISTS",
+    "NOT_STARTED",
+    "POLLS",
+    "RETRY_AFTER_HTTP_DATE",
+    "RUNNING",
+    "GraphConfig",
+    "GraphFaults",
+    "LocationMode",
+    "RecordedRequest",
+    "RequestMatch",
+    "ServiceLimits",
+    "SimulatedGraph",
+    "format_seconds",
+    "redact_storage_location",
+]
 
 NOT_STARTED: Final = "notStarted"
 RUNNING: Final = "running"
 COMPLETE: Final = "complete"
 FAILED: Final = "failed"
-
-RETRY_AFTER_HTTP_DATE: Final = "http-date"
-"""Value for ``GraphFaults.retry_after_value``: send Retry-After as an HTTP-date (now + retry_after)."""
-
-LocationMode = Literal["header_and_body", "body_only", "none"]
-"""Where the 202 carries the operation's Location: both (the service), the body only (the docs' example), nowhere."""
 
 _JSON_TYPE: Final = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 _GRAPH_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
@@ -77,173 +105,6 @@ def format_seconds(seconds: float) -> str:
 def _iso(ts: float) -> str:
     # Graph sends 7 fractional digits and a Z; the client must cope (models.parse_datetime).
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
-
-
-@dataclass
-class RequestMatch:
-    """Which requests a fault applies to: an optional method and an optional regex searched in the path."""
-
-    method: str | None = None
-    """HTTP method (case-insensitive), or None for any."""
-    path: str | None = None
-    """Regular expression searched (``re.search``, case-insensitive) in the URL path, or None for any."""
-
-    def matches(self, method: str, path: str) -> bool:
-        """True when ``method`` and ``path`` fit this pattern."""
-        if self.method is not None and self.method.upper() != method.upper():
-            return False
-        return self.path is None or re.search(self.path, path, re.IGNORECASE) is not None
-
-
-POLLS: Final = RequestMatch(method="GET", path=r"/dataPolicyOperations/")
-"""Matches operation polls."""
-EXPORTS: Final = RequestMatch(method="POST", path=r"/exportPersonalData/?$")
-"""Matches export submissions."""
-LISTS: Final = RequestMatch(method="GET", path=r"/inboundSharedUserProfiles/?$")
-"""Matches profile list pages."""
-
-
-@dataclass
-class ServiceLimits:
-    """Graph's service limits for data policy operations, per tenant (graph-api.md, "Errors and throttling").
-
-    Both are answered with 429 **without** Retry-After, as the service does for these resources.
-    Windows are sliding (the last 24 h / the last hour on the simulator's clock); only requests that
-    were served count (a 429, 401 or 404 does not use quota).
-    """
-
-    exports_per_day: int = 1000
-    """Accepted exportPersonalData POSTs per tenant in any 24 hours."""
-    exports_per_user_per_day: int = 100
-    """Accepted exportPersonalData POSTs per profile in any 24 hours."""
-    requests_per_hour: int = 10_000
-    """Any other Graph request (lists, gets, polls) per tenant in any hour."""
-
-
-@dataclass
-class GraphConfig:
-    """How the simulated Graph behaves when nothing is wrong. Mutable at run time."""
-
-    page_size: int = 100
-    """Profiles per list page (the real page size is undocumented: the client must not assume one)."""
-    retry_after: float = 5.0
-    """Seconds of Retry-After on the 202 and on unfinished polls. The service (and the docs' example)
-    says 60; 5 keeps the demo lively. Tests set fractions of a second."""
-    export_duration: float = 30.0
-    """Seconds from submission until an export is final."""
-    queue_fraction: float = 0.1
-    """Share of ``export_duration`` an export spends ``notStarted`` before it is ``running``."""
-    failure_point: float = 0.5
-    """Share of ``export_duration`` after which a failing user's export ends ``failed``."""
-    limits: ServiceLimits = field(default_factory=ServiceLimits)
-    """Per-tenant service limits (429 without Retry-After)."""
-    record_requests: bool = True
-    """Keep a ``RecordedRequest`` for every request (turn off for very long benchmarks)."""
-
-
-@dataclass
-class GraphFaults:
-    """Injected misbehaviour. Every field may be changed while requests are flowing.
-
-    Counted faults answer the next N matching requests and then stop; the rest stay on until reset.
-    """
-
-    forbid_all: bool = False
-    """403 ``Authorization_RequestDenied`` on every Graph request (no role / no consent)."""
-    forbid_polls: bool = False
-    """403 on ``GET dataPolicyOperations/{id}`` naming ``User.Export.All``: polling needs a different
-    permission than exporting (graph-api.md), so an app that may export can still be refused here."""
-
-    throttle_next: int = 0
-    """Answer the next N matching requests with 429 ``TooManyRequests``."""
-    throttle_retry_after: str | None = "1"
-    """Retry-After on injected 429s (verbatim, so odd values are possible), or None for none."""
-    throttle_only: RequestMatch | None = None
-    """Restrict injected 429s to matching requests (e.g. ``POLLS``); None for all."""
-
-    errors_next: int = 0
-    """Answer the next N matching requests with ``error_status``."""
-    error_status: int = 503
-    """500, 502, 503 or 504."""
-    error_retry_after: str | None = None
-    """Retry-After on injected 5xx (verbatim), or None for none."""
-    errors_only: RequestMatch | None = None
-    """Restrict injected 5xx to matching requests; None for all."""
-
-    delay: float = 0.0
-    """Seconds before each matching answer. Waited by the transport (``asyncio.sleep`` or the tenant's
-    injected sleep) and by the loopback server, never inside ``handle``."""
-    delay_only: RequestMatch | None = None
-    """Restrict the delay to matching requests; None for all Graph requests."""
-
-    malformed_polls_next: int = 0
-    """The next N successful polls answer 200 with a truncated, unparseable JSON body."""
-
-    location: LocationMode = "header_and_body"
-    """Where the 202 puts Location (trap 2): ``header_and_body`` (default), ``body_only`` or ``none``."""
-    location_base: str | None = None
-    """Scheme and host for Location and nextLink instead of the request's (e.g. ``https://evil.example``)
-    to test that the client never follows them with the token (trap 6)."""
-
-    retry_after_value: str | None = None
-    """Replace the Retry-After on the 202 and polls with this text: ``"2.128"``, ``"0"``, ``"-5"``,
-    ``"abc"``, ``"999999"``, or ``RETRY_AFTER_HTTP_DATE`` for an HTTP-date. None: ``config.retry_after``."""
-    omit_retry_after: bool = False
-    """Send no Retry-After on the 202 and polls at all (header and body)."""
-
-    failing_users: set[str] = field(default_factory=set)
-    """User ids whose exports end ``failed`` (decided at submission)."""
-    unknown_status: str = "archiving"
-    """Status reported instead of ``running`` by operations chosen below (an evolvable-enum member
-    the client does not know; it must be shown as is and kept polling)."""
-    unknown_status_users: set[str] = field(default_factory=set)
-    """User ids whose operations report ``unknown_status`` while running."""
-    unknown_status_every: int = 0
-    """Every Nth operation (by submission order) reports ``unknown_status`` while running; 0: none."""
-    string_progress_every: int = 0
-    """Every Nth operation sends ``progress`` as a string (``"42.5"``); 0: none."""
-
-    def throttle(self, count: int, retry_after: str | None = "1", only: RequestMatch | None = None) -> None:
-        """429 the next ``count`` requests (matching ``only``), with ``retry_after`` or none."""
-        self.throttle_next, self.throttle_retry_after, self.throttle_only = count, retry_after, only
-
-    def fail(
-        self, count: int, status: int = 503, retry_after: str | None = None, only: RequestMatch | None = None
-    ) -> None:
-        """Answer the next ``count`` requests (matching ``only``) with a 5xx ``status``."""
-        if status not in (500, 502, 503, 504):
-            raise ValueError(f"injected server errors are 500, 502, 503 or 504, not {status}")
-        self.errors_next, self.error_status, self.error_retry_after, self.errors_only = count, status, retry_after, only
-
-    def reset(self) -> None:
-        """Turn every fault off."""
-        fresh = GraphFaults()
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(fresh, name))
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the simulated Graph answered, for tests and benchmarks."""
-
-    at: float
-    """Simulator clock (epoch seconds) when it was answered."""
-    method: str
-    path: str
-    query: str
-    """Raw query string (percent-decoded), e.g. ``$skiptoken=...``."""
-    url: str
-    status: int
-    retry_after: str | None
-    """The Retry-After header of the answer, verbatim, or None."""
-    client_request_id: str | None
-    """The request's ``client-request-id`` header, or None when it sent none."""
-    request_id: str
-    """The ``request-id`` the answer carried."""
-    kind: str
-    """``list``, ``get``, ``export``, ``remove``, ``poll`` or ``other``."""
-    user_id: str | None = None
-    operation_id: str | None = None
 
 
 @dataclass
@@ -311,6 +172,7 @@ class SimulatedGraph:
         self._profiles: list[SimulatedProfile] = generate_profiles(profiles, seed)
         self._by_id: dict[str, SimulatedProfile] = {p.user_id: p for p in self._profiles}
         self._operations: dict[str, _Operation] = {}
+        self._seed = seed
         self._ids = random.Random(seed * 7919 + 1)
         self._exports_tenant: deque[float] = deque()
         self._exports_user: dict[str, deque[float]] = {}
@@ -351,6 +213,31 @@ class SimulatedGraph:
         if faults.delay_only is not None and not faults.delay_only.matches(request.method, request.url.path):
             return 0.0
         return faults.delay
+
+    # ----------------------------------------------------------------- restarts
+
+    def adopt_operation(self, operation_id: str, user_id: str, storage_location: str, submitted_at: float) -> None:
+        """Register an export operation that was submitted before this simulator existed.
+
+        For ``--demo`` restarts: the console's journal still holds operations the previous process's
+        simulator accepted. The operation gets id ``operation_id`` and behaves as if it had been
+        submitted at ``submitted_at`` (epoch seconds on this simulator's clock): the same progress,
+        duration, jitter, failing-user and fault rules as a fresh submission. It does **not** count
+        against the daily export limits, and the profile need not still be shared. Idempotent: an id
+        that is already known (submitted or adopted) is left as it is.
+
+        Raises:
+            ValueError: ``operation_id`` or ``user_id`` is empty or contains a ``/``.
+        """
+        op_id = operation_id.strip().lower()
+        user = user_id.strip().lower()
+        for name, value in (("operation_id", op_id), ("user_id", user)):
+            if not value or "/" in value:
+                raise ValueError(f"{name} must be a non-empty path segment, not {value!r}")
+        with self._lock:
+            if op_id in self._operations:
+                return
+            self._operations[op_id] = self._new_operation(op_id, user, storage_location.strip(), float(submitted_at))
 
     # ----------------------------------------------------------------- entry point
 
@@ -645,29 +532,8 @@ class SimulatedGraph:
         if refusal:
             return self._error(ctx, 400, "BadRequest", refusal)
 
-        faults = self.faults
-        seq = len(self._operations) + 1
         op_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-        duration = max(0.0, self.config.export_duration)
-        unknown = None
-        if user_id in faults.unknown_status_users or (
-            faults.unknown_status_every and seq % faults.unknown_status_every == 0
-        ):
-            unknown = faults.unknown_status
-        op = _Operation(
-            id=op_id,
-            seq=seq,
-            user_id=user_id,
-            storage_location=redact_storage_location(location.strip()),
-            submitted_at=ctx.now,
-            duration=duration,
-            queue_time=duration * min(max(self.config.queue_fraction, 0.0), 1.0),
-            fail_at=duration * min(max(self.config.failure_point, 0.0), 1.0)
-            if user_id in faults.failing_users
-            else None,
-            unknown_status=unknown,
-            string_progress=bool(faults.string_progress_every) and seq % faults.string_progress_every == 0,
-        )
+        op = self._new_operation(op_id, user_id, location.strip(), ctx.now)
         self._operations[op_id] = op
         self._exports_tenant.append(ctx.now)
         self._exports_user.setdefault(user_id, deque()).append(ctx.now)
@@ -678,6 +544,7 @@ class SimulatedGraph:
         location_url = f"{ctx.base}/v1.0/dataPolicyOperations/{op_id}"
         headers: dict[str, str] = {}
         data: dict[str, Any] = {}
+        faults = self.faults
         if faults.location != "none":
             data["Location"] = location_url
             if faults.location == "header_and_body":
@@ -687,6 +554,36 @@ class SimulatedGraph:
             headers["Retry-After"] = retry_after
             data["Retry-After"] = _body_number(retry_after)
         return self._json(ctx, 202, data, headers)
+
+    def _new_operation(self, op_id: str, user_id: str, location: str, submitted_at: float) -> _Operation:
+        """An operation as the service would create it now (faults and config read at this moment)."""
+        faults = self.faults
+        config = self.config
+        seq = len(self._operations) + 1
+        duration = max(0.0, config.export_duration)
+        jitter = min(max(config.export_duration_jitter, 0.0), 1.0)
+        if jitter > 0 and duration > 0:
+            # Seeded by tenant seed and id (str seeds hash with SHA-512: stable across processes),
+            # so the draw neither disturbs the id stream nor changes when the operation is adopted.
+            draw = random.Random(f"{self._seed}:{op_id}").uniform(-jitter, jitter)
+            duration = max(0.0, duration * (1.0 + draw))
+        unknown = None
+        if user_id in faults.unknown_status_users or (
+            faults.unknown_status_every and seq % faults.unknown_status_every == 0
+        ):
+            unknown = faults.unknown_status
+        return _Operation(
+            id=op_id,
+            seq=seq,
+            user_id=user_id,
+            storage_location=redact_storage_location(location),
+            submitted_at=submitted_at,
+            duration=duration,
+            queue_time=duration * min(max(config.queue_fraction, 0.0), 1.0),
+            fail_at=duration * min(max(config.failure_point, 0.0), 1.0) if user_id in faults.failing_users else None,
+            unknown_status=unknown,
+            string_progress=bool(faults.string_progress_every) and seq % faults.string_progress_every == 0,
+        )
 
     def _remove(self, ctx: _Context) -> httpx.Response:
         profile = self._by_id.pop(ctx.user_id or "", None)

@@ -45,6 +45,8 @@ class SimulatedTenant:
         page_size: profiles per list page.
         retry_after: Retry-After seconds on the 202 and unfinished polls (the service says 60).
         export_duration: seconds from submission until an export is final.
+        export_duration_jitter: spread of each export's duration as a fraction (0.5: uniformly in
+            ``[d * 0.5, d * 1.5]``), drawn deterministically from the seed; 0 for none.
         failing_users: user ids whose exports end ``failed``.
         limits: service limits (defaults: Graph's 1,000/day, 100/day/user, 10,000/hour).
         sleep: how the in-process transport waits out injected delays (``asyncio.sleep``;
@@ -62,6 +64,7 @@ class SimulatedTenant:
         page_size: int = 100,
         retry_after: float = 5.0,
         export_duration: float = 30.0,
+        export_duration_jitter: float = 0.0,
         failing_users: Iterable[str] = (),
         limits: ServiceLimits | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -86,6 +89,7 @@ class SimulatedTenant:
                 page_size=page_size,
                 retry_after=retry_after,
                 export_duration=export_duration,
+                export_duration_jitter=export_duration_jitter,
                 limits=limits or ServiceLimits(),
             ),
             faults=GraphFaults(failing_users={u.lower() for u in failing_users}),
@@ -100,6 +104,14 @@ class SimulatedTenant:
     def requests(self) -> list[RecordedRequest]:
         """Every Graph request answered so far (the live list: tests may ``clear()`` it)."""
         return self.graph.requests
+
+    def adopt_operation(self, operation_id: str, user_id: str, storage_location: str, submitted_at: float) -> None:
+        """Register an operation submitted before this tenant existed (``SimulatedGraph.adopt_operation``).
+
+        For ``--demo`` restarts: the journal keeps operations that the previous process's simulator
+        accepted, and polling them must not 404.
+        """
+        self.graph.adopt_operation(operation_id, user_id, storage_location, submitted_at)
 
     def issue_token(self, lifetime: float = 3600.0) -> str:
         """An app-only access token for this tenant, with the demo app's permissions."""

@@ -179,3 +179,14 @@ def test_global_options_after_the_command(served: tuple[SimulatedTenant, Loopbac
     _tenant, server, env = served
     done = run_cli("profiles", *graph_args(server), "--json", env=env)
     assert done.returncode == 0, done.stderr
+
+
+def test_demo_restart_resumes_its_journal(isolated_state: Path) -> None:
+    """--demo's simulator lives in the process; the journal carries its operations across restarts."""
+    users = [row["userId"] for row in lines(run_cli("--demo", "profiles", "--json").stdout)[:2]]
+    submitted = run_cli("--demo", "export", *users, "--storage-location", SAS, "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    watched = run_cli("--demo", "watch", "--json", timeout=120)
+    assert watched.returncode == 0, watched.stderr
+    final = lines(run_cli("--demo", "ops", "--json").stdout)
+    assert [e["status"] for e in final] == ["complete", "complete"]
