@@ -11,7 +11,7 @@ import logging
 import threading
 from pathlib import Path
 
-import msal  # type: ignore[import-untyped]  # msal ships no type hints
+import msal  # msal ships no type hints
 
 from console.config import write_private_file
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import msal  # type: ignore[import-untyped]  # msal ships no type hints
+import msal  # msal ships no type hints
 import requests
 
 from console.auth.access import access_problems
