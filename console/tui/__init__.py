@@ -1,0 +1,1 @@
+"""The Textual console: ``ConsoleApp`` and ``run_console`` (see ``entry.py``)."""

@@ -1,0 +1,193 @@
+"""The console app: composition and routing only (screens do the work)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+from console.tui.messages import SessionOpened
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.main import MainScreen
+from console.tui.services import ConsoleServices, Session
+from console.tui.widgets.ops_table import FILTERS
+
+
+class ConsoleApp(App[int]):
+    """``export-console`` with no command: profiles, exports and live operations.
+
+    Args:
+        services: the engine, profiles, sign-in and header info (injected; see ``services.py``).
+    """
+
+    CSS_PATH = ["global.tcss", "app.tcss"]
+    TITLE = "export-console"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (polling resumes from the journal next time)"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+    ]
+
+    def __init__(self, services: ConsoleServices) -> None:
+        super().__init__()
+        self.services = services
+        self.session: Session | None = None
+        """The signed-in session, or None on the login pane."""
+        self._quitting = False
+
+    def on_mount(self) -> None:
+        if self.services.session is not None:
+            self.session = self.services.session
+            self.push_screen(MainScreen(self.session, self.services))
+        else:
+            self.push_screen(self._login_screen(try_silent=True))
+
+    def _login_screen(self, *, try_silent: bool, notice: str = "") -> Screen[None]:
+        from console.tui.screens.login import LoginScreen
+        from console.tui.screens.unavailable import NoLoginScreen
+
+        if self.services.login is None:
+            return NoLoginScreen(self.services)
+        return LoginScreen(self.services.login, self.services, try_silent=try_silent, notice=notice)
+
+    # -- sessions -----------------------------------------------------------------------
+
+    @on(SessionOpened)
+    async def _on_session_opened(self, message: SessionOpened) -> None:
+        if self.session is not None and self.session is not message.session:
+            await self.close_session()
+        self.session = message.session
+        await self.switch_screen(MainScreen(message.session, self.services))
+
+    async def close_session(self) -> None:
+        """Stop polling and release the session (its unfinished operations stay in the journal)."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        await session.engine.stop()
+        if session.close is not None:
+            await session.close()
+
+    async def action_sign_out(self) -> None:
+        """Sign out of the current tenant and show the login pane."""
+        if self.services.login is None:
+            self.notify(
+                "This console was given a token (--token-env): there is nothing to sign out of.", severity="warning"
+            )
+            return
+        if self.session is not None and self.session.engine.posts_in_flight:
+            self.notify("Exports are being sent: sign out when Graph has answered.", severity="warning")
+            return
+        await self.close_session()
+        await self.services.login.sign_out(None)
+        await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
+
+    async def action_switch_tenant(self) -> None:
+        """Leave this tenant (staying signed in to it) and pick another on the login pane."""
+        if self.services.login is None:
+            self.notify(
+                "Start the console with --tenant NAME or without --token-env to switch tenants.", severity="warning"
+            )
+            return
+        await self.close_session()
+        await self.switch_screen(self._login_screen(try_silent=False))
+
+    # -- keys ---------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; ask first only while export POSTs are in flight (polling resumes from the journal)."""
+        session = self.session
+        in_flight = session.engine.posts_in_flight if session is not None else 0
+        if in_flight:
+            question = (
+                f"{in_flight} export request{'s are' if in_flight != 1 else ' is'} being sent to Graph. "
+                "Quitting now may leave them unconfirmed (you'd check them before exporting again).\n\n"
+                "Quit anyway?"
+            )
+
+            async def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    await self._quit_now()
+
+            self.push_screen(ConfirmScreen(question, title="Exports in flight", yes="Quit", no="Stay"), answered)
+            return
+        await self._quit_now()
+
+    async def _quit_now(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        await self.close_session()
+        self.exit(0)
+
+    def action_help(self) -> None:
+        from console.tui.screens.help import HelpScreen
+        from console.tui.screens.login import LoginScreen
+        from console.tui.widgets.ops_table import OpsTable
+        from console.tui.widgets.profile_list import ProfileList
+        from console.tui.widgets.search_box import SearchBox
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections: list[tuple[str, type[DOMNode]]] = [
+            ("Everywhere", ConsoleApp),
+            ("Main screen", MainScreen),
+            ("Profiles list", ProfileList),
+            ("Search box", SearchBox),
+            ("Operations table", OpsTable),
+            ("Login pane", LoginScreen),
+        ]
+        from console.tui.screens.details import OperationDetailsScreen
+        from console.tui.screens.export import ExportScreen
+
+        sections += [("Export form", ExportScreen), ("Operation details", OperationDetailsScreen)]
+        extra = [
+            (
+                "Everywhere",
+                self.get_key_display(Binding("ctrl+p", "command_palette")),
+                "Command palette: sign in/out, switch tenant, export selected, filter operations",
+            ),
+            ("Everywhere", "tab, shift+tab", "Move between the search box, the list and the table"),
+            ("Search box", "enter", "Go to the list, on the first match"),
+        ]
+        self.push_screen(HelpScreen(sections, extra))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.services.login is not None:
+            if self.session is not None:
+                yield SystemCommand(
+                    "Sign out",
+                    "Forget this tenant's tokens and show the login pane",
+                    partial(self.call_later, self.action_sign_out),
+                )
+            else:
+                yield SystemCommand("Sign in", "Sign in to the highlighted tenant", self._sign_in_from_palette)
+            yield SystemCommand(
+                "Switch tenant", "Pick another saved tenant", partial(self.call_later, self.action_switch_tenant)
+            )
+        main = screen if isinstance(screen, MainScreen) else None
+        if main is not None:
+            yield SystemCommand(
+                "Export selected profiles", "Open the export form for the selection", main.action_export
+            )
+            yield SystemCommand("Reload profiles", "List the tenant's profiles again", main.action_reload_profiles)
+            for status_filter in FILTERS:
+                yield SystemCommand(
+                    f"Filter operations: {status_filter}",
+                    f"Show {status_filter} operations in the table",
+                    partial(main.filter_operations, status_filter),
+                )
+        yield SystemCommand("Keys", "Show every key binding", self.action_help)
+
+    def _sign_in_from_palette(self) -> None:
+        from console.tui.screens.login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            self.screen.action_sign_in()

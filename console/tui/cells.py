@@ -1,0 +1,114 @@
+"""How values look in the console's tables: status glyphs, durations, progress, short ids.
+
+Status is always glyph + Graph's word + colour, so colour is never the only signal
+(an SSH terminal may have no colour, and some admins can't tell red from green).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, UTC
+
+from rich.text import Text
+
+STATUS_GLYPHS: dict[str, str] = {
+    "notStarted": "…",
+    "running": "▶",
+    "complete": "✓",
+    "failed": "✗",
+    "submitting": "↑",
+    "accepted": "•",
+    "unconfirmed": "?",
+    "rejected": "✗",
+    "error": "!",
+}
+"""Glyph before each status word; an unknown status (a new Graph enum member) gets ``◆``."""
+
+STATUS_CLASSES: dict[str, str] = {
+    "notStarted": "pending",
+    "running": "running",
+    "complete": "ok",
+    "failed": "bad",
+    "submitting": "pending",
+    "accepted": "pending",
+    "unconfirmed": "warn",
+    "rejected": "bad",
+    "error": "bad",
+}
+"""Which theme colour role each status takes (mapped to styles by ``StatusStyles``)."""
+
+STATUS_ORDER: dict[str, int] = {
+    "failed": 0,
+    "rejected": 1,
+    "error": 2,
+    "unconfirmed": 3,
+    "running": 4,
+    "notStarted": 5,
+    "accepted": 6,
+    "submitting": 7,
+    "complete": 8,
+}
+"""Sort order of statuses: what needs attention first."""
+
+
+def status_role(status: str) -> str:
+    """The colour role of a status: ok, bad, warn, running, pending, unknown."""
+    return STATUS_CLASSES.get(status, "unknown")
+
+
+def status_label(status: str) -> str:
+    """``✓ complete``: glyph and Graph's word (unknown words shown as they are)."""
+    return f"{STATUS_GLYPHS.get(status, '◆')} {status}"
+
+
+def status_text(status: str, styles: dict[str, str]) -> Text:
+    """A status cell: glyph, word, and the colour of its role."""
+    return Text(status_label(status), style=styles.get(status_role(status), ""), no_wrap=True)
+
+
+def progress_label(progress: float | None) -> str:
+    """``42%`` or ``—`` when Graph has not said."""
+    if progress is None:
+        return "—"
+    return f"{progress:.0f}%"
+
+
+def duration_label(seconds: float | None) -> str:
+    """Compact duration: ``45s``, ``12m05s``, ``3h07m``, ``2d04h``; ``—`` when unknown."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def time_label(moment: datetime | float | None) -> str:
+    """``2027-01-15 08:30:12`` in UTC (admins compare with Graph's UTC timestamps)."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, (int, float)):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def epoch(moment: datetime | None) -> float | None:
+    """Epoch seconds of an aware datetime."""
+    return moment.timestamp() if moment is not None else None
+
+
+def short_id(value: str, length: int = 8) -> str:
+    """The first characters of a GUID (home tenants are GUIDs: the full one is in the details)."""
+    return value[:length] if value else "—"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """An error message on one line, cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

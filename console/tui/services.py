@@ -1,0 +1,201 @@
+"""What the console is handed: the engine, a profile source, sign-in, and what to show in the header.
+
+The app never builds a URL, a Graph client or a journal: the CLI (or the demo, or a
+test) builds these and injects them (STYLE.md, habit 1). Everything here is a small
+protocol so tests can pass in-memory fakes and the real ``OperationsEngine`` fits as is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from console.clock import Clock, SystemClock
+from console.graph.models import InboundSharedUserProfile
+from console.ops.events import OperationEvent, OperationView, PollRecord, QuotaReport, SubmitOutcome
+
+
+class OperationsService(Protocol):
+    """The part of ``console.ops.engine.OperationsEngine`` the console uses."""
+
+    posts_in_flight: int
+    """Export POSTs sent and not yet answered (quitting now would leave them unconfirmed)."""
+
+    def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` (on the app's event loop) with every event; returns the unsubscribe."""
+        ...
+
+    async def start(self) -> None:
+        """Load the tenant's journal and resume polling every unfinished operation."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop polling and flush the journal."""
+        ...
+
+    async def submit(self, user_ids: Sequence[str], storage_location: str) -> list[SubmitOutcome]:
+        """Export each user's data; raises ValueError or QuotaExceeded before any POST."""
+        ...
+
+    def operations(self) -> list[OperationView]:
+        """Every operation of the tenant, oldest first."""
+        ...
+
+    def operation(self, key: int) -> OperationView | None:
+        """One operation by journal key."""
+        ...
+
+    def history(self, key: int) -> list[PollRecord]:
+        """Every poll of one operation, oldest first."""
+        ...
+
+    def quota(self) -> QuotaReport:
+        """Exports left today under Graph's daily limits."""
+        ...
+
+    def unfinished_for(self, user_id: str, storage_location: str) -> list[OperationView]:
+        """Open exports of ``user_id`` to the same location (asks for confirmation first)."""
+        ...
+
+
+ProfileSource = Callable[[], AsyncIterator[list[InboundSharedUserProfile]]]
+"""Returns a fresh async iterator of profile pages (``GraphClient.list_profiles``)."""
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What the header shows about where the console is signed in."""
+
+    tenant: str
+    """Saved tenant name or tenant id/domain (``--tenant``), or the Graph URL host."""
+    identity: str
+    """Signed-in user or application (UPN, app id), or ``token from $VAR``."""
+    cloud: str = "global"
+    """National cloud name: global, usgov, usgovdod, china."""
+
+
+@dataclass
+class Session:
+    """Everything that exists once signed in to one tenant."""
+
+    engine: OperationsService
+    profiles: ProfileSource
+    header: HeaderInfo
+    close: Callable[[], Awaitable[None]] | None = None
+    """Releases the session's resources (HTTP client, journal); the app awaits it on sign-out and exit."""
+    warm_up: Callable[[], Awaitable[None]] | None = None
+    """Run once the engine has started (the demo submits a few exports so the first screen is alive)."""
+
+
+@dataclass(frozen=True)
+class TenantChoice:
+    """A saved tenant the login pane offers."""
+
+    name: str
+    """The saved name (``--tenant NAME``)."""
+    tenant: str
+    """Tenant id or domain."""
+    cloud: str = "global"
+    detail: str = ""
+    """One line shown under the name (client id, method, 'simulated')."""
+
+
+@dataclass(frozen=True)
+class SignInMethod:
+    """One way to sign in, as the login pane lists it."""
+
+    id: str
+    """``device_code``, ``client_secret`` or ``certificate``."""
+    label: str
+    needs_secret: bool = False
+    """The method asks for a secret or certificate path the pane collects (not device code)."""
+
+
+DEVICE_CODE = SignInMethod("device_code", "Device code (works over SSH)")
+CLIENT_SECRET = SignInMethod("client_secret", "Client secret (app-only)", needs_secret=True)
+CERTIFICATE = SignInMethod("certificate", "Certificate (app-only)", needs_secret=True)
+
+
+class DeviceCodePrompt(Protocol):
+    """What the identity platform asks the user to do (``console.auth``'s prompt fits)."""
+
+    verification_uri: str
+    user_code: str
+    expires_at: float
+    """Epoch seconds when the code stops working."""
+    message: str
+
+
+class LoginService(Protocol):
+    """Sign-in for the login pane: saved tenants, methods, and a way to open a session."""
+
+    def tenants(self) -> list[TenantChoice]:
+        """Saved tenants, the default first."""
+        ...
+
+    def methods(self, tenant: TenantChoice) -> list[SignInMethod]:
+        """Sign-in methods available for ``tenant``."""
+        ...
+
+    def add_tenant(self, name: str, tenant: str, client_id: str, cloud: str) -> TenantChoice:
+        """Save a tenant and return it.
+
+        Raises:
+            ValueError: with a sentence when a field is unusable.
+        """
+        ...
+
+    async def try_silent(self, tenant: TenantChoice) -> Session | None:
+        """Open a session from the token cache, or None when the user must sign in."""
+        ...
+
+    async def sign_in(
+        self,
+        tenant: TenantChoice,
+        method: SignInMethod,
+        *,
+        on_prompt: Callable[[DeviceCodePrompt], None],
+        cancel: threading.Event,
+        secret: str = "",
+    ) -> Session:
+        """Sign in interactively and open a session.
+
+        Args:
+            tenant: the tenant to sign in to.
+            method: how.
+            on_prompt: called with the device code to show (device-code flow only).
+            cancel: set (from any thread) to abandon the flow (Esc).
+            secret: the client secret or certificate path for app-only methods.
+
+        Raises:
+            Exception: any sign-in failure or the cancellation; its ``str`` is shown to the admin.
+        """
+        ...
+
+    async def sign_out(self, tenant: TenantChoice | None) -> None:
+        """Forget the cached tokens of ``tenant`` (the current one when None)."""
+        ...
+
+
+@dataclass
+class ConsoleServices:
+    """What ``ConsoleApp`` is given.
+
+    Either ``session`` (already signed in: ``--graph-url/--token-env``, a silent sign-in,
+    or the demo) or ``login`` (show the login pane), or both (sign out and in again).
+    """
+
+    session: Session | None = None
+    login: LoginService | None = None
+    demo: bool = False
+    """Started with ``--demo`` (simulated tenant): the header says so."""
+    clock: Clock = field(default_factory=SystemClock)
+    """Where 'elapsed' and 'next poll in' and countdowns take the time from (fixed in snapshots)."""
+    initial_tenant: str | None = None
+    """The saved tenant to preselect on the login pane (``--tenant NAME``)."""
+    live_ticks: bool = True
+    """Refresh time-based cells every second; snapshot tests turn it off."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything a wiring wants to keep alive with the app (e.g. the simulated tenant)."""

@@ -1,0 +1,208 @@
+"""Wiring between sign-in (``console.auth``), the Graph client, the journal and the engine.
+
+No Textual here: this turns a signed-in ``SignIn`` (or the CLI's ``Services``) into the
+``Session`` the console shows, and offers the saved tenants to the login pane.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+from console.clock import Clock, SystemClock
+from console.config import DEFAULT_CLIENT_ID, SavedTenant, load_config, save_tenant
+from console.config import SignInMethod as ConfigMethod
+from console.graph.client import GraphClient
+from console.graph.models import InboundSharedUserProfile
+from console.ops.budget import DEFAULT_POLL_BUDGET
+from console.ops.engine import OperationsEngine
+from console.paths import Paths
+from console.services import Services, journal_for
+from console.tui.services import (
+    CERTIFICATE,
+    CLIENT_SECRET,
+    DEVICE_CODE,
+    DeviceCodePrompt,
+    HeaderInfo,
+    Session,
+    SignInMethod,
+    TenantChoice,
+)
+
+_METHODS = {m.id: m for m in (DEVICE_CODE, CLIENT_SECRET, CERTIFICATE)}
+
+
+def session_from_services(services: Services) -> Session:
+    """The session of the CLI's already-open services (``--graph-url/--token-env``, ``--demo``)."""
+    client = services.client
+    return Session(
+        engine=services.engine,
+        profiles=client.list_profiles,
+        header=HeaderInfo(services.tenant_label, services.identity, services.cloud),
+        close=services.aclose,
+    )
+
+
+def _unavailable_profiles(cloud: str) -> Callable[[], AsyncIterator[list[InboundSharedUserProfile]]]:
+    async def pages() -> AsyncIterator[list[InboundSharedUserProfile]]:
+        raise RuntimeError(
+            f"inbound shared user profiles exist only in Microsoft's global cloud, not in {cloud}: "
+            "Graph offers no list, get or export for them there"
+        )
+        yield []  # pragma: no cover - makes this an async generator
+
+    return pages
+
+
+class SavedTenantLogin:
+    """``LoginService`` over ``config.toml`` and ``console.auth.signin.SignIn``.
+
+    Args:
+        paths: state paths (config, journal, token caches).
+        clock: the engine's and the device code's clock.
+        poll_budget: polls an hour for each session's engine.
+        make_signin: builds the ``SignIn`` of a saved tenant (the demo passes one over the simulator).
+        graph_transport: the Graph client's HTTP transport (the simulator's in ``--demo``), None for the network.
+        demo: the journal is the demo's own.
+        tenants: the saved tenants to offer instead of ``config.toml`` (the demo's one).
+    """
+
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        clock: Clock | None = None,
+        poll_budget: int = DEFAULT_POLL_BUDGET,
+        make_signin: Callable[[SavedTenant], Any] | None = None,
+        graph_transport: Any = None,
+        demo: bool = False,
+        tenants: list[SavedTenant] | None = None,
+        on_session: Callable[[Session, Any], None] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.clock: Clock = clock or SystemClock()
+        self.poll_budget = poll_budget
+        self._make_signin = make_signin
+        self._graph_transport = graph_transport
+        self._demo = demo
+        self._fixed_tenants = tenants
+        self._on_session = on_session
+        self._signins: dict[str, Any] = {}
+        self.current: str | None = None
+        """Name of the tenant of the open session."""
+
+    # -- tenants ----------------------------------------------------------------------
+
+    def _saved(self) -> dict[str, SavedTenant]:
+        if self._fixed_tenants is not None:
+            return {t.name: t for t in self._fixed_tenants}
+        return dict(load_config(self.paths).tenants)
+
+    def tenants(self) -> list[TenantChoice]:
+        saved = self._saved()
+        default = None
+        if self._fixed_tenants is None:
+            default = load_config(self.paths).default_tenant
+        names = sorted(saved, key=lambda name: (name != default, name))
+        return [
+            TenantChoice(
+                name,
+                saved[name].tenant,
+                saved[name].cloud,
+                ("simulated · " if self._demo else "") + saved[name].method.value.replace("_", " "),
+            )
+            for name in names
+        ]
+
+    def methods(self, tenant: TenantChoice) -> list[SignInMethod]:
+        saved = self._saved()[tenant.name]
+        first = _METHODS[saved.method.value]
+        if self._demo:
+            return [first]
+        return [first, *(m for m in _METHODS.values() if m is not first)]
+
+    def add_tenant(self, name: str, tenant: str, client_id: str, cloud: str) -> TenantChoice:
+        if self._fixed_tenants is not None:
+            raise ValueError("the demo has one simulated tenant; start without --demo to save real ones")
+        saved = SavedTenant(name=name, tenant=tenant, client_id=client_id or DEFAULT_CLIENT_ID, cloud=cloud)
+        save_tenant(self.paths, saved, make_default=not self._saved())
+        return TenantChoice(saved.name, saved.tenant, saved.cloud, saved.method.value.replace("_", " "))
+
+    # -- signing in -------------------------------------------------------------------
+
+    def _signin(self, tenant: TenantChoice, method: SignInMethod | None = None) -> Any:
+        saved = self._saved()[tenant.name]
+        if method is not None and method.id != saved.method.value:
+            saved = replace(saved, method=ConfigMethod(method.id))
+        key = f"{saved.name}:{saved.method.value}"
+        signin = self._signins.get(key)
+        if signin is None:
+            if self._make_signin is not None:
+                signin = self._make_signin(saved)
+            else:
+                from console.auth.signin import SignIn
+
+                signin = SignIn(saved, self.paths, clock=self.clock)
+            self._signins[key] = signin
+        return signin
+
+    async def try_silent(self, tenant: TenantChoice) -> Session | None:
+        signin = self._signin(tenant)
+        account = await signin.try_silent()
+        if account is None:
+            return None
+        return self._open(tenant, signin)
+
+    async def sign_in(
+        self,
+        tenant: TenantChoice,
+        method: SignInMethod,
+        *,
+        on_prompt: Callable[[DeviceCodePrompt], None],
+        cancel: threading.Event,
+        secret: str = "",
+    ) -> Session:
+        signin = self._signin(tenant, method)
+        if method.id == DEVICE_CODE.id:
+            await signin.device_code(on_prompt, cancel)
+        elif method.id == CLIENT_SECRET.id:
+            await signin.client_secret(secret or None)
+        else:
+            await signin.certificate()
+        return self._open(tenant, signin)
+
+    async def sign_out(self, tenant: TenantChoice | None) -> None:
+        name = tenant.name if tenant is not None else self.current
+        for key, signin in list(self._signins.items()):
+            if name is None or key.startswith(f"{name}:"):
+                await signin.sign_out()
+                del self._signins[key]
+        self.current = None
+
+    def _open(self, tenant: TenantChoice, signin: Any) -> Session:
+        saved: SavedTenant = signin.tenant
+        account = signin.account
+        client = GraphClient(saved.graph_base_url, signin.provider, transport=self._graph_transport, clock=self.clock)
+        journal = journal_for(self.paths, self._demo)
+        engine = OperationsEngine(
+            client, journal, tenant_key=account.tenant_id, poll_budget=self.poll_budget, clock=self.clock
+        )
+
+        async def close() -> None:
+            await engine.stop()
+            await client.aclose()
+            journal.close()
+
+        profiles = client.list_profiles if saved.shared_profiles_available else _unavailable_profiles(saved.cloud)
+        self.current = tenant.name
+        session = Session(
+            engine=engine,
+            profiles=profiles,
+            header=HeaderInfo(f"{saved.name} ({saved.tenant})", account.username, saved.cloud),
+            close=close,
+        )
+        if self._on_session is not None:
+            self._on_session(session, journal)
+        return session

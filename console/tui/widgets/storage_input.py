@@ -1,0 +1,84 @@
+"""The storage-location input: a SAS signature is masked as soon as it is entered.
+
+The ``sig=`` value of a SAS URL is a secret (../shared/graph-api.md). Once it is pasted,
+completed (followed by ``&``) or the field loses focus, the input shows ``sig=***``
+and keeps the real value only in memory for the submission (``location``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from textual import events
+from textual.widgets import Input
+
+MASK = "***"
+"""What the input shows instead of the signature."""
+_SIG = re.compile(r"([?&;]sig=)([^&#\s]*)", re.IGNORECASE)
+
+
+class StorageLocationInput(Input):
+    """An Input whose SAS signature is never shown once entered."""
+
+    def __init__(self, *, placeholder: str = "", id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id, classes=classes, select_on_focus=False)
+        self._signature = ""
+
+    @property
+    def location(self) -> str:
+        """The storage location as typed, with the real signature (never display this)."""
+        shown = self.value
+        match = _SIG.search(shown)
+        if match and self._signature and match.group(2) == MASK:
+            return shown[: match.start(2)] + self._signature + shown[match.end(2) :]
+        return shown
+
+    @property
+    def has_signature(self) -> bool:
+        """A signature is held (and masked)."""
+        return bool(self._signature)
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        shown = self.value
+        start, end = sorted((max(0, start), min(len(shown), end)))
+        new_shown = f"{shown[:start]}{text}{shown[end:]}"
+        cursor = start + len(text)
+        match = _SIG.search(new_shown)
+        if match is None or not match.group(2):
+            self._signature = ""
+        elif match.group(2) != MASK:
+            value_start, value_end = match.span(2)
+            value = match.group(2)
+            if self._signature and "*" in value:
+                # The masked signature was edited: it can't be trusted any more; paste it again.
+                new_shown = new_shown[:value_start] + new_shown[value_end:]
+                cursor = min(cursor, value_start) if cursor <= value_end else cursor - len(value)
+                self._signature = ""
+            elif len(text) > 1 or value_end < len(new_shown):
+                new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
+            else:
+                self._signature = ""
+        super().replace(new_shown, 0, len(shown))
+        self.cursor_position = min(cursor, len(self.value))
+
+    def _mask(self, shown: str, value_start: int, value_end: int, cursor: int) -> tuple[str, int]:
+        self._signature = shown[value_start:value_end]
+        masked = shown[:value_start] + MASK + shown[value_end:]
+        if cursor >= value_end:
+            cursor -= (value_end - value_start) - len(MASK)
+        elif cursor > value_start:
+            cursor = value_start + len(MASK)
+        return masked, cursor
+
+    def mask_now(self) -> None:
+        """Mask a signature that was typed but not yet masked (on blur and before submitting)."""
+        shown = self.value
+        match = _SIG.search(shown)
+        if match and match.group(2) and match.group(2) != MASK:
+            masked, cursor = self._mask(shown, *match.span(2), self.cursor_position)
+            self.value = masked
+            self.cursor_position = cursor
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.mask_now()
+        super()._on_blur(event)

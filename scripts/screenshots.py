@@ -1,0 +1,146 @@
+"""Regenerate ``screenshots/*.svg`` and ``*.png`` from the demo (``export-console --demo``).
+
+    python scripts/screenshots.py [--out screenshots]
+
+Runs the real demo (simulated tenant, Graph client, operations engine) headless, lets the
+exports move for a few seconds, and saves each main screen at 120x40 (and the main screen at
+80x24 and 200x60). PNGs are made with ``rsvg-convert`` when it is installed
+(``apt-get install -y librsvg2-bin``); without it only SVGs are written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from console.services import ConnectionOptions  # noqa: E402
+from console.tui.app import ConsoleApp  # noqa: E402
+from console.tui.entry import build_console_services  # noqa: E402
+from console.tui.widgets.ops_table import OpsTable  # noqa: E402
+from console.tui.widgets.storage_input import StorageLocationInput  # noqa: E402
+
+SAS = "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=k3Y%2FsecretSIG%3D"
+"""Typed into the export form: the picture shows its signature masked."""
+
+Scene = Callable[[Pilot[object]], Awaitable[None]]
+
+
+async def warm(pilot: Pilot[object], seconds: float = 6.0) -> None:
+    """Let the profiles load and the demo's exports move."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(seconds)
+
+
+async def main_screen(pilot: Pilot[object]) -> None:
+    await warm(pilot)
+    await pilot.press("down", "down", "space", "down", "space", "down")
+
+
+async def operations(pilot: Pilot[object]) -> None:
+    await warm(pilot)
+    await pilot.press("2", "s", "s", "down", "down")
+    await pilot.pause(0.3)
+
+
+async def search(pilot: Pilot[object]) -> None:
+    await warm(pilot, 2.0)
+    await pilot.press("slash", *"garcia", "enter", "a")
+    await pilot.pause(0.3)
+
+
+async def export_form(pilot: Pilot[object]) -> None:
+    await warm(pilot, 2.0)
+    await pilot.press("down", "space", "space", "space", "e")
+    await pilot.pause(0.3)
+    storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
+    from textual import events
+
+    storage.post_message(events.Paste(SAS))
+    await pilot.pause(0.3)
+
+
+async def details(pilot: Pilot[object]) -> None:
+    await warm(pilot, 8.0)
+    table = pilot.app.screen.query_one(OpsTable)
+    await pilot.press("2")
+    for _ in range(table.row_count):
+        key = table.highlighted_key
+        if key is not None and table.views[key].polls >= 2:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause(0.5)
+
+
+async def login(pilot: Pilot[object]) -> None:
+    await warm(pilot, 1.0)
+    app = pilot.app
+    await app.action_sign_out()  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
+    await pilot.press("enter")
+    await pilot.pause(1.0)
+
+
+async def help_overlay(pilot: Pilot[object]) -> None:
+    await warm(pilot, 1.0)
+    await pilot.press("question_mark")
+    await pilot.pause(0.3)
+
+
+SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
+    ("demo-main-120x40", main_screen, (120, 40)),
+    ("demo-main-80x24", main_screen, (80, 24)),
+    ("demo-main-200x60", main_screen, (200, 60)),
+    ("demo-operations", operations, (120, 40)),
+    ("demo-search", search, (120, 40)),
+    ("demo-export", export_form, (120, 40)),
+    ("demo-details", details, (120, 40)),
+    ("demo-login", login, (120, 40)),
+    ("demo-help", help_overlay, (120, 40)),
+]
+
+
+async def shoot(name: str, scene: Scene, size: tuple[int, int], out: Path) -> Path:
+    with tempfile.TemporaryDirectory() as state:
+        services = build_console_services(ConnectionOptions(demo=True, state_dir=state))
+        app = ConsoleApp(services)
+        async with app.run_test(size=size) as pilot:
+            await scene(pilot)
+            path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(out)))
+            await app.action_quit()
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        print("rsvg-convert not found (apt-get install -y librsvg2-bin): writing SVG only", file=sys.stderr)
+    for name, scene, size in SCENES:
+        svg = asyncio.run(shoot(name, scene, size, out))
+        line = f"{svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg}"
+        if converter:
+            png = svg.with_suffix(".png")
+            subprocess.run([converter, "--zoom", "1", str(svg), "-o", str(png)], check=True)
+            line += f" + {png.name}"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""SVG snapshots of the console's main screens at 80x24 and 120x40 (fixed clock, fake services).
+
+Update them with ``pytest tests/tui --snapshot-update`` after checking the pictures by eye.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.worker import WorkerFailed
+
+from console.tui.app import ConsoleApp
+from console.tui.widgets.storage_input import StorageLocationInput
+from fakes import make_services
+
+SIZES = [(80, 24), (120, 40)]
+SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=cw&sig=S3cr3tSignatur3%2Bxyz"
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    try:
+        await pilot.app.workers.wait_for_complete()
+    except WorkerFailed:
+        pass
+    await pilot.pause()
+    await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def main_app() -> ConsoleApp:
+    services, _engine = make_services()
+    return ConsoleApp(services)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see the header (tenant, signed-in admin, cloud), the Profiles pane with 300 profiles
+    and their latest export (✓ complete, ▶ running, … notStarted, ✗ failed), and at 120x40 the
+    Operations pane below it with six operations; at 80x24 the pane tabs '1 Profiles  2 Operations'."""
+    assert snap_compare(main_app(), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_operations_pane(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see the Operations pane focused, the cursor on the second operation (▶ running 62%),
+    each status with a glyph, and 'sort: User ↑ · filter: all' under the pane."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("2", "down", "s")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_and_selection(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see 'smith' in the search box, only Smiths listed, two of them selected (●),
+    and '… match · 2 selected' in the status line."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"smith", "enter", "space", "space")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_export_form(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see the export form for one profile with today's quota (987 of 1,000 left) and the
+    storage location with its signature masked as sig=***."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
+        storage.post_message(events.Paste(SAS))
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=size, run_before=run_before)
+
+
+def test_export_results(snap_compare: Callable[..., bool]) -> None:
+    """You should see per-profile results: two ✓ accepted with their operation ids."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "e")
+        await settle(pilot)
+        await pilot.press(*"MyStorageAccount", "enter")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_operation_details(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see one operation's details and its history: 202 at submission, 200s, a 429 without
+    Retry-After, each with its request-id."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("2", "down", "enter")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_device_code(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """You should see the login pane: saved tenants contoso and fabrikam, the device-code method, and
+    the code DEMO-4F7K with https://microsoft.com/devicelogin and 'expires in 15m00s'."""
+    services, _engine = make_services(signed_in=False, with_login=True)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        for _ in range(5):
+            await pilot.pause()
+
+    assert snap_compare(ConsoleApp(services), terminal_size=size, run_before=run_before)
+
+
+def test_help(snap_compare: Callable[..., bool]) -> None:
+    """You should see the Keys overlay listing every binding, grouped: Everywhere, Main screen, Profiles
+    list, Search box, Operations table, Login pane, Export form, Operation details."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_wide_layout(snap_compare: Callable[..., bool]) -> None:
+    """You should see Profiles and Operations side by side at 200x60."""
+    assert snap_compare(main_app(), terminal_size=(200, 60), run_before=settle)
