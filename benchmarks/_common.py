@@ -17,7 +17,7 @@ from typing import Any
 
 from console.clock import ManualClock
 
-SAS = "https://benchacct.blob.core.windows.net/exports?sv=2022-11-02&sr=c&sp=w&sig=BENCHMARKSECRETSIG0001"
+SAS = "https://benchacct.blob.core.windows.net/exports?sv=2022-11-02&sr=c&sp=w&sig=bench-not-a-secret"
 """A well-formed SAS URL; the simulator never contacts it (nothing leaves loopback / the process)."""
 
 

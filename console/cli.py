@@ -38,7 +38,9 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERRUPTED = 130
 
-PRINTED_EVENTS: frozenset[EventKind] = frozenset({"submitted", "status", "progress", "error", "unconfirmed", "rejected"})
+PRINTED_EVENTS: frozenset[EventKind] = frozenset(
+    {"submitted", "status", "progress", "error", "unconfirmed", "rejected"}
+)
 """Events worth a JSON line (a poll that changed nothing is not)."""
 LOOKUP_ONE_BY_ONE = 50
 """Up to this many user ids are checked with one GET each; more, by listing every profile once."""
@@ -398,21 +400,7 @@ class EventPrinter:
         if self.as_json:
             return
         views = sorted(self.watched.values(), key=lambda v: v.key)
-        print_table(
-            ["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"],
-            [
-                [
-                    v.user_id,
-                    v.display_status,
-                    _progress(v.progress),
-                    _when(v.to_json()["submittedDateTime"]),
-                    _when(v.to_json()["completedDateTime"]),
-                    v.operation_id or "-",
-                    v.last_error[:60],
-                ]
-                for v in views
-            ],
-        )
+        print_operations(views)
 
 
 def _progress(value: float | None) -> str:
@@ -543,22 +531,27 @@ def cmd_ops(services: Services, args: argparse.Namespace) -> int:
         for view in views:
             print(json.dumps(view.to_json()))
         return EXIT_OK
-    print_table(
-        ["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"],
-        [
+    print_operations(views)
+    return EXIT_OK
+
+
+def print_operations(views: Sequence[OperationView]) -> None:
+    """The final table of ``export``/``watch`` and the listing of ``ops``."""
+    rows = []
+    for v in views:
+        record = v.to_json()
+        rows.append(
             [
                 v.user_id,
                 v.display_status,
                 _progress(v.progress),
-                _when(v.to_json()["submittedDateTime"]),
-                _when(v.to_json()["completedDateTime"]),
+                _when(record["submittedDateTime"]),
+                _when(record["completedDateTime"]),
                 v.operation_id or "-",
                 v.last_error[:60],
             ]
-            for v in views
-        ],
-    )
-    return EXIT_OK
+        )
+    print_table(["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"], rows)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: TextIO = sys.stdout) -> None:

@@ -70,6 +70,27 @@ class Services:
         self.journal.close()
 
 
+def check_options(options: ConnectionOptions) -> None:
+    """Refuse options that cannot work together.
+
+    Raises:
+        UsageError: a non-positive poll budget, or more than one way to reach a tenant.
+    """
+    if options.poll_budget < 1:
+        raise UsageError("--poll-budget must be a positive number of requests an hour")
+    chosen = [
+        name
+        for name, on in (
+            ("--demo", options.demo),
+            ("--tenant", bool(options.tenant)),
+            ("--token-env", bool(options.token_env)),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one of {', '.join(chosen)}")
+
+
 def resolve_paths(options: ConnectionOptions) -> Paths:
     paths = Paths.resolve(options.state_dir)
     paths.ensure()
@@ -127,19 +148,7 @@ async def open_services(
         UsageError: options that cannot work together, a missing token variable, an unsafe URL.
         console.graph.errors.GraphError: sign-in failed (exit 3).
     """
-    if options.poll_budget < 1:
-        raise UsageError("--poll-budget must be a positive number of requests an hour")
-    chosen = [
-        name
-        for name, on in (
-            ("--demo", options.demo),
-            ("--tenant", bool(options.tenant)),
-            ("--token-env", bool(options.token_env)),
-        )
-        if on
-    ]
-    if len(chosen) > 1:
-        raise UsageError(f"choose one of {', '.join(chosen)}")
+    check_options(options)
     clock = clock or SystemClock()
     paths = resolve_paths(options)
     transport = None

@@ -30,7 +30,7 @@ from console.tui.entry import build_console_services  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402
 from console.tui.widgets.storage_input import StorageLocationInput  # noqa: E402
 
-SAS = "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=k3Y%2FsecretSIG%3D"
+SAS = "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=shot-not-a-secret"
 """Typed into the export form: the picture shows its signature masked."""
 
 Scene = Callable[[Pilot[object]], Awaitable[None]]

@@ -19,11 +19,21 @@ from console.config import ConfigError
 from console.graph.client import GraphClient
 from console.ops.engine import OperationsEngine
 from console.ops.events import TRACKING
-from console.services import ConnectionOptions, UsageError, journal_for, make_demo_tenant, open_services, resolve_paths
+from console.services import (
+    ConnectionOptions,
+    UsageError,
+    check_options,
+    journal_for,
+    make_demo_tenant,
+    open_services,
+    resolve_paths,
+)
 from console.tui.services import ConsoleServices, HeaderInfo, Session
 from console.tui.sessions import SavedTenantLogin, session_from_services
 
-DEMO_STORAGE = "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=DEMOsignature%3D"
+DEMO_STORAGE = (
+    "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=demo-not-a-secret"
+)
 """Where the demo's exports go (the simulator never contacts it; its signature is masked everywhere)."""
 DEMO_RUNNING = 12
 """The demo keeps at least this many exports on the go when it starts."""
@@ -57,17 +67,7 @@ def build_console_services(options: ConnectionOptions, *, clock: Clock | None = 
         ConfigError: config.toml is wrong.
     """
     clock = clock or SystemClock()
-    chosen = [
-        name
-        for name, on in (
-            ("--demo", options.demo),
-            ("--tenant", bool(options.tenant)),
-            ("--token-env", bool(options.token_env)),
-        )
-        if on
-    ]
-    if len(chosen) > 1:
-        raise UsageError(f"choose one of {', '.join(chosen)}")
+    check_options(options)
     if options.demo:
         return demo_services(options, clock=clock)
     if options.token_env:
