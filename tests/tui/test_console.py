@@ -235,18 +235,24 @@ async def test_export_the_highlighted_profile_with_a_masked_sas() -> None:
         assert profile_list.latest[user_id] == "notStarted"
 
 
-async def test_a_typed_signature_is_masked_once_complete_or_on_leaving_the_field() -> None:
+async def test_a_typed_signature_is_masked_from_its_first_character() -> None:
     services, _engine = make_services()
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("e")
         storage = app.screen.query_one("#storage", StorageLocationInput)
-        await pilot.press(*"https://a.blob.core.windows.net/c?sig=abc")
-        assert storage.value.endswith("sig=abc")  # still being typed
+        await pilot.press(*"https://a.blob.core.windows.net/c?sig=a")
+        assert storage.value == "https://a.blob.core.windows.net/c?sig=***"
+        await pilot.press(*"bc")
+        assert storage.value.endswith("sig=***")  # still being typed, still masked
+        assert "abc" not in screen_text(app)
         await pilot.press(*"&sv=1")
         assert storage.value == "https://a.blob.core.windows.net/c?sig=***&sv=1"
         assert storage.location == "https://a.blob.core.windows.net/c?sig=abc&sv=1"
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.press("backspace")  # into the mask: the signature is dropped, to be entered again
+        assert "sig=" in storage.value and storage.location.endswith("sig=") or not storage.has_signature
         storage.value = ""
         await pilot.press(*"https://a.blob.core.windows.net/c?sv=1&sig=xyz")
         storage.mask_now()

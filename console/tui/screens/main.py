@@ -185,7 +185,10 @@ class MainScreen(Screen[None]):
             parts.append(f"other {others:,}")
         # Fixed one-line status: no layout pass (it would repaint the whole screen 10 times a second).
         self.query_one("#ops-status", Static).update(" · ".join(parts), layout=False)
-        self.query_one("#operations-pane").border_subtitle = table.describe_view()
+        pane = self.query_one("#operations-pane")
+        subtitle = table.describe_view()
+        if pane.border_subtitle != subtitle:  # a border change repaints the whole pane
+            pane.border_subtitle = subtitle
 
     @on(OpsTable.ViewChanged)
     def _on_view_changed(self) -> None:

@@ -249,8 +249,8 @@ class OpsTable(ScrollView, can_focus=True):
         resort = False
         added: list[int] = []
         removed: set[int] = set()
-        visible = self._visible_keys()
-        repaint = False
+        visible = {key: line for line, key in enumerate(self._visible_keys(), start=1)}
+        dirty_lines: list[int] = []
         for view in views:
             key = view.key
             self.views[key] = view
@@ -270,12 +270,15 @@ class OpsTable(ScrollView, can_focus=True):
             if changed:
                 self._cells[key] = texts
                 self.updates += len(changed)
-                repaint = repaint or key in visible
+                if key in visible:
+                    dirty_lines.append(visible[key])
                 if self.sort_column in changed:
                     resort = True
         if not (added or removed or resort):
-            if repaint:
-                self.refresh()
+            # Only the changed rows on screen are repainted: a slow SSH link gets those lines, not the table.
+            if dirty_lines:
+                width = self.scrollable_content_region.width
+                self.refresh(*(Region(0, line, width, 1) for line in dirty_lines))
             return
 
         def change() -> None:

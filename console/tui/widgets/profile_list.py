@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -135,13 +135,25 @@ class ProfileList(ScrollView, can_focus=True):
 
     def set_latest(self, updates: dict[str, str]) -> None:
         """Update the latest-export column for some users."""
-        changed = False
+        changed: set[str] = set()
         for user_id, status in updates.items():
             if self.latest.get(user_id) != status:
                 self.latest[user_id] = status
-                changed = True
-        if changed:
-            self.refresh()
+                changed.add(user_id)
+        if not changed:
+            return
+        # Repaint only the rows on screen whose state changed (line 0 is the header).
+        top = int(self.scroll_y)
+        height = max(0, self.scrollable_content_region.height - 1)
+        width = self.scrollable_content_region.width
+        profiles = self.index.profiles
+        lines = [
+            row - top + 1
+            for row in range(top, min(len(self.shown), top + height))
+            if profiles[self.shown[row]].user_id in changed
+        ]
+        if lines:
+            self.refresh(*(Region(0, line, width, 1) for line in lines))
 
     @property
     def highlighted_user_id(self) -> str | None:

@@ -1,8 +1,8 @@
 """The storage-location input: a SAS signature is masked as soon as it is entered.
 
-The ``sig=`` value of a SAS URL is a secret (../shared/graph-api.md). Once it is pasted,
-completed (followed by ``&``) or the field loses focus, the input shows ``sig=***``
-and keeps the real value only in memory for the submission (``location``).
+The ``sig=`` value of a SAS URL is a secret (../shared/graph-api.md). From its first
+character on, whether pasted or typed, the input shows ``sig=***`` and keeps the real
+value only in memory for the submission (``location``).
 """
 
 from __future__ import annotations
@@ -49,15 +49,23 @@ class StorageLocationInput(Input):
         elif match.group(2) != MASK:
             value_start, value_end = match.span(2)
             value = match.group(2)
-            if self._signature and "*" in value:
+            typed_on = value[len(MASK) :] if value.startswith(MASK) else ""
+            if self._signature and typed_on and "*" not in typed_on:
+                # Typing on after the mask: the new characters belong to the signature, never shown.
+                self._signature += typed_on
+                new_shown = new_shown[:value_start] + MASK + new_shown[value_end:]
+                if cursor >= value_end:
+                    cursor -= len(typed_on)
+                else:
+                    cursor = min(cursor, value_start + len(MASK))
+            elif self._signature and "*" in value:
                 # The masked signature was edited: it can't be trusted any more; paste it again.
                 new_shown = new_shown[:value_start] + new_shown[value_end:]
                 cursor = min(cursor, value_start) if cursor <= value_end else cursor - len(value)
                 self._signature = ""
-            elif len(text) > 1 or value_end < len(new_shown):
-                new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
             else:
-                self._signature = ""
+                # Pasted or typed: masked from the first character on.
+                new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
         super().replace(new_shown, 0, len(shown))
         self.cursor_position = min(cursor, len(self.value))
 
