@@ -30,13 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from fakes import FakeEngine, FixedClock, make_profiles, paged_source, view  # noqa: E402
+from fakes import load_services, make_profiles  # noqa: E402
 
 from console.clock import SystemClock  # noqa: E402
 from console.tui.app import ConsoleApp  # noqa: E402
 from console.tui.messages import OperationsChanged  # noqa: E402
 from console.tui.profile_index import ProfileIndex  # noqa: E402
-from console.tui.services import ConsoleServices, HeaderInfo, Session  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402
 from console.tui.widgets.profile_list import ProfileList  # noqa: E402
 
@@ -73,26 +72,7 @@ def bench_filter(profiles: int) -> None:
 
 async def bench_app(profiles: int, operations: int, seconds: float) -> None:
     clock = SystemClock()
-    people = make_profiles(profiles)
-    now = clock.now()
-    views = [
-        view(
-            k,
-            people[k % len(people)].user_id,
-            status=("running", "notStarted", "complete", "failed")[k % 4],
-            submitted=now - 600 - k,
-            next_poll=now + 30 + k % 60,
-            progress=float(k % 100),
-        )
-        for k in range(1, operations + 1)
-    ]
-    engine = FakeEngine(views, clock=FixedClock(now))
-    session = Session(
-        engine=engine,
-        profiles=paged_source(people, 500),
-        header=HeaderInfo("contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com"),
-    )
-    services = ConsoleServices(session=session, clock=clock, live_ticks=True)
+    services, engine = load_services(profiles, operations, clock)
     flushes: list[float] = []
 
     def hook(message: object) -> None:

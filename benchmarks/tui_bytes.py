@@ -58,14 +58,13 @@ def child_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-    from fakes import FakeEngine, FixedClock, make_profiles, paged_source, view
+    from fakes import load_services
     from textual.css.query import NoMatches
     from textual.worker import get_current_worker
 
     from console.clock import SystemClock
     from console.tui.app import ConsoleApp
     from console.tui.screens.main import MainScreen
-    from console.tui.services import ConsoleServices, HeaderInfo, Session
     from console.tui.widgets.ops_table import OpsTable
     from console.tui.widgets.profile_list import ProfileList
 
@@ -76,26 +75,7 @@ def child_main(args: argparse.Namespace) -> None:
         control.write(json.dumps({"event": event, "t": time.time(), **fields}) + "\n")
 
     clock = SystemClock()
-    people = make_profiles(args.profiles)
-    now = clock.now()
-    views = [
-        view(
-            k,
-            people[k % len(people)].user_id,
-            status=("running", "notStarted", "complete", "failed")[k % 4],
-            submitted=now - 600 - k,
-            next_poll=now + 30 + k % 60,
-            progress=float(k % 100),
-        )
-        for k in range(1, args.operations + 1)
-    ]
-    engine = FakeEngine(views, clock=FixedClock(now))
-    session = Session(
-        engine=engine,
-        profiles=paged_source(people, 500),
-        header=HeaderInfo("contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com"),
-    )
-    services = ConsoleServices(session=session, clock=clock, live_ticks=True)
+    services, engine = load_services(args.profiles, args.operations, clock)
 
     async def drive(app: ConsoleApp) -> None:
         try:

@@ -330,3 +330,30 @@ def make_services(
         session=session() if signed_in else None, login=login, demo=demo, clock=clock, live_ticks=False
     )
     return services, engine
+
+
+def load_services(profiles: int, operations: int, clock: Any) -> tuple[ConsoleServices, FakeEngine]:
+    """Services under load for the console benchmarks: ``operations`` live views over ``profiles`` profiles.
+
+    ``clock`` runs the app (a real clock, so ticks happen); the engine's views are stamped from a fixed one.
+    """
+    people = make_profiles(profiles)
+    now = clock.now()
+    views = [
+        view(
+            k,
+            people[k % len(people)].user_id,
+            status=("running", "notStarted", "complete", "failed")[k % 4],
+            submitted=now - 600 - k,
+            next_poll=now + 30 + k % 60,
+            progress=float(k % 100),
+        )
+        for k in range(1, operations + 1)
+    ]
+    engine = FakeEngine(views, clock=FixedClock(now))
+    session = Session(
+        engine=engine,
+        profiles=paged_source(people, 500),
+        header=HeaderInfo("contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com"),
+    )
+    return ConsoleServices(session=session, clock=clock, live_ticks=True), engine

@@ -23,7 +23,6 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.clock import Clock
@@ -38,6 +37,7 @@ from console.tui.cells import (
     status_role,
     time_label,
 )
+from console.tui.widgets.lines import LineList
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("user", "User"),
@@ -88,7 +88,7 @@ def _sort_key(column: str, view: OperationView, label: str) -> Any:
     return (view.key,)
 
 
-class OpsTable(ScrollView, can_focus=True):
+class OpsTable(LineList, can_focus=True):
     """Every export operation of the tenant, live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -179,7 +179,6 @@ class OpsTable(ScrollView, can_focus=True):
         """One of FILTERS."""
         self.updates = 0
         """Cells changed since start (the benchmark reads it)."""
-        self._cached_base: Style | None = None
 
     # -- reading -------------------------------------------------------------------------
 
@@ -479,16 +478,6 @@ class OpsTable(ScrollView, can_focus=True):
                 return key
             position += size + GAP
         return None
-
-    def _base_style(self) -> Style:
-        # DOMNode.rich_style walks the ancestors: once per style change, not once per line.
-        if self._cached_base is None:
-            self._cached_base = self.rich_style
-        return self._cached_base
-
-    def notify_style_update(self) -> None:
-        self._cached_base = None
-        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -18,11 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.tui.cells import short_id, status_label, status_role
 from console.tui.profile_index import ProfileIndex
+from console.tui.widgets.lines import LineList
 
 _MARK_WIDTH = 2
 _HOME_WIDTH = 9
@@ -30,7 +30,7 @@ _LATEST_WIDTH = 15
 _GAP = 1
 
 
-class ProfileList(ScrollView, can_focus=True):
+class ProfileList(LineList, can_focus=True):
     """Inbound shared user profiles: name, UPN, home tenant, latest export; cursor and selection."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -95,7 +95,6 @@ class ProfileList(ScrollView, can_focus=True):
         """Selected user ids, in the order they were selected."""
         self.latest: dict[str, str] = {}
         """user_id -> display status of that user's latest export."""
-        self._cached_base: Style | None = None
 
     # -- data -------------------------------------------------------------------------
 
@@ -261,16 +260,6 @@ class ProfileList(ScrollView, can_focus=True):
         return name, upn, home, latest
 
     # -- rendering --------------------------------------------------------------------
-
-    def _base_style(self) -> Style:
-        # DOMNode.rich_style walks the ancestors: once per style change, not once per line.
-        if self._cached_base is None:
-            self._cached_base = self.rich_style
-        return self._cached_base
-
-    def notify_style_update(self) -> None:
-        self._cached_base = None
-        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
