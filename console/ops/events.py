@@ -20,6 +20,10 @@ REJECTED = "rejected"
 """Graph refused the POST (400/401/403/404/429): nothing was created; it spent no quota."""
 ERROR = "error"
 """Tracking stopped: the operation is gone (404) or its Location cannot be followed."""
+RESOLVED = "resolved"
+"""An unconfirmed export the admin checked and marked resolved (with a note)."""
+STOPPED = "stopped"
+"""The admin stopped watching it; its history is kept."""
 OPEN_STATES = frozenset({INTENT, TRACKING})
 
 EventKind = Literal["submitted", "status", "progress", "polled", "error", "unconfirmed", "rejected"]
