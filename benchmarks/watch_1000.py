@@ -17,7 +17,8 @@ Retry-After, so this benchmark raises the engine's ``--poll-budget`` (default 10
 simulator's service limits: it measures pacing, detection latency and client overhead, not the
 budget (``budget_2000.py`` does that).
 
-Run: /work/venv/bin/python benchmarks/watch_1000.py [--ops 1000] [--retry-after 2] ...
+Run: .venv/bin/python benchmarks/watch_1000.py [--ops 1000] [--retry-after 2] [--check] ...
+``--check`` exits 1 when any TARGET is a MISS.
 """
 
 from __future__ import annotations
@@ -307,6 +308,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2,
                         help="engine/bare pairs, alternated (default 2); CPU ratio over the sums")
     parser.add_argument("--skip-bare", action="store_true", help="only run the engine phase")
+    parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
     parser.add_argument("--no-sniffio-lookup", action="store_true",
                         help="set sys.modules['sniffio'] = None in the client process first: httpcore 1.0.9 runs "
                              "'import sniffio' on every request and, with sniffio not installed, each failed import "
@@ -364,12 +366,13 @@ def main() -> int:
             child.terminate()
             child.join(timeout=5)
 
-    report(args, engines, bares, (load_before, load_after))
-    return 0
+    ok = report(args, engines, bares, (load_before, load_after))
+    return 1 if args.check and not ok else 0
 
 
 def report(args: argparse.Namespace, engines: list[PhaseResult], bares: list[PhaseResult],
-           load: tuple[float, float]) -> None:
+           load: tuple[float, float]) -> bool:
+    """Print the summary; True when every TARGET passed."""
     target_latency = args.retry_after + 0.5
     latencies = [x for e in engines for x in e.latencies]
     early = sum(e.early_polls for e in engines)
@@ -421,6 +424,9 @@ def report(args: argparse.Namespace, engines: list[PhaseResult], bares: list[Pha
                      + f" ({ratio:.2f}x total: {engine_cpu:.2f} s vs {bare_cpu:.2f} s over {len(engines)} round(s); "
                        f"{per_request:.2f}x per request)"))
     print_block("watch_1000: operations watched to the end over loopback", rows)
+    targets = [value for key, value in rows if key.startswith("TARGET")]
+    all_final = all(e.final == args.ops and not e.extra.get("timed_out") for e in engines)
+    return all_final and all(value.startswith("PASS") for value in targets)
 
 
 def _sniffio_installed() -> bool:

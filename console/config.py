@@ -15,7 +15,8 @@ saved tenant::
     certificate_path = "/home/admin/.keys/contoso.pem"
     thumbprint = "A1B2..."
     authority = "https://login.example.test/contoso"   # optional override
-    graph_url = "https://graph.example.test/beta"      # optional override
+    graph_url = "https://graph.example.test/beta"      # optional override (the --graph-url rules:
+                                                       # https, or http://127.0.0.1:PORT/beta on loopback)
 
 A client secret never goes into this file, only the *name* of the environment
 variable that holds it. Login hosts and Graph hosts come from the clouds table
@@ -118,7 +119,7 @@ class SavedTenant:
     authority: str | None = None
     """Full https authority URL replacing the cloud's login host and tenant; turns instance discovery off."""
     graph_url: str | None = None
-    """Graph base URL replacing ``{cloud graph host}/beta``."""
+    """Graph base URL replacing ``{cloud graph host}/beta``, under the ``--graph-url`` rules (https; plain http on loopback)."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -140,11 +141,19 @@ class SavedTenant:
             raise ConfigError(f"{where}: cloud {self.cloud!r} is not one of {', '.join(CLOUDS)}")
         if self.method is SignInMethod.CERTIFICATE and not self.certificate_path:
             raise ConfigError(f"{where}: method 'certificate' needs 'certificate_path' (a PEM private key)")
-        for key, url in (("authority", self.authority), ("graph_url", self.graph_url)):
-            if url is not None:
-                parts = urlsplit(url)
-                if parts.scheme != "https" or not parts.hostname:
-                    raise ConfigError(f"{where}: '{key}' must be a full https:// URL, not {url!r}")
+        if self.authority is not None:
+            parts = urlsplit(self.authority)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ConfigError(f"{where}: 'authority' must be a full https:// URL, not {self.authority!r}")
+        if self.graph_url is not None:
+            # The same rule as --graph-url (one set of option rules): https, or http on loopback only, so
+            # a saved tenant can point at ``export-console simulate`` on http://127.0.0.1:PORT/beta.
+            from console.graph.client import validate_graph_url
+
+            try:
+                validate_graph_url(self.graph_url)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: 'graph_url': {str(exc).replace('--graph-url ', '', 1)}") from None
         if self.authority is not None and urlsplit(self.authority).path.strip("/") == "":
             raise ConfigError(f"{where}: 'authority' needs the tenant in its path, e.g. https://login.example/TENANT")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from console.auth.base import token_claims
+from console.jwt import token_claims
 from console.config import DELEGATED_PERMISSIONS
 
 ROLES_THAT_MAY_EXPORT: Final = {

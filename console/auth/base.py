@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-from typing import Any, Protocol
-
-
-class TokenProvider(Protocol):
-    """Hands the Graph client a bearer token."""
-
-    async def get_token(self, *, force_refresh: bool = False) -> str:
-        """A valid access token; ``force_refresh`` after Graph answered 401 with the last one.
-
-        Raises:
-            console.graph.errors.AuthenticationError: when no token can be had.
-        """
-        ...
+from console.graph.ports import TokenProvider as TokenProvider  # the port lives beside its consumer
+from console.jwt import token_claims as token_claims  # the one JWT-claims reader
 
 
 class StaticTokenProvider:
@@ -45,19 +32,6 @@ class StaticTokenProvider:
         if not value:
             raise ValueError(f"environment variable {variable} is not set or empty: export a Graph access token in it")
         return cls(value)
-
-
-def token_claims(token: str) -> dict[str, Any] | None:
-    """The unverified claims of a JWT access token, or None for an opaque token."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def tenant_key_for(token: str, graph_url: str) -> str:

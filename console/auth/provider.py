@@ -1,32 +1,49 @@
-"""``MsalTokenProvider``: the Graph client's TokenProvider over a ``SignIn``.
+"""``MsalTokenProvider``: the Graph client's ``TokenProvider`` (``console.graph.ports``) over a sign-in.
 
-Silent first (``acquire_token_silent``, which renews with the refresh token when the
-access token is near expiry). After a 401 the client asks with ``force_refresh=True``:
-delegated → ``acquire_token_silent(..., force_refresh=True)``; app-only → a new
-client-credentials request. When that needs a person, it raises
-``InteractionRequired`` (an ``AuthenticationError``) with a sentence: a headless
-command cannot show a device code halfway through a run.
+The sign-in (``console.auth.signin.SignIn``) owns its provider and hands it tokens through the
+provider's public API (``remember``, ``forget``); the provider asks the sign-in for a new token
+through the ``SilentTokenSource`` protocol below. Neither module imports the other's internals, and
+this one does not import ``signin`` at all.
+
+Silent first (``acquire_token_silent``, which renews with the refresh token when the access token
+is near expiry). After a 401 the client asks with ``force_refresh=True``: delegated →
+``acquire_token_silent(..., force_refresh=True)``; app-only → a new client-credentials request.
+When that needs a person, the source raises ``InteractionRequired`` (an ``AuthenticationError``)
+with a sentence: a headless command cannot show a device code halfway through a run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from console.auth.errors import InteractionRequired
 
-if TYPE_CHECKING:
-    from console.auth.signin import SignIn
+class SilentTokenSource(Protocol):
+    """What the provider needs of a sign-in (``SignIn`` implements it)."""
+
+    @property
+    def name(self) -> str:
+        """The saved tenant's name (for ``repr``)."""
+        ...
+
+    async def acquire_silent(self, *, force_refresh: bool) -> str:
+        """An access token without asking anyone.
+
+        Raises:
+            console.auth.errors.InteractionRequired: not signed in, or renewal needs a person.
+            console.auth.errors.SignInError: Entra refused the renewal for another reason.
+        """
+        ...
 
 
 class MsalTokenProvider:
-    """Implements ``console.auth.base.TokenProvider`` for a signed-in ``SignIn``.
+    """Implements ``console.graph.ports.TokenProvider`` for a signed-in ``SignIn``.
 
     Concurrent 401s (many workers at once) cause one refresh, not one each.
     """
 
-    def __init__(self, signin: SignIn) -> None:
-        self._signin = signin
+    def __init__(self, source: SilentTokenSource) -> None:
+        self._source = source
         self._lock = asyncio.Lock()
         self._generation = 0
         self._token: str | None = None
@@ -34,15 +51,16 @@ class MsalTokenProvider:
         """How many forced refreshes reached MSAL (tests, diagnostics)."""
 
     def __repr__(self) -> str:  # never show the token
-        return f"MsalTokenProvider(tenant={self._signin.tenant.name!r}, token=<redacted>)"
+        return f"MsalTokenProvider(tenant={self._source.name!r}, token=<redacted>)"
 
-    def _remember(self, token: str, *, renewed: bool = True) -> None:
+    def remember(self, token: str, *, renewed: bool = True) -> None:
         """Keep the latest token; ``renewed`` marks a new sign-in or forced refresh (ends waiting 401s)."""
         self._token = token or None
         if renewed:
             self._generation += 1
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
+        """Drop the token (sign-out)."""
         self._token = None
         self._generation += 1
 
@@ -57,36 +75,8 @@ class MsalTokenProvider:
         async with self._lock:
             if force_refresh and self._generation != seen and self._token:
                 return self._token  # another caller refreshed while this one waited
-            signin = self._signin
-            if signin.account is None:
-                raise InteractionRequired(
-                    f"Not signed in to {signin.tenant.name}: sign in first "
-                    f"({signin.tenant.method.value.replace('_', ' ')}).",
-                    error="not_signed_in",
-                )
             if force_refresh:
                 self.refreshes += 1
-            result = await signin._token(force_refresh=force_refresh)
-            if not result:
-                raise InteractionRequired(
-                    f"The sign-in for {signin.tenant.name} can no longer be renewed silently: sign in again.",
-                    error="interaction_required",
-                )
-            if "access_token" not in result:
-                error = signin._explain(result)
-                if not isinstance(error, InteractionRequired) and error.error in (
-                    "invalid_grant",
-                    "interaction_required",
-                ):
-                    error = InteractionRequired(
-                        error.message,
-                        aadsts=error.aadsts,
-                        error=error.error,
-                        trace_id=error.request_id,
-                        correlation_id=error.client_request_id,
-                        detail=error.detail,
-                    )
-                raise error
-            self._remember(str(result["access_token"]), renewed=force_refresh)
-            assert self._token is not None
-            return self._token
+            token = await self._source.acquire_silent(force_refresh=force_refresh)
+            self.remember(token, renewed=force_refresh)
+            return token

@@ -30,7 +30,6 @@ import msal  # msal ships no type hints
 import requests
 
 from console.auth.access import access_problems
-from console.auth.base import token_claims
 from console.auth.cache import PrivateTokenCache
 from console.auth.errors import (
     InteractionRequired,
@@ -41,8 +40,10 @@ from console.auth.errors import (
     WrongTenant,
     explain,
 )
-from console.auth.transport import ca_bundle_from_env
+from console.auth.provider import MsalTokenProvider
+from console.auth.transport import VerifiedSession
 from console.clock import Clock, SystemClock
+from console.jwt import token_claims
 from console.config import DELEGATED_PERMISSIONS, SavedTenant, SignInMethod
 from console.paths import Paths
 
@@ -127,8 +128,6 @@ class SignIn:
         """The signed-in account, or None."""
         self.last_silent_failure: SignInError | None = None
         """Why ``try_silent`` could not sign in with the saved account (shown before asking again)."""
-        from console.auth.provider import MsalTokenProvider
-
         self.provider = MsalTokenProvider(self)
         """The TokenProvider for the Graph client (usable once signed in)."""
 
@@ -164,7 +163,7 @@ class SignIn:
         except (requests.RequestException, httpx.TransportError) as exc:
             raise SignInError(
                 f"Cannot reach the sign-in service at {self.tenant.authority_url} ({type(exc).__name__}): check the "
-                "network, proxy and CA bundle (REQUESTS_CA_BUNDLE or SSL_CERT_FILE).",
+                "network, proxy and CA bundle (SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE).",
                 error="network",
             ) from None
 
@@ -177,7 +176,7 @@ class SignIn:
         if self._http_client is not None:
             kwargs["http_client"] = self._http_client
         else:
-            kwargs["verify"] = ca_bundle_from_env()
+            kwargs["http_client"] = VerifiedSession()  # the one CA-bundle rule (console/tls.py)
         return kwargs
 
     def _explain(self, result: dict[str, Any]) -> SignInError:
@@ -257,7 +256,7 @@ class SignIn:
         )
         self.account = account
         self.last_silent_failure = None
-        self.provider._remember(token)
+        self.provider.remember(token)
         return account
 
     # ------------------------------------------------------------------ silent
@@ -481,9 +480,46 @@ class SignIn:
         self.account = None
         self._msal_account = None
         self._confidential = None
-        self.provider._forget()
+        self.provider.forget()
 
-    # ------------------------------------------------------------------ used by the provider
+    # ------------------------------------------------------------------ the provider's source
+
+    @property
+    def name(self) -> str:
+        """The saved tenant's name."""
+        return self.tenant.name
+
+    async def acquire_silent(self, *, force_refresh: bool) -> str:
+        """An access token for the signed-in identity without interaction (``SilentTokenSource``).
+
+        Raises:
+            InteractionRequired: not signed in, or the sign-in can no longer be renewed silently.
+            SignInError: Entra refused the renewal for another reason.
+        """
+        if self.account is None:
+            raise InteractionRequired(
+                f"Not signed in to {self.tenant.name}: sign in first ({self.tenant.method.value.replace('_', ' ')}).",
+                error="not_signed_in",
+            )
+        result = await self._token(force_refresh=force_refresh)
+        if not result:
+            raise InteractionRequired(
+                f"The sign-in for {self.tenant.name} can no longer be renewed silently: sign in again.",
+                error="interaction_required",
+            )
+        if "access_token" not in result:
+            error = self._explain(result)
+            if not isinstance(error, InteractionRequired) and error.error in ("invalid_grant", "interaction_required"):
+                error = InteractionRequired(
+                    error.message,
+                    aadsts=error.aadsts,
+                    error=error.error,
+                    trace_id=error.request_id,
+                    correlation_id=error.client_request_id,
+                    detail=error.detail,
+                )
+            raise error
+        return str(result["access_token"])
 
     async def _token(self, *, force_refresh: bool) -> dict[str, Any] | None:
         """Acquire a token for the signed-in identity without interaction (the provider's core)."""

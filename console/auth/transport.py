@@ -1,20 +1,22 @@
-"""HTTP for MSAL: an adapter into an httpx transport, and the CA bundle from the environment.
+"""HTTP for MSAL: an adapter into an httpx transport.
 
 MSAL accepts any ``http_client`` shaped like a ``requests.Session`` (``get``/``post``
 returning ``status_code``, ``text``, ``headers``, ``raise_for_status()``). Tests and
 ``--demo`` hand it a ``TransportHttpClient`` over the simulated tenant's sync
 transport, so the real MSAL code runs without a network. For real tenants MSAL
-keeps its own ``requests`` session; ``ca_bundle_from_env`` makes it honour
-``SSL_CERT_FILE`` as well as ``REQUESTS_CA_BUNDLE``.
+keeps its own ``requests`` session, trusting the CA bundle ``console.tls.requests_verify``
+names (the one CA-bundle rule: ``SSL_CERT_FILE``, then ``REQUESTS_CA_BUNDLE``, then ``CURL_CA_BUNDLE``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import requests
+
+from console.tls import requests_verify
 
 
 class TransportResponse:
@@ -80,15 +82,16 @@ class TransportHttpClient:
         """Nothing to close: the transport belongs to its owner."""
 
 
-CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-"""Checked in this order; ``requests`` itself only reads the first two."""
+class VerifiedSession(requests.Session):
+    """MSAL's ``requests`` session, trusting only the CA bundle of the one rule (``console.tls``).
 
+    ``requests`` lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override a session's ``verify``
+    (``merge_environment_settings``), which would put them before ``SSL_CERT_FILE``; this session
+    keeps the environment's proxy settings and applies the one precedence instead.
+    """
 
-def ca_bundle_from_env(environ: Mapping[str, str] | None = None) -> str | bool:
-    """MSAL's ``verify``: the first CA bundle variable that is set, else True (certifi)."""
-    env = os.environ if environ is None else environ
-    for variable in CA_BUNDLE_VARIABLES:
-        value = env.get(variable, "").strip()
-        if value:
-            return value
-    return True
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None or verify is True:
+            settings["verify"] = requests_verify()
+        return settings

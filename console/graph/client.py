@@ -2,6 +2,11 @@
 
 No UI here. Every Graph quirk it copes with is listed in ../shared/graph-api.md
 ("Traps in Microsoft's own pages"); comments below cite the trap number.
+
+Throttling slows the client instead of stopping it: every request of one client goes through one
+``Pacer`` (``console.graph.throttle``: the shared gate, the probe, the pace). Non-export requests
+spend from the optional ``RequestBudget`` (the tenant's 10,000 an hour). Every request and every
+throttling decision is logged at DEBUG on the ``console.graph`` logger, redacted, never the token.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
+import math
 import ssl
 import uuid
 from collections.abc import AsyncIterator
@@ -19,9 +24,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
-from console.auth.base import TokenProvider
 from console.clock import Clock, SystemClock
 from console.graph import errors
+from console.graph.errors import safe_text
 from console.graph.models import (
     DataPolicyOperation,
     ExportAccepted,
@@ -30,15 +35,31 @@ from console.graph.models import (
     ResponseInfo,
     operation_id_from_location,
 )
-from console.graph.retry import BACKOFF_CAP, BACKOFF_START, backoff_delay, parse_retry_after
+from console.graph.ports import RequestBudget, TokenProvider
+from console.graph.retry import (
+    BACKOFF_CAP,
+    BACKOFF_START,
+    MAX_RETRY_AFTER,
+    backoff_delay,
+    is_absurd,
+    parse_retry_after,
+    retry_after_delta,
+)
+from console.graph.throttle import Pacer, Ticket
+from console.tls import verification as tls_verification  # the one CA-bundle rule; name kept for callers
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("console.graph")
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/beta"
 """The API base including the version; the shared-profile APIs exist only in beta."""
 PROFILES_PATH = "directory/inboundSharedUserProfiles"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses worth asking again for a GET (a 503 over a new connection, per graph-api.md)."""
+THROTTLE_STATUSES = frozenset({429, 503})
+"""Answers that tell the whole client to slow down (the pacer's signals)."""
+VERSION_SEGMENTS = ("beta", "v1.0")
+"""A Graph base URL ends in its API version."""
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def is_loopback(host: str) -> bool:
@@ -51,30 +72,81 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def tls_verification() -> ssl.SSLContext | bool:
-    """Trust the CA bundle named by ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` (as MSAL's requests does)."""
-    for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        bundle = os.environ.get(variable, "").strip()
-        if bundle:
-            return ssl.create_default_context(cafile=bundle)
-    return True
-
-
 def validate_graph_url(url: str) -> str:
-    """Check a ``--graph-url``: https, or http on a loopback host only.
+    """Check a ``--graph-url``: https (http on a loopback host only), no user-info, ending in a version.
 
     Raises:
         ValueError: with a sentence saying what is wrong.
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"--graph-url must be an http(s) URL such as {DEFAULT_GRAPH_URL}, not {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    text = (url or "").strip()
+    if not text:
         raise ValueError(
-            f"refusing plain http:// to {parts.hostname}: the bearer token would travel in clear; "
+            f"--graph-url is empty: give the Graph API base such as {DEFAULT_GRAPH_URL}, "
+            "or leave the option out to use production Graph"
+        )
+    shown = safe_text(text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError(
+            f"--graph-url {shown!r} cannot be parsed ({exc}); give a URL such as {DEFAULT_GRAPH_URL}"
+        ) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"--graph-url must be an http(s) URL such as {DEFAULT_GRAPH_URL}, not {shown!r}")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValueError(
+            "--graph-url must not carry user-info (user:password@host): httpx would send those as Basic "
+            "credentials in place of the bearer token; give only the host and the version path"
+        )
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ValueError(
+            f"refusing plain http:// to {host}: the bearer token would travel in clear; "
             "use https (http is allowed only for loopback hosts)"
         )
-    return url.strip().rstrip("/")
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"--graph-url must not carry a query or fragment: give the API base such as {DEFAULT_GRAPH_URL}"
+        )
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if not segments or segments[-1].lower() not in VERSION_SEGMENTS:
+        raise ValueError(
+            f"--graph-url {shown!r} has no API version: end it in /beta (the shared-profile APIs exist only "
+            f"in beta) or /v1.0, for example {DEFAULT_GRAPH_URL}"
+        )
+    return text.rstrip("/")
+
+
+def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
+    """What failed, in words, with the host: refused, reset, timeout, TLS, name resolution."""
+    detail = safe_text(str(exc))[:200]
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connecting to {host} timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timed out waiting for {host} to answer"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"timed out sending the request to {host}"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"timed out waiting for a free connection to {host}"
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        return f"no answer from {host} within {timeout:g} s (timeout)"
+    if isinstance(exc, httpx.ConnectError):
+        chain = [exc, exc.__cause__, exc.__context__]
+        lowered = detail.lower()
+        if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in lowered or "certificate" in lowered:
+            return (
+                f"TLS handshake with {host} failed ({detail}): check the CA bundle "
+                "(SSL_CERT_FILE, REQUESTS_CA_BUNDLE) or the proxy"
+            )
+        if "refused" in lowered:
+            return f"connection to {host} refused"
+        if "name or service" in lowered or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
+            return f"cannot resolve the host name {host}"
+        return f"cannot connect to {host} ({detail or type(exc).__name__})"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
+        return f"the connection to {host} was reset or closed before the answer ({detail or type(exc).__name__})"
+    return f"{type(exc).__name__} talking to {host}" + (f" ({detail})" if detail else "")
 
 
 class GraphClient:
@@ -85,10 +157,14 @@ class GraphClient:
         tokens: hands out bearer tokens; asked again with ``force_refresh`` after a 401.
         transport: an httpx transport (the simulated tenant in tests and ``--demo``).
         clock: the clock used for Retry-After dates and waits.
+        budget: the tenant's budget of non-export requests; every listing page, profile GET and
+            poll (retries included) spends from it. None: not budgeted.
         max_attempts: attempts per request, retries included.
         timeout: seconds for one HTTP exchange.
-        backoff_start: first backoff delay when Graph sends no Retry-After.
-        backoff_cap: the longest backoff delay.
+        backoff_start: first backoff delay of one request when Graph sends no Retry-After.
+        backoff_cap: the longest backoff delay of one request.
+        max_connections: connection pool size.
+        pacer: the shared gate and pace (one per client; built from ``clock`` when None).
     """
 
     def __init__(
@@ -98,35 +174,37 @@ class GraphClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        budget: RequestBudget | None = None,
         max_attempts: int = 6,
         timeout: float = 30.0,
         backoff_start: float = BACKOFF_START,
         backoff_cap: float = BACKOFF_CAP,
         max_connections: int = 64,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = validate_graph_url(base_url)
         parts = urlsplit(self.base_url)
-        self._origin = (parts.scheme, parts.hostname, parts.port)
+        self._origin = self._origin_of(parts.scheme, parts.hostname, parts.port)
+        self._host = parts.hostname or ""
         self._tokens = tokens
         self._clock = clock or SystemClock()
+        self._budget = budget
         self._max_attempts = max(1, max_attempts)
         self._timeout = timeout
         self._backoff_start = backoff_start
         self._backoff_cap = backoff_cap
+        self.pacer = pacer or Pacer(self._clock)
+        """One pacer per client, i.e. per app and tenant (Graph's throttling scope)."""
         self._http = httpx.AsyncClient(
             transport=transport,
             verify=tls_verification() if transport is None else True,
             timeout=timeout,
-            follow_redirects=False,  # a redirect could carry the token elsewhere (trap 6)
+            follow_redirects=False,  # a redirect could carry the token elsewhere (trap 6); a 307 must not re-POST
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"Accept": "application/json", "User-Agent": "export-console/0.1"},
         )
         self._token: str | None = None
         self._checked_urls: set[str] = set()
-        self._gate_until = 0.0
-        """One shared gate: while throttled, every request of this client waits (per app+tenant limits)."""
-        self._throttle_streak = 0
-        """Consecutive throttled answers without Retry-After, for the shared backoff."""
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -143,12 +221,18 @@ class GraphClient:
     async def list_profiles(self) -> AsyncIterator[list[InboundSharedUserProfile]]:
         """Every page of the tenant's inbound shared user profiles, following ``@odata.nextLink``.
 
-        The nextLink is followed exactly as given (opaque ``$skiptoken``); page size
-        is Graph's choice (trap 9).
+        The nextLink is followed exactly as given (opaque ``$skiptoken``); page size is Graph's
+        choice (trap 9). Each page spends one request from the budget.
+
+        Raises:
+            errors.UnsafeRedirect: a nextLink on another host (never followed with the token, trap 6).
         """
         url: str | None = f"{self.base_url}/{PROFILES_PATH}"
+        page = 0
         while url:
-            response, _info = await self._send("GET", url, what="list profiles")
+            page += 1
+            what = "list profiles" if page == 1 else f"list profiles (page {page})"
+            response, _info = await self._send("GET", url, what=what)
             data = self._json_object(response, "the profile list")
             values = data.get("value")
             if not isinstance(values, list):
@@ -162,7 +246,7 @@ class GraphClient:
             url = link if isinstance(link, str) and link else None
 
     async def get_profile(self, user_id: str) -> InboundSharedUserProfile:
-        """One profile by its userId.
+        """One profile by its userId (spends one request from the budget).
 
         Raises:
             errors.NotFound: the profile is gone or was never shared.
@@ -174,13 +258,16 @@ class GraphClient:
     async def export_personal_data(self, user_id: str, storage_location: str) -> ExportAccepted:
         """Ask Graph to export one profile's personal data (a POST; trap 1).
 
-        Retried only on 429 (refused, not run). Graph documents no idempotency, so a
-        5xx, a timeout or an unreadable 202 raises ``ExportUnconfirmed``: the export may
-        exist and must not be POSTed again blindly.
+        Retried only on 429 with Retry-After (refused, not run) and on a refused connection (never
+        sent). Graph documents no idempotency, so a 5xx, a timeout or an unreadable 202 raises
+        ``ExportUnconfirmed``: the export may exist and must not be POSTed again blindly. A 429
+        without Retry-After is the daily export limit: it fails at once. Redirects are never
+        followed (a 307 would re-POST). Export POSTs do not spend from the request budget (they have
+        their own daily quota, kept by the engine).
 
         Raises:
             errors.ExportUnconfirmed: the outcome is unknown.
-            errors.GraphError: Graph refused it (400, 401, 403, 404, 429 after retries).
+            errors.GraphError: Graph refused it (400, 401, 403, 404, 429).
         """
         url = f"{self.base_url}/{PROFILES_PATH}/{quote(user_id, safe='')}/exportPersonalData"
         # bindingParameter is the profile in the URL, never a body field (trap 7).
@@ -198,7 +285,7 @@ class GraphClient:
         try:
             parsed = response.json() if response.content else {}
             body_data = parsed if isinstance(parsed, dict) else {}
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             body_data = {}
         location = response.headers.get("Location") or body_data.get("Location") or body_data.get("location")
         if not isinstance(location, str) or not location.strip():
@@ -210,7 +297,13 @@ class GraphClient:
                 client_request_id=info.client_request_id,
             )
         # Follow Location as given (trap 3); a relative one is resolved against the request, never rebuilt.
-        location = urljoin(url, location.strip())
+        # One that cannot be parsed is kept as sent: check_url() refuses it for that operation only.
+        location = location.strip()
+        if location.startswith("/") and not location.startswith("//"):
+            try:
+                location = urljoin(url, location)
+            except ValueError:
+                log.debug("graph: Location %r cannot be parsed; kept as sent", safe_text(location))
         retry_after = info.retry_after
         if retry_after is None:
             retry_after = parse_retry_after(
@@ -223,11 +316,16 @@ class GraphClient:
             info=info,
         )
 
-    async def get_operation(self, location: str) -> OperationPoll:
+    async def get_operation(self, location: str, *, budgeted: bool = False) -> OperationPoll:
         """Poll a dataPolicyOperation by following its Location exactly as given (trap 3).
 
+        Args:
+            location: the status URL from the 202.
+            budgeted: True when the caller already spent the first attempt from the budget; the
+                client spends for every retry (and for the first attempt when False).
+
         Raises:
-            errors.UnsafeRedirect: the Location is on another host (trap 6).
+            errors.UnsafeRedirect: the Location is on another host (trap 6) or cannot be parsed.
             errors.PermissionDenied: polling needs User.Export.All (a different permission).
         """
         response, info = await self._send(
@@ -235,6 +333,7 @@ class GraphClient:
             location,
             what="export status",
             poll=True,
+            prepaid=budgeted,
             extra_headers={"Prefer": "include-unknown-enum-members"},
         )
         data = self._json_object(response, "the export status")
@@ -253,19 +352,39 @@ class GraphClient:
 
     # -- plumbing -------------------------------------------------------------------
 
+    @staticmethod
+    def _origin_of(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
+        scheme = scheme.lower()
+        return scheme, (host or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
     def check_url(self, url: str) -> None:
         """Refuse to send the token anywhere but the configured Graph origin (trap 6).
 
         Raises:
-            errors.UnsafeRedirect: the URL's scheme, host or port differ.
+            errors.UnreadableLocation: the URL cannot be parsed (bad port, broken IPv6 literal, garbage).
+            errors.UnsafeRedirect: the URL's scheme, host or port differ, or it carries user-info.
         """
         if url in self._checked_urls:  # every poll of an operation follows the same Location
             return
-        parts = urlsplit(url)
-        if (parts.scheme, parts.hostname, parts.port) != self._origin:
+        shown = safe_text(url if isinstance(url, str) else repr(url))
+        if not isinstance(url, str) or not url.strip() or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+            raise errors.UnreadableLocation(f"Graph gave a URL that cannot be read ({shown!r}): not following it")
+        try:
+            parts = urlsplit(url)
+            origin = self._origin_of(parts.scheme, parts.hostname, parts.port)
+            httpx.URL(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise errors.UnreadableLocation(
+                f"Graph gave a URL that cannot be parsed ({shown}: {safe_text(str(exc))}): not following it"
+            ) from None
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+            raise errors.UnreadableLocation(f"Graph gave a URL that is not an http(s) URL ({shown}): not following it")
+        if parts.username is not None or parts.password is not None:
+            raise errors.UnsafeRedirect(f"Graph gave a URL with user-info ({shown}): not following it with the token")
+        if origin != self._origin:
             raise errors.UnsafeRedirect(
-                f"Graph pointed at {parts.scheme}://{parts.hostname}, not the configured Graph host "
-                f"{self._origin[1]}: not following it with the access token"
+                f"Graph pointed at {safe_text(parts.scheme)}://{safe_text(parts.netloc)}, not the configured Graph "
+                f"host {self._host}: not following it with the access token"
             )
         if len(self._checked_urls) < 100_000:
             self._checked_urls.add(url)
@@ -283,23 +402,6 @@ class GraphClient:
             )
         return data
 
-    async def _wait_gate(self) -> None:
-        while True:
-            delay = self._gate_until - self._clock.now()
-            if delay <= 0:
-                return
-            await self._clock.sleep(delay)
-
-    def _throttle(self, retry_after: float | None) -> float:
-        """Close the shared gate after a throttled answer; returns the wait chosen."""
-        if retry_after is None:
-            self._throttle_streak += 1
-            wait = backoff_delay(self._throttle_streak, start=self._backoff_start, cap=self._backoff_cap)
-        else:
-            wait = retry_after
-        self._gate_until = max(self._gate_until, self._clock.now() + wait)
-        return wait
-
     async def _send(
         self,
         method: str,
@@ -309,15 +411,21 @@ class GraphClient:
         json_body: dict[str, Any] | None = None,
         export: bool = False,
         poll: bool = False,
+        prepaid: bool = False,
         extra_headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, ResponseInfo]:
         self.check_url(url)
         refreshed = False
         attempt = 0
+        paid = prepaid
         content = json.dumps(json_body).encode() if json_body is not None else None
         while True:
             attempt += 1
-            await self._wait_gate()
+            if not export and self._budget is not None:
+                if paid:
+                    paid = False  # the caller spent for this one
+                else:
+                    await self._budget.acquire()
             if self._token is None:
                 self._token = await self._tokens.get_token()
             client_request_id = str(uuid.uuid4())
@@ -328,14 +436,24 @@ class GraphClient:
                 headers["retry-attempt"] = str(attempt - 1)
             if extra_headers:
                 headers.update(extra_headers)
+            ticket = await self.pacer.acquire()
             try:
                 # httpx's timeouts are per phase; this bounds the whole exchange (and any transport).
                 async with asyncio.timeout(self._timeout):
                     response = await self._http.request(method, url, content=content, headers=headers)
             except (TimeoutError, httpx.HTTPError) as exc:
+                self.pacer.failed(ticket)
                 # A refused connection never carried the request: safe to retry, even the export POST.
                 # Anything later (timeout, reset) may have run it: the POST is then unconfirmed.
-                reason = "timeout" if isinstance(exc, (TimeoutError, httpx.TimeoutException)) else type(exc).__name__
+                reason = describe_transport_error(exc, self._host, self._timeout)
+                log.debug(
+                    "graph %s %s -> no answer (%s) client-request-id=%s retry-attempt=%d",
+                    method,
+                    safe_text(what),
+                    reason,
+                    client_request_id,
+                    attempt - 1,
+                )
                 if export and not isinstance(exc, httpx.ConnectError):
                     raise errors.ExportUnconfirmed(
                         f"no answer from Graph for {what} ({reason}): the export may have been created; "
@@ -344,48 +462,39 @@ class GraphClient:
                     ) from None
                 if attempt >= self._max_attempts:
                     raise errors.TransportFailure(
-                        f"no answer from Graph for {what} after {attempt} attempts ({reason})",
+                        f"no answer from Graph for {what} after {attempt} attempts: {reason}",
                         client_request_id=client_request_id,
                     ) from None
                 await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
                 continue
+            except BaseException:
+                self.pacer.failed(ticket)  # cancelled: the probe slot must not stay taken
+                raise
 
             status = response.status_code
+            raw_retry_after = retry_after_delta(response.headers.get("Retry-After"), self._clock.now())
             info = ResponseInfo(
                 http_status=status,
-                request_id=response.headers.get("request-id", ""),
-                client_request_id=response.headers.get("client-request-id", client_request_id),
-                date=response.headers.get("Date", ""),
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock.now()),
+                request_id=safe_text(response.headers.get("request-id", "")),
+                client_request_id=safe_text(response.headers.get("client-request-id", client_request_id)),
+                date=safe_text(response.headers.get("Date", "")),
+                retry_after=None if raw_retry_after is None else min(MAX_RETRY_AFTER, raw_retry_after),
             )
+            self._log_exchange(method, what, response, info, client_request_id, attempt)
+            absurd = False
+            daily_limit = export and status == 429 and raw_retry_after is None
+            self._tell_pacer(ticket, status, raw_retry_after, absurd=absurd, daily_limit=daily_limit)
             if status < 400:
-                self._throttle_streak = 0
                 return response, info
-            log.debug(
-                "graph %s %s -> %s request-id=%s client-request-id=%s date=%s diag=%s",
-                method,
-                what,
-                status,
-                info.request_id,
-                client_request_id,
-                info.date,
-                response.headers.get("x-ms-ags-diagnostic", ""),
-            )
             if status == 401 and not refreshed:
                 refreshed = True
                 self._token = await self._tokens.get_token(force_refresh=True)
                 attempt -= 1  # a refresh is not a retry
                 continue
+            if absurd:
+                raise self._absurd_wait(response, info, raw_retry_after, what=what)
             if status in RETRYABLE_STATUSES:
-                if status in (429, 503):
-                    wait = self._throttle(info.retry_after)
-                else:
-                    wait = (
-                        info.retry_after
-                        if info.retry_after is not None
-                        else backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap)
-                    )
-                if export and status == 429 and info.retry_after is None:
+                if daily_limit:
                     # No Retry-After on a 429 to an export is Graph's daily limit (graph-api.md): waiting
                     # minutes will not help, so say so now.
                     raise self._error(response, info, what=what, export=export, poll=poll)
@@ -398,10 +507,78 @@ class GraphClient:
                         client_request_id=info.client_request_id,
                     )
                 if attempt < self._max_attempts:
-                    if status not in (429, 503):
-                        await self._clock.sleep(wait)
+                    if status in THROTTLE_STATUSES:
+                        if raw_retry_after is None:
+                            # This request backs off on its own (Graph SDK design); the others go on at the
+                            # reduced pace. With Retry-After the shared gate does the waiting.
+                            await self._clock.sleep(
+                                backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap)
+                            )
+                    else:
+                        await self._clock.sleep(
+                            info.retry_after
+                            if info.retry_after is not None
+                            else backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap)
+                        )
                     continue
             raise self._error(response, info, what=what, export=export, poll=poll)
+
+    def _tell_pacer(
+        self, ticket: Ticket, status: int, retry_after: float | None, *, absurd: bool, daily_limit: bool
+    ) -> None:
+        """Feed one answer to the pacer: throttled, answered, or no signal."""
+        if absurd or daily_limit:
+            # One request's absurd wait, or the daily export limit, says nothing about the pace of the rest.
+            self.pacer.failed(ticket)
+        elif status in THROTTLE_STATUSES:
+            self.pacer.throttled(ticket, retry_after)
+        elif status >= 500:
+            self.pacer.failed(ticket)
+        else:
+            self.pacer.succeeded(ticket)
+
+    def _log_exchange(
+        self,
+        method: str,
+        what: str,
+        response: httpx.Response,
+        info: ResponseInfo,
+        client_request_id: str,
+        attempt: int,
+    ) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        headers = response.headers
+        log.debug(
+            "graph %s %s -> %s request-id=%s client-request-id=%s date=%s retry-after=%s retry-attempt=%d "
+            "x-ms-ags-diagnostic=%s",
+            method,
+            safe_text(what),
+            info.http_status,
+            info.request_id,
+            client_request_id,
+            info.date,
+            safe_text(headers.get("Retry-After", "")) or "-",
+            attempt - 1,
+            safe_text(headers.get("x-ms-ags-diagnostic", ""))[:300],
+        )
+
+    def _absurd_wait(
+        self, response: httpx.Response, info: ResponseInfo, seconds: float | None, *, what: str
+    ) -> errors.GraphError:
+        """A Retry-After above the ceiling: that request's error, never the whole client's wait."""
+        code, message, request_id, client_request_id = errors.parse_error_body(response.text)
+        asked = "forever" if seconds is None or math.isinf(seconds) else f"{seconds / 3600:,.1f} hours"
+        return errors.Throttled(
+            f"Graph answered {response.status_code} to {what} asking to wait {asked} "
+            f"(Retry-After {safe_text(response.headers.get('Retry-After', ''))}), more than the hour any Graph "
+            "limit runs: not waiting for it and not holding up other requests; try this one again later",
+            status=response.status_code,
+            code=code,
+            request_id=info.request_id or request_id,
+            client_request_id=info.client_request_id or client_request_id,
+            retry_after=info.retry_after,
+        )
 
     def _error(
         self, response: httpx.Response, info: ResponseInfo, *, what: str, export: bool, poll: bool

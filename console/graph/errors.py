@@ -1,16 +1,35 @@
-"""Graph failures as values with a sentence an admin can act on."""
+"""Graph failures as values with a sentence an admin can act on.
+
+Every text an error carries is safe to show, log or journal: SAS signatures and tokens are masked
+(``console.redact.redact``: Graph's 400 message may quote the storage location with its ``sig=``)
+and control characters from Graph or the tenant are escaped. Each class declares the process exit
+code it means (``exit_code``: 3 sign-in or permission, 2 input refused before anything was sent,
+1 everything else), so the CLI never compares class names.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, ClassVar
+
+from console.redact import redact
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: str) -> str:
+    """Text from Graph (or about it) made safe to show: secrets masked, control characters escaped."""
+    if not text:
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text))
 
 
 class GraphError(Exception):
     """A failed Graph request: Graph's code and message, and the ids support needs."""
 
-    #: Process exit code the CLI uses for this kind of failure.
-    exit_code = 1
+    exit_code: ClassVar[int] = 1
+    """Process exit code the CLI uses for this kind of failure (1: it failed)."""
 
     def __init__(
         self,
@@ -22,12 +41,14 @@ class GraphError(Exception):
         client_request_id: str = "",
         retry_after: float | None = None,
     ) -> None:
+        message = safe_text(message)
         super().__init__(message)
         self.message = message
+        """The sentence, already redacted and escaped."""
         self.status = status
-        self.code = code
-        self.request_id = request_id
-        self.client_request_id = client_request_id
+        self.code = safe_text(code)
+        self.request_id = safe_text(request_id)
+        self.client_request_id = safe_text(client_request_id)
         self.retry_after = retry_after
 
     def __str__(self) -> str:
@@ -42,13 +63,13 @@ class GraphError(Exception):
 class AuthenticationError(GraphError):
     """401: the token is missing, expired or not accepted."""
 
-    exit_code = 3
+    exit_code: ClassVar[int] = 3
 
 
 class PermissionDenied(GraphError):
     """403: the signed-in identity lacks a permission or role."""
 
-    exit_code = 3
+    exit_code: ClassVar[int] = 3
 
 
 class NotFound(GraphError):
@@ -60,7 +81,7 @@ class BadRequest(GraphError):
 
 
 class Throttled(GraphError):
-    """429 after every retry was spent."""
+    """429 after every retry was spent, the daily export limit, or a Retry-After above the ceiling."""
 
 
 class ServiceUnavailable(GraphError):
@@ -79,12 +100,18 @@ class UnsafeRedirect(GraphError):
     """A Location or nextLink points at a host the bearer token must not go to."""
 
 
+class UnreadableLocation(UnsafeRedirect):
+    """A Location or nextLink that cannot be parsed (bad port, broken IPv6 literal, garbage)."""
+
+
 class ExportUnconfirmed(GraphError):
     """The export POST may or may not have run (503/504/timeout): never re-POST blindly."""
 
 
 class QuotaExceeded(GraphError):
-    """The daily export budget (100 per user, 1,000 per tenant) would be passed."""
+    """The daily export budget (100 per user, 1,000 per tenant) would be passed (nothing was sent)."""
+
+    exit_code: ClassVar[int] = 2
 
 
 def parse_error_body(text: str) -> tuple[str, str, str, str]:

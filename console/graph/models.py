@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, UTC
 from typing import Any
@@ -21,17 +22,24 @@ def is_final(status: str | None) -> bool:
 
 
 def parse_progress(value: Any) -> float | None:
-    """Graph types progress as Double, String or "double-value": accept all, tolerate null."""
+    """Graph types progress as Double, String or "double-value": accept all, tolerate null.
+
+    NaN and Infinity (Python's JSON reader accepts both literals) become None, so every JSON the
+    console writes stays valid.
+    """
     if value is None or isinstance(value, bool):
         return None
+    number: float
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip().rstrip("%"))
+            number = float(value.strip().rstrip("%"))
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -42,7 +50,7 @@ def parse_datetime(value: Any) -> datetime | None:
     if "." in text:
         head, _, tail = text.partition(".")
         digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
-        zone = tail[len(digits):]
+        zone = tail[len(digits) :]
         text = f"{head}.{digits[:6]}{zone}" if digits else f"{head}{zone}"
     try:
         parsed = datetime.fromisoformat(text)
@@ -89,8 +97,9 @@ class DataPolicyOperation:
     """Graph's status resource for one export (``/dataPolicyOperations/{id}``)."""
 
     id: str
-    status: str
-    """Graph's word, kept as sent even when unknown (evolvable enum)."""
+    status: str | None
+    """Graph's word, kept as sent even when unknown (evolvable enum); None when Graph sent null or
+    nothing (nullable in the CSDL: not the ``unknownFutureValue`` sentinel; shown as unknown, polled on)."""
     progress: float | None
     storage_location: str
     user_id: str
@@ -102,7 +111,7 @@ class DataPolicyOperation:
         status = data.get("status")
         return cls(
             id=_str(data, "id"),
-            status=status if isinstance(status, str) and status else "unknownFutureValue",
+            status=status if isinstance(status, str) and status else None,
             progress=parse_progress(data.get("progress")),
             storage_location=_str(data, "storageLocation"),
             user_id=_str(data, "userId"),

@@ -1,26 +1,34 @@
-"""Retry-After parsing and the backoff policy (see ../shared/graph-api.md, "Errors and throttling")."""
+"""Retry-After parsing and the backoff policy (see ../shared/graph-api.md, "Errors and throttling").
+
+Trap 4: Retry-After may be delta-seconds (integer or fractional), an HTTP-date, missing, zero,
+negative or absurd. ``retry_after_delta`` reads it without an upper clamp so the client can tell an
+absurd value (reported as that request's error) from a long one; ``parse_retry_after`` clamps it
+for scheduling.
+"""
 
 from __future__ import annotations
 
+import math
 import random
 from email.utils import parsedate_to_datetime
 
 MIN_RETRY_AFTER = 0.0
 """Retry-After below this (zero, negative) is raised to it; the engine adds its own floor."""
 MAX_RETRY_AFTER = 3600.0
-"""An absurd Retry-After (days) is capped here: an hour is the longest Graph's limits run."""
+"""The sane ceiling: an hour is the longest Graph's limits run. A throttled answer asking for more is
+reported as that request's error, never obeyed by the whole client; elsewhere it is capped here."""
 BACKOFF_START = 3.0
 """Graph SDK design: the first retry without Retry-After waits about 3 s."""
 BACKOFF_CAP = 180.0
 """Graph SDK design: never back off longer than 180 s."""
 
 
-def parse_retry_after(value: object, now: float) -> float | None:
-    """Seconds to wait from a Retry-After value, clamped to a sane range.
+def retry_after_delta(value: object, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value, not capped above (``inf`` stays ``inf``).
 
-    Accepts delta-seconds (integer or fractional, as in Microsoft's ``2.128``
-    sample), an HTTP-date, or a number from a JSON body. Returns None when the
-    value is missing or unreadable, so the caller falls back to backoff.
+    Accepts delta-seconds (integer or fractional, as in Microsoft's ``2.128`` sample), an HTTP-date,
+    or a number from a JSON body. Negative and past values become 0. Returns None when the value is
+    missing or unreadable (NaN included), so the caller falls back to backoff.
 
     Args:
         value: the header or body value.
@@ -39,16 +47,40 @@ def parse_retry_after(value: object, now: float) -> float | None:
         except ValueError:
             try:
                 when = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 return None
             if when is None:
                 return None
-            seconds = when.timestamp() - now
+            try:
+                seconds = when.timestamp() - now
+            except (OverflowError, OSError, ValueError):
+                return None
     else:
         return None
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
-    return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
+    return max(MIN_RETRY_AFTER, seconds)
+
+
+def parse_retry_after(value: object, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value, clamped to ``[MIN_RETRY_AFTER, MAX_RETRY_AFTER]``.
+
+    Args:
+        value: the header or body value.
+        now: the current time in epoch seconds (for HTTP-dates).
+
+    Returns:
+        The clamped seconds, or None when the value is missing or unreadable.
+    """
+    seconds = retry_after_delta(value, now)
+    if seconds is None:
+        return None
+    return min(MAX_RETRY_AFTER, seconds)
+
+
+def is_absurd(seconds: float | None) -> bool:
+    """True for a Retry-After above the sane ceiling (an hour), infinity included."""
+    return seconds is not None and seconds > MAX_RETRY_AFTER
 
 
 def backoff_delay(
@@ -59,6 +91,6 @@ def backoff_delay(
     rng: random.Random | None = None,
 ) -> float:
     """Exponential backoff with full jitter in [delay/2, delay] for retry ``attempt`` (1-based)."""
-    delay = min(cap, start * (2 ** max(0, attempt - 1)))
+    delay = min(cap, start * (2 ** min(max(0, attempt - 1), 64)))
     pick = (rng or random).uniform(0.5, 1.0)
     return float(delay * pick)

@@ -1,13 +1,22 @@
 """Per-tenant request budgets (see ../shared/graph-api.md, "Service limits").
 
-Graph allows a tenant 10,000 non-export requests an hour (polling included) and
-1,000 export POSTs a day (100 per user), and sends no Retry-After on those 429s.
-So the console paces itself instead of finding the limit by being throttled.
+Graph allows a tenant 10,000 non-export requests an hour (polling included) and 1,000 export
+POSTs a day (100 per user), and sends no Retry-After on those 429s. So the console paces itself
+instead of finding the limit by being throttled, and the budget is the tenant's: every process
+on one journal spends from the same one (issue 7, item 2).
+
+The pacing is a token bucket kept as a "theoretical arrival time" (``tat``: when the next token
+would be free at the steady rate), with a hard sliding-hour guard behind it computed from a ledger
+of what was reserved. Both live in SQLite when processes share the journal; a process reserves a
+few slots at a time so the ledger is not written per poll.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from console.clock import Clock
 
@@ -17,77 +26,204 @@ DEFAULT_POLL_BUDGET = 9000
 """Polls an hour by default: 10% under Graph's 10,000 leaves room for listing and the UI."""
 EXPORTS_PER_TENANT_PER_DAY = 1000
 EXPORTS_PER_USER_PER_DAY = 100
+SLOT_GRACE = 5.0
+"""A reserved slot not used within this many seconds of its time is dropped (the ledger counted it)."""
+MAX_CHUNK = 8
+"""Slots reserved at once at most."""
+CHUNK_SECONDS = 2.0
+"""A reservation covers about this many seconds of the steady rate."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What one reservation granted: slot times (each one request, not before its time), or a wait."""
+
+    slots: tuple[float, ...]
+    tat: float
+    """The pacer's new theoretical arrival time."""
+    ledger_at: float
+    """When the ledger entry counting these slots leaves the sliding hour (at the last slot + grace)."""
+    wait: float = 0.0
+    """Seconds until a slot may be asked for again (when none was granted)."""
+
+
+def plan_reservation(
+    *,
+    now: float,
+    want: int,
+    tat: float,
+    window: Sequence[tuple[float, int]],
+    per_hour: int,
+    burst: float,
+    rate: float,
+    grace: float = SLOT_GRACE,
+) -> Reservation:
+    """Plan up to ``want`` request slots under the token bucket and the sliding-hour guard (pure).
+
+    Args:
+        now: the current time.
+        want: slots asked for (at least one).
+        tat: the pacer's theoretical arrival time (the steady rate's next free slot).
+        window: ledger entries (at, count) whose ``at`` is after ``now - HOUR``, oldest first.
+        per_hour: requests allowed in any 3,600 s window.
+        burst: slots allowed back to back after a quiet spell.
+        rate: steady slots a second.
+        grace: how long after its time a slot may still be used.
+    """
+    interval = 1.0 / rate if rate > 0 else HOUR
+    # The bucket: after a quiet spell up to ``burst`` slots are free at once.
+    start = max(tat, now - burst * interval)
+    used = sum(count for _at, count in window)
+    room = per_hour - used
+    if room <= 0:
+        # The hard guard: wait until enough of the hour's oldest requests leave the window.
+        need = used - per_hour + 1
+        seen = 0
+        leave = now + HOUR
+        for at, count in window:
+            seen += count
+            if seen >= need:
+                leave = at + HOUR
+                break
+        return Reservation((), tat, now, max(0.05, leave - now))
+    count = max(1, min(want, room))
+    first = max(now, start + interval)
+    if first > now + CHUNK_SECONDS + interval:
+        # The bucket is empty for a while (another process took the slots): come back then.
+        return Reservation((), tat, now, first - now - CHUNK_SECONDS)
+    slots = tuple(max(now, start + interval * (n + 1)) for n in range(count))
+    return Reservation(slots, start + interval * count, slots[-1] + grace)
+
+
+Reserve = Callable[[float, int], Awaitable[Reservation]]
+"""Asks the shared ledger for slots: (now, how many) -> Reservation."""
+
+
+@dataclass
+class _LocalLedger:
+    """The ledger and pacer of a budget nobody shares (one process, tests)."""
+
+    tat: float
+    window: deque[tuple[float, int]] = field(default_factory=deque)
 
 
 class PollBudget:
-    """Spreads polls evenly over the hour and never lets any sliding hour exceed ``per_hour``.
+    """The tenant's request budget: never more than ``per_hour`` in any sliding hour, paced evenly.
 
-    A token bucket with a small burst paces the steady rate at
-    ``(per_hour - burst) / 3600`` a second, so even a full burst followed by an
-    hour at the steady rate stays within the budget; a sliding-window log of the
-    last hour's polls is the hard guard behind it.
+    Implements ``console.graph.ports.RequestBudget``: ``await acquire()`` before every non-export
+    request (polls, listing pages, the client's retries).
+
+    A token bucket with a small burst paces the steady rate at ``(per_hour - burst) / 3600`` a
+    second, so even a full burst followed by an hour at the steady rate stays within the budget;
+    the sliding-window ledger of the last hour is the hard guard behind it.
 
     Args:
-        per_hour: requests allowed in any 3,600 s window.
+        per_hour: requests allowed in any 3,600 s window (the tenant's, for every process).
         clock: where time comes from (a manual clock in tests).
+        reserve: the shared ledger (``OperationJournal.reserve_requests`` through the writer
+            thread); None keeps the ledger in this process's memory.
+        burst: slots allowed back to back after a quiet spell (default: per_hour / 200, 1 to 20).
     """
 
-    def __init__(self, per_hour: int, clock: Clock) -> None:
+    def __init__(
+        self, per_hour: int, clock: Clock, *, reserve: Reserve | None = None, burst: float | None = None
+    ) -> None:
         if per_hour < 1:
             raise ValueError("the poll budget must be at least 1 request an hour")
         self.per_hour = per_hour
-        self.burst = max(1.0, min(20.0, per_hour / 200))
+        self.burst = burst if burst is not None else max(1.0, min(20.0, per_hour / 200))
         """Polls allowed back to back after a quiet spell."""
         self.rate = (per_hour - self.burst) / HOUR if per_hour > self.burst else per_hour / HOUR
         """Steady polls a second."""
         self._clock = clock
-        self._tokens = self.burst
-        self._stamp = clock.now()
-        self._window: deque[float] = deque()
+        self._reserve = reserve
+        now = clock.now()
+        self._local = _LocalLedger(tat=now - self.burst / self.rate)
+        self._slots: deque[float] = deque()
+        self._last: float | None = None
+        self._lock = asyncio.Lock()
         self.spent = 0
-        """Polls granted so far."""
+        """Requests granted so far (by this process)."""
+        self.reservations = 0
+        """Ledger reservations made (each covers a few slots)."""
+        self.grace = SLOT_GRACE
+        """How long after its time a reserved slot may still be used."""
 
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        horizon = now - HOUR
-        window = self._window
-        while window and window[0] <= horizon:
+    @property
+    def shared(self) -> bool:
+        """Whether the ledger is the journal's (every process on it spends from this budget)."""
+        return self._reserve is not None
+
+    def bind(self, reserve: Reserve) -> None:
+        """Keep the ledger in the shared journal from now on (the engine does this with its writer)."""
+        self._reserve = reserve
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two slots at the steady rate."""
+        return 1.0 / self.rate if self.rate > 0 else HOUR
+
+    @property
+    def chunk(self) -> int:
+        """Slots asked for at once: about ``CHUNK_SECONDS`` of the steady rate, 1 to ``MAX_CHUNK``."""
+        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS * self.rate)))
+
+    def _plan_locally(self, now: float, want: int) -> Reservation:
+        window = self._local.window
+        while window and window[0][0] <= now - HOUR:
             window.popleft()
+        plan = plan_reservation(
+            now=now,
+            want=want,
+            tat=self._local.tat,
+            window=list(window),
+            per_hour=self.per_hour,
+            burst=self.burst,
+            rate=self.rate,
+            grace=self.grace,
+        )
+        if plan.slots:
+            self._local.tat = plan.tat
+            window.append((plan.ledger_at, len(plan.slots)))
+        return plan
 
-    def delay(self) -> float:
-        """Seconds until a poll may be spent (0 when one may go now)."""
-        now = self._clock.now()
-        self._refill(now)
-        # A hair under one token counts as one: float dust must not turn into a busy wait.
-        wait = 0.0 if self._tokens >= 1.0 - 1e-6 else max(0.001, (1.0 - self._tokens) / self.rate)
-        if len(self._window) >= self.per_hour:
-            wait = max(wait, self._window[0] + HOUR - now)
-        return max(0.0, wait)
+    async def _refill(self, now: float) -> float:
+        """Ask the ledger for slots; returns 0 when some were granted, else how long to wait."""
+        self.reservations += 1
+        if self._reserve is not None:
+            plan = await self._reserve(now, self.chunk)
+        else:
+            plan = self._plan_locally(now, 1)
+        self._slots.extend(plan.slots)
+        return 0.0 if plan.slots else plan.wait
 
-    def spend(self) -> None:
-        """Record one poll (call only when ``delay()`` is 0)."""
-        now = self._clock.now()
-        self._refill(now)
-        self._tokens -= 1.0
-        self._window.append(now)
-        self.spent += 1
-
-    def refund(self) -> None:
-        """Give back the last poll spent when it was not sent after all."""
-        if self._window:
-            self._window.pop()
-            self._tokens = min(self.burst, self._tokens + 1.0)
-            self.spent -= 1
+    def _drop_stale(self, now: float) -> None:
+        while self._slots and self._slots[0] < now - self.grace:
+            self._slots.popleft()
 
     async def acquire(self) -> None:
-        """Wait until a poll may be spent, then spend it."""
-        while True:
-            wait = self.delay()
-            if wait <= 0:
-                self.spend()
-                return
-            await self._clock.sleep(wait)
+        """Wait until one request may be sent, then spend it."""
+        async with self._lock:
+            while True:
+                now = self._clock.now()
+                self._drop_stale(now)
+                if self._slots:
+                    if self._slots[0] <= now + 1e-9:
+                        self._last = self._slots.popleft()
+                        self.spent += 1
+                        return
+                    await self._clock.sleep(self._slots[0] - now)
+                    continue
+                wait = await self._refill(now)
+                if wait > 0:
+                    await self._clock.sleep(wait)
+
+    def refund(self) -> None:
+        """Give back the last slot spent when its request was not sent after all (still within its grace)."""
+        if self._last is not None:
+            self._slots.appendleft(self._last)
+            self._last = None
+            self.spent -= 1
 
     def fair_interval(self, active: int) -> float:
         """How often each of ``active`` operations can be polled on this budget (seconds)."""

@@ -1,10 +1,14 @@
 """The operations engine: submits exports and watches every operation to its end.
 
-One scheduler keyed on each operation's due time feeds a bounded pool of async
-workers (not one sleeping task per operation). An operation is never polled
-before the Retry-After Graph gave it; polls are paced by the tenant's poll budget
-and, when the budget binds, spread fairly: every operation is polled about every
-``active / rate`` seconds, sooner when its progress says it is about to finish.
+One scheduler keyed on each operation's due time feeds a bounded pool of async workers (not one
+sleeping task per operation). When an operation is next due is ``schedule.next_poll_delay`` (a
+pure function): never before Graph's Retry-After, spread over the tenant's budget, and, when the
+budget binds, at the moment its progress says it will finish.
+
+The engine shares its journal with every other process of this user (issue 7, item 2): its
+journal calls run on one writer thread (``writer.JournalWriter``), it polls only the operations
+it holds a lease on, its budget is the tenant's ledger in SQLite, and a sync loop renews its
+leases, takes over those of dead processes and picks up rows the others add or change.
 """
 
 from __future__ import annotations
@@ -12,44 +16,69 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, UTC
+import os
+import socket
+import sqlite3
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
-from console.graph.client import GraphClient
 from console.graph.models import KNOWN_STATUSES, is_final
 from console.graph.retry import backoff_delay
+from console.ops import schedule
 from console.ops.budget import (
     DAY,
     DEFAULT_POLL_BUDGET,
     EXPORTS_PER_TENANT_PER_DAY,
     EXPORTS_PER_USER_PER_DAY,
     PollBudget,
+    Reservation,
 )
 from console.ops.events import (
     ERROR,
     FINAL,
     INTENT,
     REJECTED,
+    RESOLVED,
+    STOPPED,
     TRACKING,
     UNCONFIRMED,
+    UNFINISHED_STATES,
     EventKind,
+    ExportTarget,
+    Note,
     OperationEvent,
     OperationView,
     PollRecord,
     QuotaReport,
     SubmitOutcome,
 )
-from console.ops.journal import OperationJournal, OperationRow
-from console.storage import redact, validate_storage_location
+from console.ops.journal import (
+    HEARTBEAT_TIMEOUT,
+    DuplicateOperation,
+    JournalError,
+    OperationJournal,
+    OperationRow,
+    delivery_to_json,
+)
+from console.ops.schedule import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL, ProgressSample
+from console.ops.writer import JournalWriter
+
+try:
+    from console.redact import redact
+except ImportError:  # pragma: no cover - before the one redaction module existed
+    from console.storage import redact
+from console.storage import validate_storage_location
+
+if TYPE_CHECKING:
+    from console.graph.client import GraphClient
+    from console.storage.blob import Delivery
 
 log = logging.getLogger(__name__)
 
-MIN_POLL_INTERVAL = 1.0
-"""Floor between two polls of one operation, whatever Retry-After says (zero, negative)."""
-DEFAULT_POLL_INTERVAL = 60.0
-"""Wait when Graph sends no Retry-After on an unfinished operation (its documented example says 60)."""
 UNKNOWN_STATUS_MAX_INTERVAL = 900.0
 """An unknown status keeps being polled, backing off to at most this interval."""
 UNKNOWN_STATUS_POLL_LIMIT = 500
@@ -58,12 +87,50 @@ AUTH_RETRY_INTERVAL = 300.0
 """After a 401/403 while polling, wait this long before trying that operation again."""
 ERROR_BACKOFF_START = 2.0
 ERROR_BACKOFF_CAP = 600.0
+PERMANENT_ERROR_LIMIT = 5
+"""A poll refused with a 4xx (other than 401/403/404/429) this many times in a row stops: state error."""
 FLUSH_INTERVAL = 0.5
 """Seconds between batched journal writes."""
+SYNC_INTERVAL = 2.0
+"""Seconds between two syncs with the other processes (heartbeat, leases, their new rows)."""
+LEASE_TTL = 30.0
+"""A lease not renewed for this long lapses: another process takes the operation over."""
+
+__all__ = [
+    "AUTH_RETRY_INTERVAL",
+    "AlreadyExporting",
+    "DEFAULT_POLL_INTERVAL",
+    "ERROR",
+    "FINAL",
+    "INTENT",
+    "LEASE_TTL",
+    "MIN_POLL_INTERVAL",
+    "OperationsEngine",
+    "REJECTED",
+    "TRACKING",
+    "UNCONFIRMED",
+]
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+class AlreadyExporting(Exception):
+    """Some users already have an unfinished or unconfirmed export (in any process): nothing was sent.
+
+    Attributes:
+        conflicts: those exports.
+    """
+
+    def __init__(self, conflicts: list[OperationView]) -> None:
+        users = sorted({view.user_id for view in conflicts})
+        shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        super().__init__(
+            f"{len(users)} of these people already have an export that is unfinished or unconfirmed ({shown}): "
+            "check it first, or force a new one"
+        )
+        self.conflicts = conflicts
 
 
 class OperationsEngine:
@@ -71,10 +138,16 @@ class OperationsEngine:
 
     Args:
         client: the Graph client for this tenant.
-        journal: the SQLite journal (shared by every process of this user).
+        journal: the SQLite journal (shared by every process of this user); the engine opens its
+            own connection to the same file on its writer thread.
         tenant_key: the token's tenant id, or the Graph URL for an opaque token.
-        poll_budget: polls allowed in any hour for this tenant.
+        poll_budget: requests allowed in any hour for this tenant, for every process on the journal.
         clock: where time comes from (a manual clock in tests).
+        identity: who submits (a UPN, an app id, ``token from $VAR``): the default ``submitted_by``.
+        delivery_check: after an export of this process completes, called with the full storage
+            location (memory only) to list what landed there; its ``Delivery`` is journalled.
+        budget: a ``PollBudget`` already handed to the Graph client (so listing and retries spend
+            from the same one); its ledger becomes the journal's. None: the engine makes one.
         workers: polls in flight at once.
         submit_concurrency: export POSTs in flight at once.
     """
@@ -87,18 +160,37 @@ class OperationsEngine:
         tenant_key: str,
         poll_budget: int = DEFAULT_POLL_BUDGET,
         clock: Clock | None = None,
+        identity: str = "",
+        delivery_check: Callable[[str], Awaitable[Delivery]] | None = None,
+        budget: PollBudget | None = None,
         workers: int = 16,
         submit_concurrency: int = 4,
         flush_interval: float = FLUSH_INTERVAL,
+        sync_interval: float = SYNC_INTERVAL,
+        lease_ttl: float = LEASE_TTL,
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
     ) -> None:
         self.client = client
         self.journal = journal
+        self.journal_path = journal.path
         self.tenant_key = tenant_key
         self.clock: Clock = clock or SystemClock()
-        self.budget = PollBudget(poll_budget, self.clock)
+        self.identity = identity
+        self.delivery_check = delivery_check
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        """This engine's row in the journal's processes table (owner of its intents and leases)."""
+        self.writer = JournalWriter(journal.path)
+        if budget is None:
+            budget = PollBudget(poll_budget, self.clock, reserve=self._reserve_slots)
+        else:
+            budget.bind(self._reserve_slots)
+        self.budget = budget
         self._workers = max(1, workers)
         self._submit_concurrency = max(1, submit_concurrency)
         self._flush_interval = flush_interval
+        self._sync_interval = sync_interval
+        self._lease_ttl = lease_ttl
+        self._heartbeat_timeout = heartbeat_timeout
         self._rows: dict[int, OperationRow] = {}
         self._open: set[int] = set()
         self._heap: list[tuple[float, int, int]] = []
@@ -108,16 +200,26 @@ class OperationsEngine:
         self._idle = asyncio.Event()
         self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self._workers)
         self._tasks: list[asyncio.Task[None]] = []
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._subscribers: list[tuple[Callable[[OperationEvent], None], frozenset[str] | None]] = []
-        self._first_progress: dict[int, tuple[float, float]] = {}
+        self._first_progress: dict[int, ProgressSample] = {}
         self._error_streak: dict[int, int] = {}
+        self._permanent_streak: dict[int, int] = {}
         self._unknown_polls: dict[int, int] = {}
+        self._locations: dict[int, str] = {}
+        """Full storage locations (with their SAS) of this process's exports, for the delivery check only."""
+        self._lease_until = 0.0
+        self._others_open = 0
+        self._version = 0
+        self._registered = False
+        self._resume = False
+        self._flush_failed = False
         self.posts_in_flight = 0
         """Export POSTs sent and not yet answered (quitting now could leave them unconfirmed)."""
         self.polls_sent = 0
         """Polls sent since start."""
         self.fatal_error: errors.GraphError | None = None
-        """The last 401/403 while polling: the admin must act before polling can succeed."""
+        """The last 401/403: the admin must act before polling (or exporting) can succeed."""
         self.running = False
 
     # -- subscription ---------------------------------------------------------------
@@ -149,37 +251,86 @@ class OperationsEngine:
 
     # -- lifecycle --------------------------------------------------------------------
 
+    async def _ensure_open(self) -> None:
+        """Open the writer's connection and register this process (once)."""
+        if self.writer.closed:
+            self.writer = JournalWriter(self.journal_path)
+            self._registered = False
+        await self.writer.open()
+        if not self._registered:
+            now = self.clock.now()
+            await self.writer.call(
+                self.writer.journal.register_process, self.process_id, now, identity=redact(self.identity)
+            )
+            self._lease_until = now + self._lease_ttl
+            self._registered = True
+
     async def start(self, *, resume: bool = True) -> None:
         """Load the tenant's journal and start polling.
 
         Args:
-            resume: also poll every unfinished operation found in the journal
-                (``watch`` and the console); ``export`` tracks only what it submits.
+            resume: also poll every unfinished operation nobody else polls (``watch`` and the
+                console), take over those of processes that die, and convert the intents of dead
+                processes to unconfirmed; ``export`` tracks only what it submits.
         """
         if self.running:
             return
+        await self._ensure_open()
+        journal = self.writer.journal
         now = self.clock.now()
+        self._resume = resume
         if resume:
-            self.journal.recover_intents(self.tenant_key, now)
-        for row in self.journal.rows(self.tenant_key):
+            recovered = await self.writer.call(
+                journal.recover_intents,
+                self.tenant_key,
+                now,
+                owner=self.process_id,
+                heartbeat_timeout=self._heartbeat_timeout,
+            )
+            if recovered:
+                log.warning("%d interrupted exports marked unconfirmed", len(recovered))
+        self._version = await self.writer.call(journal.row_version)
+        for row in await self.writer.call(journal.rows, self.tenant_key):
             self._rows[row.key] = row
-            if resume and row.state == TRACKING and row.location:
-                self._open.add(row.key)
-                self._push(row.key, max(now, row.next_poll_at or now))
+        if resume:
+            await self._claim(now)
+        self._count_others()
         self.running = True
         self._update_idle()
         self._tasks.append(asyncio.create_task(self._schedule_loop(), name="ops-scheduler"))
         self._tasks.extend(asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers))
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="ops-journal-flush"))
+        self._tasks.append(asyncio.create_task(self._sync_loop(), name="ops-journal-sync"))
 
-    async def stop(self) -> None:
-        """Stop polling and flush the journal; unfinished operations stay there for ``watch``."""
+    async def stop(self, *, release: bool = True) -> None:
+        """Stop polling and flush the journal; unfinished operations stay there for ``watch``.
+
+        Args:
+            release: give the leases back so another process takes over at once (False leaves them
+                to lapse, as a crash would).
+        """
         self.running = False
         tasks, self._tasks = self._tasks, []
+        tasks.extend(self._side_tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self.journal.flush(self.clock.now())
+        if self.writer.closed or self.writer._journal is None:
+            return
+        journal = self.writer.journal
+        for _attempt in range(3):
+            if await self.writer.flush(self.clock.now()):
+                break
+        if release and self._registered:
+            try:
+                await self.writer.call(journal.unregister_process, self.process_id)
+            except sqlite3.Error as exc:
+                log.warning("journal: leases not given back (they lapse): %s", redact(str(exc)))
+        await self.writer.close()
+        self._registered = False
+        self._open.clear()
+        self._heap.clear()
+        self._due.clear()
 
     async def wait_until_idle(self) -> None:
         """Return when every tracked operation is final (or needs the admin) and no POST is in flight."""
@@ -194,20 +345,76 @@ class OperationsEngine:
     # -- reads --------------------------------------------------------------------------
 
     def operations(self) -> list[OperationView]:
-        """Every known operation of the tenant, oldest first."""
-        return [row.view() for row in self._rows.values()]
+        """Every known operation of the tenant (this process's and the others'), oldest first."""
+        return [row.view() for row in sorted(self._rows.values(), key=lambda r: r.key)]
 
     def operation(self, key: int) -> OperationView | None:
         row = self._rows.get(key)
         return row.view() if row else None
 
-    def history(self, key: int) -> list[PollRecord]:
-        """Every poll of one operation (the submission first)."""
-        return self.journal.history(key)
+    async def history(self, key: int) -> list[PollRecord]:
+        """Every kept poll of one operation (the submission first)."""
+        await self._ensure_open()
+        return await self.writer.call(self.writer.journal.history, key)
 
-    def quota(self) -> QuotaReport:
-        """Exports left today under Graph's daily limits, counted from the journal."""
-        used = self.journal.exports_since(self.tenant_key, self.clock.now() - DAY)
+    async def notes(self, key: int) -> list[Note]:
+        """The notes on one operation, oldest first."""
+        await self._ensure_open()
+        return await self.writer.call(self.writer.journal.notes, key)
+
+    async def add_note(self, key: int, text: str, author: str | None = None) -> Note:
+        """Keep a note on an operation (time and author with it).
+
+        Raises:
+            KeyError: no such operation.
+        """
+        await self._ensure_open()
+        note = await self.writer.call(
+            self.writer.journal.add_note, key, text, author if author is not None else self.identity, self.clock.now()
+        )
+        row = self._rows.get(key)
+        if row is not None:
+            row.notes += 1
+            self._emit("changed", row)
+        return note
+
+    async def resolve(self, key: int, note: str, author: str | None = None) -> None:
+        """Mark an unconfirmed export checked (state resolved), with a note saying what was found.
+
+        Raises:
+            KeyError: no such operation.
+            ValueError: it is not unconfirmed.
+        """
+        await self._ensure_open()
+        await self.writer.call(
+            self.writer.journal.resolve, key, note, author if author is not None else self.identity, self.clock.now()
+        )
+        row = self._rows.get(key)
+        if row is not None:
+            row.state = RESOLVED
+            if note.strip():
+                row.notes += 1
+            self._emit("changed", row)
+
+    async def stop_watching(self, key: int) -> None:
+        """Stop polling an open export (state stopped); its history is kept.
+
+        Raises:
+            KeyError: no such operation.
+            ValueError: it is already finished.
+        """
+        await self._ensure_open()
+        await self.writer.call(self.writer.journal.stop_watching, key, self.clock.now(), self.identity)
+        row = self._rows.get(key)
+        if row is not None:
+            row.state = STOPPED
+            self._finish(row)
+            self._emit("changed", row)
+
+    async def quota(self) -> QuotaReport:
+        """Exports left today under Graph's daily limits, counted from the journal (every process)."""
+        await self._ensure_open()
+        used = await self.writer.call(self.writer.journal.exports_since, self.tenant_key, self.clock.now() - DAY)
         return QuotaReport(
             tenant_used=sum(used.values()),
             tenant_limit=EXPORTS_PER_TENANT_PER_DAY,
@@ -215,29 +422,13 @@ class OperationsEngine:
             per_user_limit=EXPORTS_PER_USER_PER_DAY,
         )
 
-    def unfinished_for(self, user_id: str, storage_location: str) -> list[OperationView]:
-        """Open exports of ``user_id`` to the same (redacted) location, for a confirmation prompt."""
-        safe = redact(storage_location.strip())
-        return [
-            row.view()
-            for row in self._rows.values()
-            if row.user_id == user_id and row.storage_location == safe and row.state in (INTENT, TRACKING, UNCONFIRMED)
-        ]
-
-    @property
-    def active(self) -> int:
-        """Operations being polled."""
-        return len(self._open)
-
-    # -- submission ---------------------------------------------------------------------
-
-    def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
+    async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
         """Refuse a batch that would pass Graph's daily export limits.
 
         Raises:
             errors.QuotaExceeded: with what is left.
         """
-        report = self.quota()
+        report = await self.quota()
         if report.tenant_used + len(user_ids) > report.tenant_limit:
             raise errors.QuotaExceeded(
                 f"this would pass Graph's limit of {report.tenant_limit} exports a day for the tenant: "
@@ -254,29 +445,116 @@ class OperationsEngine:
                 )
         return report
 
-    async def submit(self, user_ids: Sequence[str], storage_location: str) -> list[SubmitOutcome]:
-        """Export each user's data to ``storage_location`` and start tracking the operations.
+    async def conflicts(self, user_ids: Iterable[str]) -> list[OperationView]:
+        """Unfinished (submitting, tracking) or unconfirmed exports of these users, in any process."""
+        await self._ensure_open()
+        rows = await self.writer.call(self.writer.journal.conflicts, self.tenant_key, list(user_ids))
+        return [row.view() for row in rows]
 
-        The full location (with its SAS signature) lives only in this call's memory;
-        the journal and every event carry it redacted.
+    def unfinished_for(self, user_id: str, storage_location: str) -> list[OperationView]:
+        """Open exports of ``user_id`` to the same (redacted) location known to this process."""
+        safe = redact(storage_location.strip())
+        return [
+            row.view()
+            for row in self._rows.values()
+            if row.user_id == user_id and row.storage_location == safe and row.state in UNFINISHED_STATES
+        ]
+
+    @property
+    def active(self) -> int:
+        """Operations this process polls."""
+        return len(self._open)
+
+    # -- submission ---------------------------------------------------------------------
+
+    async def submit(
+        self,
+        targets: Sequence[ExportTarget | str],
+        storage_location: str | None = None,
+        *,
+        case: str = "",
+        submitted_by: str | None = None,
+        force: bool = False,
+    ) -> list[SubmitOutcome]:
+        """Export each target's data to its storage location and start tracking the operations.
+
+        The full location (with its SAS signature) lives only in this process's memory; the
+        journal and every event carry it redacted. Each intent is committed before its POST.
+
+        Args:
+            targets: ``ExportTarget``s (each with its own location), or user ids for ``storage_location``.
+            storage_location: the location of plain user-id targets.
+            case: the data-subject request reference kept with each export.
+            submitted_by: who submits (default: the engine's identity).
+            force: export even users that already have an unfinished or unconfirmed export.
 
         Raises:
-            ValueError: the storage location is not usable (nothing is submitted).
+            ValueError: a storage location is not usable (nothing is submitted).
             errors.QuotaExceeded: the daily limits would be passed (nothing is submitted).
+            AlreadyExporting: some users have an unfinished or unconfirmed export (nothing is submitted).
         """
-        location = validate_storage_location(storage_location)
-        self.check_quota(user_ids)
+        items: list[ExportTarget] = []
+        for target in targets:
+            if isinstance(target, str):
+                if storage_location is None:
+                    raise ValueError("no storage location given for these exports")
+                target = ExportTarget(user_id=target, storage_location=storage_location)
+            items.append(
+                ExportTarget(
+                    user_id=target.user_id,
+                    storage_location=validate_storage_location(target.storage_location),
+                    display_name=target.display_name,
+                    user_principal_name=target.user_principal_name,
+                    home_tenant_id=target.home_tenant_id,
+                    previous_key=target.previous_key,
+                )
+            )
+        user_ids = [item.user_id for item in items]
+        await self._ensure_open()
+        await self.check_quota(user_ids)
+        if not force:
+            found = await self.conflicts(user_ids)
+            if found:
+                raise AlreadyExporting(found)
+        who = self.identity if submitted_by is None else submitted_by
         gate = asyncio.Semaphore(self._submit_concurrency)
 
-        async def one(user_id: str) -> SubmitOutcome:
+        async def one(item: ExportTarget) -> SubmitOutcome:
             async with gate:
-                return await self._submit_one(user_id, location)
+                return await self._submit_one(item, case, who)
 
-        return list(await asyncio.gather(*(one(user_id) for user_id in user_ids)))
+        return list(await asyncio.gather(*(one(item) for item in items)))
 
-    async def _submit_one(self, user_id: str, location: str) -> SubmitOutcome:
+    async def _save(self, row: OperationRow, record: PollRecord | None = None) -> None:
+        """Queue a change and try to write it now; a failed write stays queued (the flush loop retries)."""
+        self.writer.queue(row, record)
+        if not await self.writer.flush(self.clock.now()):
+            log.warning("journal write failed for operation %s; kept and retried", row.key)
+
+    async def _submit_one(self, target: ExportTarget, case: str, who: str) -> SubmitOutcome:
+        user_id, location = target.user_id, target.storage_location
         now = self.clock.now()
-        row = self.journal.record_intent(self.tenant_key, user_id, location, now)
+        journal = self.writer.journal
+        try:
+            row = await self.writer.call(
+                journal.record_intent,
+                self.tenant_key,
+                user_id,
+                location,
+                now,
+                owner=self.process_id,
+                case=case,
+                display_name=target.display_name,
+                user_principal_name=target.user_principal_name,
+                home_tenant_id=target.home_tenant_id,
+                submitted_by=who,
+                previous_key=target.previous_key,
+                lease_until=now + self._lease_ttl,
+            )
+        except (sqlite3.Error, JournalError) as exc:
+            # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
+            text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
+            return SubmitOutcome(user_id, None, text, 1, exc)
         self._rows[row.key] = row
         self.posts_in_flight += 1
         self._update_idle()
@@ -285,7 +563,8 @@ class OperationsEngine:
         except errors.GraphError as exc:
             unconfirmed = isinstance(exc, errors.ExportUnconfirmed)
             row.state = UNCONFIRMED if unconfirmed else REJECTED
-            row.last_error = str(exc)
+            row.last_error = redact(str(exc))
+            row.post_request_id = exc.request_id
             if isinstance(exc, (errors.AuthenticationError, errors.PermissionDenied)):
                 self.fatal_error = exc
             record = PollRecord(
@@ -296,18 +575,18 @@ class OperationsEngine:
                 exc.client_request_id,
                 None,
                 None,
-                str(exc),
+                row.last_error,
             )
-            self.journal.save_now(row, record, self.clock.now())
+            await self._save(row, record)
             self._emit("unconfirmed" if unconfirmed else "rejected", row)
-            return SubmitOutcome(user_id, row.view(), str(exc), type(exc).__name__)
+            return SubmitOutcome(user_id, row.view(), row.last_error, max(1, exc.exit_code), exc)
         except Exception as exc:  # unknown outcome: never lose the intent, never re-POST blindly
             log.exception("export POST failed unexpectedly")
             row.state = UNCONFIRMED
             row.last_error = f"the export request failed unexpectedly ({type(exc).__name__}); check it in the portal"
-            self.journal.save_now(row, None, self.clock.now())
+            await self._save(row)
             self._emit("unconfirmed", row)
-            return SubmitOutcome(user_id, row.view(), row.last_error, type(exc).__name__)
+            return SubmitOutcome(user_id, row.view(), row.last_error, 1, exc)
         finally:
             self.posts_in_flight -= 1
             self._update_idle()
@@ -316,25 +595,60 @@ class OperationsEngine:
         row.operation_id = accepted.operation_id
         row.location = accepted.location
         row.submitted_at = _iso(datetime.fromtimestamp(now, UTC))
+        row.retry_after = accepted.retry_after
         info = accepted.info
+        row.post_request_id = info.request_id
         record = PollRecord(
             now, info.http_status, accepted.retry_after, info.request_id, info.client_request_id, None, None, ""
         )
         try:
             self.client.check_url(accepted.location)
-        except errors.UnsafeRedirect as exc:
-            row.state = ERROR
-            row.last_error = str(exc)
-            self.journal.save_now(row, record, now)
-            self._emit("error", row)
-            return SubmitOutcome(user_id, row.view(), str(exc), type(exc).__name__)
+        except (errors.GraphError, ValueError) as exc:  # UnsafeRedirect, an unreadable Location
+            return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc)
+        try:
+            existing = await self.writer.call(
+                journal.tracked_elsewhere, self.tenant_key, accepted.operation_id, row.key
+            )
+        except sqlite3.Error:
+            existing = None
+        if existing is not None:
+            duplicate = DuplicateOperation(accepted.operation_id, existing)
+            return await self._accepted_but_untrackable(row, record, str(duplicate), duplicate)
         row.state = TRACKING
         self._open.add(row.key)
+        self._locations[row.key] = location
         self._reschedule(row, accepted.retry_after, now)
-        self.journal.save_now(row, record, now)
+        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.
+        await self._save(row, record)
         self._update_idle()
         self._emit("submitted", row)
         return SubmitOutcome(user_id, row.view(), "")
+
+    async def _accepted_but_untrackable(
+        self, row: OperationRow, record: PollRecord, text: str, exc: BaseException
+    ) -> SubmitOutcome:
+        row.state = ERROR
+        row.last_error = text
+        await self._save(row, record)
+        self._emit("error", row)
+        return SubmitOutcome(row.user_id, row.view(), text, 1, exc)
+
+    # -- the shared budget ------------------------------------------------------------
+
+    async def _reserve_slots(self, now: float, want: int) -> Reservation:
+        await self._ensure_open()
+        budget = self.budget
+        return await self.writer.call(
+            self.writer.journal.reserve_requests,
+            self.tenant_key,
+            self.process_id,
+            now,
+            want,
+            per_hour=budget.per_hour,
+            burst=budget.burst,
+            rate=budget.rate,
+            grace=budget.grace,
+        )
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -347,29 +661,20 @@ class OperationsEngine:
             self._wake.set()
 
     def _reschedule(self, row: OperationRow, retry_after: float | None, now: float, *, floor: float = 0.0) -> None:
-        """Pick the next poll: never before Retry-After; spread over the budget; sooner when about to finish."""
-        not_before = max(MIN_POLL_INTERVAL, retry_after if retry_after is not None else DEFAULT_POLL_INTERVAL, floor)
-        fair = self.budget.fair_interval(len(self._open))
-        interval = max(not_before, fair)
-        if fair > not_before:
-            eta = self._eta(row, now)
-            if eta is not None:
-                # When the budget binds, follow the progress estimate: sooner when about to finish,
-                # later when far from it, but always within [fair/4, 2*fair] so no operation starves.
-                interval = max(not_before, min(fair * 2, max(eta, fair * 0.25)))
-        due = now + interval
+        """Pick the next poll with ``schedule.next_poll_delay`` and queue it."""
+        delay = schedule.next_poll_delay(
+            retry_after=retry_after,
+            fair_interval=self.budget.fair_interval(len(self._open) + self._others_open),
+            progress=row.progress,
+            first=self._first_progress.get(row.key),
+            now=now,
+            floor=floor,
+        )
+        if retry_after is not None:
+            row.retry_after = retry_after
+        due = now + delay
         row.next_poll_at = due
         self._push(row.key, due)
-
-    def _eta(self, row: OperationRow, now: float) -> float | None:
-        first = self._first_progress.get(row.key)
-        if first is None or row.progress is None:
-            return None
-        then, progress_then = first
-        if now <= then or row.progress <= progress_then:
-            return None
-        rate = (row.progress - progress_then) / (now - then)
-        return max(0.0, (100.0 - row.progress) / rate)
 
     async def _sleep_or_wake(self, delay: float) -> None:
         self._wake.clear()
@@ -411,14 +716,80 @@ class OperationsEngine:
                 del self._due[key]
                 await self._queue.put(key)
                 break
+            else:
+                self.budget.refund()
 
     async def _flush_loop(self) -> None:
         while True:
             await self.clock.sleep(self._flush_interval)
+            ok = await self.writer.flush(self.clock.now())
+            if not ok and not self._flush_failed:
+                log.warning("journal flush failed; the batch is kept and retried")
+            self._flush_failed = not ok
+
+    def _count_others(self) -> None:
+        self._others_open = sum(1 for row in self._rows.values() if row.state == TRACKING and row.key not in self._open)
+
+    async def _claim(self, now: float) -> None:
+        claimed = await self.writer.call(
+            self.writer.journal.claim,
+            self.tenant_key,
+            self.process_id,
+            now,
+            now + self._lease_ttl,
+            heartbeat_timeout=self._heartbeat_timeout,
+        )
+        for row, due in claimed:
+            known = self._rows.get(row.key)
+            if known is not None and known.state == TRACKING:
+                row.polls = max(row.polls, known.polls)
+            self._rows[row.key] = row
+            self._open.add(row.key)
+            self._push(row.key, due)
+            if known is not None and self.running:
+                self._emit("changed", row)
+        if claimed:
+            self._update_idle()
+
+    async def sync(self) -> None:
+        """One sync with the other processes: heartbeat and leases, takeovers, their new and changed rows."""
+        journal = self.writer.journal
+        now = self.clock.now()
+        held = await self.writer.call(journal.renew, self.process_id, now + self._lease_ttl, now)
+        self._lease_until = now + self._lease_ttl
+        for key in list(self._open):
+            if key not in held and self._rows[key].state == TRACKING:
+                # Another process took it (this one lapsed) or the admin stopped it elsewhere.
+                self._open.discard(key)
+                self._due.pop(key, None)
+        changes, version = await self.writer.call(
+            journal.changes_since, self.tenant_key, self._version, exclude_writer=self.process_id
+        )
+        self._version = version
+        for row in changes:
+            known = self._rows.get(row.key)
+            if row.key in self._open:
+                if row.state == TRACKING:
+                    continue  # ours: this process's copy is the newer one
+                self._rows[row.key] = row
+                self._finish(row)
+            else:
+                self._rows[row.key] = row
+            self._emit("added" if known is None else "changed", row)
+        if self._resume:
+            await self._claim(now)
+        self._count_others()
+        self._update_idle()
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await self.clock.sleep(self._sync_interval)
             try:
-                self.journal.flush(self.clock.now())
-            except Exception:
-                log.exception("journal flush failed; will retry")
+                await self.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a locked or failing journal: the next sync tries again
+                log.warning("journal sync failed; retrying: %s", redact(str(exc)))
 
     async def _worker(self) -> None:
         while True:
@@ -442,6 +813,7 @@ class OperationsEngine:
         row.next_poll_at = None
         self._first_progress.pop(row.key, None)
         self._error_streak.pop(row.key, None)
+        self._permanent_streak.pop(row.key, None)
         self._unknown_polls.pop(row.key, None)
         self._update_idle()
 
@@ -449,11 +821,22 @@ class OperationsEngine:
         row = self._rows[key]
         if key not in self._open or not row.location:
             return
+        now = self.clock.now()
+        if self._lease_until <= now:
+            # The lease may have lapsed (a long-locked journal): another process may poll it now.
+            self.budget.refund()
+            self._push(key, now + self._sync_interval)
+            return
         self.polls_sent += 1
         try:
-            result = await self.client.get_operation(row.location)
+            result = await self.client.get_operation(row.location, budgeted=True)
         except errors.GraphError as exc:
             self._poll_failed(row, exc)
+            return
+        except ValueError as exc:  # an unreadable Location is an error for that operation, not a crash
+            self._poll_failed(row, errors.UnsafeRedirect(redact(str(exc))))
+            return
+        if key not in self._open:  # stopped (or taken) while the poll was in flight
             return
         now = self.clock.now()
         operation, info = result.operation, result.info
@@ -469,8 +852,9 @@ class OperationsEngine:
             row.completed_at = _iso(operation.completed)
         row.last_error = ""
         self._error_streak.pop(key, None)
-        if progress is not None and key not in self._first_progress:
-            self._first_progress[key] = (now, progress)
+        self._permanent_streak.pop(key, None)
+        if progress is not None and progress > 0 and key not in self._first_progress:
+            self._first_progress[key] = ProgressSample(now, progress)
         record = PollRecord(
             now,
             info.http_status,
@@ -481,9 +865,12 @@ class OperationsEngine:
             progress,
             "",
         )
+        delivered = False
         if is_final(operation.status):
             row.state = FINAL
+            row.final_request_id = info.request_id
             self._finish(row)
+            delivered = operation.status == "complete"
         elif operation.status not in KNOWN_STATUSES:
             # An evolvable-enum value we don't know: show it as is, keep polling with a cap (graph-api.md).
             count = self._unknown_polls.get(key, 0) + 1
@@ -498,41 +885,78 @@ class OperationsEngine:
         else:
             self._unknown_polls.pop(key, None)
             self._reschedule(row, info.retry_after, now)
-        self.journal.queue(row, record)
+        self.writer.queue(row, record)
         if status_changed:
             self._emit("status", row)
         elif progress_changed:
             self._emit("progress", row)
         else:
             self._emit("polled", row)
+        full_location = self._locations.pop(key, None) if row.state != TRACKING else None
+        if delivered and full_location is not None and self.delivery_check is not None:
+            task = asyncio.create_task(self._check_delivery(row, full_location), name=f"ops-delivery-{key}")
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _check_delivery(self, row: OperationRow, location: str) -> None:
+        """List what landed in the location (SAS in memory only) and journal it as evidence."""
+        check = self.delivery_check
+        if check is None:
+            return
+        try:
+            delivery = await check(location)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # storage unreachable: the export stands, the evidence is missing
+            log.warning("delivery check of operation %s failed: %s", row.key, redact(str(exc)))
+            return
+        row.delivered = delivery_to_json(delivery)
+        self.writer.queue(row)
+        self._emit("delivered", row)
 
     def _poll_failed(self, row: OperationRow, exc: errors.GraphError) -> None:
+        if row.key not in self._open:
+            return
         now = self.clock.now()
-        row.last_error = str(exc)
+        row.last_error = redact(str(exc))
         record = PollRecord(
-            now, exc.status, exc.retry_after, exc.request_id, exc.client_request_id, row.status, row.progress, str(exc)
+            now,
+            exc.status,
+            exc.retry_after,
+            exc.request_id,
+            exc.client_request_id,
+            row.status,
+            row.progress,
+            row.last_error,
         )
+        status = exc.status or 0
         if isinstance(exc, (errors.NotFound, errors.UnsafeRedirect)):
             row.state = ERROR
             self._finish(row)
         elif isinstance(exc, (errors.AuthenticationError, errors.PermissionDenied)):
             self.fatal_error = exc
             self._reschedule(row, exc.retry_after, now, floor=AUTH_RETRY_INTERVAL)
+        elif 400 <= status < 500 and status not in (401, 403, 404, 429):
+            # Permanent: Graph will answer the same; a bounded number of tries, then stop with the error kept.
+            streak = self._permanent_streak.get(row.key, 0) + 1
+            self._permanent_streak[row.key] = streak
+            if streak >= PERMANENT_ERROR_LIMIT:
+                row.state = ERROR
+                row.last_error = f"{row.last_error} (refused {streak} times; stopped watching)"
+                self._finish(row)
+            else:
+                wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)
+                self._reschedule(row, exc.retry_after, now, floor=wait)
         else:
             streak = self._error_streak.get(row.key, 0) + 1
             self._error_streak[row.key] = streak
             wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)
             self._reschedule(row, exc.retry_after, now, floor=wait)
-        self.journal.queue(row, record)
+        self.writer.queue(row, record)
         self._emit("error", row)
 
-    def track_keys(self) -> Iterable[int]:
-        """Keys of the operations being polled."""
-        return tuple(self._open)
 
-    def seen_final(self, key: int) -> bool:
-        row = self._rows.get(key)
-        return bool(row and row.state == FINAL)
-
-
-__all__ = ["OperationsEngine", "FINAL", "TRACKING", "UNCONFIRMED", "REJECTED", "ERROR", "INTENT"]
+def outcome_exit_code(outcomes: Sequence[SubmitOutcome]) -> int:
+    """The CLI's exit code for a batch: 3 when any failed on sign-in or permission, 1 when any failed, else 0."""
+    codes = [o.exit_code for o in outcomes if o.exit_code]
+    return 3 if 3 in codes else (max(codes) if codes else 0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from console.graph.models import is_final
+if TYPE_CHECKING:  # the storage slice's evidence of what landed in the container
+    from console.storage.blob import Delivery
 
 INTENT = "intent"
 """Recorded before the POST; a row still here after a restart becomes unconfirmed."""
@@ -26,7 +28,21 @@ STOPPED = "stopped"
 """The admin stopped watching it; its history is kept."""
 OPEN_STATES = frozenset({INTENT, TRACKING})
 
-EventKind = Literal["submitted", "status", "progress", "polled", "error", "unconfirmed", "rejected"]
+UNFINISHED_STATES = frozenset({INTENT, TRACKING, UNCONFIRMED})
+"""An export in one of these states blocks another export of the same user (unless forced)."""
+
+EventKind = Literal[
+    "submitted",
+    "status",
+    "progress",
+    "polled",
+    "error",
+    "unconfirmed",
+    "rejected",
+    "added",
+    "changed",
+    "delivered",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,23 @@ class OperationView:
     next_poll_at: float | None
     last_error: str
     polls: int
+    case: str = ""
+    """The data-subject request this export answers (for example DSR-1234)."""
+    display_name: str = ""
+    user_principal_name: str = ""
+    home_tenant_id: str = ""
+    submitted_by: str = ""
+    """Who sent the POST: a UPN, an app id, ``token from $VAR``."""
+    previous_key: int | None = None
+    """The journal row this export repeats (an export again of a failed or unconfirmed one)."""
+    post_request_id: str = ""
+    """Graph's request-id of the export POST."""
+    final_request_id: str = ""
+    """Graph's request-id of the poll that saw the final status."""
+    delivered: Delivery | None = None
+    """What landed in the storage location once the export completed (when checked)."""
+    notes: int = 0
+    """How many notes the admin wrote on it."""
 
     @property
     def display_status(self) -> str:
@@ -66,24 +99,31 @@ class OperationView:
         """Nothing more will happen to it without the admin."""
         return self.state not in OPEN_STATES
 
-    @property
-    def succeeded(self) -> bool:
-        return self.state == FINAL and self.status == "complete"
-
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON Lines object (field names from the core contract)."""
         return {
             "operationId": self.operation_id,
             "userId": self.user_id,
             "status": self.display_status,
-            "progress": self.progress,
+            "progress": _finite(self.progress),
             "submittedDateTime": _iso(self.submitted_at),
             "completedDateTime": _iso(self.completed_at),
             "storageLocation": self.storage_location,
             "state": self.state,
             "error": self.last_error or None,
             "key": self.key,
+            "case": self.case,
+            "delivered": self.delivered.to_json() if self.delivered is not None else None,
+            "displayName": self.display_name,
+            "userPrincipalName": self.user_principal_name,
         }
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or Infinity: a non-finite number becomes null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -115,6 +155,31 @@ class OperationEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportTarget:
+    """One person to export, with where to (each user its own location: one export per location)."""
+
+    user_id: str
+    storage_location: str
+    """Resolved and full (it may hold a SAS): kept in memory only, journalled redacted."""
+    display_name: str = ""
+    user_principal_name: str = ""
+    home_tenant_id: str = ""
+    previous_key: int | None = None
+    """The journal row this export repeats, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A free-text note an admin wrote on an operation (kept for the evidence report)."""
+
+    key: int
+    operation_key: int
+    at: float
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitOutcome:
     """What became of one user's export request."""
 
@@ -122,8 +187,10 @@ class SubmitOutcome:
     operation: OperationView | None
     error: str
     """Empty when Graph accepted it."""
-    error_type: str = ""
-    """The GraphError class name, for exit codes and the UI."""
+    exit_code: int = 0
+    """The CLI's exit code for this outcome: 0 accepted, 1 refused/unconfirmed, 3 sign-in or permission."""
+    exception: BaseException | None = None
+    """The typed failure, for the edge that shows it."""
 
     @property
     def accepted(self) -> bool:
@@ -145,7 +212,3 @@ class QuotaReport:
 
     def user_left(self, user_id: str) -> int:
         return max(0, self.per_user_limit - self.per_user_used.get(user_id, 0))
-
-
-def operation_final(status: str | None) -> bool:
-    return is_final(status)

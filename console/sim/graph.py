@@ -6,9 +6,17 @@ service does, quirks included (see ../shared/graph-api.md), with knobs to make i
 
 * ``GraphConfig``: page size, Retry-After, export duration (and spread), service limits. Mutable at
   run time.
-* ``GraphFaults``: injected throttling, 5xx, slowness, malformed bodies, missing Location, odd
-  Retry-After values, failing users, unknown statuses, string progress, 403 switches. Mutable at
-  run time; counted faults (``throttle_next``, ``errors_next``, ``malformed_polls_next``) count down.
+* ``GraphFaults``: injected throttling (counted, storms, sporadic), 5xx, slowness, hangs, dropped
+  connections, malformed bodies, odd Locations, odd Retry-After values, failing, stuck and unknown-
+  or null-status operations, 401s and 403s, permanent poll errors. Mutable at run time; counted
+  faults (``throttle_next``, ``errors_next``, ``drop_next``, ...) count down.
+
+Graph's rule of one export per storage location is enforced (``config.refuse_reused_location``): a
+second export to a container is refused with ``400 StorageLocationAlreadyUsed`` in Graph's words.
+When an export completes, ``RequestInfo.json`` and a few data files are written into its location:
+into the in-process blob stand-in (``storage``) or, for a loopback URL (Azurite), over HTTP with the
+SAS. Operation ids are unique per run (``run_id``), so a restarted demo never reuses the id of an
+operation a previous run created.
 
 Time is read from an injected ``clock`` (epoch seconds), so tests can move an export from
 ``notStarted`` to ``complete`` without waiting. Every request is recorded (``requests``) so tests
@@ -22,24 +30,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
+import logging
+import math
 import random
 import re
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Any, Final
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import httpx
 
+from console.redact import redact
+from console.sim.blob import REQUEST_INFO, BlobAddress, BlobStore, blob_address
 from console.sim.knobs import (
+    DROP_WHEN,
     EXPORTS,
     LISTS,
+    LOCATION_STYLES,
+    MALFORMED_KINDS,
     POLLS,
     RETRY_AFTER_HTTP_DATE,
     GraphConfig,
@@ -48,15 +64,22 @@ from console.sim.knobs import (
     RecordedRequest,
     RequestMatch,
     ServiceLimits,
+    add_simulate_arguments,
+    apply_knobs,
+    apply_simulate_arguments,
+    knobs_json,
 )
 from console.sim.profiles import SimulatedProfile, generate_profiles
 from console.sim.tokens import TokenStore
 
 __all__ = [
     "COMPLETE",
+    "DROP_WHEN",
     "EXPORTS",
     "FAILED",
     "LISTS",
+    "LOCATION_STYLES",
+    "MALFORMED_KINDS",
     "NOT_STARTED",
     "POLLS",
     "RETRY_AFTER_HTTP_DATE",
@@ -66,11 +89,27 @@ __all__ = [
     "LocationMode",
     "RecordedRequest",
     "RequestMatch",
+    "STORAGE_LOCATION_ALREADY_USED",
+    "STORAGE_LOCATION_ALREADY_USED_MESSAGE",
     "ServiceLimits",
     "SimulatedGraph",
+    "add_simulate_arguments",
+    "apply_knobs",
+    "apply_simulate_arguments",
     "format_seconds",
+    "knobs_json",
     "redact_storage_location",
 ]
+
+log = logging.getLogger(__name__)
+
+STORAGE_LOCATION_ALREADY_USED: Final = "StorageLocationAlreadyUsed"
+"""Graph's error code for a storage location that already holds an export (graph-api.md)."""
+STORAGE_LOCATION_ALREADY_USED_MESSAGE: Final = (
+    "Storage destination has already been used for an export. "
+    "If this is not true, delete 'RequestInfo.json' from the container and try again."
+)
+"""Graph's words for it, verbatim."""
 
 NOT_STARTED: Final = "notStarted"
 RUNNING: Final = "running"
@@ -80,7 +119,6 @@ FAILED: Final = "failed"
 _JSON_TYPE: Final = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 _GRAPH_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
 _UNSUPPORTED_QUERY_OPTIONS: Final = ("$top", "$skip", "$count")
-_SIG_RE: Final = re.compile(r"(?i)(\bsig=)[^&#\s]*")
 _STORAGE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9]{3,24}$")
 _FILTER_STARTSWITH_RE: Final = re.compile(
     r"^\s*startswith\(\s*(displayName|userPrincipalName)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.IGNORECASE
@@ -91,8 +129,8 @@ _FILTER_EQ_RE: Final = re.compile(
 
 
 def redact_storage_location(location: str) -> str:
-    """The storage location with any SAS ``sig=`` value replaced: the signature is a secret (graph-api.md)."""
-    return _SIG_RE.sub(r"\1REDACTED", location)
+    """The storage location with any SAS signature masked: the signature is a secret (graph-api.md)."""
+    return redact(location)
 
 
 def format_seconds(seconds: float) -> str:
@@ -113,13 +151,19 @@ class _Operation:
     seq: int
     user_id: str
     storage_location: str
-    """Already redacted: the SAS signature is never stored."""
+    """Already redacted: the SAS signature is never shown."""
     submitted_at: float
     duration: float
     queue_time: float
     fail_at: float | None
     unknown_status: str | None
     string_progress: bool
+    stuck: bool = False
+    null_status: bool = False
+    target: str = field(default="", repr=False)
+    """The full location (with the SAS), in memory only: where the export is written when it completes."""
+    delivered: bool = False
+    adopted: bool = False
 
 
 @dataclass
@@ -133,6 +177,8 @@ class _Context:
     kind: str = "other"
     user_id: str | None = None
     operation_id: str | None = None
+    method: str = "GET"
+    path: str = ""
 
 
 class SimulatedGraph:
@@ -146,6 +192,9 @@ class SimulatedGraph:
         clock: epoch seconds; drives statuses, limits and the ``Date`` header.
         config: behaviour knobs (defaults from ``GraphConfig``).
         faults: injected faults (defaults: none).
+        storage: the in-process blob stand-in that exports to ``*.blob.core.windows.net`` are written into.
+        run_id: makes operation ids unique per run; a fresh random one by default (pass one for
+            reproducible ids). Profiles and durations depend on ``seed`` only.
     """
 
     def __init__(
@@ -158,6 +207,8 @@ class SimulatedGraph:
         clock: Callable[[], float],
         config: GraphConfig | None = None,
         faults: GraphFaults | None = None,
+        storage: BlobStore | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.tokens = tokens
         self.tenant_id = tenant_id
@@ -173,6 +224,18 @@ class SimulatedGraph:
         self._by_id: dict[str, SimulatedProfile] = {p.user_id: p for p in self._profiles}
         self._operations: dict[str, _Operation] = {}
         self._seed = seed
+        self.run_id = run_id if run_id is not None else uuid.uuid4().hex
+        """Salts operation ids: a restarted simulator never hands out an id an earlier run created."""
+        self.storage = storage
+        """The blob stand-in exports are written into (None: nothing written in-process)."""
+        self.deliveries: list[tuple[str, str]] = []
+        """``(operation id, redacted location)`` of every export written into storage."""
+        self.delivery_errors: list[str] = []
+        """Why a delivery failed (redacted), for tests and the control endpoint."""
+        self._used_locations: set[str] = set()
+        self._pending: list[tuple[float, str]] = []
+        self._op_ids = random.Random(f"{seed}:{self.run_id}:operations")
+        self._faults_rng = random.Random(f"{seed}:{self.run_id}:faults")
         self._ids = random.Random(seed * 7919 + 1)
         self._exports_tenant: deque[float] = deque()
         self._exports_user: dict[str, deque[float]] = {}
@@ -206,13 +269,145 @@ class SimulatedGraph:
             return sum(1 for t in window if t > now - 86_400)
 
     def delay_for(self, request: httpx.Request) -> float:
-        """Seconds the transport should wait before answering ``request`` (``GraphFaults.delay``)."""
+        """Seconds the transport should wait before answering ``request`` (``delay``, plus a counted ``hang``)."""
         faults = self.faults
-        if faults.delay <= 0:
-            return 0.0
-        if faults.delay_only is not None and not faults.delay_only.matches(request.method, request.url.path):
-            return 0.0
-        return faults.delay
+        method, path = request.method, request.url.path
+        wait = 0.0
+        if faults.delay > 0 and _applies(faults.delay_only, method, path):
+            wait = faults.delay
+        if faults.hang_next > 0:
+            with self._lock:
+                if faults.hang_next > 0 and _applies(faults.hang_only, method, path):
+                    faults.hang_next -= 1
+                    wait += max(0.0, faults.hang_seconds)
+        return wait
+
+    def connection_fault(self, request: httpx.Request) -> str | None:
+        """``before``, ``after`` or ``connect`` when this request's connection is to be dropped, else None.
+
+        Counts ``drop_next`` down. The transport (or the loopback server) acts on it: ``before``
+        drops without answering; ``after`` lets ``handle`` act (an export is created) and then drops;
+        ``connect`` refuses the connection.
+        """
+        faults = self.faults
+        if faults.drop_next <= 0:
+            return None
+        with self._lock:
+            if faults.drop_next > 0 and _applies(faults.drop_only, request.method, request.url.path):
+                faults.drop_next -= 1
+                return faults.drop_when
+        return None
+
+    def start_storm(
+        self, seconds: float, status: int = 429, retry_after: str | None = None, only: RequestMatch | None = None
+    ) -> None:
+        """Answer every matching request with ``status`` for the next ``seconds`` (simulator clock)."""
+        self.faults.storm(self.clock() + seconds, status, retry_after, only)
+
+    def used_locations(self) -> int:
+        """How many distinct storage locations hold (or are receiving) an export of this run."""
+        with self._lock:
+            return len(self._used_locations)
+
+    # ----------------------------------------------------------------- delivery into storage
+
+    def deliver_due(self) -> int:
+        """Write every export that has finished by now into its location; returns how many were written.
+
+        Called before each Graph request and each request to the blob stand-in, so that a poll
+        reporting ``complete`` (or a listing after it) finds the files there.
+        """
+        if not self._pending:
+            return 0
+        written = 0
+        with self._lock:
+            if self.faults.stuck_all:
+                return 0
+            now = self.clock()
+            while self._pending and self._pending[0][0] <= now:
+                _, op_id = heapq.heappop(self._pending)
+                op = self._operations.get(op_id)
+                if op is None or op.delivered or op.stuck:
+                    continue
+                op.delivered = True
+                if self.config.deliver_exports and self._write_export(op, failed=op.fail_at is not None):
+                    written += 1
+        return written
+
+    def _write_export(self, op: _Operation, *, failed: bool) -> bool:
+        address = blob_address(op.target) if "://" in op.target else None
+        if address is None or not address.container:
+            return False  # an account name or another host: nowhere the simulator can write
+        files = self._export_files(op, failed=failed)
+        try:
+            if self.storage is not None and not address.base.startswith("http://"):
+                for name, (data, content_type) in files.items():
+                    self.storage.put_blob(
+                        address.account, address.container, name, data, content_type, create_container=True
+                    )
+            elif _is_loopback_url(op.target):
+                _put_over_http(op.target, address, files)
+            else:
+                return False
+        except (httpx.HTTPError, KeyError, OSError, ValueError) as exc:
+            message = redact(f"writing export {op.id} to {op.storage_location} failed: {exc}")
+            self.delivery_errors.append(message)
+            log.warning("%s", message)
+            return False
+        self.deliveries.append((op.id, op.storage_location))
+        return True
+
+    def _export_files(self, op: _Operation, *, failed: bool) -> dict[str, tuple[bytes, str]]:
+        end = op.fail_at if op.fail_at is not None else op.duration
+        info = {
+            "operationId": op.id,
+            "userId": op.user_id,
+            "tenantId": self.tenant_id,
+            "storageLocation": op.storage_location,
+            "submittedDateTime": _iso(op.submitted_at),
+            "completedDateTime": _iso(op.submitted_at + end),
+            "status": FAILED if failed else COMPLETE,
+        }
+        files: dict[str, tuple[bytes, str]] = {
+            REQUEST_INFO: (json.dumps(info, indent=2).encode(), "application/json"),
+        }
+        if failed:
+            return files
+        profile = self._by_id.get(op.user_id)
+        data = profile.to_json() if profile is not None else {"userId": op.user_id}
+        prefix = f"{op.user_id}/"
+        files[prefix + "profile.json"] = (json.dumps(data, indent=2).encode(), "application/json")
+        shared = [{"resource": "Teams shared channel", "name": f"Project {i + 1}", "lastAccess": _iso(op.submitted_at)}
+                  for i in range(1 + len(op.id) % 3)]
+        files[prefix + "sharedResources.json"] = (json.dumps(shared, indent=2).encode(), "application/json")
+        rows = "timestamp,activity\n" + "".join(f"{_iso(op.submitted_at - 86400 * i)},signIn\n" for i in range(5))
+        files[prefix + "activity.csv"] = (rows.encode(), "text/csv")
+        return files
+
+    def _location_used(self, key: str, location: str) -> bool:
+        """True when the location already holds an export: accepted in this run, or RequestInfo.json is there."""
+        if key in self._used_locations:
+            return True
+        address = blob_address(location)
+        if address is None or not address.container:
+            return False
+        if self.storage is not None and not address.base.startswith("http://"):
+            return self.storage.get_blob(address.account, address.container, REQUEST_INFO) is not None
+        if _is_loopback_url(location):
+            try:
+                with httpx.Client(timeout=2.0, trust_env=False) as http:
+                    response = http.head(_blob_url(location, address, REQUEST_INFO), headers=_BLOB_HEADERS)
+            except httpx.HTTPError:
+                return False
+            return response.status_code == 200
+        return False
+
+    def _new_operation_id(self) -> str:
+        """A fresh operation id, salted by ``run_id`` and never one already known (submitted or adopted)."""
+        while True:
+            op_id = str(uuid.UUID(int=self._op_ids.getrandbits(128), version=4))
+            if op_id not in self._operations:
+                return op_id
 
     # ----------------------------------------------------------------- restarts
 
@@ -237,7 +432,13 @@ class SimulatedGraph:
         with self._lock:
             if op_id in self._operations:
                 return
-            self._operations[op_id] = self._new_operation(op_id, user, storage_location.strip(), float(submitted_at))
+            op = self._new_operation(op_id, user, storage_location.strip(), float(submitted_at))
+            op.adopted = True
+            op.delivered = True  # its files (if any) were written by the run that accepted it
+            self._operations[op_id] = op
+            key = _location_key(storage_location.strip())
+            if key:
+                self._used_locations.add(key)
 
     # ----------------------------------------------------------------- entry point
 
@@ -245,8 +446,10 @@ class SimulatedGraph:
         """Answer one Graph request (path ``/beta/...`` or ``/v1.0/...``). Reads the body if needed."""
         body = request.read()
         with self._lock:
+            self.deliver_due()
             ctx = self._context(request)
             response = self._dispatch(request, body, ctx)
+            response = self._spoil(request, ctx, response)
             if self.config.record_requests:
                 self.requests.append(
                     RecordedRequest(
@@ -277,6 +480,8 @@ class SimulatedGraph:
             client_request_id=request.headers.get("client-request-id") or request_id,
             base=base.rstrip("/"),
             version=version,
+            method=request.method.upper(),
+            path=request.url.path,
         )
 
     def _dispatch(self, request: httpx.Request, body: bytes, ctx: _Context) -> httpx.Response:
@@ -305,6 +510,14 @@ class SimulatedGraph:
                 "Insufficient privileges to complete the operation. The application needs "
                 "CrossTenantUserProfileSharing.Read.All (or ReadWrite.All); a delegated caller also needs Global Reader.",
             )
+        if faults.unauthorized_next > 0 and _applies(faults.unauthorized_only, method, path):
+            faults.unauthorized_next -= 1
+            return self._unauthorized(ctx, "Access token has been revoked.")
+        if faults.storm_until > ctx.now and _applies(faults.storm_only, method, path):
+            return self._fault_status(ctx, faults.storm_status, faults.storm_retry_after)
+        if faults.sporadic_fraction > 0 and _applies(faults.sporadic_only, method, path):
+            if self._faults_rng.random() < faults.sporadic_fraction:
+                return self._fault_status(ctx, faults.sporadic_status, faults.sporadic_retry_after)
         if faults.throttle_next > 0 and (faults.throttle_only is None or faults.throttle_only.matches(method, path)):
             faults.throttle_next -= 1
             headers = {"Retry-After": faults.throttle_retry_after} if faults.throttle_retry_after is not None else {}
@@ -367,6 +580,43 @@ class SimulatedGraph:
         if tid is not None and tid != self.tenant_id:
             return self._unauthorized(ctx, "Access token was issued for another tenant.")
         return None
+
+    def _fault_status(self, ctx: _Context, status: int, retry_after: str | None) -> httpx.Response:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        if status == 429:
+            return self._error(ctx, 429, "TooManyRequests", "Too many requests. Please retry later.", headers)
+        code, message = _SERVER_ERRORS.get(status, ("generalException", "An error occurred."))
+        return self._error(ctx, status, code, message, headers)
+
+    def _spoil(self, request: httpx.Request, ctx: _Context, response: httpx.Response) -> httpx.Response:
+        """A successful answer with its body spoiled (``malformed_next``/``malformed_kind``), or it as it is."""
+        faults = self.faults
+        if faults.malformed_next <= 0 or not 200 <= response.status_code < 300:
+            return response
+        if not (faults.malformed_only or POLLS).matches(request.method, request.url.path):
+            return response
+        faults.malformed_next -= 1
+        body = response.read()
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+        kind = faults.malformed_kind
+        if kind == "truncated":
+            body = body[: max(1, len(body) // 2)]
+        elif kind == "html":
+            headers["content-type"] = "text/html; charset=utf-8"
+            body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+        elif kind in ("nan", "infinity"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = {}
+            if isinstance(data, dict):
+                data["progress"] = math.nan if kind == "nan" else math.inf
+            body = json.dumps(data, allow_nan=True).encode()
+        elif kind == "empty":
+            body = b""
+        else:
+            body = b"[]"
+        return httpx.Response(response.status_code, headers=headers, content=body)
 
     def _unauthorized(self, ctx: _Context, message: str) -> httpx.Response:
         challenge = (
@@ -531,17 +781,25 @@ class SimulatedGraph:
         refusal = _storage_location_refusal(location.strip())
         if refusal:
             return self._error(ctx, 400, "BadRequest", refusal)
+        key = _location_key(location.strip())
+        if self.config.refuse_reused_location and key and self._location_used(key, location.strip()):
+            # graph-api.md "One export per storage location": Graph's own words, verbatim.
+            return self._error(ctx, 400, STORAGE_LOCATION_ALREADY_USED, STORAGE_LOCATION_ALREADY_USED_MESSAGE)
 
-        op_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+        op_id = self._new_operation_id()
         op = self._new_operation(op_id, user_id, location.strip(), ctx.now)
         self._operations[op_id] = op
+        if key:
+            self._used_locations.add(key)
+        end = op.fail_at if op.fail_at is not None else op.duration
+        heapq.heappush(self._pending, (op.submitted_at + end, op_id))
         self._exports_tenant.append(ctx.now)
         self._exports_user.setdefault(user_id, deque()).append(ctx.now)
         ctx.operation_id = op_id
 
         # graph-api.md traps 2, 3, 5: Location is a header (the docs show it in the body), points at
         # /v1.0 even when called on /beta, and the 202 carries no profile. We echo both in the body.
-        location_url = f"{ctx.base}/v1.0/dataPolicyOperations/{op_id}"
+        location_url = _odd_location(self.faults.location_style, ctx, op_id)
         headers: dict[str, str] = {}
         data: dict[str, Any] = {}
         faults = self.faults
@@ -549,7 +807,7 @@ class SimulatedGraph:
             data["Location"] = location_url
             if faults.location == "header_and_body":
                 headers["Location"] = location_url
-        retry_after = self._retry_after(ctx.now)
+        retry_after = self._retry_after(ctx.now, ctx)
         if retry_after is not None:
             headers["Retry-After"] = retry_after
             data["Retry-After"] = _body_number(retry_after)
@@ -572,6 +830,7 @@ class SimulatedGraph:
             faults.unknown_status_every and seq % faults.unknown_status_every == 0
         ):
             unknown = faults.unknown_status
+        failing = user_id in faults.failing_users or bool(faults.failing_every and seq % faults.failing_every == 0)
         return _Operation(
             id=op_id,
             seq=seq,
@@ -580,9 +839,13 @@ class SimulatedGraph:
             submitted_at=submitted_at,
             duration=duration,
             queue_time=duration * min(max(config.queue_fraction, 0.0), 1.0),
-            fail_at=duration * min(max(config.failure_point, 0.0), 1.0) if user_id in faults.failing_users else None,
+            fail_at=duration * min(max(config.failure_point, 0.0), 1.0) if failing else None,
             unknown_status=unknown,
             string_progress=bool(faults.string_progress_every) and seq % faults.string_progress_every == 0,
+            stuck=user_id in faults.stuck_users or bool(faults.stuck_every and seq % faults.stuck_every == 0),
+            null_status=user_id in faults.null_status_users
+            or bool(faults.null_status_every and seq % faults.null_status_every == 0),
+            target=location,
         )
 
     def _remove(self, ctx: _Context) -> httpx.Response:
@@ -602,6 +865,12 @@ class SimulatedGraph:
                 "Insufficient privileges to complete the operation. Reading dataPolicyOperations requires the "
                 "User.Export.All permission (or User.Read.All).",
             )
+        if self.faults.poll_error is not None:
+            status = self.faults.poll_error
+            code = {400: "BadRequest", 404: "Request_ResourceNotFound", 409: "Conflict", 410: "Gone"}.get(
+                status, "BadRequest"
+            )
+            return self._error(ctx, status, code, f"Invalid request: the operation cannot be read ({status}).")
         op = self._operations.get(ctx.operation_id or "")
         if op is None:
             return self._error(
@@ -614,7 +883,7 @@ class SimulatedGraph:
         data = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#dataPolicyOperations/$entity", **data}
         headers: dict[str, str] = {}
         if data["completedDateTime"] is None:
-            retry_after = self._retry_after(ctx.now)
+            retry_after = self._retry_after(ctx.now, ctx)
             if retry_after is not None:
                 headers["Retry-After"] = retry_after
         if self.faults.malformed_polls_next > 0:
@@ -629,7 +898,16 @@ class SimulatedGraph:
         elapsed = now - op.submitted_at
         end = op.fail_at if op.fail_at is not None else op.duration
         completed: str | None = None
-        if elapsed >= end:
+        if op.stuck or (self.faults.stuck_all and not op.delivered and elapsed >= op.queue_time):
+            # A stuck export: running for ever, its progress frozen where it stopped.
+            frozen = min(elapsed, max(op.queue_time, end * 0.42))
+            status: str | None = RUNNING
+            progress = _progress(op, frozen) if elapsed >= op.queue_time else 0.0
+            if elapsed < op.queue_time:
+                status = NOT_STARTED
+            elif apply_faults and op.null_status:
+                status = None
+        elif elapsed >= end:
             status = FAILED if op.fail_at is not None else COMPLETE
             progress = _progress(op, end)
             completed = _iso(op.submitted_at + end)
@@ -637,6 +915,8 @@ class SimulatedGraph:
             status, progress = NOT_STARTED, 0.0
         else:
             status = (op.unknown_status or RUNNING) if apply_faults else RUNNING
+            if apply_faults and op.null_status:
+                status = None
             progress = _progress(op, elapsed)
         progress_value: float | str = progress
         if apply_faults and op.string_progress:
@@ -685,8 +965,12 @@ class SimulatedGraph:
 
     # ----------------------------------------------------------------- responses
 
-    def _retry_after(self, now: float) -> str | None:
+    def _retry_after(self, now: float, ctx: _Context | None = None) -> str | None:
         faults = self.faults
+        if faults.retry_after_only is not None and (
+            ctx is None or not faults.retry_after_only.matches(ctx.method, ctx.path)
+        ):
+            return format_seconds(max(0.0, self.config.retry_after))
         if faults.omit_retry_after:
             return None
         if faults.retry_after_value == RETRY_AFTER_HTTP_DATE:
@@ -747,6 +1031,83 @@ _DIAGNOSTIC: Final = json.dumps(
     },
     separators=(",", ":"),
 )
+
+
+_BLOB_HEADERS: Final = {"x-ms-version": "2021-08-06", "x-ms-blob-type": "BlockBlob"}
+"""Headers of the simulated Graph's own blob writes (Put Blob of a block blob)."""
+
+
+def _applies(match: RequestMatch | None, method: str, path: str) -> bool:
+    return match is None or match.matches(method, path)
+
+
+def _odd_location(style: str, ctx: _Context, op_id: str) -> str:
+    """The 202's Location in the style a fault asks for (graph-api.md traps 3 and 6)."""
+    path = f"/v1.0/dataPolicyOperations/{op_id}"
+    scheme, _, host = ctx.base.partition("://")
+    host = host.split("/", 1)[0]
+    bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if style == "same_version":
+        return f"{ctx.base}/{ctx.version}/dataPolicyOperations/{op_id}"
+    if style == "foreign_host":
+        return f"https://evil.example{path}"
+    if style == "bad_port":
+        return f"{scheme}://{bare}:99999{path}"
+    if style == "ipv6":
+        return f"{scheme}://[::1]:8443{path}"
+    if style == "bad_ipv6":
+        return f"{scheme}://[::1{path}"
+    if style == "relative":
+        return path
+    if style == "garbage":
+        return "not a location ::"
+    return f"{ctx.base}{path}"
+
+
+def _location_key(location: str) -> str:
+    """What identifies a storage location for Graph's one-export rule: the container, SAS ignored.
+
+    ``""`` for a plain account name (Graph picks the container there; never refused).
+    """
+    if "://" not in location:
+        return ""
+    address = blob_address(location)
+    if address is not None and address.container:
+        return f"{address.base.lower()}/{address.container.lower()}"
+    try:
+        url = httpx.URL(location)
+    except (httpx.InvalidURL, ValueError):
+        return ""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace').lower()}{url.path.rstrip('/').lower()}"
+
+
+def _is_loopback_url(location: str) -> bool:
+    try:
+        host = httpx.URL(location).host
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+
+
+def _blob_url(location: str, address: BlobAddress, name: str) -> str:
+    """The URL of blob ``name`` in the location's container, with the location's SAS query."""
+    query = location.split("?", 1)[1].split("#", 1)[0] if "?" in location else ""
+    url = f"{address.base}/{quote(address.container)}/{quote(name)}"
+    return f"{url}?{query}" if query else url
+
+
+def _put_over_http(location: str, address: BlobAddress, files: dict[str, tuple[bytes, str]]) -> None:
+    """Write the export into a loopback blob service (Azurite) with the location's SAS, as Graph would."""
+    with httpx.Client(timeout=5.0, trust_env=False) as http:
+        for name, (data, content_type) in files.items():
+            response = http.put(
+                _blob_url(location, address, name),
+                content=data,
+                headers={**_BLOB_HEADERS, "Content-Type": content_type},
+            )
+            if response.status_code not in (200, 201):
+                code = response.headers.get("x-ms-error-code", str(response.status_code))
+                raise ValueError(f"the blob service answered {response.status_code} {code} for {name}")
 
 
 def _decoded_query(request: httpx.Request) -> str:

@@ -8,16 +8,37 @@ and tweak them without importing ``SimulatedGraph``. ``console.sim.graph`` re-ex
   Retry-After values, failing users, unknown statuses, string progress, 403 switches.
 * ``RequestMatch`` (with ``POLLS``, ``EXPORTS``, ``LISTS``): which requests a fault applies to.
 * ``RecordedRequest``: one answered request, for assertions on timing and order.
+* ``apply_knobs`` / ``knobs_json``: set and read every knob by name (the loopback control endpoint
+  ``POST /_sim/knobs`` and ``export-console simulate --knob NAME=VALUE`` use them).
+* ``add_simulate_arguments`` / ``apply_simulate_arguments``: the fault knobs as ``simulate`` options.
+
+The fault suite of issue 7 needs, and finds here: 429/503 storms for a time window (``storm``) and
+sporadic (``sporadic_fraction``), with or without Retry-After; 5xx bursts (``fail``); connection
+resets before and after the server acted (``drop_next``/``drop_when``); hangs (``hang_next``);
+malformed bodies (``malformed_next``/``malformed_kind``: truncated, HTML, NaN progress, empty);
+odd Locations (``location_style``, ``location_base``); odd Retry-After (``retry_after_value``,
+``omit_retry_after``); stuck operations (``stuck_users``, ``stuck_every``, ``stuck_all``); unknown
+and null statuses; 401 mid-run (``unauthorized_next``, ``revoke_tokens``); a permanent error on
+polls (``poll_error``); failing users (``failing_users``, ``failing_every``).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
 import re
-from dataclasses import dataclass, field
-from typing import Final, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
+
+if TYPE_CHECKING:
+    from console.sim.tenant import SimulatedTenant
 
 __all__ = [
+    "DROP_WHEN",
     "EXPORTS",
+    "LOCATION_STYLES",
+    "MALFORMED_KINDS",
     "LISTS",
     "POLLS",
     "RETRY_AFTER_HTTP_DATE",
@@ -27,6 +48,10 @@ __all__ = [
     "RecordedRequest",
     "RequestMatch",
     "ServiceLimits",
+    "add_simulate_arguments",
+    "apply_knobs",
+    "apply_simulate_arguments",
+    "knobs_json",
 ]
 
 RETRY_AFTER_HTTP_DATE: Final = "http-date"
@@ -34,6 +59,22 @@ RETRY_AFTER_HTTP_DATE: Final = "http-date"
 
 LocationMode = Literal["header_and_body", "body_only", "none"]
 """Where the 202 carries the operation's Location: both (the service), the body only (the docs' example), nowhere."""
+
+LocationStyle = Literal["normal", "same_version", "foreign_host", "bad_port", "ipv6", "bad_ipv6", "relative", "garbage"]
+"""What the 202's Location looks like: ``normal`` (``/v1.0`` on the request's host, trap 3), ``same_version``
+(the request's version), ``foreign_host`` (``https://evil.example``), ``bad_port`` (port 99999), ``ipv6``
+(``https://[::1]:8443``), ``bad_ipv6`` (an unclosed bracket), ``relative`` (a path only), ``garbage``."""
+LOCATION_STYLES: Final = get_args(LocationStyle)
+
+MalformedKind = Literal["truncated", "html", "nan", "infinity", "empty", "not_object"]
+"""How ``malformed_next`` spoils a successful body: cut in half, an HTML error page, ``"progress": NaN``,
+``"progress": Infinity``, no body at all, or a JSON array instead of an object."""
+MALFORMED_KINDS: Final = get_args(MalformedKind)
+
+DropWhen = Literal["before", "after", "connect"]
+"""When a dropped connection fails: ``before`` the server acted (nothing happened), ``after`` it acted
+(for an export: the operation exists, the 202 is lost), or ``connect`` (refused: the server is down)."""
+DROP_WHEN: Final = get_args(DropWhen)
 
 
 @dataclass
@@ -100,6 +141,14 @@ class GraphConfig:
     """Per-tenant service limits (429 without Retry-After)."""
     record_requests: bool = True
     """Keep a ``RecordedRequest`` for every request (turn off for very long benchmarks)."""
+    refuse_reused_location: bool = True
+    """Refuse an export to a storage location that already holds one with ``400 StorageLocationAlreadyUsed``
+    in Graph's words (graph-api.md, "One export per storage location"). A location is used once an export
+    to the same container was accepted in this run, or the container holds ``RequestInfo.json``. A plain
+    account name (Graph chooses the container; undocumented) is never refused."""
+    deliver_exports: bool = True
+    """Write ``RequestInfo.json`` and a few data files into the location when an export completes (the
+    blob stand-in, or a loopback blob service such as Azurite over HTTP with the SAS)."""
 
 
 @dataclass
@@ -164,6 +213,72 @@ class GraphFaults:
     string_progress_every: int = 0
     """Every Nth operation sends ``progress`` as a string (``"42.5"``); 0: none."""
 
+    storm_until: float = 0.0
+    """Until this simulator time (epoch seconds) every matching request gets ``storm_status``; 0: no storm.
+    Start one with ``SimulatedGraph.start_storm(seconds)`` or the knob ``storm_seconds``."""
+    storm_status: int = 429
+    """429, 503 or 504 during a storm."""
+    storm_retry_after: str | None = None
+    """Retry-After on storm answers (verbatim), or None for none (Graph's data-policy 429s send none)."""
+    storm_only: RequestMatch | None = None
+    """Restrict the storm to matching requests; None for all."""
+
+    sporadic_fraction: float = 0.0
+    """Share (0..1) of matching requests answered with ``sporadic_status`` at random (seeded)."""
+    sporadic_status: int = 429
+    """429, 503 or 504 for sporadic failures."""
+    sporadic_retry_after: str | None = None
+    """Retry-After on sporadic failures (verbatim), or None for none."""
+    sporadic_only: RequestMatch | None = None
+    """Restrict sporadic failures to matching requests; None for all."""
+
+    drop_next: int = 0
+    """Drop the connection of the next N matching requests (the client sees a reset, no answer)."""
+    drop_when: DropWhen = "after"
+    """``before`` the server acts, ``after`` it acted (an export is then created but its 202 lost), ``connect``."""
+    drop_only: RequestMatch | None = None
+    """Restrict dropped connections to matching requests; None for all."""
+
+    hang_next: int = 0
+    """The next N matching requests wait ``hang_seconds`` before any answer (a hung server)."""
+    hang_seconds: float = 3600.0
+    """How long a hung request waits (the client's timeout should fire first)."""
+    hang_only: RequestMatch | None = None
+    """Restrict hangs to matching requests; None for all."""
+
+    malformed_next: int = 0
+    """Spoil the body of the next N successful matching answers (``malformed_kind``)."""
+    malformed_kind: MalformedKind = "truncated"
+    """How the body is spoiled: see ``MalformedKind``."""
+    malformed_only: RequestMatch | None = None
+    """Restrict spoiled bodies to matching requests; None for polls only."""
+
+    location_style: LocationStyle = "normal"
+    """What the 202's Location looks like (see ``LocationStyle``)."""
+
+    retry_after_only: RequestMatch | None = None
+    """Apply ``retry_after_value`` / ``omit_retry_after`` only to matching requests (e.g. ``EXPORTS``)."""
+
+    stuck_users: set[str] = field(default_factory=set)
+    """User ids whose exports never finish (``running`` with frozen progress; decided at submission)."""
+    stuck_every: int = 0
+    """Every Nth operation (by submission order) is stuck; 0: none."""
+    stuck_all: bool = False
+    """Every unfinished operation, existing ones included, stays ``running`` while this is on."""
+    null_status_users: set[str] = field(default_factory=set)
+    """User ids whose operations report ``"status": null`` while running (not the unknownFutureValue sentinel)."""
+    null_status_every: int = 0
+    """Every Nth operation reports a null status while running; 0: none."""
+    failing_every: int = 0
+    """Every Nth operation (by submission order) ends ``failed``; 0: none."""
+
+    unauthorized_next: int = 0
+    """Answer the next N matching requests 401 ``InvalidAuthenticationToken`` whatever the token (revoked)."""
+    unauthorized_only: RequestMatch | None = None
+    """Restrict injected 401s to matching requests; None for all."""
+    poll_error: int | None = None
+    """Answer every poll with this 4xx status (400, 404, 409, 410...) permanently; None: off."""
+
     def throttle(self, count: int, retry_after: str | None = "1", only: RequestMatch | None = None) -> None:
         """429 the next ``count`` requests (matching ``only``), with ``retry_after`` or none."""
         self.throttle_next, self.throttle_retry_after, self.throttle_only = count, retry_after, only
@@ -175,6 +290,39 @@ class GraphFaults:
         if status not in (500, 502, 503, 504):
             raise ValueError(f"injected server errors are 500, 502, 503 or 504, not {status}")
         self.errors_next, self.error_status, self.error_retry_after, self.errors_only = count, status, retry_after, only
+
+    def storm(
+        self, until: float, status: int = 429, retry_after: str | None = None, only: RequestMatch | None = None
+    ) -> None:
+        """Answer every matching request with ``status`` until simulator time ``until``."""
+        if status not in (429, 500, 502, 503, 504):
+            raise ValueError(f"a storm answers 429, 500, 502, 503 or 504, not {status}")
+        self.storm_until, self.storm_status, self.storm_retry_after, self.storm_only = until, status, retry_after, only
+
+    def sporadic(
+        self, fraction: float, status: int = 429, retry_after: str | None = None, only: RequestMatch | None = None
+    ) -> None:
+        """Answer a random ``fraction`` of matching requests with ``status``."""
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"the sporadic fraction is between 0 and 1, not {fraction}")
+        self.sporadic_fraction, self.sporadic_status = fraction, status
+        self.sporadic_retry_after, self.sporadic_only = retry_after, only
+
+    def drop(self, count: int, when: DropWhen = "after", only: RequestMatch | None = None) -> None:
+        """Drop the connection of the next ``count`` matching requests ``before``/``after`` the server acted."""
+        if when not in DROP_WHEN:
+            raise ValueError(f"drop_when is one of {', '.join(DROP_WHEN)}, not {when!r}")
+        self.drop_next, self.drop_when, self.drop_only = count, when, only
+
+    def hang(self, count: int, seconds: float = 3600.0, only: RequestMatch | None = None) -> None:
+        """Let the next ``count`` matching requests hang for ``seconds``."""
+        self.hang_next, self.hang_seconds, self.hang_only = count, seconds, only
+
+    def spoil(self, count: int, kind: MalformedKind = "truncated", only: RequestMatch | None = None) -> None:
+        """Spoil the next ``count`` successful matching bodies (default: polls) in the way ``kind`` says."""
+        if kind not in MALFORMED_KINDS:
+            raise ValueError(f"malformed_kind is one of {', '.join(MALFORMED_KINDS)}, not {kind!r}")
+        self.malformed_next, self.malformed_kind, self.malformed_only = count, kind, only
 
     def reset(self) -> None:
         """Turn every fault off."""
@@ -205,3 +353,275 @@ class RecordedRequest:
     """``list``, ``get``, ``export``, ``remove``, ``poll`` or ``other``."""
     user_id: str | None = None
     operation_id: str | None = None
+
+
+# --------------------------------------------------------------------------- knobs by name
+
+_MATCHES: Final[dict[str, RequestMatch | None]] = {"polls": POLLS, "exports": EXPORTS, "lists": LISTS, "all": None}
+"""Names a request filter may be given by (the control endpoint, ``--knob``)."""
+
+_ACTIONS: Final = ("reset", "storm_seconds", "revoke_tokens", "limits")
+"""Knob names that are actions rather than fields."""
+
+
+def _match_from(value: Any) -> RequestMatch | None:
+    if value is None or isinstance(value, RequestMatch):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in ("", "none", "null"):
+            return None
+        if key in _MATCHES:
+            return _MATCHES[key]
+        raise ValueError(f"a request filter is one of {', '.join(_MATCHES)} or {{'method':..,'path':..}}, not {value!r}")
+    if isinstance(value, dict):
+        unknown = set(value) - {"method", "path"}
+        if unknown:
+            raise ValueError(f"a request filter has only method and path, not {', '.join(sorted(unknown))}")
+        method, path = value.get("method"), value.get("path")
+        if path is not None:
+            re.compile(str(path))
+        return RequestMatch(method=None if method is None else str(method), path=None if path is None else str(path))
+    raise ValueError(f"not a request filter: {value!r}")
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _as_number(value: Any, kind: type[int] | type[float]) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    number = float(value) if isinstance(value, str) else value
+    if not isinstance(number, (int, float)) or not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    if kind is int:
+        if not float(number).is_integer():
+            raise ValueError(f"not a whole number: {value!r}")
+        return int(number)
+    return float(number)
+
+
+def _coerce(annotation: str, value: Any, name: str) -> Any:
+    """``value`` (from JSON or the command line) as the type the knob's annotation names."""
+    kind = annotation.replace(" ", "")
+    choices = {
+        "LocationMode": get_args(LocationMode),
+        "LocationStyle": LOCATION_STYLES,
+        "MalformedKind": MALFORMED_KINDS,
+        "DropWhen": DROP_WHEN,
+    }
+    if kind in choices:
+        if value not in choices[kind]:
+            raise ValueError(f"{name} is one of {', '.join(choices[kind])}, not {value!r}")
+        return value
+    if kind == "bool":
+        return _as_bool(value)
+    if kind in ("int", "float"):
+        return _as_number(value, int if kind == "int" else float)
+    if kind == "int|None":
+        return None if value is None else _as_number(value, int)
+    if kind == "str|None":
+        return None if value is None else str(value)
+    if kind == "str":
+        return str(value)
+    if kind == "set[str]":
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        return {str(item).strip().lower() for item in items if str(item).strip()}
+    if kind == "RequestMatch|None":
+        return _match_from(value)
+    raise ValueError(f"{name} cannot be set by name")  # pragma: no cover - every knob's type is listed above
+
+
+def apply_knobs(tenant: SimulatedTenant, knobs: dict[str, Any]) -> list[str]:
+    """Set knobs of ``tenant`` by name, as ``POST /_sim/knobs`` and ``simulate --knob`` do.
+
+    Names are ``GraphFaults`` and ``GraphConfig`` fields, plus actions: ``reset`` (true: every fault
+    off, applied first), ``storm_seconds`` (start a storm of ``storm_status`` now, for that long,
+    applied last), ``revoke_tokens`` (true: every issued token expires now: 401 mid-run) and
+    ``limits`` (a dict of ``ServiceLimits`` fields). Values are coerced (``"0.05"`` for a float,
+    ``"polls"`` for a request filter, a list or ``"a,b"`` for a set).
+
+    Returns:
+        The names that were set, in order.
+
+    Raises:
+        ValueError: an unknown name or an unusable value (nothing is changed then).
+    """
+    graph = tenant.graph
+    faults, config = graph.faults, graph.config
+    fault_fields = {f.name: str(f.type) for f in fields(GraphFaults)}
+    config_fields = {f.name: str(f.type) for f in fields(GraphConfig) if f.name != "limits"}
+    limit_fields = {f.name: str(f.type) for f in fields(ServiceLimits)}
+    staged: list[tuple[object, str, Any]] = []
+    actions: dict[str, Any] = {}
+    for name, value in knobs.items():
+        if name in _ACTIONS:
+            if name == "limits":
+                if not isinstance(value, dict):
+                    raise ValueError("limits is a dict of exports_per_day, exports_per_user_per_day, requests_per_hour")
+                for key, item in value.items():
+                    if key not in limit_fields:
+                        raise ValueError(f"unknown limit {key!r}: {', '.join(limit_fields)}")
+                    staged.append((config.limits, key, _coerce(limit_fields[key], item, key)))
+            else:
+                actions[name] = _as_number(value, float) if name == "storm_seconds" else _as_bool(value)
+        elif name in fault_fields:
+            staged.append((faults, name, _coerce(fault_fields[name], value, name)))
+        elif name in config_fields:
+            staged.append((config, name, _coerce(config_fields[name], value, name)))
+        else:
+            known = sorted([*fault_fields, *config_fields, *_ACTIONS])
+            raise ValueError(f"unknown knob {name!r}; known: {', '.join(known)}")
+    for _target, name, value in staged:
+        if name in ("storm_status", "sporadic_status") and value not in (429, 500, 502, 503, 504):
+            raise ValueError(f"{name} is 429, 500, 502, 503 or 504, not {value}")
+        if name == "error_status" and value not in (500, 502, 503, 504):
+            raise ValueError(f"error_status is 500, 502, 503 or 504, not {value}")
+        if name == "sporadic_fraction" and not 0.0 <= value <= 1.0:
+            raise ValueError(f"sporadic_fraction is between 0 and 1, not {value}")
+        if name == "poll_error" and value is not None and not 400 <= value <= 499:
+            raise ValueError(f"poll_error is a 4xx status, not {value}")
+    if actions.get("reset"):
+        faults.reset()
+    for target, name, value in staged:
+        setattr(target, name, value)
+    if actions.get("revoke_tokens"):
+        tenant.tokens.expire_all()
+    if "storm_seconds" in actions:
+        seconds = actions["storm_seconds"]
+        faults.storm_until = graph.clock() + seconds if seconds > 0 else 0.0
+    return [name for name in knobs]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, RequestMatch):
+        return {"method": value.method, "path": value.path}
+    if isinstance(value, set):
+        return sorted(value)
+    if isinstance(value, ServiceLimits):
+        return {f.name: getattr(value, f.name) for f in fields(ServiceLimits)}
+    return value
+
+
+def knobs_json(tenant: SimulatedTenant) -> dict[str, Any]:
+    """Every knob's current value (what ``GET /_sim/knobs`` answers), JSON-ready."""
+    graph = tenant.graph
+    out: dict[str, Any] = {"now": graph.clock()}
+    out.update({f.name: _plain(getattr(graph.config, f.name)) for f in fields(GraphConfig)})
+    out.update({f.name: _plain(getattr(graph.faults, f.name)) for f in fields(GraphFaults)})
+    return out
+
+
+# --------------------------------------------------------------------------- simulate options
+
+
+def _knob_pair(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the simulator's fault knobs to ``export-console simulate`` (the CLI calls this).
+
+    Every knob stays settable while the server runs: ``POST /_sim/knobs`` with a JSON object of the
+    same names (``GET /_sim/knobs`` shows them all).
+    """
+    group = parser.add_argument_group(
+        "simulated faults", "knobs of the simulated Graph; also settable at run time with POST /_sim/knobs (JSON)"
+    )
+    group.add_argument(
+        "--knob",
+        action="append",
+        type=_knob_pair,
+        default=[],
+        metavar="NAME=VALUE",
+        help="set any knob by name (repeatable), e.g. --knob sporadic_fraction=0.05 --knob drop_next=1",
+    )
+    group.add_argument("--knobs-file", metavar="PATH", help="a JSON object of knobs to set")
+    group.add_argument("--storm", type=float, metavar="SECONDS", help="answer every request with 429 for SECONDS")
+    group.add_argument("--storm-status", type=int, choices=(429, 503, 504), help="status of the storm (429)")
+    group.add_argument("--sporadic", type=float, metavar="FRACTION", help="throttle this share of requests at random")
+    group.add_argument("--sporadic-status", type=int, choices=(429, 503, 504), help="status of sporadic failures")
+    group.add_argument(
+        "--throttle-retry-after",
+        metavar="TEXT",
+        help="Retry-After on storm and sporadic answers (verbatim: 1, 2.128, 0, -5, 1e9); none by default",
+    )
+    group.add_argument("--location-style", choices=LOCATION_STYLES, help="what the 202's Location looks like")
+    group.add_argument(
+        "--retry-after-value",
+        metavar="TEXT",
+        help="Retry-After on 202s and polls, verbatim (0, -5, 2.128, 1e9, abc, or http-date)",
+    )
+    group.add_argument("--no-retry-after", action="store_true", help="send no Retry-After on 202s and polls")
+    group.add_argument("--failing-user", action="append", default=[], metavar="USER_ID", help="this export fails")
+    group.add_argument("--stuck-user", action="append", default=[], metavar="USER_ID", help="this export never ends")
+    group.add_argument(
+        "--allow-reused-location",
+        action="store_true",
+        help="accept a storage location that already holds an export (Graph refuses: StorageLocationAlreadyUsed)",
+    )
+    group.add_argument("--no-delivery", action="store_true", help="do not write exported files into the location")
+
+
+def apply_simulate_arguments(tenant: SimulatedTenant, args: argparse.Namespace) -> None:
+    """Apply the options ``add_simulate_arguments`` added to a built tenant.
+
+    Raises:
+        ValueError: an unknown knob or an unusable value (a sentence for the CLI to print, exit 2).
+    """
+    knobs: dict[str, Any] = {}
+    path = getattr(args, "knobs_file", None)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                loaded = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the knobs file {path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"the knobs file {path} must hold a JSON object")
+        knobs.update(loaded)
+    retry_after = getattr(args, "throttle_retry_after", None)
+    if getattr(args, "storm_status", None) is not None:
+        knobs["storm_status"] = args.storm_status
+    if getattr(args, "sporadic_status", None) is not None:
+        knobs["sporadic_status"] = args.sporadic_status
+    if retry_after is not None:
+        knobs["storm_retry_after"] = knobs["sporadic_retry_after"] = retry_after
+    if getattr(args, "sporadic", None) is not None:
+        knobs["sporadic_fraction"] = args.sporadic
+    if getattr(args, "location_style", None):
+        knobs["location_style"] = args.location_style
+    if getattr(args, "retry_after_value", None) is not None:
+        knobs["retry_after_value"] = args.retry_after_value
+    if getattr(args, "no_retry_after", False):
+        knobs["omit_retry_after"] = True
+    failing = [u for u in getattr(args, "failing_user", None) or [] if u]
+    if failing:
+        knobs["failing_users"] = sorted(tenant.graph.faults.failing_users | {u.lower() for u in failing})
+    stuck = [u for u in getattr(args, "stuck_user", None) or [] if u]
+    if stuck:
+        knobs["stuck_users"] = sorted(tenant.graph.faults.stuck_users | {u.lower() for u in stuck})
+    if getattr(args, "allow_reused_location", False):
+        knobs["refuse_reused_location"] = False
+    if getattr(args, "no_delivery", False):
+        knobs["deliver_exports"] = False
+    for name, value in getattr(args, "knob", None) or []:
+        knobs[name] = value
+    if getattr(args, "storm", None) is not None:
+        knobs["storm_seconds"] = args.storm
+    if knobs:
+        apply_knobs(tenant, knobs)

@@ -23,6 +23,8 @@ import contextlib
 import logging
 import re
 import signal
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -160,6 +162,10 @@ class TenantHTTPServer:
             except _BadRequest as error:
                 await self._write_error(writer, error.status, error.message)
                 return
+            drop = self.tenant.connection_fault(request)
+            if drop in ("connect", "before"):
+                _abort(writer)  # a reset: the request was never acted on
+                return
             delay = self.tenant.delay_for(request)
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -172,6 +178,9 @@ class TenantHTTPServer:
                 if not keep_alive:
                     return
                 continue
+            if drop == "after":
+                _abort(writer)  # the server acted (an export may exist); the answer is lost
+                return
             self.requests_served += 1
             _write_response(writer, response, content if method != "HEAD" else b"", len(content), keep_alive)
             await writer.drain()
@@ -186,6 +195,15 @@ class TenantHTTPServer:
         _write_response(writer, response, body, len(body), keep_alive)
         with contextlib.suppress(ConnectionError):
             await writer.drain()
+
+
+def _abort(writer: asyncio.StreamWriter) -> None:
+    """Drop the connection with a TCP reset (SO_LINGER 0), as a crashed server or a middlebox does."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, list[str]]]:

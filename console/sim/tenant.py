@@ -2,7 +2,15 @@
 
 Plug it into httpx in-process (``transport()`` / ``sync_transport()``) or serve it on loopback
 (``console.sim.server``). ``DEMO_GRAPH_URL`` and ``DEMO_LOGIN_URL`` are never resolvable hosts:
-they only mean something to the in-process transports.
+they only mean something to the in-process transports. ``storage`` is the in-process blob stand-in
+(``storage_transport()`` serves ``https://*.blob.core.windows.net``) that finished exports are
+written into.
+
+The control endpoint (loopback server and in-process alike): ``GET /_sim/knobs`` shows every knob,
+``POST /_sim/knobs`` with a JSON object sets them (``console.sim.knobs.apply_knobs``: fields of
+``GraphFaults`` and ``GraphConfig``, plus ``reset``, ``storm_seconds``, ``revoke_tokens``, ``limits``);
+``GET /_sim/operations`` lists every accepted export (the simulator's record, for crash tests) and
+``GET /_sim/requests?since=N`` the recorded Graph requests from index N.
 """
 
 from __future__ import annotations
@@ -11,12 +19,15 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Final
+from dataclasses import asdict
+from typing import Any, Final
 
 import httpx
 
+from console.sim.blob import BlobStore, BlobTransport
 from console.sim.graph import GraphConfig, GraphFaults, RecordedRequest, ServiceLimits, SimulatedGraph
 from console.sim.identity import SimulatedIdentity
+from console.sim.knobs import apply_knobs, knobs_json
 from console.sim.tokens import TokenStore
 
 DEMO_GRAPH_URL: Final = "https://graph.demo.invalid/beta"
@@ -33,6 +44,8 @@ DEMO_APP_ROLES: Final = ("CrossTenantUserProfileSharing.Read.All", "User.Export.
 """Application permissions granted to the demo app: enough to list, export and poll."""
 
 _GRAPH_PREFIXES: Final = ("/beta/", "/v1.0/")
+CONTROL_PREFIX: Final = "/_sim/"
+"""Paths of the simulator's control endpoint (knobs, the record of operations and requests)."""
 
 
 class SimulatedTenant:
@@ -53,6 +66,11 @@ class SimulatedTenant:
             tests may pass ``ManualClock.sleep``).
         tenant_id: defaults to ``DEMO_TENANT_ID``.
         tenant_domain: defaults to ``DEMO_TENANT_DOMAIN``.
+        faults: injected faults from the start (``failing_users`` is added to them).
+        refuse_reused_location: refuse a second export to a container (``StorageLocationAlreadyUsed``),
+            as Graph does; on by default.
+        run_id: salts operation ids (unique per run); a random one by default.
+        storage: the blob stand-in; a fresh one on this clock by default.
     """
 
     def __init__(
@@ -70,6 +88,10 @@ class SimulatedTenant:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         tenant_id: str = DEMO_TENANT_ID,
         tenant_domain: str = DEMO_TENANT_DOMAIN,
+        faults: GraphFaults | None = None,
+        refuse_reused_location: bool = True,
+        run_id: str | None = None,
+        storage: BlobStore | None = None,
     ) -> None:
         self.clock = clock
         """The simulator's clock (epoch seconds)."""
@@ -79,6 +101,10 @@ class SimulatedTenant:
         self.tenant_domain = tenant_domain
         self.tokens = TokenStore(clock=clock)
         """Tokens issued by ``identity`` (or ``issue_token``) and accepted by ``graph``."""
+        self.storage = storage if storage is not None else BlobStore(clock=clock)
+        """The in-process blob stand-in (``https://{account}.blob.core.windows.net``): finished exports land here."""
+        faults = faults if faults is not None else GraphFaults()
+        faults.failing_users |= {u.lower() for u in failing_users}
         self.graph = SimulatedGraph(
             tokens=self.tokens,
             tenant_id=tenant_id,
@@ -91,9 +117,13 @@ class SimulatedTenant:
                 export_duration=export_duration,
                 export_duration_jitter=export_duration_jitter,
                 limits=limits or ServiceLimits(),
+                refuse_reused_location=refuse_reused_location,
             ),
-            faults=GraphFaults(failing_users={u.lower() for u in failing_users}),
+            faults=faults,
+            storage=self.storage,
+            run_id=run_id,
         )
+        self.storage.before_request = self.graph.deliver_due
         """The Graph side; ``graph.config`` and ``graph.faults`` are the knobs."""
         self.identity = SimulatedIdentity(
             tokens=self.tokens, tenant_id=self.tenant_id, tenant_domain=self.tenant_domain, clock=clock
@@ -123,6 +153,23 @@ class SimulatedTenant:
             extra={"appid": DEMO_APP_ID, "idtyp": "app"},
         )
 
+    @property
+    def faults(self) -> GraphFaults:
+        """The Graph's injected faults (``graph.faults``), mutable at run time."""
+        return self.graph.faults
+
+    def set_knobs(self, knobs: dict[str, Any]) -> list[str]:
+        """Set knobs by name (``console.sim.knobs.apply_knobs``)."""
+        return apply_knobs(self, knobs)
+
+    def storage_transport(self) -> httpx.AsyncBaseTransport:
+        """An in-process async transport serving the blob stand-in (the demo's storage)."""
+        return BlobTransport(self.storage)
+
+    def connection_fault(self, request: httpx.Request) -> str | None:
+        """Whether to drop this request's connection (``GraphFaults.drop_next``): before, after, connect or None."""
+        return self.graph.connection_fault(request) if self.is_graph_request(request) else None
+
     def is_graph_request(self, request: httpx.Request) -> bool:
         """True for ``/beta/...`` and ``/v1.0/...`` paths."""
         return request.url.path.startswith(_GRAPH_PREFIXES)
@@ -135,11 +182,37 @@ class SimulatedTenant:
         """Answer one request synchronously: Graph paths to ``graph``, everything else to ``identity``."""
         if self.is_graph_request(request):
             return self.graph.handle(request)
+        if request.url.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
         response = self.identity.handle(request)
         if response is not None:
             return response
         body = json.dumps({"error": {"code": "NotFound", "message": f"No endpoint at {request.url.path}."}})
         return httpx.Response(404, headers={"Content-Type": "application/json"}, content=body.encode())
+
+    def _control(self, request: httpx.Request) -> httpx.Response:
+        """The control endpoint: knobs, the record of operations and of requests."""
+        path = request.url.path[len(CONTROL_PREFIX) :].strip("/")
+        method = request.method.upper()
+        try:
+            if path == "knobs" and method == "POST":
+                payload = json.loads(request.read() or b"{}")
+                if not isinstance(payload, dict):
+                    raise ValueError("POST /_sim/knobs takes a JSON object of knob names and values")
+                changed = self.set_knobs(payload)
+                return _json_response(200, {"changed": changed, "knobs": knobs_json(self)})
+            if path == "knobs" and method == "GET":
+                return _json_response(200, knobs_json(self))
+            if path == "operations" and method == "GET":
+                ops = [self.graph.operation(op_id) for op_id in self.graph.operation_ids()]
+                return _json_response(200, {"value": [op for op in ops if op is not None]})
+            if path == "requests" and method == "GET":
+                since = int(request.url.params.get("since", "0") or 0)
+                records = self.graph.requests[max(0, since) :]
+                return _json_response(200, {"next": since + len(records), "value": [asdict(r) for r in records]})
+        except ValueError as exc:
+            return _json_response(400, {"error": {"code": "BadKnob", "message": str(exc)}})
+        return _json_response(404, {"error": {"code": "NotFound", "message": f"No control endpoint {path!r}."}})
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An in-process async transport for ``httpx.AsyncClient`` (honours injected delays)."""
@@ -158,10 +231,17 @@ class SimulatedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        drop = self._tenant.connection_fault(request)
+        if drop == "connect":
+            raise httpx.ConnectError("simulated: connection refused", request=request)
         delay = self._tenant.delay_for(request)
         if delay > 0:
             await self._tenant.sleep(delay)
+        if drop == "before":
+            raise httpx.ReadError("simulated: connection reset by peer", request=request)
         response = self._tenant.handle(request)
+        if drop == "after":
+            raise httpx.RemoteProtocolError("simulated: server disconnected without sending a response", request=request)
         # A fresh response over the bytes: readable with aread()/aiter_bytes() when streamed.
         return httpx.Response(
             response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
@@ -176,10 +256,22 @@ class SimulatedSyncTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
+        drop = self._tenant.connection_fault(request)
+        if drop == "connect":
+            raise httpx.ConnectError("simulated: connection refused", request=request)
         delay = self._tenant.delay_for(request)
         if delay > 0:
             time.sleep(delay)  # sync callers run in worker threads, never on the event loop
+        if drop == "before":
+            raise httpx.ReadError("simulated: connection reset by peer", request=request)
         response = self._tenant.handle(request)
+        if drop == "after":
+            raise httpx.RemoteProtocolError("simulated: server disconnected without sending a response", request=request)
         return httpx.Response(
             response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
         )
+
+
+def _json_response(status: int, data: Any) -> httpx.Response:
+    body = json.dumps(data, default=str, allow_nan=False).encode()
+    return httpx.Response(status, headers={"Content-Type": "application/json"}, content=body)

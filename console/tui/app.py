@@ -6,17 +6,26 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 
+from console.redact import redact
 from console.tui.messages import SessionOpened
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.ops_table import FILTERS
+
+
+QUIT_QUESTION = "quit-question"
+"""Id of the 'exports in flight: quit anyway?' question (q on it does not ask twice)."""
+HOLD_SECONDS = 1.0
+"""Longest a burst of keys waits for a screen that is opening (then it goes to whatever has focus)."""
 
 
 class ConsoleApp(App[int]):
@@ -29,9 +38,17 @@ class ConsoleApp(App[int]):
     CSS_PATH = ["global.tcss", "app.tcss"]
     TITLE = "export-console"
 
+    # Priority: q and ? work on every screen, modal or not (an Input that is being typed into keeps them).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (polling resumes from the journal next time)"),
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            priority=True,
+            tooltip="Quit (asks first while exports are being sent; polling resumes from the journal next time)",
+        ),
+        Binding("question_mark", "help", "Help", id="app.help", priority=True, tooltip="Show every key"),
     ]
 
     def __init__(self, services: ConsoleServices) -> None:
@@ -40,6 +57,56 @@ class ConsoleApp(App[int]):
         self.session: Session | None = None
         """The signed-in session, or None on the login pane."""
         self._quitting = False
+        self._held: list[events.Key] | None = None
+        self._hold_timer: Timer | None = None
+
+    # -- keys typed faster than a frame ---------------------------------------------------
+    #
+    # Textual sends each key to the widget focused when the key is read, but a focus change or
+    # a new screen takes effect a message later. Over SSH a burst of keys arrives at once: the
+    # keys after "/" would still reach the list ("a" selecting everything shown), the URL after
+    # "e" would reach no one. Keys that move focus are priority bindings that focus at once
+    # (``Screen.set_focus``); keys that open a screen hold what follows until it has focus.
+
+    def hold_keys(self) -> None:
+        """Keep the keys typed from now on until ``release_keys`` (or HOLD_SECONDS), then deliver them in order."""
+        if self._held is None:
+            self._held = []
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(HOLD_SECONDS, self.release_keys, name="release-held-keys")
+
+    def release_keys(self) -> None:
+        """Deliver the held keys, in the order they were typed, to whatever has focus now."""
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        # call_later: after any focus change already queued (Widget.focus defers to the app's queue).
+        self.call_later(self._replay_held)
+
+    def release_keys_after_refresh(self, screen: Screen[object]) -> None:
+        """Release held keys once ``screen`` has been laid out and has taken its focus."""
+        screen.call_after_refresh(self.release_keys)
+
+    @property
+    def holding_keys(self) -> bool:
+        """Keys are being held until a screen has taken focus."""
+        return self._held is not None
+
+    async def _replay_held(self) -> None:
+        pending, self._held = self._held or [], None
+        while pending:
+            await super().on_event(pending.pop(0))
+            if self._held is not None:
+                # That key opened another screen: what follows waits for it, still in order.
+                self._held[:0] = pending
+                return
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self._held is not None:
+            self._held.append(event)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         if self.services.session is not None:
@@ -84,6 +151,7 @@ class ConsoleApp(App[int]):
         if self.session is not None and self.session.engine.posts_in_flight:
             self.notify("Exports are being sent: sign out when Graph has answered.", severity="warning")
             return
+        await self.close_forms()
         await self.close_session()
         await self.services.login.sign_out(None)
         await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
@@ -95,8 +163,23 @@ class ConsoleApp(App[int]):
                 "Start the console with --tenant NAME or without --token-env to switch tenants.", severity="warning"
             )
             return
+        if self.session is not None and self.session.engine.posts_in_flight:
+            self.notify("Exports are being sent: switch tenants when Graph has answered.", severity="warning")
+            return
+        await self.close_forms()
         await self.close_session()
         await self.switch_screen(self._login_screen(try_silent=False))
+
+    async def close_forms(self) -> None:
+        """Close every form and overlay over the base screen (before it is replaced: no stale screen under it)."""
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Export POSTs run in app workers (closing the form never cancels one): their failures show here."""
+        if event.state == WorkerState.ERROR and event.worker.group == "export":
+            error = redact(str(event.worker.error) or type(event.worker.error).__name__)
+            self.notify(error, title="Export failed", severity="error", timeout=15, markup=False)
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -105,6 +188,8 @@ class ConsoleApp(App[int]):
         session = self.session
         in_flight = session.engine.posts_in_flight if session is not None else 0
         if in_flight:
+            if isinstance(self.screen, ConfirmScreen) and self.screen.id == QUIT_QUESTION:
+                return
             question = (
                 f"{in_flight} export request{'s are' if in_flight != 1 else ' is'} being sent to Graph. "
                 "Quitting now may leave them unconfirmed (you'd check them before exporting again).\n\n"
@@ -115,7 +200,9 @@ class ConsoleApp(App[int]):
                 if quit_now:
                     await self._quit_now()
 
-            self.push_screen(ConfirmScreen(question, title="Exports in flight", yes="Quit", no="Stay"), answered)
+            self.push_screen(
+                ConfirmScreen(question, title="Exports in flight", yes="Quit", no="Stay", id=QUIT_QUESTION), answered
+            )
             return
         await self._quit_now()
 
@@ -160,7 +247,11 @@ class ConsoleApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if self.services.login is not None:
+        from console.tui.screens.login import LoginScreen
+
+        # Session commands only where they make sense: never over a form (it would be left stale).
+        main = screen if isinstance(screen, MainScreen) else None
+        if self.services.login is not None and (main is not None or isinstance(screen, LoginScreen)):
             if self.session is not None:
                 yield SystemCommand(
                     "Sign out",
@@ -172,7 +263,6 @@ class ConsoleApp(App[int]):
             yield SystemCommand(
                 "Switch tenant", "Pick another saved tenant", partial(self.call_later, self.action_switch_tenant)
             )
-        main = screen if isinstance(screen, MainScreen) else None
         if main is not None:
             yield SystemCommand(
                 "Export selected profiles", "Open the export form for the selection", main.action_export

@@ -18,16 +18,20 @@ from console.ops.events import OperationEvent, OperationView, PollRecord, QuotaR
 
 
 class OperationsService(Protocol):
-    """The part of ``console.ops.engine.OperationsEngine`` the console uses."""
+    """The part of ``console.ops.engine.OperationsEngine`` the console uses (docs/interfaces.md, "console/ops").
+
+    Calls that read the journal are async (the engine keeps SQLite off the event loop); ``operations``
+    and ``operation`` answer from memory.
+    """
 
     posts_in_flight: int
     """Export POSTs sent and not yet answered (quitting now would leave them unconfirmed)."""
 
-    def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
-        """Call ``callback`` (on the app's event loop) with every event; returns the unsubscribe."""
+    def subscribe(self, callback: Callable[[OperationEvent], None], kinds: Any = None) -> Callable[[], None]:
+        """Call ``callback`` (on the app's event loop) with every event (of ``kinds``); returns the unsubscribe."""
         ...
 
-    async def start(self) -> None:
+    async def start(self, *, resume: bool = True) -> None:
         """Load the tenant's journal and resume polling every unfinished operation."""
         ...
 
@@ -35,8 +39,17 @@ class OperationsService(Protocol):
         """Stop polling and flush the journal."""
         ...
 
-    async def submit(self, user_ids: Sequence[str], storage_location: str) -> list[SubmitOutcome]:
-        """Export each user's data; raises ValueError or QuotaExceeded before any POST."""
+    async def submit(
+        self,
+        targets: Sequence[Any],
+        storage_location: str | None = None,
+        *,
+        case: str = "",
+        submitted_by: str | None = None,
+        force: bool = False,
+    ) -> list[SubmitOutcome]:
+        """Export each target (an ``ExportTarget`` or a user id); raises ValueError, QuotaExceeded or
+        AlreadyExporting (unless ``force``) before any POST."""
         ...
 
     def operations(self) -> list[OperationView]:
@@ -47,16 +60,12 @@ class OperationsService(Protocol):
         """One operation by journal key."""
         ...
 
-    def history(self, key: int) -> list[PollRecord]:
+    async def history(self, key: int) -> list[PollRecord]:
         """Every poll of one operation, oldest first."""
         ...
 
-    def quota(self) -> QuotaReport:
+    async def quota(self) -> QuotaReport:
         """Exports left today under Graph's daily limits."""
-        ...
-
-    def unfinished_for(self, user_id: str, storage_location: str) -> list[OperationView]:
-        """Open exports of ``user_id`` to the same location (asks for confirmation first)."""
         ...
 
 
@@ -87,6 +96,8 @@ class Session:
     """Releases the session's resources (HTTP client, journal); the app awaits it on sign-out and exit."""
     warm_up: Callable[[], Awaitable[None]] | None = None
     """Run once the engine has started (the demo submits a few exports so the first screen is alive)."""
+    services: Any = None
+    """The ``console.wiring.Services`` behind this session (identity, storage_transport, journal_path), if any."""
 
 
 @dataclass(frozen=True)

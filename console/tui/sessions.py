@@ -1,7 +1,8 @@
-"""Wiring between sign-in (``console.auth``), the Graph client, the journal and the engine.
+"""The console's side of the composition root: ``console.wiring`` builds every session, this turns it
+into the ``Session`` the console shows, and offers the saved tenants to the login pane.
 
-No Textual here: this turns a signed-in ``SignIn`` (or the CLI's ``Services``) into the
-``Session`` the console shows, and offers the saved tenants to the login pane.
+No Textual here, and no Graph client, journal or engine built here: ``services_for_signin`` and
+``open_demo`` in ``console.wiring`` do that for the CLI and the console alike.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from typing import Any
 from console.clock import Clock, SystemClock
 from console.config import DEFAULT_CLIENT_ID, SavedTenant, load_config, save_tenant
 from console.config import SignInMethod as ConfigMethod
-from console.graph.client import GraphClient
 from console.graph.models import InboundSharedUserProfile
 from console.ops.budget import DEFAULT_POLL_BUDGET
-from console.ops.engine import OperationsEngine
 from console.paths import Paths
-from console.services import Services, journal_for
 from console.tui.services import (
     CERTIFICATE,
     CLIENT_SECRET,
@@ -30,18 +28,22 @@ from console.tui.services import (
     SignInMethod,
     TenantChoice,
 )
+from console.wiring import Services, services_for_signin
 
 _METHODS = {m.id: m for m in (DEVICE_CODE, CLIENT_SECRET, CERTIFICATE)}
 
 
 def session_from_services(services: Services) -> Session:
-    """The session of the CLI's already-open services (``--graph-url/--token-env``, ``--demo``)."""
+    """The console's session over ``console.wiring``'s services (any way in: demo, token, saved tenant)."""
     client = services.client
+    profiles = client.list_profiles if services.shared_profiles_available else _unavailable_profiles(services.cloud)
     return Session(
         engine=services.engine,
-        profiles=client.list_profiles,
+        profiles=profiles,
         header=HeaderInfo(services.tenant_label, services.identity, services.cloud),
         close=services.aclose,
+        warm_up=services.warm_up,
+        services=services,
     )
 
 
@@ -64,9 +66,10 @@ class SavedTenantLogin:
         clock: the engine's and the device code's clock.
         poll_budget: polls an hour for each session's engine.
         make_signin: builds the ``SignIn`` of a saved tenant (the demo passes one over the simulator).
-        graph_transport: the Graph client's HTTP transport (the simulator's in ``--demo``), None for the network.
-        demo: the journal is the demo's own.
+        demo_tenant: the demo's SimulatedTenant (its Graph, identity and storage), None for a real tenant.
         tenants: the saved tenants to offer instead of ``config.toml`` (the demo's one).
+        on_session: called with each new session and its ``Services``.
+        graph_url: ``--graph-url`` given with ``--tenant``: replaces the saved tenant's Graph URL.
     """
 
     def __init__(
@@ -76,19 +79,20 @@ class SavedTenantLogin:
         clock: Clock | None = None,
         poll_budget: int = DEFAULT_POLL_BUDGET,
         make_signin: Callable[[SavedTenant], Any] | None = None,
-        graph_transport: Any = None,
-        demo: bool = False,
+        demo_tenant: Any = None,
         tenants: list[SavedTenant] | None = None,
-        on_session: Callable[[Session, Any], None] | None = None,
+        on_session: Callable[[Session, Services], None] | None = None,
+        graph_url: str | None = None,
     ) -> None:
         self.paths = paths
         self.clock: Clock = clock or SystemClock()
         self.poll_budget = poll_budget
         self._make_signin = make_signin
-        self._graph_transport = graph_transport
-        self._demo = demo
+        self._demo_tenant = demo_tenant
+        self._demo = demo_tenant is not None
         self._fixed_tenants = tenants
         self._on_session = on_session
+        self._graph_url = graph_url
         self._signins: dict[str, Any] = {}
         self.current: str | None = None
         """Name of the tenant of the open session."""
@@ -168,7 +172,10 @@ class SavedTenantLogin:
         if method.id == DEVICE_CODE.id:
             await signin.device_code(on_prompt, cancel)
         elif method.id == CLIENT_SECRET.id:
+            # Handed to MSAL (which needs it to renew app-only tokens) and kept nowhere else: not in
+            # SignIn, SavedTenant, config or this object. The form clears its field once this returns.
             await signin.client_secret(secret or None)
+            del secret
         else:
             await signin.certificate()
         return self._open(tenant, signin)
@@ -182,27 +189,20 @@ class SavedTenantLogin:
         self.current = None
 
     def _open(self, tenant: TenantChoice, signin: Any) -> Session:
-        saved: SavedTenant = signin.tenant
-        account = signin.account
-        client = GraphClient(saved.graph_base_url, signin.provider, transport=self._graph_transport, clock=self.clock)
-        journal = journal_for(self.paths, self._demo)
-        engine = OperationsEngine(
-            client, journal, tenant_key=account.tenant_id, poll_budget=self.poll_budget, clock=self.clock
+        sim = self._demo_tenant
+        services = services_for_signin(
+            signin,
+            self.paths,
+            poll_budget=self.poll_budget,
+            clock=self.clock,
+            graph_url=self._graph_url,
+            graph_transport=sim.transport() if sim is not None else None,
+            demo_tenant=sim,
         )
-
-        async def close() -> None:
-            await engine.stop()
-            await client.aclose()
-            journal.close()
-
-        profiles = client.list_profiles if saved.shared_profiles_available else _unavailable_profiles(saved.cloud)
         self.current = tenant.name
-        session = Session(
-            engine=engine,
-            profiles=profiles,
-            header=HeaderInfo(f"{saved.name} ({saved.tenant})", account.username, saved.cloud),
-            close=close,
-        )
+        session = session_from_services(services)
+        saved: SavedTenant = signin.tenant
+        session.header = HeaderInfo(f"{saved.name} ({saved.tenant})", services.identity, saved.cloud)
         if self._on_session is not None:
-            self._on_session(session, journal)
+            self._on_session(session, services)
         return session

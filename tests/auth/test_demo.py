@@ -1,20 +1,21 @@
-"""--demo: the real MSAL device-code flow against the in-process simulator, approved by itself."""
+"""--demo (wired in console.wiring: auth never imports the simulator): the real MSAL device-code flow against the in-process simulator, approved by itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from console.auth.demo import demo_sign_in, demo_signin
 from console.auth.signin import DeviceCodePrompt
 from console.graph.client import GraphClient
 from console.paths import Paths
 from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL, SimulatedTenant
+from console.wiring import demo_signin
 
 
 async def test_demo_sign_in_is_approved_automatically_and_keeps_nothing_on_disk(paths: Paths, clock: Any) -> None:
     sim = SimulatedTenant(profiles=3)
     prompts: list[DeviceCodePrompt] = []
-    signin = await demo_sign_in(sim, paths, on_prompt=prompts.append, approve_after=0.05, clock=clock)
+    signin = demo_signin(sim, paths, approve_after=0.05, clock=clock)
+    await signin.device_code(prompts.append)
     assert prompts and prompts[0].verification_uri.startswith(DEMO_LOGIN_URL)
     assert signin.account is not None and signin.account.tenant_id == sim.tenant_id
     assert signin.tenant.graph_base_url == DEMO_GRAPH_URL

@@ -129,7 +129,7 @@ def test_client_credentials_needs_default_scope_and_never_records_secrets() -> N
 
 def test_auth_and_sim_never_import_textual() -> None:
     code = (
-        "import sys, console.auth.signin, console.auth.headless, console.auth.demo, console.config, "
+        "import sys, console.auth.signin, console.auth.headless, console.config, "
         "console.sim.identity; sys.exit(1 if 'textual' in sys.modules else 0)"
     )
     root = Path(__file__).resolve().parents[2]

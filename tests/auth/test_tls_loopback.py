@@ -15,7 +15,7 @@ import trustme
 
 from console.auth.errors import SignInError
 from console.auth.headless import provider_for_saved_tenant
-from console.auth.transport import CA_BUNDLE_VARIABLES
+from console.tls import CA_BUNDLE_VARIABLES
 from console.graph.client import GraphClient
 from console.paths import Paths
 from console.sim.tenant import SimulatedTenant
@@ -80,7 +80,7 @@ def no_ca_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
-@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 async def test_device_code_over_tls_with_the_ca_bundle_from_the_environment(
     tenant_sim: SimulatedTenant,
     tls_login: str,
@@ -115,6 +115,36 @@ async def test_an_untrusted_certificate_is_a_clear_error(
     tenant_sim: SimulatedTenant, tls_login: str, paths: Paths, no_ca_env: None
 ) -> None:
     tenant = saved(tenant_sim, authority=f"{tls_login}/{tenant_sim.tenant_id}")
-    with pytest.raises(SignInError, match="REQUESTS_CA_BUNDLE or SSL_CERT_FILE"):
+    with pytest.raises(SignInError, match="SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE"):
         await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None)
     assert tenant_sim.identity.calls == []
+
+
+async def test_ssl_cert_file_wins_over_requests_ca_bundle(
+    tenant_sim: SimulatedTenant,
+    tls_login: str,
+    ca: trustme.CA,
+    tmp_path: Path,
+    paths: Paths,
+    clock: Any,
+    no_ca_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one rule (console/tls.py): SSL_CERT_FILE first, even when REQUESTS_CA_BUNDLE names another CA."""
+    good = tmp_path / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(good))
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    tenant_sim.identity.auto_approve_after = 0.0
+    tenant = saved(tenant_sim, authority=f"{tls_login}/{tenant_sim.tenant_id}")
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(good))
+    with pytest.raises(SignInError, match="CA bundle"):
+        await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(good))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(other))
+    provider = await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)
+    assert await provider.get_token()

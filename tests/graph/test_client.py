@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -34,11 +36,12 @@ def tenant() -> SimulatedTenant:
     return SimulatedTenant(profiles=250, page_size=40, retry_after=3, export_duration=10)
 
 
-def make_client(tenant: SimulatedTenant, **kwargs: object) -> GraphClient:
-    options: dict[str, object] = {"backoff_start": 0.01, "backoff_cap": 0.05, "max_attempts": 4, "timeout": 5.0}
+def make_client(tenant: SimulatedTenant, **kwargs: Any) -> GraphClient:
+    options: dict[str, Any] = {"backoff_start": 0.01, "backoff_cap": 0.05, "max_attempts": 4, "timeout": 5.0}
     options.update(kwargs)
-    return GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(tenant.issue_token()), transport=tenant.transport(),
-                       **options)  # type: ignore[arg-type]
+    return GraphClient(
+        DEMO_GRAPH_URL, StaticTokenProvider(tenant.issue_token()), transport=tenant.transport(), **options
+    )
 
 
 async def test_lists_every_page_following_next_link(tenant: SimulatedTenant) -> None:
@@ -229,8 +232,13 @@ async def test_connection_refused_is_a_transport_failure() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    client = GraphClient("https://graph.example.test/beta", StaticTokenProvider("t"),
-                         transport=httpx.MockTransport(refuse), max_attempts=2, backoff_start=0.001)
+    client = GraphClient(
+        "https://graph.example.test/beta",
+        StaticTokenProvider("t"),
+        transport=httpx.MockTransport(refuse),
+        max_attempts=2,
+        backoff_start=0.001,
+    )
     async with client:
         with pytest.raises(errors.TransportFailure):
             await client.get_profile("x")
@@ -242,8 +250,9 @@ async def test_relative_location_is_resolved_against_the_request() -> None:
             return httpx.Response(202, headers={"Location": "/v1.0/dataPolicyOperations/abc", "Retry-After": "7"})
         return httpx.Response(200, json={"id": "abc", "status": "running", "progress": "40"})
 
-    client = GraphClient("https://graph.example.test/beta", StaticTokenProvider("t"),
-                         transport=httpx.MockTransport(answer))
+    client = GraphClient(
+        "https://graph.example.test/beta", StaticTokenProvider("t"), transport=httpx.MockTransport(answer)
+    )
     async with client:
         accepted = await client.export_personal_data("u", "acct")
         assert accepted.location == "https://graph.example.test/v1.0/dataPolicyOperations/abc"

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, UTC
 from typing import Any
 
-from console.graph.errors import QuotaExceeded
+import console.ops.events as _events
+from console.graph.errors import BadRequest, QuotaExceeded
 from console.graph.models import InboundSharedUserProfile
 from console.ops.events import (
     FINAL,
+    REJECTED,
+    RESOLVED,
+    STOPPED,
     TRACKING,
+    UNCONFIRMED,
     OperationEvent,
     OperationView,
     PollRecord,
@@ -21,6 +26,7 @@ from console.ops.events import (
     SubmitOutcome,
 )
 from console.sim.profiles import generate_profiles
+from console.tui.ops_contract import AlreadyExporting, ExportTarget
 from console.storage import redact, validate_storage_location
 from console.tui.services import (
     DEVICE_CODE,
@@ -31,6 +37,9 @@ from console.tui.services import (
     SignInMethod,
     TenantChoice,
 )
+
+_VIEW_FIELDS = frozenset(f.name for f in fields(OperationView))
+"""OperationView's fields in this checkout (the contract adds case, display_name, ... at the end)."""
 
 NOW = 1_800_000_000.0
 """The fixed 'now' of every test (2027-01-15 08:00:00 UTC)."""
@@ -83,7 +92,9 @@ def view(
     last_error: str = "",
     completed: float | None = None,
     polls: int = 3,
+    **extra: Any,
 ) -> OperationView:
+    """One operation view; ``extra`` sets the contract's newer fields (case, display_name, ...) when present."""
     return OperationView(
         key=key,
         tenant_key="tenant",
@@ -100,6 +111,7 @@ def view(
         next_poll_at=next_poll,
         last_error=last_error,
         polls=polls,
+        **_view_extras(**extra),
     )
 
 
@@ -141,8 +153,54 @@ def sample_views(profiles: list[InboundSharedUserProfile]) -> list[OperationView
     ]
 
 
+@dataclass(frozen=True)
+class LocalNote:
+    """``console.ops.events.Note`` until the ops slice has landed it."""
+
+    key: int
+    operation_key: int
+    at: float
+    author: str
+    text: str
+
+
+Note: Any = getattr(_events, "Note", LocalNote)
+
+
+@dataclass(frozen=True)
+class SubmitCall:
+    """One call of ``FakeEngine.submit``, as the engine received it (full locations, in memory only)."""
+
+    targets: tuple[Any, ...]
+    case: str
+    submitted_by: str | None
+    force: bool
+
+    @property
+    def user_ids(self) -> list[str]:
+        return [t.user_id for t in self.targets]
+
+    @property
+    def locations(self) -> list[str]:
+        return [t.storage_location for t in self.targets]
+
+
+class _History(list[PollRecord]):
+    """A poll history that can also be awaited: ``await engine.history(key)`` is the contract;
+    screens not yet moved to it may still read it directly."""
+
+    def __await__(self) -> Generator[Any, None, list[PollRecord]]:
+        if False:  # pragma: no cover - makes this a generator
+            yield
+        return list(self)
+
+
+OPEN_OR_UNCONFIRMED = frozenset({"intent", TRACKING, UNCONFIRMED})
+"""States that make a new export of the same user a duplicate (``AlreadyExporting``)."""
+
+
 class FakeEngine:
-    """Matches ``console.ops.engine.OperationsEngine`` as the console uses it."""
+    """Matches ``console.ops.engine.OperationsEngine`` as the console uses it (docs/interfaces.md, console/ops)."""
 
     def __init__(self, views: Sequence[OperationView] = (), *, clock: FixedClock | None = None) -> None:
         self.views: dict[int, OperationView] = {v.key: v for v in views}
@@ -152,12 +210,24 @@ class FakeEngine:
         self.started = False
         self.stopped = False
         self.submitted: list[tuple[list[str], str]] = []
+        """(user ids, the first target's full location) of every submit call."""
+        self.calls: list[SubmitCall] = []
+        """Every submit call in full (targets, case, submitted_by, force)."""
         self.submit_gate: asyncio.Event | None = None
         self.refuse: dict[str, str] = {}
+        """user id -> Graph's error for a refused POST."""
+        self.refuse_codes: dict[str, str] = {}
+        """user id -> Graph's error code for a refused POST (e.g. StorageLocationAlreadyUsed)."""
         self.tenant_used = 13
+        self.per_user_used: dict[str, int] = {}
         self.histories: dict[int, list[PollRecord]] = {}
+        self.note_rows: dict[int, list[Any]] = {}
+        self.fatal_error: Exception | None = None
+        self.identity = "admin@contoso.onmicrosoft.com"
 
-    def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[OperationEvent], None], kinds: Iterable[str] | None = None
+    ) -> Callable[[], None]:
         self.subscribers.append(callback)
         return lambda: self.subscribers.remove(callback) if callback in self.subscribers else None
 
@@ -166,11 +236,14 @@ class FakeEngine:
         for callback in list(self.subscribers):
             callback(OperationEvent(kind, updated))  # type: ignore[arg-type]
 
-    async def start(self) -> None:
+    async def start(self, resume: bool = True) -> None:
         self.started = True
 
     async def stop(self) -> None:
         self.stopped = True
+
+    async def wait_until_idle(self) -> None:
+        await asyncio.sleep(0)
 
     def operations(self) -> list[OperationView]:
         return [self.views[k] for k in sorted(self.views)]
@@ -178,56 +251,127 @@ class FakeEngine:
     def operation(self, key: int) -> OperationView | None:
         return self.views.get(key)
 
-    def history(self, key: int) -> list[PollRecord]:
+    def history(self, key: int) -> _History:
         if key in self.histories:
-            return self.histories[key]
+            return _History(self.histories[key])
         base = self.views[key].created_at
-        return [
-            PollRecord(base, 202, 60.0, "req-submit-0001", "client-0001", None, None, ""),
-            PollRecord(base + 60, 200, 60.0, "req-poll-0002", "client-0002", "notStarted", 0.0, ""),
-            PollRecord(
-                base + 120, 429, None, "req-poll-0003", "client-0003", "notStarted", 0.0, "429 Too Many Requests"
-            ),
-            PollRecord(base + 180, 200, 60.0, "req-poll-0004", "client-0004", "running", 40.0, ""),
-        ]
+        return _History(
+            [
+                PollRecord(base, 202, 60.0, "req-submit-0001", "client-0001", None, None, ""),
+                PollRecord(base + 60, 200, 60.0, "req-poll-0002", "client-0002", "notStarted", 0.0, ""),
+                PollRecord(
+                    base + 120, 429, None, "req-poll-0003", "client-0003", "notStarted", 0.0, "429 Too Many Requests"
+                ),
+                PollRecord(base + 180, 200, 60.0, "req-poll-0004", "client-0004", "running", 40.0, ""),
+            ]
+        )
 
-    def quota(self) -> QuotaReport:
-        return QuotaReport(tenant_used=self.tenant_used, tenant_limit=1000, per_user_used={}, per_user_limit=100)
+    async def quota(self) -> QuotaReport:
+        return QuotaReport(
+            tenant_used=self.tenant_used,
+            tenant_limit=1000,
+            per_user_used=dict(self.per_user_used),
+            per_user_limit=100,
+        )
+
+    async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
+        report = await self.quota()
+        if len(user_ids) > report.tenant_left:
+            raise QuotaExceeded(f"this would pass Graph's limit of {report.tenant_limit} exports a day for the tenant")
+        return report
+
+    async def conflicts(self, user_ids: Iterable[str]) -> list[OperationView]:
+        wanted = set(user_ids)
+        return [v for v in self.operations() if v.user_id in wanted and v.state in OPEN_OR_UNCONFIRMED]
+
+    async def notes(self, key: int) -> list[Any]:
+        return list(self.note_rows.get(key, []))
+
+    async def add_note(self, key: int, text: str, author: str | None = None) -> Any:
+        rows = self.note_rows.setdefault(key, [])
+        note = Note(len(rows) + 1, key, self.clock.now(), author or self.identity, text)
+        rows.append(note)
+        current = self.views[key]
+        if hasattr(current, "notes"):
+            self.emit(replace(current, notes=len(rows)), "changed")  # type: ignore[call-arg, unused-ignore]
+        return note
+
+    async def resolve(self, key: int, note: str, author: str | None = None) -> None:
+        if self.views[key].state != UNCONFIRMED:
+            raise ValueError(f"operation {key} is not unconfirmed")
+        await self.add_note(key, note, author)
+        self.emit(replace(self.views[key], state=RESOLVED, next_poll_at=None), "changed")
+
+    async def stop_watching(self, key: int) -> None:
+        current = self.views[key]
+        if current.is_done:
+            return
+        self.emit(replace(current, state=STOPPED, next_poll_at=None), "changed")
 
     def unfinished_for(self, user_id: str, storage_location: str) -> list[OperationView]:
+        """The pre-contract check (kept for callers not yet moved to ``conflicts``)."""
         safe = redact(storage_location.strip())
         return [v for v in self.views.values() if v.user_id == user_id and v.storage_location == safe and not v.is_done]
 
-    async def submit(self, user_ids: Sequence[str], storage_location: str) -> list[SubmitOutcome]:
-        location = validate_storage_location(storage_location)
-        if self.tenant_used + len(user_ids) > 1000:
-            raise QuotaExceeded("this would pass Graph's limit of 1000 exports a day for the tenant")
-        self.submitted.append((list(user_ids), location))
-        self.posts_in_flight += len(user_ids)
+    async def submit(
+        self,
+        targets: Sequence[Any],
+        storage_location: str | None = None,
+        *,
+        case: str = "",
+        submitted_by: str | None = None,
+        force: bool = False,
+    ) -> list[SubmitOutcome]:
+        resolved = [
+            t if not isinstance(t, str) else ExportTarget(user_id=t, storage_location=storage_location or "")
+            for t in targets
+        ]
+        resolved = [replace(t, storage_location=validate_storage_location(t.storage_location)) for t in resolved]
+        user_ids = [t.user_id for t in resolved]
+        await self.check_quota(user_ids)
+        if not force:
+            conflicts = await self.conflicts(user_ids)
+            if conflicts:
+                raise AlreadyExporting(conflicts)
+        self.calls.append(SubmitCall(tuple(resolved), case, submitted_by, force))
+        self.submitted.append((user_ids, resolved[0].storage_location if resolved else ""))
+        self.posts_in_flight += len(resolved)
         try:
             if self.submit_gate is not None:
                 await self.submit_gate.wait()
         finally:
-            self.posts_in_flight -= len(user_ids)
+            self.posts_in_flight -= len(resolved)
         outcomes = []
-        for user_id in user_ids:
+        for target in resolved:
+            user_id = target.user_id
             key = max(self.views, default=0) + 1
+            extra = _view_extras(
+                case=case,
+                display_name=target.display_name,
+                user_principal_name=target.user_principal_name,
+                home_tenant_id=target.home_tenant_id,
+                submitted_by=submitted_by or self.identity,
+                previous_key=target.previous_key,
+            )
             if user_id in self.refuse:
                 rejected = replace(
                     view(
                         key,
                         user_id,
                         status=None,
-                        state="rejected",
+                        state=REJECTED,
                         progress=None,
                         submitted=self.clock.now(),
                         next_poll=None,
                     ),
-                    storage_location=redact(location),
+                    storage_location=redact(target.storage_location),
                     last_error=self.refuse[user_id],
+                    **extra,
                 )
                 self.emit(rejected, "rejected")
-                outcomes.append(SubmitOutcome(user_id, rejected, self.refuse[user_id], "BadRequest"))
+                code = self.refuse_codes.get(user_id, "")
+                exception = BadRequest(self.refuse[user_id], code=code) if code else None
+                outcomes.append(_outcome(user_id, rejected, self.refuse[user_id], exception))
                 continue
             accepted = replace(
                 view(
@@ -239,11 +383,28 @@ class FakeEngine:
                     next_poll=self.clock.now() + 60,
                     polls=0,
                 ),
-                storage_location=redact(location),
+                storage_location=redact(target.storage_location),
+                **extra,
             )
+            self.tenant_used += 1
+            self.per_user_used[user_id] = self.per_user_used.get(user_id, 0) + 1
             self.emit(accepted, "submitted")
-            outcomes.append(SubmitOutcome(user_id, accepted, ""))
+            outcomes.append(_outcome(user_id, accepted, "", None))
         return outcomes
+
+
+def _view_extras(**values: Any) -> dict[str, Any]:
+    """The OperationView fields of the contract that this checkout's OperationView already has."""
+    return {name: value for name, value in values.items() if name in _VIEW_FIELDS}
+
+
+def _outcome(user_id: str, operation: OperationView, error: str, exception: Exception | None) -> SubmitOutcome:
+    names = {f.name for f in fields(SubmitOutcome)}
+    if "exception" in names:
+        return SubmitOutcome(user_id, operation, error, exit_code=1 if error else 0, exception=exception)  # type: ignore[call-arg, unused-ignore]
+    return SubmitOutcome(
+        user_id, operation, error, type(exception).__name__ if exception else ("BadRequest" if error else "")
+    )
 
 
 class FakePrompt:

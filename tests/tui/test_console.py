@@ -144,7 +144,10 @@ async def test_search_filters_as_you_type_and_enter_goes_to_the_first_match() ->
         assert profile_list.highlighted_user_id == profiles[profile_list.shown[0]].user_id
         # userId and home tenant are searched too
         await pilot.press("slash")
-        await pilot.press("escape")
+        await pilot.press("escape")  # back to the list, the filter kept
+        assert app.focused is profile_list
+        assert app.screen.query_one("#search", Input).value == "GARCIA"
+        await pilot.press("escape")  # Esc on the list clears it
         assert app.screen.query_one("#search", Input).value == ""
         assert len(profile_list.shown) == 300
         target = profiles[123]
@@ -155,7 +158,7 @@ async def test_search_filters_as_you_type_and_enter_goes_to_the_first_match() ->
         await pilot.pause()
         assert 123 in profile_list.shown
         assert all(profiles[i].home_tenant_id == target.home_tenant_id for i in profile_list.shown)
-        await pilot.press("escape")
+        await pilot.press("escape")  # on the list: clears
         assert len(profile_list.shown) == 300
 
 
@@ -296,7 +299,7 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert "unfinished export" in str(app.screen.query_one("#confirm-question", Static).render())
+        assert "unfinished or unconfirmed export" in str(app.screen.query_one("#confirm-question", Static).render())
         assert "sig=other" not in screen_text(app)
         await pilot.press("n")
         await pilot.pause()
@@ -309,6 +312,7 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         assert engine.submitted == [
             ([profile_list.highlighted_user_id], "https://acct.blob.core.windows.net/exports?sv=2024&sig=other")
         ]
+        assert engine.calls[-1].force
 
 
 async def test_export_with_nothing_shown_warns() -> None:

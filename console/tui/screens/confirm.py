@@ -1,41 +1,77 @@
-"""A yes/no question in a modal."""
+"""A yes/no question in a modal; the safe answer (No) is the default."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
+
+from console.tui.cells import one_line
+
+NAMES_SHOWN = 5
+"""Names listed under a question about many people before '… and N more'."""
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Asks ``question``; dismisses with True (y / the yes button) or False (n, Esc)."""
+    """Asks ``question``; dismisses with True (y / the yes button) or False (n, Esc, Enter on No).
+
+    Args:
+        question: the question, one or more sentences.
+        title: the dialog's title.
+        yes: label of the button that goes ahead.
+        no: label of the button that does not (focused: Enter answers No).
+        names: people the question is about; the first NAMES_SHOWN are listed.
+        id: the screen's id.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, title: str = "Confirm", yes: str = "Yes", no: str = "No") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        question: str,
+        *,
+        title: str = "Confirm",
+        yes: str = "Yes",
+        no: str = "No",
+        names: Sequence[str] = (),
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
         self.question = question
         self.title_text = title
         self.yes_label = yes
         self.no_label = no
+        self.names = list(names)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(self.question, id="confirm-question", markup=False)
+            if self.names:
+                yield Static(self._names_text(), id="confirm-names", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="warning")
                 yield Button(f"{self.no_label} (n)", id="confirm-no", variant="primary")
+        yield Footer()
+
+    def _names_text(self) -> str:
+        shown = [f"  • {one_line(name, 60)}" for name in self.names[:NAMES_SHOWN]]
+        more = len(self.names) - len(shown)
+        if more > 0:
+            shown.append(f"  … and {more:,} more")
+        return "\n".join(shown)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-dialog").border_title = self.title_text
-        self.query_one("#confirm-no", Button).focus()
+        # Synchronously: a key typed right after the question opened must meet No, not the screen.
+        self.set_focus(self.query_one("#confirm-no", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,24 +1,53 @@
-"""One operation with its whole history: every poll's time, HTTP status, Retry-After and request-id."""
+"""One operation in full: who, case, status, delivery, notes, and every poll with its full request-id.
+
+The history keeps its cursor while polls arrive (new polls are appended; nothing jumps to the
+newest), and the line under it shows the highlighted poll in full (client-request-id, progress,
+error). ``c`` copies the highlighted poll's request-id; ``o``, ``u`` and ``l`` copy the operation
+id, the user id and the status URL (OSC 52: it works over SSH), each with a toast saying what.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
 
 from console.clock import Clock
-from console.ops.events import OperationView, PollRecord
-from console.tui.cells import duration_label, one_line, progress_label, status_label, time_label
+from console.ops.events import Note, OperationView, PollRecord
+from console.tui.cells import duration_label, one_line, progress_label, safe_text, status_label, time_label
+from console.tui.ops_model import readable_error
 
 REFRESH_SECONDS = 1.0
 """How often an open details view looks for new polls."""
+
+
+class DetailsEngine(Protocol):
+    """What the details view asks of the engine (docs/interfaces.md, console/ops)."""
+
+    def operation(self, key: int) -> OperationView | None: ...
+
+    async def history(self, key: int) -> list[PollRecord]: ...
+
+    async def notes(self, key: int) -> list[Note]: ...
+
+    async def add_note(self, key: int, text: str, author: str | None = None) -> Note: ...
+
+
+async def _answer(value: Any) -> Any:
+    """The engine's answer: awaited (the async contract), or as is from an older synchronous engine."""
+    if hasattr(value, "__await__"):
+        return await value
+    return value
 
 
 def _retry_after(value: float | None) -> str:
@@ -27,114 +56,303 @@ def _retry_after(value: float | None) -> str:
     return f"{value:g}s"
 
 
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{count:,} bytes"
+
+
+def delivery_text(view: OperationView) -> str:
+    """``12 files, 3.4 MB (RequestInfo.json present), checked 2027-01-15 08:00:00`` or why not known."""
+    delivered = view.delivered
+    if delivered is None:
+        return "not checked yet" if view.status == "complete" else "—"
+    checked = time_label(delivered.checked_at)
+    if delivered.error:
+        return f"could not check: {safe_text(delivered.error)} ({checked})"
+    files = f"{delivered.files:,} file{'s' if delivered.files != 1 else ''}, {_size(delivered.bytes)}"
+    info = "RequestInfo.json present" if delivered.request_info else "no RequestInfo.json"
+    return f"{files} ({info}), checked {checked}"
+
+
+def _row_key(record: PollRecord) -> str:
+    return f"{record.at!r}/{record.client_request_id}/{record.request_id}"
+
+
 class OperationDetailsScreen(ModalScreen[None]):
-    """Details of one export operation (Esc closes)."""
+    """Details of one export operation (Esc closes).
+
+    Args:
+        engine: the session's engine.
+        key: the operation's journal key.
+        clock: the console's clock.
+        user_label: how a user id is shown.
+        live: re-read the operation every second (snapshot tests turn it off).
+        author: who writes notes (None: the engine's identity).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter", "close", "Close", id="details.close"),
+        Binding("escape", "close", "Close", id="details.close"),
         Binding(
             "c",
             "copy_request_id",
             "Copy request-id",
             id="details.copy",
-            tooltip="Copy the last request-id (support asks for it)",
+            tooltip="Copy the highlighted poll's request-id (support asks for it)",
         ),
+        Binding("o", "copy('operation')", "Copy operation id", id="details.copy-operation"),
+        Binding("u", "copy('user')", "Copy user id", id="details.copy-user"),
+        Binding("l", "copy('location')", "Copy status URL", id="details.copy-location"),
+        Binding("n", "add_note", "Add note", id="details.note", tooltip="Write a note on this operation"),
     ]
 
+    DEFAULT_CSS = """
+    OperationDetailsScreen #details-dialog { width: 100%; max-width: 140; height: auto; max-height: 100%; }
+    OperationDetailsScreen #details-body { height: auto; max-height: 1fr; }
+    OperationDetailsScreen #details-summary { height: auto; margin: 0; }
+    OperationDetailsScreen #history { height: auto; max-height: 10; }
+    OperationDetailsScreen #poll-detail { height: auto; max-height: 3; color: $text-muted; }
+    """
+
     def __init__(
-        self, engine: object, key: int, clock: Clock, user_label: Callable[[str], str], *, live: bool = True
+        self,
+        engine: object,
+        key: int,
+        clock: Clock,
+        user_label: Callable[[str], str],
+        *,
+        live: bool = True,
+        author: str | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine
+        self.engine = cast(DetailsEngine, engine)
         self.key = key
         self.clock = clock
         self.user_label = user_label
         self.live = live
+        self.author = author
+        self.history: list[PollRecord] = []
+        """The polls shown, oldest first."""
+        self.notes: list[Note] = []
+        """The notes shown, oldest first."""
         self._shown: tuple[int, str, str | None] | None = None
-        self._history: list[PollRecord] = []
+        self._notes_shown: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="details-dialog", classes="dialog"):
-            yield Static(id="details-summary")
+            with VerticalScroll(id="details-body"):
+                yield Static(id="details-summary")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-            yield Static("Esc closes · c copies the last request-id", classes="hint")
+            yield Static(id="poll-detail")
+            yield Static(
+                "Esc closes · c copies the highlighted request-id · o operation id · u user id · l status URL · n note",
+                classes="hint",
+            )
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         history = self.query_one("#history", DataTable)
-        for key, label, width in (
-            ("at", "Time UTC", 14),
-            ("http", "HTTP", 4),
-            ("retry", "Retry-After", 11),
-            ("request", "request-id", 36),
-            ("status", "Status", 13),
-            ("progress", "Done", 4),
-            ("error", "Error", None),
+        for key, label in (
+            ("at", "Time UTC"),
+            ("http", "HTTP"),
+            ("retry", "Retry"),
+            ("status", "Status"),
+            ("request", "request-id"),
         ):
-            history.add_column(label, key=key, width=width)
-        self.reload()
-        if self.live:
-            self.set_interval(REFRESH_SECONDS, self.reload, name="details-refresh")
+            history.add_column(label, key=key)  # auto width: a request-id is never cut
         history.focus()
+        await self.reload()
+        if self.live:
+            self.set_interval(REFRESH_SECONDS, self._schedule_reload, name="details-refresh")
 
-    def reload(self) -> None:
-        """Show the operation's current state; re-read its history when it has new polls."""
-        view: OperationView | None = self.engine.operation(self.key)  # type: ignore[attr-defined]
+    def _schedule_reload(self) -> None:
+        self.run_worker(self.reload(), exclusive=True, group="details-reload", exit_on_error=False)
+
+    async def reload(self) -> None:
+        """Show the operation's current state; read its history and notes again when they changed."""
+        view = self.engine.operation(self.key)
         if view is None:
             self.query_one("#details-summary", Static).update(f"Operation {self.key} is no longer known.")
             return
-        self.query_one("#details-dialog").border_title = f"Export of {self.user_label(view.user_id)}"
-        self.query_one("#details-summary", Static).update(self._summary(view))
+        self.query_one("#details-dialog").border_title = f"Export of {safe_text(self.user_label(view.user_id))}"
         marker = (view.polls, view.state, view.status)
-        if marker == self._shown:
-            return
-        self._shown = marker
-        self._history = list(self.engine.history(self.key))  # type: ignore[attr-defined]
+        if marker != self._shown:
+            self._shown = marker
+            self._show_history(list(await _answer(self.engine.history(self.key))))
+        if view.notes != self._notes_shown and hasattr(self.engine, "notes"):
+            self._notes_shown = view.notes
+            self.notes = list(await _answer(self.engine.notes(self.key)))
+        self.query_one("#details-summary", Static).update(self._summary(view))
+
+    def _show_history(self, records: list[PollRecord]) -> None:
         table = self.query_one("#history", DataTable)
-        table.clear()
-        for record in self._history:
+        old = [_row_key(r) for r in self.history]
+        new = [_row_key(r) for r in records]
+        first = not self.history
+        current: str | None = None
+        if new[: len(old)] == old and old:
+            added = records[len(old) :]  # polls only ever arrive at the end: append, the cursor stays
+        else:
+            # Pruned or rewritten: rebuild, and put the cursor back on the same poll if it is still there.
+            current = old[table.cursor_row] if old and 0 <= table.cursor_row < len(old) else None
+            table.clear()
+            added = records
+            self.history = []
+        for record in added:
             table.add_row(
-                time_label(record.at)[5:],
+                time_label(record.at)[11:],
                 str(record.http_status) if record.http_status is not None else "—",
                 _retry_after(record.retry_after),
-                record.request_id or "—",
-                status_label(record.status) if record.status else "—",
-                progress_label(record.progress),
-                one_line(record.error, 300) if record.error else "",
+                status_label(safe_text(record.status)) if record.status else "—",
+                safe_text(record.request_id) or "—",
+                key=_row_key(record),
             )
-        if self._history:
-            table.move_cursor(row=len(self._history) - 1)
+        rebuilt = not (new[: len(old)] == old and old)
+        self.history = records
+        if first and records:
+            table.move_cursor(row=len(records) - 1, animate=False)
+        elif rebuilt and not first:
+            row = new.index(current) if current in new else min(table.cursor_row, len(records) - 1)
+            table.move_cursor(row=max(0, row), animate=False)
+        self._show_poll()
 
-    def _summary(self, view: OperationView) -> Table:
+    @on(DataTable.RowHighlighted, "#history")
+    def _on_poll_highlighted(self) -> None:
+        self._show_poll()
+
+    def highlighted_poll(self) -> PollRecord | None:
+        """The poll under the history's cursor."""
+        table = self.query_one("#history", DataTable)
+        row = table.cursor_row
+        return self.history[row] if 0 <= row < len(self.history) else None
+
+    def _show_poll(self) -> None:
+        record = self.highlighted_poll()
+        detail = self.query_one("#poll-detail", Static)
+        if record is None:
+            detail.update("No polls yet.")
+            return
+        row = self.history.index(record) + 1
+        parts = [f"poll {row} of {len(self.history)}", time_label(record.at)]
+        if record.progress is not None:
+            parts.append(f"progress {progress_label(record.progress)}")
+        if record.client_request_id:
+            parts.append(f"client-request-id {safe_text(record.client_request_id)}")
+        if record.error:
+            parts.append(one_line(record.error, 400))
+        detail.update(Text(" · ".join(parts)))
+
+    def _summary(self, view: OperationView) -> RenderableType:
         now = self.clock.now()
-        grid = Table.grid(padding=(0, 2))
+        grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        grid.add_row("User", f"{self.user_label(view.user_id)} ({view.user_id})")
+        grid.add_column(overflow="fold")
+        name = safe_text(view.display_name or self.user_label(view.user_id))
+        person = Text(name)
+        if view.user_principal_name:
+            person.append(f" <{safe_text(view.user_principal_name)}>")
+        grid.add_row("Person", person)
+        grid.add_row("User id", safe_text(view.user_id))
+        if view.home_tenant_id:
+            grid.add_row("Home tenant", safe_text(view.home_tenant_id))
+        grid.add_row("Case", safe_text(view.case) or "—")
         grid.add_row(
             "Status",
-            Text(status_label(view.display_status), style="bold")
-            .append(f"   progress {progress_label(view.progress)}", style="")
-            .append(f"   journal state {view.state}", style="dim"),
+            Text(status_label(safe_text(view.display_status)), style="bold")
+            .append(f"  progress {progress_label(view.progress)}", style="")
+            .append(f"  journal state {safe_text(view.state)}", style="dim"),
         )
-        grid.add_row("Operation", view.operation_id or "— (Graph gave no id)")
-        grid.add_row("Status URL", view.location or "—")
-        grid.add_row("Storage", view.storage_location)
-        grid.add_row("Submitted", time_label(view.submitted_at or view.created_at))
-        grid.add_row("Completed", time_label(view.completed_at))
+        grid.add_row("Operation", safe_text(view.operation_id) or "— (Graph gave no id)")
+        grid.add_row("Status URL", safe_text(view.location) or "—")
+        grid.add_row("Storage", safe_text(view.storage_location))
+        submitted = time_label(view.submitted_at or view.created_at)
+        if view.submitted_by:
+            submitted += f" by {safe_text(view.submitted_by)}"
+        grid.add_row("Submitted", submitted)
+        completed = time_label(view.completed_at)
         if view.next_poll_at is not None and not view.is_done:
-            grid.add_row("Next poll in", duration_label(view.next_poll_at - now))
-        grid.add_row("Polls", str(view.polls))
-        if view.last_error:
-            grid.add_row("Last error", Text(view.last_error, style="bold"))
+            completed += f" · next poll in {duration_label(view.next_poll_at - now)}"
+        grid.add_row("Completed", f"{completed} · {view.polls:,} polls")
+        grid.add_row("Delivery", delivery_text(view))
+        ids = []
+        if view.post_request_id:
+            ids.append(f"export POST {safe_text(view.post_request_id)}")
+        if view.final_request_id:
+            ids.append(f"final poll {safe_text(view.final_request_id)}")
+        if ids:
+            grid.add_row("Request-ids", " · ".join(ids))
+        if view.previous_key is not None:
+            grid.add_row("Repeats", f"operation {view.previous_key} (exported again)")
+        error = readable_error(view)
+        if error:
+            grid.add_row("Last error", Text(error, style="bold"))
+        if self.notes:
+            for number, note in enumerate(self.notes):
+                label = "Notes" if number == 0 else ""
+                line = Text(f"{time_label(note.at)} {safe_text(note.author) or '—'}: ", style="dim")
+                line.append(safe_text(note.text), style="")
+                grid.add_row(label, line)
+        else:
+            grid.add_row("Notes", Text("none yet (n adds one)", style="dim"))
         return grid
+
+    # -- keys ------------------------------------------------------------------------------
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_copy_request_id(self) -> None:
-        for record in reversed(self._history):
-            if record.request_id:
-                self.app.copy_to_clipboard(record.request_id)
-                self.notify(f"Copied request-id {record.request_id}")
-                return
-        self.notify("No request-id recorded yet.", severity="warning")
+        record = self.highlighted_poll()
+        if record is None or not record.request_id:
+            self.notify("The highlighted poll has no request-id.", severity="warning")
+            return
+        self._copy("request-id", record.request_id)
+
+    def action_copy(self, what: str) -> None:
+        view = self.engine.operation(self.key)
+        if view is None:
+            return
+        value, label = {
+            "operation": (view.operation_id or "", "operation id"),
+            "user": (view.user_id, "user id"),
+            "location": (view.location or "", "status URL"),
+        }[what]
+        if not value:
+            self.notify(f"This operation has no {label}.", severity="warning")
+            return
+        self._copy(label, value)
+
+    def _copy(self, label: str, value: str) -> None:
+        # OSC 52: the terminal (even over SSH) puts it on the admin's clipboard.
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied {label} {safe_text(value)}", title="Clipboard", markup=False)
+
+    def action_add_note(self) -> None:
+        from console.tui.screens.note import NoteScreen
+
+        view = self.engine.operation(self.key)
+        who = safe_text(self.user_label(view.user_id)) if view is not None else str(self.key)
+
+        def answered(text: str | None) -> None:
+            if text:
+                self.save_note(text)
+
+        self.app.push_screen(
+            NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found"), answered
+        )
+
+    @work(group="details-note", exit_on_error=False)
+    async def save_note(self, text: str) -> None:
+        """Record the note (time and author by the engine), then show it."""
+        note = await _answer(self.engine.add_note(self.key, text, self.author))
+        self.notes = [*self.notes, note]
+        self._notes_shown = None
+        await self.reload()
+        self.notify("Note saved.", title="Note")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("details"):
+            error = event.worker.error
+            self.notify(safe_text(error) or type(error).__name__, title="Details", severity="error", markup=False)

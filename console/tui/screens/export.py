@@ -1,123 +1,237 @@
-"""The export form: where to, for whom, how much of today's quota is left; then per-profile results."""
+"""The export form: for whom, under which case, where to (one location per person); then Graph's answers.
+
+Nothing is sent before every check passed: the SAS rules (no network), Blob pre-flight with the SAS
+(the container exists and holds no earlier export), and, for more than one person or any warning,
+an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPersonalData.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, ClassVar
 
+import httpx
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
+from console.clock import Clock, SystemClock
 from console.graph.errors import GraphError
-from console.ops.events import SubmitOutcome
-from console.storage import redact, validate_storage_location
+from console.ops.events import UNCONFIRMED, OperationView, QuotaReport, SubmitOutcome
+from console.redact import redact
 from console.tui.cells import one_line
+from console.tui.export_model import ExportMemory, LocationPlan, Person, names_text, outcome_reason, plan_locations
+from console.tui.ops_contract import AlreadyExporting, ExportTarget, settled
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
 
 PLACEHOLDER = "https://account.blob.core.windows.net/container?sv=…&sig=…  or  StorageAccountName"
 """What the storage input suggests: a container SAS URL or a storage account name (graph-api.md)."""
+TEMPLATE_PLACEHOLDER = "https://account.blob.core.windows.net/dsr-{userId}?sv=…&sig=…"
+"""What it suggests for several people: one container each."""
 TARGETS_SHOWN = 5
 """Names listed before '… and N more'."""
+PREFLIGHT_CONCURRENCY = 8
+"""Storage pre-flight requests in flight at once (one per resolved location)."""
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
-    """Export the personal data of some profiles to one storage location."""
+    """Export the personal data of some people, each to their own storage location.
+
+    Args:
+        engine: the operations engine (``submit``, ``quota``).
+        people: who the export is for (named in the form).
+        memory: what the session remembers between exports (the case reference).
+        clock: the time for the SAS expiry rules.
+        storage_transport: httpx transport for the Blob pre-flight (the demo's stand-in), None for the network.
+        source: "profiles" or "operations" (an export again of earlier operations).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Cancel / close", id="export.close"),
+        Binding(
+            "ctrl+t",
+            "use_template",
+            "Use template",
+            id="export.template",
+            tooltip="Use the proposed template: one container per person",
+        ),
     ]
 
-    def __init__(self, engine: OperationsService, user_ids: list[str], labels: dict[str, str]) -> None:
+    def __init__(
+        self,
+        engine: OperationsService,
+        people: list[Person],
+        *,
+        memory: ExportMemory | None = None,
+        clock: Clock | None = None,
+        storage_transport: httpx.AsyncBaseTransport | None = None,
+        source: str = "profiles",
+    ) -> None:
         super().__init__()
         self.engine = engine
-        self.user_ids = list(user_ids)
-        self.labels = labels
+        self.people = list(people)
+        self.memory = memory or ExportMemory()
+        self.clock: Clock = clock or SystemClock()
+        self.storage_transport = storage_transport
+        self.source = source
         self.outcomes: list[SubmitOutcome] | None = None
         """What Graph said, once submitted."""
         self.submitting = False
+        """POSTs are being sent (Esc hides the form; the app asks before quitting)."""
+        self.checking = False
+        """The storage pre-flight is running (nothing sent yet)."""
+        self.plan: LocationPlan | None = None
+        """The latest check of the storage location."""
+        self.quota_report: QuotaReport | None = None
         self._tried = False
 
+    @property
+    def user_ids(self) -> list[str]:
+        """The user ids the form is for, in order."""
+        return [p.user_id for p in self.people]
+
     def compose(self) -> ComposeResult:
-        count = len(self.user_ids)
+        many = len(self.people) > 1
         with Vertical(id="export-dialog", classes="dialog"):
-            yield Static(self._targets_text(), id="export-targets")
-            yield Static(self._quota_text(), id="export-quota")
-            yield Static(
-                "Storage location (a SAS URL's signature is masked as soon as it is entered):", classes="field-label"
-            )
-            yield StorageLocationInput(placeholder=PLACEHOLDER, id="storage")
-            yield Static("", id="storage-error", classes="error")
+            yield Static(self._targets_text(), id="export-targets", markup=False)
+            yield Static("Exports left today: …", id="export-quota")
+            with Horizontal(classes="field-row"):
+                yield Static("Case", classes="field-label")
+                yield Input(
+                    value=self.memory.case,
+                    placeholder="request reference, e.g. DSR-1234 (optional; kept for the next export)",
+                    id="case",
+                    select_on_focus=False,
+                )
+            with Horizontal(classes="field-row"):
+                yield Static("Storage", classes="field-label")
+                yield StorageLocationInput(placeholder=TEMPLATE_PLACEHOLDER if many else PLACEHOLDER, id="storage")
+            yield Static("", id="storage-error", classes="error", markup=False)
+            yield Static("", id="storage-warnings", classes="warning", markup=False)
+            yield Static("", id="storage-proposal", classes="hint", markup=False)
+            yield Static("", id="storage-preview", classes="hint", markup=False)
             yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-            yield Static(
-                f"Enter exports {count} profile{'s' if count != 1 else ''} · Esc cancels",
-                id="export-hint",
-                classes="hint",
-            )
+            yield Static("", id="results-note", classes="warning", markup=False)
+            yield Static(self._idle_hint(), id="export-hint", classes="hint")
+        yield Footer()
 
     def on_mount(self) -> None:
         dialog = self.query_one("#export-dialog")
-        count = len(self.user_ids)
-        dialog.border_title = f"Export personal data of {count} profile{'s' if count != 1 else ''}"
+        count = len(self.people)
+        verb = "Export again" if self.source == "operations" else "Export personal data of"
+        dialog.border_title = f"{verb} {_plural(count, 'person', 'people')}"
         results = self.query_one("#results", DataTable)
-        results.add_column("User", key="user", width=28)
+        results.add_column("Person", key="user", width=24)
         results.add_column("Result", key="result", width=14)
         results.add_column("Operation / Graph's answer", key="detail")
         results.display = False
-        self.query_one("#storage", StorageLocationInput).focus()
+        for selector in ("#storage-error", "#storage-warnings", "#storage-proposal", "#storage-preview"):
+            self.query_one(selector).display = False
+        self.query_one("#results-note").display = False
+        # Synchronously: keys typed right after `e` (held by the app) must land in the storage field.
+        self.set_focus(self.query_one("#storage", StorageLocationInput))
+        self.load_quota()
+
+    def _idle_hint(self) -> str:
+        count = len(self.people)
+        return f"Enter exports {_plural(count, 'person', 'people')} · Esc cancels"
 
     def _targets_text(self) -> str:
-        names = [self.labels.get(user_id, user_id) for user_id in self.user_ids[:TARGETS_SHOWN]]
-        more = len(self.user_ids) - len(names)
-        text = "For: " + ", ".join(names)
-        if more > 0:
-            text += f" … and {more:,} more"
-        return text
+        return "For: " + names_text(self.people, TARGETS_SHOWN)
 
-    def _quota_text(self) -> Text:
-        report = self.engine.quota()
+    # -- quota ---------------------------------------------------------------------------
+
+    @work(exclusive=True, group="export-quota", exit_on_error=False)
+    async def load_quota(self) -> None:
+        """Ask the engine how much of today's quota is left (it reads the journal off the event loop)."""
+        report = await settled(self.engine.quota())
+        self.quota_report = report
+        self.query_one("#export-quota", Static).update(self._quota_text(report))
+
+    def _quota_text(self, report: QuotaReport) -> Text:
         text = Text()
         text.append(
             f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
             f"{report.per_user_limit} a day per user."
         )
-        if len(self.user_ids) > report.tenant_left:
-            text.append(f" {len(self.user_ids):,} asked: over today's tenant limit.", style="bold")
-        spent = [self.labels.get(u, u) for u in self.user_ids if report.user_left(u) < 1]
+        if len(self.people) > report.tenant_left:
+            text.append(f" {len(self.people):,} asked: over today's tenant limit.", style="bold")
+        spent = [p.label for p in self.people if report.user_left(p.user_id) < 1]
         if spent:
             text.append(f" No exports left today for: {', '.join(spent[:3])}", style="bold")
         return text
 
-    # -- validation -----------------------------------------------------------------------
+    # -- checking the location (no network) ------------------------------------------------
+
+    def _show(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.display = bool(text)
 
     def _error(self, message: str) -> None:
-        error = self.query_one("#storage-error", Static)
-        error.update(message)
+        self._show("#storage-error", message)
         self.set_class(bool(message), "-invalid")
 
     @on(Input.Changed, "#storage")
-    def _on_changed(self) -> None:
-        if self._tried:
-            self._validate()
+    def _on_storage_changed(self) -> None:
+        self._refresh_plan()
 
-    def _validate(self) -> str | None:
-        location = self.query_one("#storage", StorageLocationInput).location
-        try:
-            valid = validate_storage_location(location)
-        except ValueError as exc:
-            self._error(str(exc))
+    def _refresh_plan(self) -> LocationPlan | None:
+        """Check what is typed and show errors, warnings, the proposal and the preview."""
+        storage = self.query_one("#storage", StorageLocationInput)
+        location = storage.location
+        if not location.strip() and not self._tried:
+            self.plan = None
+            for selector in ("#storage-warnings", "#storage-proposal", "#storage-preview"):
+                self._show(selector, "")
+            self._error("")
             return None
-        self._error("")
-        return valid
+        plan = plan_locations(location, self.people, now=self.clock.now())
+        self.plan = plan
+        self._error("\n".join(f"✗ {e}" for e in plan.errors))
+        self._show("#storage-warnings", "\n".join(f"! {w}" for w in plan.warnings))
+        proposal = ""
+        if plan.proposal:
+            proposal = f"ctrl+t uses one container per person: {redact(plan.proposal)}"
+        self._show("#storage-proposal", proposal)
+        preview = ""
+        if plan.preview:
+            more = len(self.people) - len(plan.preview)
+            preview = "Locations: " + "\n           ".join(plan.preview)
+            if more > 0:
+                preview += f"\n           … and {more:,} more"
+        self._show("#storage-preview", preview)
+        return plan
+
+    def action_use_template(self) -> None:
+        """Replace a fixed location by the proposed per-person template (the signature stays masked)."""
+        if self.plan is None or not self.plan.proposal or self.submitting:
+            return
+        storage = self.query_one("#storage", StorageLocationInput)
+        storage.value = ""
+        storage.insert_text_at_cursor(self.plan.proposal)
+        storage.mask_now()
+        self._refresh_plan()
+
+    @on(Input.Submitted, "#case")
+    def _on_case_submitted(self) -> None:
+        # Enter on a field moves to the next one; only the storage field sends.
+        self.set_focus(self.query_one("#storage", StorageLocationInput))
 
     @on(Input.Submitted, "#storage")
     def _on_submitted(self) -> None:
-        if self.submitting:
+        if self.submitting or self.checking:
             return
         if self.outcomes is not None:
             self.dismiss(self.outcomes)
@@ -125,63 +239,136 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         storage = self.query_one("#storage", StorageLocationInput)
         storage.mask_now()
         self._tried = True
-        location = self._validate()
-        if location is None:
+        plan = self._refresh_plan()
+        if plan is None or plan.blocked:
             return
-        unfinished = [user_id for user_id in self.user_ids if self.engine.unfinished_for(user_id, location)]
-        if unfinished:
-            names = ", ".join(self.labels.get(u, u) for u in unfinished[:TARGETS_SHOWN])
-            more = len(unfinished) - min(len(unfinished), TARGETS_SHOWN)
-            if more:
-                names += f" … and {more:,} more"
-            question = (
-                f"{len(unfinished):,} of these profiles already have an unfinished export to "
-                f"{redact(location)}: {names}.\n\nExport them again? (Graph counts each against today's limits.)"
-            )
+        self.checking = True
+        self._set_editable(False)
+        self.query_one("#export-hint", Static).update("Checking the storage location… (nothing is sent yet)")
+        self.check_storage(plan)
 
-            def answered(again: bool | None) -> None:
-                if again:
-                    self.submit(location)
-                else:
-                    self.query_one("#storage", StorageLocationInput).focus()
+    def _set_editable(self, editable: bool) -> None:
+        self.query_one("#storage", StorageLocationInput).disabled = not editable
+        self.query_one("#case", Input).disabled = not editable
+        if editable:
+            self.set_focus(self.query_one("#storage", StorageLocationInput))
 
-            self.app.push_screen(
-                ConfirmScreen(question, title="Unfinished export", yes="Export again", no="Don't"), answered
-            )
+    # -- pre-flight (network, SAS only) ------------------------------------------------------
+
+    @work(exclusive=True, group="export-check", exit_on_error=False)
+    async def check_storage(self, plan: LocationPlan) -> None:
+        """Blob pre-flight of every distinct location, then the confirmation (nothing is sent here)."""
+        refused, warnings = await self._preflight(plan.locations)
+        self.checking = False
+        if refused:
+            self._set_editable(True)
+            self.query_one("#export-hint", Static).update(self._idle_hint())
+            self._error("\n".join(f"✗ {reason}" for reason in refused))
             return
-        self.submit(location)
+        self.confirm_and_send(plan, [*plan.warnings, *warnings])
 
-    # -- submission -----------------------------------------------------------------------
+    async def _preflight(self, locations: tuple[str, ...]) -> tuple[list[str], list[str]]:
+        urls = list(dict.fromkeys(loc for loc in locations if "://" in loc))
+        if not urls:
+            return [], []
+        try:
+            from console.storage.blob import preflight
+        except ImportError:  # the storage slice's Blob client is not installed in this checkout
+            return [], ["the storage location could not be checked (no Blob client): Graph will tell"]
+        gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
 
-    def submit(self, location: str) -> None:
-        """Send the exports in an app worker, so closing the form never cancels a POST half-way."""
+        async def one(url: str) -> tuple[str, Any]:
+            async with gate:
+                return url, await preflight(url, transport=self.storage_transport)
+
+        results = await asyncio.gather(*(one(url) for url in urls))
+        refused = [redact(result.refused) for _url, result in results if not result.ok and result.refused]
+        warned = list(dict.fromkeys(redact(result.warning) for _url, result in results if result.warning))
+        if len(refused) > 3:
+            refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
+        return refused, warned[:3]
+
+    # -- confirmation and submission -----------------------------------------------------------
+
+    def confirm_and_send(self, plan: LocationPlan, warnings: list[str]) -> None:
+        """Send at once for one person with nothing to warn about; otherwise ask first (default No)."""
+        if len(self.people) == 1 and not warnings:
+            self.submit(plan)
+            return
         storage = self.query_one("#storage", StorageLocationInput)
-        storage.disabled = True
+        where = redact(storage.location.strip())
+        count = len(self.people)
+        lines = [f"Export the personal data of {_plural(count, 'person', 'people')} to {where}?"]
+        lines += [f"! {w}" for w in warnings]
+        if self.quota_report is not None:
+            lines.append(
+                f"Graph counts each against today's limits ({self.quota_report.tenant_left:,} left for the tenant)."
+            )
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.submit(plan)
+            else:
+                self._set_editable(True)
+                self.query_one("#export-hint", Static).update(self._idle_hint())
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "\n".join(lines),
+                title="Export personal data?",
+                yes=f"Export {count:,}",
+                no="Cancel",
+                names=[p.label for p in self.people],
+                id="bulk-confirm",
+            ),
+            answered,
+        )
+
+    def submit(self, plan: LocationPlan, *, force: bool = False) -> None:
+        """Send the exports in an app worker, so closing the form never cancels a POST half-way."""
+        self._set_editable(False)
         self.submitting = True
+        self.memory.case = self.query_one("#case", Input).value.strip()
         self.query_one("#export-hint", Static).update(
-            f"Submitting {len(self.user_ids):,} exports… (Esc hides this form; the exports go on)"
+            f"Submitting {_plural(len(self.people), 'export')}… (Esc hides this form; the exports go on)"
         )
         self.app.run_worker(
-            self._submit(location),
+            self._submit(plan, force=force),
             group="export",
             exit_on_error=False,
-            description=f"export {len(self.user_ids)} profiles",
+            description=f"export {len(self.people)} profiles",
         )
 
-    async def _submit(self, location: str) -> None:
-        # The location with its signature lives only in this coroutine and the engine's call.
+    async def _submit(self, plan: LocationPlan, *, force: bool) -> None:
+        # The locations with their signatures live only in the plan, this coroutine and the engine's call.
+        targets = [
+            ExportTarget(
+                user_id=p.user_id,
+                storage_location=location,
+                display_name=p.display_name,
+                user_principal_name=p.user_principal_name,
+                home_tenant_id=p.home_tenant_id,
+                previous_key=p.previous_key,
+            )
+            for p, location in zip(self.people, plan.locations, strict=True)
+        ]
         try:
-            outcomes = await self.engine.submit(self.user_ids, location)
+            outcomes = await self.engine.submit(targets, case=self.memory.case, force=force)
+        except AlreadyExporting as exc:
+            self.submitting = False
+            if self.is_attached:
+                self._ask_force(plan, list(exc.conflicts))
+            else:
+                self.app.notify(redact(str(exc)), title="Export refused", severity="error", timeout=15, markup=False)
+            return
         except (ValueError, GraphError) as exc:
             self.submitting = False
             if self.is_attached:
-                storage = self.query_one("#storage", StorageLocationInput)
-                storage.disabled = False
-                storage.focus()
-                self._error(str(exc))
-                self.query_one("#export-hint", Static).update("Enter exports · Esc cancels")
+                self._set_editable(True)
+                self._error(f"✗ {redact(str(exc))}")
+                self.query_one("#export-hint", Static).update(self._idle_hint())
             else:
-                self.app.notify(str(exc), title="Export refused", severity="error", timeout=15)
+                self.app.notify(redact(str(exc)), title="Export refused", severity="error", timeout=15, markup=False)
             return
         self.submitting = False
         if self.is_attached:
@@ -195,31 +382,87 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 severity="warning" if refused else "information",
             )
 
+    def _ask_force(self, plan: LocationPlan, conflicts: list[OperationView]) -> None:
+        self._set_editable(True)
+        self.query_one("#export-hint", Static).update(self._idle_hint())
+        labels = {p.user_id: p.label for p in self.people}
+        users = list(dict.fromkeys(view.user_id for view in conflicts))
+        states = {view.user_id: view.display_status for view in conflicts}
+        question = (
+            f"{_plural(len(users), 'person already has', 'people already have')} an unfinished or unconfirmed "
+            "export. Exporting again spends another of today's exports and may duplicate one Graph already "
+            "accepted (check unconfirmed ones first).\n\nExport them again anyway?"
+        )
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self.submit(plan, force=True)
+            else:
+                self.set_focus(self.query_one("#storage", StorageLocationInput))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                question,
+                title="Already exporting",
+                yes="Export again",
+                no="Don't",
+                names=[f"{labels.get(u, u)} ({states[u]})" for u in users],
+            ),
+            answered,
+        )
+
     def show_outcomes(self, outcomes: list[SubmitOutcome]) -> None:
-        """Show Graph's answer for each profile."""
+        """Show Graph's answer for each person (StorageLocationAlreadyUsed with its fix)."""
         self.outcomes = outcomes
+        labels = {p.user_id: p.label for p in self.people}
         results = self.query_one("#results", DataTable)
         results.display = True
         ok = 0
+        explained: list[str] = []
         for outcome in outcomes:
-            label = self.labels.get(outcome.user_id, outcome.user_id)
+            label = labels.get(outcome.user_id, outcome.user_id)
             if outcome.accepted:
                 ok += 1
                 operation = outcome.operation
                 detail = operation.operation_id if operation and operation.operation_id else "accepted"
                 results.add_row(label, Text("✓ accepted", style="bold"), detail)
-            else:
-                word = "? unconfirmed" if outcome.error_type == "ExportUnconfirmed" else "✗ refused"
-                results.add_row(label, Text(word, style="bold"), one_line(outcome.error, 300))
+                continue
+            exception = getattr(outcome, "exception", None)
+            code = str(getattr(exception, "code", "") or "")
+            unconfirmed = (outcome.operation is not None and outcome.operation.state == UNCONFIRMED) or (
+                getattr(outcome, "error_type", "") == "ExportUnconfirmed"
+            )
+            reason = outcome_reason(outcome.error, code)
+            if reason not in explained:
+                explained.append(reason)
+            word = "? unconfirmed" if unconfirmed else "✗ refused"
+            results.add_row(label, Text(word, style="bold"), one_line(reason, 300))
         failed = len(outcomes) - ok
+        self._show("#results-note", "\n".join(explained[:2]))
         summary = f"{ok:,} accepted" + (f", {failed:,} not" if failed else "") + " · Enter or Esc closes"
         self.query_one("#export-hint", Static).update(summary)
         self.set_class(failed > 0, "-some-failed")
-        results.focus()
+        # The form's fields have done their job: hide them so the answers fit at 80x24.
+        for selector in ("#storage-warnings", "#storage-proposal", "#storage-preview"):
+            self.query_one(selector).display = False
+        self.set_focus(results)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.dismiss(self.outcomes)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for this form's worker failures: say what happened, let the admin try again."""
+        if event.state != WorkerState.ERROR or event.worker.group not in ("export-check", "export-quota"):
+            return
+        error = redact(str(event.worker.error) or type(event.worker.error).__name__)
+        if event.worker.group == "export-quota":
+            self.query_one("#export-quota", Static).update(f"Today's quota is not known: {error}")
+            return
+        self.checking = False
+        self._set_editable(True)
+        self._error(f"✗ the storage check failed: {error}")
+        self.query_one("#export-hint", Static).update(self._idle_hint())
 
     def action_close(self) -> None:
         if self.submitting:

@@ -7,7 +7,8 @@ and one pane at a time (keys 1 and 2) in a small terminal such as 80x24.
 from __future__ import annotations
 
 import gc
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,16 +16,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.actions import SkipAction
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
-from console.tui.cells import status_label
 from console.tui.feed import OperationsFeed
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
+from console.tui.export_model import ExportMemory, Person
 from console.tui.profile_index import ProfileIndex
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.header import ConsoleHeader
+from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
@@ -40,19 +43,45 @@ TICK_SECONDS = 1.0
 class MainScreen(Screen[None]):
     """Profiles and operations of one signed-in session."""
 
+    # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
+    # focus synchronously (Screen.set_focus), so what follows goes where the admin meant it to.
+    # A focused Input still types these characters (Textual filters bindings an Input consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", id="main.search", tooltip="Search profiles"),
+        Binding("slash", "focus_search", "Search", id="main.search", priority=True, tooltip="Search profiles"),
         Binding(
-            "e", "export", "Export", id="main.export", tooltip="Export the selected profiles (or the highlighted one)"
+            "e",
+            "export",
+            "Export",
+            id="main.export",
+            priority=True,
+            tooltip="Export the selected profiles (or the highlighted one); on Operations, export those again",
         ),
-        Binding("1", "show_pane('profiles')", "Profiles", show=False, id="main.profiles", tooltip="Go to the profiles"),
+        Binding(
+            "1",
+            "show_pane('profiles')",
+            "Profiles",
+            show=False,
+            id="main.profiles",
+            priority=True,
+            tooltip="Go to the profiles",
+        ),
         Binding(
             "2",
             "show_pane('operations')",
             "Operations",
             show=False,
             id="main.operations",
+            priority=True,
             tooltip="Go to the operations",
+        ),
+        Binding(
+            "enter",
+            "open_operation",
+            "Details",
+            show=False,
+            id="main.details",
+            priority=True,
+            tooltip="On Operations: open the highlighted operation",
         ),
         Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
     ]
@@ -65,6 +94,8 @@ class MainScreen(Screen[None]):
         """Every listed profile, searchable."""
         self.feed = OperationsFeed(session.engine, self)
         self._latest_key: dict[str, int] = {}
+        self.export_memory = ExportMemory()
+        """What the export form remembers for the next export of this session (the case reference)."""
         self._pages = 0
         self._loading = True
         self._load_error = ""
@@ -76,12 +107,21 @@ class MainScreen(Screen[None]):
         yield Static(id="pane-tabs")
         with Container(id="panes"):
             with Vertical(id="profiles-pane", classes="pane"):
-                yield SearchBox(placeholder="/ search name, UPN, userId, home tenant", id="search")
+                yield SearchBox(
+                    placeholder="/ search name, UPN, userId, home tenant",
+                    leave_to=lambda: self.query_one(ProfileList),
+                    on_query=self._on_query,
+                    id="search",
+                )
                 yield Static(id="profiles-status", classes="pane-status")
                 yield ProfileList(self.index, id="profiles")
-            with Vertical(id="operations-pane", classes="pane"):
-                yield Static(id="ops-status", classes="pane-status")
-                yield OpsTable(self.services.clock, user_label=self._user_label, id="operations")
+            yield OperationsPane(
+                self.session.engine,
+                self.services.clock,
+                user_label=self._user_label,
+                id="operations-pane",
+                classes="pane",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,7 +131,7 @@ class MainScreen(Screen[None]):
         self._apply_layout(self.app.size.width, self.app.size.height)
         self._show_profiles_status()
         self._show_ops_status()
-        self.query_one(ProfileList).focus()
+        self.set_focus(self.query_one(ProfileList))
         self.feed.start()
         self.start_engine()
         self.load_profiles()
@@ -125,10 +165,7 @@ class MainScreen(Screen[None]):
     def action_show_pane(self, pane: str) -> None:
         self.active_pane = pane
         self._show_tabs()
-        if pane == "operations":
-            self.query_one(OpsTable).focus()
-        else:
-            self.query_one(ProfileList).focus()
+        self.set_focus(self.query_one(OpsTable) if pane == "operations" else self.query_one(ProfileList))
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
@@ -173,22 +210,8 @@ class MainScreen(Screen[None]):
         self.query_one(OpsTable).tick()
 
     def _show_ops_status(self) -> None:
-        table = self.query_one(OpsTable)
-        counts = table.counts()
-        total = sum(counts.values())
-        parts = [f"{total:,} operations"]
-        for status in ("running", "notStarted", "complete", "failed"):
-            if counts.get(status):
-                parts.append(f"{status_label(status)} {counts[status]:,}")
-        others = total - sum(counts.get(s, 0) for s in ("running", "notStarted", "complete", "failed"))
-        if others:
-            parts.append(f"other {others:,}")
-        # Fixed one-line status: no layout pass (it would repaint the whole screen 10 times a second).
-        self.query_one("#ops-status", Static).update(" · ".join(parts), layout=False)
-        pane = self.query_one("#operations-pane")
-        subtitle = table.describe_view()
-        if pane.border_subtitle != subtitle:  # a border change repaints the whole pane
-            pane.border_subtitle = subtitle
+        # The pane writes its own counts, title and subtitle (console/tui/widgets/ops_pane.py).
+        self.query_one(OperationsPane).show_status()
 
     @on(OpsTable.ViewChanged)
     def _on_view_changed(self) -> None:
@@ -198,7 +221,7 @@ class MainScreen(Screen[None]):
     def _on_operation_chosen(self, message: OpsTable.OperationChosen) -> None:
         from console.tui.screens.details import OperationDetailsScreen
 
-        self.app.push_screen(
+        self.open_screen(
             OperationDetailsScreen(
                 self.session.engine, message.key, self.services.clock, self._user_label, live=self.services.live_ticks
             )
@@ -279,45 +302,129 @@ class MainScreen(Screen[None]):
         parts.append(f"[b]{len(profile_list.selected):,} selected[/b]")
         self.query_one("#profiles-status", Static).update(" · ".join(parts), layout=False)
 
-    @on(Input.Changed, "#search")
-    def _on_search_changed(self, event: Input.Changed) -> None:
-        self.query_one(ProfileList).set_query(event.value)
-        self._show_profiles_status()
+    def _on_query(self, text: str) -> None:
+        """The search text changed (synchronously, as the key is handled)."""
+        if not self.is_mounted:
+            return
+        profile_list = self.query_one(ProfileList)
+        if text != profile_list.filter_text:
+            profile_list.set_query(text)
+            self._show_profiles_status()
 
-    @on(Input.Submitted, "#search")
-    @on(SearchBox.Leave)
-    def _on_search_leave(self) -> None:
-        self.query_one(ProfileList).focus()
+    @on(ProfileList.ClearFilter)
+    def _on_clear_filter(self) -> None:
+        search = self.query_one(SearchBox)
+        search.value = ""  # on_query filters the list again
+        self._on_query("")
 
     @on(ProfileList.SelectionChanged)
     def _on_selection_changed(self) -> None:
         self._show_profiles_status()
 
     def action_focus_search(self) -> None:
+        if self._on_operations():
+            raise SkipAction()  # the operations table's own "/" (its text filter)
         self.active_pane = "profiles"
         self._show_tabs()
-        self.query_one(SearchBox).focus()
+        self.set_focus(self.query_one(SearchBox))
+
+    def _on_operations(self) -> bool:
+        """Focus is in the operations pane (its own keys apply there)."""
+        focused = self.focused
+        pane = self.query_one("#operations-pane")
+        return focused is not None and (focused is pane or pane in focused.ancestors)
+
+    def action_open_operation(self) -> None:
+        if not self._on_operations():
+            raise SkipAction()
+        # The table answers Enter with OperationChosen: hold what is typed next for the details view.
+        self.app_hold_keys()
+        raise SkipAction()
+
+    def app_hold_keys(self) -> None:
+        """Ask the app to hold the keys typed next until a screen opening now has taken focus."""
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
+
+    def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
+        """Push ``screen`` and deliver keys typed meanwhile to it once it has focus."""
+        self.app.push_screen(screen, callback)
+        release = getattr(self.app, "release_keys_after_refresh", None)
+        if release is not None:
+            release(screen)
 
     # -- export -------------------------------------------------------------------------
 
-    def export_targets(self) -> list[str]:
+    def _person(self, user_id: str, previous_key: int | None = None, view: OperationView | None = None) -> Person:
+        profile = self.index.get(user_id)
+        if profile is not None:
+            return Person(
+                user_id,
+                profile.display_name,
+                profile.user_principal_name,
+                profile.home_tenant_id,
+                previous_key=previous_key,
+            )
+        return Person(
+            user_id,
+            getattr(view, "display_name", "") or "",
+            getattr(view, "user_principal_name", "") or "",
+            getattr(view, "home_tenant_id", "") or "",
+            previous_key=previous_key,
+        )
+
+    def export_targets(self) -> list[Person]:
         """The selected profiles, or the highlighted one when none is selected."""
         profile_list = self.query_one(ProfileList)
         selected = profile_list.selected_ids
-        if selected:
-            return selected
-        highlighted = profile_list.highlighted_user_id
-        return [highlighted] if highlighted else []
+        if not selected:
+            highlighted = profile_list.highlighted_user_id
+            selected = [highlighted] if highlighted else []
+        return [self._person(user_id) for user_id in selected]
 
     def action_export(self) -> None:
-        from console.tui.screens.export import ExportScreen
-
-        targets = self.export_targets()
-        if not targets:
+        if self._on_operations():
+            # The operations table answers with ExportRequested (its marked or highlighted operations);
+            # hold what is typed next (the URL) for the form that opens then.
+            self.app_hold_keys()
+            raise SkipAction()
+        people = self.export_targets()
+        if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")
             return
-        labels = {user_id: self._user_label(user_id) for user_id in targets}
-        self.app.push_screen(ExportScreen(self.session.engine, targets, labels))
+        self.open_export(people, source="profiles")
+
+    @on(OpsTable.ExportRequested)
+    def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
+        message.stop()
+        # One new export per user, linked to that user's newest chosen operation (the journal keeps both).
+        latest: dict[str, OperationView] = {}
+        for view in message.operations:
+            if view.user_id not in latest or view.key > latest[view.user_id].key:
+                latest[view.user_id] = view
+        people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest.values()]
+        if not people:
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                release()
+            return
+        self.open_export(people, source="operations")
+
+    def open_export(self, people: list[Person], *, source: str) -> None:
+        """Open the export form for ``people`` (from the profile list or from operations)."""
+        from console.tui.screens.export import ExportScreen
+
+        self.open_screen(
+            ExportScreen(
+                self.session.engine,
+                people,
+                memory=self.export_memory,
+                clock=self.services.clock,
+                storage_transport=getattr(self.session, "storage_transport", None),
+                source=source,
+            )
+        )
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""

@@ -1,22 +1,25 @@
-"""The live operations table: a keyed diff over a virtualised Line API table.
+"""The live operations table: a keyed diff over a virtualised Line API table, with triage keys.
 
 Only the lines on screen are ever rendered, each from a few precomputed strings, so
-5,000 operations cost the same as 50. A flush updates the cells whose text changed,
-places new operations by key, and re-sorts only when the sort column changed; the
-operation under the cursor stays under the cursor, on the same screen line (STYLE.md
-habit 6). Time-based cells (elapsed, next poll in) tick once a second for the rows on
-screen only. (A DataTable re-renders every visible cell and walks every row on each
-change: about 80 ms a repaint at 5,000 rows, too much for once a second over SSH.)
+5,000 operations cost the same as 50. What is shown, in which order, what is marked and
+what an update changed is decided by ``console.tui.ops_model.OpsModel`` (no Textual);
+this widget draws it, turns keys into calls on it and repaints only the lines that changed.
+The operation under the cursor stays under the cursor, on the same screen line (STYLE.md
+habit 6). (A DataTable re-renders every visible cell and walks every row on each change:
+about 80 ms a repaint at 5,000 rows, too much for once a second over SSH.)
+
+Triage, as k9s, htop and lazydocker users expect: ``space`` marks, ``v`` marks a range from
+the last mark, ``*``/``ctrl+a`` marks everything shown, ``x``/``u`` clears; ``/`` filters by
+text, ``f`` by status; ``e`` exports the marked (or highlighted) failed ones again, ``R``
+resolves unconfirmed ones, ``d`` stops watching; ``p`` pauses live updates.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -24,72 +27,48 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
+from textual.widget import Widget
 
 from console.clock import Clock
 from console.ops.events import OperationView
-from console.tui.cells import (
-    STATUS_ORDER,
-    duration_label,
-    epoch,
-    one_line,
-    progress_label,
-    status_label,
-    status_role,
-    time_label,
-)
+from console.tui.cells import fit, status_label, status_role
+from console.tui.cursor import RowCursor
 from console.tui.widgets.lines import LineList
-
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("user", "User"),
-    ("status", "Status"),
-    ("progress", "Done"),
-    ("submitted", "Submitted UTC"),
-    ("elapsed", "Elapsed"),
-    ("next", "Next poll"),
-    ("error", "Last error"),
+from console.tui.ops_model import (
+    COLUMN_KEYS,
+    COLUMNS,
+    FILTERS,
+    ApplyResult,
+    OpsModel,
+    is_reexportable,
+    is_resolvable,
+    is_watched,
 )
-"""Column keys and labels, in order."""
 
-COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
+__all__ = ["COLUMNS", "COLUMN_KEYS", "FILTERS", "OpsTable"]
+
 TIME_COLUMNS = ("elapsed", "next")
 """Columns that change with the clock alone."""
 RIGHT_ALIGNED = frozenset({"progress", "elapsed", "next"})
-
-FILTERS: tuple[str, ...] = ("all", "unfinished", "running", "failed", "complete")
-"""Status filters, in the order ``f`` cycles through them."""
-
-WIDTHS: dict[str, int] = {"user": 16, "status": 13, "progress": 4, "submitted": 14, "elapsed": 7, "next": 9}
-"""Fixed column widths; the last error takes the rest (all but it fit 80 columns)."""
+LABELS: dict[str, str] = {**dict(COLUMNS), "mark": "", "next": "Next"}
+"""Header labels (``Next`` fits the narrow next-poll column)."""
+WIDTHS: dict[str, int] = {"mark": 1, "user": 16, "case": 10, "status": 13, "progress": 4, "submitted": 14}
+"""Fixed column widths; the last error takes the rest."""
 WIDE_USER = 28
-"""The user column's width when the table has room (120 columns and more)."""
-GAP = 2
-"""Spaces between columns."""
+"""The user column's width when the table has room (118 columns and more)."""
+SUBMITTED_FROM = 110
+"""The submitted time is shown from this width (it is in the details at any size)."""
+ROOMY_FROM = 100
+"""From this width columns are two spaces apart, below it one."""
+MIN_ERROR = 10
 
 
-def _submitted_epoch(view: OperationView) -> float:
-    return epoch(view.submitted_at) or view.created_at
-
-
-def _sort_key(column: str, view: OperationView, label: str) -> Any:
-    if column == "user":
-        return (label.lower(), view.key)
-    if column == "status":
-        return (STATUS_ORDER.get(view.display_status, 9), view.key)
-    if column == "progress":
-        return (view.progress if view.progress is not None else -1.0, view.key)
-    if column == "elapsed":
-        return (-_submitted_epoch(view), view.key)  # the longest-running have the earliest start
-    if column == "next":
-        return (view.next_poll_at if view.next_poll_at is not None else float("inf"), view.key)
-    if column == "error":
-        return (view.last_error == "", view.last_error, view.key)
-    if column == "submitted":
-        return (_submitted_epoch(view), view.key)
-    return (view.key,)
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 class OpsTable(LineList, can_focus=True):
-    """Every export operation of the tenant, live."""
+    """Every export operation of the tenant, live, with marks and filters."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="operations.up"),
@@ -103,23 +82,98 @@ class OpsTable(LineList, can_focus=True):
             "choose",
             "Details",
             id="operations.details",
-            tooltip="Open the operation with its whole poll history",
+            tooltip="Open the operation with its whole poll history and notes",
         ),
-        Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column"),
-        Binding("r", "reverse_sort", "Reverse", show=False, id="operations.reverse", tooltip="Reverse the sort order"),
+        Binding("space", "toggle_mark", "Mark", id="operations.mark", tooltip="Mark or unmark the highlighted row"),
+        Binding(
+            "v,shift+space",
+            "mark_range",
+            "Mark range",
+            show=False,
+            id="operations.mark-range",
+            tooltip="Mark every row from the last mark to the cursor",
+        ),
+        Binding(
+            "asterisk,ctrl+a",
+            "mark_all",
+            "Mark shown",
+            show=False,
+            id="operations.mark-all",
+            tooltip="Mark every row the filters show",
+        ),
+        Binding("x,u", "clear_marks", "Clear marks", show=False, id="operations.clear-marks"),
+        Binding(
+            "slash",
+            "filter_text",
+            "Filter",
+            id="operations.filter-text",
+            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="operations.clear-filter",
+            tooltip="Clear the text filter",
+        ),
         Binding(
             "f",
             "cycle_filter",
-            "Filter",
+            "Status",
             id="operations.filter",
-            tooltip="Show all, unfinished, running, failed or complete operations",
+            tooltip="Show all, unfinished, problem, running, failed or complete operations",
         ),
+        Binding(
+            "c",
+            "filter_case",
+            "Same case",
+            show=False,
+            id="operations.case",
+            tooltip="Show only the highlighted operation's case (again: every case)",
+        ),
+        Binding(
+            "e",
+            "export_again",
+            "Export again",
+            id="operations.export",
+            tooltip="Export again for the users of the marked (or highlighted) failed or unconfirmed operations",
+        ),
+        Binding(
+            "R",
+            "resolve",
+            "Resolve",
+            show=False,
+            id="operations.resolve",
+            tooltip="Mark the marked (or highlighted) unconfirmed exports checked, with a note",
+        ),
+        Binding(
+            "d",
+            "stop_watching",
+            "Stop watching",
+            show=False,
+            id="operations.stop",
+            tooltip="Stop polling the marked (or highlighted) operations; their history is kept",
+        ),
+        Binding(
+            "w",
+            "save_report",
+            "Report",
+            show=False,
+            id="operations.report",
+            tooltip="Save the evidence report of the marked (or else the shown) operations",
+        ),
+        Binding("p", "toggle_pause", "Pause", id="operations.pause", tooltip="Pause live updates (polling goes on)"),
+        Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column"),
+        Binding("r", "reverse_sort", "Reverse", show=False, id="operations.reverse", tooltip="Reverse the sort order"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ops-table--header",
         "ops-table--cursor",
         "ops-table--odd-row",
+        "ops-table--marked",
+        "ops-table--changed",
         "ops-table--status-ok",
         "ops-table--status-bad",
         "ops-table--status-warn",
@@ -129,21 +183,7 @@ class OpsTable(LineList, can_focus=True):
         "ops-table--error",
     }
 
-    class OperationChosen(Message):
-        """Enter (or a click on the highlighted row) on an operation: show its details."""
-
-        def __init__(self, table: OpsTable, key: int) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> OpsTable:
-            return self.table
-
-    class ViewChanged(Message):
-        """Sort or filter changed (the pane's subtitle says which)."""
-
+    class _TableMessage(Message):
         def __init__(self, table: OpsTable) -> None:
             super().__init__()
             self.table = table
@@ -151,6 +191,46 @@ class OpsTable(LineList, can_focus=True):
         @property
         def control(self) -> OpsTable:
             return self.table
+
+    class OperationChosen(_TableMessage):
+        """Enter (or a click on the highlighted row) on an operation: show its details."""
+
+        def __init__(self, table: OpsTable, key: int) -> None:
+            super().__init__(table)
+            self.key = key
+
+    class ViewChanged(_TableMessage):
+        """Sort or filter changed (the pane's subtitle says which)."""
+
+    class Updated(_TableMessage):
+        """Rows, counts, marks or the highlighted row changed (coalesced: the latest replaces any pending)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, OpsTable.Updated) and message.table is self.table
+
+    class QueryChanged(_TableMessage):
+        """The table changed its own text filter (Esc cleared it, ``c`` chose a case): the box follows."""
+
+        def __init__(self, table: OpsTable, text: str) -> None:
+            super().__init__(table)
+            self.text = text
+
+    class _OperationsMessage(_TableMessage):
+        def __init__(self, table: OpsTable, operations: tuple[OperationView, ...]) -> None:
+            super().__init__(table)
+            self.operations = operations
+
+    class ExportRequested(_OperationsMessage):
+        """``e``: export again for the users of these (failed, unconfirmed, rejected or error) operations."""
+
+    class ResolveRequested(_OperationsMessage):
+        """``R``: mark these unconfirmed exports checked (the pane asks for the note)."""
+
+    class StopRequested(_OperationsMessage):
+        """``d``: stop watching these operations (the pane confirms)."""
+
+    class ReportRequested(_OperationsMessage):
+        """``w``: save the evidence report of these operations (the marked, else the shown)."""
 
     def __init__(
         self,
@@ -162,228 +242,202 @@ class OpsTable(LineList, can_focus=True):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.clock = clock
-        self.user_label: Callable[[str], str] = user_label or (lambda user_id: user_id)
-        """How a user id is shown (the profile's name once listed)."""
-        self.views: dict[int, OperationView] = {}
-        """Latest view of every operation known, shown or filtered out."""
-        self.order: list[int] = []
-        """Keys of the shown operations, in display order."""
-        self._sort_keys: list[Any] = []
-        self._cells: dict[int, dict[str, str]] = {}
-        self.cursor = 0
-        """Row (in ``order``) under the cursor."""
-        self.sort_column: str | None = None
-        """Column sorted by; None keeps journal order (oldest first)."""
-        self.sort_reverse = False
-        self.status_filter = "all"
-        """One of FILTERS."""
-        self.updates = 0
-        """Cells changed since start (the benchmark reads it)."""
+        self.model = OpsModel(user_label, clock.now)
+        """What is shown, sorted, filtered and marked (no Textual)."""
+        self.filter_box: Widget | None = None
+        """The text filter box ``/`` focuses (set by the pane that composes both)."""
+        self.bell_on_alerts = True
+        """Ring the terminal bell when an export fails or a batch finishes."""
 
     # -- reading -------------------------------------------------------------------------
 
     @property
+    def user_label(self) -> Callable[[str], str]:
+        """How a user id is shown (the profile's name once listed)."""
+        return self.model.user_label
+
+    @property
+    def views(self) -> dict[int, OperationView]:
+        """Latest view of every operation known, shown or filtered out."""
+        return self.model.views
+
+    @property
+    def order(self) -> list[int]:
+        """Keys of the shown operations, in display order."""
+        return self.model.order
+
+    @property
+    def cursor(self) -> int:
+        """Row (in ``order``) under the cursor."""
+        return self.model.cursor.row
+
+    @property
+    def sort_column(self) -> str | None:
+        return self.model.sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.model.sort_reverse
+
+    @property
+    def status_filter(self) -> str:
+        return self.model.status_filter
+
+    @property
+    def query_text(self) -> str:
+        """The text filter as typed."""
+        return self.model.query_text
+
+    @property
+    def paused(self) -> bool:
+        return self.model.paused
+
+    @property
+    def updates(self) -> int:
+        """Cells changed since start (the benchmark reads it)."""
+        return self.model.updates
+
+    @property
+    def marked(self) -> list[int]:
+        """Marked keys, in display order."""
+        return self.model.marked_keys()
+
+    @property
     def row_count(self) -> int:
-        """Operations shown (after the filter)."""
-        return len(self.order)
+        """Operations shown (after the filters)."""
+        return len(self.model.order)
 
     @property
     def highlighted_key(self) -> int | None:
         """The operation under the cursor."""
-        return self.order[self.cursor] if 0 <= self.cursor < len(self.order) else None
+        return self.model.highlighted_key
+
+    @property
+    def highlighted(self) -> OperationView | None:
+        """The view under the cursor."""
+        return self.model.highlighted
 
     def row_texts(self, row: int) -> list[str]:
-        """What row ``row`` shows, column by column (status with its glyph)."""
-        texts = self._cells[self.order[row]]
+        """What row ``row`` shows, column by column in ``COLUMN_KEYS`` order (status with its glyph)."""
+        texts = self.model.cells[self.model.order[row]]
         return [status_label(texts[c]) if c == "status" else texts[c] for c in COLUMN_KEYS]
 
     def counts(self) -> Counter[str]:
         """Operations per display status (all of them, whatever the filter)."""
-        return Counter(view.display_status for view in self.views.values())
+        return self.model.counts()
 
     def describe_view(self) -> str:
         """``sort: Status ↓ · filter: failed`` for the pane's subtitle."""
-        column = dict(COLUMNS).get(self.sort_column or "", "journal order")
-        arrow = " ↓" if self.sort_reverse else " ↑"
-        return f"sort: {column}{arrow} · filter: {self.status_filter}"
+        return self.model.describe()
 
-    # -- the keyed diff ---------------------------------------------------------------
+    # -- updates --------------------------------------------------------------------------
 
-    def _passes(self, view: OperationView) -> bool:
-        wanted = self.status_filter
-        if wanted == "all":
-            return True
-        if wanted == "unfinished":
-            return not view.is_done
-        if wanted == "failed":
-            return view.display_status in ("failed", "rejected", "error", "unconfirmed")
-        return view.display_status == wanted
-
-    def _texts(self, view: OperationView, now: float) -> dict[str, str]:
-        submitted = _submitted_epoch(view)
-        end = epoch(view.completed_at) if view.completed_at is not None else None
-        if end is None and view.is_done:
-            end = submitted  # finished without Graph's timestamp: no clock keeps running
-        elapsed = (end if end is not None else now) - submitted
-        next_in = "—"
-        if view.next_poll_at is not None and not view.is_done:
-            next_in = duration_label(view.next_poll_at - now)
-        return {
-            "user": self.user_label(view.user_id),
-            "status": view.display_status,
-            "progress": progress_label(view.progress),
-            "submitted": time_label(view.submitted_at or view.created_at)[5:],
-            "elapsed": duration_label(elapsed),
-            "next": next_in,
-            "error": one_line(view.last_error) if view.last_error else "",
-        }
-
-    def _key_of(self, key: int) -> Any:
-        column = self.sort_column or ""
-        return _sort_key(column, self.views[key], self._cells[key]["user"])
+    def _updated(self) -> None:
+        self.post_message(self.Updated(self))
 
     def apply(self, views: Iterable[OperationView]) -> None:
         """Show the latest views: add, update changed cells, drop filtered-out rows; keep the cursor."""
-        now = self.clock.now()
-        resort = False
-        added: list[int] = []
-        removed: set[int] = set()
-        visible = {key: line for line, key in enumerate(self._visible_keys(), start=1)}
-        dirty_lines: list[int] = []
-        for view in views:
-            key = view.key
-            self.views[key] = view
-            shown = key in self._cells
-            if not self._passes(view):
-                if shown:
-                    removed.add(key)
-                    del self._cells[key]
-                continue
-            texts = self._texts(view, now)
-            if not shown:
-                self._cells[key] = texts
-                added.append(key)
-                continue
-            old = self._cells[key]
-            changed = [column for column in COLUMN_KEYS if old[column] != texts[column]]
-            if changed:
-                self._cells[key] = texts
-                self.updates += len(changed)
-                if key in visible:
-                    dirty_lines.append(visible[key])
-                if self.sort_column in changed:
-                    resort = True
-        if not (added or removed or resort):
-            # Only the changed rows on screen are repainted: a slow SSH link gets those lines, not the table.
-            if dirty_lines:
-                width = self.scrollable_content_region.width
-                self.refresh(*(Region(0, line, width, 1) for line in dirty_lines))
-            return
-
-        def change() -> None:
-            if removed:
-                self.order = [key for key in self.order if key not in removed]
-            if resort or self.sort_reverse or (removed and self.sort_column is not None):
-                self.order.extend(added)
-                self._sort()
-            else:
-                self._sort_keys = [self._key_of(key) for key in self.order] if removed else self._sort_keys
-                for key in added:
-                    sort_key = self._key_of(key)
-                    at = bisect.bisect_right(self._sort_keys, sort_key)
-                    self._sort_keys.insert(at, sort_key)
-                    self.order.insert(at, key)
-
-        self._keep_cursor(change)
-
-    def _sort(self) -> None:
-        pairs = sorted(((self._key_of(key), key) for key in self.order), reverse=self.sort_reverse)
-        self.order = [key for _, key in pairs]
-        self._sort_keys = [sort_key for sort_key, _ in pairs] if not self.sort_reverse else []
-
-    def _keep_cursor(self, change: Callable[[], None]) -> None:
-        """Run ``change`` and put the cursor back on the same operation and screen line."""
-        key = self.highlighted_key
         line = self.cursor - int(self.scroll_y)
-        change()
-        self._update_size()
-        if key is not None and key in self._cells:
-            row = self.order.index(key)
-            if row != self.cursor:
-                self.cursor = row
-                self.scroll_to(y=max(0, row - line), animate=False, immediate=True)
-        else:
-            self.cursor = max(0, min(self.cursor, len(self.order) - 1))
-        self.refresh()
+        result = self.model.apply(views)
+        self._after(result, line)
+        self._alert(result)
+        self._updated()
+
+    def _after(self, result: ApplyResult, line: int) -> None:
+        if result.structure:
+            self._update_size()
+            self._keep_line(line)
+            self.refresh()
+            return
+        if result.dirty:
+            # Only the changed rows on screen are repainted: a slow SSH link gets those lines, not the table.
+            visible = {key: y for y, key in enumerate(self._visible_keys(), start=1)}
+            width = self.scrollable_content_region.width
+            regions = [Region(0, visible[key], width, 1) for key in result.dirty if key in visible]
+            if regions:
+                self.refresh(*regions)
+
+    def _keep_line(self, line: int) -> None:
+        """Scroll so the cursor's row stays on screen line ``line`` (where the admin last saw it)."""
+        target = max(0, self.cursor - max(0, line))
+        if int(self.scroll_y) != target:
+            self.scroll_to(y=target, animate=False, immediate=True)
+
+    def _alert(self, result: ApplyResult) -> None:
+        if result.failures:
+            first = result.failures[0]
+            who = self.user_label(first.user_id)
+            more = f" and {len(result.failures) - 1:,} more" if len(result.failures) > 1 else ""
+            reason = first.last_error.split("\n", 1)[0][:160] if first.last_error else first.display_status
+            self.notify(
+                f"{who}{more}: {reason}",
+                title=f"Export {first.display_status}",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            if self.bell_on_alerts:
+                self.app.bell()
+        if result.batch_done:
+            done = result.batch_done
+            complete = sum(1 for v in done if v.display_status == "complete")
+            problems = len(done) - complete
+            text = f"{_plural(len(done), 'export')} finished: {complete:,} complete"
+            if problems:
+                text += f", {problems:,} need attention"
+            self.notify(text, title="Batch finished", severity="warning" if problems else "information", markup=False)
+            if self.bell_on_alerts and not result.failures:
+                self.app.bell()
 
     def tick(self) -> None:
-        """Refresh elapsed and next-poll cells of the rows on screen (only those cells are repainted)."""
-        now = self.clock.now()
-        lines: list[int] = []
-        for line, key in enumerate(self._visible_keys(), start=1):
-            view = self.views[key]
-            if view.is_done and view.completed_at is not None:
-                continue
-            texts = self._texts(view, now)
-            old = self._cells[key]
-            if any(old[column] != texts[column] for column in TIME_COLUMNS):
-                for column in TIME_COLUMNS:
-                    old[column] = texts[column]
-                lines.append(line)
-        if not lines:
+        """Refresh elapsed and next-poll cells of the rows on screen, and end expired highlights."""
+        keys = self._visible_keys()
+        changed = set(self.model.tick(keys))
+        if not changed:
             return
-        x, width = self._span(TIME_COLUMNS)
+        lines = [y for y, key in enumerate(keys, start=1) if key in changed]
+        width = self.scrollable_content_region.width
         first, last = min(lines), max(lines)
-        self.refresh(Region(x, first, width, last - first + 1))
-
-    def _span(self, columns: tuple[str, ...]) -> tuple[int, int]:
-        """Where ``columns`` (adjacent) are on a line: x and width."""
-        position = 0
-        start = end = 0
-        for key, size in self._widths(self.scrollable_content_region.width):
-            if key == columns[0]:
-                start = position
-            if key == columns[-1]:
-                end = position + size
-            position += size + GAP
-        return start, end - start
+        self.refresh(Region(0, first, width, last - first + 1))
 
     def refresh_users(self) -> None:
         """Profile names arrived: show them in the user column."""
-        for key, texts in self._cells.items():
-            texts["user"] = self.user_label(self.views[key].user_id)
-        if self.sort_column == "user":
-            self._keep_cursor(self._sort)
+        self._restructure(self.model.refresh_labels)
+
+    def _restructure(self, change: Callable[[], Any], *, view_changed: bool = False) -> None:
+        line = self.cursor - int(self.scroll_y)
+        change()
+        self._update_size()
+        self._keep_line(line)
         self.refresh()
+        if view_changed:
+            self.post_message(self.ViewChanged(self))
+        self._updated()
 
     # -- sorting and filtering --------------------------------------------------------
 
     def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
         """Sort by ``column`` (None: journal order)."""
-        self.sort_column = column
-        if reverse is not None:
-            self.sort_reverse = reverse
-        self._keep_cursor(self._sort)
-        self.post_message(self.ViewChanged(self))
+        self._restructure(lambda: self.model.sort_by(column, reverse), view_changed=True)
 
     def set_filter(self, status_filter: str) -> None:
-        """Show only operations passing ``status_filter`` (one of FILTERS)."""
-        if status_filter not in FILTERS:
-            raise ValueError(f"unknown operations filter {status_filter!r}")
-        self.status_filter = status_filter
+        """Show only operations in ``status_filter`` (a word of ``console.ops.vocabulary``).
+
+        Raises:
+            UnknownStatusWord: (a ValueError) with the valid words.
+        """
+        self._restructure(lambda: self.model.set_filter(status_filter), view_changed=True)
+
+    def set_query(self, text: str) -> str:
+        """Filter by text (see ``OpsModel``); returns "" or why the text cannot be used."""
+        problem = ""
 
         def change() -> None:
-            now = self.clock.now()
-            self._cells = {
-                key: self._cells.get(key) or self._texts(view, now)
-                for key, view in self.views.items()
-                if self._passes(view)
-            }
-            self.order = list(self._cells)
-            self._sort()
+            nonlocal problem
+            problem = self.model.set_query(text)
 
-        self._keep_cursor(change)
-        self.post_message(self.ViewChanged(self))
+        self._restructure(change, view_changed=True)
+        return problem
 
     def action_cycle_sort(self) -> None:
         keys = [None, *COLUMN_KEYS]
@@ -394,23 +448,126 @@ class OpsTable(LineList, can_focus=True):
         self.sort_by(self.sort_column, not self.sort_reverse)
 
     def action_cycle_filter(self) -> None:
-        self.set_filter(FILTERS[(FILTERS.index(self.status_filter) + 1) % len(FILTERS)])
+        self._restructure(self.model.cycle_filter, view_changed=True)
+
+    def action_filter_text(self) -> None:
+        """``/``: go to the filter box at once, so the keys typed right after land in it."""
+        box = self.filter_box
+        if box is None:
+            return
+        box.display = True
+        # Synchronously: Widget.focus() waits for the next idle, and a burst of keys would reach the table.
+        self.screen.set_focus(box)
+
+    def action_clear_filter(self) -> None:
+        """Esc on the table: clear the text filter (marks and status filter stay)."""
+        if not self.model.query_text:
+            return
+        self.set_query("")
+        self.post_message(self.QueryChanged(self, ""))
+
+    def action_filter_case(self) -> None:
+        view = self.highlighted
+        case = view.case if view is not None else ""
+        current = self.model.query.case
+        text = "" if current is not None or not case else f"case:{case}"
+        if not case and current is None:
+            self.notify("The highlighted operation has no case.", title="Case", severity="warning")
+            return
+        self.set_query(text)
+        self.post_message(self.QueryChanged(self, text))
+
+    # -- marks -------------------------------------------------------------------------
+
+    def _repaint_rows(self) -> None:
+        self.refresh()
+        self._updated()
+
+    def action_toggle_mark(self) -> None:
+        # As in htop and the profile list: the cursor moves on, so space space marks two rows.
+        self.model.toggle_mark()
+        self.move_cursor(self.cursor + 1)
+        self._repaint_rows()
+
+    def action_mark_range(self) -> None:
+        self.model.mark_range()
+        self._repaint_rows()
+
+    def action_mark_all(self) -> None:
+        self.model.mark_all()
+        self._repaint_rows()
+
+    def action_clear_marks(self) -> None:
+        self.model.clear_marks()
+        self._repaint_rows()
+
+    # -- bulk actions ----------------------------------------------------------------------
+
+    def _pick(self, action: str, wanted: Callable[[OperationView], bool], reason: str) -> tuple[OperationView, ...]:
+        targets = self.model.targets()
+        if not targets:
+            self.notify("No operation is shown.", title=action, severity="warning")
+            return ()
+        chosen = tuple(v for v in targets if wanted(v))
+        left = [v for v in targets if not wanted(v)]
+        if left:
+            words = ", ".join(sorted(Counter(v.display_status for v in left)))
+            if chosen:
+                text = f"{_plural(len(left), 'operation')} left out ({words}): {reason}"
+            else:
+                text = f"Nothing to do for {_plural(len(left), 'operation')} ({words}): {reason}"
+            self.notify(text, title=action, severity="warning", markup=False)
+        return chosen
+
+    def action_export_again(self) -> None:
+        chosen = self._pick(
+            "Export again", is_reexportable, "only failed, unconfirmed, rejected or error operations are exported again"
+        )
+        if chosen:
+            self.post_message(self.ExportRequested(self, chosen))
+
+    def action_resolve(self) -> None:
+        chosen = self._pick("Resolve", is_resolvable, "only unconfirmed exports are resolved")
+        if chosen:
+            self.post_message(self.ResolveRequested(self, chosen))
+
+    def action_stop_watching(self) -> None:
+        chosen = self._pick("Stop watching", is_watched, "only operations still being watched can be stopped")
+        if chosen:
+            self.post_message(self.StopRequested(self, chosen))
+
+    def action_save_report(self) -> None:
+        marked = self.model.marked_keys()
+        keys = marked or list(self.model.order)
+        if not keys:
+            self.notify("No operation is shown: nothing to report.", title="Report", severity="warning")
+            return
+        self.post_message(self.ReportRequested(self, tuple(self.model.views[k] for k in keys)))
+
+    def action_toggle_pause(self) -> None:
+        if self.model.paused:
+            line = self.cursor - int(self.scroll_y)
+            result = self.model.resume()
+            self._after(result, line)
+            self.refresh()
+        else:
+            self.model.paused = True
+        self.set_class(self.model.paused, "-paused")
+        self._updated()
 
     # -- cursor -------------------------------------------------------------------------
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on ``row`` and scroll it into view."""
-        if not self.order:
-            self.cursor = 0
-            return
-        self.cursor = max(0, min(row, len(self.order) - 1))
-        rows_visible = self._rows_visible()
+        before = self.cursor
+        self.model.cursor.move(row, len(self.model.order))
         top = int(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + rows_visible:
-            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
+        target = RowCursor.scroll_for(self.cursor, top, self._rows_visible())
+        if target != top:
+            self.scroll_to(y=target, animate=False, immediate=True)
         self.refresh()
+        if self.cursor != before:
+            self._updated()
 
     def action_cursor_up(self) -> None:
         self.move_cursor(self.cursor - 1)
@@ -428,7 +585,7 @@ class OpsTable(LineList, can_focus=True):
         self.move_cursor(0)
 
     def action_last(self) -> None:
-        self.move_cursor(len(self.order) - 1)
+        self.move_cursor(len(self.model.order) - 1)
 
     def action_choose(self) -> None:
         key = self.highlighted_key
@@ -441,7 +598,7 @@ class OpsTable(LineList, can_focus=True):
             return
         if offset.y == 0:
             column = self._column_at(offset.x + int(self.scroll_x))
-            if column is not None:
+            if column is not None and column != "mark":
                 self.sort_by(column, not self.sort_reverse if column == self.sort_column else False)
             return
         row = int(self.scroll_y) + offset.y - 1
@@ -460,23 +617,31 @@ class OpsTable(LineList, can_focus=True):
 
     def _visible_keys(self) -> list[int]:
         top = int(self.scroll_y)
-        return self.order[top : top + self._rows_visible()]
+        return self.model.order[top : top + self._rows_visible()]
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.order) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.model.order) + 1)
 
-    def _widths(self, width: int) -> list[tuple[str, int]]:
-        user = WIDE_USER if width >= 118 else WIDTHS["user"]
-        fixed = [(key, user if key == "user" else WIDTHS[key]) for key in COLUMN_KEYS if key != "error"]
-        used = sum(w for _, w in fixed) + GAP * len(fixed)
-        return [*fixed, ("error", max(10, width - used))]
+    def _widths(self, width: int) -> list[tuple[str, int, int]]:
+        """(column, width, gap after it) for a line ``width`` cells wide; the error takes the rest."""
+        gap = 2 if width >= ROOMY_FROM else 1
+        columns: list[tuple[str, int, int]] = [("mark", 1, 1), ("user", WIDE_USER if width >= 118 else 16, gap)]
+        if self.model.has_cases:
+            columns.append(("case", WIDTHS["case"], gap))
+        columns += [("status", WIDTHS["status"], gap), ("progress", WIDTHS["progress"], gap)]
+        if width >= SUBMITTED_FROM:
+            columns.append(("submitted", WIDTHS["submitted"], gap))
+        columns += [("elapsed", 7, gap), ("next", 9 if width >= ROOMY_FROM else 6, gap)]
+        used = sum(size + after for _, size, after in columns)
+        columns.append(("error", max(MIN_ERROR, width - used), 0))
+        return columns
 
     def _column_at(self, x: int) -> str | None:
         position = 0
-        for key, size in self._widths(self.scrollable_content_region.width):
-            if position <= x < position + size + GAP:
+        for key, size, gap in self._widths(self.scrollable_content_region.width):
+            if position <= x < position + size + gap:
                 return key
-            position += size + GAP
+            position += size + gap
         return None
 
     def render_line(self, y: int) -> Strip:
@@ -485,49 +650,53 @@ class OpsTable(LineList, can_focus=True):
         if y == 0:
             return self._header(width, base)
         row = int(self.scroll_y) + y - 1
-        if not 0 <= row < len(self.order):
+        order = self.model.order
+        if not 0 <= row < len(order):
             return Strip.blank(width, base)
-        texts = self._cells[self.order[row]]
+        key = order[row]
+        texts = self.model.cells[key]
+        marked = key in self.model.marks
         style = base
         if row % 2:
             style = style + self.get_component_rich_style("ops-table--odd-row", partial=True)
+        if self.model.is_recent(key, self.clock.now()):
+            style = style + self.get_component_rich_style("ops-table--changed", partial=True)
+        if marked:
+            style = style + self.get_component_rich_style("ops-table--marked", partial=True)
         if row == self.cursor:
             style = style + self.get_component_rich_style("ops-table--cursor", partial=True)
         segments: list[Segment] = []
-        gap = " " * GAP
         total = 0
-        for key, size in self._widths(width):
-            text = status_label(texts[key]) if key == "status" else texts[key]
-            if key in RIGHT_ALIGNED and len(text) <= size:
-                cell = text.rjust(size)
+        for column, size, gap in self._widths(width):
+            if column == "mark":
+                text = "●" if marked else " "
+            elif column == "status":
+                text = status_label(texts[column])
             else:
-                cell = set_cell_size(text, size)
-                if len(text) > size > 1:
-                    cell = cell[:-1] + "…"
-            if key == "status":
-                cell_style = style + self.get_component_rich_style(
-                    f"ops-table--status-{status_role(texts[key])}", partial=True
-                )
-                segments.append(Segment(cell, cell_style))
-                segments.append(Segment(gap, style))
-            elif key == "error" and text:
-                segments.append(Segment(cell, style + self.get_component_rich_style("ops-table--error", partial=True)))
-                segments.append(Segment(gap, style))
-            else:
-                segments.append(Segment(cell + gap, style))
-            total += size + GAP
+                text = texts[column]
+            cell = text.rjust(size) if column in RIGHT_ALIGNED and len(text) <= size else fit(text, size)
+            cell_style = style
+            if column == "status":
+                role = status_role(texts[column])
+                cell_style = style + self.get_component_rich_style(f"ops-table--status-{role}", partial=True)
+            elif column == "error" and text:
+                cell_style = style + self.get_component_rich_style("ops-table--error", partial=True)
+            segments.append(Segment(cell, cell_style))
+            if gap:
+                segments.append(Segment(" " * gap, style))
+            total += size + gap
         strip = Strip(segments, total)
-        return strip if total == width else strip.adjust_cell_length(width, style)
+        return strip if total == width else strip.crop_extend(0, width, style)
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("ops-table--header", partial=True)
         segments = []
-        for key, size in self._widths(width):
-            label = dict(COLUMNS)[key]
-            if key == self.sort_column:
+        for column, size, gap in self._widths(width):
+            label = LABELS[column] if not (column == "next" and size >= 9) else "Next poll"
+            if column == self.sort_column:
                 label += " ↓" if self.sort_reverse else " ↑"
-            text = set_cell_size(label, size)
-            if key in RIGHT_ALIGNED:
+            text = fit(label, size)
+            if column in RIGHT_ALIGNED:
                 text = text.rstrip().rjust(size)
-            segments.append(Segment(text + " " * GAP, style))
-        return Strip(segments).adjust_cell_length(width, style)
+            segments.append(Segment(text + " " * gap, style))
+        return Strip(segments).crop_extend(0, width, style)

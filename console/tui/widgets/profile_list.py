@@ -33,24 +33,41 @@ _GAP = 1
 class ProfileList(LineList, can_focus=True):
     """Inbound shared user profiles: name, UPN, home tenant, latest export; cursor and selection."""
 
+    # Priority: resolved as each key is read, in order with the screen's keys (see MainScreen.BINDINGS);
+    # a non-priority binding is resolved only after the key has bubbled up, against whatever has focus then.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="profiles.up"),
-        Binding("down", "cursor_down", "Down", show=False, id="profiles.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="profiles.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="profiles.page-down"),
-        Binding("home", "first", "First", show=False, id="profiles.first"),
-        Binding("end", "last", "Last", show=False, id="profiles.last"),
+        Binding("up", "cursor_up", "Up", show=False, priority=True, id="profiles.up"),
+        Binding("down", "cursor_down", "Down", show=False, priority=True, id="profiles.down"),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True, id="profiles.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="profiles.page-down"),
+        Binding("home", "first", "First", show=False, priority=True, id="profiles.first"),
+        Binding("end", "last", "Last", show=False, priority=True, id="profiles.last"),
         Binding(
             "space",
             "toggle_selection",
             "Select",
             id="profiles.toggle",
+            priority=True,
             tooltip="Select or unselect the highlighted profile",
         ),
         Binding(
-            "a", "select_all", "Select shown", id="profiles.select-all", tooltip="Select every profile the filter shows"
+            "a",
+            "select_all",
+            "Select shown",
+            id="profiles.select-all",
+            priority=True,
+            tooltip="Select every profile the filter shows",
         ),
-        Binding("x", "clear_selection", "Clear selection", show=False, id="profiles.clear-selection"),
+        Binding("x", "clear_selection", "Clear selection", show=False, priority=True, id="profiles.clear-selection"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear search",
+            show=False,
+            id="profiles.clear-filter",
+            priority=True,
+            tooltip="Clear the search (the selection stays)",
+        ),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -76,6 +93,17 @@ class ProfileList(LineList, can_focus=True):
             super().__init__()
             self.profile_list = profile_list
             self.count = count
+
+        @property
+        def control(self) -> ProfileList:
+            return self.profile_list
+
+    class ClearFilter(Message):
+        """Esc on the list: the search should be cleared (the screen owns the search box)."""
+
+        def __init__(self, profile_list: ProfileList) -> None:
+            super().__init__()
+            self.profile_list = profile_list
 
         @property
         def control(self) -> ProfileList:
@@ -219,6 +247,16 @@ class ProfileList(LineList, can_focus=True):
             self.selected[profiles[i].user_id] = None
         self.refresh()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    def action_clear_filter(self) -> None:
+        if self.filter_text:
+            self.post_message(self.ClearFilter(self))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc does nothing without a search: it is not shown then, and never clears the selection.
+        if action == "clear_filter":
+            return bool(self.filter_text)
+        return True
 
     def action_clear_selection(self) -> None:
         self.selected.clear()

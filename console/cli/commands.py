@@ -1,0 +1,383 @@
+"""The commands that talk to Graph: ``profiles``, ``export`` and ``watch``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from console.cli.exitcodes import (
+    EXIT_AUTH,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageProblem,
+    exit_code_for_views,
+    outcome_exit_code,
+    worst,
+)
+from console.cli.output import clean, json_text, print_table, say, warn
+from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
+from console.graph.models import InboundSharedUserProfile
+from console.ops.events import TRACKING, UNCONFIRMED, ExportTarget, OperationView
+from console.wiring import Services
+
+PREFLIGHT_CONCURRENCY = 8
+"""Pre-flight checks of storage containers in flight at once."""
+
+
+# -- profiles ------------------------------------------------------------------------------
+
+
+def profile_matches(profile: InboundSharedUserProfile, needle: str) -> bool:
+    """Every word of ``needle`` found (case-insensitive) in the name, UPN, userId or home tenant."""
+    haystack = (
+        f"{profile.display_name}\n{profile.user_principal_name}\n{profile.user_id}\n{profile.home_tenant_id}".lower()
+    )
+    return all(word in haystack for word in needle.split())
+
+
+async def cmd_profiles(services: Services, args: argparse.Namespace) -> int:
+    needle = (args.search or "").strip().lower()
+    shown: list[InboundSharedUserProfile] = []
+    loaded = 0
+    progress = sys.stderr.isatty() and not args.json
+    async for page in services.client.list_profiles():
+        loaded += len(page)
+        for profile in page:
+            if needle and not profile_matches(profile, needle):
+                continue
+            if args.json:
+                print(json_text(profile.to_json()), flush=False)
+            else:
+                shown.append(profile)
+        if args.json:
+            sys.stdout.flush()
+        if progress:
+            print(f"\rloading profiles… {loaded}", end="", file=sys.stderr, flush=True)
+    if progress:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if not args.json:
+        print_table(
+            ["DISPLAY NAME", "USER PRINCIPAL NAME", "USER ID", "HOME TENANT"],
+            [[p.display_name, p.user_principal_name, p.user_id, p.home_tenant_id] for p in shown],
+        )
+        say(f"{len(shown)} of {loaded} profiles")
+    return EXIT_OK
+
+
+class ProfileDirectory:
+    """The tenant's profiles, listed once for the run (never one GET per user)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._by_id: dict[str, InboundSharedUserProfile] | None = None
+
+    async def by_id(self) -> dict[str, InboundSharedUserProfile]:
+        if self._by_id is None:
+            found: dict[str, InboundSharedUserProfile] = {}
+            async for page in self._services.client.list_profiles():
+                for profile in page:
+                    found[profile.user_id.lower()] = profile
+            self._by_id = found
+        return self._by_id
+
+    async def resolve(self, user_ids: Sequence[str]) -> list[InboundSharedUserProfile]:
+        """The profile of every id, in order.
+
+        Raises:
+            UsageProblem: unknown ids (exit 2), listed.
+        """
+        known = await self.by_id()
+        unknown = [u for u in user_ids if u.lower() not in known]
+        if unknown:
+            listed = ", ".join(clean(u) for u in sorted(unknown)[:10]) + (" …" if len(unknown) > 10 else "")
+            raise UsageProblem(
+                f"unknown user id{'s' if len(unknown) > 1 else ''} (no inbound shared profile): {listed}"
+            )
+        return [known[u.lower()] for u in user_ids]
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What ``export`` was asked, read and checked before sign-in."""
+
+    user_ids: list[str]
+    location: str
+    """The storage location or template (may hold a SAS: memory only)."""
+
+
+def conflict_lines(conflicts: Sequence[OperationView]) -> list[str]:
+    out = []
+    for view in conflicts:
+        who = view.user_principal_name or view.user_id
+        ident = view.operation_id or f"journal row {view.key}"
+        out.append(f"  {clean(who)} ({clean(view.user_id)}): {clean(view.display_status)}, {clean(ident)}")
+    return out
+
+
+def refuse_conflicts(conflicts: Sequence[OperationView]) -> int:
+    users = sorted({v.user_id for v in conflicts})
+    say(
+        f"export-console: {len(users)} of these users already have an unfinished or unconfirmed export "
+        "(nothing was sent; check them with `ops --status unfinished`, or pass --force to export again):"
+    )
+    for line in conflict_lines(conflicts):
+        say(line)
+    return EXIT_USAGE
+
+
+def build_targets(location: str, profiles: Sequence[InboundSharedUserProfile], now: float) -> list[ExportTarget]:
+    """One target per profile, with the template resolved for each.
+
+    Raises:
+        UsageProblem: a profile whose name breaks the container rule (named), or a bad location.
+    """
+    from datetime import UTC, datetime
+
+    from console.storage import TemplateError, is_template, resolve_location
+
+    day = datetime.fromtimestamp(now, UTC).date()
+    templated = is_template(location)
+    targets: list[ExportTarget] = []
+    problems: list[str] = []
+    for profile in profiles:
+        resolved = location
+        if templated:
+            try:
+                resolved = resolve_location(location, user_id=profile.user_id, upn=profile.user_principal_name, day=day)
+            except TemplateError as exc:
+                problems.append(str(exc))
+                continue
+        targets.append(
+            ExportTarget(
+                user_id=profile.user_id,
+                storage_location=resolved,
+                display_name=profile.display_name,
+                user_principal_name=profile.user_principal_name,
+                home_tenant_id=profile.home_tenant_id,
+            )
+        )
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise UsageProblem("; ".join(clean(p) for p in problems[:3]) + more)
+    if templated:
+        seen: dict[str, str] = {}
+        for target in targets:
+            if target.storage_location in seen:
+                raise UsageProblem(
+                    f"{clean(seen[target.storage_location])} and {clean(target.user_id)} resolve to the same "
+                    "storage location; Graph accepts one export per storage location: put {userId} in the template"
+                )
+            seen[target.storage_location] = target.user_id
+    return targets
+
+
+def check_locations(targets: Sequence[ExportTarget], *, now: float) -> None:
+    """The SAS rules, no network: an error refuses the whole export (exit 2), a warning goes to stderr.
+
+    Raises:
+        UsageProblem: the first error (nothing is sent).
+    """
+    from console.storage import check_location
+
+    locations: dict[str, int] = {}
+    for target in targets:
+        locations[target.storage_location] = locations.get(target.storage_location, 0) + 1
+    warned: set[str] = set()
+    for location, count in locations.items():
+        for finding in check_location(location, now=now, targets=count):
+            if finding.level == "error":
+                raise UsageProblem(f"{finding.message} (nothing was sent)")
+            if finding.message not in warned:
+                warned.add(finding.message)
+                warn(clean(finding.message))
+
+
+async def preflight_targets(
+    services: Services, targets: Sequence[ExportTarget]
+) -> tuple[list[ExportTarget], list[tuple[ExportTarget, str]]]:
+    """Check each container before a daily export is spent: (to send, refused with the reason).
+
+    A network failure to storage is a warning, never a refusal.
+    """
+    try:
+        from console.storage.blob import preflight
+    except ImportError:  # no pre-flight in this build: nothing to refuse
+        return list(targets), []
+    gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
+    transport = getattr(services, "storage_transport", None)
+
+    async def one(target: ExportTarget) -> Any:
+        async with gate:
+            return await preflight(target.storage_location, transport=transport)
+
+    results = await asyncio.gather(*(one(t) for t in targets))
+    keep: list[ExportTarget] = []
+    refused: list[tuple[ExportTarget, str]] = []
+    warned: set[str] = set()
+    for target, result in zip(targets, results, strict=True):
+        if result.warning and result.warning not in warned:
+            warned.add(result.warning)
+            warn(f"storage pre-flight: {clean(result.warning)}")
+        if result.ok:
+            keep.append(target)
+        else:
+            refused.append((target, result.refused or "the storage location was refused by the pre-flight check"))
+    return keep, refused
+
+
+def refused_record(target: ExportTarget, reason: str, case: str) -> dict[str, Any]:
+    """The JSON Lines object for a user the pre-flight kept back (nothing was sent)."""
+    from console.redact import redact
+
+    return {
+        "event": "refused",
+        "operationId": None,
+        "userId": target.user_id,
+        "status": "refused",
+        "progress": None,
+        "submittedDateTime": None,
+        "completedDateTime": None,
+        "storageLocation": redact(target.storage_location),
+        "state": "refused",
+        "error": reason,
+        "key": None,
+        "case": case,
+        "delivered": None,
+        "displayName": target.display_name,
+        "userPrincipalName": target.user_principal_name,
+    }
+
+
+async def cmd_export(services: Services, args: argparse.Namespace, request: ExportRequest) -> int:
+    """Export, after every check that can refuse without spending a daily export.
+
+    Order: the users exist (one paged listing); none already has an unfinished or unconfirmed
+    export (unless --force); the daily quota; the template resolved per user; the SAS rules; the
+    pre-flight of each container (unless --no-storage-check). A user whose container the pre-flight
+    refuses is not exported and is reported; the others are. Exit 2 when nothing at all was sent,
+    else the worst outcome (a refused user counts as failed: 1).
+    """
+    from console.ops.engine import AlreadyExporting
+
+    engine = services.engine
+    now = engine.clock.now()
+    profiles = await ProfileDirectory(services).resolve(request.user_ids)
+    user_ids = [p.user_id for p in profiles]
+    if not args.force:
+        conflicts = await engine.conflicts(user_ids)
+        if conflicts:
+            return refuse_conflicts(conflicts)
+    report = await engine.check_quota(user_ids)
+    targets = build_targets(request.location, profiles, now)
+    check_locations(targets, now=now)
+    refused: list[tuple[ExportTarget, str]] = []
+    if not args.no_storage_check:
+        targets, refused = await preflight_targets(services, targets)
+    for target, reason in refused:
+        if args.json:
+            print(json_text(refused_record(target, reason, args.case)), flush=True)
+        say(
+            f"export-console: not exported: {clean(target.user_principal_name or target.user_id)} "
+            f"({clean(target.user_id)}): {clean(reason)}"
+        )
+    if not targets:
+        say("export-console: nothing was sent (every storage location was refused by the pre-flight check)")
+        return EXIT_USAGE
+    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
+    engine.subscribe(printer, kinds=PRINTED_EVENTS)
+    await engine.start(resume=False)
+    try:
+        outcomes = await engine.submit(targets, case=args.case, submitted_by=services.identity, force=args.force)
+    except AlreadyExporting as exc:  # another process submitted them meanwhile
+        return refuse_conflicts(exc.conflicts)
+    if not args.json:
+        accepted = sum(1 for o in outcomes if o.accepted)
+        say(
+            f"submitted {accepted} of {len(outcomes)} exports; {max(0, report.tenant_left - len(outcomes))} of "
+            f"{report.tenant_limit} left today for the tenant"
+        )
+    codes = [outcome_exit_code(o) for o in outcomes]
+    if refused:
+        codes.append(EXIT_FAILED)
+    if args.wait and any(o.accepted for o in outcomes):
+        await wait_for(services, printer)
+    views = [o.operation for o in outcomes if o.operation is not None]
+    latest = [engine.operation(v.key) or v for v in views]
+    printer.final_table(latest)
+    codes.append(exit_code_for_views(latest, waited=args.wait))
+    if args.wait and engine.fatal_error is not None and any(v.state == TRACKING for v in latest):
+        say(f"export-console: {clean(explain_error(str(engine.fatal_error)))}")
+        codes.append(EXIT_AUTH)
+    return worst(codes)
+
+
+async def wait_for(services: Services, printer: EventPrinter) -> None:
+    """Until every tracked operation is final, or an authentication/permission error stops progress."""
+    engine = services.engine
+    summary = asyncio.create_task(printer.summarise())
+    try:
+        while True:
+            idle = asyncio.create_task(engine.wait_until_idle())
+            done, _ = await asyncio.wait({idle}, timeout=1.0)
+            if done:
+                return
+            idle.cancel()
+            if engine.fatal_error is not None:
+                return
+    finally:
+        summary.cancel()
+        printer.clear()
+
+
+# -- watch ---------------------------------------------------------------------------------
+
+
+async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
+    """Resume every unfinished operation; list every unconfirmed export; exit 1 while any remain."""
+    engine = services.engine
+    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
+    engine.subscribe(printer, kinds=PRINTED_EVENTS | {"added"})
+    await engine.start(resume=True)
+    views = engine.operations()
+    unconfirmed = [v for v in views if v.state == UNCONFIRMED]
+    watching = [v for v in views if v.state == TRACKING]
+    printer.track(watching)
+    for view in unconfirmed:
+        if args.json:
+            printer.emit(view, "unconfirmed")
+        else:
+            say(unconfirmed_line(view))
+    if not watching:
+        if unconfirmed:
+            say(f"export-console: nothing to watch, but {len(unconfirmed)} unconfirmed export(s) need checking")
+            return EXIT_FAILED
+        if not args.json:
+            say("nothing to watch: every operation in the journal is final")
+        return EXIT_OK
+    if not args.json:
+        say(f"watching {len(watching)} unfinished operations")
+    await wait_for(services, printer)
+    keys = set(printer.watched)
+    latest = [v for v in engine.operations() if v.key in keys]
+    printer.final_table(latest)
+    codes = [exit_code_for_views([v for v in latest if v.state != UNCONFIRMED], waited=True)]
+    if engine.fatal_error is not None and any(v.state == TRACKING for v in latest):
+        say(f"export-console: {clean(str(engine.fatal_error))}")
+        codes.append(EXIT_AUTH)
+    remaining = [v for v in engine.operations() if v.state == UNCONFIRMED]
+    new = [v for v in remaining if v.key not in {u.key for u in unconfirmed}]
+    if not args.json:  # in JSON each one already had its "unconfirmed" event
+        for view in new:
+            say(unconfirmed_line(view))
+    if remaining:
+        say(f"export-console: {len(remaining)} unconfirmed export(s) remain: check them before exporting again")
+        codes.append(EXIT_FAILED)
+    return worst(codes)

@@ -1,0 +1,103 @@
+"""Exit codes of the headless commands, derived from typed values (never from class names).
+
+The contract: 0 all good (with ``--wait``: all complete), 1 an export failed or errored (for
+``watch``: unconfirmed exports remain), 2 usage or input error, 3 authentication or permission
+error, 130 interrupted by Ctrl+C (128 + the signal number for SIGTERM, 143, and SIGHUP, 129).
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from console.graph import errors
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_INTERRUPTED = 130
+"""Ctrl+C (128 + SIGINT)."""
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""SIGTERM (143)."""
+EXIT_HANGUP = 128 + signal.SIGHUP
+"""SIGHUP (129): the SSH session went away."""
+
+EXIT_CODES_HELP = """exit codes:
+  0    all good (with --wait: every export complete)
+  1    an export failed, was rejected or errored (watch: unconfirmed exports remain)
+  2    usage or input error (nothing was sent)
+  3    authentication or permission error
+  130  interrupted (Ctrl+C; 143 for SIGTERM, 129 for SIGHUP): the journal keeps every operation"""
+
+
+class UsageProblem(Exception):
+    """Bad options or input found by the CLI itself: one sentence, exit 2."""
+
+
+def worst(codes: Iterable[int]) -> int:
+    """The exit code that says the most: 3 (sign-in) over 2 (input) over 1 (failed) over 0."""
+    rank = {EXIT_OK: 0, EXIT_FAILED: 1, EXIT_USAGE: 2, EXIT_AUTH: 3}
+    chosen = EXIT_OK
+    for code in codes:
+        if rank.get(code, 1) > rank.get(chosen, 1):
+            chosen = code
+    return chosen
+
+
+def exit_code_for_exception(exc: BaseException) -> int:
+    """The exit code for a failure, from its type's declared ``exit_code`` (GraphError and subclasses)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, errors.QuotaExceeded):
+        return EXIT_USAGE  # refused before anything was sent: an input problem
+    if isinstance(exc, errors.GraphError):
+        return int(exc.exit_code)
+    if isinstance(exc, UsageProblem | ValueError):
+        return EXIT_USAGE
+    from console.services import UsageError
+
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+class _Outcome(Protocol):
+    @property
+    def error(self) -> str: ...
+
+    @property
+    def exit_code(self) -> int: ...
+
+    @property
+    def exception(self) -> BaseException | None: ...
+
+
+def outcome_exit_code(outcome: _Outcome) -> int:
+    """An outcome's exit code: the exception it carries decides, else the code the engine gave it."""
+    if outcome.exception is not None and isinstance(outcome.exception, errors.GraphError):
+        return exit_code_for_exception(outcome.exception)
+    if outcome.exit_code:
+        return outcome.exit_code
+    return EXIT_FAILED if outcome.error else EXIT_OK
+
+
+class _Viewlike(Protocol):
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def status(self) -> str | None: ...
+
+
+def exit_code_for_views(views: Sequence[_Viewlike], *, waited: bool) -> int:
+    """1 when any export failed, was rejected, errored, is unconfirmed (or, after waiting, still runs)."""
+    for view in views:
+        if view.state in ("rejected", "unconfirmed", "error", "intent"):
+            return EXIT_FAILED
+        if view.state == "final" and view.status != "complete":
+            return EXIT_FAILED
+        if waited and view.state == "tracking":
+            return EXIT_FAILED
+    return EXIT_OK

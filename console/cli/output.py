@@ -1,0 +1,101 @@
+"""What the commands print: escaped text for people, valid JSON Lines for scripts.
+
+Text that comes from the tenant or from Graph (names, UPNs, statuses, error messages) is data:
+every control character (C0, C1, DEL: so ANSI escapes too), bidirectional override and line
+separator is shown as a visible escape (``\\x1b``, ``\\u202e``) before it reaches a terminal.
+JSON is produced with non-finite numbers turned into ``null`` (``NaN`` is not JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+_BIDI_AND_SEPARATORS = frozenset(
+    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
+)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def clean(value: object) -> str:
+    """``value`` as text safe for a terminal: control characters become visible escapes."""
+    text = "" if value is None else str(value)
+    if text.isprintable() and not any(ord(c) in _BIDI_AND_SEPARATORS for c in text):
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI_AND_SEPARATORS:
+            out.append(_escape_char(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """Valid JSON always: non-finite numbers become null, non-ASCII and control characters escaped."""
+    return json.dumps(finite(value), allow_nan=False, indent=indent, default=str)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def say(message: str) -> None:
+    """One line on stderr (already-escaped text only: pass tenant data through ``clean``)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    say(f"export-console: warning: {message}")
+
+
+def fail(message: str, code: int) -> int:
+    """Print ``export-console: message`` on stderr (escaped) and return ``code``."""
+    say(f"export-console: {clean(message)}")
+    return code
+
+
+CELL_WIDTH = 60
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], stream: TextIO | None = None) -> None:
+    """A plain aligned table (scripts should use --json); every cell escaped and cut to 60 columns."""
+    out = stream if stream is not None else sys.stdout
+    cells = [[_cut(clean(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*headers).rstrip(), file=out)
+    for row in cells:
+        print(line.format(*row).rstrip(), file=out)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"

@@ -1,0 +1,228 @@
+"""The argument parser: the contract's global options and commands, each with an example and the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console import __version__
+from console.cli.exitcodes import EXIT_CODES_HELP
+from console.ops.budget import DEFAULT_POLL_BUDGET
+
+SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&sp=cw&se=...&sig=..."
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {value}")
+    return value
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The global options, accepted before and after the command (``profiles --demo`` works too)."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    flag: Any = argparse.SUPPRESS if suppress else False
+    group = parser.add_argument_group("tenant")
+    group.add_argument("--demo", action="store_true", default=flag, help="use the built-in simulated tenant")
+    group.add_argument(
+        "--graph-url",
+        metavar="URL",
+        default=default,
+        help="Graph API base including the version (default https://graph.microsoft.com/beta)",
+    )
+    group.add_argument(
+        "--token-env", metavar="VAR", default=default, help="take a bearer token from this environment variable"
+    )
+    group.add_argument("--tenant", metavar="NAME", default=default, help="a saved tenant from config.toml")
+    group.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=default,
+        help="keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
+    )
+    group.add_argument(
+        "--poll-budget",
+        metavar="N",
+        type=_positive_int,
+        default=argparse.SUPPRESS if suppress else DEFAULT_POLL_BUDGET,
+        help=f"requests an hour for this tenant, shared by every process on the journal "
+        f"(default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=flag,
+        help="write a debug log (request ids, throttling and budget decisions; secrets masked); its path is printed",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS if suppress else 0,
+        help="log diagnostics (request ids, never tokens) to stderr",
+    )
+
+
+def _epilog(*examples: str) -> str:
+    lines = ["example:" if len(examples) == 1 else "examples:"]
+    lines.extend(f"  {e}" for e in examples)
+    return "\n".join(lines) + "\n\n" + EXIT_CODES_HELP
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="export-console",
+        description="Export the personal data of Entra inbound shared user profiles. "
+        "With no command, opens the console.",
+        epilog=_epilog(
+            "export-console --demo",
+            "export-console --tenant contoso profiles --search garcia",
+            "export-console --graph-url http://127.0.0.1:8000/beta --token-env SIM_TOKEN ops --status unfinished",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"export-console {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, *examples: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_epilog(*examples),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _global_options(sub, suppress=True)
+        return sub
+
+    profiles = command(
+        "profiles",
+        "list the tenant's inbound shared user profiles",
+        "export-console --tenant contoso profiles --search 'fabrikam garcia' --json",
+    )
+    profiles.add_argument(
+        "--search", metavar="TEXT", help="only profiles whose name, UPN, id or home tenant contain TEXT"
+    )
+    profiles.add_argument("--json", action="store_true", help="JSON Lines: one object per profile")
+
+    export = command(
+        "export",
+        "export the personal data of one or more profiles (one storage container per export)",
+        f"SAS='{SAS_EXAMPLE}'",
+        "export-console --tenant contoso export --from-file ids.txt --storage-location-env SAS --case DSR-1234 --wait",
+    )
+    export.add_argument("user_ids", nargs="*", metavar="USER_ID", help="userId of a profile")
+    export.add_argument(
+        "--from-file", metavar="PATH", help="read user ids from a file, one a line ('-' for stdin; at most 10 MB)"
+    )
+    where = export.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--storage-location",
+        metavar="LOC",
+        help="an https SAS URL to a container, or a storage account name; {userId}, {upn} and {date} make one "
+        "container per user (a SAS here is visible to other users in ps: prefer the two options below)",
+    )
+    where.add_argument("--storage-location-env", metavar="VAR", help="take the storage location from this variable")
+    where.add_argument(
+        "--storage-location-file",
+        metavar="PATH",
+        help="take the storage location from the first non-empty line of a file ('-' for stdin)",
+    )
+    export.add_argument("--case", metavar="REF", default="", help="the data-subject request this export answers")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="export even users that already have an unfinished or unconfirmed export",
+    )
+    export.add_argument(
+        "--no-storage-check",
+        action="store_true",
+        help="skip the pre-flight check of the container (exists, no previous export in it)",
+    )
+    export.add_argument("--wait", action="store_true", help="watch the exports until they are final")
+    export.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
+
+    watch = command(
+        "watch",
+        "resume every unfinished operation in the journal, until all are final; lists unconfirmed exports",
+        "export-console --tenant contoso watch --json",
+    )
+    watch.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
+
+    ops = command(
+        "ops",
+        "list the operations in the journal (no sign-in, no network)",
+        "export-console --tenant contoso ops --status problem --case DSR-1234",
+    )
+    ops.add_argument(
+        "--status",
+        metavar="S",
+        help="a status, state or group: running, failed, unconfirmed, unfinished, problem... "
+        "(an unknown word lists the valid ones)",
+    )
+    ops.add_argument("--case", metavar="REF", help="only operations of this case")
+    ops.add_argument("--json", action="store_true", help="JSON Lines: one object per operation")
+
+    note = command(
+        "note",
+        "add a note to an operation (kept with its time and author; shown in the report)",
+        "export-console --tenant contoso note d007e3da-cd9b-4b02-8d66-422403c53e3f 'confirmed with the requester'",
+    )
+    note.add_argument("operation_id", metavar="OPERATION_ID", help="Graph's operation id, or the journal row number")
+    note.add_argument("text", metavar="TEXT", help="the note")
+
+    report = command(
+        "report",
+        "the evidence report of the journal's exports (no sign-in, no network)",
+        "export-console --tenant contoso report --case DSR-1234 --format md --output DSR-1234.md",
+    )
+    report.add_argument("--case", metavar="REF", help="only operations of this case")
+    report.add_argument("--since", metavar="DATE", help="only operations submitted on or after DATE (ISO 8601, UTC)")
+    report.add_argument("--format", choices=("md", "csv", "json"), default="md", help="md (default), csv or json")
+    report.add_argument("--output", metavar="PATH", help="write to PATH (default: standard output)")
+
+    simulate = command(
+        "simulate",
+        "serve the simulated tenant on loopback",
+        "export-console simulate --port 8000 --profiles 1000",
+    )
+    _simulate_options(simulate)
+    return parser
+
+
+def _simulate_options(simulate: argparse.ArgumentParser) -> None:
+    """The simulator's own knobs (console.sim.knobs) plus what the CLI needs to serve it."""
+    try:
+        from console.sim.knobs import add_simulate_arguments
+    except ImportError:
+        add_simulate_arguments = None  # type: ignore[assignment]
+    if add_simulate_arguments is not None:
+        add_simulate_arguments(simulate)
+    taken = set(simulate._option_string_actions)
+
+    def option(name: str, **kwargs: Any) -> None:
+        if name not in taken:
+            simulate.add_argument(name, **kwargs)
+
+    option("--port", type=_port, default=8000, help="TCP port (default 8000; 0 picks one)")
+    option("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    option("--profiles", type=_positive_int, default=300, help="number of profiles (default 300)")
+    option("--retry-after", type=float, default=5.0, help="Retry-After seconds on 202s and polls")
+    option("--duration", type=float, default=30.0, help="seconds an export takes")
+    option("--page-size", type=_positive_int, default=100, help="profiles per page")
+    option("--token", help="also accept this bearer token (default: one is printed)")

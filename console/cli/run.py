@@ -1,0 +1,298 @@
+"""``main``: parse, check the command's own input, build the services, run one command, map the exit code.
+
+Errors travel as typed values: every failure becomes one escaped, redacted line on stderr and the
+exit code its type declares (``console.cli.exitcodes``), never a traceback. SIGINT, SIGTERM and
+SIGHUP stop the run the same way: the journal is flushed and closed, the resume hint printed, and
+the process exits 130 (Ctrl+C), 143 (SIGTERM) or 129 (SIGHUP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
+from console.cli.exitcodes import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageProblem,
+    exit_code_for_exception,
+)
+from console.cli.inputs import (
+    GRAPH_HOURLY_LIMIT,
+    check_graph_url_option,
+    read_user_ids,
+    storage_location_from,
+)
+from console.cli.output import clean, fail, say, silence_stdout, warn
+from console.cli.parser import build_parser
+from console.redact import redact
+from console.wiring import ConnectionOptions, Services, open_journal_only, open_services
+
+log = logging.getLogger("console.cli")
+
+RESUME_HINT = "unfinished operations stay in the journal; run `export-console watch` to resume"
+JOURNAL_COMMANDS = frozenset({"ops", "note", "report"})
+"""Commands that read the journal only: no sign-in, no network."""
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Handled like Ctrl+C (SIGINT is asyncio's own)."""
+
+
+def options_from(args: argparse.Namespace) -> ConnectionOptions:
+    return ConnectionOptions(
+        demo=bool(args.demo),
+        graph_url=args.graph_url,
+        token_env=args.token_env,
+        tenant=args.tenant,
+        state_dir=args.state_dir,
+        poll_budget=args.poll_budget,
+    )
+
+
+def _configure_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING - 10 * min(2, verbose))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    from console.debuglog import RedactingFilter
+
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``export-console`` and ``python -m console``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    if args.debug:
+        from console.debuglog import setup_debug_log
+
+        try:
+            path = setup_debug_log(args.state_dir)
+        except OSError as exc:
+            return fail(f"cannot open the debug log: {exc.strerror or exc}", EXIT_USAGE)
+        say(f"debug log: {clean(str(path))}")
+    if args.command == "simulate":
+        return run_simulate(args)
+    try:
+        check_graph_url_option(args.graph_url)
+    except UsageProblem as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if args.poll_budget > GRAPH_HOURLY_LIMIT:
+        warn(
+            f"--poll-budget {args.poll_budget} is above Graph's limit of {GRAPH_HOURLY_LIMIT:,} requests an hour "
+            "per tenant: Graph will throttle (429) before the budget binds"
+        )
+    if args.command is None:
+        return run_tui(args)
+    if args.command in JOURNAL_COMMANDS:
+        return run_journal_command(args)
+    return run_async(lambda: run_command(args))
+
+
+def run_async(make: Callable[[], Awaitable[int]]) -> int:
+    """Run a command on a fresh event loop; SIGTERM/SIGHUP (and Ctrl+C) stop it cleanly."""
+    received: list[int] = []
+
+    async def runner() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def stop(signum: int) -> None:
+            if not received and task is not None:
+                received.append(signum)
+                task.cancel()
+
+        installed = []
+        for signum in STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                pass
+        try:
+            return await make()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(runner())
+    except BrokenPipeError:
+        # `... | head`: the reader left; not an error worth a traceback.
+        silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _hint("interrupted")
+        return EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        name = signal.Signals(received[0]).name
+        _hint(f"stopped by {name}")
+        return 128 + received[0]
+
+
+def _hint(what: str) -> None:
+    try:
+        say(f"export-console: {what}: {RESUME_HINT}")
+    except OSError:  # the terminal went away with the SSH session (SIGHUP)
+        pass
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from console.tui.entry import run_console
+
+    return run_console(options_from(args))
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from console.sim.server import run_forever
+    from console.sim.tenant import SimulatedTenant
+
+    tenant = SimulatedTenant(
+        profiles=args.profiles, retry_after=args.retry_after, export_duration=args.duration, page_size=args.page_size
+    )
+    try:
+        from console.sim import knobs
+    except ImportError:  # pragma: no cover
+        knobs = None  # type: ignore[assignment]
+    apply = getattr(knobs, "apply_simulate_arguments", None)
+    if apply is not None:
+        try:
+            apply(tenant, args)
+        except ValueError as exc:
+            return fail(str(exc), EXIT_USAGE)
+    token = args.token or tenant.issue_token(lifetime=30 * 86400)
+    if args.token:
+        tenant.tokens.accept(args.token, {"tid": tenant.tenant_id})
+
+    def ready(base_url: str) -> None:
+        print(f"simulated tenant {tenant.tenant_domain} ({tenant.tenant_id}) on {base_url}", flush=True)
+        print(f"graph url: {base_url}/beta", flush=True)
+        print(f"token: {token}", flush=True)
+        print("Ctrl+C stops it.", file=sys.stderr, flush=True)
+
+    try:
+        run_forever(tenant, args.host, args.port, ready)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:
+        return fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_USAGE)
+    return EXIT_OK
+
+
+def read_export_request(args: argparse.Namespace) -> ExportRequest:
+    """Everything ``export`` can check before signing in (bad input sends nothing).
+
+    Raises:
+        UsageProblem, ValueError: exit 2.
+    """
+    from console.storage import check_location, has_signature, is_template, validate_storage_location
+
+    user_ids = read_user_ids(args.user_ids, args.from_file)
+    location, from_argv = storage_location_from(
+        args.storage_location, args.storage_location_env, args.storage_location_file
+    )
+    location = location.strip()
+    if from_argv and has_signature(location):
+        warn(
+            "--storage-location carries a SAS signature (sig=): other users of this machine can read it in `ps` "
+            "(and your shell history keeps it); prefer --storage-location-env VAR or --storage-location-file PATH"
+        )
+    templated = is_template(location)
+    if not templated:
+        location = validate_storage_location(location)
+    # The SAS rules need no network: refuse an expired or read-only SAS before signing in.
+    warned: set[str] = set()
+    for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):
+        if finding.level == "error":
+            raise UsageProblem(f"{finding.message} (nothing was sent)")
+        if finding.message not in warned:
+            warned.add(finding.message)
+            warn(clean(finding.message))
+    return ExportRequest(user_ids=user_ids, location=location)
+
+
+def _failure(exc: BaseException) -> int:
+    from console.ops import engine
+
+    already = getattr(engine, "AlreadyExporting", None)
+    if already is not None and isinstance(exc, already):
+        return refuse_conflicts(exc.conflicts)
+    code = exit_code_for_exception(exc)
+    if code == EXIT_FAILED and not _is_expected(exc):
+        log.debug("unexpected failure", exc_info=True)
+        return fail(f"{type(exc).__name__}: {redact(str(exc))}", code)
+    return fail(redact(str(exc)), code)
+
+
+def _is_expected(exc: BaseException) -> bool:
+    from console.graph import errors
+
+    return isinstance(exc, errors.GraphError)
+
+
+async def run_command(args: argparse.Namespace) -> int:
+    """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
+    options = options_from(args)
+    request: ExportRequest | None = None
+    try:
+        if args.command == "export":
+            request = read_export_request(args)
+    except Exception as exc:
+        return _failure(exc)
+    services: Services | None = None
+    try:
+        services = await open_services(options, on_device_code=say)
+        if args.command == "profiles":
+            return await cmd_profiles(services, args)
+        if args.command == "export":
+            assert request is not None
+            return await cmd_export(services, args, request)
+        if args.command == "watch":
+            return await cmd_watch(services, args)
+        return fail(f"unknown command {args.command}", EXIT_USAGE)
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # journal unreadable, disk full, sign-in failed...: one line, no traceback
+        return _failure(exc)
+    finally:
+        if services is not None:
+            await services.aclose()
+
+
+def run_journal_command(args: argparse.Namespace) -> int:
+    """``ops``, ``note``, ``report``: the journal only (never a token, never the network)."""
+    from console.cli.journal_commands import cmd_note, cmd_ops, cmd_report
+
+    options = options_from(args)
+    try:
+        journal_only = open_journal_only(options)
+    except Exception as exc:
+        return _failure(exc)
+    try:
+        if args.command == "ops":
+            return cmd_ops(journal_only, args)
+        if args.command == "note":
+            return cmd_note(journal_only, args, options)
+        return cmd_report(journal_only, args)
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _hint("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return _failure(exc)
+    finally:
+        journal_only.close()

@@ -1,0 +1,97 @@
+"""SQLite off the event loop: one writer thread behind an async interface.
+
+Every journal call of the engine runs on one dedicated thread with its own connection, so another
+process holding the journal's write lock (or a slow disk) never freezes a keystroke (issue 7,
+item 6). A call that meets the lock is retried on that thread (SQLite's busy timeout is kept short
+and the wait happens here, not on the loop); a flush that still fails keeps its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import os
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from console.ops.journal import OperationJournal, OperationRow
+from console.ops.events import PollRecord
+
+T = TypeVar("T")
+
+WRITER_BUSY_TIMEOUT = 0.25
+"""Seconds SQLite itself waits for the write lock on the writer's connection (then we retry)."""
+
+
+class JournalWriter:
+    """The engine's journal: an ``OperationJournal`` of its own, used only on one thread.
+
+    Args:
+        path: the journal file (the same one the caller's synchronous journal has open).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-journal")
+        self._journal: OperationJournal | None = None
+        self.calls_in_flight = 0
+        """Calls submitted to the thread and not yet answered (tests wait for 0 before moving the clock)."""
+        self.closed = False
+
+    @property
+    def journal(self) -> OperationJournal:
+        """The writer's journal (touch it only through ``call``, except ``queue``)."""
+        if self._journal is None:
+            raise RuntimeError("the journal writer is not open")
+        return self._journal
+
+    async def open(self) -> None:
+        """Open the writer's connection on its thread."""
+        if self._journal is None:
+            self._journal = await self._run(lambda: OperationJournal(self.path, busy_timeout=WRITER_BUSY_TIMEOUT))
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        self.calls_in_flight += 1
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        finally:
+            self.calls_in_flight -= 1
+
+    async def call(self, method: Callable[..., T], *args: Any, retry: bool = True, **kwargs: Any) -> T:
+        """Run a journal method on the writer thread; retried there while the journal is locked.
+
+        Args:
+            method: an ``OperationJournal`` method of ``self.journal``.
+            retry: retry a locked journal (about 5 s) before raising ``sqlite3.OperationalError``.
+        """
+        bound = functools.partial(method, *args, **kwargs)
+        if retry:
+            journal = self.journal
+            return await self._run(lambda: journal.retrying(bound))
+        return await self._run(bound)
+
+    def queue(self, row: OperationRow, record: PollRecord | None = None) -> None:
+        """Remember a change for the next flush (thread-safe, no IO: fine on the event loop)."""
+        self.journal.queue(row, record)
+
+    async def flush(self, now: float) -> bool:
+        """Write what is pending; False when it failed (the batch stays for the next flush)."""
+        journal = self.journal
+        try:
+            await self._run(lambda: journal.flush(now))
+        except sqlite3.Error:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Flush, close the connection and end the thread."""
+        if self.closed:
+            return
+        self.closed = True
+        journal = self._journal
+        if journal is not None:
+            await self._run(journal.close)
+        self._executor.shutdown(wait=False)

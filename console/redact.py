@@ -1,0 +1,169 @@
+"""The one redaction function of export-console: secrets never leave a layer in clear.
+
+A SAS URL's ``sig`` value is the secret that unlocks the storage container (graph-api.md,
+exportPersonalData); an access token unlocks the tenant. Either can turn up in any text that
+crosses a layer: Graph's 400 message quoting the storage location, a Location or nextLink,
+exception text, a log line, a journal row. ``redact`` masks both wherever they appear.
+
+Why parsing and not a pattern over ``sig=``: the parameter name may be in any case and any
+percent-encoding (``SIG``, ``%73ig``, ``s%69g``, ``%53%49%47``), the whole URL may be
+percent-encoded again inside another URL's query or escaped inside JSON (``\\u0026sig=``), and the
+parameter may sit in a fragment (``#sig=``), after ``;`` or in a path segment (``/sig=.../``).
+So the text is decoded level by level (``%XX``, ``\\uXXXX``, ``\\/``) while every decoded
+character remembers which span of the original text it came from; parameters are found in each
+decoded view and their values are masked in the original. Over-masking (a value running up to
+the next delimiter) is preferred to leaking.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["REDACTED", "SECRET_PARAMETERS", "has_signature", "redact"]
+
+REDACTED = "***"
+"""What a secret is replaced by."""
+
+SECRET_PARAMETERS = frozenset({"sig", "access_token", "refresh_token", "id_token", "client_secret", "client_assertion"})
+"""Parameter names whose values are secrets (compared after decoding, case-insensitively)."""
+
+_MAX_LEVELS = 6
+"""How many times a text is percent-decoded at most (a URL inside a URL inside a URL...)."""
+
+_PARAM = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(sig|access_token|refresh_token|id_token|client_secret|client_assertion)=",
+    re.IGNORECASE,
+)
+"""A secret parameter name followed by ``=``, not glued to a longer name (``xsig=`` is not ``sig=``)."""
+
+_VALUE_END = frozenset("&#;\"'<>`()[]{},|\\^") | frozenset(" \t\r\n\v\f\x00")
+"""Characters that end a parameter value in a decoded view (``/`` only in a path segment)."""
+
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[^\s\"'<>,;]+")
+"""``Bearer <token>`` in a header, a log line or an exception."""
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*){0,2}")
+"""A JWT-shaped string (base64url of ``{"``): an access or id token."""
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+Span = tuple[int, int]
+
+
+def _decode_once(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
+    """Decode ``%XX``, ``\\uXXXX`` and ``\\/`` once; each output character keeps its original span."""
+    out: list[str] = []
+    out_spans: list[Span] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "%" and i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
+            out.append(chr(int(text[i + 1 : i + 3], 16)))
+            out_spans.append((spans[i][0], spans[i + 2][1]))
+            i += 3
+            continue
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt in "uU" and i + 5 < n and all(c in _HEX for c in text[i + 2 : i + 6]):
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
+                out_spans.append((spans[i][0], spans[i + 5][1]))
+                i += 6
+                continue
+            if nxt == "/":
+                out.append("/")
+                out_spans.append((spans[i][0], spans[i + 1][1]))
+                i += 2
+                continue
+        out.append(ch)
+        out_spans.append(spans[i])
+        i += 1
+    return "".join(out), out_spans
+
+
+def _views(text: str) -> list[tuple[str, list[Span]]]:
+    """The text and its successive decodings, until decoding changes nothing."""
+    spans = [(i, i + 1) for i in range(len(text))]
+    views = [(text, spans)]
+    for _ in range(_MAX_LEVELS):
+        decoded, decoded_spans = _decode_once(*views[-1])
+        if decoded == views[-1][0]:
+            break
+        views.append((decoded, decoded_spans))
+    return views
+
+
+def _parameters(view: str, names: frozenset[str]) -> list[tuple[int, int]]:
+    """(start, end) of every value of a parameter in ``names`` within one decoded view."""
+    found: list[tuple[int, int]] = []
+    for match in _PARAM.finditer(view):
+        if match.group(1).lower() not in names:
+            continue
+        in_path = match.start() > 0 and view[match.start() - 1] == "/"
+        start = end = match.end()
+        while end < len(view) and view[end] not in _VALUE_END and not (in_path and view[end] == "/"):
+            end += 1
+        found.append((start, end))
+    return found
+
+
+def _secret_spans(text: str, names: frozenset[str]) -> list[Span]:
+    """Original-text spans holding a secret parameter's value, merged and sorted."""
+    raw: list[Span] = []
+    for view, spans in _views(text):
+        for start, end in _parameters(view, names):
+            if end > start:
+                raw.append((spans[start][0], spans[end - 1][1]))
+    raw.sort()
+    merged: list[Span] = []
+    for start, end in raw:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _might_hold_parameter(text: str) -> bool:
+    """Cheap pre-check: without an ``=``, a ``%`` or a ``\\`` escape there is no parameter to mask."""
+    return "=" in text or "%" in text or "\\" in text
+
+
+def redact(text: str) -> str:
+    """Any text with every SAS signature and bearer token masked.
+
+    ``sig`` is found as a query, fragment or path parameter in any case and any percent-encoding
+    (``sig=``, ``SIG=``, ``%73ig=``, ``s%69g=``, ``#sig=``, ``/sig=.../``, ``;sig=``), also inside a
+    URL embedded in free text or percent-encoded inside another URL. ``Bearer xxx`` and JWT-shaped
+    ``eyJ...`` strings are masked too. Idempotent: ``redact(redact(t)) == redact(t)``.
+
+    Args:
+        text: a URL, Graph error message, exception text, Location, nextLink or log line.
+
+    Returns:
+        The text with each secret value replaced by ``***`` (names and delimiters kept).
+    """
+    if not text:
+        return text
+    result = text
+    if _might_hold_parameter(result):
+        spans = _secret_spans(result, SECRET_PARAMETERS)
+        if spans:
+            pieces: list[str] = []
+            last = 0
+            for start, end in spans:
+                pieces.append(result[last:start])
+                pieces.append(REDACTED)
+                last = end
+            pieces.append(result[last:])
+            result = "".join(pieces)
+    result = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", result)
+    return _JWT.sub(REDACTED, result)
+
+
+def has_signature(text: str) -> bool:
+    """True when the text carries a SAS ``sig`` parameter (in any case or encoding), even an empty one."""
+    if not text or not _might_hold_parameter(text):
+        return False
+    names = frozenset({"sig"})
+    return any(_parameters(view, names) for view, _ in _views(text))

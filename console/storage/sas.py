@@ -1,0 +1,339 @@
+"""The SAS pre-check: what can be known about a storage location before a daily export is spent.
+
+A SAS URL carries its own limits in the query (graph-api.md, exportPersonalData): ``se`` (expiry),
+``st`` (start), ``sp`` (permissions; writing an export needs create or write, ``c``/``w``), ``sr`` or
+``srt`` (scope) and ``sig`` (the secret). An expired SAS, or one that cannot write, fails late and
+silently on Graph's side; it can be refused here without any network call. Graph also accepts one
+export per storage location: a fixed location for several profiles fails for all but the first
+(``StorageLocationAlreadyUsed``), so that gets a warning before anything is sent.
+
+The query is parsed, not pattern-matched: parameter names in any case and percent-encoding, values
+percent-decoded, repeated parameters noticed. No message ever contains the signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from console.redact import redact
+from console.storage.location import (
+    container_path_index,
+    is_blob_endpoint,
+    is_loopback,
+    validate_storage_location,
+)
+from console.storage.templates import PLACEHOLDERS, TemplateError, check_placement, is_template
+
+__all__ = [
+    "EXPIRY_MARGIN",
+    "GRAPH_ALREADY_USED_MESSAGE",
+    "STORAGE_LOCATION_ALREADY_USED",
+    "SasFinding",
+    "check_location",
+    "errors",
+    "explain_storage_error",
+    "parse_query",
+    "warnings",
+]
+
+STORAGE_LOCATION_ALREADY_USED = "StorageLocationAlreadyUsed"
+"""Graph's error code for a location that already holds an export."""
+
+GRAPH_ALREADY_USED_MESSAGE = (
+    "Storage destination has already been used for an export. "
+    "If this is not true, delete 'RequestInfo.json' from the container and try again."
+)
+"""Graph's own words for ``StorageLocationAlreadyUsed`` (graph-api.md)."""
+
+EXPIRY_MARGIN = 24 * 3600.0
+"""A SAS expiring within this many seconds gets a warning: the export may outlive it."""
+
+_TEMPLATE_HINT = "https://<account>.blob.core.windows.net/dsr-{userId}?<sas>"
+
+
+@dataclass(frozen=True)
+class SasFinding:
+    """One thing the pre-check found about a storage location.
+
+    Attributes:
+        level: ``error`` refuses the export (nothing is sent); ``warning`` is shown and the export goes on.
+        parameter: the SAS query parameter concerned (``se``, ``sp``, ``sig``...) or ``storageLocation``.
+        message: a sentence naming the parameter and what to do; never contains the signature.
+    """
+
+    level: Literal["error", "warning"]
+    parameter: str
+    message: str
+
+
+def errors(findings: list[SasFinding]) -> list[SasFinding]:
+    """The findings that refuse the export."""
+    return [f for f in findings if f.level == "error"]
+
+
+def warnings(findings: list[SasFinding]) -> list[SasFinding]:
+    """The findings that are shown but do not refuse."""
+    return [f for f in findings if f.level == "warning"]
+
+
+def parse_query(query: str) -> dict[str, list[str]]:
+    """The query's parameters: names percent-decoded and lowercased, values percent-decoded, repeats kept.
+
+    ``&`` separates parameters (``;`` too, as some tools write); a parameter without ``=`` has an empty value.
+    """
+    params: dict[str, list[str]] = {}
+    for piece in query.replace(";", "&").split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        key = unquote(unquote(name)).strip().lower()
+        if key:
+            params.setdefault(key, []).append(unquote(value))
+    return params
+
+
+def _parse_time(value: str) -> datetime | None:
+    """A SAS time (ISO 8601, UTC: ``2026-12-31``, ``2026-12-31T23:59Z``, ``...:59.5Z``), or None."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _when(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _single(params: dict[str, list[str]], name: str, findings: list[SasFinding]) -> str | None:
+    """The one value of ``name``; a repeated parameter is an error (which one Azure uses is not documented)."""
+    values = params.get(name)
+    if values is None:
+        return None
+    if len(values) > 1:
+        findings.append(
+            SasFinding(
+                "error",
+                name,
+                f"the SAS gives {name} {len(values)} times: copy the SAS again so that each parameter appears once",
+            )
+        )
+    return values[0]
+
+
+def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFinding]:
+    """Check a storage location (or template) before the POST, without any network call.
+
+    Errors (refuse, nothing sent): a malformed shape or template; ``se`` in the past or unreadable;
+    ``sp`` present without ``c`` or ``w``; ``sig`` present but empty; a parameter given twice.
+    Warnings: ``se`` within the next 24 h; ``st`` in the future; a fixed location for several targets
+    (Graph accepts one export per storage location); a template varying the container under a
+    container SAS (signed for one container); a blob SAS (``sr=b``); SAS parameters without ``sig``.
+
+    Args:
+        location: the storage location as given (may hold the SAS; never echoed in clear).
+        now: the current time, epoch seconds.
+        targets: how many profiles will be exported to it.
+
+    Returns:
+        The findings, errors first; empty when nothing is wrong.
+    """
+    findings: list[SasFinding] = []
+    text = location.strip()
+    template = is_template(text)
+    try:
+        check_placement(text)
+    except TemplateError as exc:
+        return [SasFinding("error", "storageLocation", str(exc))]
+    probe = text
+    for placeholder in PLACEHOLDERS:
+        probe = probe.replace(placeholder, "x0x")
+    try:
+        validate_storage_location(probe)
+    except ValueError as exc:
+        return [SasFinding("error", "storageLocation", redact(str(exc)))]
+
+    if targets > 1 and not template:
+        findings.append(
+            SasFinding(
+                "warning",
+                "storageLocation",
+                f"one export per storage location: Graph refuses a location that already holds an export "
+                f"({STORAGE_LOCATION_ALREADY_USED}), so {targets - 1} of these {targets} exports would fail; "
+                f"give each profile its own container with a template such as {_TEMPLATE_HINT}",
+            )
+        )
+    if "://" not in text:
+        return _sorted(findings)
+
+    parts = urlsplit(probe)
+    params = parse_query(parts.query)
+    sas_fields = {"sv", "se", "st", "sp", "sr", "srt", "ss", "spr", "si", "skoid"}
+    sig = _single(params, "sig", findings)
+    if sig is not None and not sig.strip():
+        findings.append(
+            SasFinding(
+                "error",
+                "sig",
+                "the SAS signature (sig) is empty: copy the whole SAS URL again (the signature is its last part)",
+            )
+        )
+    elif sig is None and sas_fields & params.keys():
+        findings.append(
+            SasFinding(
+                "warning",
+                "sig",
+                "the URL has SAS parameters but no signature (sig): Graph cannot write without it; "
+                "copy the whole SAS URL",
+            )
+        )
+
+    current = datetime.fromtimestamp(now, UTC)
+    expiry_text = _single(params, "se", findings)
+    expiry = None
+    if expiry_text is not None:
+        expiry = _parse_time(expiry_text)
+        if expiry is None:
+            findings.append(
+                SasFinding(
+                    "error",
+                    "se",
+                    f"the SAS expiry (se) {expiry_text[:40]!r} is not an ISO 8601 time: make a new SAS "
+                    "(for example se=2026-12-31T23:59:59Z)",
+                )
+            )
+        elif expiry <= current:
+            findings.append(
+                SasFinding(
+                    "error",
+                    "se",
+                    f"the SAS expired at {_when(expiry)} (se), {_span((current - expiry).total_seconds())} ago: "
+                    "make a new SAS with a later expiry",
+                )
+            )
+        elif (expiry - current).total_seconds() < EXPIRY_MARGIN:
+            findings.append(
+                SasFinding(
+                    "warning",
+                    "se",
+                    f"the SAS expires at {_when(expiry)} (se), in {_span((expiry - current).total_seconds())}: "
+                    "the export may outlive it; make a SAS valid for a few days",
+                )
+            )
+    start_text = _single(params, "st", findings)
+    if start_text is not None:
+        start = _parse_time(start_text)
+        if start is None:
+            findings.append(
+                SasFinding(
+                    "warning",
+                    "st",
+                    f"the SAS start (st) {start_text[:40]!r} is not an ISO 8601 time: Azure may refuse the SAS",
+                )
+            )
+        elif expiry is not None and start >= expiry:
+            findings.append(
+                SasFinding(
+                    "error",
+                    "st",
+                    f"the SAS starts at {_when(start)} (st), not before it expires (se): make a new SAS",
+                )
+            )
+        elif start > current:
+            findings.append(
+                SasFinding(
+                    "warning",
+                    "st",
+                    f"the SAS is valid only from {_when(start)} (st), in {_span((start - current).total_seconds())}: "
+                    "Graph cannot write before then; make a SAS that starts now",
+                )
+            )
+    permissions = _single(params, "sp", findings)
+    if permissions is not None and not ({"c", "w"} & set(permissions.lower())):
+        shown = "".join(c for c in permissions if c.isalpha())[:20] or "(empty)"
+        findings.append(
+            SasFinding(
+                "error",
+                "sp",
+                f"the SAS permissions (sp={shown}) grant neither create (c) nor write (w): Graph needs them to "
+                "write the export; make a SAS with at least c and w (r and l also let the console check the "
+                "container first)",
+            )
+        )
+    scope = _single(params, "sr", findings)
+    if scope is not None and scope.strip().lower() == "b":
+        findings.append(
+            SasFinding(
+                "warning",
+                "sr",
+                "the SAS is a blob SAS (sr=b), signed for a single blob: Graph writes several files; "
+                "make a container SAS (sr=c) or an account SAS",
+            )
+        )
+    if template and scope is not None and scope.strip().lower() == "c" and _template_in_container(text):
+        findings.append(
+            SasFinding(
+                "warning",
+                "sr",
+                "the template gives each profile its own container, but a container SAS (sr=c) is signed for "
+                "one container: use an account SAS (srt=co, ss=b) so the signature is valid for every container",
+            )
+        )
+    return _sorted(findings)
+
+
+def _template_in_container(template: str) -> bool:
+    parts = urlsplit(template)
+    segments = parts.path.split("/")[1:]
+    index = container_path_index(parts.hostname)
+    if not (is_blob_endpoint(parts.hostname) or is_loopback(parts.hostname)) or len(segments) <= index:
+        return False
+    return is_template(segments[index])
+
+
+def _sorted(findings: list[SasFinding]) -> list[SasFinding]:
+    return sorted(findings, key=lambda f: 0 if f.level == "error" else 1)
+
+
+def explain_storage_error(code: str, message: str) -> str:
+    """A storage-related Graph error in words an admin can act on.
+
+    For ``StorageLocationAlreadyUsed`` (by code, or by Graph's words when the code is lost): Graph's
+    message and the fix (a template giving each profile its own container, or removing
+    ``RequestInfo.json``). Any other error: its code and message, redacted.
+
+    Args:
+        code: Graph's error code (may be empty).
+        message: Graph's error message (may quote the location with its SAS: it is redacted).
+
+    Returns:
+        One paragraph, never containing the signature.
+    """
+    said = redact(" ".join(message.split()))
+    if code.strip().lower() == STORAGE_LOCATION_ALREADY_USED.lower() or "already been used for an export" in said:
+        words = said or GRAPH_ALREADY_USED_MESSAGE
+        return (
+            f"{STORAGE_LOCATION_ALREADY_USED}: {words} Graph accepts one export per storage location: give each "
+            f"profile its own container with a template such as {_TEMPLATE_HINT}, or, if the earlier export is "
+            "no longer needed, delete RequestInfo.json from the container and export again."
+        )
+    if code and said:
+        return f"{redact(code)}: {said}"
+    return said or redact(code)

@@ -1,0 +1,591 @@
+"""The operations table without Textual: rows, sort, filters, marks, cursor, alerts.
+
+The widget (``console.tui.widgets.ops_table``) draws what this model says and turns keys
+into calls on it; everything that decides *which* operations are shown, in which order,
+which are marked and what an update changed lives here, so it is unit-tested without an
+app (STYLE.md habit 2; issue 11 item 5).
+
+Filters combine: a status word from ``console.ops.vocabulary`` (the same words as
+``ops --status``) and a text query whose words must all match, in any order, case- and
+accent-insensitively, over the user's name, UPN, user id, operation id, error and case.
+``case:REF`` matches one case exactly; ``status:WORD`` (or ``is:WORD``) adds a status word.
+Marks survive refreshes and are dropped when their row leaves the shown rows, so a bulk
+action never touches an operation the admin cannot see.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
+from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
+from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
+from console.tui.cells import (
+    STATUS_ORDER,
+    duration_label,
+    epoch,
+    one_line,
+    progress_label,
+    safe_text,
+    time_label,
+)
+from console.tui.cursor import RowCursor
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("user", "User"),
+    ("status", "Status"),
+    ("progress", "Done"),
+    ("submitted", "Submitted UTC"),
+    ("elapsed", "Elapsed"),
+    ("next", "Next poll"),
+    ("error", "Last error"),
+    ("case", "Case"),
+)
+"""Column keys and labels, in the order ``s`` cycles the sort through them (``row_texts`` order)."""
+
+COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
+TIME_COLUMNS = ("elapsed", "next")
+"""Columns that change with the clock alone."""
+
+FILTERS: tuple[str, ...] = ("all", "unfinished", "problem", "running", "failed", "complete")
+"""Status words ``f`` cycles through (any word of ``console.ops.vocabulary`` is accepted by ``set_filter``)."""
+
+HIGHLIGHT_SECONDS = 3.0
+"""How long a row that just changed stays highlighted."""
+
+ATTENTION = frozenset({"failed", "rejected", "error", "unconfirmed"})
+"""Display statuses that need the admin (counted in red, toasted with a bell)."""
+
+_SEPARATOR = "\x00"
+"""Between the fields of a haystack, so a word never matches across two fields."""
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``García`` -> ``garcia`` (names are typed as people type them)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def is_reexportable(view: OperationView) -> bool:
+    """Failed, unconfirmed, rejected or errored: an export worth sending again."""
+    return view.state in (UNCONFIRMED, REJECTED, ERROR) or (view.state == FINAL and view.status == "failed")
+
+
+def is_resolvable(view: OperationView) -> bool:
+    """An unconfirmed export the admin can mark checked (with a note)."""
+    return view.state == UNCONFIRMED
+
+
+def is_watched(view: OperationView) -> bool:
+    """Still polled (or about to be): the admin can stop watching it."""
+    return view.state in (INTENT, TRACKING)
+
+
+def readable_error(view: OperationView) -> str:
+    """The operation's last error in full, escaped, with the fix when Graph refused a reused location.
+
+    ``StorageLocationAlreadyUsed`` is explained in Graph's words and with what to do about it
+    (``console.storage.explain_storage_error``: a template per profile, or remove RequestInfo.json).
+    """
+    text = " ".join(view.last_error.split())
+    if not text:
+        return ""
+    if STORAGE_LOCATION_ALREADY_USED.lower() in text.lower() or "already been used for an export" in text:
+        explained = explain_storage_error(STORAGE_LOCATION_ALREADY_USED, "")
+        fix = explained.split("Graph accepts", 1)[-1]
+        if fix and fix not in text:
+            text = explain_storage_error(STORAGE_LOCATION_ALREADY_USED, _graph_words(text))
+    return safe_text(text)
+
+
+def _graph_words(text: str) -> str:
+    """Graph's message out of an engine error line (``... StorageLocationAlreadyUsed: <words> (request-id ...)``)."""
+    head, marker, rest = text.partition(STORAGE_LOCATION_ALREADY_USED)
+    return (rest.lstrip(" :]-") if marker else text) or text
+
+
+def submitted_epoch(view: OperationView) -> float:
+    """When the export was submitted (Graph's time, else when the console recorded it)."""
+    return epoch(view.submitted_at) or view.created_at
+
+
+def sort_key(column: str, view: OperationView, label: str) -> Any:
+    """What ``column`` sorts ``view`` by (ties broken by journal order)."""
+    if column == "user":
+        return (label.lower(), view.key)
+    if column == "status":
+        return (STATUS_ORDER.get(view.display_status, 9), view.key)
+    if column == "progress":
+        return (view.progress if view.progress is not None else -1.0, view.key)
+    if column == "elapsed":
+        return (-submitted_epoch(view), view.key)  # the longest-running have the earliest start
+    if column == "next":
+        return (view.next_poll_at if view.next_poll_at is not None else float("inf"), view.key)
+    if column == "error":
+        return (view.last_error == "", view.last_error, view.key)
+    if column == "submitted":
+        return (submitted_epoch(view), view.key)
+    if column == "case":
+        case = view.case
+        return (case == "", case.lower(), view.key)
+    return (view.key,)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed text filter."""
+
+    words: tuple[str, ...] = ()
+    """Folded words that must all appear in the haystack."""
+    case: str | None = None
+    """``case:REF``: this case only (folded)."""
+    statuses: tuple[str, ...] = ()
+    """``status:WORD``: vocabulary words that must all match."""
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        """Parse ``alice case:DSR-1 status:failed``.
+
+        Raises:
+            UnknownStatusWord: a ``status:`` word outside the vocabulary (with the valid ones).
+        """
+        words: list[str] = []
+        case: str | None = None
+        statuses: list[str] = []
+        for token in text.split():
+            head, colon, rest = token.partition(":")
+            name = head.lower()
+            if colon and name in ("case", "status", "is") and not rest:
+                continue  # still being typed: no filter yet
+            if colon and name == "case":
+                case = fold(rest)
+            elif colon and name in ("status", "is"):
+                statuses.append(parse_status_word(rest))
+            else:
+                words.append(fold(token))
+        return cls(tuple(words), case, tuple(statuses))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.case is not None or self.statuses)
+
+
+@dataclass
+class ApplyResult:
+    """What one batch of views changed (the widget repaints, the pane alerts)."""
+
+    structure: bool = False
+    """Rows were added, removed or reordered: the whole table repaints."""
+    dirty: list[int] = field(default_factory=list)
+    """Keys of shown rows whose cells changed (repaint those lines only)."""
+    failures: list[OperationView] = field(default_factory=list)
+    """Operations that just turned failed, rejected, error or unconfirmed."""
+    batch_done: list[OperationView] = field(default_factory=list)
+    """Every operation watched since the last batch, when the last of them just finished."""
+    held: int = 0
+    """Views kept back because updates are paused."""
+
+
+class OpsModel:
+    """Every operation of the tenant and what the table shows of them.
+
+    Args:
+        user_label: how a user id is shown (the profile's name once the profiles are listed).
+        now: the console's clock (elapsed, next poll in, how long a change stays highlighted).
+    """
+
+    def __init__(self, user_label: Callable[[str], str] | None = None, now: Callable[[], float] | None = None) -> None:
+        self.now: Callable[[], float] = now or (lambda: 0.0)
+        """Epoch seconds now (the console's clock)."""
+        self.user_label: Callable[[str], str] = user_label or (lambda user_id: user_id)
+        """How a user id is shown."""
+        self.views: dict[int, OperationView] = {}
+        """Latest view of every operation known, shown or not."""
+        self.order: list[int] = []
+        """Keys of the shown operations, in display order."""
+        self.cells: dict[int, dict[str, str]] = {}
+        """Texts of the shown rows, by column key."""
+        self.cursor: RowCursor[int] = RowCursor()
+        """The highlighted row."""
+        self.sort_column: str | None = None
+        """Column sorted by; None keeps journal order (oldest first)."""
+        self.sort_reverse = False
+        """Descending instead of ascending."""
+        self.status_filter = "all"
+        """A word of ``console.ops.vocabulary``."""
+        self.query_text = ""
+        """The text filter as typed."""
+        self.query = Query()
+        """The text filter, parsed."""
+        self.marks: dict[int, None] = {}
+        """Marked keys, in the order they were marked."""
+        self.anchor: int | None = None
+        """The last key marked or unmarked (a range mark starts there)."""
+        self.changed_at: dict[int, float] = {}
+        """When each row last changed (highlighted for HIGHLIGHT_SECONDS)."""
+        self.paused = False
+        """Live updates held back (polling goes on; counts and alerts still follow)."""
+        self.held: dict[int, OperationView] = {}
+        """Views that arrived while paused (latest per key)."""
+        self.updates = 0
+        """Cells changed since start (the benchmark reads it)."""
+        self.has_cases = False
+        """Some operation carries a case reference (the table then shows a Case column)."""
+        self._sort_keys: list[Any] = []
+        self._haystacks: dict[int, str] = {}
+        self._primed = False
+        self._watching: dict[int, None] = {}
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def highlighted_key(self) -> int | None:
+        """The operation under the cursor."""
+        return self.cursor.key(self.order)
+
+    @property
+    def highlighted(self) -> OperationView | None:
+        """The view under the cursor."""
+        key = self.highlighted_key
+        return self.views.get(key) if key is not None else None
+
+    def counts(self) -> Counter[str]:
+        """Operations per display status, all of them (whatever the filter)."""
+        return Counter(view.display_status for view in self.views.values())
+
+    def shown_counts(self) -> Counter[str]:
+        """Operations per display status among the shown rows."""
+        return Counter(self.views[key].display_status for key in self.order)
+
+    def marked_keys(self) -> list[int]:
+        """Marked keys in display order."""
+        return [key for key in self.order if key in self.marks]
+
+    def targets(self) -> list[OperationView]:
+        """What a bulk action acts on: the marked operations, else the highlighted one."""
+        keys = self.marked_keys()
+        if not keys:
+            key = self.highlighted_key
+            keys = [key] if key is not None else []
+        return [self.views[key] for key in keys]
+
+    def is_recent(self, key: int, now: float) -> bool:
+        """True while a row that changed is still highlighted."""
+        at = self.changed_at.get(key)
+        return at is not None and now - at < HIGHLIGHT_SECONDS
+
+    def describe(self) -> str:
+        """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
+        column = dict(COLUMNS).get(self.sort_column or "", "journal order")
+        arrow = " ↓" if self.sort_reverse else " ↑"
+        text = f"sort: {column}{arrow} · filter: {self.status_filter}"
+        if self.query_text.strip():
+            text += f" · /{self.query_text.strip()}"
+        return text
+
+    # -- cells --------------------------------------------------------------------------
+
+    def texts(self, view: OperationView, now: float) -> dict[str, str]:
+        """What a row shows, column by column (tenant text escaped, errors on one line)."""
+        submitted = submitted_epoch(view)
+        end = epoch(view.completed_at) if view.completed_at is not None else None
+        if end is None and view.is_done:
+            end = submitted  # finished without Graph's timestamp: no clock keeps running
+        elapsed = (end if end is not None else now) - submitted
+        next_in = "—"
+        if view.next_poll_at is not None and not view.is_done:
+            next_in = duration_label(view.next_poll_at - now)
+        return {
+            "user": safe_text(self.user_label(view.user_id)),
+            "status": safe_text(view.display_status),
+            "progress": progress_label(view.progress),
+            "submitted": time_label(view.submitted_at or view.created_at)[5:],
+            "elapsed": duration_label(elapsed),
+            "next": next_in,
+            "error": one_line(view.last_error) if view.last_error else "",
+            "case": safe_text(view.case),
+        }
+
+    def _haystack(self, view: OperationView) -> str:
+        parts = (
+            self.user_label(view.user_id),
+            view.display_name,
+            view.user_principal_name,
+            view.user_id,
+            view.operation_id or "",
+            view.last_error,
+            view.case,
+            view.display_status,
+        )
+        return _SEPARATOR.join(fold(part) for part in parts)
+
+    def passes(self, view: OperationView) -> bool:
+        """True when ``view`` passes the status filter and the text filter."""
+        if self.status_filter != "all" and not matches_status(view, self.status_filter):
+            return False
+        query = self.query
+        if query.empty:
+            return True
+        if query.case is not None and fold(view.case) != query.case:
+            return False
+        if any(not matches_status(view, word) for word in query.statuses):
+            return False
+        if query.words:
+            haystack = self._haystacks.get(view.key)
+            if haystack is None:
+                haystack = self._haystacks[view.key] = self._haystack(view)
+            return all(word in haystack for word in query.words)
+        return True
+
+    # -- the keyed diff -----------------------------------------------------------------
+
+    def _key_of(self, key: int) -> Any:
+        return sort_key(self.sort_column or "", self.views[key], self.cells[key]["user"])
+
+    def apply(self, views: Iterable[OperationView]) -> ApplyResult:
+        """Take the latest views: add, update changed cells, drop rows that no longer pass.
+
+        The first call is the journal's snapshot: it raises no alerts. While paused, the rows
+        stay as they are (the views are held for ``resume``); alerts still follow.
+        """
+        result = ApplyResult()
+        incoming = list(views)
+        live = self._primed
+        self._alerts(incoming, result)
+        if self.paused:
+            for view in incoming:
+                self.held[view.key] = view
+            result.held = len(self.held)
+            return result
+        self._merge(incoming, result, live=live)
+        return result
+
+    def _alerts(self, views: list[OperationView], result: ApplyResult) -> None:
+        primed, self._primed = self._primed, True
+        for view in views:
+            before = self.held.get(view.key) or self.views.get(view.key)
+            if not view.is_done:
+                self._watching[view.key] = None
+            if not primed:
+                continue
+            was = before.display_status if before is not None else None
+            if view.display_status in ATTENTION and was != view.display_status:
+                result.failures.append(view)
+        if primed and self._watching:
+            arrived = {view.key: view for view in views}
+            latest = {**self.views, **self.held, **arrived}
+            watched = [latest[key] for key in self._watching if key in latest]
+            if all(view.is_done for view in watched) and any(key in arrived for key in self._watching):
+                result.batch_done = watched
+                self._watching = {}
+
+    def _merge(self, views: list[OperationView], result: ApplyResult, *, live: bool) -> None:
+        now = self.now()
+        resort = False
+        added: list[int] = []
+        removed: set[int] = set()
+        for view in views:
+            key = view.key
+            old_view = self.views.get(key)
+            self.views[key] = view
+            if view.case:
+                self.has_cases = True
+            if old_view is not None and old_view != view:
+                self._haystacks.pop(key, None)
+            shown = key in self.cells
+            if not self.passes(view):
+                if shown:
+                    removed.add(key)
+                    del self.cells[key]
+                continue
+            texts = self.texts(view, now)
+            if not shown:
+                self.cells[key] = texts
+                added.append(key)
+                if live:
+                    self.changed_at[key] = now
+                continue
+            old = self.cells[key]
+            changed = [column for column in COLUMN_KEYS if old[column] != texts[column]]
+            if changed:
+                self.cells[key] = texts
+                self.updates += len(changed)
+                result.dirty.append(key)
+                if any(column not in TIME_COLUMNS for column in changed):
+                    self.changed_at[key] = now
+                if self.sort_column in changed:
+                    resort = True
+        if not (added or removed or resort):
+            return
+        result.structure = True
+        cursor_key = self.highlighted_key
+        if removed:
+            self.order = [k for k in self.order if k not in removed]
+            self._drop_marks()
+        if resort or self.sort_reverse or (removed and self.sort_column is not None):
+            self.order.extend(added)
+            self._sort()
+        else:
+            if removed:
+                self._sort_keys = [self._key_of(k) for k in self.order]
+            for new in added:
+                new_key = self._key_of(new)
+                at = bisect.bisect_right(self._sort_keys, new_key)
+                self._sort_keys.insert(at, new_key)
+                self.order.insert(at, new)
+        self.cursor.follow(cursor_key, self.order)
+
+    def resume(self) -> ApplyResult:
+        """Live updates again: apply everything held while paused."""
+        self.paused = False
+        held, self.held = list(self.held.values()), {}
+        result = ApplyResult()
+        self._merge(held, result, live=True)
+        return result
+
+    def refresh_labels(self) -> None:
+        """Profile names arrived: re-derive the user column and the search haystacks."""
+        self._haystacks.clear()
+        for key, texts in self.cells.items():
+            texts["user"] = safe_text(self.user_label(self.views[key].user_id))
+        if self.query.words:
+            self._rebuild()
+        elif self.sort_column == "user":
+            cursor_key = self.highlighted_key
+            self._sort()
+            self.cursor.follow(cursor_key, self.order)
+
+    def tick(self, keys: Iterable[int]) -> list[int]:
+        """Refresh the time cells of ``keys`` (the rows on screen); returns those that changed."""
+        now = self.now()
+        changed: list[int] = []
+        for key in keys:
+            view = self.views[key]
+            if view.is_done and view.completed_at is not None:
+                if key in self.changed_at and not self.is_recent(key, now):
+                    del self.changed_at[key]
+                    changed.append(key)
+                continue
+            texts = self.texts(view, now)
+            old = self.cells[key]
+            expired = key in self.changed_at and not self.is_recent(key, now)
+            if expired:
+                del self.changed_at[key]
+            if expired or any(old[column] != texts[column] for column in TIME_COLUMNS):
+                for column in TIME_COLUMNS:
+                    old[column] = texts[column]
+                changed.append(key)
+        return changed
+
+    # -- sorting and filtering ------------------------------------------------------------
+
+    def _sort(self) -> None:
+        pairs = sorted(((self._key_of(key), key) for key in self.order), reverse=self.sort_reverse)
+        self.order = [key for _, key in pairs]
+        self._sort_keys = [k for k, _ in pairs] if not self.sort_reverse else []
+
+    def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
+        """Sort by ``column`` (None: journal order); the cursor stays on its operation."""
+        if column is not None and column not in COLUMN_KEYS:
+            raise ValueError(f"unknown column {column!r}")
+        self.sort_column = column
+        if reverse is not None:
+            self.sort_reverse = reverse
+        key = self.highlighted_key
+        self._sort()
+        self.cursor.follow(key, self.order)
+
+    def set_filter(self, word: str) -> None:
+        """Show only operations in status, state or group ``word`` (``ops --status`` words).
+
+        Raises:
+            UnknownStatusWord: with the list of valid words.
+        """
+        self.status_filter = parse_status_word(word)
+        self._rebuild()
+
+    def cycle_filter(self) -> None:
+        """The next of FILTERS."""
+        position = FILTERS.index(self.status_filter) if self.status_filter in FILTERS else -1
+        self.set_filter(FILTERS[(position + 1) % len(FILTERS)])
+
+    def set_query(self, text: str) -> str:
+        """Filter by text; returns "" or why the text cannot be used (an unknown ``status:`` word).
+
+        An unusable query keeps the previous filter, so a half-typed word never empties the table.
+        """
+        try:
+            query = Query.parse(text)
+        except UnknownStatusWord as exc:
+            self.query_text = text
+            return str(exc)
+        self.query_text = text
+        if query != self.query:
+            self.query = query
+            self._rebuild()
+        return ""
+
+    def _rebuild(self) -> None:
+        now = self.now()
+        key = self.highlighted_key
+        cells: dict[int, dict[str, str]] = {}
+        for k, view in self.views.items():
+            if self.passes(view):
+                old = self.cells.get(k)
+                cells[k] = old if old is not None else self.texts(view, now)
+        self.cells = cells
+        self.order = list(cells)
+        self._sort()
+        self._drop_marks()
+        self.cursor.follow(key, self.order)
+
+    # -- marks ---------------------------------------------------------------------------
+
+    def _drop_marks(self) -> None:
+        shown = self.cells
+        for key in [k for k in self.marks if k not in shown]:
+            del self.marks[key]
+        if self.anchor is not None and self.anchor not in shown:
+            self.anchor = None
+
+    def toggle_mark(self, key: int | None = None) -> bool:
+        """Mark or unmark ``key`` (the highlighted row by default); returns whether it is marked now."""
+        key = self.highlighted_key if key is None else key
+        if key is None or key not in self.cells:
+            return False
+        self.anchor = key
+        if key in self.marks:
+            del self.marks[key]
+            return False
+        self.marks[key] = None
+        return True
+
+    def mark_range(self) -> int:
+        """Mark every shown row from the last mark to the cursor (inclusive); returns how many are marked."""
+        cursor = self.cursor.row
+        if not self.order:
+            return 0
+        start = self.order.index(self.anchor) if self.anchor in self.cells else cursor
+        low, high = sorted((start, cursor))
+        for key in self.order[low : high + 1]:
+            self.marks[key] = None
+        self.anchor = self.order[cursor]
+        return len(self.marks)
+
+    def mark_all(self) -> int:
+        """Mark every shown row; returns how many are marked."""
+        for key in self.order:
+            self.marks[key] = None
+        return len(self.marks)
+
+    def clear_marks(self) -> int:
+        """Unmark everything; returns how many were marked."""
+        count = len(self.marks)
+        self.marks.clear()
+        self.anchor = None
+        return count

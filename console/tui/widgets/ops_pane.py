@@ -1,0 +1,391 @@
+"""The Operations pane: counts, the text filter box, the live table, and the highlighted operation's error.
+
+The pane composes the table with what surrounds it and carries out the table's bulk requests
+that need the engine (resolve with a note, stop watching, save the report); ``e`` (export again)
+travels up to the main screen, which owns the export form. At 80x24 the line under the table
+shows the highlighted operation's last error in full, wrapped (a 10-column cell can't).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, cast
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from console.clock import Clock
+from console.ops.events import Note, OperationView
+from console.tui.cells import status_label, safe_text
+from console.tui.ops_model import ATTENTION, readable_error
+from console.tui.widgets.ops_table import OpsTable
+
+DETAIL_LINES = 5
+"""Lines under the table for the highlighted operation (more is cut with an ellipsis: Enter shows all)."""
+STATUS_ORDER = ("failed", "rejected", "error", "unconfirmed", "running", "notStarted", "submitting", "complete")
+"""The order of the per-status counts (attention first)."""
+
+
+class OperationsActions(Protocol):
+    """What the pane asks of the engine (docs/interfaces.md, console/ops)."""
+
+    tenant_key: str
+
+    def operation(self, key: int) -> OperationView | None: ...
+
+    async def resolve(self, key: int, note: str, author: str | None = None) -> None: ...
+
+    async def stop_watching(self, key: int) -> None: ...
+
+    async def add_note(self, key: int, text: str, author: str | None = None) -> Note: ...
+
+
+def journal_path_of(engine: object) -> str | None:
+    """The engine's journal file (``engine.journal_path``, else ``engine.journal.path``)."""
+    path = getattr(engine, "journal_path", None) or getattr(getattr(engine, "journal", None), "path", None)
+    return str(path) if path else None
+
+
+class OpsFilterBox(Input):
+    """The operations' text filter: Enter, Down or Esc go back to the table and keep the filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Keep filter", id="ops-filter.leave", tooltip="Back to the table, filter kept"),
+        Binding("down", "leave", "To table", show=False, id="ops-filter.to-table"),
+    ]
+
+    class Leave(Message):
+        """Back to the table."""
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+
+class OperationsPane(Vertical):
+    """Counts, filter box, the live operations table and the highlighted operation's error.
+
+    Args:
+        engine: the session's engine (``console.ops.engine.OperationsEngine`` or a test fake).
+        clock: the console's clock.
+        user_label: how a user id is shown.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "ops-pane--bad",
+        "ops-pane--warn",
+        "ops-pane--paused",
+        "ops-pane--marked",
+    }
+
+    DEFAULT_CSS = """
+    OperationsPane > .ops-pane--bad { color: $text-error; text-style: bold; }
+    OperationsPane > .ops-pane--warn { color: $text-warning; text-style: bold; }
+    OperationsPane > .ops-pane--paused { background: $warning; color: $background; text-style: bold; }
+    OperationsPane > .ops-pane--marked { color: $text-accent; text-style: bold; }
+    OperationsPane #ops-filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    OperationsPane #ops-filter:focus { background: $accent 20%; }
+    OperationsPane #ops-filter.-invalid { color: $text-error; }
+    OperationsPane #ops-detail { height: auto; max-height: 6; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(
+        self,
+        engine: object,
+        clock: Clock,
+        *,
+        user_label: Callable[[str], str] | None = None,
+        identity: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.engine = engine
+        self.clock = clock
+        self.user_label = user_label or (lambda user_id: user_id)
+        self.identity = identity
+        """Who writes notes (None: the engine's own identity)."""
+        self._problem = ""
+
+    @property
+    def actions(self) -> OperationsActions:
+        return cast(OperationsActions, self.engine)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="ops-status", classes="pane-status")
+        yield OpsFilterBox(placeholder="filter: name, UPN, id, error · case:REF · status:WORD", id="ops-filter")
+        yield OpsTable(self.clock, user_label=self.user_label, id="operations")
+        yield Static(id="ops-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(OpsTable)
+        box = self.query_one(OpsFilterBox)
+        table.filter_box = box
+        box.display = False
+        self.show_status()
+
+    @property
+    def table(self) -> OpsTable:
+        return self.query_one(OpsTable)
+
+    # -- what the pane says --------------------------------------------------------------
+
+    def tab_label(self) -> str:
+        """``Operations 7 · 1 failed`` for the one-pane layout's tab."""
+        counts = self.table.counts()
+        total = sum(counts.values())
+        attention = sum(counts.get(status, 0) for status in ATTENTION)
+        return f"Operations {total:,}" + (f" · {attention:,} failed" if attention else "")
+
+    def status_text(self) -> Text:
+        """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``."""
+        table = self.table
+        counts = table.counts()
+        total = sum(counts.values())
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if table.paused:
+            held = len(table.model.held)
+            text.append(f" PAUSED{f' ({held:,} held)' if held else ''} ", self._style("ops-pane--paused"))
+            text.append(" ")
+        shown = table.row_count
+        text.append(f"{shown:,}/{total:,} shown" if shown != total else f"{total:,} operations")
+        marked = len(table.marked)
+        if marked:
+            text.append(" · ")
+            text.append(f"● {marked:,} marked", self._style("ops-pane--marked"))
+        listed = [status for status in STATUS_ORDER if counts.get(status)]
+        listed += sorted(status for status in counts if status not in STATUS_ORDER)
+        for status in listed:
+            text.append(" · ")
+            role = "ops-pane--bad" if status in ("failed", "rejected", "error") else None
+            role = "ops-pane--warn" if status == "unconfirmed" else role
+            text.append(f"{status_label(safe_text(status))} {counts[status]:,}", self._style(role) if role else "")
+        return text
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def show_status(self) -> None:
+        """Counts under the title, the title and the subtitle."""
+        table = self.table
+        # A fixed one-line status: no layout pass (it would repaint the whole screen 10 times a second).
+        self.query_one("#ops-status", Static).update(self.status_text(), layout=False)
+        title = "Operations" + (" · PAUSED" if table.paused else "")
+        if self.border_title != title:
+            self.border_title = title
+        subtitle = table.describe_view()
+        if self.border_subtitle != subtitle:  # a border change repaints the whole pane
+            self.border_subtitle = subtitle
+        self.show_detail()
+
+    def detail_text(self, width: int) -> Text:
+        """The highlighted operation: status, who, operation id, case; its last error in full (wrapped)."""
+        table = self.table
+        view = table.highlighted
+        if self._problem:
+            return Text(self._problem, style=self._style("ops-pane--bad"))
+        if view is None:
+            if table.model.views:
+                why = "paused" if table.paused else "the filters hide every operation (Esc clears the text filter)"
+                return Text(f"Nothing shown: {why}.")
+            return Text("No operations yet: exports you send appear here.")
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(status_label(safe_text(view.display_status)), style="bold")
+        who = safe_text(self.user_label(view.user_id))
+        upn = safe_text(view.user_principal_name)
+        head.append(f"  {who}" + (f" <{upn}>" if upn and upn != who else ""))
+        if view.case:
+            head.append(f" · case {safe_text(view.case)}")
+        head.append(f" · {safe_text(view.operation_id or 'no operation id')}")
+        error = readable_error(view)
+        if not error:
+            return head
+        width = max(20, width)
+        lines = textwrap.wrap(f"Last error: {error}", width, break_long_words=True, break_on_hyphens=False)
+        if len(lines) > DETAIL_LINES - 1:
+            lines = lines[: DETAIL_LINES - 1]
+            lines[-1] = lines[-1][: max(0, width - 17)] + "… (Enter: details)"
+        body = Text("\n".join(lines), style=self._style("ops-pane--warn") if view.display_status in ATTENTION else "")
+        return Text("\n").join([head, body])
+
+    def show_detail(self) -> None:
+        detail = self.query_one("#ops-detail", Static)
+        width = (detail.content_region.width or self.size.width - 4) or 76
+        detail.update(self.detail_text(width))
+
+    # -- the table's messages ---------------------------------------------------------------
+
+    @on(OpsTable.Updated)
+    def _on_table_updated(self, event: OpsTable.Updated) -> None:
+        event.stop()
+        self.show_status()
+
+    @on(OpsTable.ViewChanged)
+    def _on_view_changed(self) -> None:
+        self.show_status()  # and let it bubble: the main screen may follow too
+
+    @on(OpsTable.QueryChanged)
+    def _on_query_changed(self, event: OpsTable.QueryChanged) -> None:
+        event.stop()
+        box = self.query_one(OpsFilterBox)
+        with box.prevent(Input.Changed):
+            box.value = event.text
+        self._problem = ""
+        box.remove_class("-invalid")
+        box.display = bool(event.text) or box.has_focus
+        self.show_status()
+
+    @on(Input.Changed, "#ops-filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._problem = self.table.set_query(event.value)
+        event.input.set_class(bool(self._problem), "-invalid")
+        self.show_status()
+
+    @on(Input.Submitted, "#ops-filter")
+    @on(OpsFilterBox.Leave)
+    def _on_filter_leave(self, event: Message) -> None:
+        event.stop()
+        box = self.query_one(OpsFilterBox)
+        self.screen.set_focus(self.table)
+        box.display = bool(box.value)
+
+    # -- bulk actions ------------------------------------------------------------------------
+
+    def _who(self, operations: Sequence[OperationView]) -> list[str]:
+        return [safe_text(self.user_label(v.user_id)) for v in operations]
+
+    @on(OpsTable.ResolveRequested)
+    def _on_resolve(self, event: OpsTable.ResolveRequested) -> None:
+        event.stop()
+        from console.tui.screens.note import ResolveScreen
+
+        keys = [v.key for v in event.operations]
+
+        def answered(note: str | None) -> None:
+            if note:
+                self.resolve(keys, note)
+
+        self.app.push_screen(ResolveScreen(self._who(event.operations)), answered)
+
+    @work(group="ops-actions", exit_on_error=False)
+    async def resolve(self, keys: list[int], note: str) -> None:
+        """Resolve each unconfirmed export with ``note`` (the engine records it with the author and time)."""
+        done = 0
+        for key in keys:
+            try:
+                await self.actions.resolve(key, note, self.identity)
+            except Exception as exc:  # one refusal must not hide the others: say which and why
+                self.notify(f"Operation {key}: {safe_text(exc)}", title="Resolve", severity="error", markup=False)
+                continue
+            done += 1
+        if done:
+            self.table.model.clear_marks()
+            self.notify(f"Resolved {done:,} export{'s' if done != 1 else ''} with your note.", title="Resolve")
+            self._refresh_from_engine(keys)
+
+    @on(OpsTable.StopRequested)
+    def _on_stop(self, event: OpsTable.StopRequested) -> None:
+        event.stop()
+        from console.tui.screens.confirm import ConfirmScreen
+
+        keys = [v.key for v in event.operations]
+        who = self._who(event.operations)
+        names = ", ".join(who[:3]) + (f" and {len(who) - 3:,} more" if len(who) > 3 else "")
+        question = (
+            f"Stop watching {len(keys):,} export{'s' if len(keys) != 1 else ''} ({names})? "
+            "Graph goes on with them; the console stops polling, and their history stays in the journal."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.stop_watching(keys)
+
+        self.app.push_screen(ConfirmScreen(question, title="Stop watching", yes="Stop", no="Keep"), answered)
+
+    @work(group="ops-actions", exit_on_error=False)
+    async def stop_watching(self, keys: list[int]) -> None:
+        """Stop polling each operation (history kept)."""
+        done = 0
+        for key in keys:
+            try:
+                await self.actions.stop_watching(key)
+            except Exception as exc:
+                self.notify(f"Operation {key}: {safe_text(exc)}", title="Stop watching", severity="error", markup=False)
+                continue
+            done += 1
+        if done:
+            self.table.model.clear_marks()
+            self.notify(f"Stopped watching {done:,} operation{'s' if done != 1 else ''}.", title="Stop watching")
+            self._refresh_from_engine(keys)
+
+    def _refresh_from_engine(self, keys: list[int]) -> None:
+        views = [v for v in (self.actions.operation(key) for key in keys) if v is not None]
+        if views:
+            self.table.apply(views)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place the pane's workers' failures are shown (STYLE.md: failures handled in one place)."""
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.group.startswith("ops-"):
+            event.stop()
+            error = worker.error
+            self.notify(safe_text(error) or type(error).__name__, title="Operations", severity="error", markup=False)
+
+    # -- the report ------------------------------------------------------------------------------
+
+    def action_save_report(self) -> None:
+        """Save the report of the marked, or else the shown, operations (the palette's "Save report")."""
+        self.table.action_save_report()
+
+    @on(OpsTable.ReportRequested)
+    def _on_report(self, event: OpsTable.ReportRequested) -> None:
+        event.stop()
+        from console.tui.report_file import propose_report_path
+        from console.tui.screens.report import ReportScreen
+
+        journal = journal_path_of(self.engine)
+        if journal is None:
+            self.notify("This session has no journal to report from.", title="Report", severity="error")
+            return
+        operations = event.operations
+        cases = {v.case for v in operations}
+        case = next(iter(cases)) if len(cases) == 1 and "" not in cases else None
+        keys = [v.key for v in operations]
+        marked = bool(self.table.marked)
+        proposed = propose_report_path(case=case, now=self.clock.now())
+
+        def answered(path: Path | None) -> None:
+            if path is not None:
+                self.write_report(journal, path, keys, case)
+
+        self.app.push_screen(ReportScreen(proposed, len(keys), marked=marked), answered)
+
+    @work(thread=True, group="ops-report", exit_on_error=False)
+    def write_report(self, journal: str, path: Path, keys: list[int], case: str | None) -> None:
+        """Write the report in a thread, on its own journal connection; a toast says where."""
+        from console.tui.report_file import write_report
+
+        tenant_key: Any = getattr(self.engine, "tenant_key", None)
+        try:
+            saved = write_report(journal, path, keys=keys, tenant_key=tenant_key, case=case, now=self.clock.now())
+        except (OSError, ValueError) as exc:
+            self.app.call_from_thread(
+                self.notify, safe_text(exc), title="Report not saved", severity="error", markup=False
+            )
+            return
+        self.app.call_from_thread(
+            self.notify,
+            f"{saved.operations:,} operation{'s' if saved.operations != 1 else ''} → {saved.path}",
+            title="Report saved",
+            timeout=15,
+            markup=False,
+        )

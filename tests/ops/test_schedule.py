@@ -1,0 +1,53 @@
+"""When an operation is next due: the pure scheduling function, without the simulator."""
+
+from __future__ import annotations
+
+from console.ops.schedule import (
+    DEFAULT_POLL_INTERVAL,
+    MIN_POLL_INTERVAL,
+    ProgressSample,
+    eta,
+    next_poll_delay,
+    takeover_due,
+)
+
+
+def test_never_before_retry_after_or_the_floors() -> None:
+    assert next_poll_delay(retry_after=30, fair_interval=1) == 30
+    assert next_poll_delay(retry_after=None, fair_interval=1) == DEFAULT_POLL_INTERVAL
+    assert next_poll_delay(retry_after=0, fair_interval=0) == MIN_POLL_INTERVAL
+    assert next_poll_delay(retry_after=-5, fair_interval=0) == MIN_POLL_INTERVAL
+    assert next_poll_delay(retry_after=5, fair_interval=1, floor=300) == 300
+    # A back-off floor holds even when the budget binds and the ETA is near.
+    first = ProgressSample(0.0, 10.0)
+    assert next_poll_delay(retry_after=5, fair_interval=800, progress=99, first=first, now=100, floor=40) == 40
+
+
+def test_progress_rate_gives_the_eta() -> None:
+    assert eta(100.0, 60.0, ProgressSample(0.0, 10.0)) == 80.0
+    assert eta(100.0, None, ProgressSample(0.0, 10.0)) is None
+    assert eta(100.0, 10.0, ProgressSample(0.0, 10.0)) is None
+    assert eta(100.0, 50.0, None) is None
+
+
+def test_when_the_budget_binds_the_poll_lands_just_after_the_eta() -> None:
+    first = ProgressSample(0.0, 10.0)
+    delay = next_poll_delay(retry_after=60, fair_interval=800, progress=60, first=first, now=100)
+    assert 80 < delay <= 80 + 5
+    # Never before Retry-After, even when about to finish.
+    assert next_poll_delay(retry_after=60, fair_interval=800, progress=99, first=first, now=1000) == 60
+    # A far ETA is re-checked after a few fair intervals at most.
+    slow = next_poll_delay(retry_after=60, fair_interval=100, progress=11, first=first, now=1000)
+    assert slow == 300
+
+
+def test_without_an_estimate_it_comes_back_sooner_than_the_fair_interval() -> None:
+    assert next_poll_delay(retry_after=60, fair_interval=800, progress=0, first=None, now=10) == 400
+    # The budget does not bind: Retry-After it is.
+    assert next_poll_delay(retry_after=60, fair_interval=20, progress=50, first=ProgressSample(0, 10), now=10) == 60
+
+
+def test_a_takeover_waits_for_the_dead_owners_next_poll_and_retry_after() -> None:
+    assert takeover_due(1000.0, next_poll_at=1100.0, lease_until=900.0, retry_after=60.0) == 1100.0
+    assert takeover_due(1000.0, next_poll_at=950.0, lease_until=990.0, retry_after=60.0) == 1050.0
+    assert takeover_due(1000.0, next_poll_at=None, lease_until=None, retry_after=None) == 1000.0
