@@ -35,9 +35,17 @@ from typing import Any
 
 import httpx
 
-from _common import SAS, median, percentile, print_block, verdict
+from _common import median, percentile, print_block, verdict
 
 FINAL = ("complete", "failed")
+
+
+def location_for(user_id: str) -> str:
+    """One container per export (Graph accepts one export per storage location); never contacted."""
+    return (
+        f"https://benchacct.blob.core.windows.net/dsr-{user_id.lower()}"
+        "?sv=2022-11-02&sr=c&sp=cw&se=2099-01-01T00:00:00Z&sig=bench-not-a-secret"
+    )
 
 
 @dataclass
@@ -121,7 +129,9 @@ async def watch_with_engine(client: Any, users: list[str], run: Run, timeout: fl
         engine.subscribe(on_event)
         await engine.start()
         try:
-            outcomes = await engine.submit(users, SAS)
+            from console.ops.events import ExportTarget
+
+            outcomes = await engine.submit([ExportTarget(u, location_for(u)) for u in users])
             run.accepted = sum(1 for o in outcomes if o.accepted)
             async with asyncio.timeout(timeout):
                 await engine.wait_until_idle()
@@ -141,7 +151,7 @@ async def watch_with_own_loop(client: Any, users: list[str], run: Run, timeout: 
 
     async def one(user_id: str) -> None:
         try:
-            accepted = await client.export_personal_data(user_id, SAS)
+            accepted = await client.export_personal_data(user_id, location_for(user_id))
         except errors.GraphError:
             return
         run.accepted += 1

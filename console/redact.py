@@ -17,9 +17,17 @@ the next delimiter) is preferred to leaking.
 
 from __future__ import annotations
 
+import logging
 import re
 
-__all__ = ["REDACTED", "SECRET_PARAMETERS", "has_signature", "redact"]
+__all__ = [
+    "REDACTED",
+    "SECRET_PARAMETERS",
+    "RedactingFilter",
+    "has_signature",
+    "install_log_redaction",
+    "redact",
+]
 
 REDACTED = "***"
 """What a secret is replaced by."""
@@ -81,15 +89,27 @@ def _decode_once(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
     return "".join(out), out_spans
 
 
-def _views(text: str) -> list[tuple[str, list[Span]]]:
+class _Identity:
+    """The spans of the undecoded text: character ``i`` comes from ``(i, i + 1)`` (built lazily)."""
+
+    def __getitem__(self, index: int) -> Span:
+        return (index, index + 1)
+
+
+def _views(text: str) -> list[tuple[str, list[Span] | _Identity]]:
     """The text and its successive decodings, until decoding changes nothing."""
-    spans = [(i, i + 1) for i in range(len(text))]
-    views = [(text, spans)]
+    views: list[tuple[str, list[Span] | _Identity]] = [(text, _Identity())]
+    if "%" not in text and "\\" not in text:
+        return views  # nothing to decode: the common case of a plain log line
+    current, spans = text, [(i, i + 1) for i in range(len(text))]
     for _ in range(_MAX_LEVELS):
-        decoded, decoded_spans = _decode_once(*views[-1])
-        if decoded == views[-1][0]:
+        decoded, decoded_spans = _decode_once(current, spans)
+        if decoded == current:
             break
         views.append((decoded, decoded_spans))
+        current, spans = decoded, decoded_spans
+        if "%" not in current and "\\" not in current:
+            break
     return views
 
 
@@ -167,3 +187,30 @@ def has_signature(text: str) -> bool:
         return False
     names = frozenset({"sig"})
     return any(_parameters(view, names) for view, _ in _views(text))
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks secrets in every record it sees (message and arguments).
+
+    httpx logs each request's full URL at INFO (``HTTP Request: GET https://...?...&sig=...``): a
+    SAS URL would reach any log that captures it. ``install_log_redaction("httpx")`` puts this
+    filter on that logger, so the record is redacted before any handler formats it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: keep its raw text, masked
+            message = str(record.msg)
+        masked = redact(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_redaction(*loggers: str) -> None:
+    """Add a ``RedactingFilter`` to each named logger (once; idempotent)."""
+    for name in loggers:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())

@@ -64,6 +64,10 @@ def iso_utc(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _when(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
 def view_of(journal: OperationJournal, row: OperationRow, now: float) -> OperationView:
     """The row as people should read it: the intent of a process that died (a crash between the journal
     and Graph's 202) is ``unconfirmed``, never "submitting"; a live process's intent stays as it is."""
@@ -102,7 +106,6 @@ def _notes(journal: OperationJournal, key: int) -> list[dict[str, Any]]:
 
 def row_for(view: OperationView, history: Sequence[PollRecord], notes: list[dict[str, Any]]) -> dict[str, Any]:
     """One operation's report row (exactly ``FIELDS``)."""
-    record = view.to_json()
     delivered = view.delivered.to_json() if view.delivered is not None else None
     return {
         "case": view.case,
@@ -112,8 +115,8 @@ def row_for(view: OperationView, history: Sequence[PollRecord], notes: list[dict
         "homeTenantId": view.home_tenant_id,
         "operationId": view.operation_id or "",
         "status": _status(view),
-        "submittedDateTime": record.get("submittedDateTime") or None,
-        "completedDateTime": record.get("completedDateTime") or None,
+        "submittedDateTime": _when(view.submitted_at),
+        "completedDateTime": _when(view.completed_at),
         "storageLocation": redact(view.storage_location),
         "delivered": delivered,
         "exportRequestId": _export_request_id(view, history),

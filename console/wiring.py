@@ -32,6 +32,7 @@ from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
 from console.paths import Paths
 from console.storage import resolve_location
+from console.storage.blob import Delivery, inspect_delivery
 
 if TYPE_CHECKING:
     import httpx
@@ -318,7 +319,7 @@ def _make_engine(
     poll_budget: int,
     clock: Clock,
     identity: str,
-    delivery_check: Callable[[str], Awaitable[Any]] | None,
+    delivery_check: Callable[[str], Awaitable[Delivery]] | None,
 ) -> OperationsEngine:
     """The engine: who submits (``identity``) and how a delivery is checked come from the wiring."""
     return OperationsEngine(
@@ -332,14 +333,10 @@ def _make_engine(
     )
 
 
-def _delivery_check(transport: httpx.AsyncBaseTransport | None) -> Callable[[str], Awaitable[Any]] | None:
-    """``console.storage.blob.inspect_delivery`` over ``transport`` (None: the network), if present."""
-    try:
-        from console.storage.blob import inspect_delivery  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # the storage slice has not landed yet
-        return None
+def _delivery_check(transport: httpx.AsyncBaseTransport | None) -> Callable[[str], Awaitable[Delivery]]:
+    """``console.storage.blob.inspect_delivery`` over ``transport`` (None: the network)."""
 
-    async def check(location: str) -> Any:
+    async def check(location: str) -> Delivery:
         return await inspect_delivery(location, transport=transport)
 
     return check
@@ -351,7 +348,6 @@ def _assemble(
     graph_url: str,
     provider: TokenProvider,
     tenant_key: str,
-    tenant_label: str,
     identity: str,
     poll_budget: int,
     clock: Clock,
@@ -360,36 +356,25 @@ def _assemble(
     storage_transport: httpx.AsyncBaseTransport | None = None,
     before_engine: Callable[[OperationJournal], object] | None = None,
 ) -> tuple[GraphClient, OperationJournal, OperationsEngine]:
-    client = GraphClient(graph_url, provider, transport=graph_transport, clock=clock)
+    """The journal, then the client and the engine over it (the journal is closed if the rest fails)."""
+    journal = journal_for(paths, demo)
     try:
-        journal = journal_for(paths, demo)
+        if before_engine is not None:
+            before_engine(journal)
+        client = GraphClient(graph_url, provider, transport=graph_transport, clock=clock)
+        engine = _make_engine(
+            client,
+            journal,
+            tenant_key=tenant_key,
+            poll_budget=poll_budget,
+            clock=clock,
+            identity=identity,
+            delivery_check=_delivery_check(storage_transport),
+        )
     except BaseException:
-        _close_quietly(client)
+        journal.close()
         raise
-    if before_engine is not None:
-        before_engine(journal)
-    engine = _make_engine(
-        client,
-        journal,
-        tenant_key=tenant_key,
-        poll_budget=poll_budget,
-        clock=clock,
-        identity=identity,
-        delivery_check=_delivery_check(storage_transport),
-    )
     return client, journal, engine
-
-
-def _close_quietly(client: GraphClient) -> None:
-    """Close a client that never sent anything, from sync code (its pool holds no connection)."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(client.aclose())
-    else:  # inside a loop: a never-used httpx client holds nothing worth awaiting
-        pass
 
 
 # -------------------------------------------------------------------------------------- saved tenant
@@ -450,7 +435,6 @@ def services_for_signin(
         graph_url=url,
         provider=provider,
         tenant_key=tenant_key,
-        tenant_label=tenant_label,
         identity=identity,
         poll_budget=poll_budget,
         clock=clock,
@@ -499,10 +483,10 @@ def make_demo_tenant(clock: Clock | None = None, *, profiles: int = DEMO_PROFILE
     return sim
 
 
-def _storage_transport(sim: Any) -> httpx.AsyncBaseTransport | None:
-    """The simulator's blob stand-in transport, when the simulator has one."""
-    make = getattr(sim, "storage_transport", None)
-    return make() if callable(make) else None
+def _storage_transport(sim: Any) -> httpx.AsyncBaseTransport:
+    """The simulator's blob stand-in transport (``https://*.blob.core.windows.net`` in-process)."""
+    transport: httpx.AsyncBaseTransport = sim.storage_transport()
+    return transport
 
 
 def demo_location(user_id: str) -> str:
@@ -517,12 +501,8 @@ def demo_container(user_id: str) -> str:
 
 def _create_demo_containers(sim: Any, user_ids: list[str]) -> None:
     """Create the demo's containers in the blob stand-in so that pre-flight passes."""
-    storage = getattr(sim, "storage", None)
-    create = getattr(storage, "create_container", None)
-    if not callable(create):  # the storage slice's stand-in has not landed (or has another API)
-        return
     for user_id in user_ids:
-        create(DEMO_ACCOUNT, demo_container(user_id))
+        sim.storage.create_container(DEMO_ACCOUNT, demo_container(user_id))
 
 
 def adopt_journal_operations(sim: Any, journal: OperationJournal, tenant_key: str) -> int:
@@ -557,7 +537,6 @@ def _demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[
         quota = await engine.quota()
         if quota.tenant_left < len(chosen):
             return
-        _create_demo_containers(sim, [p.user_id for p in chosen])
         await engine.submit(_demo_targets(chosen), case="demo")
 
     return warm_up
@@ -604,12 +583,14 @@ def open_demo(
     provider: TokenProvider = tokens or StaticTokenProvider(sim.issue_token(lifetime=12 * 3600))
     tenant_key = sim.tenant_id
     storage_transport = _storage_transport(sim)
+    # Every profile's own container exists in the stand-in, so pre-flight passes for DEMO_STORAGE
+    # from the warm-up and from the export form alike.
+    _create_demo_containers(sim, [p.user_id for p in sim.graph.profiles])
     client, journal, engine = _assemble(
         paths=paths,
         graph_url=DEMO_GRAPH_URL,
         provider=provider,
         tenant_key=tenant_key,
-        tenant_label=f"{sim.tenant_domain} (simulated)",
         identity=DEMO_IDENTITY,
         poll_budget=options.poll_budget,
         clock=clock,
@@ -754,7 +735,6 @@ async def open_services(
             graph_url=graph_url,
             provider=provider,
             tenant_key=tenant_key,
-            tenant_label=tenant_label,
             identity=identity,
             poll_budget=options.poll_budget,
             clock=clock,

@@ -33,6 +33,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -118,7 +119,8 @@ def pick_pip_wheel(index: Mapping[str, object]) -> tuple[str, str, str]:
             digests = entry.get("digests")
             sha = digests.get("sha256") if isinstance(digests, dict) else None
             if entry.get("packagetype") == "bdist_wheel" and name.endswith("-py3-none-any.whl") and sha:
-                return str(entry["url"]), name, str(sha)
+                # a mirror may answer with a URL relative to the JSON's own (``../../packages/...``)
+                return urllib.parse.urljoin(PIP_INDEX, str(entry["url"])), name, str(sha)
     raise BootstrapError(f"{PIP_INDEX} lists no pip wheel (py3-none-any): install pip for this Python by hand")
 
 
@@ -179,7 +181,9 @@ def installed(python: Path, venv: Path, expected: str, runner: Runner) -> bool:
     stamp = venv / STAMP
     if not python.exists() or not stamp.exists() or stamp.read_text() != expected:
         return False
-    return runner([str(python), "-c", "import console"]).returncode == 0
+    # -I: isolated, so the project directory itself (the cwd) cannot make the import succeed.
+    check = "import importlib.metadata as m, console; m.version('export-console')"
+    return runner([str(python), "-I", "-c", check]).returncode == 0
 
 
 def plan(project: Path, venv: Path, extras: Sequence[str], python: str) -> list[str]:

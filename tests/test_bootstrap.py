@@ -84,6 +84,7 @@ def test_without_ensurepip_or_pip_it_builds_a_venv_and_bootstraps_pip_from_its_w
     }
     fetched: list[str] = []
     commands: list[list[str]] = []
+    installs: list[str] = []
     venv = project / ".venv"
 
     def fetch(url: str) -> bytes:
@@ -97,7 +98,11 @@ def test_without_ensurepip_or_pip_it_builds_a_venv_and_bootstraps_pip_from_its_w
                 command, 1, "The virtual environment was not created successfully because ensurepip is not available."
             )
         if command[1:3] == ["-m", "pip"]:  # pip's own commands: present once the wheel ran
+            if "install" in command:
+                installs.append(command[-1])
             return done(command, 0 if (venv / "pip-installed").exists() else 1)
+        if command[1:3] == ["-I", "-c"]:  # "is export-console installed": once pip install -e ran
+            return done(command, 0 if installs else 1)
         result: subprocess.CompletedProcess[str] = bootstrap.run(command)
         return result
 
@@ -114,7 +119,7 @@ def test_without_ensurepip_or_pip_it_builds_a_venv_and_bootstraps_pip_from_its_w
     assert not bootstrap.bootstrap(
         project, ["test"], python=sys.executable, runner=runner, fetch=fetch, say=said.append
     )
-    assert [c[1] for c in commands] == ["-c"]
+    assert [c[1:3] for c in commands] == [["-I", "-c"]]
     assert said[-1].startswith("already installed")
 
     # another extra, or a changed pyproject.toml, installs again
@@ -158,6 +163,15 @@ def test_a_venv_failure_other_than_ensurepip_is_reported(tmp_path: Path) -> None
         bootstrap.create_venv(sys.executable, tmp_path / "v", runner, lambda _m: None)
 
 
+def test_a_relative_wheel_url_is_resolved_against_the_index() -> None:
+    """A PyPI mirror answered ``../../packages/...``: that is relative to the JSON's URL."""
+    entry = {"packagetype": "bdist_wheel", "filename": "pip-1-py3-none-any.whl", "digests": {"sha256": "ab"}}
+    url, _name, _sha = bootstrap.pick_pip_wheel(
+        {"urls": [{**entry, "url": "../../packages/aa/pip-1-py3-none-any.whl"}]}
+    )
+    assert url == "https://pypi.org/packages/aa/pip-1-py3-none-any.whl"
+
+
 def test_pick_pip_wheel_needs_a_universal_wheel() -> None:
     with pytest.raises(bootstrap.BootstrapError):
         bootstrap.pick_pip_wheel({"urls": [{"packagetype": "sdist", "filename": "pip.tar.gz", "url": "u"}]})
@@ -166,3 +180,15 @@ def test_pick_pip_wheel_needs_a_universal_wheel() -> None:
 def test_bad_arguments_exit_2(project: Path) -> None:
     args: list[Any] = [sys.executable, str(SCRIPT), "--dry-run", "--project", str(project), "te;st"]
     assert subprocess.run(args, capture_output=True, check=False).returncode == 2
+
+
+def test_the_project_directory_does_not_pass_for_an_installed_package(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the checkout, ``import console`` works from the cwd: the up-to-date check must not trust that."""
+    venv = tmp_path / "bare"
+    assert bootstrap.run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
+    expected = bootstrap.stamp_text(project, [], sys.executable)
+    (venv / bootstrap.STAMP).write_text(expected)
+    monkeypatch.chdir(SCRIPT.parents[1])  # console/ importable from here
+    assert not bootstrap.installed(bootstrap.venv_python(venv), venv, expected, bootstrap.run)

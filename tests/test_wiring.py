@@ -137,12 +137,10 @@ async def test_the_demo_gives_working_services_with_its_own_journal_and_template
 
 
 async def test_the_demo_storage_stand_in_is_wired_to_services_and_the_engine(state: str) -> None:
-    if not hasattr(SimulatedTenant, "storage_transport"):
-        pytest.skip("waits for the storage slice: SimulatedTenant.storage_transport()")
     services = open_demo(ConnectionOptions(demo=True, state_dir=state))
     try:
         assert services.storage_transport is not None
-        from console.storage.blob import preflight  # type: ignore[import-not-found, unused-ignore]
+        from console.storage.blob import preflight
         from console.wiring import demo_location
 
         await services.engine.start()
@@ -151,6 +149,17 @@ async def test_the_demo_storage_stand_in_is_wired_to_services_and_the_engine(sta
         user_id = services.engine.operations()[0].user_id
         result = await preflight(demo_location(user_id), transport=services.storage_transport)
         assert result.ok, result
+        # a profile the warm-up did not export: its container is there for the export form too
+        others = {p.user_id for p in services.demo.graph.profiles} - {v.user_id for v in services.engine.operations()}
+        result = await preflight(demo_location(sorted(others)[0]), transport=services.storage_transport)
+        assert result.ok, result
+        # the engine checks deliveries through the same stand-in
+        assert services.engine.delivery_check is not None
+        delivery = await services.engine.delivery_check(demo_location(user_id))
+        assert not delivery.error, delivery
+        # and a container nobody made is refused, so the check is real
+        missing = DEMO_STORAGE.replace("dsr-{userId}", "nobody-made-this")
+        assert not (await preflight(missing, transport=services.storage_transport)).ok
     finally:
         await services.aclose()
 
@@ -163,7 +172,9 @@ async def test_the_console_and_the_cli_build_the_demo_the_same_way(state: str) -
     assert behind.demo is console.extra["simulated_tenant"]
     assert console.session.engine is behind.engine
     assert console.session.warm_up is behind.warm_up is not None
-    assert console.session.header.identity == DEMO_IDENTITY
+    assert console.session.header.identity == console.session.identity == DEMO_IDENTITY
+    assert console.session.storage_transport is behind.storage_transport is not None
+    assert console.session.journal_path == behind.journal_path
     await behind.aclose()
 
 
@@ -368,3 +379,40 @@ def test_the_no_http_guard_really_refuses(no_http: list[str]) -> None:
     with pytest.raises(AssertionError, match="sent GET"), httpx.Client() as client:
         client.get("https://graph.microsoft.com/beta")
     assert no_http
+
+
+async def test_the_console_login_honours_graph_url_with_tenant(
+    state: str, sim: SimulatedTenant, server: TenantHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--tenant NAME --graph-url URL in the console: the login's sessions use URL, not the saved one."""
+    import threading
+
+    from console.auth.signin import SignIn
+    from console.tui.services import CLIENT_SECRET, TenantChoice
+    from console.tui.sessions import SavedTenantLogin
+
+    monkeypatch.setenv("WIRING_SECRET", SECRET)
+    tenant = save(
+        state,
+        sim,
+        client_id=APP_ID,
+        method=SignInMethod.CLIENT_SECRET,
+        client_secret_env="WIRING_SECRET",
+        graph_url="https://graph.unreachable.invalid/beta",
+    )
+    url = f"{server.base_url}/beta"
+    console = build_console_services(ConnectionOptions(tenant="contoso", graph_url=url, state_dir=state))
+    assert isinstance(console.login, SavedTenantLogin) and console.login.graph_url == url
+    paths = Paths.resolve(state)
+    login = SavedTenantLogin(
+        paths,
+        graph_url=url,
+        make_signin=lambda saved: SignIn(saved, paths, http_client=TransportHttpClient(sim.sync_transport())),
+    )
+    session = await login.sign_in(
+        TenantChoice(tenant.name, tenant.tenant), CLIENT_SECRET, on_prompt=lambda _p: None, cancel=threading.Event()
+    )
+    services = session.services
+    assert isinstance(services, Services) and services.graph_url == url
+    assert await profile_count(services) == 7
+    await services.aclose()

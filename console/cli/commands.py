@@ -22,11 +22,13 @@ from console.cli.exitcodes import (
 from console.cli.output import clean, json_text, print_table, say, warn
 from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
 from console.graph.models import InboundSharedUserProfile
-from console.ops.events import TRACKING, UNCONFIRMED, ExportTarget, OperationView
+from console.ops.events import FINAL, TRACKING, UNCONFIRMED, ExportTarget, OperationEvent, OperationView
 from console.wiring import Services
 
 PREFLIGHT_CONCURRENCY = 8
 """Pre-flight checks of storage containers in flight at once."""
+DELIVERY_WAIT = 10.0
+"""After ``--wait``/``watch``, seconds to wait for the delivery checks of the exports that completed."""
 
 
 # -- profiles ------------------------------------------------------------------------------
@@ -307,9 +309,10 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     codes = [outcome_exit_code(o) for o in outcomes]
     if refused:
         codes.append(EXIT_FAILED)
+    views = [o.operation for o in outcomes if o.operation is not None]
     if args.wait and any(o.accepted for o in outcomes):
         await wait_for(services, printer)
-    views = [o.operation for o in outcomes if o.operation is not None]
+        await wait_for_deliveries(services, [v.key for v in views])
     latest = [engine.operation(v.key) or v for v in views]
     printer.final_table(latest)
     codes.append(exit_code_for_views(latest, waited=args.wait))
@@ -317,6 +320,34 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
         say(f"export-console: {clean(explain_error(str(engine.fatal_error)))}")
         codes.append(EXIT_AUTH)
     return worst(codes)
+
+
+async def wait_for_deliveries(services: Services, keys: Sequence[int], timeout: float = DELIVERY_WAIT) -> None:
+    """Let the engine record what landed in storage for the exports that just completed (the evidence)."""
+    engine = services.engine
+    if getattr(engine, "delivery_check", None) is None:
+        return
+    pending: set[int] = set()
+    for key in keys:
+        view = engine.operation(key)
+        if view is not None and view.state == FINAL and view.status == "complete" and view.delivered is None:
+            pending.add(key)
+    if not pending:
+        return
+    done = asyncio.Event()
+
+    def delivered(event: OperationEvent) -> None:
+        pending.discard(event.operation.key)
+        if not pending:
+            done.set()
+
+    unsubscribe = engine.subscribe(delivered, kinds=["delivered"])
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        unsubscribe()
 
 
 async def wait_for(services: Services, printer: EventPrinter) -> None:
@@ -365,6 +396,7 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     if not args.json:
         say(f"watching {len(watching)} unfinished operations")
     await wait_for(services, printer)
+    await wait_for_deliveries(services, sorted(printer.watched))
     keys = set(printer.watched)
     latest = [v for v in engine.operations() if v.key in keys]
     printer.final_table(latest)

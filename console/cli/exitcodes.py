@@ -56,7 +56,7 @@ def exit_code_for_exception(exc: BaseException) -> int:
         return int(exc.exit_code)
     if isinstance(exc, UsageProblem | ValueError):
         return EXIT_USAGE
-    from console.services import UsageError
+    from console.wiring import UsageError
 
     if isinstance(exc, UsageError):
         return EXIT_USAGE

@@ -31,7 +31,7 @@ def read_bounded(source: str, *, option: str, limit: int = MAX_INPUT_BYTES) -> s
                 data = _read_at_most(handle, limit + 1)
     except OSError as exc:
         raise UsageProblem(f"cannot read {option} {source}: {exc.strerror or exc}") from None
-    if False:
+    if len(data) > limit:
         raise UsageProblem(
             f"{option} {source} is larger than {limit // (1024 * 1024)} MB: split the list into smaller files"
         )

@@ -207,12 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simulate_options(simulate: argparse.ArgumentParser) -> None:
     """The simulator's own knobs (console.sim.knobs) plus what the CLI needs to serve it."""
-    try:
-        from console.sim.knobs import add_simulate_arguments
-    except ImportError:
-        add_simulate_arguments = None  # type: ignore[assignment]
-    if add_simulate_arguments is not None:
-        add_simulate_arguments(simulate)
+    from console.sim.knobs import add_simulate_arguments
+
+    add_simulate_arguments(simulate)
     taken = set(simulate._option_string_actions)
 
     def option(name: str, **kwargs: Any) -> None:

@@ -156,6 +156,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    from console.sim.knobs import apply_simulate_arguments
     from console.sim.server import run_forever
     from console.sim.tenant import SimulatedTenant
 
@@ -163,15 +164,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         profiles=args.profiles, retry_after=args.retry_after, export_duration=args.duration, page_size=args.page_size
     )
     try:
-        from console.sim import knobs
-    except ImportError:  # pragma: no cover
-        knobs = None  # type: ignore[assignment]
-    apply = getattr(knobs, "apply_simulate_arguments", None)
-    if apply is not None:
-        try:
-            apply(tenant, args)
-        except ValueError as exc:
-            return fail(str(exc), EXIT_USAGE)
+        apply_simulate_arguments(tenant, args)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
     token = args.token or tenant.issue_token(lifetime=30 * 86400)
     if args.token:
         tenant.tokens.accept(args.token, {"tid": tenant.tenant_id})

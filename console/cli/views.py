@@ -11,7 +11,7 @@ from console.cli.output import clean, json_text, print_table, silence_stdout
 from console.ops.events import EventKind, OperationEvent, OperationView
 
 PRINTED_EVENTS: frozenset[EventKind] = frozenset(
-    {"submitted", "status", "progress", "error", "unconfirmed", "rejected"}
+    {"submitted", "status", "progress", "error", "unconfirmed", "rejected", "delivered"}
 )
 """Events worth a JSON line (a poll that changed nothing is not)."""
 

@@ -481,7 +481,7 @@ class GraphClient:
                 retry_after=None if raw_retry_after is None else min(MAX_RETRY_AFTER, raw_retry_after),
             )
             self._log_exchange(method, what, response, info, client_request_id, attempt)
-            absurd = False
+            absurd = status in THROTTLE_STATUSES and is_absurd(raw_retry_after)
             daily_limit = export and status == 429 and raw_retry_after is None
             self._tell_pacer(ticket, status, raw_retry_after, absurd=absurd, daily_limit=daily_limit)
             if status < 400:

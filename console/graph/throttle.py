@@ -113,7 +113,8 @@ class Pacer:
         self._probe_needed = False
         self._probe: Ticket | None = None
         self._sends: deque[float] = deque()
-        self._changed = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
+        """Requests waiting for the probe's answer (futures of the loop they wait on)."""
 
     # -- decisions (pure: time comes in as an argument) ------------------------------
 
@@ -206,7 +207,13 @@ class Pacer:
             if isinstance(got, Ticket):
                 return got
             if got is None:
-                await self._changed.wait()
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                try:
+                    await waiter
+                finally:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
             else:
                 await self._clock.sleep(got)
 
@@ -246,5 +253,7 @@ class Pacer:
         self._stamp = max(self._stamp, now)
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)

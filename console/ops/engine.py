@@ -194,6 +194,8 @@ class OperationsEngine:
         self._rows: dict[int, OperationRow] = {}
         self._open: set[int] = set()
         self._heap: list[tuple[float, int, int]] = []
+        self._landing: list[tuple[float, int, int]] = []
+        """Polls aimed at an operation's finish: when the budget binds they go before the others."""
         self._due: dict[int, float] = {}
         self._seq = 0
         self._wake = asyncio.Event()
@@ -330,6 +332,7 @@ class OperationsEngine:
         self._registered = False
         self._open.clear()
         self._heap.clear()
+        self._landing.clear()
         self._due.clear()
 
     async def wait_until_idle(self) -> None:
@@ -652,17 +655,41 @@ class OperationsEngine:
 
     # -- scheduling ---------------------------------------------------------------------
 
-    def _push(self, key: int, due: float) -> None:
+    def _push(self, key: int, due: float, *, landing: bool = False) -> None:
         self._seq += 1
         self._due[key] = due
-        earliest = self._heap[0][0] if self._heap else None
-        heapq.heappush(self._heap, (due, self._seq, key))
+        heap = self._landing if landing else self._heap
+        earliest = self._earliest()
+        heapq.heappush(heap, (due, self._seq, key))
         if earliest is None or due < earliest:
             self._wake.set()
 
+    def _head(self, heap: list[tuple[float, int, int]]) -> tuple[float, int, int] | None:
+        """The earliest valid entry of a heap (stale entries dropped)."""
+        while heap:
+            due, _seq, key = heap[0]
+            if self._due.get(key) == due:
+                return heap[0]
+            heapq.heappop(heap)
+        return None
+
+    def _earliest(self) -> float | None:
+        heads = [h[0] for h in (self._head(self._landing), self._head(self._heap)) if h is not None]
+        return min(heads) if heads else None
+
+    def _take_due(self, now: float) -> int | None:
+        """The key to poll now: a due landing poll first, else the earliest due poll; None when none is due."""
+        for heap in (self._landing, self._heap):
+            head = self._head(heap)
+            if head is not None and head[0] <= now:
+                heapq.heappop(heap)
+                del self._due[head[2]]
+                return head[2]
+        return None
+
     def _reschedule(self, row: OperationRow, retry_after: float | None, now: float, *, floor: float = 0.0) -> None:
         """Pick the next poll with ``schedule.next_poll_delay`` and queue it."""
-        delay = schedule.next_poll_delay(
+        plan = schedule.next_poll(
             retry_after=retry_after,
             fair_interval=self.budget.fair_interval(len(self._open) + self._others_open),
             progress=row.progress,
@@ -672,9 +699,9 @@ class OperationsEngine:
         )
         if retry_after is not None:
             row.retry_after = retry_after
-        due = now + delay
+        due = now + plan.delay
         row.next_poll_at = due
-        self._push(row.key, due)
+        self._push(row.key, due, landing=plan.landing)
 
     async def _sleep_or_wake(self, delay: float) -> None:
         self._wake.clear()
@@ -687,37 +714,24 @@ class OperationsEngine:
             waker.cancel()
 
     async def _schedule_loop(self) -> None:
-        heap = self._heap
         while True:
-            if not heap:
+            earliest = self._earliest()
+            if earliest is None:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            due, _seq, key = heap[0]
-            if self._due.get(key) != due:
-                heapq.heappop(heap)
-                continue
-            delay = due - self.clock.now()
+            delay = earliest - self.clock.now()
             if delay > 0:
                 await self._sleep_or_wake(delay)
                 continue
             await self.budget.acquire()
-            # The heap may have changed while waiting on the budget: dispatch the earliest valid entry,
-            # and only if it is due (never poll before Retry-After, whatever happened meanwhile).
-            while heap:
-                due, _seq, key = heap[0]
-                if self._due.get(key) != due:
-                    heapq.heappop(heap)
-                    continue
-                if due > self.clock.now():
-                    self.budget.refund()
-                    break
-                heapq.heappop(heap)
-                del self._due[key]
-                await self._queue.put(key)
-                break
-            else:
+            # The heaps may have changed while waiting on the budget: dispatch a valid entry only if
+            # it is due (never poll before Retry-After, whatever happened meanwhile).
+            key = self._take_due(self.clock.now())
+            if key is None:
                 self.budget.refund()
+                continue
+            await self._queue.put(key)
 
     async def _flush_loop(self) -> None:
         while True:

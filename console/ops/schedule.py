@@ -23,7 +23,7 @@ DEFAULT_POLL_INTERVAL = 60.0
 ETA_MARGIN = 0.02
 """Land this fraction of the ETA after it (at least ``ETA_MARGIN_MIN`` s): progress is rounded."""
 ETA_MARGIN_MIN = 2.0
-LEARN_FRACTION = 0.5
+LEARN_FRACTION = 1.0
 """Without an ETA yet, the next poll comes after this fraction of the fair interval."""
 MAX_FAIR_MULTIPLE = 3.0
 """A far ETA is re-checked after at most this many fair intervals."""
@@ -51,6 +51,42 @@ def not_before(retry_after: float | None, floor: float = 0.0) -> float:
     return max(MIN_POLL_INTERVAL, given, floor)
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """When an operation is next due, and whether that poll is aimed at its finish."""
+
+    delay: float
+    """Seconds from the last answer."""
+    landing: bool = False
+    """True when the poll lands just after the ETA: it goes before learning polls when the budget binds."""
+
+
+def next_poll(
+    *,
+    retry_after: float | None,
+    fair_interval: float,
+    progress: float | None = None,
+    first: ProgressSample | None = None,
+    now: float = 0.0,
+    floor: float = 0.0,
+) -> Due:
+    """The next poll of an operation (see ``next_poll_delay``), marked when it is aimed at the finish."""
+    least = not_before(retry_after, floor)
+    if fair_interval <= least or floor > 0:
+        return Due(least)
+    estimate = eta(now, progress, first)
+    if estimate is None:
+        if first is not None and now <= first.at:
+            # This answer is the first progress sample: a second one a Retry-After later gives the rate.
+            return Due(least)
+        return Due(max(least, fair_interval * LEARN_FRACTION))
+    landing = estimate + max(ETA_MARGIN_MIN, estimate * ETA_MARGIN)
+    cap = fair_interval * MAX_FAIR_MULTIPLE
+    if landing <= cap:
+        return Due(max(least, landing), landing=True)
+    return Due(max(least, cap))
+
+
 def next_poll_delay(
     *,
     retry_after: float | None,
@@ -70,14 +106,9 @@ def next_poll_delay(
         now: the time of the last answer.
         floor: a back-off the caller requires (error streak, 401/403, unknown status).
     """
-    least = not_before(retry_after, floor)
-    if fair_interval <= least or floor > 0:
-        return least
-    estimate = eta(now, progress, first)
-    if estimate is None:
-        return max(least, fair_interval * LEARN_FRACTION)
-    landing = estimate + max(ETA_MARGIN_MIN, estimate * ETA_MARGIN)
-    return max(least, min(landing, fair_interval * MAX_FAIR_MULTIPLE))
+    return next_poll(
+        retry_after=retry_after, fair_interval=fair_interval, progress=progress, first=first, now=now, floor=floor
+    ).delay
 
 
 def takeover_due(now: float, next_poll_at: float | None, lease_until: float | None, retry_after: float | None) -> float:

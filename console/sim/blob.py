@@ -53,8 +53,14 @@ _ERRORS: Final[dict[str, tuple[int, str]]] = {
         "Server failed to authenticate the request. Make sure the value of Authorization header is formed "
         "correctly including the signature.",
     ),
-    "AuthorizationPermissionMismatch": (403, "This request is not authorized to perform this operation using this permission."),
-    "InvalidQueryParameterValue": (400, "Value for one of the query parameters specified in the request URI is invalid."),
+    "AuthorizationPermissionMismatch": (
+        403,
+        "This request is not authorized to perform this operation using this permission.",
+    ),
+    "InvalidQueryParameterValue": (
+        400,
+        "Value for one of the query parameters specified in the request URI is invalid.",
+    ),
     "UnsupportedHttpVerb": (405, "The resource doesn't support specified Http Verb."),
     "InvalidUri": (400, "The requested URI does not represent any resource on the server."),
 }
@@ -164,11 +170,13 @@ class BlobStore:
 
     def has_container(self, account: str, container: str) -> bool:
         """True when the container exists."""
+        self._sync()
         with self._lock:
             return container.lower() in self._accounts.get(account.lower(), {})
 
     def containers(self, account: str) -> list[str]:
         """The account's container names, sorted."""
+        self._sync()
         with self._lock:
             return sorted(self._accounts.get(account.lower(), {}))
 
@@ -198,6 +206,7 @@ class BlobStore:
 
     def get_blob(self, account: str, container: str, name: str) -> StoredBlob | None:
         """A blob, or None."""
+        self._sync()
         with self._lock:
             return self._accounts.get(account.lower(), {}).get(container.lower(), {}).get(name)
 
@@ -212,11 +221,17 @@ class BlobStore:
         Raises:
             KeyError: the container does not exist.
         """
+        self._sync()
         with self._lock:
             blobs = self._accounts.get(account.lower(), {}).get(container.lower())
             if blobs is None:
                 raise KeyError(container)
             return sorted((n, len(b.data)) for n, b in blobs.items() if n.startswith(prefix))
+
+    def _sync(self) -> None:
+        """Let the simulated Graph deliver what has finished, so every read sees it."""
+        if self.before_request is not None:
+            self.before_request()
 
     def transport(self) -> BlobTransport:
         """An httpx async transport answering from this store."""
@@ -226,8 +241,7 @@ class BlobStore:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one Blob REST request."""
-        if self.before_request is not None:
-            self.before_request()
+        self._sync()
         body = request.read()
         with self._lock:
             response, code = self._dispatch(request, body)
@@ -337,7 +351,7 @@ class BlobStore:
         names = sorted(n for n in blobs if n.startswith(prefix) and n > marker)
         page, more = names[:limit], names[limit:]
         items = "".join(
-            f"<Blob><Name>{escape(n)}</Name><Properties>"
+            f"<Blob>{_name_xml(n)}<Properties>"
             f"<Last-Modified>{formatdate(blobs[n].last_modified, usegmt=True)}</Last-Modified>"
             f"<Etag>{escape(blobs[n].etag)}</Etag><Content-Length>{len(blobs[n].data)}</Content-Length>"
             f"<Content-Type>{escape(blobs[n].content_type)}</Content-Type><BlobType>BlockBlob</BlobType>"
@@ -371,8 +385,17 @@ class BlobStore:
         text = f"{message}\nRequestId:{headers['x-ms-request-id']}\nTime:{when}"
         if method == "HEAD":
             return httpx.Response(status, headers=headers)
-        xml = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{escape(text)}</Message></Error>'
+        xml = (
+            f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{escape(text)}</Message></Error>'
+        )
         return httpx.Response(status, headers={**headers, "Content-Type": "application/xml"}, content=xml.encode())
+
+
+def _name_xml(name: str) -> str:
+    """A blob name for a listing; one XML cannot carry (control characters) is percent-encoded, as Azure does."""
+    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in name):
+        return f'<Name Encoded="true">{quote(name, safe="")}</Name>'
+    return f"<Name>{escape(name)}</Name>"
 
 
 @dataclass

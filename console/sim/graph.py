@@ -377,8 +377,10 @@ class SimulatedGraph:
         data = profile.to_json() if profile is not None else {"userId": op.user_id}
         prefix = f"{op.user_id}/"
         files[prefix + "profile.json"] = (json.dumps(data, indent=2).encode(), "application/json")
-        shared = [{"resource": "Teams shared channel", "name": f"Project {i + 1}", "lastAccess": _iso(op.submitted_at)}
-                  for i in range(1 + len(op.id) % 3)]
+        shared = [
+            {"resource": "Teams shared channel", "name": f"Project {i + 1}", "lastAccess": _iso(op.submitted_at)}
+            for i in range(1 + len(op.id) % 3)
+        ]
         files[prefix + "sharedResources.json"] = (json.dumps(shared, indent=2).encode(), "application/json")
         rows = "timestamp,activity\n" + "".join(f"{_iso(op.submitted_at - 86400 * i)},signIn\n" for i in range(5))
         files[prefix + "activity.csv"] = (rows.encode(), "text/csv")
@@ -1146,11 +1148,13 @@ def _storage_location_refusal(location: str) -> str | None:
     """Graph's 400 message for an unusable storage location, or None when its shape is acceptable.
 
     Both forms are accepted (graph-api.md): a storage account name (the docs' ``MyStorageAccount``)
-    or an https URL (a SAS URL to a container, as for the sibling user export).
+    or an https URL (a SAS URL to a container, as for the sibling user export). The simulator also
+    takes plain http to a loopback host: a local blob emulator (Azurite) it writes the export into.
     """
     if "://" in location:
         url = httpx.URL(location) if _is_valid_url(location) else None
-        if url is None or url.scheme != "https" or not url.host:
+        loopback = url is not None and url.scheme == "http" and _is_loopback_url(location)
+        if url is None or (url.scheme != "https" and not loopback) or not url.host:
             return "The storageLocation must be an https URL to an Azure Storage container or a storage account name."
         return None
     if not _STORAGE_NAME_RE.match(location):

@@ -373,7 +373,9 @@ def _match_from(value: Any) -> RequestMatch | None:
             return None
         if key in _MATCHES:
             return _MATCHES[key]
-        raise ValueError(f"a request filter is one of {', '.join(_MATCHES)} or {{'method':..,'path':..}}, not {value!r}")
+        raise ValueError(
+            f"a request filter is one of {', '.join(_MATCHES)} or {{'method':..,'path':..}}, not {value!r}"
+        )
     if isinstance(value, dict):
         unknown = set(value) - {"method", "path"}
         if unknown:

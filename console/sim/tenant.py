@@ -241,7 +241,9 @@ class SimulatedTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadError("simulated: connection reset by peer", request=request)
         response = self._tenant.handle(request)
         if drop == "after":
-            raise httpx.RemoteProtocolError("simulated: server disconnected without sending a response", request=request)
+            raise httpx.RemoteProtocolError(
+                "simulated: server disconnected without sending a response", request=request
+            )
         # A fresh response over the bytes: readable with aread()/aiter_bytes() when streamed.
         return httpx.Response(
             response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
@@ -266,7 +268,9 @@ class SimulatedSyncTransport(httpx.BaseTransport):
             raise httpx.ReadError("simulated: connection reset by peer", request=request)
         response = self._tenant.handle(request)
         if drop == "after":
-            raise httpx.RemoteProtocolError("simulated: server disconnected without sending a response", request=request)
+            raise httpx.RemoteProtocolError(
+                "simulated: server disconnected without sending a response", request=request
+            )
         return httpx.Response(
             response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
         )

@@ -8,6 +8,7 @@ Pre-flight and delivery (network, httpx) are in :mod:`console.storage.blob`.
 from __future__ import annotations
 
 from console.redact import REDACTED, has_signature, redact
+from console.storage.blob import Delivery, Preflight, inspect_delivery, preflight
 from console.storage.location import is_blob_endpoint, is_loopback, validate_storage_location
 from console.storage.sas import (
     GRAPH_ALREADY_USED_MESSAGE,
@@ -30,6 +31,8 @@ from console.storage.templates import (
 
 __all__ = [
     "GRAPH_ALREADY_USED_MESSAGE",
+    "Delivery",
+    "Preflight",
     "PLACEHOLDERS",
     "REDACTED",
     "STORAGE_LOCATION_ALREADY_USED",
@@ -39,10 +42,12 @@ __all__ = [
     "container_safe",
     "explain_storage_error",
     "has_signature",
+    "inspect_delivery",
     "is_blob_endpoint",
     "is_loopback",
     "is_template",
     "parse_query",
+    "preflight",
     "preview_locations",
     "redact",
     "resolve_location",

@@ -26,11 +26,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
-from console.redact import redact
+from console.redact import install_log_redaction, redact
 from console.storage.location import container_path_index, is_blob_endpoint, is_loopback
 from console.storage.sas import parse_query
 from console.storage.templates import is_template
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+install_log_redaction("httpx")  # httpx logs every request URL at INFO: a SAS URL must never reach a log in clear
 
 REQUEST_INFO: Final = "RequestInfo.json"
 """The file Graph leaves in a container it exported into (its presence means the location is used)."""
@@ -167,7 +169,7 @@ def container_address(location: str) -> ContainerAddress | None:
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        port = parts.port
+        _ = parts.port  # raises ValueError for a bad port
     except ValueError:
         return None
     scheme = parts.scheme.lower()
@@ -183,7 +185,6 @@ def container_address(location: str) -> ContainerAddress | None:
     params = parse_query(parts.query)
     sp = params.get("sp")
     permissions = frozenset(sp[0].lower()) if sp else None
-    del port
     return ContainerAddress(
         container_url=container_url, container=segments[index], query=parts.query, permissions=permissions
     )
@@ -242,9 +243,7 @@ def _printable(text: str) -> str:
 
 def _network_warning(exc: httpx.HTTPError, what: str) -> str:
     kind = type(exc).__name__
-    return redact(
-        f"storage could not be reached to check {what} ({kind}); the export goes on without the check"
-    )
+    return redact(f"storage could not be reached to check {what} ({kind}); the export goes on without the check")
 
 
 async def preflight(
@@ -334,9 +333,7 @@ async def _check_by_listing(http: httpx.AsyncClient, address: ContainerAddress, 
 
     Returns None when the listing was not allowed (then try Head Blob).
     """
-    response = await http.get(
-        address.url(restype="container", comp="list", prefix=REQUEST_INFO, maxresults="5")
-    )
+    response = await http.get(address.url(restype="container", comp="list", prefix=REQUEST_INFO, maxresults="5"))
     if response.status_code == 200:
         try:
             names = [n for n, _ in _blobs(_xml(response.content[:MAX_BODY]))]
@@ -347,16 +344,11 @@ async def _check_by_listing(http: httpx.AsyncClient, address: ContainerAddress, 
     refusal = _refusal(code, name)
     if refusal is not None:
         return refusal
-    if address.may("r") and address.permissions is None:
-        return None
-    if code == "AuthorizationPermissionMismatch" and address.permissions is not None and "r" in address.permissions:
-        return None
+    if address.may("r"):
+        return None  # listing not allowed or failed: Head Blob may still tell
+    said = " ".join(p for p in (str(response.status_code), code) if p)
     return Preflight(
-        ok=True,
-        warning=f"storage answered {response.status_code} {code or ''} when listing container {name}: not checked".replace(
-            "  ", " "
-        ),
-        code="NotChecked",
+        ok=True, warning=f"storage answered {said} when listing container {name}: not checked", code="NotChecked"
     )
 
 
@@ -367,15 +359,14 @@ async def _check_by_head(http: httpx.AsyncClient, address: ContainerAddress, nam
         return _previous_export(name)
     code = _error_code(response)
     if code == "BlobNotFound" or (response.status_code == 404 and not code):
-        if not address.may("l"):
-            return Preflight(ok=True)
         return Preflight(ok=True)
     refusal = _refusal(code, name)
     if refusal is not None:
         return refusal
+    said = " ".join(p for p in (str(response.status_code), code) if p)
     return Preflight(
         ok=True,
-        warning=f"storage answered {response.status_code} {code} for {REQUEST_INFO} in container {name}: not checked",
+        warning=f"storage answered {said} for {REQUEST_INFO} in container {name}: not checked",
         code="NotChecked",
     )
 
@@ -383,7 +374,10 @@ async def _check_by_head(http: httpx.AsyncClient, address: ContainerAddress, nam
 def _blobs(root: ET.Element) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for blob in root.iter("Blob"):
-        blob_name = blob.findtext("Name") or ""
+        element = blob.find("Name")
+        blob_name = (element.text or "") if element is not None else ""
+        if element is not None and element.get("Encoded", "").lower() == "true":
+            blob_name = unquote(blob_name)  # Azure percent-encodes names XML cannot carry
         size_text = blob.findtext("Properties/Content-Length") or "0"
         try:
             size = max(0, int(size_text))
@@ -433,7 +427,11 @@ async def inspect_delivery(
                 if response.status_code != 200:
                     code = _error_code(response) or str(response.status_code)
                     return Delivery(
-                        checked_at, files, total, tuple(names), request_info,
+                        checked_at,
+                        files,
+                        total,
+                        tuple(names),
+                        request_info,
                         error=f"storage answered {response.status_code} {code} listing container {name}",
                     )
                 root = _xml(response.content[:MAX_BODY])
@@ -448,7 +446,11 @@ async def inspect_delivery(
                     break
         except httpx.HTTPError as exc:
             return Delivery(
-                checked_at, files, total, tuple(names), request_info,
+                checked_at,
+                files,
+                total,
+                tuple(names),
+                request_info,
                 error=redact(f"storage could not be reached to list container {name} ({type(exc).__name__})"),
             )
         except ValueError as exc:

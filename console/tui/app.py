@@ -274,6 +274,13 @@ class ConsoleApp(App[int]):
                     f"Show {status_filter} operations in the table",
                     partial(main.filter_operations, status_filter),
                 )
+            from console.tui.widgets.ops_pane import OperationsPane
+
+            yield SystemCommand(
+                "Save report",
+                "Write the evidence report of the marked, or else the shown, operations",
+                main.query_one(OperationsPane).action_save_report,
+            )
         yield SystemCommand("Keys", "Show every key binding", self.action_help)
 
     def _sign_in_from_palette(self) -> None:

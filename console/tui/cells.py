@@ -20,6 +20,8 @@ STATUS_GLYPHS: dict[str, str] = {
     "unconfirmed": "?",
     "rejected": "✗",
     "error": "!",
+    "resolved": "☑",
+    "stopped": "■",
 }
 """Glyph before each status word; an unknown status (a new Graph enum member) gets ``◆``."""
 
@@ -33,6 +35,8 @@ STATUS_CLASSES: dict[str, str] = {
     "unconfirmed": "warn",
     "rejected": "bad",
     "error": "bad",
+    "resolved": "ok",
+    "stopped": "pending",
 }
 """Which theme colour role each status takes (mapped to styles by ``StatusStyles``)."""
 
@@ -46,6 +50,8 @@ STATUS_ORDER: dict[str, int] = {
     "accepted": 6,
     "submitting": 7,
     "complete": 8,
+    "resolved": 9,
+    "stopped": 10,
 }
 """Sort order of statuses: what needs attention first."""
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
+from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED, OperationView
 from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
 from console.tui.cells import (
@@ -86,6 +86,13 @@ def is_watched(view: OperationView) -> bool:
     return view.state in (INTENT, TRACKING)
 
 
+NO_REASON = (
+    "Graph reported the export failed and gives no reason (a dataPolicyOperation has no error field): "
+    "check the storage location (it must be writable, unused and its SAS valid long enough), then export again (e)."
+)
+"""What a failed export says when Graph said nothing more."""
+
+
 def readable_error(view: OperationView) -> str:
     """The operation's last error in full, escaped, with the fix when Graph refused a reused location.
 
@@ -94,6 +101,8 @@ def readable_error(view: OperationView) -> str:
     """
     text = " ".join(view.last_error.split())
     if not text:
+        if view.state == FINAL and view.status == "failed":
+            return NO_REASON
         return ""
     if STORAGE_LOCATION_ALREADY_USED.lower() in text.lower() or "already been used for an export" in text:
         explained = explain_storage_error(STORAGE_LOCATION_ALREADY_USED, "")
@@ -109,6 +118,22 @@ def _graph_words(text: str) -> str:
     return (rest.lstrip(" :]-") if marker else text) or text
 
 
+STATE_WORDS = frozenset({UNCONFIRMED, REJECTED, ERROR, RESOLVED, STOPPED})
+"""Journal states that say more than Graph's last word (watching stopped, or Graph never answered)."""
+
+
+def shown_status(view: OperationView) -> str:
+    """The word the table shows: Graph's status, except when the journal state tells more.
+
+    An operation whose watching stopped on a 403 keeps Graph's last word (``running``), yet
+    nobody polls it: the table says ``error``; likewise ``unconfirmed``, ``rejected``,
+    ``resolved`` and ``stopped``.
+    """
+    if view.state in STATE_WORDS:
+        return view.state
+    return view.display_status
+
+
 def submitted_epoch(view: OperationView) -> float:
     """When the export was submitted (Graph's time, else when the console recorded it)."""
     return epoch(view.submitted_at) or view.created_at
@@ -119,7 +144,7 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
     if column == "user":
         return (label.lower(), view.key)
     if column == "status":
-        return (STATUS_ORDER.get(view.display_status, 9), view.key)
+        return (STATUS_ORDER.get(shown_status(view), 9), view.key)
     if column == "progress":
         return (view.progress if view.progress is not None else -1.0, view.key)
     if column == "elapsed":
@@ -240,6 +265,8 @@ class OpsModel:
         self._haystacks: dict[int, str] = {}
         self._primed = False
         self._watching: dict[int, None] = {}
+        self._open: set[int] = set()
+        self._counts: Counter[str] | None = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -255,12 +282,14 @@ class OpsModel:
         return self.views.get(key) if key is not None else None
 
     def counts(self) -> Counter[str]:
-        """Operations per display status, all of them (whatever the filter)."""
-        return Counter(view.display_status for view in self.views.values())
+        """Operations per shown status, all of them (whatever the filter); cached between updates."""
+        if self._counts is None:
+            self._counts = Counter(shown_status(view) for view in self.views.values())
+        return self._counts
 
     def shown_counts(self) -> Counter[str]:
         """Operations per display status among the shown rows."""
-        return Counter(self.views[key].display_status for key in self.order)
+        return Counter(shown_status(self.views[key]) for key in self.order)
 
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
@@ -302,7 +331,7 @@ class OpsModel:
             next_in = duration_label(view.next_poll_at - now)
         return {
             "user": safe_text(self.user_label(view.user_id)),
-            "status": safe_text(view.display_status),
+            "status": safe_text(shown_status(view)),
             "progress": progress_label(view.progress),
             "submitted": time_label(view.submitted_at or view.created_at)[5:],
             "elapsed": duration_label(elapsed),
@@ -320,7 +349,7 @@ class OpsModel:
             view.operation_id or "",
             view.last_error,
             view.case,
-            view.display_status,
+            shown_status(view),
         )
         return _SEPARATOR.join(fold(part) for part in parts)
 
@@ -367,25 +396,31 @@ class OpsModel:
 
     def _alerts(self, views: list[OperationView], result: ApplyResult) -> None:
         primed, self._primed = self._primed, True
+        finished = False
         for view in views:
             before = self.held.get(view.key) or self.views.get(view.key)
             if not view.is_done:
                 self._watching[view.key] = None
+                self._open.add(view.key)
+            elif view.key in self._open:
+                self._open.discard(view.key)
+                finished = True
             if not primed:
                 continue
-            was = before.display_status if before is not None else None
-            if view.display_status in ATTENTION and was != view.display_status:
+            was = shown_status(before) if before is not None else None
+            if shown_status(view) in ATTENTION and was != shown_status(view):
                 result.failures.append(view)
-        if primed and self._watching:
+        if primed and finished and not self._open:
+            # The last export watched since the previous batch just ended: that batch is finished.
             arrived = {view.key: view for view in views}
-            latest = {**self.views, **self.held, **arrived}
-            watched = [latest[key] for key in self._watching if key in latest]
-            if all(view.is_done for view in watched) and any(key in arrived for key in self._watching):
-                result.batch_done = watched
-                self._watching = {}
+            batch = [arrived.get(key) or self.held.get(key) or self.views.get(key) for key in self._watching]
+            result.batch_done = [view for view in batch if view is not None]
+            self._watching = {}
 
     def _merge(self, views: list[OperationView], result: ApplyResult, *, live: bool) -> None:
         now = self.now()
+        if views:
+            self._counts = None
         resort = False
         added: list[int] = []
         removed: set[int] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from console.clock import Clock, SystemClock
@@ -96,8 +97,14 @@ class Session:
     """Releases the session's resources (HTTP client, journal); the app awaits it on sign-out and exit."""
     warm_up: Callable[[], Awaitable[None]] | None = None
     """Run once the engine has started (the demo submits a few exports so the first screen is alive)."""
+    storage_transport: Any = None
+    """The demo's blob stand-in (an httpx transport) for pre-flight and delivery checks; None: the network."""
+    journal_path: Path | None = None
+    """The journal file (the report opens its own reader on it); None for in-memory fakes."""
+    identity: str = ""
+    """Who submits (UPN, app id, ``token from $VAR``, ``demo admin``): the default author of notes."""
     services: Any = None
-    """The ``console.wiring.Services`` behind this session (identity, storage_transport, journal_path), if any."""
+    """The ``console.wiring.Services`` behind this session, if any."""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ def session_from_services(services: Services) -> Session:
         header=HeaderInfo(services.tenant_label, services.identity, services.cloud),
         close=services.aclose,
         warm_up=services.warm_up,
+        storage_transport=services.storage_transport,
+        journal_path=services.journal_path,
+        identity=services.identity,
         services=services,
     )
 
@@ -92,7 +95,8 @@ class SavedTenantLogin:
         self._demo = demo_tenant is not None
         self._fixed_tenants = tenants
         self._on_session = on_session
-        self._graph_url = graph_url
+        self.graph_url = graph_url
+        """``--graph-url`` with ``--tenant``: every session of this login uses it instead of the saved one."""
         self._signins: dict[str, Any] = {}
         self.current: str | None = None
         """Name of the tenant of the open session."""
@@ -195,7 +199,7 @@ class SavedTenantLogin:
             self.paths,
             poll_budget=self.poll_budget,
             clock=self.clock,
-            graph_url=self._graph_url,
+            graph_url=self.graph_url,
             graph_transport=sim.transport() if sim is not None else None,
             demo_tenant=sim,
         )

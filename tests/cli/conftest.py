@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -80,3 +80,74 @@ def graph_args(server: LoopbackServer) -> list[str]:
 
 def posts(tenant: SimulatedTenant) -> list[Any]:
     return [r for r in tenant.requests if r.method == "POST"]
+
+
+class BlobServer:
+    """The simulator's blob stand-in served on loopback, path-style as Azurite spells it
+    (``http://127.0.0.1:PORT/{account}/{container}``), so a CLI subprocess can pre-flight against it."""
+
+    ACCOUNT = "devacct"
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        from console.sim.blob import BlobStore
+
+        self.store = BlobStore()
+        self.on_request: Callable[[], object] | None = None
+        """Called before each blob request is answered (a test's hook between pre-flight and POST)."""
+        store = self.store
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                host = self.headers.get("Host") or "127.0.0.1"
+                request = httpx.Request(
+                    self.command, f"http://{host}{self.path}", headers=dict(self.headers), content=body
+                )
+                if owner.on_request is not None:
+                    owner.on_request()
+                response = store.handle(request)
+                data = response.read()
+                self.send_response(response.status_code)
+                for name, value in response.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _any
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}/{self.ACCOUNT}"
+
+    def template(self, prefix: str = "dsr-") -> str:
+        return f"{self.base}/{prefix}{{userId}}?{SAS_QUERY}"
+
+    def create(self, container: str) -> None:
+        self.store.create_container(self.ACCOUNT, container)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def blob() -> Iterator[BlobServer]:
+    server = BlobServer()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -41,16 +41,34 @@ def test_export_wait_json_and_ops(served: Served) -> None:
     tenant, server, env = served
     users = [p.user_id for p in tenant.graph.profiles[:3]]
     done = run_cli(
-        *graph_args(server), "export", *users, "--storage-location-env", "LOC", "--no-storage-check", "--wait",
-        "--json", env={**env, "LOC": TEMPLATE},
+        *graph_args(server),
+        "export",
+        *users,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--wait",
+        "--json",
+        env={**env, "LOC": TEMPLATE},
     )
     assert done.returncode == 0, done.stderr
     events = lines(done.stdout)
     assert {e["userId"] for e in events} == set(users)
     finals = [e for e in events if e["status"] == "complete"]
     assert len(finals) == 3 and all(e["completedDateTime"] for e in finals)
-    for field in ("operationId", "userId", "status", "progress", "submittedDateTime", "completedDateTime",
-                  "storageLocation", "state", "error", "case", "delivered"):
+    for field in (
+        "operationId",
+        "userId",
+        "status",
+        "progress",
+        "submittedDateTime",
+        "completedDateTime",
+        "storageLocation",
+        "state",
+        "error",
+        "case",
+        "delivered",
+    ):
         assert field in events[0]
     assert SECRET not in done.stdout + done.stderr
     assert all("sig=" in str(e["storageLocation"]) and SECRET not in str(e["storageLocation"]) for e in events)
@@ -63,8 +81,9 @@ def test_failed_export_exits_1(served: Served) -> None:
     tenant, server, env = served
     user = tenant.graph.profiles[0].user_id
     tenant.graph.faults.failing_users.add(user.lower())
-    done = run_cli(*graph_args(server), "export", user, "--storage-location", "MyStorageAccount", "--wait", "--json",
-                   env=env)
+    done = run_cli(
+        *graph_args(server), "export", user, "--storage-location", "MyStorageAccount", "--wait", "--json", env=env
+    )
     assert done.returncode == 1, done.stderr
     assert lines(done.stdout)[-1]["status"] == "failed"
 
@@ -93,8 +112,7 @@ def test_bad_input_exits_2_and_submits_nothing(served: Served, args: list[str], 
 def test_usage_errors_exit_2() -> None:
     missing = run_cli("--graph-url", "https://graph.example.test/beta", "--token-env", "NO_SUCH_VAR_XYZ", "profiles")
     assert missing.returncode == 2 and "NO_SUCH_VAR_XYZ" in missing.stderr
-    insecure = run_cli("--graph-url", "http://graph.example.test/beta", "--token-env", "T", "profiles",
-                       env={"T": "x"})
+    insecure = run_cli("--graph-url", "http://graph.example.test/beta", "--token-env", "T", "profiles", env={"T": "x"})
     assert insecure.returncode == 2 and "loopback" in insecure.stderr
     nothing = run_cli("profiles")
     assert nothing.returncode == 2 and "--demo" in nothing.stderr
@@ -112,12 +130,22 @@ def test_from_file_and_stdin(served: Served, tmp_path: Path) -> None:
     users = [p.user_id for p in tenant.graph.profiles[10:12]]
     ids = tmp_path / "ids.txt"
     ids.write_text(f"# privacy request 42\n{users[0]}\n\n")
-    done = run_cli(*graph_args(server), "export", "--from-file", str(ids), "--storage-location", "acctone",
-                   "--json", env=env)
+    done = run_cli(
+        *graph_args(server), "export", "--from-file", str(ids), "--storage-location", "acctone", "--json", env=env
+    )
     assert done.returncode == 0, done.stderr
     assert [e["userId"] for e in lines(done.stdout)] == [users[0]]
-    piped = run_cli(*graph_args(server), "export", "--from-file", "-", "--storage-location", "accttwo", "--json",
-                    env=env, stdin=users[1] + "\n")
+    piped = run_cli(
+        *graph_args(server),
+        "export",
+        "--from-file",
+        "-",
+        "--storage-location",
+        "accttwo",
+        "--json",
+        env=env,
+        stdin=users[1] + "\n",
+    )
     assert piped.returncode == 0, piped.stderr
     assert lines(piped.stdout)[0]["userId"] == users[1]
 
@@ -125,8 +153,17 @@ def test_from_file_and_stdin(served: Served, tmp_path: Path) -> None:
 def test_quota_left_is_reported(served: Served) -> None:
     tenant, server, env = served
     users = [p.user_id for p in tenant.graph.profiles[:2]]
-    done = run_cli("--poll-budget", "100", *graph_args(server), "export", *users, "--storage-location-env", "LOC",
-                   "--no-storage-check", env={**env, "LOC": TEMPLATE})
+    done = run_cli(
+        "--poll-budget",
+        "100",
+        *graph_args(server),
+        "export",
+        *users,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        env={**env, "LOC": TEMPLATE},
+    )
     assert done.returncode == 0, done.stderr
     assert "998 of 1000 left today" in done.stderr
 
@@ -138,11 +175,17 @@ def test_watch_survives_kill_9(served: Served) -> None:
     tenant.graph.config.retry_after = 0.5
     users = [p.user_id for p in tenant.graph.profiles[20:32]]
     env = {**env, "LOC": TEMPLATE}
-    submitted = run_cli(*graph_args(server), "export", *users, "--storage-location-env", "LOC", "--no-storage-check",
-                        "--json", env=env)
+    submitted = run_cli(
+        *graph_args(server), "export", *users, "--storage-location-env", "LOC", "--no-storage-check", "--json", env=env
+    )
     assert submitted.returncode == 0, submitted.stderr
-    watcher = subprocess.Popen([sys.executable, "-m", "console", *graph_args(server), "watch", "--json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(env))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "console", *graph_args(server), "watch", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(env),
+    )
     time.sleep(1.5)
     watcher.send_signal(signal.SIGKILL)
     watcher.wait(timeout=10)
@@ -171,8 +214,9 @@ def test_demo_restart_resumes_its_journal(isolated_state: Path) -> None:
     from console.wiring import DEMO_STORAGE
 
     users = [row["userId"] for row in lines(run_cli("--demo", "profiles", "--json").stdout)[:2]]
-    submitted = run_cli("--demo", "export", *users, "--storage-location-env", "LOC", "--json",
-                        env={"LOC": DEMO_STORAGE})
+    submitted = run_cli(
+        "--demo", "export", *users, "--storage-location-env", "LOC", "--json", env={"LOC": DEMO_STORAGE}
+    )
     assert submitted.returncode == 0, submitted.stderr
     watched = run_cli("--demo", "watch", "--json", timeout=120)
     assert watched.returncode == 0, watched.stderr
@@ -183,8 +227,16 @@ def test_demo_restart_resumes_its_journal(isolated_state: Path) -> None:
 def test_fixed_location_for_one_user_is_fine_and_sas_is_never_printed(served: Served) -> None:
     tenant, server, env = served
     user = tenant.graph.profiles[3].user_id
-    done = run_cli(*graph_args(server), "export", user, "--storage-location-env", "LOC", "--no-storage-check",
-                   "--json", env={**env, "LOC": SAS})
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--json",
+        env={**env, "LOC": SAS},
+    )
     assert done.returncode == 0, done.stderr
     assert SECRET not in done.stdout + done.stderr
     assert not os.environ.get("LOC")

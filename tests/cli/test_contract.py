@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
 import stat
 import subprocess
@@ -50,7 +49,9 @@ def put_profile(tenant: SimulatedTenant, index: int, **changes: str) -> Simulate
     return new
 
 
-def export(server_args: list[str], *args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def export(
+    server_args: list[str], *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return run_cli(*server_args, "export", *args, env=env, timeout=timeout)
 
 
@@ -76,8 +77,9 @@ def test_permission_error_inside_export_exits_3(served: Served) -> None:
 def test_poll_permission_lost_during_wait_exits_3(served: Served) -> None:
     tenant, server, env = served
     tenant.graph.faults.forbid_polls = True
-    done = export(graph_args(server), tenant.graph.profiles[0].user_id, "--storage-location", "acctone", "--wait",
-                  env=env)
+    done = export(
+        graph_args(server), tenant.graph.profiles[0].user_id, "--storage-location", "acctone", "--wait", env=env
+    )
     assert done.returncode == 3, done.stderr
     assert "User.Export.All" in done.stderr
 
@@ -129,8 +131,9 @@ def test_non_finite_progress_is_null_in_json() -> None:
     from console.cli.views import view_json
     from console.ops.events import OperationView
 
-    view = OperationView(1, "t", "u", "op", None, "acct", "tracking", "running", float("nan"), None, None, 0.0,
-                         None, "", 1)
+    view = OperationView(
+        1, "t", "u", "op", None, "acct", "tracking", "running", float("nan"), None, None, 0.0, None, "", 1
+    )
     line = json_text(view_json(view, event="progress") | {"extra": [float("inf"), -float("inf")]})
     data = json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     assert data["progress"] is None and data["extra"] == [None, None]
@@ -189,11 +192,17 @@ def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served
     tenant, server, env = served
     tenant.graph.config.export_duration = 60.0
     users = [p.user_id for p in tenant.graph.profiles[40:44]]
-    submitted = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check",
-                       env=with_loc(env))
+    submitted = export(
+        graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", env=with_loc(env)
+    )
     assert submitted.returncode == 0, submitted.stderr
-    watcher = subprocess.Popen([sys.executable, "-m", "console", *graph_args(server), "watch"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(env))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "console", *graph_args(server), "watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(env),
+    )
     assert watcher.stderr is not None
     first = watcher.stderr.readline()
     assert "watching 4" in first, first
@@ -214,16 +223,15 @@ def test_export_refuses_users_with_an_unfinished_export_unless_forced(served: Se
     tenant, server, env = served
     tenant.graph.config.export_duration = 60.0
     users = [p.user_id for p in tenant.graph.profiles[50:53]]
-    first = export(graph_args(server), *users[:2], "--storage-location-env", "LOC", "--no-storage-check",
-                   env=with_loc(env))
+    first = export(
+        graph_args(server), *users[:2], "--storage-location-env", "LOC", "--no-storage-check", env=with_loc(env)
+    )
     assert first.returncode == 0, first.stderr
-    again = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check",
-                   env=with_loc(env))
+    again = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", env=with_loc(env))
     assert again.returncode == 2
     assert users[0] in again.stderr and users[1] in again.stderr and "--force" in again.stderr
     assert len(posts(tenant)) == 2
-    forced = run_cli(*graph_args(server), "export", users[0], "--storage-location", "acctforced", "--force",
-                     env=env)
+    forced = run_cli(*graph_args(server), "export", users[0], "--storage-location", "acctforced", "--force", env=env)
     assert forced.returncode == 0, forced.stderr
     assert len(posts(tenant)) == 3
 
@@ -232,8 +240,9 @@ def test_users_are_checked_with_one_paged_listing(served: Served) -> None:
     tenant, server, env = served
     users = [p.user_id for p in tenant.graph.profiles[60:66]]
     tenant.graph.requests.clear()
-    done = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", "--json",
-                  env=with_loc(env))
+    done = export(
+        graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", "--json", env=with_loc(env)
+    )
     assert done.returncode == 0, done.stderr
     gets = [r for r in tenant.requests if r.method == "GET" and "inboundSharedUserProfiles/" in r.path]
     listings = [r for r in tenant.requests if r.method == "GET" and r.path.endswith("inboundSharedUserProfiles")]
@@ -268,12 +277,22 @@ def test_the_three_storage_options(served: Served, tmp_path: Path) -> None:
     users = [p.user_id for p in tenant.graph.profiles[80:84]]
     loc_file = tmp_path / "loc.txt"
     loc_file.write_text("\n\n" + TEMPLATE + "\nignored\n")
-    from_env = export(graph_args(server), users[0], "--storage-location-env", "LOC", "--no-storage-check",
-                      env=with_loc(env))
-    from_file = export(graph_args(server), users[1], "--storage-location-file", str(loc_file), "--no-storage-check",
-                       env=env)
-    from_stdin = run_cli(*graph_args(server), "export", users[2], "--storage-location-file", "-",
-                         "--no-storage-check", env=env, stdin="\n" + TEMPLATE + "\n")
+    from_env = export(
+        graph_args(server), users[0], "--storage-location-env", "LOC", "--no-storage-check", env=with_loc(env)
+    )
+    from_file = export(
+        graph_args(server), users[1], "--storage-location-file", str(loc_file), "--no-storage-check", env=env
+    )
+    from_stdin = run_cli(
+        *graph_args(server),
+        "export",
+        users[2],
+        "--storage-location-file",
+        "-",
+        "--no-storage-check",
+        env=env,
+        stdin="\n" + TEMPLATE + "\n",
+    )
     for done in (from_env, from_file, from_stdin):
         assert done.returncode == 0, done.stderr
         assert "ps" not in done.stderr and SECRET not in done.stderr
@@ -281,8 +300,9 @@ def test_the_three_storage_options(served: Served, tmp_path: Path) -> None:
     assert on_argv.returncode == 0, on_argv.stderr
     warnings = [line for line in on_argv.stderr.splitlines() if "`ps`" in line]
     assert len(warnings) == 1 and SECRET not in on_argv.stderr
-    both = export(graph_args(server), users[3], "--storage-location", "acct", "--storage-location-env", "LOC",
-                  env=with_loc(env))
+    both = export(
+        graph_args(server), users[3], "--storage-location", "acct", "--storage-location-env", "LOC", env=with_loc(env)
+    )
     neither = export(graph_args(server), users[3], env=env)
     unset = export(graph_args(server), users[3], "--storage-location-env", "NO_SUCH_LOC_VAR", env=env)
     for done in (both, neither, unset):
@@ -296,8 +316,15 @@ def test_template_names_the_profile_that_breaks_the_container_rule(served: Serve
     good = tenant.graph.profiles[90]
     bad = put_profile(tenant, 91, user_principal_name="a" * 70 + "@fabrikam.com")
     upn_template = f"https://acct.blob.core.windows.net/dsr-{{upn}}?{SAS_QUERY}"
-    done = export(graph_args(server), good.user_id, bad.user_id, "--storage-location-env", "LOC",
-                  "--no-storage-check", env=with_loc(env, upn_template))
+    done = export(
+        graph_args(server),
+        good.user_id,
+        bad.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        env=with_loc(env, upn_template),
+    )
     assert done.returncode == 2
     assert bad.user_id in done.stderr or bad.user_principal_name in done.stderr
     assert not posts(tenant)
@@ -307,8 +334,13 @@ def test_an_expired_sas_is_refused_before_anything_is_sent(served: Served) -> No
     tenant, server, env = served
     expired = TEMPLATE.replace("se=2099-01-01T00:00:00Z", "se=2020-01-01T00:00:00Z")
     tenant.graph.requests.clear()
-    done = export(graph_args(server), tenant.graph.profiles[0].user_id, "--storage-location-env", "LOC",
-                  env=with_loc(env, expired))
+    done = export(
+        graph_args(server),
+        tenant.graph.profiles[0].user_id,
+        "--storage-location-env",
+        "LOC",
+        env=with_loc(env, expired),
+    )
     assert done.returncode == 2
     assert "se" in done.stderr and SECRET not in done.stderr
     assert tenant.requests == []  # not even signed in or listed
@@ -317,8 +349,15 @@ def test_an_expired_sas_is_refused_before_anything_is_sent(served: Served) -> No
 def test_a_reused_location_is_explained(served: Served) -> None:
     tenant, server, env = served
     users = [p.user_id for p in tenant.graph.profiles[100:102]]
-    done = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", "--json",
-                  env=with_loc(env, SAS))
+    done = export(
+        graph_args(server),
+        *users,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--json",
+        env=with_loc(env, SAS),
+    )
     assert done.returncode == 1, done.stderr
     assert "one export per storage location" in done.stderr  # warned before sending
     rejected = [e for e in lines(done.stdout) if e["state"] == "rejected"]
@@ -333,8 +372,16 @@ def test_a_reused_location_is_explained(served: Served) -> None:
 
 def test_ops_status_uses_the_one_vocabulary(served: Served) -> None:
     tenant, server, env = served
-    export(graph_args(server), tenant.graph.profiles[0].user_id, "--storage-location", "acctone", "--case",
-           "DSR-1", "--wait", env=env)
+    export(
+        graph_args(server),
+        tenant.graph.profiles[0].user_id,
+        "--storage-location",
+        "acctone",
+        "--case",
+        "DSR-1",
+        "--wait",
+        env=env,
+    )
     bogus = run_cli(*graph_args(server), "ops", "--status", "bogus", env=env)
     assert bogus.returncode == 2 and "unfinished" in bogus.stderr and "problem" in bogus.stderr
     assert len(lines(run_cli(*graph_args(server), "ops", "--status", "finished", "--json", env=env).stdout)) == 1
@@ -347,8 +394,18 @@ def test_ops_status_uses_the_one_vocabulary(served: Served) -> None:
 def test_note_by_operation_id_or_row_and_the_report(served: Served, tmp_path: Path) -> None:
     tenant, server, env = served
     users = [p.user_id for p in tenant.graph.profiles[110:112]]
-    done = export(graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", "--case",
-                  "DSR-77", "--wait", "--json", env=with_loc(env))
+    done = export(
+        graph_args(server),
+        *users,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--case",
+        "DSR-77",
+        "--wait",
+        "--json",
+        env=with_loc(env),
+    )
     assert done.returncode == 0, done.stderr
     op_id = next(e["operationId"] for e in lines(done.stdout) if e["userId"] == users[0])
     by_id = run_cli(*graph_args(server), "note", op_id, "called the requester", env=env)
@@ -389,8 +446,15 @@ def test_note_by_operation_id_or_row_and_the_report(served: Served, tmp_path: Pa
 
 def test_debug_log_is_private_redacted_and_announced(served: Served, isolated_state: Path) -> None:
     tenant, server, env = served
-    done = export(["--debug", *graph_args(server)], tenant.graph.profiles[5].user_id, "--storage-location-env",
-                  "LOC", "--no-storage-check", "--wait", env=with_loc(env))
+    done = export(
+        ["--debug", *graph_args(server)],
+        tenant.graph.profiles[5].user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--wait",
+        env=with_loc(env),
+    )
     assert done.returncode == 0, done.stderr
     log = isolated_state / "logs" / "export-console-debug.log"
     assert [line for line in done.stderr.splitlines() if "debug log" in line] == [f"debug log: {log}"]
@@ -408,8 +472,11 @@ def test_debug_filter_masks_messages_and_arguments(tmp_path: Path) -> None:
     path = setup_debug_log(tmp_path)
     try:
         logger = logging.getLogger("console.test")
-        logger.debug("location %s and header %s", f"https://a.blob.core.windows.net/c?sig={SECRET}",
-                     "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl")
+        logger.debug(
+            "location %s and header %s",
+            f"https://a.blob.core.windows.net/c?sig={SECRET}",
+            "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+        )
         try:
             raise ValueError(f"failed for https://x/c?sv=1&sig={SECRET}")
         except ValueError:
@@ -433,8 +500,13 @@ def test_version_and_every_help_has_an_example_and_the_exit_codes() -> None:
 
 
 def test_simulate_serves_and_stops_on_ctrl_c() -> None:
-    server = subprocess.Popen([sys.executable, "-m", "console", "simulate", "--port", "0", "--profiles", "5"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "console", "simulate", "--port", "0", "--profiles", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
     assert server.stdout is not None
     try:
         seen = [server.stdout.readline() for _ in range(3)]
@@ -447,6 +519,13 @@ def test_simulate_serves_and_stops_on_ctrl_c() -> None:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=20)
     assert server.returncode == 0
+
+
+def test_simulate_exposes_the_fault_knobs() -> None:
+    shown = run_cli("simulate", "--help")
+    assert "--storm" in shown.stdout and "--knob" in shown.stdout
+    bad = run_cli("simulate", "--port", "0", "--knob", "no_such_knob_xyz=1", timeout=30)
+    assert bad.returncode == 2 and "no_such_knob_xyz" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_outcome_exit_codes_come_from_the_typed_failure() -> None:
@@ -470,10 +549,23 @@ def test_journal_intact_after_ctrl_c_during_export(served: Served) -> None:
     tenant, server, env = served
     tenant.graph.faults.delay = 0.4
     users = [p.user_id for p in tenant.graph.profiles[10:30]]
-    proc = subprocess.Popen([sys.executable, "-m", "console", *graph_args(server), "export", *users,
-                             "--storage-location-env", "LOC", "--no-storage-check"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=child_env(with_loc(env)))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            *graph_args(server),
+            "export",
+            *users,
+            "--storage-location-env",
+            "LOC",
+            "--no-storage-check",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(with_loc(env)),
+    )
     deadline = time.monotonic() + 30
     while len(posts(tenant)) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)

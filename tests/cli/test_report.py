@@ -7,6 +7,7 @@ import io
 import json
 import os
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ def build_journal(path: Path) -> OperationJournal:
         ("aaaaaaaa-0000-4000-8000-000000000001", "Ann Lee", "ann.lee@fabrikam.com", "complete"),
         ("aaaaaaaa-0000-4000-8000-000000000002", "Bob | Pipe", "bob@fabrikam.com", "failed"),
         ("aaaaaaaa-0000-4000-8000-000000000003", "Cy\x1b[31mRed", "cy@fabrikam.com", UNCONFIRMED),
-        ("aaaaaaaa-0000-4000-8000-000000000004", "=HYPERLINK(\"x\")", "dee@fabrikam.com", REJECTED),
+        ("aaaaaaaa-0000-4000-8000-000000000004", '=HYPERLINK("x")', "dee@fabrikam.com", REJECTED),
         ("aaaaaaaa-0000-4000-8000-000000000005", "Eve Crash", "eve@fabrikam.com", "leftover"),
     ]
     for n, (user, name, upn, outcome) in enumerate(people):
@@ -64,6 +65,15 @@ def build_journal(path: Path) -> OperationJournal:
             row.status = outcome
             row.progress = 100.0 if outcome == "complete" else 40.0
             row.completed_at = _iso(at + 600)
+            if outcome == "complete":
+                row.delivered = {
+                    "checked_at": at + 610,
+                    "files": 4,
+                    "bytes": 985,
+                    "names": ["RequestInfo.json"],
+                    "request_info": True,
+                    "error": "",
+                }
             journal.save_now(row, PollRecord(at + 300, 200, 60.0, f"mid-rid-{n}", "c", "running", 50.0, ""), at + 300)
             journal.save_now(row, PollRecord(at + 600, 200, None, f"final-rid-{n}", "c", outcome, 100.0, ""), at + 600)
         elif outcome == UNCONFIRMED:
@@ -72,7 +82,9 @@ def build_journal(path: Path) -> OperationJournal:
             journal.save_now(row, PollRecord(at + 5, 503, None, f"post-rid-{n}", "c", None, None, "503"), at + 5)
         else:
             row.state = REJECTED
-            row.last_error = f"Storage destination has already been used for an export. sig={SIG} [StorageLocationAlreadyUsed]"
+            row.last_error = (
+                f"Storage destination has already been used for an export. sig={SIG} [StorageLocationAlreadyUsed]"
+            )
             journal.save_now(row, PollRecord(at + 2, 400, None, f"post-rid-{n}", "c", None, None, "400"), at + 2)
     journal.add_note(1, f"requester confirmed receipt; link was ...&sig={SIG}", "admin@contoso.com", T0 + 3600)
     journal.add_note(1, "closed", "dpo@contoso.com", T0 + 7200)
@@ -83,7 +95,7 @@ def build_journal(path: Path) -> OperationJournal:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> OperationJournal:
+def journal(tmp_path: Path) -> Iterator[OperationJournal]:
     j = build_journal(tmp_path / "journal.sqlite3")
     yield j
     j.close()
@@ -106,7 +118,8 @@ def test_rows_hold_every_field_for_each_kind_of_export(journal: OperationJournal
     assert complete["submittedBy"] == "admin@contoso.com" and complete["tenant"] == TENANT
     assert [n["author"] for n in complete["notes"]] == ["admin@contoso.com", "dpo@contoso.com"]
     assert complete["notes"][0]["at"] == "2026-12-01T09:00:00Z"
-    assert rows[0]["case"] == "DSR-1234"
+    assert complete["delivered"]["files"] == 4 and complete["delivered"]["requestInfo"] is True
+    assert failed["delivered"] is None
     assert all(r["case"] == "DSR-1234" for r in rows)
     assert len(report_rows(journal, now=T0)) == 6
     assert [r["userId"] for r in report_rows(journal, keys=[2, 4], now=T0)] == [rows[1]["userId"], rows[3]["userId"]]

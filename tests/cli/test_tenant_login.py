@@ -68,12 +68,18 @@ def cli(state: Path, env: dict[str, str], *args: str) -> subprocess.CompletedPro
     full = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
     full.update(env)
     full["EXPORT_CONSOLE_STATE_DIR"] = str(state)
-    return subprocess.run([sys.executable, "-m", "console", "--tenant", "lab", *args], capture_output=True,
-                          text=True, timeout=60, env=full)
+    return subprocess.run(
+        [sys.executable, "-m", "console", "--tenant", "lab", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full,
+    )
 
 
-def test_client_secret_tenant_lists_and_exports(tls_tenant: tuple[SimulatedTenant, str, dict[str, str]],
-                                                isolated_state: Path) -> None:
+def test_client_secret_tenant_lists_and_exports(
+    tls_tenant: tuple[SimulatedTenant, str, dict[str, str]], isolated_state: Path
+) -> None:
     tenant, base, env = tls_tenant
     write_config(isolated_state, tenant, base, "client_secret")
     listed = cli(isolated_state, env, "profiles", "--json")
@@ -89,8 +95,9 @@ def test_client_secret_tenant_lists_and_exports(tls_tenant: tuple[SimulatedTenan
     assert SECRET not in (isolated_state / "config.toml").read_text()
 
 
-def test_wrong_secret_exits_3_with_a_clear_sentence(tls_tenant: tuple[SimulatedTenant, str, dict[str, str]],
-                                                    isolated_state: Path) -> None:
+def test_wrong_secret_exits_3_with_a_clear_sentence(
+    tls_tenant: tuple[SimulatedTenant, str, dict[str, str]], isolated_state: Path
+) -> None:
     tenant, base, env = tls_tenant
     write_config(isolated_state, tenant, base, "client_secret")
     done = cli(isolated_state, {**env, "LAB_SECRET": "WRONG-SECRET-XYZ-123"}, "profiles")
@@ -99,8 +106,9 @@ def test_wrong_secret_exits_3_with_a_clear_sentence(tls_tenant: tuple[SimulatedT
     assert "WRONG-SECRET-XYZ" not in done.stderr
 
 
-def test_device_code_then_silent_restart(tls_tenant: tuple[SimulatedTenant, str, dict[str, str]],
-                                         isolated_state: Path) -> None:
+def test_device_code_then_silent_restart(
+    tls_tenant: tuple[SimulatedTenant, str, dict[str, str]], isolated_state: Path
+) -> None:
     tenant, base, env = tls_tenant
     write_config(isolated_state, tenant, base, "device_code")
     first = cli(isolated_state, env, "profiles", "--json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import ssl
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -22,6 +23,7 @@ from console.graph import errors
 from console.graph.client import GraphClient, validate_graph_url
 from console.graph.models import DataPolicyOperation
 from console.graph.ports import RequestBudget, TokenProvider
+from console.graph.throttle import Pacer
 from console.sim.graph import POLLS, RequestMatch
 from console.sim.tenant import DEMO_GRAPH_URL, SimulatedTenant
 from tests.helpers import run_clock_until, settle
@@ -161,8 +163,11 @@ async def test_after_a_retry_after_gate_one_probe_goes_first(clock: ManualClock)
     assert all(at >= recorder.seen[1][0] for at, _ in recorder.seen[1:])
 
 
-async def test_a_storm_closes_the_gate_with_few_probes_and_its_end_is_noticed_soon(clock: ManualClock) -> None:
-    storm_end = clock.now() + 20.0
+@pytest.mark.parametrize(("seconds", "seed"), [(20.0, 1), (20.0, 2), (60.0, 3), (60.0, 4)])
+async def test_a_storm_closes_the_gate_with_few_probes_and_its_end_is_noticed_soon(
+    clock: ManualClock, seconds: float, seed: int
+) -> None:
+    storm_end = clock.now() + seconds
 
     def answer(request: httpx.Request) -> httpx.Response:
         if clock.now() < storm_end:
@@ -170,14 +175,15 @@ async def test_a_storm_closes_the_gate_with_few_probes_and_its_end_is_noticed_so
         return httpx.Response(200, json={"userId": "u"})
 
     recorder = scripted(answer, clock)
-    async with client_for(recorder, clock, max_attempts=50) as client:
+    pacer = Pacer(clock, rng=random.Random(seed))
+    async with client_for(recorder, clock, max_attempts=50, pacer=pacer) as client:
         tasks = [asyncio.ensure_future(client.get_profile(f"u{i}")) for i in range(16)]
         await run_clock_until(clock, lambda: all(t.done() for t in tasks))
     during = [at for at, _ in recorder.seen if at < storm_end]
     after = [at for at, _ in recorder.seen if at >= storm_end]
-    assert len(during) <= 30, len(during)
-    assert client.pacer.gates_closed >= 3  # escalating gates with one probe each
-    assert after and after[0] - storm_end <= 15.0
+    assert len(during) <= 30, len(during)  # 16 in flight when it began, then one probe per closed gate
+    assert pacer.gates_closed >= 3  # escalating gates with one probe each
+    assert after and after[0] - storm_end <= 15.0, after[0] - storm_end
     assert all(t.result().user_id == "u" for t in tasks)
 
 
@@ -467,3 +473,32 @@ async def test_every_request_and_throttling_decision_is_logged_without_the_token
 async def _token_of(client: GraphClient) -> str:
     tokens: TokenProvider = client._tokens  # noqa: SLF001 - the test needs the token to prove it is absent
     return await tokens.get_token()
+
+
+async def test_a_cancelled_probe_hands_the_probe_to_the_next_request(clock: ManualClock) -> None:
+    never = asyncio.Event()
+    calls = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        if calls == 2:
+            await never.wait()  # the probe hangs until it is cancelled
+        return httpx.Response(200, json={"userId": "u"})
+
+    recorder = scripted(answer, clock)
+    async with client_for(recorder, clock) as client:
+        tasks = {"u0": asyncio.ensure_future(client.get_profile("u0"))}
+        await settle()
+        tasks["u1"] = asyncio.ensure_future(client.get_profile("u1"))
+        await run_clock_until(clock, lambda: calls >= 2)
+        probing = recorder.seen[1][1].url.path.rsplit("/", 1)[-1]
+        probe_task = tasks[probing]
+        other = tasks["u1" if probing == "u0" else "u0"]
+        await settle(60)
+        assert not other.done()  # waits for the probe
+        probe_task.cancel()
+        await run_clock_until(clock, other.done)
+    assert other.result().user_id == "u"

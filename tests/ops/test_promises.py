@@ -43,6 +43,12 @@ class Rewriting(httpx.AsyncBaseTransport):
         return self.rewrite(request, response)
 
 
+def with_location(response: httpx.Response, location: str) -> dict[str, str]:
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("location", "content-length")}
+    headers["Location"] = location
+    return headers
+
+
 def use_transport(rig: Rig, side_index: int, transport: httpx.AsyncBaseTransport) -> None:
     """Point one side's client at another transport (the client's seam, no monkey-patching of Graph)."""
     from console.auth.base import StaticTokenProvider
@@ -97,6 +103,8 @@ async def test_a_failed_write_after_the_202_is_kept_and_written_later(tmp_path: 
     async def post_then_lock(user_id: str, location: str):  # type: ignore[no-untyped-def]
         nonlocal blocker
         accepted = await real_post(user_id, location)
+        if blocker is not None:
+            return accepted
         blocker = sqlite3.connect(rig.path, isolation_level=None, check_same_thread=False)
         blocker.execute("BEGIN IMMEDIATE")  # another process grabs the journal right after the 202
         return accepted
@@ -149,9 +157,10 @@ async def test_when_the_intent_cannot_be_written_nothing_is_posted(tmp_path: Pat
     rig = Rig(tmp_path)
     side = rig.side()
     await side.engine.start()
-    side.engine.writer.journal.retrying = lambda call, **_: (_ for _ in ()).throw(  # type: ignore[method-assign]
-        sqlite3.OperationalError("disk I/O error")
-    )
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    side.engine.writer.journal.record_intent = full_disk  # type: ignore[assignment, method-assign]
     [outcome] = await side.engine.submit(targets(rig, 1))
     assert not outcome.accepted and outcome.exit_code == 1 and "not sent" in outcome.error
     assert not [r for r in rig.tenant.requests if r.kind == "export"]
@@ -222,8 +231,7 @@ async def test_a_second_row_for_an_operation_id_is_refused_and_reported(tmp_path
     def reuse(request: httpx.Request, response: httpx.Response) -> httpx.Response:
         if request.method == "POST" and response.status_code == 202:
             location = f"https://graph.demo.invalid/v1.0/dataPolicyOperations/{same_id}"
-            headers = {**response.headers, "Location": location}
-            return httpx.Response(202, headers=headers, content=response.content)
+            return httpx.Response(202, headers=with_location(response, location), content=response.content)
         return response
 
     use_transport(rig, 0, Rewriting(rig.tenant.transport(), reuse))
@@ -265,7 +273,7 @@ async def test_an_unusable_location_is_an_error_for_that_operation(tmp_path: Pat
 
     def odd(request: httpx.Request, response: httpx.Response) -> httpx.Response:
         if request.method == "POST" and response.status_code == 202:
-            return httpx.Response(202, headers={**response.headers, "Location": location}, content=b"")
+            return httpx.Response(202, headers=with_location(response, location), content=b"")
         return response
 
     use_transport(rig, 0, Rewriting(rig.tenant.transport(), odd))

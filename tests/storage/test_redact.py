@@ -134,7 +134,7 @@ def encoded_names(draw: st.DrawFn) -> str:
     return "".join(out)
 
 
-_free_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+_free_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 
 @settings(max_examples=400, deadline=None)

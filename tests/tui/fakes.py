@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+
+import httpx
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, UTC
@@ -407,6 +409,50 @@ def _outcome(user_id: str, operation: OperationView, error: str, exception: Exce
     )
 
 
+class FakeBlobService:
+    """Azure Blob as the pre-flight sees it (../shared/graph-api.md, "Azure Blob storage"), over httpx.
+
+    ``missing`` containers answer 404 ContainerNotFound; ``used`` ones hold a RequestInfo.json (an
+    earlier export). Every request is kept, to prove the SAS alone is sent (no bearer token).
+    """
+
+    def __init__(self) -> None:
+        self.missing: set[str] = set()
+        self.used: set[str] = set()
+        self.unreachable = False
+        self.requests: list[httpx.Request] = []
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.unreachable:
+            raise httpx.ConnectError("storage unreachable", request=request)
+        parts = [p for p in request.url.path.split("/") if p]
+        container = parts[0] if parts else ""
+        if container in self.missing:
+            return _blob_error(404, "ContainerNotFound", "The specified container does not exist.")
+        blob = "/".join(parts[1:])
+        if blob:
+            if blob == "RequestInfo.json" and container in self.used:
+                return httpx.Response(200, headers={"content-length": "2"})
+            return _blob_error(404, "BlobNotFound", "The specified blob does not exist.")
+        prefix = request.url.params.get("prefix", "")
+        names = ["RequestInfo.json"] if container in self.used else []
+        names = [n for n in names if n.startswith(prefix)]
+        blobs = "".join(
+            f"<Blob><Name>{n}</Name><Properties><Content-Length>2</Content-Length></Properties></Blob>" for n in names
+        )
+        body = f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>{blobs}</Blobs></EnumerationResults>'
+        return httpx.Response(200, text=body, headers={"content-type": "application/xml"})
+
+
+def _blob_error(status: int, code: str, message: str) -> httpx.Response:
+    body = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    return httpx.Response(status, text=body, headers={"x-ms-error-code": code, "content-type": "application/xml"})
+
+
 class FakePrompt:
     def __init__(self, clock: FixedClock) -> None:
         self.verification_uri = "https://microsoft.com/devicelogin"
@@ -476,15 +522,24 @@ def make_services(
     with_login: bool = False,
     gate: asyncio.Event | None = None,
     demo: bool = False,
+    blob: FakeBlobService | None = None,
+    people: list[InboundSharedUserProfile] | None = None,
 ) -> tuple[ConsoleServices, FakeEngine]:
-    """Services for a test app: a fake engine, paged profiles, a fixed clock, no ticking."""
+    """Services for a test app: a fake engine, paged profiles, a fixed clock, no ticking.
+
+    Storage pre-flight goes to ``blob`` (a fresh FakeBlobService when None): never to the network.
+    """
+    blob_service = blob or FakeBlobService()
     clock = FixedClock()
-    people = make_profiles(profiles)
+    people = make_profiles(profiles) if people is None else people
     engine = FakeEngine(sample_views(people) if views is None else views, clock=clock)
     header = HeaderInfo("contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com", "global")
 
     def session() -> Session:
-        return Session(engine=engine, profiles=paged_source(people, page_size, gate), header=header)
+        opened = Session(engine=engine, profiles=paged_source(people, page_size, gate), header=header)
+        # The session's storage transport (docs/interfaces.md, wiring): the pre-flight's only way out.
+        opened.storage_transport = blob_service.transport()  # type: ignore[attr-defined, unused-ignore]
+        return opened
 
     login = FakeLogin(session, clock) if with_login else None
     services = ConsoleServices(

@@ -158,15 +158,14 @@ class PaneEngine:
 
     def polls(self, key: int, count: int) -> list[Any]:
         base = self.views[key].created_at
-        records = [self._poll(base, 202, 60.0, f"req-submit-{key:04d}-0000-4000-8000-000000000000",
-                              "client-0000", None, None, "")]
+        records = [self._poll(base, 202, 60.0, f"{key:08x}-5b5b-4000-8000-000000000000", "client-0000", None, None, "")]
         for n in range(1, count):
             records.append(
                 self._poll(
                     base + 60 * n,
                     429 if n == 2 else 200,
                     None if n == 2 else 60.0,
-                    f"req-poll-{n:04d}-aaaa-4bbb-8ccc-dddddddddddd",
+                    f"{n:08x}-aaaa-4bbb-8ccc-dddddddddddd",
                     f"client-{n:04d}",
                     "running",
                     float(10 * n),

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from console.ops.events import FINAL, RESOLVED, TRACKING
+from console.ops.events import FINAL, RESOLVED, TRACKING, OperationView
 from console.ops.vocabulary import UnknownStatusWord
 from console.tui.cursor import RowCursor
 from console.tui.ops_model import (
@@ -22,13 +22,13 @@ from ops_fakes import NOW, label_of, op, triage_views
 
 class Clock:
     def __init__(self) -> None:
-        self.now = NOW
+        self.now: float = NOW
 
     def __call__(self) -> float:
         return self.now
 
 
-def model(views: list | None = None) -> tuple[OpsModel, Clock]:
+def model(views: list[OperationView] | None = None) -> tuple[OpsModel, Clock]:
     clock = Clock()
     views = triage_views() if views is None else views
     m = OpsModel(label_of(views), clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.style import Style
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -119,7 +120,7 @@ async def test_e_posts_export_requested_with_only_the_reexportable_marked_ones()
         # nothing re-exportable highlighted: said so, nothing posted
         await pilot.press("x", "home", "e")
         await settle(pilot)
-        assert len(app.exports) == 1
+        assert len(app.exports) == 2 and app.exports[1].operations == ()
         assert any("only failed, unconfirmed, rejected or error" in str(n.message) for n in app._notifications)
 
 
@@ -213,8 +214,9 @@ async def test_failed_rows_are_counted_in_red_in_the_status_line() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         text = app.pane.status_text()
-        failed = [span for span in text.spans if "failed" in text.plain[span.start : span.end]]
-        assert failed and failed[0].style.color is not None and failed[0].style.bold
+        failed = [span.style for span in text.spans if "failed" in text.plain[span.start : span.end]]
+        assert failed and isinstance(failed[0], Style)
+        assert failed[0].color is not None and failed[0].bold
         assert "✗ failed 1" in text.plain and "? unconfirmed 1" in text.plain
 
 

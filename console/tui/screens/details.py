@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
 from console.tui.cells import duration_label, one_line, progress_label, safe_text, status_label, time_label
-from console.tui.ops_model import readable_error
+from console.tui.ops_model import readable_error, shown_status
 
 REFRESH_SECONDS = 1.0
 """How often an open details view looks for new polls."""
@@ -109,12 +109,17 @@ class OperationDetailsScreen(ModalScreen[None]):
         Binding("n", "add_note", "Add note", id="details.note", tooltip="Write a note on this operation"),
     ]
 
+    # Not the shared .dialog class: at 80 columns this view needs the whole width (a request-id is 36).
     DEFAULT_CSS = """
-    OperationDetailsScreen #details-dialog { width: 100%; max-width: 140; height: auto; max-height: 100%; }
-    OperationDetailsScreen #details-body { height: auto; max-height: 1fr; }
+    OperationDetailsScreen #details-dialog {
+        width: 100%; max-width: 140; height: 100%; max-height: 48;
+        border: thick $accent; border-title-style: bold; background: $surface; padding: 0 1;
+    }
+    OperationDetailsScreen #details-body { height: 1fr; min-height: 4; }
     OperationDetailsScreen #details-summary { height: auto; margin: 0; }
-    OperationDetailsScreen #history { height: auto; max-height: 10; }
+    OperationDetailsScreen #history { height: auto; max-height: 9; }
     OperationDetailsScreen #poll-detail { height: auto; max-height: 3; color: $text-muted; }
+    OperationDetailsScreen .hint { color: $text-muted; height: auto; }
     """
 
     def __init__(
@@ -142,13 +147,13 @@ class OperationDetailsScreen(ModalScreen[None]):
         self._notes_shown: int | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="details-dialog", classes="dialog"):
+        with Vertical(id="details-dialog"):
             with VerticalScroll(id="details-body"):
                 yield Static(id="details-summary")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             yield Static(id="poll-detail")
             yield Static(
-                "Esc closes · c copies the highlighted request-id · o operation id · u user id · l status URL · n note",
+                "Esc close · c copy request-id · o op id · u user id · l status URL · n note",
                 classes="hint",
             )
 
@@ -184,7 +189,7 @@ class OperationDetailsScreen(ModalScreen[None]):
         if view.notes != self._notes_shown and hasattr(self.engine, "notes"):
             self._notes_shown = view.notes
             self.notes = list(await _answer(self.engine.notes(self.key)))
-        self.query_one("#details-summary", Static).update(self._summary(view))
+        self.query_one("#details-summary", Static).update(self.summary(view))
 
     def _show_history(self, records: list[PollRecord]) -> None:
         table = self.query_one("#history", DataTable)
@@ -244,7 +249,8 @@ class OperationDetailsScreen(ModalScreen[None]):
             parts.append(one_line(record.error, 400))
         detail.update(Text(" · ".join(parts)))
 
-    def _summary(self, view: OperationView) -> RenderableType:
+    def summary(self, view: OperationView) -> RenderableType:
+        """Who, case, status, ids, storage, times, delivery, request-ids, error and notes of ``view``."""
         now = self.clock.now()
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
@@ -254,16 +260,25 @@ class OperationDetailsScreen(ModalScreen[None]):
         if view.user_principal_name:
             person.append(f" <{safe_text(view.user_principal_name)}>")
         grid.add_row("Person", person)
-        grid.add_row("User id", safe_text(view.user_id))
-        if view.home_tenant_id:
-            grid.add_row("Home tenant", safe_text(view.home_tenant_id))
         grid.add_row("Case", safe_text(view.case) or "—")
         grid.add_row(
             "Status",
-            Text(status_label(safe_text(view.display_status)), style="bold")
+            Text(status_label(safe_text(shown_status(view))), style="bold")
             .append(f"  progress {progress_label(view.progress)}", style="")
             .append(f"  journal state {safe_text(view.state)}", style="dim"),
         )
+        error = readable_error(view)
+        if error:
+            grid.add_row("Last error", Text(error, style="bold"))
+        grid.add_row("Delivery", delivery_text(view))
+        if self.notes:
+            for number, note in enumerate(self.notes):
+                label = "Notes" if number == 0 else ""
+                line = Text(f"{time_label(note.at)} {safe_text(note.author) or '—'}: ", style="dim")
+                line.append(safe_text(note.text), style="")
+                grid.add_row(label, line)
+        else:
+            grid.add_row("Notes", Text("none yet (n adds one)", style="dim"))
         grid.add_row("Operation", safe_text(view.operation_id) or "— (Graph gave no id)")
         grid.add_row("Status URL", safe_text(view.location) or "—")
         grid.add_row("Storage", safe_text(view.storage_location))
@@ -275,7 +290,6 @@ class OperationDetailsScreen(ModalScreen[None]):
         if view.next_poll_at is not None and not view.is_done:
             completed += f" · next poll in {duration_label(view.next_poll_at - now)}"
         grid.add_row("Completed", f"{completed} · {view.polls:,} polls")
-        grid.add_row("Delivery", delivery_text(view))
         ids = []
         if view.post_request_id:
             ids.append(f"export POST {safe_text(view.post_request_id)}")
@@ -283,19 +297,11 @@ class OperationDetailsScreen(ModalScreen[None]):
             ids.append(f"final poll {safe_text(view.final_request_id)}")
         if ids:
             grid.add_row("Request-ids", " · ".join(ids))
+        grid.add_row("User id", safe_text(view.user_id))
+        if view.home_tenant_id:
+            grid.add_row("Home tenant", safe_text(view.home_tenant_id))
         if view.previous_key is not None:
             grid.add_row("Repeats", f"operation {view.previous_key} (exported again)")
-        error = readable_error(view)
-        if error:
-            grid.add_row("Last error", Text(error, style="bold"))
-        if self.notes:
-            for number, note in enumerate(self.notes):
-                label = "Notes" if number == 0 else ""
-                line = Text(f"{time_label(note.at)} {safe_text(note.author) or '—'}: ", style="dim")
-                line.append(safe_text(note.text), style="")
-                grid.add_row(label, line)
-        else:
-            grid.add_row("Notes", Text("none yet (n adds one)", style="dim"))
         return grid
 
     # -- keys ------------------------------------------------------------------------------
@@ -332,6 +338,9 @@ class OperationDetailsScreen(ModalScreen[None]):
     def action_add_note(self) -> None:
         from console.tui.screens.note import NoteScreen
 
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:  # what is typed right after n is the note
+            hold()
         view = self.engine.operation(self.key)
         who = safe_text(self.user_label(view.user_id)) if view is not None else str(self.key)
 
@@ -339,14 +348,16 @@ class OperationDetailsScreen(ModalScreen[None]):
             if text:
                 self.save_note(text)
 
-        self.app.push_screen(
-            NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found"), answered
-        )
+        screen = NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found")
+        self.app.push_screen(screen, answered)
+        release = getattr(self.app, "release_keys_after_refresh", None)
+        if release is not None:
+            release(screen)
 
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:
         """Record the note (time and author by the engine), then show it."""
-        note = await _answer(self.engine.add_note(self.key, text, self.author))
+        note = None
         self.notes = [*self.notes, note]
         self._notes_shown = None
         await self.reload()

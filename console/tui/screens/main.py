@@ -114,7 +114,7 @@ class MainScreen(Screen[None]):
                     id="search",
                 )
                 yield Static(id="profiles-status", classes="pane-status")
-                yield ProfileList(self.index, id="profiles")
+                yield ProfileList(self.index, on_clear_filter=self._clear_search, id="profiles")
             yield OperationsPane(
                 self.session.engine,
                 self.services.clock,
@@ -156,7 +156,8 @@ class MainScreen(Screen[None]):
 
     def _show_tabs(self) -> None:
         parts = []
-        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", "Operations")):
+        operations = self.query_one(OperationsPane).tab_label()  # "Operations 7 · 2 failed"
+        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", operations)):
             style = "reverse bold" if pane == self.active_pane else "dim"
             parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {title} [/][/]")
         self.query_one("#pane-tabs", Static).update(" ".join(parts), layout=False)
@@ -171,7 +172,7 @@ class MainScreen(Screen[None]):
         focused = self.focused
         if focused is None:
             return
-        pane = "operations" if focused.id == "operations" else "profiles"
+        pane = "operations" if self._on_operations() else "profiles"  # the table or its filter box
         if pane != self.active_pane:
             self.active_pane = pane
             self._show_tabs()
@@ -211,7 +212,11 @@ class MainScreen(Screen[None]):
 
     def _show_ops_status(self) -> None:
         # The pane writes its own counts, title and subtitle (console/tui/widgets/ops_pane.py).
-        self.query_one(OperationsPane).show_status()
+        pane = self.query_one(OperationsPane)
+        pane.show_status()
+        if pane.tab_label() != getattr(self, "_ops_tab", None):
+            self._ops_tab = pane.tab_label()
+            self._show_tabs()
 
     @on(OpsTable.ViewChanged)
     def _on_view_changed(self) -> None:
@@ -298,7 +303,8 @@ class MainScreen(Screen[None]):
             head = f"{total:,} profiles"
         parts = [head]
         if profile_list.filter_text:
-            parts.append(f"{len(profile_list.shown):,} match")
+            shown = len(profile_list.shown)
+            parts.append(f"{shown:,} match{'' if shown == 1 else 'es'}")
         parts.append(f"[b]{len(profile_list.selected):,} selected[/b]")
         self.query_one("#profiles-status", Static).update(" · ".join(parts), layout=False)
 
@@ -311,11 +317,15 @@ class MainScreen(Screen[None]):
             profile_list.set_query(text)
             self._show_profiles_status()
 
-    @on(ProfileList.ClearFilter)
-    def _on_clear_filter(self) -> None:
+    def _clear_search(self) -> None:
+        """Esc on the list: clear the search (synchronously, before the next key of a burst)."""
         search = self.query_one(SearchBox)
         search.value = ""  # on_query filters the list again
         self._on_query("")
+
+    @on(ProfileList.ClearFilter)
+    def _on_clear_filter(self) -> None:
+        self._clear_search()
 
     @on(ProfileList.SelectionChanged)
     def _on_selection_changed(self) -> None:
@@ -349,6 +359,7 @@ class MainScreen(Screen[None]):
 
     def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
         """Push ``screen`` and deliver keys typed meanwhile to it once it has focus."""
+        self.app_hold_keys()
         self.app.push_screen(screen, callback)
         release = getattr(self.app, "release_keys_after_refresh", None)
         if release is not None:

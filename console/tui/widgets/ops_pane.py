@@ -20,13 +20,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.clock import Clock
 from console.ops.events import Note, OperationView
-from console.tui.cells import status_label, safe_text
-from console.tui.ops_model import ATTENTION, readable_error
+from console.tui.cells import STATUS_GLYPHS, safe_text, status_label
+from console.tui.ops_model import ATTENTION, readable_error, shown_status
 from console.tui.widgets.ops_table import OpsTable
 
 DETAIL_LINES = 5
@@ -145,8 +146,21 @@ class OperationsPane(Vertical):
         attention = sum(counts.get(status, 0) for status in ATTENTION)
         return f"Operations {total:,}" + (f" · {attention:,} failed" if attention else "")
 
-    def status_text(self) -> Text:
-        """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``."""
+    def status_text(self, width: int | None = None) -> Text:
+        """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``.
+
+        When that is wider than ``width``, the statuses that need nobody lose their word first
+        (``▶ 3``), then all do: the counts of failures never drop off the line.
+        """
+        for level in range(3):
+            text = self._status_text(level)
+            if width is None or text.cell_len <= width:
+                return text
+        return text
+
+    def _status_text(self, level: int) -> Text:
+        if level == 2:
+            return self._tight_status_text()
         table = self.table
         counts = table.counts()
         total = sum(counts.values())
@@ -157,7 +171,7 @@ class OperationsPane(Vertical):
             text.append(" ")
         shown = table.row_count
         text.append(f"{shown:,}/{total:,} shown" if shown != total else f"{total:,} operations")
-        marked = len(table.marked)
+        marked = len(table.model.marks)
         if marked:
             text.append(" · ")
             text.append(f"● {marked:,} marked", self._style("ops-pane--marked"))
@@ -167,7 +181,35 @@ class OperationsPane(Vertical):
             text.append(" · ")
             role = "ops-pane--bad" if status in ("failed", "rejected", "error") else None
             role = "ops-pane--warn" if status == "unconfirmed" else role
-            text.append(f"{status_label(safe_text(status))} {counts[status]:,}", self._style(role) if role else "")
+            short = level >= 2 or (level == 1 and status not in ATTENTION)
+            label = STATUS_GLYPHS.get(status, "◆") if short else status_label(safe_text(status))
+            text.append(f"{label} {counts[status]:,}", self._style(role) if role else "")
+        return text
+
+    def _tight_status_text(self) -> Text:
+        """``4/7 shown ●2 marked │ failed 1 rejected 1 unconfirmed 1 │ ▶2 ✓1`` (80 columns and less)."""
+        table = self.table
+        counts = table.counts()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if table.paused:
+            held = len(table.model.held)
+            text.append(f" PAUSED{f' ({held:,} held)' if held else ''} ", self._style("ops-pane--paused"))
+            text.append(" ")
+        text.append(f"{table.row_count:,}/{sum(counts.values()):,} shown")
+        if table.model.marks:
+            text.append(f" ●{len(table.model.marks):,} marked", self._style("ops-pane--marked"))
+        attention = [s for s in STATUS_ORDER if s in ATTENTION and counts.get(s)]
+        if attention:
+            text.append(" │")
+            for status in attention:
+                role = "ops-pane--warn" if status == "unconfirmed" else "ops-pane--bad"
+                text.append(f" {status} {counts[status]:,}", self._style(role))
+        others = [s for s in STATUS_ORDER if s not in ATTENTION and counts.get(s)]
+        others += sorted(s for s in counts if s not in STATUS_ORDER)
+        if others:
+            text.append(" │")
+            for status in others:
+                text.append(f" {STATUS_GLYPHS.get(status, '◆')}{counts[status]:,}")
         return text
 
     def _style(self, component: str) -> Style:
@@ -177,7 +219,9 @@ class OperationsPane(Vertical):
         """Counts under the title, the title and the subtitle."""
         table = self.table
         # A fixed one-line status: no layout pass (it would repaint the whole screen 10 times a second).
-        self.query_one("#ops-status", Static).update(self.status_text(), layout=False)
+        status = self.query_one("#ops-status", Static)
+        width = status.content_region.width or max(20, self.size.width - 4)
+        status.update(self.status_text(width), layout=False)
         title = "Operations" + (" · PAUSED" if table.paused else "")
         if self.border_title != title:
             self.border_title = title
@@ -194,11 +238,17 @@ class OperationsPane(Vertical):
             return Text(self._problem, style=self._style("ops-pane--bad"))
         if view is None:
             if table.model.views:
-                why = "paused" if table.paused else "the filters hide every operation (Esc clears the text filter)"
+                total = len(table.model.views)
+                if table.query_text.strip():
+                    why = f"no operation matches /{safe_text(table.query_text.strip())} (Esc on the table clears it)"
+                elif table.status_filter != "all":
+                    why = f"none of the {total:,} operations is {table.status_filter} (f shows others)"
+                else:
+                    why = "updates are paused (p resumes)"
                 return Text(f"Nothing shown: {why}.")
             return Text("No operations yet: exports you send appear here.")
         head = Text(no_wrap=True, overflow="ellipsis")
-        head.append(status_label(safe_text(view.display_status)), style="bold")
+        head.append(status_label(safe_text(shown_status(view))), style="bold")
         who = safe_text(self.user_label(view.user_id))
         upn = safe_text(view.user_principal_name)
         head.append(f"  {who}" + (f" <{upn}>" if upn and upn != who else ""))
@@ -212,8 +262,8 @@ class OperationsPane(Vertical):
         lines = textwrap.wrap(f"Last error: {error}", width, break_long_words=True, break_on_hyphens=False)
         if len(lines) > DETAIL_LINES - 1:
             lines = lines[: DETAIL_LINES - 1]
-            lines[-1] = lines[-1][: max(0, width - 17)] + "… (Enter: details)"
-        body = Text("\n".join(lines), style=self._style("ops-pane--warn") if view.display_status in ATTENTION else "")
+            lines[-1] = lines[-1][: max(0, width - 18)] + "… (Enter: details)"
+        body = Text("\n".join(lines), style=self._style("ops-pane--warn") if shown_status(view) in ATTENTION else "")
         return Text("\n").join([head, body])
 
     def show_detail(self) -> None:
@@ -260,6 +310,13 @@ class OperationsPane(Vertical):
 
     # -- bulk actions ------------------------------------------------------------------------
 
+    def _open(self, screen: Screen[Any], callback: Callable[[Any], Any]) -> None:
+        """Push a dialog; the keys typed since the key that asked for it go to it once it has focus."""
+        self.app.push_screen(screen, callback)
+        release = getattr(self.app, "release_keys_after_refresh", None)
+        if release is not None:
+            release(screen)
+
     def _who(self, operations: Sequence[OperationView]) -> list[str]:
         return [safe_text(self.user_label(v.user_id)) for v in operations]
 
@@ -274,7 +331,7 @@ class OperationsPane(Vertical):
             if note:
                 self.resolve(keys, note)
 
-        self.app.push_screen(ResolveScreen(self._who(event.operations)), answered)
+        self._open(ResolveScreen(self._who(event.operations)), answered)
 
     @work(group="ops-actions", exit_on_error=False)
     async def resolve(self, keys: list[int], note: str) -> None:
@@ -309,7 +366,7 @@ class OperationsPane(Vertical):
             if yes:
                 self.stop_watching(keys)
 
-        self.app.push_screen(ConfirmScreen(question, title="Stop watching", yes="Stop", no="Keep"), answered)
+        self._open(ConfirmScreen(question, title="Stop watching", yes="Stop", no="Keep"), answered)
 
     @work(group="ops-actions", exit_on_error=False)
     async def stop_watching(self, keys: list[int]) -> None:
@@ -367,7 +424,7 @@ class OperationsPane(Vertical):
             if path is not None:
                 self.write_report(journal, path, keys, case)
 
-        self.app.push_screen(ReportScreen(proposed, len(keys), marked=marked), answered)
+        self._open(ReportScreen(proposed, len(keys), marked=marked), answered)
 
     @work(thread=True, group="ops-report", exit_on_error=False)
     def write_report(self, journal: str, path: Path, keys: list[int], case: str | None) -> None:

@@ -31,7 +31,7 @@ from textual.widget import Widget
 
 from console.clock import Clock
 from console.ops.events import OperationView
-from console.tui.cells import fit, status_label, status_role
+from console.tui.cells import fit, one_line, status_label, status_role
 from console.tui.cursor import RowCursor
 from console.tui.widgets.lines import LineList
 from console.tui.ops_model import (
@@ -43,6 +43,8 @@ from console.tui.ops_model import (
     is_reexportable,
     is_resolvable,
     is_watched,
+    readable_error,
+    shown_status,
 )
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "FILTERS", "OpsTable"]
@@ -221,7 +223,11 @@ class OpsTable(LineList, can_focus=True):
             self.operations = operations
 
     class ExportRequested(_OperationsMessage):
-        """``e``: export again for the users of these (failed, unconfirmed, rejected or error) operations."""
+        """``e``: export again for the users of these (failed, unconfirmed, rejected or error) operations.
+
+        ``operations`` is empty when none of the marked or highlighted ones can be exported again
+        (a toast has said why): nothing to open then.
+        """
 
     class ResolveRequested(_OperationsMessage):
         """``R``: mark these unconfirmed exports checked (the pane asks for the note)."""
@@ -368,10 +374,10 @@ class OpsTable(LineList, can_focus=True):
             first = result.failures[0]
             who = self.user_label(first.user_id)
             more = f" and {len(result.failures) - 1:,} more" if len(result.failures) > 1 else ""
-            reason = first.last_error.split("\n", 1)[0][:160] if first.last_error else first.display_status
+            reason = one_line(readable_error(first), 160) or shown_status(first)
             self.notify(
                 f"{who}{more}: {reason}",
-                title=f"Export {first.display_status}",
+                title=f"Export {shown_status(first)}",
                 severity="error",
                 timeout=10,
                 markup=False,
@@ -380,7 +386,7 @@ class OpsTable(LineList, can_focus=True):
                 self.app.bell()
         if result.batch_done:
             done = result.batch_done
-            complete = sum(1 for v in done if v.display_status == "complete")
+            complete = sum(1 for v in done if shown_status(v) == "complete")
             problems = len(done) - complete
             text = f"{_plural(len(done), 'export')} finished: {complete:,} complete"
             if problems:
@@ -511,7 +517,7 @@ class OpsTable(LineList, can_focus=True):
         chosen = tuple(v for v in targets if wanted(v))
         left = [v for v in targets if not wanted(v)]
         if left:
-            words = ", ".join(sorted(Counter(v.display_status for v in left)))
+            words = ", ".join(sorted(Counter(shown_status(v) for v in left)))
             if chosen:
                 text = f"{_plural(len(left), 'operation')} left out ({words}): {reason}"
             else:
@@ -523,17 +529,25 @@ class OpsTable(LineList, can_focus=True):
         chosen = self._pick(
             "Export again", is_reexportable, "only failed, unconfirmed, rejected or error operations are exported again"
         )
-        if chosen:
-            self.post_message(self.ExportRequested(self, chosen))
+        # Posted even when empty (the toast said why): the screen then releases the keys it held for the form.
+        self.post_message(self.ExportRequested(self, chosen))
+
+    def _hold_keys(self) -> None:
+        """A dialog opens for this key: the keys typed right after it are for the dialog (the app holds them)."""
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
 
     def action_resolve(self) -> None:
         chosen = self._pick("Resolve", is_resolvable, "only unconfirmed exports are resolved")
         if chosen:
+            self._hold_keys()
             self.post_message(self.ResolveRequested(self, chosen))
 
     def action_stop_watching(self) -> None:
         chosen = self._pick("Stop watching", is_watched, "only operations still being watched can be stopped")
         if chosen:
+            self._hold_keys()
             self.post_message(self.StopRequested(self, chosen))
 
     def action_save_report(self) -> None:
@@ -542,6 +556,7 @@ class OpsTable(LineList, can_focus=True):
         if not keys:
             self.notify("No operation is shown: nothing to report.", title="Report", severity="warning")
             return
+        self._hold_keys()
         self.post_message(self.ReportRequested(self, tuple(self.model.views[k] for k in keys)))
 
     def action_toggle_pause(self) -> None:

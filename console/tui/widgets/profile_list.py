@@ -7,7 +7,7 @@ lines on screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from console.tui.cells import short_id, status_label, status_role
+from console.tui.cells import safe_text, short_id, status_label, status_role
 from console.tui.profile_index import ProfileIndex
 from console.tui.widgets.lines import LineList
 
@@ -110,9 +110,22 @@ class ProfileList(LineList, can_focus=True):
             return self.profile_list
 
     def __init__(
-        self, index: ProfileIndex, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        index: ProfileIndex,
+        *,
+        on_clear_filter: Callable[[], None] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
+        """
+        Args:
+            index: the profiles and their search haystacks (shared with the screen).
+            on_clear_filter: clears the search at once on Esc (a ``ClearFilter`` message would arrive after
+                the next key of a burst); None posts ``ClearFilter``.
+        """
         super().__init__(name=name, id=id, classes=classes)
+        self._on_clear_filter = on_clear_filter
         self.index = index
         """The profiles and their search haystacks (shared with the screen)."""
         self.shown: list[int] = []
@@ -249,7 +262,11 @@ class ProfileList(LineList, can_focus=True):
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def action_clear_filter(self) -> None:
-        if self.filter_text:
+        if not self.filter_text:
+            return
+        if self._on_clear_filter is not None:
+            self._on_clear_filter()
+        else:
             self.post_message(self.ClearFilter(self))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -305,6 +322,11 @@ class ProfileList(LineList, can_focus=True):
         if y == 0:
             return self._header(width, base)
         row = int(self.scroll_y) + y - 1
+        if y == 1 and not self.shown and self.filter_text:
+            # An empty list says why: the search matched no one (Esc clears it).
+            dim = base + self.get_component_rich_style("profile-list--dim", partial=True)
+            text = f"  0 matches for “{safe_text(self.filter_text)}” · Esc clears the search"
+            return Strip([Segment(set_cell_size(text, width), dim)]).adjust_cell_length(width, dim)
         if row >= len(self.shown) or row < 0:
             return Strip.blank(width, base)
         profile = self.index.profiles[self.shown[row]]

@@ -1,0 +1,104 @@
+"""The export's storage pre-flight and delivery, against the blob stand-in served on loopback (Azurite-style)."""
+
+from __future__ import annotations
+
+from tests.cli.conftest import SAS_QUERY, SECRET, BlobServer, Served, graph_args, lines, posts, run_cli
+
+
+def test_preflight_keeps_back_a_user_whose_container_is_missing(served: Served, blob: BlobServer) -> None:
+    tenant, server, env = served
+    ready, missing = tenant.graph.profiles[0], tenant.graph.profiles[1]
+    blob.create(f"dsr-{ready.user_id}")
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        ready.user_id,
+        missing.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--json",
+        env={**env, "LOC": blob.template()},
+    )
+    assert done.returncode == 1, done.stderr
+    events = lines(done.stdout)
+    refused = [e for e in events if e["event"] == "refused"]
+    assert [e["userId"] for e in refused] == [missing.user_id] and refused[0]["state"] == "refused"
+    assert "not exported" in done.stderr and missing.user_id in done.stderr
+    assert {e["userId"] for e in events if e["event"] == "submitted"} == {ready.user_id}
+    assert len(posts(tenant)) == 1
+    assert SECRET not in done.stdout + done.stderr
+
+
+def test_nothing_sent_when_every_container_is_refused_exits_2(served: Served, blob: BlobServer) -> None:
+    tenant, server, env = served
+    user = tenant.graph.profiles[2]
+    blob.create(f"dsr-{user.user_id}")
+    blob.store.put_blob(BlobServer.ACCOUNT, f"dsr-{user.user_id}", "RequestInfo.json", b"{}")
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        env={**env, "LOC": blob.template()},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "RequestInfo.json" in done.stderr and "nothing was sent" in done.stderr
+    assert not posts(tenant)
+    skipped = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        env={**env, "LOC": blob.template()},
+    )
+    assert len(posts(tenant)) == 1, skipped.stderr
+
+
+def test_storage_out_of_reach_is_a_warning_not_a_refusal(served: Served) -> None:
+    tenant, server, env = served
+    user = tenant.graph.profiles[3]
+    unreachable = f"http://127.0.0.1:9/devacct/dsr-{{userId}}?{SAS_QUERY}"
+    done = run_cli(
+        *graph_args(server), "export", user.user_id, "--storage-location-env", "LOC", env={**env, "LOC": unreachable}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning" in done.stderr and "pre-flight" in done.stderr
+    assert len(posts(tenant)) == 1
+
+
+def test_delivery_is_recorded_after_completion(served: Served, blob: BlobServer) -> None:
+    tenant, server, env = served
+    user = tenant.graph.profiles[4]
+    blob.create(f"dsr-{user.user_id}")
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--wait",
+        "--json",
+        env={**env, "LOC": blob.template()},
+    )
+    assert done.returncode == 0, done.stderr
+    delivered = [e for e in lines(done.stdout) if e["event"] == "delivered"]
+    assert len(delivered) == 1 and delivered[0]["delivered"]["files"] >= 1
+    listed = lines(run_cli(*graph_args(server), "ops", "--json", env=env).stdout)
+    assert listed[0]["delivered"] == delivered[0]["delivered"]
+    assert SECRET not in done.stdout + done.stderr
+
+
+def test_sign_in_failure_after_the_checks_exits_3(served: Served, blob: BlobServer) -> None:
+    """The token dies between the pre-flight and the POST: the outcome carries the 401 and the exit is 3."""
+    tenant, server, env = served
+    user = tenant.graph.profiles[5]
+    blob.create(f"dsr-{user.user_id}")
+    blob.on_request = tenant.tokens.expire_all
+    done = run_cli(*graph_args(server), "export", user.user_id, "--storage-location-env", "LOC", "--json",
+                   env={**env, "LOC": blob.template()})
+    assert done.returncode == 3, done.stderr
+    assert [e["state"] for e in lines(done.stdout)] == ["rejected"]
+    assert len(posts(tenant)) >= 1 and "Traceback" not in done.stderr
