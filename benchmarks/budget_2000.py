@@ -79,10 +79,14 @@ async def run(args: argparse.Namespace) -> int:
 
     clock = ManualClock()
     tenant = SimulatedTenant(
-        profiles=args.ops, clock=clock.now, sleep=clock.sleep, retry_after=args.retry_after,
+        profiles=args.ops,
+        clock=clock.now,
+        sleep=clock.sleep,
+        retry_after=args.retry_after,
         export_duration=args.min_minutes * 60,
-        limits=ServiceLimits(exports_per_day=max(1000, args.ops), exports_per_user_per_day=100,
-                             requests_per_hour=10_000),
+        limits=ServiceLimits(
+            exports_per_day=max(1000, args.ops), exports_per_user_per_day=100, requests_per_hour=10_000
+        ),
     )
     spread_export_durations(tenant.graph, uniform_durations(args.min_minutes * 60, args.max_minutes * 60, args.seed))
     users = [p.user_id for p in tenant.graph.profiles[: args.ops]]
@@ -96,10 +100,15 @@ async def run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="budget2000-") as tmp:
         journal = OperationJournal(Path(tmp) / "journal.sqlite3")
-        client = GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(tenant.issue_token(lifetime=10**7)),
-                             transport=tenant.transport(), clock=clock)
-        engine = OperationsEngine(client, journal, tenant_key=tenant.tenant_id, poll_budget=args.poll_budget,
-                                  clock=clock)
+        client = GraphClient(
+            DEMO_GRAPH_URL,
+            StaticTokenProvider(tenant.issue_token(lifetime=10**7)),
+            transport=tenant.transport(),
+            clock=clock,
+        )
+        engine = OperationsEngine(
+            client, journal, tenant_key=tenant.tenant_id, poll_budget=args.poll_budget, clock=clock
+        )
         engine.subscribe(on_event)
         wall0 = time.perf_counter()
         await engine.start()
@@ -108,7 +117,8 @@ async def run(args: argparse.Namespace) -> int:
         outcomes = await engine.submit(targets)
         refused = sum(1 for o in outcomes if not o.accepted)
         simulated, steps, finished = await run_clock_until(
-            clock, engine, engine._idle.is_set, limit=args.limit_hours * 3600)
+            clock, engine, engine._idle.is_set, limit=args.limit_hours * 3600
+        )
         writer_journal = engine.writer.journal
         journal_writes, journal_flushes = writer_journal.writes, writer_journal.flushes
         await engine.stop()
@@ -129,8 +139,9 @@ async def run(args: argparse.Namespace) -> int:
             per_op[r.operation_id].append(r.at)
     polls_per_op: dict[str, int] = defaultdict(int)
     early = 0
-    last: dict[str, tuple[float, float]] = {r.operation_id: (r.at, float(r.retry_after or 0))
-                                           for r in posts if r.operation_id}
+    last: dict[str, tuple[float, float]] = {
+        r.operation_id: (r.at, float(r.retry_after or 0)) for r in posts if r.operation_id
+    }
     for r in polls:
         op = r.operation_id or ""
         per_op[op].append(r.at)
@@ -152,26 +163,38 @@ async def run(args: argparse.Namespace) -> int:
     rate = engine.budget.rate
 
     rows = [
-        ("operations", f"{args.ops} (Retry-After {args.retry_after:g} s, durations {args.min_minutes:g}-"
-                       f"{args.max_minutes:g} min uniform), poll budget {args.poll_budget}/h "
-                       f"(steady {rate * 3600:.0f}/h, burst {engine.budget.burst:g})"),
+        (
+            "operations",
+            f"{args.ops} (Retry-After {args.retry_after:g} s, durations {args.min_minutes:g}-"
+            f"{args.max_minutes:g} min uniform), poll budget {args.poll_budget}/h "
+            f"(steady {rate * 3600:.0f}/h, burst {engine.budget.burst:g})",
+        ),
         ("clock / transport", "ManualClock, in-process SimulatedTenant.transport()"),
         ("final", f"{finals}/{args.ops} (refused at submit {refused})" + ("" if finished else "  NOT FINISHED")),
         ("simulated duration", f"{simulated:.0f} s ({simulated / 3600:.2f} h); wall {wall:.1f} s; {steps} clock steps"),
         ("requests used", f"{used} = {len(posts)} POST + {len(polls)} polls; 429s {throttled}"),
-        ("minimum needed", f"{minimum} = {len(posts)} POST + {len(per_op)} polls (one after each finish); "
-                           f"used/minimum {used / max(1, minimum):.2f}x"),
-        ("polls per operation", f"max {max(counts, default=0)}, mean {sum(counts) / max(1, len(counts)):.2f}, "
-                                f"median {median(counts):.0f}"),
+        (
+            "minimum needed",
+            f"{minimum} = {len(posts)} POST + {len(per_op)} polls (one after each finish); "
+            f"used/minimum {used / max(1, minimum):.2f}x",
+        ),
+        (
+            "polls per operation",
+            f"max {max(counts, default=0)}, mean {sum(counts) / max(1, len(counts)):.2f}, median {median(counts):.0f}",
+        ),
         ("max polls in any 3600 s window", f"{window_max} (budget {args.poll_budget}; Graph's limit 10,000)"),
-        ("detection delay (finish -> noticed)",
-         f"max {max(latencies, default=float('nan')):.0f} s, p95 {percentile(latencies, 95):.0f} s, "
-         f"median {median(latencies):.0f} s (fair interval at full load {args.ops / rate:.0f} s)"),
+        (
+            "detection delay (finish -> noticed)",
+            f"max {max(latencies, default=float('nan')):.0f} s, p95 {percentile(latencies, 95):.0f} s, "
+            f"median {median(latencies):.0f} s (fair interval at full load {args.ops / rate:.0f} s)",
+        ),
         ("max gap between polls of one op", f"{max_gap:.0f} s (POST to first poll included)"),
         ("polls before Retry-After", f"{early}"),
         ("journal", f"{journal_writes} row writes in {journal_flushes} flushes, {journal_bytes / 1024:.0f} KiB"),
-        ("TARGET no budget overrun", verdict(window_max <= args.poll_budget)
-         + f" ({max(0, window_max - args.poll_budget)} polls over)"),
+        (
+            "TARGET no budget overrun",
+            verdict(window_max <= args.poll_budget) + f" ({max(0, window_max - args.poll_budget)} polls over)",
+        ),
         ("TARGET every operation finished", verdict(finished and finals == args.ops)),
         ("TARGET zero polls before Retry-After", verdict(early == 0)),
         ("TARGET detection p95 <= 120 s", verdict(percentile(latencies, 95) <= 120)),

@@ -69,9 +69,13 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
     engine_module.EXPORTS_PER_TENANT_PER_DAY = max(engine_module.EXPORTS_PER_TENANT_PER_DAY, args.ops)
     clock = ManualClock()
     tenant = SimulatedTenant(
-        profiles=args.ops, clock=clock.now, sleep=clock.sleep, retry_after=args.retry_after,
-        limits=ServiceLimits(exports_per_day=max(1000, args.ops), exports_per_user_per_day=100,
-                             requests_per_hour=10_000),
+        profiles=args.ops,
+        clock=clock.now,
+        sleep=clock.sleep,
+        retry_after=args.retry_after,
+        limits=ServiceLimits(
+            exports_per_day=max(1000, args.ops), exports_per_user_per_day=100, requests_per_hour=10_000
+        ),
     )
     spread_export_durations(tenant.graph, uniform_durations(args.min_minutes * 60, args.max_minutes * 60, args.seed))
     users = [p.user_id for p in tenant.graph.profiles[: args.ops]]
@@ -84,16 +88,23 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
         for _ in range(processes):
             journal = OperationJournal(path)
             client = GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(token), transport=tenant.transport(), clock=clock)
-            engine = OperationsEngine(client, journal, tenant_key=tenant.tenant_id, poll_budget=args.poll_budget,
-                                      clock=clock, identity="bench")
+            engine = OperationsEngine(
+                client,
+                journal,
+                tenant_key=tenant.tenant_id,
+                poll_budget=args.poll_budget,
+                clock=clock,
+                identity="bench",
+            )
             sides.append((journal, client, engine))
         for _j, _c, engine in sides:
             await engine.start()
         share = len(users) // processes
         for n, (_j, _c, engine) in enumerate(sides):
-            mine = users[n * share: (n + 1) * share if n < processes - 1 else len(users)]
-            await engine.submit([ExportTarget(user_id=u, storage_location=f"{base}-{n}-{i}?{query}")
-                                 for i, u in enumerate(mine)])
+            mine = users[n * share : (n + 1) * share if n < processes - 1 else len(users)]
+            await engine.submit(
+                [ExportTarget(user_id=u, storage_location=f"{base}-{n}-{i}?{query}") for i, u in enumerate(mine)]
+            )
         engines = [engine for _j, _c, engine in sides]
         victim = engines[-1]
         victim_ops = set(victim._open)
@@ -103,9 +114,7 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
         alive = engines[:-1]
 
         def finished() -> bool:
-            return all(not e._open for e in alive) and all(
-                v.state in ("final", "error") for v in alive[0].operations()
-            )
+            return all(not e._open for e in alive) and all(v.state in ("final", "error") for v in alive[0].operations())
 
         simulated, done = await run_clock_until(clock, alive, finished, limit=args.limit_hours * 3600)
         views = alive[0].operations()
@@ -133,15 +142,24 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
     finals = sum(1 for v in views if v.state == "final")
     throttled = sum(1 for r in tenant.requests if r.status == 429)
     rows = [
-        ("processes", f"{processes} engines, each its own connection and writer thread, one journal; "
-                      f"the last killed after {args.kill_after_minutes:g} min (no lease given back)"),
-        ("operations", f"{args.ops} (Retry-After {args.retry_after:g} s, {args.min_minutes:g}-{args.max_minutes:g} min), "
-                       f"poll budget {args.poll_budget}/h for the tenant"),
+        (
+            "processes",
+            f"{processes} engines, each its own connection and writer thread, one journal; "
+            f"the last killed after {args.kill_after_minutes:g} min (no lease given back)",
+        ),
+        (
+            "operations",
+            f"{args.ops} (Retry-After {args.retry_after:g} s, {args.min_minutes:g}-{args.max_minutes:g} min), "
+            f"poll budget {args.poll_budget}/h for the tenant",
+        ),
         ("final", f"{finals}/{args.ops}" + ("" if done else "  NOT FINISHED")),
         ("simulated / wall", f"{simulated + args.kill_after_minutes * 60:.0f} s / {wall:.1f} s"),
         ("polls per process", ", ".join(str(p) for p in per_process) + f" (total {len(polls)}); 429s {throttled}"),
-        ("killed process's operations", f"{len(victim_ops)} at submit, {len(victim_left)} open when killed, "
-                                        f"{taken} taken over and finished by the others"),
+        (
+            "killed process's operations",
+            f"{len(victim_ops)} at submit, {len(victim_left)} open when killed, "
+            f"{taken} taken over and finished by the others",
+        ),
         ("max requests in any 3600 s window", f"{window_max} (budget {args.poll_budget})"),
         ("polls before Retry-After", f"{early}"),
         ("TARGET requests in any hour within the budget", verdict(window_max <= args.poll_budget)),

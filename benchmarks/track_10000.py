@@ -86,9 +86,9 @@ async def run(args: argparse.Namespace) -> int:
     def export(body: bytes, ctx: object) -> object:
         # finish 0..spread after the watcher starts, however many days ago it was submitted
         tenant.graph.config.export_duration = (watch_at - ctx.now) + rng.uniform(0, args.spread_hours * 3600)  # type: ignore[attr-defined]
-        return original_export(body, ctx)
+        return original_export(body, ctx)  # type: ignore[arg-type]
 
-    tenant.graph._export = export  # benchmark-only monkeypatch of this instance
+    tenant.graph._export = export  # type: ignore[method-assign, assignment]  # benchmark-only monkeypatch
     users = [p.user_id for p in tenant.graph.profiles[:users_per_day]]
     token = tenant.issue_token(lifetime=10**8)
 
@@ -124,8 +124,9 @@ async def run(args: argparse.Namespace) -> int:
         journal = OperationJournal(path)
         size_after_seed = journal.size_bytes()
         client = GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(token), transport=tenant.transport(), clock=clock)
-        watcher = OperationsEngine(client, journal, tenant_key=tenant.tenant_id, poll_budget=args.poll_budget,
-                                   clock=clock)
+        watcher = OperationsEngine(
+            client, journal, tenant_key=tenant.tenant_id, poll_budget=args.poll_budget, clock=clock
+        )
         load_wall = time.perf_counter()
         await watcher.start()
         load_wall = time.perf_counter() - load_wall
@@ -143,7 +144,8 @@ async def run(args: argparse.Namespace) -> int:
         writes0, flushes0 = own.writes, own.flushes
         watch_wall = time.perf_counter()
         simulated, steps, finished = await run_clock_until(
-            clock, watcher, watcher._idle.is_set, limit=args.limit_hours * 3600, on_step=sample)
+            clock, watcher, watcher._idle.is_set, limit=args.limit_hours * 3600, on_step=sample
+        )
         watch_wall = time.perf_counter() - watch_wall
         peak["rss"] = max(peak["rss"], vm_rss_mb())
         writes, flushes = own.writes - writes0, own.flushes - flushes0
@@ -160,27 +162,47 @@ async def run(args: argparse.Namespace) -> int:
 
     maxrss = maxrss_mb()
     rows = [
-        ("how the operations were made", f"submitted through OperationsEngine.submit in {days} daily batches of "
-                                     f"<= {users_per_day} (ManualClock +24 h between), {accepted} accepted; "
-                                     f"then a fresh watcher resumed them from the journal"),
-        ("tracked by the watcher", f"{tracked} operations (Retry-After {args.retry_after:g} s, budget "
-                                   f"{args.poll_budget}/h, finishing 0-{args.spread_hours:g} h into the watch)"),
+        (
+            "how the operations were made",
+            f"submitted through OperationsEngine.submit in {days} daily batches of "
+            f"<= {users_per_day} (ManualClock +24 h between), {accepted} accepted; "
+            f"then a fresh watcher resumed them from the journal",
+        ),
+        (
+            "tracked by the watcher",
+            f"{tracked} operations (Retry-After {args.retry_after:g} s, budget "
+            f"{args.poll_budget}/h, finishing 0-{args.spread_hours:g} h into the watch)",
+        ),
         ("final", f"{finals}/{tracked}" + ("" if finished else "  NOT FINISHED (limit reached)")),
-        ("watch: simulated / wall", f"{simulated:.0f} s ({simulated / 3600:.2f} h) / {watch_wall:.1f} s wall, "
-                                    f"{polls} polls, {steps} clock steps; start() loaded in {load_wall:.2f} s"),
+        (
+            "watch: simulated / wall",
+            f"{simulated:.0f} s ({simulated / 3600:.2f} h) / {watch_wall:.1f} s wall, "
+            f"{polls} polls, {steps} clock steps; start() loaded in {load_wall:.2f} s",
+        ),
         ("seeding wall", f"{seed_wall:.1f} s"),
-        ("RSS (VmRSS)", f"after imports {rss_imports:.1f} MiB; before watcher {rss_before_watcher:.1f} MiB; "
-                        f"after start() {rss_loaded:.1f} MiB; peak while polling {peak['rss']:.1f} MiB"),
-        ("RSS peak (ru_maxrss / VmHWM)", f"{maxrss:.1f} MiB / {vm_hwm_mb():.1f} MiB (whole process, simulator and "
-                                         "seeding included)"),
+        (
+            "RSS (VmRSS)",
+            f"after imports {rss_imports:.1f} MiB; before watcher {rss_before_watcher:.1f} MiB; "
+            f"after start() {rss_loaded:.1f} MiB; peak while polling {peak['rss']:.1f} MiB",
+        ),
+        (
+            "RSS peak (ru_maxrss / VmHWM)",
+            f"{maxrss:.1f} MiB / {vm_hwm_mb():.1f} MiB (whole process, simulator and seeding included)",
+        ),
         ("watcher's own growth", f"{peak['rss'] - rss_before_watcher:+.1f} MiB (peak while polling - before watcher)"),
-        ("journal size (size_bytes)", f"{size_after_seed / 2**20:.1f} MiB after seeding, {size_end / 2**20:.1f} MiB "
-                                      f"at the end (db {db_bytes / 2**20:.1f} MiB + wal {wal_bytes / 2**20:.1f} MiB)"),
-        ("journal writes while polling", f"{writes} row writes, {flushes} flushes: "
-                                         f"{writes / max(simulated, 1e-9):.2f} writes/s and "
-                                         f"{flushes / max(simulated, 1e-9):.2f} flushes/s of simulated time "
-                                         f"({writes / max(watch_wall, 1e-9):.0f} writes/s, "
-                                         f"{flushes / max(watch_wall, 1e-9):.0f} flushes/s of wall time)"),
+        (
+            "journal size (size_bytes)",
+            f"{size_after_seed / 2**20:.1f} MiB after seeding, {size_end / 2**20:.1f} MiB "
+            f"at the end (db {db_bytes / 2**20:.1f} MiB + wal {wal_bytes / 2**20:.1f} MiB)",
+        ),
+        (
+            "journal writes while polling",
+            f"{writes} row writes, {flushes} flushes: "
+            f"{writes / max(simulated, 1e-9):.2f} writes/s and "
+            f"{flushes / max(simulated, 1e-9):.2f} flushes/s of simulated time "
+            f"({writes / max(watch_wall, 1e-9):.0f} writes/s, "
+            f"{flushes / max(watch_wall, 1e-9):.0f} flushes/s of wall time)",
+        ),
         ("poll history kept", f"{kept_polls} records (bounded per operation and in total)"),
         ("TARGET watcher RSS <= 150 MB", verdict(maxrss <= 150.0) + f" (peak {maxrss:.1f} MiB, whole process)"),
         ("TARGET every operation finished", verdict(finished and finals == tracked == args.ops)),
@@ -199,8 +221,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=1000, help="distinct users (default 1000; <= 1000 a day)")
     parser.add_argument("--retry-after", type=float, default=60.0, help="simulator Retry-After (default 60 s)")
     parser.add_argument("--poll-budget", type=int, default=9000, help="watcher polls an hour (default 9000)")
-    parser.add_argument("--spread-hours", type=float, default=2.0,
-                        help="exports finish uniformly within this long after the watch starts (default 2)")
+    parser.add_argument(
+        "--spread-hours",
+        type=float,
+        default=2.0,
+        help="exports finish uniformly within this long after the watch starts (default 2)",
+    )
     parser.add_argument("--limit-hours", type=float, default=24.0, help="give up after this much simulated time")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")

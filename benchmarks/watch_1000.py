@@ -42,7 +42,16 @@ from typing import Any
 
 import httpx
 
-from _common import SAS, median, percentile, print_block, spread_export_durations, verdict
+from _common import median, percentile, print_block, spread_export_durations, verdict
+
+
+def location_for(user_id: str, phase: str) -> str:
+    """One container per export and phase: Graph (and the simulator) accept one export per location."""
+    return (
+        f"https://benchacct.blob.core.windows.net/dsr-{user_id.lower()}-{phase}"
+        "?sv=2022-11-02&sr=c&sp=cw&se=2099-01-01T00:00:00Z&sig=bench-not-a-secret"
+    )
+
 
 # ----------------------------------------------------------------------------- simulator child
 
@@ -67,8 +76,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
         users = [p.user_id for p in tenant.graph.profiles[: options["ops"]]]
         token = tenant.issue_token(lifetime=7 * 86400)
         with LoopbackServer(tenant, host="127.0.0.1", port=0) as server:
-            conn.send({"graph_url": server.graph_url, "token": token, "users": users,
-                       "tenant_id": tenant.tenant_id})
+            conn.send({"graph_url": server.graph_url, "token": token, "users": users, "tenant_id": tenant.tenant_id})
             while True:
                 command = conn.recv()
                 if command == "stop":
@@ -99,8 +107,12 @@ def _server_side_stats(tenant: Any, server: Any) -> dict[str, Any]:
             early += 1
         ra = float(r.retry_after) if r.retry_after else 0.0
         last[r.operation_id] = (r.at, ra)
-    return {"early": early, "counts": dict(counts), "served": server.requests_served,
-            "connections": server.connections_accepted}
+    return {
+        "early": early,
+        "counts": dict(counts),
+        "served": server.requests_served,
+        "connections": server.connections_accepted,
+    }
 
 
 # ----------------------------------------------------------------------------- client side
@@ -129,9 +141,17 @@ class TimedTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         received = time.time()
         headers = response.headers
-        self.log.append(Exchange(sent, received, request.method, request.url.path, response.status_code,
-                                 headers.get("Retry-After"),
-                                 headers.get("Location") if request.method == "POST" else None))
+        self.log.append(
+            Exchange(
+                sent,
+                received,
+                request.method,
+                request.url.path,
+                response.status_code,
+                headers.get("Retry-After"),
+                headers.get("Location") if request.method == "POST" else None,
+            )
+        )
         return response
 
     async def aclose(self) -> None:
@@ -193,7 +213,7 @@ async def warm_up(info: dict[str, Any], users: list[str]) -> None:
         await client.aclose()
 
 
-async def run_engine(info: dict[str, Any], users: list[str], args: argparse.Namespace) -> PhaseResult:
+async def run_engine(info: dict[str, Any], users: list[str], args: argparse.Namespace, phase: str = "e") -> PhaseResult:
     from console.auth.base import StaticTokenProvider
     from console.clock import SystemClock
     from console.graph.client import GraphClient
@@ -212,15 +232,19 @@ async def run_engine(info: dict[str, Any], users: list[str], args: argparse.Name
 
     with tempfile.TemporaryDirectory(prefix="watch1000-") as tmp:
         journal = OperationJournal(Path(tmp) / "journal.sqlite3")
-        client = GraphClient(info["graph_url"], StaticTokenProvider(info["token"]), transport=transport,
-                             clock=SystemClock())
-        engine = OperationsEngine(client, journal, tenant_key=info["tenant_id"], poll_budget=args.poll_budget,
-                                  clock=SystemClock())
+        client = GraphClient(
+            info["graph_url"], StaticTokenProvider(info["token"]), transport=transport, clock=SystemClock()
+        )
+        engine = OperationsEngine(
+            client, journal, tenant_key=info["tenant_id"], poll_budget=args.poll_budget, clock=SystemClock()
+        )
         engine.subscribe(on_event)
         gc.collect()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await engine.start()
-        outcomes = await engine.submit(users, SAS)
+        from console.ops.events import ExportTarget
+
+        outcomes = await engine.submit([ExportTarget(u, location_for(u, phase)) for u in users])
         submitted = time.perf_counter()
         try:
             async with asyncio.timeout(args.timeout):
@@ -244,7 +268,7 @@ async def run_engine(info: dict[str, Any], users: list[str], args: argparse.Name
     return result
 
 
-async def run_bare(info: dict[str, Any], users: list[str], args: argparse.Namespace) -> PhaseResult:
+async def run_bare(info: dict[str, Any], users: list[str], args: argparse.Namespace, phase: str = "b") -> PhaseResult:
     from console.graph.models import parse_datetime
 
     result = PhaseResult("bare httpx")
@@ -259,8 +283,11 @@ async def run_bare(info: dict[str, Any], users: list[str], args: argparse.Namesp
     async def one(http: httpx.AsyncClient, user_id: str) -> None:
         nonlocal finals
         async with post_gate:
-            response = await http.post(f"{base}/directory/inboundSharedUserProfiles/{user_id}/exportPersonalData",
-                                       json={"storageLocation": SAS}, headers=auth)
+            response = await http.post(
+                f"{base}/directory/inboundSharedUserProfiles/{user_id}/exportPersonalData",
+                json={"storageLocation": location_for(user_id, phase)},
+                headers=auth,
+            )
         if response.status_code != 202:
             return
         location = response.headers["Location"]
@@ -280,8 +307,7 @@ async def run_bare(info: dict[str, Any], users: list[str], args: argparse.Namesp
 
     gc.collect()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    async with httpx.AsyncClient(transport=transport, timeout=30.0,
-                                 headers={"Accept": "application/json"}) as http:
+    async with httpx.AsyncClient(transport=transport, timeout=30.0, headers={"Accept": "application/json"}) as http:
         try:
             async with asyncio.timeout(args.timeout):
                 await asyncio.gather(*(one(http, u) for u in users))
@@ -301,30 +327,45 @@ def main() -> int:
     parser.add_argument("--retry-after", type=float, default=2.0, help="simulator Retry-After seconds (default 2)")
     parser.add_argument("--min-duration", type=float, default=5.0, help="shortest export, seconds (default 5)")
     parser.add_argument("--max-duration", type=float, default=20.0, help="longest export, seconds (default 20)")
-    parser.add_argument("--poll-budget", type=int, default=10_000_000,
-                        help="engine polls per hour (default 10,000,000: high enough not to bind)")
+    parser.add_argument(
+        "--poll-budget",
+        type=int,
+        default=10_000_000,
+        help="engine polls per hour (default 10,000,000: high enough not to bind)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="give up a phase after this many seconds")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="engine/bare pairs, alternated (default 2); CPU ratio over the sums")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="engine/bare pairs, alternated (default 2); CPU ratio over the sums"
+    )
     parser.add_argument("--skip-bare", action="store_true", help="only run the engine phase")
     parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
-    parser.add_argument("--no-sniffio-lookup", action="store_true",
-                        help="set sys.modules['sniffio'] = None in the client process first: httpcore 1.0.9 runs "
-                             "'import sniffio' on every request and, with sniffio not installed, each failed import "
-                             "walks sys.path (see README); this shows what that costs both phases")
+    parser.add_argument(
+        "--no-sniffio-lookup",
+        action="store_true",
+        help="set sys.modules['sniffio'] = None in the client process first: httpcore 1.0.9 runs "
+        "'import sniffio' on every request and, with sniffio not installed, each failed import "
+        "walks sys.path (see README); this shows what that costs both phases",
+    )
     args = parser.parse_args()
     if args.no_sniffio_lookup and "sniffio" not in sys.modules:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
     if args.ops > 1000:
-        print("note: the engine refuses more than 1,000 exports a day per tenant; capping --ops at 1000",
-              file=sys.stderr)
+        print(
+            "note: the engine refuses more than 1,000 exports a day per tenant; capping --ops at 1000", file=sys.stderr
+        )
         args.ops = 1000
 
     context = multiprocessing.get_context("spawn")
     parent_conn, child_conn = context.Pipe()
-    options = {"profiles": max(args.ops, 1), "ops": args.ops, "retry_after": args.retry_after,
-               "min_duration": args.min_duration, "max_duration": args.max_duration, "seed": args.seed}
+    options = {
+        "profiles": max(args.ops, 1),
+        "ops": args.ops,
+        "retry_after": args.retry_after,
+        "min_duration": args.min_duration,
+        "max_duration": args.max_duration,
+        "seed": args.seed,
+    }
     child = context.Process(target=serve_simulator, args=(child_conn, options), name="sim-server", daemon=True)
     child.start()
     try:
@@ -345,7 +386,7 @@ def main() -> int:
             # Alternate engine and bare phases so drift in machine load hits both alike.
             parent_conn.send("reset")
             parent_conn.recv()
-            engine = asyncio.run(run_engine(info, users, args))
+            engine = asyncio.run(run_engine(info, users, args, f"e{round_number}"))
             engine.name = f"engine #{round_number}"
             parent_conn.send("stats")
             engine.extra["server"] = parent_conn.recv()
@@ -353,7 +394,7 @@ def main() -> int:
             if not args.skip_bare:
                 parent_conn.send("reset")
                 parent_conn.recv()
-                bare = asyncio.run(run_bare(info, users, args))
+                bare = asyncio.run(run_bare(info, users, args, f"b{round_number}"))
                 bare.name = f"bare httpx #{round_number}"
                 parent_conn.send("stats")
                 bare.extra["server"] = parent_conn.recv()
@@ -370,8 +411,9 @@ def main() -> int:
     return 1 if args.check and not ok else 0
 
 
-def report(args: argparse.Namespace, engines: list[PhaseResult], bares: list[PhaseResult],
-           load: tuple[float, float]) -> bool:
+def report(
+    args: argparse.Namespace, engines: list[PhaseResult], bares: list[PhaseResult], load: tuple[float, float]
+) -> bool:
     """Print the summary; True when every TARGET passed."""
     target_latency = args.retry_after + 0.5
     latencies = [x for e in engines for x in e.latencies]
@@ -379,40 +421,63 @@ def report(args: argparse.Namespace, engines: list[PhaseResult], bares: list[Pha
     early_server = sum(int(e.extra.get("server", {}).get("early", 0)) for e in engines)
     med = median(latencies)
     rows: list[tuple[str, str]] = [
-        ("operations", f"{args.ops} (Retry-After {args.retry_after:g} s, durations "
-                       f"{args.min_duration:g}-{args.max_duration:g} s uniform, poll budget {args.poll_budget}/h)"),
+        (
+            "operations",
+            f"{args.ops} (Retry-After {args.retry_after:g} s, durations "
+            f"{args.min_duration:g}-{args.max_duration:g} s uniform, poll budget {args.poll_budget}/h)",
+        ),
         ("simulator", "separate process, loopback HTTP/1.1 (console.sim.server.LoopbackServer)"),
-        ("sniffio import", "short-circuited (--no-sniffio-lookup)" if args.no_sniffio_lookup
-         else ("installed" if _sniffio_installed() else "not installed: httpcore retries the import per request")),
+        (
+            "sniffio import",
+            "short-circuited (--no-sniffio-lookup)"
+            if args.no_sniffio_lookup
+            else ("installed" if _sniffio_installed() else "not installed: httpcore retries the import per request"),
+        ),
         ("load average (1 min)", f"{load[0]:.2f} before, {load[1]:.2f} after (other processes skew wall timings)"),
     ]
     for phase in [p for pair in zip_longest(engines, bares) for p in pair if p is not None]:
         server = phase.extra.get("server", {})
         rows += [
-            (f"[{phase.name}] wall / CPU", f"{phase.wall:.2f} s wall, {phase.cpu:.2f} s client CPU"
-                                           f" ({1000 * phase.cpu / max(1, phase.posts + phase.gets):.3f} ms/request)"),
-            (f"[{phase.name}] requests", f"{phase.posts} POST + {phase.gets} GET; non-2xx {phase.other_status}; "
-                                         f"final {phase.final}/{args.ops}"
-                                         + (" TIMED OUT" if phase.extra.get("timed_out") else "")),
-            (f"[{phase.name}] polls before Retry-After",
-             f"{phase.early_polls} client-side (min margin {phase.min_margin * 1000:.1f} ms), "
-             f"{server.get('early', '?')} server-side; TCP connections {server.get('connections', '?')}"),
-            (f"[{phase.name}] detection latency",
-             f"median {median(phase.latencies):.3f} s, p95 {percentile(phase.latencies, 95):.3f} s, "
-             f"max {max(phase.latencies, default=float('nan')):.3f} s (n={len(phase.latencies)})"),
+            (
+                f"[{phase.name}] wall / CPU",
+                f"{phase.wall:.2f} s wall, {phase.cpu:.2f} s client CPU"
+                f" ({1000 * phase.cpu / max(1, phase.posts + phase.gets):.3f} ms/request)",
+            ),
+            (
+                f"[{phase.name}] requests",
+                f"{phase.posts} POST + {phase.gets} GET; non-2xx {phase.other_status}; "
+                f"final {phase.final}/{args.ops}" + (" TIMED OUT" if phase.extra.get("timed_out") else ""),
+            ),
+            (
+                f"[{phase.name}] polls before Retry-After",
+                f"{phase.early_polls} client-side (min margin {phase.min_margin * 1000:.1f} ms), "
+                f"{server.get('early', '?')} server-side; TCP connections {server.get('connections', '?')}",
+            ),
+            (
+                f"[{phase.name}] detection latency",
+                f"median {median(phase.latencies):.3f} s, p95 {percentile(phase.latencies, 95):.3f} s, "
+                f"max {max(phase.latencies, default=float('nan')):.3f} s (n={len(phase.latencies)})",
+            ),
         ]
         if "submit_wall" in phase.extra:
             rows += [
-                (f"[{phase.name}] submit / journal",
-                 f"{phase.extra['submit_wall']:.2f} s for {args.ops} POSTs (refused {phase.extra.get('refused')}); "
-                 f"{phase.extra.get('journal_writes')} journal row writes in {phase.extra.get('journal_flushes')} "
-                 f"flushes, {phase.extra.get('journal_bytes', 0) / 1024:.0f} KiB on disk"),
+                (
+                    f"[{phase.name}] submit / journal",
+                    f"{phase.extra['submit_wall']:.2f} s for {args.ops} POSTs (refused {phase.extra.get('refused')}); "
+                    f"{phase.extra.get('journal_writes')} journal row writes in {phase.extra.get('journal_flushes')} "
+                    f"flushes, {phase.extra.get('journal_bytes', 0) / 1024:.0f} KiB on disk",
+                ),
             ]
     rows += [
-        ("TARGET zero polls before Retry-After", verdict(early == 0)
-         + f" ({early} early client-side, {early_server} server-side, all engine rounds)"),
-        ("TARGET median detection <= Retry-After + 0.5 s", verdict(med <= target_latency)
-         + f" ({med:.3f} s vs {target_latency:g} s; p95 {percentile(latencies, 95):.3f} s, all engine rounds)"),
+        (
+            "TARGET zero polls before Retry-After",
+            verdict(early == 0) + f" ({early} early client-side, {early_server} server-side, all engine rounds)",
+        ),
+        (
+            "TARGET median detection <= Retry-After + 0.5 s",
+            verdict(med <= target_latency)
+            + f" ({med:.3f} s vs {target_latency:g} s; p95 {percentile(latencies, 95):.3f} s, all engine rounds)",
+        ),
     ]
     if bares:
         engine_cpu, bare_cpu = sum(e.cpu for e in engines), sum(b.cpu for b in bares)
@@ -420,9 +485,14 @@ def report(args: argparse.Namespace, engines: list[PhaseResult], bares: list[Pha
         bare_requests = sum(b.posts + b.gets for b in bares)
         ratio = engine_cpu / bare_cpu if bare_cpu > 0 else float("inf")
         per_request = (engine_cpu / max(1, engine_requests)) / (bare_cpu / max(1, bare_requests)) if bare_cpu else 0
-        rows.append(("TARGET client CPU <= 1.5x bare httpx", verdict(ratio <= 1.5)
-                     + f" ({ratio:.2f}x total: {engine_cpu:.2f} s vs {bare_cpu:.2f} s over {len(engines)} round(s); "
-                       f"{per_request:.2f}x per request)"))
+        rows.append(
+            (
+                "TARGET client CPU <= 1.5x bare httpx",
+                verdict(ratio <= 1.5)
+                + f" ({ratio:.2f}x total: {engine_cpu:.2f} s vs {bare_cpu:.2f} s over {len(engines)} round(s); "
+                f"{per_request:.2f}x per request)",
+            )
+        )
     print_block("watch_1000: operations watched to the end over loopback", rows)
     targets = [value for key, value in rows if key.startswith("TARGET")]
     all_final = all(e.final == args.ops and not e.extra.get("timed_out") for e in engines)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from array import array
 
 __all__ = [
     "REDACTED",
@@ -54,39 +55,54 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*){0,2}")
 """A JWT-shaped string (base64url of ``{"``): an access or id token."""
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\\[uU][0-9A-Fa-f]{4}|\\/")
+"""Something ``_decode_once`` would decode: without one, a text is its own last decoding."""
 
 Span = tuple[int, int]
 
 
-def _decode_once(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
+class _Spans:
+    """For each character of a decoded view, the span of the original text it came from.
+
+    Two flat integer arrays (16 bytes a character), not a list of tuples: redaction runs on every
+    log line and error body, some of them large.
+    """
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, starts: array[int], ends: array[int]) -> None:
+        self.starts, self.ends = starts, ends
+
+    @classmethod
+    def identity(cls, length: int) -> _Spans:
+        return cls(array("q", range(length)), array("q", range(1, length + 1)))
+
+    def __getitem__(self, index: int) -> Span:
+        return (self.starts[index], self.ends[index])
+
+
+def _decode_once(text: str, spans: _Spans) -> tuple[str, _Spans]:
     """Decode ``%XX``, ``\\uXXXX`` and ``\\/`` once; each output character keeps its original span."""
     out: list[str] = []
-    out_spans: list[Span] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "%" and i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
-            out.append(chr(int(text[i + 1 : i + 3], 16)))
-            out_spans.append((spans[i][0], spans[i + 2][1]))
-            i += 3
-            continue
-        if ch == "\\" and i + 1 < n:
-            nxt = text[i + 1]
-            if nxt in "uU" and i + 5 < n and all(c in _HEX for c in text[i + 2 : i + 6]):
-                out.append(chr(int(text[i + 2 : i + 6], 16)))
-                out_spans.append((spans[i][0], spans[i + 5][1]))
-                i += 6
-                continue
-            if nxt == "/":
-                out.append("/")
-                out_spans.append((spans[i][0], spans[i + 1][1]))
-                i += 2
-                continue
-        out.append(ch)
-        out_spans.append(spans[i])
-        i += 1
-    return "".join(out), out_spans
+    starts: array[int] = array("q")
+    ends: array[int] = array("q")
+    src_starts, src_ends = spans.starts, spans.ends
+    last = 0
+    for match in _ESCAPE.finditer(text):
+        i, j = match.span()
+        if i > last:  # copy the plain run as it is
+            out.append(text[last:i])
+            starts.extend(src_starts[last:i])
+            ends.extend(src_ends[last:i])
+        escape = match.group()
+        out.append("/" if escape == "\\/" else chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16)))
+        starts.append(src_starts[i])
+        ends.append(src_ends[j - 1])
+        last = j
+    out.append(text[last:])
+    starts.extend(src_starts[last:])
+    ends.extend(src_ends[last:])
+    return "".join(out), _Spans(starts, ends)
 
 
 class _Identity:
@@ -96,19 +112,17 @@ class _Identity:
         return (index, index + 1)
 
 
-def _views(text: str) -> list[tuple[str, list[Span] | _Identity]]:
+def _views(text: str) -> list[tuple[str, _Spans | _Identity]]:
     """The text and its successive decodings, until decoding changes nothing."""
-    views: list[tuple[str, list[Span] | _Identity]] = [(text, _Identity())]
-    if "%" not in text and "\\" not in text:
+    views: list[tuple[str, _Spans | _Identity]] = [(text, _Identity())]
+    if not _ESCAPE.search(text):
         return views  # nothing to decode: the common case of a plain log line
-    current, spans = text, [(i, i + 1) for i in range(len(text))]
+    current, spans = text, _Spans.identity(len(text))
     for _ in range(_MAX_LEVELS):
-        decoded, decoded_spans = _decode_once(current, spans)
-        if decoded == current:
-            break
-        views.append((decoded, decoded_spans))
-        current, spans = decoded, decoded_spans
-        if "%" not in current and "\\" not in current:
+        decoded, spans = _decode_once(current, spans)
+        views.append((decoded, spans))
+        current = decoded
+        if not _ESCAPE.search(current):
             break
     return views
 

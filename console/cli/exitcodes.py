@@ -2,7 +2,7 @@
 
 The contract: 0 all good (with ``--wait``: all complete), 1 an export failed or errored (for
 ``watch``: unconfirmed exports remain), 2 usage or input error, 3 authentication or permission
-error, 130 interrupted by Ctrl+C (128 + the signal number for SIGTERM, 143, and SIGHUP, 129).
+error, 130 interrupted (Ctrl+C, or SIGHUP when the SSH session went away), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ EXIT_INTERRUPTED = 130
 """Ctrl+C (128 + SIGINT)."""
 EXIT_TERMINATED = 128 + signal.SIGTERM
 """SIGTERM (143)."""
-EXIT_HANGUP = 128 + signal.SIGHUP
-"""SIGHUP (129): the SSH session went away."""
+EXIT_HANGUP = EXIT_INTERRUPTED
+"""SIGHUP (the SSH session went away) is an interruption like Ctrl+C: 130, the contract's code."""
 
 EXIT_CODES_HELP = """exit codes:
   0    all good (with --wait: every export complete)
   1    an export failed, was rejected or errored (watch: unconfirmed exports remain)
   2    usage or input error (nothing was sent)
   3    authentication or permission error
-  130  interrupted (Ctrl+C; 143 for SIGTERM, 129 for SIGHUP): the journal keeps every operation"""
+  130  interrupted (Ctrl+C or SIGHUP; 143 for SIGTERM): the journal keeps every operation,
+       `export-console watch` resumes them"""
 
 
 class UsageProblem(Exception):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from console import __version__
 from console.cli.exitcodes import EXIT_CODES_HELP
 from console.ops.budget import DEFAULT_POLL_BUDGET
 
-SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&sp=cw&se=...&sig=..."
+SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&ss=b&srt=co&sp=rwlc&se=...&sig=..."
 
 
 def _positive_int(text: str) -> int:
@@ -102,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str, *examples: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
-            help=help_text,
-            description=help_text,
+            help=help_text.split(". ")[0],
+            description=textwrap.fill(help_text, 88),
             epilog=_epilog(*examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -122,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = command(
         "export",
-        "export the personal data of one or more profiles (one storage container per export)",
+        "export the personal data of one or more profiles (one storage container per export). Nothing is sent "
+        "until every check passed: the users exist, none has an unfinished or unconfirmed export (unless "
+        "--force), the daily quota, the SAS (expiry, permissions), and each container's pre-flight. A user "
+        "whose container the pre-flight refuses is not exported and is reported (exit 1; exit 2 when nothing "
+        "at all was sent); storage out of reach is only a warning.",
         f"SAS='{SAS_EXAMPLE}'",
         "export-console --tenant contoso export --from-file ids.txt --storage-location-env SAS --case DSR-1234 --wait",
     )

@@ -3,7 +3,7 @@
 Errors travel as typed values: every failure becomes one escaped, redacted line on stderr and the
 exit code its type declares (``console.cli.exitcodes``), never a traceback. SIGINT, SIGTERM and
 SIGHUP stop the run the same way: the journal is flushed and closed, the resume hint printed, and
-the process exits 130 (Ctrl+C), 143 (SIGTERM) or 129 (SIGHUP).
+the process exits 130 (Ctrl+C, SIGHUP) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
     EXIT_FAILED,
+    EXIT_HANGUP,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_OK,
     EXIT_USAGE,
     UsageProblem,
@@ -56,15 +58,35 @@ def options_from(args: argparse.Namespace) -> ConnectionOptions:
     )
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines for a terminal: secrets masked (the filter) and control characters escaped, line by line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(clean(line) for line in super().format(record).splitlines())
+
+
+def _device_code(message: str) -> None:
+    """Entra's device-code sentence, on stderr (text from the identity provider: escaped)."""
+    for line in message.splitlines():
+        say(clean(line))
+
+
+_stderr_handler: logging.Handler | None = None
+
+
 def _configure_logging(verbose: int) -> None:
+    global _stderr_handler
+    root = logging.getLogger()
+    if _stderr_handler is not None:  # main() called again in one process (tests)
+        root.removeHandler(_stderr_handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.WARNING - 10 * min(2, verbose))
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     from console.debuglog import RedactingFilter
 
     handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
     root.addHandler(handler)
+    _stderr_handler = handler
     root.setLevel(min(root.level or logging.WARNING, handler.level))
 
 
@@ -139,7 +161,7 @@ def run_async(make: Callable[[], Awaitable[int]]) -> int:
             raise
         name = signal.Signals(received[0]).name
         _hint(f"stopped by {name}")
-        return 128 + received[0]
+        return EXIT_TERMINATED if received[0] == signal.SIGTERM else EXIT_HANGUP
 
 
 def _hint(what: str) -> None:
@@ -194,6 +216,10 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
     """
     from console.storage import check_location, has_signature, is_template, validate_storage_location
 
+    if args.from_file == "-" and args.storage_location_file == "-":
+        raise UsageProblem(
+            "--from-file - and --storage-location-file - cannot both read standard input: put one in a file"
+        )
     user_ids = read_user_ids(args.user_ids, args.from_file)
     location, from_argv = storage_location_from(
         args.storage_location, args.storage_location_env, args.storage_location_file
@@ -248,7 +274,7 @@ async def run_command(args: argparse.Namespace) -> int:
         return _failure(exc)
     services: Services | None = None
     try:
-        services = await open_services(options, on_device_code=say)
+        services = await open_services(options, on_device_code=_device_code)
         if args.command == "profiles":
             return await cmd_profiles(services, args)
         if args.command == "export":

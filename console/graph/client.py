@@ -481,7 +481,8 @@ class GraphClient:
                 retry_after=None if raw_retry_after is None else min(MAX_RETRY_AFTER, raw_retry_after),
             )
             self._log_exchange(method, what, response, info, client_request_id, attempt)
-            absurd = status in THROTTLE_STATUSES and is_absurd(raw_retry_after)
+            # A wait above the ceiling is that request's error; an export's 5xx stays unconfirmed whatever it says.
+            absurd = is_absurd(raw_retry_after) and status in RETRYABLE_STATUSES and not (export and status != 429)
             daily_limit = export and status == 429 and raw_retry_after is None
             self._tell_pacer(ticket, status, raw_retry_after, absurd=absurd, daily_limit=daily_limit)
             if status < 400:

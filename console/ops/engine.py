@@ -101,6 +101,7 @@ __all__ = [
     "AlreadyExporting",
     "DEFAULT_POLL_INTERVAL",
     "ERROR",
+    "EXPORTS_PER_TENANT_PER_DAY",
     "FINAL",
     "INTENT",
     "LEASE_TTL",
@@ -208,6 +209,8 @@ class OperationsEngine:
         self._error_streak: dict[int, int] = {}
         self._permanent_streak: dict[int, int] = {}
         self._unknown_polls: dict[int, int] = {}
+        self._submitted: dict[int, float] = {}
+        """When each polled operation was accepted (epoch seconds), for its scheduling."""
         self._locations: dict[int, str] = {}
         """Full storage locations (with their SAS) of this process's exports, for the delivery check only."""
         self._lease_until = 0.0
@@ -696,6 +699,7 @@ class OperationsEngine:
             first=self._first_progress.get(row.key),
             now=now,
             floor=floor,
+            submitted=self._submitted.get(row.key),
         )
         if retry_after is not None:
             row.retry_after = retry_after
@@ -826,6 +830,7 @@ class OperationsEngine:
         self._due.pop(row.key, None)
         row.next_poll_at = None
         self._first_progress.pop(row.key, None)
+        self._submitted.pop(row.key, None)
         self._error_streak.pop(row.key, None)
         self._permanent_streak.pop(row.key, None)
         self._unknown_polls.pop(row.key, None)
@@ -862,6 +867,7 @@ class OperationsEngine:
         row.progress = progress
         if operation.submitted is not None:
             row.submitted_at = _iso(operation.submitted)
+            self._submitted[key] = operation.submitted.timestamp()
         if operation.completed is not None:
             row.completed_at = _iso(operation.completed)
         row.last_error = ""

@@ -25,6 +25,10 @@ ETA_MARGIN = 0.02
 ETA_MARGIN_MIN = 2.0
 LEARN_FRACTION = 1.0
 """Without an ETA yet, the next poll comes after this fraction of the fair interval."""
+SECOND_SAMPLE_FRACTION = 0.25
+"""After the first progress sample, the second comes after this fraction of the longest the export
+can still take (its progress since submission, as if it had started at once), so an export that
+may finish soon is learned soon while the span stays long enough for an accurate rate."""
 MAX_FAIR_MULTIPLE = 3.0
 """A far ETA is re-checked after at most this many fair intervals."""
 
@@ -69,15 +73,24 @@ def next_poll(
     first: ProgressSample | None = None,
     now: float = 0.0,
     floor: float = 0.0,
+    submitted: float | None = None,
 ) -> Due:
-    """The next poll of an operation (see ``next_poll_delay``), marked when it is aimed at the finish."""
+    """The next poll of an operation (see ``next_poll_delay``), marked when it is aimed at the finish.
+
+    Args:
+        submitted: when the export was accepted (epoch seconds), for the second sample's timing.
+    """
     least = not_before(retry_after, floor)
     if fair_interval <= least or floor > 0:
         return Due(least)
     estimate = eta(now, progress, first)
     if estimate is None:
         if first is not None and now <= first.at:
-            # This answer is the first progress sample: a second one a Retry-After later gives the rate.
+            # This answer is the first progress sample. Had the export started at once, it would
+            # finish at the latest after ``longest``; the second sample comes well before that.
+            if submitted is not None and now > submitted and 0 < first.progress < 100:
+                longest = (now - submitted) * (100.0 - first.progress) / first.progress
+                return Due(max(least, min(fair_interval, longest * SECOND_SAMPLE_FRACTION)))
             return Due(least)
         return Due(max(least, fair_interval * LEARN_FRACTION))
     landing = estimate + max(ETA_MARGIN_MIN, estimate * ETA_MARGIN)
@@ -95,6 +108,7 @@ def next_poll_delay(
     first: ProgressSample | None = None,
     now: float = 0.0,
     floor: float = 0.0,
+    submitted: float | None = None,
 ) -> float:
     """Seconds from ``now`` until the operation is next due.
 
@@ -107,7 +121,13 @@ def next_poll_delay(
         floor: a back-off the caller requires (error streak, 401/403, unknown status).
     """
     return next_poll(
-        retry_after=retry_after, fair_interval=fair_interval, progress=progress, first=first, now=now, floor=floor
+        retry_after=retry_after,
+        fair_interval=fair_interval,
+        progress=progress,
+        first=first,
+        now=now,
+        floor=floor,
+        submitted=submitted,
     ).delay
 
 

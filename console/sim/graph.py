@@ -1151,6 +1151,9 @@ def _storage_location_refusal(location: str) -> str | None:
     or an https URL (a SAS URL to a container, as for the sibling user export). The simulator also
     takes plain http to a loopback host: a local blob emulator (Azurite) it writes the export into.
     """
+    if "{" in location or "}" in location:
+        # A template (.../dsr-{userId}) sent unresolved: no container may have braces in its name.
+        return "The storageLocation contains '{' or '}': the container name is not valid (an unresolved template?)."
     if "://" in location:
         url = httpx.URL(location) if _is_valid_url(location) else None
         loopback = url is not None and url.scheme == "http" and _is_loopback_url(location)

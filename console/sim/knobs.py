@@ -29,10 +29,8 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Final, Literal, get_args
-
-if TYPE_CHECKING:
-    from console.sim.tenant import SimulatedTenant
+from collections.abc import Callable
+from typing import Any, Final, Literal, Protocol, get_args
 
 __all__ = [
     "DROP_WHEN",
@@ -357,6 +355,29 @@ class RecordedRequest:
 
 # --------------------------------------------------------------------------- knobs by name
 
+
+class _Graph(Protocol):
+    """What the knobs need of the simulated Graph (a protocol: knobs never import the handler)."""
+
+    faults: GraphFaults
+    config: GraphConfig
+    clock: Callable[[], float]
+
+
+class _Tokens(Protocol):
+    def expire_all(self) -> None: ...
+
+
+class KnobTarget(Protocol):
+    """What the knobs are set on: a ``SimulatedTenant`` (its Graph and its tokens)."""
+
+    @property
+    def graph(self) -> _Graph: ...
+
+    @property
+    def tokens(self) -> _Tokens: ...
+
+
 _MATCHES: Final[dict[str, RequestMatch | None]] = {"polls": POLLS, "exports": EXPORTS, "lists": LISTS, "all": None}
 """Names a request filter may be given by (the control endpoint, ``--knob``)."""
 
@@ -441,7 +462,7 @@ def _coerce(annotation: str, value: Any, name: str) -> Any:
     raise ValueError(f"{name} cannot be set by name")  # pragma: no cover - every knob's type is listed above
 
 
-def apply_knobs(tenant: SimulatedTenant, knobs: dict[str, Any]) -> list[str]:
+def apply_knobs(tenant: KnobTarget, knobs: dict[str, Any]) -> list[str]:
     """Set knobs of ``tenant`` by name, as ``POST /_sim/knobs`` and ``simulate --knob`` do.
 
     Names are ``GraphFaults`` and ``GraphConfig`` fields, plus actions: ``reset`` (true: every fault
@@ -512,7 +533,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def knobs_json(tenant: SimulatedTenant) -> dict[str, Any]:
+def knobs_json(tenant: KnobTarget) -> dict[str, Any]:
     """Every knob's current value (what ``GET /_sim/knobs`` answers), JSON-ready."""
     graph = tenant.graph
     out: dict[str, Any] = {"now": graph.clock()}
@@ -579,7 +600,7 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-delivery", action="store_true", help="do not write exported files into the location")
 
 
-def apply_simulate_arguments(tenant: SimulatedTenant, args: argparse.Namespace) -> None:
+def apply_simulate_arguments(tenant: KnobTarget, args: argparse.Namespace) -> None:
     """Apply the options ``add_simulate_arguments`` added to a built tenant.
 
     Raises:

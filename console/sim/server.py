@@ -33,6 +33,7 @@ from typing import Final, Self
 
 import httpx
 
+from console.redact import redact
 from console.sim.tenant import SimulatedTenant
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class TenantHTTPServer:
                 response = self.tenant.handle(request)
                 content = response.read()
             except Exception:  # a simulator bug must not take the whole server down
-                log.exception("simulated tenant failed on %s %s", method, target)
+                log.exception("simulated tenant failed on %s %s", method, redact(target))
                 await self._write_error(writer, 500, "Simulator error", keep_alive=keep_alive)
                 if not keep_alive:
                     return

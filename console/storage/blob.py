@@ -164,7 +164,7 @@ def container_address(location: str) -> ContainerAddress | None:
     emulator. A plain account name, another host or a template gives None.
     """
     text = location.strip()
-    if "://" not in text or is_template(text):
+    if "://" not in text or is_template(text) or not all(c.isprintable() and not c.isspace() for c in text):
         return None
     try:
         parts = urlsplit(text)
@@ -292,6 +292,10 @@ async def preflight(
         except httpx.HTTPError as exc:
             log.info("pre-flight of container %s: %s", name, type(exc).__name__)
             return Preflight(ok=True, warning=_network_warning(exc, f"container {name}"), code="Unreachable")
+        except (httpx.InvalidURL, ValueError):
+            return Preflight(
+                ok=True, warning=f"container {name} could not be checked: its URL cannot be sent", code="NotChecked"
+            )
     return Preflight(ok=True, code="")
 
 
@@ -453,6 +457,8 @@ async def inspect_delivery(
                 request_info,
                 error=redact(f"storage could not be reached to list container {name} ({type(exc).__name__})"),
             )
+        except httpx.InvalidURL:
+            return Delivery(checked_at, files, total, tuple(names), request_info, error="the URL cannot be sent")
         except ValueError as exc:
             return Delivery(checked_at, files, total, tuple(names), request_info, error=redact(str(exc)))
     return Delivery(checked_at, files, total, tuple(names), request_info)

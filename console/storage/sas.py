@@ -142,7 +142,8 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
     """Check a storage location (or template) before the POST, without any network call.
 
     Errors (refuse, nothing sent): a malformed shape or template; ``se`` in the past or unreadable;
-    ``sp`` present without ``c`` or ``w``; ``sig`` present but empty; a parameter given twice.
+    ``sp`` present without ``c`` or ``w``; ``sig`` present but empty; a parameter given twice; an
+    account SAS not for Blob (``ss`` without ``b``) or not for objects (``srt`` without ``o``).
     Warnings: ``se`` within the next 24 h; ``st`` in the future; a fixed location for several targets
     (Graph accepts one export per storage location); a template varying the container under a
     container SAS (signed for one container); a blob SAS (``sr=b``); SAS parameters without ``sig``.
@@ -275,6 +276,26 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 f"the SAS permissions (sp={shown}) grant neither create (c) nor write (w): Graph needs them to "
                 "write the export; make a SAS with at least c and w (r and l also let the console check the "
                 "container first)",
+            )
+        )
+    services = _single(params, "ss", findings)
+    if services is not None and "b" not in services.lower():
+        findings.append(
+            SasFinding(
+                "error",
+                "ss",
+                f"the account SAS is for services ss={services[:10]!r} but not Blob (b): Graph cannot write with it; "
+                "make an account SAS with ss=b",
+            )
+        )
+    resource_types = _single(params, "srt", findings)
+    if resource_types is not None and "o" not in resource_types.lower():
+        findings.append(
+            SasFinding(
+                "error",
+                "srt",
+                f"the account SAS resource types (srt={resource_types[:10]}) lack object (o): Graph cannot write "
+                "the export's files; make an account SAS with srt=co (or sco)",
             )
         )
     scope = _single(params, "sr", findings)

@@ -221,6 +221,7 @@ class ConsoleApp(App[int]):
         from console.tui.widgets.search_box import SearchBox
 
         if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # ? again closes it
             return
         sections: list[tuple[str, type[DOMNode]]] = [
             ("Everywhere", ConsoleApp),

@@ -145,6 +145,24 @@ def plan_locations(location: str, people: list[Person], *, now: float) -> Locati
     )
 
 
+def short_location(location: str) -> str:
+    """A previewed location on one line: its path (the container), the (masked) SAS query as ``?…``.
+
+    Every resolved location carries the same query as the template, so the preview shows what differs.
+    A profile whose value breaks a rule (``! reason``) is kept as is.
+    """
+    if location.startswith("!") or "://" not in location:
+        return location
+    head, _, query = location.partition("?")
+    path = "/" + head.partition("://")[2].partition("/")[2]
+    return path + ("?…" if query else "")
+
+
+def location_host(location: str) -> str:
+    """The host of a location URL ('' for an account name)."""
+    return urlsplit(location).netloc if "://" in location else ""
+
+
 def outcome_reason(error: str, code: str = "") -> str:
     """Graph's answer for one refused export, with the fix when the location was already used."""
     if code == STORAGE_LOCATION_ALREADY_USED or STORAGE_LOCATION_ALREADY_USED in error:

@@ -57,6 +57,8 @@ FILTERS: tuple[str, ...] = ("all", "unfinished", "problem", "running", "failed",
 
 HIGHLIGHT_SECONDS = 3.0
 """How long a row that just changed stays highlighted."""
+FLASH_COLUMNS = frozenset({"status", "error"})
+"""A change in these highlights the row (progress creeping up every poll would light up every row)."""
 
 ATTENTION = frozenset({"failed", "rejected", "error", "unconfirmed"})
 """Display statuses that need the admin (counted in red, toasted with a bell)."""
@@ -67,6 +69,8 @@ _SEPARATOR = "\x00"
 
 def fold(text: str) -> str:
     """Lower case without accents: ``García`` -> ``garcia`` (names are typed as people type them)."""
+    if text.isascii():  # the common case (GUIDs, UPNs, Graph's errors): no accents to strip
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -200,6 +204,28 @@ class Query:
         return not (self.words or self.case is not None or self.statuses)
 
 
+def _times(view: OperationView, now: float) -> tuple[str, str]:
+    """The elapsed and next-poll-in cells."""
+    submitted = submitted_epoch(view)
+    end = epoch(view.completed_at) if view.completed_at is not None else None
+    if end is None and view.is_done:
+        end = submitted  # finished without Graph's timestamp: no clock keeps running
+    elapsed = (end if end is not None else now) - submitted
+    next_in = "—"
+    if view.next_poll_at is not None and not view.is_done:
+        next_in = duration_label(view.next_poll_at - now)
+    return duration_label(elapsed), next_in
+
+
+def _narrows(before: Query, after: Query) -> bool:
+    """True when every row ``after`` lets through ``before`` let through too (typing on)."""
+    if before.case != after.case and before.case is not None:
+        return False
+    if not set(before.statuses) <= set(after.statuses):
+        return False
+    return all(any(old in new for new in after.words) for old in before.words)
+
+
 @dataclass
 class ApplyResult:
     """What one batch of views changed (the widget repaints, the pane alerts)."""
@@ -261,7 +287,11 @@ class OpsModel:
         """Cells changed since start (the benchmark reads it)."""
         self.has_cases = False
         """Some operation carries a case reference (the table then shows a Case column)."""
-        self._sort_keys: list[Any] = []
+        self._sort_keys: list[Any] | None = []
+        self._ranked: list[int] | None = None
+        """Every key, shown or not, in sort order (a filter change then needs no sort); None when stale."""
+        self._stash: dict[int, dict[str, str]] = {}
+        """Cells of rows a filter hides, kept while their view does not change (clearing a filter is cheap)."""
         self._haystacks: dict[int, str] = {}
         self._primed = False
         self._watching: dict[int, None] = {}
@@ -321,24 +351,21 @@ class OpsModel:
 
     def texts(self, view: OperationView, now: float) -> dict[str, str]:
         """What a row shows, column by column (tenant text escaped, errors on one line)."""
-        submitted = submitted_epoch(view)
-        end = epoch(view.completed_at) if view.completed_at is not None else None
-        if end is None and view.is_done:
-            end = submitted  # finished without Graph's timestamp: no clock keeps running
-        elapsed = (end if end is not None else now) - submitted
-        next_in = "—"
-        if view.next_poll_at is not None and not view.is_done:
-            next_in = duration_label(view.next_poll_at - now)
+        elapsed, next_in = _times(view, now)
         return {
             "user": safe_text(self.user_label(view.user_id)),
             "status": safe_text(shown_status(view)),
             "progress": progress_label(view.progress),
             "submitted": time_label(view.submitted_at or view.created_at)[5:],
-            "elapsed": duration_label(elapsed),
+            "elapsed": elapsed,
             "next": next_in,
             "error": one_line(view.last_error) if view.last_error else "",
             "case": safe_text(view.case),
         }
+
+    def _time_texts(self, view: OperationView, now: float) -> dict[str, str]:
+        elapsed, next_in = _times(view, now)
+        return {"elapsed": elapsed, "next": next_in}
 
     def _haystack(self, view: OperationView) -> str:
         parts = (
@@ -430,8 +457,15 @@ class OpsModel:
             self.views[key] = view
             if view.case:
                 self.has_cases = True
-            if old_view is not None and old_view != view:
+            if old_view is None:
+                self._ranked = None
+            elif old_view != view:
                 self._haystacks.pop(key, None)
+                self._stash.pop(key, None)
+                if self.sort_column is not None and self._ranked is not None:
+                    label = self.cells[key]["user"] if key in self.cells else ""
+                    if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):
+                        self._ranked = None
             shown = key in self.cells
             if not self.passes(view):
                 if shown:
@@ -451,7 +485,7 @@ class OpsModel:
                 self.cells[key] = texts
                 self.updates += len(changed)
                 result.dirty.append(key)
-                if any(column not in TIME_COLUMNS for column in changed):
+                if any(column in FLASH_COLUMNS for column in changed):
                     self.changed_at[key] = now
                 if self.sort_column in changed:
                     resort = True
@@ -466,7 +500,7 @@ class OpsModel:
             self.order.extend(added)
             self._sort()
         else:
-            if removed:
+            if removed or self._sort_keys is None:
                 self._sort_keys = [self._key_of(k) for k in self.order]
             for new in added:
                 new_key = self._key_of(new)
@@ -486,6 +520,8 @@ class OpsModel:
     def refresh_labels(self) -> None:
         """Profile names arrived: re-derive the user column and the search haystacks."""
         self._haystacks.clear()
+        self._stash.clear()
+        self._ranked = None
         for key, texts in self.cells.items():
             texts["user"] = safe_text(self.user_label(self.views[key].user_id))
         if self.query.words:
@@ -523,6 +559,21 @@ class OpsModel:
         pairs = sorted(((self._key_of(key), key) for key in self.order), reverse=self.sort_reverse)
         self.order = [key for _, key in pairs]
         self._sort_keys = [k for k, _ in pairs] if not self.sort_reverse else []
+        self._ranked = None
+
+    def _rank_key(self, key: int) -> Any:
+        view = self.views[key]
+        label = ""
+        if self.sort_column == "user":
+            cells = self.cells.get(key) or self._stash.get(key)
+            label = cells["user"] if cells is not None else safe_text(self.user_label(view.user_id))
+        return sort_key(self.sort_column or "", view, label)
+
+    def _ranking(self) -> list[int]:
+        if self._ranked is None:
+            pairs = sorted(((self._rank_key(key), key) for key in self.views), reverse=self.sort_reverse)
+            self._ranked = [key for _, key in pairs]
+        return self._ranked
 
     def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
         """Sort by ``column`` (None: journal order); the cursor stays on its operation."""
@@ -561,21 +612,48 @@ class OpsModel:
             return str(exc)
         self.query_text = text
         if query != self.query:
+            narrower = _narrows(self.query, query)
             self.query = query
-            self._rebuild()
+            self._rebuild(narrower=narrower)
         return ""
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, *, narrower: bool = False) -> None:
+        """Show the rows that pass the filters, in sort order; ``narrower``: only the shown can pass."""
         now = self.now()
         key = self.highlighted_key
+        candidates = self.order if narrower else self._ranking()
+        views = self.views
+        query = self.query
+        if self.status_filter == "all" and query.case is None and not query.statuses:
+            # The common case, a few typed words: one substring test per row, no call per row.
+            haystacks = self._haystacks
+            if query.words and len(haystacks) < len(views):
+                for k in candidates:
+                    if k not in haystacks:
+                        haystacks[k] = self._haystack(views[k])
+            order = list(candidates)
+            for word in query.words:
+                order = [k for k in order if word in haystacks[k]]
+        else:
+            order = [k for k in candidates if self.passes(views[k])]
         cells: dict[int, dict[str, str]] = {}
-        for k, view in self.views.items():
-            if self.passes(view):
-                old = self.cells.get(k)
-                cells[k] = old if old is not None else self.texts(view, now)
+        old_cells, stash = self.cells, self._stash
+        for k in order:
+            texts = old_cells.get(k)
+            if texts is None:
+                texts = stash.pop(k, None)
+                view = views[k]
+                if texts is None:
+                    texts = self.texts(view, now)
+                elif not view.is_done:  # a finished row's times no longer move
+                    texts.update(self._time_texts(view, now))
+            cells[k] = texts
+        for k, texts in old_cells.items():
+            if k not in cells:
+                stash[k] = texts
         self.cells = cells
-        self.order = list(cells)
-        self._sort()
+        self.order = order
+        self._sort_keys = None
         self._drop_marks()
         self.cursor.follow(key, self.order)
 

@@ -19,8 +19,9 @@ import pytest
 from console.sim.server import LoopbackServer
 from console.sim.tenant import SimulatedTenant
 
-SAS_QUERY = "sv=2022-11-02&sr=c&sp=rwlc&se=2099-01-01T00:00:00Z&sig=CLISECRETSIGNATURE99"
-SAS = f"https://acct.blob.core.windows.net/exports?{SAS_QUERY}"
+SAS_QUERY = "sv=2022-11-02&ss=b&srt=co&sp=rwlc&se=2099-01-01T00:00:00Z&sig=CLISECRETSIGNATURE99"
+"""An account SAS: valid for every container a template names."""
+SAS = "https://acct.blob.core.windows.net/exports?sv=2022-11-02&sr=c&sp=rwlc&se=2099-01-01T00:00:00Z&sig=CLISECRETSIGNATURE99"
 """A fixed location (one export only: Graph refuses a reused one)."""
 TEMPLATE = f"https://acct.blob.core.windows.net/dsr-{{userId}}?{SAS_QUERY}"
 """One container per user."""

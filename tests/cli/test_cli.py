@@ -54,7 +54,7 @@ def test_export_wait_json_and_ops(served: Served) -> None:
     assert done.returncode == 0, done.stderr
     events = lines(done.stdout)
     assert {e["userId"] for e in events} == set(users)
-    finals = [e for e in events if e["status"] == "complete"]
+    finals = [e for e in events if e["event"] == "status" and e["status"] == "complete"]
     assert len(finals) == 3 and all(e["completedDateTime"] for e in finals)
     for field in (
         "operationId",

@@ -139,6 +139,37 @@ def test_non_finite_progress_is_null_in_json() -> None:
     assert data["progress"] is None and data["extra"] == [None, None]
 
 
+def test_nan_and_infinity_from_graph_never_reach_the_json(served: Served) -> None:
+    from console.sim.knobs import POLLS
+
+    tenant, server, env = served
+    tenant.graph.faults.spoil(1, "nan", only=POLLS)
+    done = export(
+        graph_args(server),
+        tenant.graph.profiles[7].user_id,
+        "--storage-location",
+        "acctnan",
+        "--wait",
+        "--json",
+        env=env,
+    )
+    tenant.graph.faults.spoil(1, "infinity", only=POLLS)
+    other = export(
+        graph_args(server),
+        tenant.graph.profiles[8].user_id,
+        "--storage-location",
+        "acctinf",
+        "--wait",
+        "--json",
+        env=env,
+    )
+    for run in (done, other):
+        assert "Traceback" not in run.stderr
+        assert lines(run.stdout)  # every line strict JSON (NaN/Infinity refused by the parser)
+        assert "NaN" not in run.stdout and "Infinity" not in run.stdout
+    assert lines(run_cli(*graph_args(server), "ops", "--json", env=env).stdout)
+
+
 def test_escaping_of_every_control_character() -> None:
     from console.cli.output import clean
 
@@ -187,7 +218,7 @@ def test_poll_budget_above_graphs_limit_warns(served: Served) -> None:
 # -- signals ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 130), (signal.SIGINT, 130)])
 def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served, signum: int, code: int) -> None:
     tenant, server, env = served
     tenant.graph.config.export_duration = 60.0
@@ -308,6 +339,8 @@ def test_the_three_storage_options(served: Served, tmp_path: Path) -> None:
     for done in (both, neither, unset):
         assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "NO_SUCH_LOC_VAR" in unset.stderr
+    two_stdins = export(graph_args(server), "--from-file", "-", "--storage-location-file", "-", env=env)
+    assert two_stdins.returncode == 2 and "standard input" in two_stdins.stderr
     assert len(posts(tenant)) == 4
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.cli.conftest import SAS_QUERY, SECRET, BlobServer, Served, graph_args, lines, posts, run_cli
 
 
@@ -97,8 +99,64 @@ def test_sign_in_failure_after_the_checks_exits_3(served: Served, blob: BlobServ
     user = tenant.graph.profiles[5]
     blob.create(f"dsr-{user.user_id}")
     blob.on_request = tenant.tokens.expire_all
-    done = run_cli(*graph_args(server), "export", user.user_id, "--storage-location-env", "LOC", "--json",
-                   env={**env, "LOC": blob.template()})
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--json",
+        env={**env, "LOC": blob.template()},
+    )
     assert done.returncode == 3, done.stderr
     assert [e["state"] for e in lines(done.stdout)] == ["rejected"]
     assert len(posts(tenant)) >= 1 and "Traceback" not in done.stderr
+
+
+def test_secrets_audit_of_a_whole_cli_session(
+    served: Served, blob: BlobServer, isolated_state: Path, tmp_path: Path
+) -> None:
+    """A known SAS signature and bearer token, through every command: in no output, log, journal or report."""
+    tenant, server, env = served
+    users = [p.user_id for p in tenant.graph.profiles[30:33]]
+    for user in users:
+        blob.create(f"dsr-{user}")
+    token = env["SIM_TOKEN"]
+    session = [
+        ["--debug", *graph_args(server), "profiles", "--json"],
+        [
+            "--debug",
+            *graph_args(server),
+            "export",
+            users[0],
+            "--storage-location",
+            blob.template(),
+            "--wait",
+            "--json",
+            "--case",
+            "DSR-5",
+        ],
+        ["--debug", *graph_args(server), "export", users[1], "--storage-location-env", "LOC", "--case", "DSR-5"],
+        ["--debug", *graph_args(server), "export", users[2], "--storage-location-file", "-", "--case", "DSR-5"],
+        ["--debug", "-v", "-v", *graph_args(server), "watch", "--json"],
+        ["--debug", *graph_args(server), "ops", "--json"],
+        ["--debug", *graph_args(server), "ops"],
+        ["--debug", *graph_args(server), "note", "1", f"pasted {blob.template()} by mistake"],
+        ["--debug", *graph_args(server), "report", "--format", "md", "--output", str(tmp_path / "r.md")],
+        ["--debug", *graph_args(server), "report", "--format", "csv"],
+        ["--debug", *graph_args(server), "report", "--format", "json"],
+    ]
+    printed = []
+    for args in session:
+        done = run_cli(*args, env={**env, "LOC": blob.template()}, stdin=blob.template() + "\n")
+        assert done.returncode == 0, (args, done.stderr)
+        printed.append(done.stdout + done.stderr)
+    files = [p for p in [*isolated_state.rglob("*"), tmp_path / "r.md"] if p.is_file()]
+    assert any(p.name.startswith("journal") for p in files) and any(p.suffix == ".log" for p in files)
+    secrets = [SECRET, token, token.split(".")[-1]]
+    for text in printed:
+        assert not any(s in text for s in secrets)
+    for path in files:
+        data = path.read_bytes()
+        assert not any(s.encode() in data for s in secrets), path
+    assert "sig=" in (tmp_path / "r.md").read_text()  # the location is in the report, masked

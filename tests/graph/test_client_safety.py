@@ -112,6 +112,8 @@ async def test_a_burst_of_sixteen_429s_without_retry_after_escalates_once(
     assert client.pacer.streak == 0
     statuses = [r.status for r in tenant.graph.requests]
     assert statuses.count(429) == 16 and statuses.count(200) == 16
+    assert all("retry-attempt" not in r.headers for _, r in recorder.seen[:16])
+    assert all(r.headers.get("retry-attempt") == "1" for _, r in recorder.seen[16:])  # Graph SDK's header
     first_retry = min(at for at, _ in recorder.seen[16:])
     assert first_retry - recorder.seen[0][0] <= 3.0  # each backed off about 3 s, not a 180 s shared cap
 
@@ -202,9 +204,10 @@ async def test_an_absurd_retry_after_fails_that_request_only(tenant: SimulatedTe
     assert [r.status for r in tenant.graph.requests] == [429, 200]  # not retried either
 
 
+@pytest.mark.parametrize("status", [503, 500])
 @pytest.mark.parametrize("value", ["inf", "1e9", "Fri, 01 Jan 2100 00:00:00 GMT"])
-async def test_absurd_retry_after_forms_on_a_poll(clock: ManualClock, value: str) -> None:
-    recorder = scripted(lambda r: httpx.Response(503, headers={"Retry-After": value}), clock)
+async def test_absurd_retry_after_forms_on_a_poll(clock: ManualClock, value: str, status: int) -> None:
+    recorder = scripted(lambda r: httpx.Response(status, headers={"Retry-After": value}), clock)
     async with client_for(recorder, clock) as client:
         with pytest.raises(errors.Throttled, match="not waiting"):
             await client.get_operation(f"{BASE}/dataPolicyOperations/abc")
@@ -318,6 +321,16 @@ async def test_401_and_403_on_the_export_post_are_exit_code_3(tenant: SimulatedT
         with pytest.raises(errors.PermissionDenied) as denied:
             await client.export_personal_data(user, SAS)
     assert denied.value.exit_code == 3
+
+
+async def test_an_export_5xx_with_an_absurd_retry_after_stays_unconfirmed(clock: ManualClock) -> None:
+    recorder = scripted(lambda r: httpx.Response(503, headers={"Retry-After": "1e9"}), clock)
+    async with client_for(recorder, clock) as client:
+        with pytest.raises(errors.ExportUnconfirmed):
+            await client.export_personal_data("u1", SAS)
+        with pytest.raises(errors.ExportUnconfirmed):
+            await client.export_personal_data("u2", SAS)
+    assert len(recorder.seen) == 2
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from console.ops.journal import OperationJournal
 from console.sim.tenant import DEMO_GRAPH_URL, SimulatedTenant
 
 SAS = "https://acct.blob.core.windows.net/exports?sv=2022-11-02&sp=cw&sig=SUPERSECRETSIG0001"
-TEMPLATE = "https://acct.blob.core.windows.net/dsr-{n}?sv=2022-11-02&sp=cw&sig=SUPERSECRETSIG0001"
+TEMPLATE = "https://acct.blob.core.windows.net/dsr-{n}?sv=2022-11-02&sr=c&sp=rcwl&se=2027-12-31T00:00:00Z&sig=SUPERSECRETSIG0001"
 
 
 def location_for(n: int) -> str:
@@ -127,7 +127,9 @@ class Rig:
                     return
             await asyncio.sleep(0.002)
 
-    async def run_until(self, done: Callable[[], bool], *, limit: float = 100_000.0, step: float | None = None) -> float:
+    async def run_until(
+        self, done: Callable[[], bool], *, limit: float = 100_000.0, step: float | None = None
+    ) -> float:
         """Advance the manual clock deadline by deadline (or by ``step``) until ``done()``; simulated seconds."""
         start = self.clock.now()
         for _ in range(500_000):

@@ -73,8 +73,9 @@ def test_the_sliding_hour_guard_waits_for_the_oldest_requests_to_leave() -> None
     assert plan.slots == ()
     assert plan.wait == 2600.0
     # Room for two more: only two granted, whatever was asked.
-    plan = plan_reservation(now=now, want=4, tat=now - 500, window=[(now - 1000.0, 98)], per_hour=100, burst=50,
-                            rate=1.0)
+    plan = plan_reservation(
+        now=now, want=4, tat=now - 500, window=[(now - 1000.0, 98)], per_hour=100, burst=50, rate=1.0
+    )
     assert len(plan.slots) == 2
 
 

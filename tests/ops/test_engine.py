@@ -22,22 +22,44 @@ SAS = "https://acct.blob.core.windows.net/exports?sv=2022-11-02&sig=SUPERSECRETS
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, *, retry_after: float = 5, duration: float = 30, budget: int = 9000,
-                 profiles: int = 300, failing: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        retry_after: float = 5,
+        duration: float = 30,
+        budget: int = 9000,
+        profiles: int = 300,
+        failing: tuple[str, ...] = (),
+    ) -> None:
         self.clock = ManualClock()
-        self.tenant = SimulatedTenant(profiles=profiles, clock=self.clock.now, sleep=self.clock.sleep,
-                                      retry_after=retry_after, export_duration=duration, failing_users=failing)
+        self.tenant = SimulatedTenant(
+            profiles=profiles,
+            clock=self.clock.now,
+            sleep=self.clock.sleep,
+            retry_after=retry_after,
+            export_duration=duration,
+            failing_users=failing,
+        )
+        # These tests send many exports to one location; Graph's one-export-per-location rule is tested elsewhere.
+        self.tenant.graph.config.refuse_reused_location = False
         self.path = tmp_path / "journal.sqlite3"
         self.budget = budget
         self.events: list[OperationEvent] = []
         self.open()
 
     def open(self) -> None:
-        self.client = GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(self.tenant.issue_token(lifetime=10**7)),
-                                  transport=self.tenant.transport(), clock=self.clock, backoff_start=0.5)
+        self.client = GraphClient(
+            DEMO_GRAPH_URL,
+            StaticTokenProvider(self.tenant.issue_token(lifetime=10**7)),
+            transport=self.tenant.transport(),
+            clock=self.clock,
+            backoff_start=0.5,
+        )
         self.journal = OperationJournal(self.path)
-        self.engine = OperationsEngine(self.client, self.journal, tenant_key=self.tenant.tenant_id,
-                                       poll_budget=self.budget, clock=self.clock)
+        self.engine = OperationsEngine(
+            self.client, self.journal, tenant_key=self.tenant.tenant_id, poll_budget=self.budget, clock=self.clock
+        )
         self.engine.subscribe(self.events.append)
 
     async def close(self) -> None:
@@ -165,7 +187,7 @@ async def test_quota_refuses_a_batch_that_passes_the_daily_limit(tmp_path: Path)
     for _ in range(100):
         rig.journal.record_intent(rig.tenant.tenant_id, user, "acct", rig.clock.now())
     with pytest.raises(errors.QuotaExceeded, match="100 exports a day"):
-        await rig.engine.submit([user], SAS)
+        await rig.engine.submit([user], SAS, force=True)
     assert (await rig.engine.quota()).user_left(user) == 0
     assert len([r for r in rig.tenant.requests if r.method == "POST"]) == 0
     rig.clock.advance(86_401)

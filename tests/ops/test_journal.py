@@ -35,7 +35,13 @@ def test_schema_1_fixture_is_upgraded_in_place_and_keeps_every_row(tmp_path: Pat
     shutil.copy(FIXTURE, path)
     before = sqlite3.connect(path).execute("SELECT id, state, user_id, polls FROM operations ORDER BY id").fetchall()
     assert [state for _id, state, _u, _p in before] == [
-        "intent", "tracking", "unconfirmed", "final", "final", "rejected", "error"
+        "intent",
+        "tracking",
+        "unconfirmed",
+        "final",
+        "final",
+        "rejected",
+        "error",
     ]
     journal = OperationJournal(path)
     assert journal.schema_version() == SCHEMA_VERSION == 2

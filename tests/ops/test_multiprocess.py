@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from console.ops.engine import LEASE_TTL
@@ -10,7 +11,9 @@ from tests.ops.rig import Rig, location_for, max_in_window
 
 
 def targets(rig: Rig, n: int, start: int = 0) -> list[ExportTarget]:
-    return [ExportTarget(user_id=u, storage_location=location_for(start + i)) for i, u in enumerate(rig.users(n, start))]
+    return [
+        ExportTarget(user_id=u, storage_location=location_for(start + i)) for i, u in enumerate(rig.users(n, start))
+    ]
 
 
 async def test_two_engines_stay_inside_one_budget_and_never_poll_early(tmp_path: Path) -> None:
@@ -40,10 +43,15 @@ async def test_a_dead_processs_operations_are_taken_over_without_an_early_poll(t
     await crashed.engine.start()
     await survivor.engine.start()
     await crashed.engine.submit(targets(rig, 10))
-    await rig.run_for(100)
+    await rig.run_for(65)  # every operation was just polled (at 60 s) and is next due at 120 s
     assert survivor.engine.active == 0, "the survivor polled operations another live process holds"
     before = len(rig.polls())
     await crashed.close(release=False)  # kill -9: no leases given back, no heartbeat any more
+    # ... and it died before writing its last poll down: the journal still says "due at 60 s".
+    db = sqlite3.connect(rig.path)
+    db.execute("UPDATE operations SET next_poll_at = created_at + 60")
+    db.commit()
+    db.close()
     await rig.run_for(LEASE_TTL / 2)
     assert survivor.engine.active == 0, "taken over before the lease lapsed"
     await rig.run_until(lambda: all(v.state == "final" for v in survivor.engine.operations()), limit=3000)

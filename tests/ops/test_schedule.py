@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from console.ops.schedule import (
     DEFAULT_POLL_INTERVAL,
+    LEARN_FRACTION,
     MIN_POLL_INTERVAL,
+    SECOND_SAMPLE_FRACTION,
     ProgressSample,
     eta,
+    next_poll,
     next_poll_delay,
     takeover_due,
 )
@@ -42,7 +45,9 @@ def test_when_the_budget_binds_the_poll_lands_just_after_the_eta() -> None:
 
 
 def test_without_an_estimate_it_comes_back_sooner_than_the_fair_interval() -> None:
-    assert next_poll_delay(retry_after=60, fair_interval=800, progress=0, first=None, now=10) == 400
+    assert next_poll_delay(retry_after=60, fair_interval=800, progress=0, first=None, now=10) == 800 * LEARN_FRACTION
+    # Right after the first progress sample: a Retry-After later, to learn the rate early.
+    assert next_poll_delay(retry_after=60, fair_interval=800, progress=5, first=ProgressSample(10, 5), now=10) == 60
     # The budget does not bind: Retry-After it is.
     assert next_poll_delay(retry_after=60, fair_interval=20, progress=50, first=ProgressSample(0, 10), now=10) == 60
 
@@ -51,3 +56,30 @@ def test_a_takeover_waits_for_the_dead_owners_next_poll_and_retry_after() -> Non
     assert takeover_due(1000.0, next_poll_at=1100.0, lease_until=900.0, retry_after=60.0) == 1100.0
     assert takeover_due(1000.0, next_poll_at=950.0, lease_until=990.0, retry_after=60.0) == 1050.0
     assert takeover_due(1000.0, next_poll_at=None, lease_until=None, retry_after=None) == 1000.0
+
+
+def test_the_second_sample_comes_well_before_the_longest_the_export_can_still_take() -> None:
+    first = ProgressSample(1400.0, 20.0)
+    # Submitted at 1000 and 20 % done at 1400: had it started at once, 1,600 s are left at most.
+    delay = next_poll_delay(retry_after=60, fair_interval=800, progress=20, first=first, now=1400, submitted=1000)
+    assert delay == 1600 * SECOND_SAMPLE_FRACTION
+    # Never sooner than Retry-After, never later than the fair interval.
+    assert (
+        next_poll_delay(
+            retry_after=60, fair_interval=800, progress=90, first=ProgressSample(1400, 90), now=1400, submitted=1000
+        )
+        == 60
+    )
+    assert (
+        next_poll_delay(
+            retry_after=60, fair_interval=800, progress=1, first=ProgressSample(1400, 1), now=1400, submitted=1000
+        )
+        == 800
+    )
+
+
+def test_landing_polls_are_marked() -> None:
+    first = ProgressSample(0.0, 10.0)
+    assert next_poll(retry_after=60, fair_interval=800, progress=60, first=first, now=100).landing
+    assert not next_poll(retry_after=60, fair_interval=800, progress=11, first=first, now=1000).landing
+    assert not next_poll(retry_after=60, fair_interval=10, progress=60, first=first, now=100).landing

@@ -389,3 +389,30 @@ def test_control_endpoint_shows_the_record(served: tuple[LoopbackServer, httpx.C
     assert [op["userId"] for op in ops] == [user]
     records = http.get("/_sim/requests", params={"since": 0}).json()
     assert records["next"] >= 1 and records["value"][-1]["kind"] == "export"
+
+
+def test_server_killed_and_restarted_keeps_the_tenant(tenant: SimulatedTenant) -> None:
+    """The fault suite restarts the server on the same port: the tenant (and its operations) live on."""
+    token = tenant.issue_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    with LoopbackServer(tenant) as first:
+        port = int(first.base_url.rsplit(":", 1)[1])
+        accepted = httpx.post(
+            f"{first.graph_url}/{PROFILES}/{uid(tenant)}/exportPersonalData",
+            json={"storageLocation": "acct123"},
+            headers=headers,
+        )
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{first.graph_url}/{PROFILES}", headers=headers, timeout=2)
+    with LoopbackServer(tenant, port=port) as second:
+        assert second.base_url == first.base_url
+        assert httpx.get(accepted.headers["Location"], headers=headers, timeout=5).status_code == 200
+
+
+def test_hang_over_loopback_trips_the_client_timeout(tenant: SimulatedTenant) -> None:
+    token = tenant.issue_token()
+    tenant.graph.faults.hang(1, seconds=30.0)
+    with LoopbackServer(tenant) as server, httpx.Client(headers={"Authorization": f"Bearer {token}"}) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            http.get(f"{server.graph_url}/{PROFILES}", timeout=0.3)
+        assert http.get(f"{server.graph_url}/{PROFILES}", timeout=5).status_code == 200

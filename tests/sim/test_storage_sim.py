@@ -193,3 +193,9 @@ async def test_used_locations_counted(tenant: SimulatedTenant, client: httpx.Asy
     for user_id in users(tenant, count):
         await export(client, user_id, container(f"c-{user_id}"))
     assert tenant.graph.used_locations() == count
+
+
+async def test_an_unresolved_template_is_refused(tenant: SimulatedTenant, client: httpx.AsyncClient) -> None:
+    refused = await export(client, users(tenant, 1)[0], container("dsr-{userId}"))
+    assert refused.status_code == 400 and "unresolved template" in refused.json()["error"]["message"]
+    assert tenant.graph.operation_ids() == []

@@ -30,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def find_azurite() -> str | None:
-    """The ``azurite-blob`` executable: the one .ci/azurite.sh installed, else on PATH."""
+    """The ``azurite-blob`` executable: ``$AZURITE_BLOB`` ("none": pretend it is missing), the one
+    .ci/azurite.sh installed, else on PATH."""
+    override = os.environ.get("AZURITE_BLOB")
+    if override is not None:
+        return None if override.strip().lower() in ("", "none") else override
     local = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
     if local.exists():
         return str(local)

@@ -6,6 +6,8 @@ import logging
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from console.sim.blob import BlobStore
 from console.storage import Delivery, inspect_delivery, preflight
@@ -28,7 +30,7 @@ def store() -> BlobStore:
 
 def no_secret(*texts: str) -> None:
     for text in texts:
-        assert "S3cr3t" not in text, text
+        assert "S3cr3t" not in text and "TOPSECRET" not in text, text
 
 
 async def test_ok_for_an_empty_container(store: BlobStore) -> None:
@@ -186,3 +188,44 @@ async def test_nothing_secret_in_logs(store: BlobStore, caplog: pytest.LogCaptur
     texts.append(repr(await preflight(location(), transport=store.transport())))
     texts.append(repr(await inspect_delivery(location(), transport=store.transport(), now=NOW)))
     no_secret(caplog.text, *texts, *(r.url for r in store.requests))
+
+
+_odd = st.text(alphabet="abc-%/?&#=:[]@ \\\x00\x1b\u00e9", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.sampled_from(
+        ["acct.blob.core.windows.net", "127.0.0.1:10000", "[::1]:1", "acct.blob.core.windows.net:99999"]
+    ),
+    path=_odd,
+    query=_odd,
+    status=st.sampled_from([200, 201, 301, 400, 403, 404, 409, 500, 503]),
+    code=st.sampled_from(["", "ContainerNotFound", "BlobNotFound", "AuthenticationFailed", "Weird\x1b[31m"]),
+    body=st.sampled_from(
+        [
+            b"",
+            b"<x",
+            b"<EnumerationResults><Blobs><Blob><Name>RequestInfo.json</Name></Blob></Blobs></EnumerationResults>",
+            b"\xff\xfe",
+            b"<Error><Code>ContainerNotFound</Code></Error>",
+        ]
+    ),
+    scheme=st.sampled_from(["https", "http"]),
+)
+async def test_property_never_raises_never_leaks(
+    host: str, path: str, query: str, status: int, code: str, body: bytes, scheme: str
+) -> None:
+    secret = "Q7xTOPSECRETSIG"
+    where = f"{scheme}://{host}/c{path}?{query}&sp=rl&sig={secret}"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"x-ms-error-code": code} if code else {}
+        return httpx.Response(status, headers=headers, content=body)
+
+    transport = httpx.MockTransport(answer)
+    result = await preflight(where, transport=transport)
+    delivery = await inspect_delivery(where, transport=transport, now=NOW)
+    no_secret(repr(result), repr(delivery))
+    assert secret not in repr(result) + repr(delivery)
+    assert "\x1b" not in result.refused + result.warning + delivery.error

@@ -208,3 +208,19 @@ def test_property_idempotent_on_any_text(text: str) -> None:
 def test_property_idempotent_on_adversarial_text(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
+
+
+def test_logging_filter_masks_message_and_arguments(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from console.redact import RedactingFilter, install_log_redaction
+
+    install_log_redaction("tests.redact.demo")
+    install_log_redaction("tests.redact.demo")  # idempotent
+    logger = logging.getLogger("tests.redact.demo")
+    assert sum(isinstance(f, RedactingFilter) for f in logger.filters) == 1
+    with caplog.at_level(logging.DEBUG, logger="tests.redact.demo"):
+        logger.info("HTTP Request: %s %s", "GET", f"https://a.blob.core.windows.net/c?sv=1&sig={SECRET}")
+        logger.warning("token Bearer %s", "abc.def.ghi")
+    assert not _leaks(SECRET, caplog.text) and "abc.def.ghi" not in caplog.text
+    assert "sig=***" in caplog.text

@@ -190,3 +190,30 @@ def test_property_never_crashes_never_leaks(query: list[tuple[str, str]], target
         assert secret not in finding.message
         assert finding.level in ("error", "warning")
         assert finding.parameter
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    scheme=st.sampled_from(["https://", "http://", "ftp://", "", "HTTPS://"]),
+    middle=st.text(max_size=30),
+    targets=st.integers(min_value=1, max_value=3),
+)
+def test_property_shape_errors_are_value_errors_without_the_secret(scheme: str, middle: str, targets: int) -> None:
+    location = f"{scheme}{middle}?sv=1&sig=Q7xSECRETSIGNATURE"
+    try:
+        validate_storage_location(location)
+    except ValueError as exc:
+        assert "Q7xSECRET" not in str(exc)
+    for finding in check_location(location, now=NOW, targets=targets):
+        assert "Q7xSECRET" not in finding.message
+
+
+@pytest.mark.parametrize(("extra", "parameter"), [("ss=qt&srt=co", "ss"), ("ss=b&srt=sc", "srt")])
+def test_account_sas_that_cannot_write_blobs_is_an_error(extra: str, parameter: str) -> None:
+    location = BASE + f"?sv=2022-11-02&{extra}&sp=rcwl&se=2026-12-10T00:00:00Z&sig={SIG}"
+    assert by_param(check_location(location, now=NOW))[parameter].level == "error"
+
+
+def test_account_sas_for_blob_objects_passes() -> None:
+    location = BASE + f"?sv=2022-11-02&ss=b&srt=sco&sp=rcwl&se=2026-12-10T00:00:00Z&sig={SIG}"
+    assert check_location(location, now=NOW) == []

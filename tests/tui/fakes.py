@@ -11,7 +11,6 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, UTC
 from typing import Any
 
-import console.ops.events as _events
 from console.graph.errors import BadRequest, QuotaExceeded
 from console.graph.models import InboundSharedUserProfile
 from console.ops.events import (
@@ -26,9 +25,11 @@ from console.ops.events import (
     PollRecord,
     QuotaReport,
     SubmitOutcome,
+    ExportTarget,
+    Note,
 )
 from console.sim.profiles import generate_profiles
-from console.tui.ops_contract import AlreadyExporting, ExportTarget
+from console.ops.engine import AlreadyExporting
 from console.storage import redact, validate_storage_location
 from console.tui.services import (
     DEVICE_CODE,
@@ -156,20 +157,6 @@ def sample_views(profiles: list[InboundSharedUserProfile]) -> list[OperationView
 
 
 @dataclass(frozen=True)
-class LocalNote:
-    """``console.ops.events.Note`` until the ops slice has landed it."""
-
-    key: int
-    operation_key: int
-    at: float
-    author: str
-    text: str
-
-
-Note: Any = getattr(_events, "Note", LocalNote)
-
-
-@dataclass(frozen=True)
 class SubmitCall:
     """One call of ``FakeEngine.submit``, as the engine received it (full locations, in memory only)."""
 
@@ -293,9 +280,7 @@ class FakeEngine:
         rows = self.note_rows.setdefault(key, [])
         note = Note(len(rows) + 1, key, self.clock.now(), author or self.identity, text)
         rows.append(note)
-        current = self.views[key]
-        if hasattr(current, "notes"):
-            self.emit(replace(current, notes=len(rows)), "changed")  # type: ignore[call-arg, unused-ignore]
+        self.emit(replace(self.views[key], notes=len(rows)), "changed")
         return note
 
     async def resolve(self, key: int, note: str, author: str | None = None) -> None:
@@ -401,12 +386,7 @@ def _view_extras(**values: Any) -> dict[str, Any]:
 
 
 def _outcome(user_id: str, operation: OperationView, error: str, exception: Exception | None) -> SubmitOutcome:
-    names = {f.name for f in fields(SubmitOutcome)}
-    if "exception" in names:
-        return SubmitOutcome(user_id, operation, error, exit_code=1 if error else 0, exception=exception)  # type: ignore[call-arg, unused-ignore]
-    return SubmitOutcome(
-        user_id, operation, error, type(exception).__name__ if exception else ("BadRequest" if error else "")
-    )
+    return SubmitOutcome(user_id, operation, error, exit_code=1 if error else 0, exception=exception)
 
 
 class FakeBlobService:

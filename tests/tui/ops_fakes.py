@@ -198,3 +198,27 @@ class PaneEngine:
     async def stop_watching(self, key: int) -> None:
         self.stopped.append(key)
         self.views[key] = replace(self.views[key], state="stopped", next_poll_at=None)
+
+
+def burst(app: Any, keys: list[str]) -> None:
+    """Deliver ``keys`` all at once, as a slow SSH link does: no pause for the app between them.
+
+    (``Pilot.press`` waits until the app is idle after each key, so focus changes always
+    land in time there; a real burst gives them no such chance.)
+    """
+    import unicodedata
+
+    from textual import events
+    from textual.keys import _character_to_key, _get_unicode_name_from_key
+
+    driver = app._driver  # the pilot's own way in, minus its wait after each key
+    assert driver is not None
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        try:
+            character: str | None = unicodedata.lookup(_get_unicode_name_from_key(name))
+        except KeyError:
+            character = key if len(key) == 1 else None
+        event = events.Key(name, character)
+        event.set_sender(app)
+        driver.send_message(event)

@@ -643,7 +643,7 @@ async def test_add_a_tenant_from_the_login_pane() -> None:
         await settle(pilot)
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"woodgrove", "tab", *"woodgrove.onmicrosoft.com", "enter")
+        await pilot.press(*"woodgrove", "enter", *"woodgrove.onmicrosoft.com", "enter", "enter")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, LoginScreen)

@@ -7,6 +7,7 @@ Each burst test checks the burst gives the same result as slow typing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -17,8 +18,11 @@ from textual.widgets import DataTable, Input, Static
 
 from console.graph.models import InboundSharedUserProfile
 from console.tui.app import ConsoleApp
+from console.tui.screens.add_tenant import AddTenantScreen
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
+from console.tui.screens.help import HelpScreen
+from console.tui.screens.login import LoginScreen
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
@@ -535,3 +539,159 @@ async def test_no_match_says_so_in_the_list() -> None:
         await pilot.press("slash", *"nobody here")
         assert "0 matches" in screen_text(app)
         assert "0 matches" in str(app.screen.query_one("#profiles-status", Static).render())
+
+
+# -- 4. modals -------------------------------------------------------------------------------------
+
+
+def footer_text(app: ConsoleApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_modal_footers_show_only_keys_that_work_there() -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Search" in footer_text(app) and "Export" in footer_text(app)
+        await pilot.press("space", "space", "e")
+        await settle(pilot)
+        footer = footer_text(app)
+        assert "Cancel" in footer
+        for stale in ("Search", "Export", "Select", "Quit", "Help"):
+            assert stale not in footer, footer
+        app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        footer = footer_text(app)
+        assert "Yes" in footer and "No" in footer and "Cancel / close" not in footer
+
+
+async def test_q_asks_while_exports_are_sent_whatever_is_on_screen() -> None:
+    services, engine = make_services(views=[])
+    engine.submit_gate = asyncio.Event()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in range(10):
+            await pilot.pause()
+        assert engine.posts_in_flight == 1
+        assert isinstance(app.screen, ExportScreen)  # the form, still sending
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.id == "quit-question"
+        await pilot.press("q")  # not asked twice
+        await pilot.pause()
+        assert [type(s).__name__ for s in app.screen_stack].count("ConfirmScreen") == 1
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and app.is_running
+        await pilot.press("question_mark")  # help works on a modal too
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.id == "quit-question"
+        await pilot.press("n")
+        engine.submit_gate.set()
+        await settle(pilot)
+
+
+async def test_question_mark_opens_and_closes_help_on_any_screen() -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Quit" not in footer_text(app) or "q" in footer_text(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_sign_out_and_switch_tenant_close_open_forms_first() -> None:
+    for action in ("action_sign_out", "action_switch_tenant"):
+        services, _engine = make_services(with_login=True)
+        app = ConsoleApp(services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, ExportScreen)
+            await getattr(app, action)()
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            assert [type(s).__name__ for s in app.screen_stack[1:]] == ["LoginScreen"], action
+
+
+async def test_the_palette_offers_session_commands_only_on_the_main_screen() -> None:
+    services, _engine = make_services(with_login=True)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        on_main = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Sign out", "Switch tenant", "Export selected profiles"} <= on_main
+        await pilot.press("e")
+        await pilot.pause()
+        over_form = {c.title for c in app.get_system_commands(app.screen)}
+        assert not over_form & {"Sign out", "Switch tenant", "Export selected profiles", "Reload profiles"}
+        assert "Keys" in over_form
+
+
+async def test_add_tenant_fits_80x24_with_labels_and_enter_moves_on() -> None:
+    services, _engine = make_services(signed_in=False, with_login=True)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddTenantScreen)
+        text = screen_text(app)
+        for label in ("Name", "Tenant", "Client id", "Cloud", "Sign in", "Save", "Cancel"):
+            assert label in text, label
+        assert form.query_one("#add-tenant-dialog").region.bottom <= 24
+        assert form.query_one("#save").region.bottom <= 23  # above the footer
+        await pilot.press(*"woodgrove", "enter")
+        assert app.focused is form.query_one("#tenant-id")
+        await pilot.press(*"woodgrove.onmicrosoft.com", "enter")
+        assert app.focused is form.query_one("#client-id")
+        assert [m.id for m in form.methods] == ["device_code"]  # the default public client: delegated only
+        assert [b.id for b in form.query("RadioButton") if b.display] == ["method-device_code"]
+        await pilot.press(*"0f0e0d0c-1111-2222-3333-444455556666")
+        await pilot.pause()
+        assert [m.id for m in form.methods] == ["device_code", "client_secret", "certificate"]
+        assert [b.id for b in form.query("RadioButton") if b.display] == [
+            "method-device_code",
+            "method-client_secret",
+            "method-certificate",
+        ]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.selected_tenant is not None and app.screen.selected_tenant.name == "woodgrove"
+
+
+async def test_the_client_secret_is_cleared_from_the_login_form_once_used() -> None:
+    services, _engine = make_services(signed_in=False, with_login=True)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#methods").query("RadioButton").last().value = True
+        await pilot.pause()
+        secret = screen.query_one("#secret", Input)
+        secret.value = "wrong-secret"
+        screen.action_sign_in()
+        assert secret.value == ""
+        await settle(pilot)
+        assert "AADSTS7000215" in str(screen.query_one("#login-status", Static).render())
+        assert "wrong-secret" not in screen_text(app)

@@ -189,8 +189,11 @@ def test_pause_holds_rows_but_alerts_and_resume_applies_the_latest() -> None:
 def test_changed_rows_are_highlighted_for_a_moment() -> None:
     m, clock = model([op(1), op(2)])
     assert not m.is_recent(1, clock.now)  # the journal's snapshot is not a change
-    m.apply([replace(m.views[1], status="complete", state=FINAL, next_poll_at=None)])
-    assert m.is_recent(1, clock.now) and not m.is_recent(2, clock.now)
+    m.apply([replace(m.views[1], status="complete", state=FINAL, next_poll_at=None), replace(m.views[2], progress=55)])
+    assert m.is_recent(1, clock.now)
+    assert not m.is_recent(2, clock.now)  # progress creeping up is no news
+    m.apply([op(3)])
+    assert m.is_recent(3, clock.now)  # a new row (another process's export) is
     clock.now += HIGHLIGHT_SECONDS + 0.1
     assert not m.is_recent(1, clock.now)
     assert 1 in m.tick([1, 2])  # the expired highlight is repainted
@@ -230,3 +233,33 @@ def test_row_cursor_follows_its_key_or_clamps() -> None:
     assert cursor.follow(99, [10]) and cursor.row == 0
     assert RowCursor.scroll_for(12, 0, 10) == 3
     assert RowCursor.scroll_for(1, 5, 10) == 1
+
+
+def test_a_row_whose_watching_stopped_says_error_not_graphs_last_word() -> None:
+    m, _ = model()
+    assert m.cells[7]["status"] == "error"  # Graph last said running; a 403 stopped the polling
+    assert m.counts()["error"] == 1 and m.counts()["running"] == 2
+
+
+def test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order() -> None:
+    m, clock = model()
+    m.sort_by("status")
+    for text in ("garcia", "", "garcia"):  # only 1 shown (and every row ranked once)
+        m.set_query(text)
+    m.apply([replace(m.views[6], status="failed", state=FINAL, next_poll_at=None, last_error="late failure")])
+    clock.now += 90
+    m.set_query("")
+    assert m.cells[6]["status"] == "failed" and m.cells[6]["error"] == "late failure"
+    statuses = [m.cells[k]["status"] for k in m.order]
+    assert statuses[:2] == ["failed", "failed"]  # sorted with the other failure, not where it was
+    assert m.cells[2]["elapsed"] == "11m30s"  # a running row's clock moved on while it was hidden
+
+
+def test_typing_on_narrows_and_deleting_widens_again() -> None:
+    m, _ = model()
+    steps = [("n", None), ("no", [3, 4, 5]), ("northwind ev", [4]), ("northwind e", [3, 4, 5]), ("", None)]
+    for text, expected in steps:
+        m.set_query(text)
+        if expected is not None:
+            assert m.order == expected, text
+    assert len(m.order) == 7

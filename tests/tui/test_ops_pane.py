@@ -12,6 +12,7 @@ from console.ops.events import FINAL
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.screens.note import ResolveScreen
 from console.tui.widgets.ops_pane import OpsFilterBox
+from ops_fakes import burst
 from ops_host import PaneApp
 
 SIZE = (80, 24)
@@ -42,6 +43,19 @@ async def test_slash_then_text_in_one_burst_filters_by_that_text() -> None:
         assert app.table.order == [1]
         assert app.table.marked == [] and app.exports == []
         assert "1/7 shown" in status_line(app)
+
+
+async def test_a_real_burst_lands_where_it_was_typed() -> None:
+    app = PaneApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, ["/", *"northwind", "escape", "space", "space", "e"])
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert app.query_one(OpsFilterBox).value == "northwind"
+        assert app.table.order == [3, 4, 5]
+        assert app.table.marked == [3, 4]
+        assert [[v.key for v in m.operations] for m in app.exports] == [[3, 4]]
 
 
 async def test_esc_in_the_box_keeps_the_filter_and_esc_on_the_table_clears_it() -> None:

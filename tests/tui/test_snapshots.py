@@ -17,7 +17,8 @@ from console.tui.widgets.storage_input import StorageLocationInput
 from fakes import make_services
 
 SIZES = [(80, 24), (120, 40)]
-SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=cw&sig=S3cr3tSignatur3%2Bxyz"
+SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sr=c&sp=rcwl&se=2027-06-01T00:00:00Z&sig=S3cr3tSignatur3%2Bxyz"
+"""A container SAS URL valid at the fixed clock (2027-01-15): its signature must show as ***."""
 
 
 async def settle(pilot: Pilot[object]) -> None:
@@ -92,7 +93,12 @@ def test_export_results(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
         await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "e")
         await settle(pilot)
-        await pilot.press(*"MyStorageAccount", "enter")
+        template = SAS.replace("/exports?", "/dsr-{userId}?")
+        pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(template))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
 
     assert snap_compare(main_app(), terminal_size=(120, 40), run_before=run_before)
@@ -141,3 +147,75 @@ def test_help(snap_compare: Callable[..., bool]) -> None:
 def test_wide_layout(snap_compare: Callable[..., bool]) -> None:
     """You should see Profiles and Operations side by side at 200x60."""
     assert snap_compare(main_app(), terminal_size=(200, 60), run_before=settle)
+
+
+async def _three_selected(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "space", "e")
+    await settle(pilot)
+
+
+def test_export_form_template_preview(snap_compare: Callable[..., bool]) -> None:
+    """You should see the export form for three people at 80x24: who (names), today's quota, the Case
+    field, the proposed template .../exports-{userId}?...sig=*** in the storage field and a preview of the
+    first three resolved locations, every signature masked."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await _three_selected(pilot)
+        pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_export_form_fixed_location_warning(snap_compare: Callable[..., bool]) -> None:
+    """You should see, for three people and one fixed container, the warning naming Graph's rule (one export
+    per storage location, StorageLocationAlreadyUsed) and the proposal 'ctrl+t uses one container per person'."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await _three_selected(pilot)
+        pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_bulk_confirmation(snap_compare: Callable[..., bool]) -> None:
+    """You should see 'Export the personal data of 3 people to https://acct.../exports-{userId}?...sig=***?',
+    the three names listed, and the buttons 'Export 3 (y)' and 'Cancel (n)' with Cancel focused (the default)."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await _three_selected(pilot)
+        template = SAS.replace("/exports?", "/exports-{userId}?")
+        pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(template))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_add_tenant(snap_compare: Callable[..., bool]) -> None:
+    """You should see the add-tenant form at 80x24: labels Name, Tenant, Client id, Cloud, Sign in (device code
+    only: the default client is a public client), and the Save and Cancel buttons above the footer."""
+    services, _engine = make_services(signed_in=False, with_login=True)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    assert snap_compare(ConsoleApp(services), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_no_match(snap_compare: Callable[..., bool]) -> None:
+    """You should see '0 matches for “nobody”' in the profiles list and '0 matches' in its status line."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"nobody")
+        await settle(pilot)
+
+    assert snap_compare(main_app(), terminal_size=(80, 24), run_before=run_before)

@@ -106,7 +106,10 @@ class OperationDetailsScreen(ModalScreen[None]):
         Binding("o", "copy('operation')", "Copy operation id", id="details.copy-operation"),
         Binding("u", "copy('user')", "Copy user id", id="details.copy-user"),
         Binding("l", "copy('location')", "Copy status URL", id="details.copy-location"),
-        Binding("n", "add_note", "Add note", id="details.note", tooltip="Write a note on this operation"),
+        # Priority: the keys typed right after n are held (by the app) for the note dialog.
+        Binding(
+            "n", "add_note", "Add note", priority=True, id="details.note", tooltip="Write a note on this operation"
+        ),
     ]
 
     # Not the shared .dialog class: at 80 columns this view needs the whole width (a request-id is 36).
@@ -357,7 +360,7 @@ class OperationDetailsScreen(ModalScreen[None]):
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:
         """Record the note (time and author by the engine), then show it."""
-        note = None
+        note = await _answer(self.engine.add_note(self.key, text, self.author))
         self.notes = [*self.notes, note]
         self._notes_shown = None
         await self.reload()

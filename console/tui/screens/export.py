@@ -22,11 +22,20 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import Clock, SystemClock
 from console.graph.errors import GraphError
-from console.ops.events import UNCONFIRMED, OperationView, QuotaReport, SubmitOutcome
+from console.ops.engine import AlreadyExporting
+from console.ops.events import UNCONFIRMED, ExportTarget, OperationView, QuotaReport, SubmitOutcome
 from console.redact import redact
 from console.tui.cells import one_line
-from console.tui.export_model import ExportMemory, LocationPlan, Person, names_text, outcome_reason, plan_locations
-from console.tui.ops_contract import AlreadyExporting, ExportTarget, settled
+from console.tui.export_model import (
+    ExportMemory,
+    LocationPlan,
+    Person,
+    location_host,
+    names_text,
+    outcome_reason,
+    plan_locations,
+    short_location,
+)
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
@@ -155,7 +164,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
     @work(exclusive=True, group="export-quota", exit_on_error=False)
     async def load_quota(self) -> None:
         """Ask the engine how much of today's quota is left (it reads the journal off the event loop)."""
-        report = await settled(self.engine.quota())
+        report = await self.engine.quota()
         self.quota_report = report
         self.query_one("#export-quota", Static).update(self._quota_text(report))
 
@@ -208,9 +217,15 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         preview = ""
         if plan.preview:
             more = len(self.people) - len(plan.preview)
-            preview = "Locations: " + "\n           ".join(plan.preview)
+            lines = [
+                f"  {person.label} → {short_location(loc)}"
+                for person, loc in zip(self.people, plan.preview, strict=False)
+            ]
             if more > 0:
-                preview += f"\n           … and {more:,} more"
+                lines.append(f"  … and {more:,} more, each with its own container")
+            host = location_host(plan.preview[0])
+            where = f" on {host}" if host else ""
+            preview = f"Locations{where} (each with the SAS typed, sig=***):\n" + "\n".join(lines)
         self._show("#storage-preview", preview)
         return plan
 

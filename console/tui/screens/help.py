@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 
 def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:
@@ -31,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
     """Lists every binding, grouped by where it works."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "Close help", id="help.close"),
+        Binding("escape", "close", "Close help", id="help.close"),
     ]
 
     def __init__(self, sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[str, str, str]]) -> None:
@@ -49,7 +49,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Static(self._table(), id="help-table")
-            yield Static("Esc closes", classes="hint")
+            yield Static("Esc or ? closes · q quits", classes="hint")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Keys"

@@ -173,7 +173,10 @@ class LoginScreen(Screen[None]):
             return
         if self._cancel is not None:
             return  # already signing in
-        secret = self.query_one("#secret", Input).value if method.needs_secret else ""
+        secret_input = self.query_one("#secret", Input)
+        secret = secret_input.value if method.needs_secret else ""
+        # The secret lives on only in this sign-in call: not in the Input, not on screen (issue 7).
+        secret_input.value = ""
         self._cancel = threading.Event()
         self._status(f"Signing in to {tenant.name} ({method.label})…")
         self.sign_in(tenant, method, secret, self._cancel)

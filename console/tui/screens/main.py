@@ -332,6 +332,9 @@ class MainScreen(Screen[None]):
         self._show_profiles_status()
 
     def action_focus_search(self) -> None:
+        # In the search box too: "/" is the search key, never a character searched for (no name, UPN or
+        # id holds one), so "//hopper" after Esc finds Hopper. (Textual does not hand "slash" to an Input
+        # before a priority binding: it is not in the keys an Input is known to consume.)
         if self._on_operations():
             raise SkipAction()  # the operations table's own "/" (its text filter)
         self.active_pane = "profiles"
@@ -345,7 +348,7 @@ class MainScreen(Screen[None]):
         return focused is not None and (focused is pane or pane in focused.ancestors)
 
     def action_open_operation(self) -> None:
-        if not self._on_operations():
+        if not isinstance(self.focused, OpsTable):  # Enter in the table's filter box only leaves the box
             raise SkipAction()
         # The table answers Enter with OperationChosen: hold what is typed next for the details view.
         self.app_hold_keys()

@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -57,17 +58,33 @@ def journal_path_of(engine: object) -> str | None:
 
 
 class OpsFilterBox(Input):
-    """The operations' text filter: Enter, Down or Esc go back to the table and keep the filter."""
+    """The operations' text filter: Enter, Down or Esc go back to the table and keep the filter.
+
+    Those keys are priority bindings and move focus at once (``Screen.set_focus``): in a burst
+    such as ``/abc<Esc><space>`` the space then marks a row instead of landing in the filter.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Keep filter", id="ops-filter.leave", tooltip="Back to the table, filter kept"),
-        Binding("down", "leave", "To table", show=False, id="ops-filter.to-table"),
+        Binding(
+            "escape",
+            "leave",
+            "Keep filter",
+            priority=True,
+            id="ops-filter.leave",
+            tooltip="Back to the table, filter kept",
+        ),
+        Binding("enter,down", "leave", "To table", show=False, priority=True, id="ops-filter.to-table"),
     ]
 
+    table: Widget | None = None
+    """Where leaving goes (set by the pane)."""
+
     class Leave(Message):
-        """Back to the table."""
+        """Back to the table (posted after focus has moved)."""
 
     def action_leave(self) -> None:
+        if self.table is not None:
+            self.screen.set_focus(self.table)
         self.post_message(self.Leave())
 
 
@@ -130,6 +147,7 @@ class OperationsPane(Vertical):
         table = self.query_one(OpsTable)
         box = self.query_one(OpsFilterBox)
         table.filter_box = box
+        box.table = table
         box.display = False
         self.show_status()
 
@@ -305,7 +323,8 @@ class OperationsPane(Vertical):
     def _on_filter_leave(self, event: Message) -> None:
         event.stop()
         box = self.query_one(OpsFilterBox)
-        self.screen.set_focus(self.table)
+        if self.screen.focused is box:
+            self.screen.set_focus(self.table)
         box.display = bool(box.value)
 
     # -- bulk actions ------------------------------------------------------------------------

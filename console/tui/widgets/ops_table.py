@@ -104,10 +104,13 @@ class OpsTable(LineList, can_focus=True):
             tooltip="Mark every row the filters show",
         ),
         Binding("x,u", "clear_marks", "Clear marks", show=False, id="operations.clear-marks"),
+        # Priority: these move focus (or open a dialog) as the key is read, before the next key of a
+        # burst is routed, so "/abc" filters by abc and what follows R, d or w lands in the dialog.
         Binding(
             "slash",
             "filter_text",
             "Filter",
+            priority=True,
             id="operations.filter-text",
             tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",
         ),
@@ -146,6 +149,7 @@ class OpsTable(LineList, can_focus=True):
             "resolve",
             "Resolve",
             show=False,
+            priority=True,
             id="operations.resolve",
             tooltip="Mark the marked (or highlighted) unconfirmed exports checked, with a note",
         ),
@@ -154,6 +158,7 @@ class OpsTable(LineList, can_focus=True):
             "stop_watching",
             "Stop watching",
             show=False,
+            priority=True,
             id="operations.stop",
             tooltip="Stop polling the marked (or highlighted) operations; their history is kept",
         ),
@@ -162,6 +167,7 @@ class OpsTable(LineList, can_focus=True):
             "save_report",
             "Report",
             show=False,
+            priority=True,
             id="operations.report",
             tooltip="Save the evidence report of the marked (or else the shown) operations",
         ),
@@ -184,6 +190,12 @@ class OpsTable(LineList, can_focus=True):
         "ops-table--status-unknown",
         "ops-table--error",
     }
+
+    # Only what app.tcss does not style (it styles the header, cursor, rows and statuses).
+    DEFAULT_CSS = """
+    OpsTable > .ops-table--marked { color: $text-accent; text-style: bold; }
+    OpsTable > .ops-table--changed { background: $primary-darken-3; }
+    """
 
     class _TableMessage(Message):
         def __init__(self, table: OpsTable) -> None:

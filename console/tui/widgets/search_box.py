@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
@@ -36,7 +35,6 @@ class SearchBox(Input):
         ),
         Binding("enter", "leave", "To list", show=False, id="search.enter", priority=True),
         Binding("down", "leave", "To list", show=False, id="search.to-list", priority=True),
-        Binding("slash", "slash", "Search", show=False, id="search.slash", priority=True),
     ]
 
     class Leave(Message):
@@ -78,8 +76,3 @@ class SearchBox(Input):
         if self._leave_to is not None:
             self.screen.set_focus(self._leave_to())
         self.post_message(self.Leave(self))
-
-    def action_slash(self) -> None:
-        """``/`` again on an empty box is the search key pressed twice, never a character to search for."""
-        if self.value:
-            raise SkipAction()
