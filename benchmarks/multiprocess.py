@@ -10,7 +10,14 @@ seconds (separate OS processes would need the wall clock). One of them is killed
 Each process submits its share of the exports (one container each); Retry-After is 30 s and
 exports take 10-40 minutes, so the budget binds.
 
+``--real`` runs the same with real OS processes instead (wall clock, a minute or two): the
+simulator is served on loopback (``console.sim.server.LoopbackServer``), each process is a
+``python benchmarks/multiprocess.py --child ...`` with its own engine on the one journal, and one
+of them is killed with SIGKILL part-way. Within a short run "any hour" cannot be seen, so the
+check there is the pacing: no window of W seconds holds more than burst + W x the tenant's rate.
+
 Run: .venv/bin/python benchmarks/multiprocess.py [--processes 2 3] [--ops 600] [--poll-budget 1200] [--check]
+     .venv/bin/python benchmarks/multiprocess.py --real [--check]
 ``--check`` exits 1 when any TARGET is a MISS (requests in any hour within the budget, 0 early polls,
 every operation finished, the killed process's operations taken over).
 """
@@ -19,6 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,9 +182,145 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
     return rows, missed
 
 
+async def child(spec: dict[str, object]) -> int:
+    """One real process: its own engine on the shared journal, against the loopback simulator."""
+    from console.auth.base import StaticTokenProvider
+    from console.clock import SystemClock
+    from console.graph.client import GraphClient
+    from console.ops.engine import OperationsEngine
+    from console.ops.events import ExportTarget
+    from console.ops.journal import OperationJournal
+
+    clock = SystemClock()
+    journal = OperationJournal(str(spec["journal"]))
+    client = GraphClient(str(spec["graph_url"]), StaticTokenProvider(str(spec["token"])), clock=clock)
+    engine = OperationsEngine(
+        client,
+        journal,
+        tenant_key=str(spec["tenant"]),
+        poll_budget=int(str(spec["budget"])),
+        clock=clock,
+        identity=f"process {spec['index']}",
+    )
+    await engine.start()
+    users = [str(u) for u in spec["users"]]  # type: ignore[attr-defined]
+    base, query = SAS.split("?", 1)
+    await engine.submit(
+        [
+            ExportTarget(user_id=u, storage_location=f"{base}-real-{spec['index']}-{i}?{query}")
+            for i, u in enumerate(users)
+        ]
+    )
+    total = int(str(spec["total"]))
+    deadline = time.monotonic() + float(str(spec["limit"]))
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        views = engine.operations()
+        if len(views) >= total and all(v.state in ("final", "error") for v in views):
+            break
+    await engine.stop()
+    await client.aclose()
+    journal.close()
+    return 0
+
+
+def real_scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
+    from console.ops.budget import PollBudget
+    from console.clock import SystemClock
+    from console.sim.server import LoopbackServer
+    from console.sim.tenant import SimulatedTenant
+
+    tenant = SimulatedTenant(profiles=args.real_ops, retry_after=args.real_retry_after)
+    spread_export_durations(tenant.graph, uniform_durations(args.real_min_seconds, args.real_max_seconds, args.seed))
+    users = [p.user_id for p in tenant.graph.profiles[: args.real_ops]]
+    budget = PollBudget(args.real_poll_budget, SystemClock())
+    wall0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="multiprocess-real-") as tmp, LoopbackServer(tenant) as server:
+        share = len(users) // processes
+        children = []
+        for n in range(processes):
+            spec = {
+                "journal": str(Path(tmp) / "journal.sqlite3"),
+                "graph_url": server.graph_url,
+                "token": tenant.issue_token(lifetime=10**6),
+                "tenant": tenant.tenant_id,
+                "budget": args.real_poll_budget,
+                "index": n,
+                "total": len(users),
+                "limit": args.real_limit,
+                "users": users[n * share : (n + 1) * share if n < processes - 1 else len(users)],
+            }
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, __file__, "--child", json.dumps(spec)],
+                    env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+                )
+            )
+        time.sleep(args.real_kill_after)
+        victim = children[-1]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        codes = [child.wait(timeout=args.real_limit + 60) for child in children[:-1]]
+        from console.ops.journal import OperationJournal
+
+        journal = OperationJournal(Path(tmp) / "journal.sqlite3")
+        states = [row.state for row in journal.rows(tenant.tenant_id)]
+        journal.close()
+    wall = time.time() - wall0
+    requests = sorted(tenant.requests, key=lambda r: r.at)
+    nonexport = [r.at for r in requests if r.kind != "export"]
+    early = 0
+    last: dict[str, tuple[float, float]] = {}
+    for r in requests:
+        if not r.operation_id or r.kind not in ("export", "poll"):
+            continue
+        previous = last.get(r.operation_id)
+        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-3:
+            early += 1
+        last[r.operation_id] = (r.at, float(r.retry_after or 0))
+    worst = 0.0
+    for window in (10.0, 30.0, 60.0):
+        allowed = budget.burst + window * budget.rate
+        worst = max(worst, max_in_window(nonexport, window) / allowed)
+    done_ops = {r.operation_id for r in requests if r.kind == "poll" and r.operation_id}
+    posted = {r.operation_id for r in requests if r.kind == "export" and r.operation_id}
+    rows = [
+        (
+            "processes",
+            f"{processes} OS processes on one journal, the last killed with SIGKILL after "
+            f"{args.real_kill_after:g} s; simulator on loopback",
+        ),
+        (
+            "operations",
+            f"{len(posted)} accepted (Retry-After {args.real_retry_after:g} s, "
+            f"{args.real_min_seconds:g}-{args.real_max_seconds:g} s), budget {args.real_poll_budget}/h "
+            f"(rate {budget.rate:.2f}/s, burst {budget.burst:g})",
+        ),
+        ("exit codes of the survivors", ", ".join(str(c) for c in codes)),
+        ("requests", f"{len(nonexport)} non-export in {wall:.0f} s wall; polled operations {len(done_ops)}"),
+        ("busiest window / allowed", f"{worst:.2f} (windows of 10, 30, 60 s; allowed = burst + W x rate)"),
+        ("polls before Retry-After", f"{early}"),
+        ("TARGET pacing within the tenant's budget", verdict(worst <= 1.0)),
+        ("TARGET zero early polls", verdict(early == 0)),
+        ("journal at the end", f"{states.count('final')} final of {len(states)} rows"),
+        ("TARGET survivors exit 0", verdict(all(c == 0 for c in codes))),
+        (
+            "TARGET every export finished (the killed one's taken over)",
+            verdict(len(states) == len(posted) and states.count("final") == len(states)),
+        ),
+    ]
+    missed = any(value.startswith("MISS") for name, value in rows if name.startswith("TARGET"))
+    return rows, missed
+
+
 async def run(args: argparse.Namespace) -> int:
     missed_any = False
     for processes in args.processes:
+        if args.real:
+            rows, missed = real_scenario(processes, args)
+            print_block(f"multiprocess --real: {processes} OS processes on one journal (wall clock)", rows)
+            missed_any = missed_any or missed
+            continue
         rows, missed = await scenario(processes, args)
         print_block(f"multiprocess: {processes} engines on one journal (simulated time)", rows)
         missed_any = missed_any or missed
@@ -195,7 +342,18 @@ def main() -> int:
     parser.add_argument("--limit-hours", type=float, default=12.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
+    parser.add_argument("--real", action="store_true", help="real OS processes, wall clock, loopback simulator")
+    parser.add_argument("--real-ops", type=int, default=24)
+    parser.add_argument("--real-poll-budget", type=int, default=3600)
+    parser.add_argument("--real-retry-after", type=float, default=2.0)
+    parser.add_argument("--real-min-seconds", type=float, default=15.0)
+    parser.add_argument("--real-max-seconds", type=float, default=40.0)
+    parser.add_argument("--real-kill-after", type=float, default=8.0)
+    parser.add_argument("--real-limit", type=float, default=150.0)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return asyncio.run(child(json.loads(args.child)))
     return asyncio.run(run(args))
 
 

@@ -4,7 +4,8 @@
 
 Runs the real demo (simulated tenant, Graph client, operations engine) headless, lets the
 exports move for a few seconds, and saves each main screen at 120x40 (and the main screen at
-80x24 and 200x60). PNGs are made with ``rsvg-convert`` when it is installed
+80x24 and 200x60), and at 80x24: the export form with its template preview, the warning for one
+fixed location, the bulk confirmation, and a failed and an unconfirmed export in the table. PNGs are made with ``rsvg-convert`` when it is installed
 (``apt-get install -y librsvg2-bin``); without it only SVGs are written.
 """
 
@@ -30,8 +31,12 @@ from console.tui.entry import build_console_services  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402
 from console.tui.widgets.storage_input import StorageLocationInput  # noqa: E402
 
-SAS = "https://contosoexports.blob.core.windows.net/shared-users?sv=2024-05-04&sr=c&sp=cw&sig=shot-not-a-secret"
-"""Typed into the export form: the picture shows its signature masked."""
+from console.wiring import DEMO_STORAGE  # noqa: E402
+
+SAS = DEMO_STORAGE
+"""Typed into the export form (the demo's template, one container per person): its signature shows masked."""
+FIXED = DEMO_STORAGE.replace("dsr-{userId}", "shared-users")
+"""One fixed container for several people: the form warns (one export per storage location)."""
 
 Scene = Callable[[Pilot[object]], Awaitable[None]]
 
@@ -59,15 +64,81 @@ async def search(pilot: Pilot[object]) -> None:
     await pilot.pause(0.3)
 
 
-async def export_form(pilot: Pilot[object]) -> None:
-    await warm(pilot, 2.0)
-    await pilot.press("down", "space", "space", "space", "e")
-    await pilot.pause(0.3)
-    storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
+async def _form_for_three(pilot: Pilot[object], location: str) -> None:
     from textual import events
 
-    storage.post_message(events.Paste(SAS))
+    await warm(pilot, 2.0)
+    await pilot.press("end", "up", "up", "space", "space", "space", "e")
     await pilot.pause(0.3)
+    storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
+    storage.post_message(events.Paste(location))
+    await pilot.pause(0.3)
+
+
+async def export_form(pilot: Pilot[object]) -> None:
+    await _form_for_three(pilot, SAS)
+
+
+async def export_fixed_location(pilot: Pilot[object]) -> None:
+    await _form_for_three(pilot, FIXED)
+
+
+async def bulk_confirmation(pilot: Pilot[object]) -> None:
+    await _form_for_three(pilot, SAS)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.5)
+
+
+async def _send(pilot: Pilot[object]) -> None:
+    """Enter on the form, Yes if it asks (a warning), then close the results."""
+    from console.tui.screens.confirm import ConfirmScreen
+
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.3)
+    if isinstance(pilot.app.screen, ConfirmScreen):
+        await pilot.press("y")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+    await pilot.press("escape")
+    await pilot.pause(0.2)
+
+
+async def failed_and_unconfirmed(pilot: Pilot[object]) -> None:
+    """Two exports that go wrong on purpose (simulator knobs): one fails, one's answer is lost (unconfirmed)."""
+    import argparse
+
+    from textual import events
+
+    from console.sim.knobs import add_simulate_arguments, apply_simulate_arguments
+
+    await warm(pilot, 2.0)
+    app = pilot.app
+    sim = app.services.extra["simulated_tenant"]  # type: ignore[attr-defined]
+    main = app.screen
+    people = main.index.profiles  # type: ignore[attr-defined]
+    parser = argparse.ArgumentParser()
+    add_simulate_arguments(parser)
+    apply_simulate_arguments(sim, parser.parse_args(["--failing-user", people[-1].user_id]))
+    for key in ("end", "e"):
+        await pilot.press(key)
+    await pilot.pause(0.3)
+    app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+    await pilot.pause(0.3)
+    await _send(pilot)
+    from console.sim.knobs import RequestMatch
+
+    # The connection drops after Graph accepted the POST: the console cannot know (unconfirmed).
+    sim.graph.faults.drop(1, "after", RequestMatch("POST", "exportPersonalData"))
+    await pilot.press("up", "e")
+    await pilot.pause(0.3)
+    app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+    await pilot.pause(0.3)
+    await _send(pilot)
+    await pilot.pause(25.0)  # the failing export runs to its end
+    await pilot.press("2", "s", "s")
+    await pilot.pause(0.5)
 
 
 async def details(pilot: Pilot[object]) -> None:
@@ -105,6 +176,10 @@ SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
     ("demo-operations", operations, (120, 40)),
     ("demo-search", search, (120, 40)),
     ("demo-export", export_form, (120, 40)),
+    ("demo-export-80x24", export_form, (80, 24)),
+    ("demo-export-fixed-80x24", export_fixed_location, (80, 24)),
+    ("demo-bulk-confirm-80x24", bulk_confirmation, (80, 24)),
+    ("demo-failed-unconfirmed-80x24", failed_and_unconfirmed, (80, 24)),
     ("demo-details", details, (120, 40)),
     ("demo-login", login, (120, 40)),
     ("demo-help", help_overlay, (120, 40)),

@@ -167,7 +167,14 @@ def test_the_tui_never_builds_urls_or_touches_sqlite() -> None:
     offenders = []
     for path in sorted((ROOT / "tui").rglob("*.py")):
         text = path.read_text()
-        for needle in ("sqlite3", "/directory/", "dataPolicyOperations", "https://graph", "AsyncClient(", "httpx.Client("):
+        for needle in (
+            "sqlite3",
+            "/directory/",
+            "dataPolicyOperations",
+            "https://graph",
+            "AsyncClient(",
+            "httpx.Client(",
+        ):
             if needle in text:
                 offenders.append(f"{path.name}: {needle}")
     assert offenders == []

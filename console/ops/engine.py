@@ -329,7 +329,7 @@ class OperationsEngine:
         if release and self._registered:
             try:
                 await self.writer.call(journal.unregister_process, self.process_id)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, JournalError) as exc:
                 log.warning("journal: leases not given back (they lapse): %s", redact(str(exc)))
         await self.writer.close()
         self._registered = False
@@ -498,6 +498,7 @@ class OperationsEngine:
             ValueError: a storage location is not usable (nothing is submitted).
             errors.QuotaExceeded: the daily limits would be passed (nothing is submitted).
             AlreadyExporting: some users have an unfinished or unconfirmed export (nothing is submitted).
+            JournalError: the journal stayed locked or cannot be read (nothing is submitted).
         """
         items: list[ExportTarget] = []
         for target in targets:
@@ -529,7 +530,25 @@ class OperationsEngine:
             async with gate:
                 return await self._submit_one(item, case, who)
 
-        return list(await asyncio.gather(*(one(item) for item in items)))
+        # Without the sync loop (an engine never started) the heartbeat still beats while POSTs are
+        # in flight, so that no other process takes this one's intents for a crash's leftovers.
+        beat = None if self.running else asyncio.create_task(self._heartbeat_loop(), name="ops-heartbeat")
+        try:
+            return list(await asyncio.gather(*(one(item) for item in items)))
+        finally:
+            if beat is not None:
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await self.clock.sleep(self._sync_interval)
+            try:
+                now = self.clock.now()
+                await self.writer.call(self.writer.journal.renew, self.process_id, now + self._lease_ttl, now)
+                self._lease_until = now + self._lease_ttl
+            except JournalError as exc:
+                log.warning("journal heartbeat failed; retrying: %s", redact(str(exc)))
 
     async def _save(self, row: OperationRow, record: PollRecord | None = None) -> None:
         """Queue a change and try to write it now; a failed write stays queued (the flush loop retries)."""
@@ -615,7 +634,7 @@ class OperationsEngine:
             existing = await self.writer.call(
                 journal.tracked_elsewhere, self.tenant_key, accepted.operation_id, row.key
             )
-        except sqlite3.Error:
+        except (sqlite3.Error, JournalError):
             existing = None
         if existing is not None:
             duplicate = DuplicateOperation(accepted.operation_id, existing)

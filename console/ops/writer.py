@@ -16,8 +16,13 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from console.ops.journal import OperationJournal, OperationRow
 from console.ops.events import PollRecord
+from console.ops.journal import JournalError, OperationJournal, OperationRow
+
+try:
+    from console.redact import redact
+except ImportError:  # pragma: no cover - before the one redaction module existed
+    from console.storage import redact
 
 T = TypeVar("T")
 
@@ -65,13 +70,22 @@ class JournalWriter:
 
         Args:
             method: an ``OperationJournal`` method of ``self.journal``.
-            retry: retry a locked journal (about 5 s) before raising ``sqlite3.OperationalError``.
+            retry: retry a locked journal (several seconds) before giving up.
+
+        Raises:
+            JournalError: the journal stayed locked or cannot be written (a sentence, redacted).
         """
         bound = functools.partial(method, *args, **kwargs)
-        if retry:
-            journal = self.journal
-            return await self._run(lambda: journal.retrying(bound))
-        return await self._run(bound)
+        journal = self.journal
+        try:
+            if retry:
+                return await self._run(lambda: journal.retrying(bound))
+            return await self._run(bound)
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"the journal {self.path} could not be used (another export-console may hold it, or the disk "
+                f"is full): {redact(str(exc))}"
+            ) from exc
 
     def queue(self, row: OperationRow, record: PollRecord | None = None) -> None:
         """Remember a change for the next flush (thread-safe, no IO: fine on the event loop)."""

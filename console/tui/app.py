@@ -234,7 +234,14 @@ class ConsoleApp(App[int]):
         from console.tui.screens.details import OperationDetailsScreen
         from console.tui.screens.export import ExportScreen
 
-        sections += [("Export form", ExportScreen), ("Operation details", OperationDetailsScreen)]
+        from console.tui.screens.add_tenant import AddTenantScreen
+
+        sections += [
+            ("Export form", ExportScreen),
+            ("Questions (bulk export, quit)", ConfirmScreen),
+            ("Operation details", OperationDetailsScreen),
+            ("Add a tenant", AddTenantScreen),
+        ]
         extra = [
             (
                 "Everywhere",
@@ -242,7 +249,7 @@ class ConsoleApp(App[int]):
                 "Command palette: sign in/out, switch tenant, export selected, filter operations",
             ),
             ("Everywhere", "tab, shift+tab", "Move between the search box, the list and the table"),
-            ("Search box", "enter", "Go to the list, on the first match"),
+            ("Search box", "enter, down", "Go to the list, on the first match (the filter stays)"),
         ]
         self.push_screen(HelpScreen(sections, extra))
 

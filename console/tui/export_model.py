@@ -8,8 +8,11 @@ on every SAS error ``console.storage.check_location`` finds before a daily expor
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpx
 
 from console.redact import redact
 from console.storage import (
@@ -25,6 +28,8 @@ from console.storage import (
 from console.storage.location import container_path_index
 from console.tui.cells import one_line, safe_text
 
+PREFLIGHT_CONCURRENCY = 8
+"""Storage pre-flight requests in flight at once (one per resolved location)."""
 PREVIEW_COUNT = 3
 """Resolved locations previewed under the storage field."""
 TEMPLATE_SUFFIX = "-{userId}"
@@ -178,3 +183,32 @@ def names_text(people: list[Person], shown: int = 5) -> str:
     if more > 0:
         text += f" … and {more:,} more"
     return text
+
+
+async def preflight_locations(
+    locations: tuple[str, ...], *, transport: httpx.AsyncBaseTransport | None = None
+) -> tuple[list[str], list[str]]:
+    """Blob pre-flight of every distinct URL location, with its own SAS (never a bearer token).
+
+    Returns:
+        (refusals, warnings), redacted: a refusal means nothing may be sent (a missing container,
+        an export already there); a warning is shown (storage unreachable, SAS without read/list).
+    """
+    urls = list(dict.fromkeys(loc for loc in locations if "://" in loc))
+    if not urls:
+        return [], []
+    from console.storage.blob import preflight
+
+    gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
+
+    async def one(url: str) -> tuple[str, str]:
+        async with gate:
+            result = await preflight(url, transport=transport)
+        return (redact(result.refused) if not result.ok and result.refused else ""), redact(result.warning)
+
+    results = await asyncio.gather(*(one(url) for url in urls))
+    refused = [r for r, _w in results if r]
+    warned = list(dict.fromkeys(w for _r, w in results if w))
+    if len(refused) > 3:
+        refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
+    return refused, warned[:3]

@@ -221,3 +221,23 @@ def test_poll_history_is_bounded_per_operation_and_in_total(tmp_path: Path) -> N
     assert all(journal.history(r.key)[0].at == NOW for r in rows), "the first record (the 202) is kept"
     assert journal.size_bytes() > 0
     journal.close()
+
+
+def test_json_has_no_nan_or_infinity_and_carries_the_new_fields(tmp_path: Path) -> None:
+    import json
+    import math
+
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    row = journal.record_intent(TENANT, "u1", SAS, NOW, case="DSR-9", display_name="Zoë", user_principal_name="z@x")
+    for bad in (math.nan, math.inf, -math.inf):
+        row.progress = bad
+        data = row.view().to_json()
+        assert data["progress"] is None
+        json.dumps(data, allow_nan=False)
+    assert (data["case"], data["displayName"], data["userPrincipalName"], data["delivered"]) == (
+        "DSR-9",
+        "Zoë",
+        "z@x",
+        None,
+    )
+    journal.close()

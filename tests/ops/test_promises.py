@@ -199,10 +199,12 @@ async def test_users_with_an_unfinished_or_unconfirmed_export_are_refused_unless
     await rig.close()
 
 
-async def test_a_live_processs_intents_are_left_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("started", [True, False], ids=["export-started", "export-never-started"])
+async def test_a_live_processs_intents_are_left_alone(tmp_path: Path, started: bool) -> None:
     rig = Rig(tmp_path)
     exporter, watcher = rig.side(), rig.side()
-    await exporter.engine.start(resume=False)
+    if started:
+        await exporter.engine.start(resume=False)
     rig.tenant.graph.faults.hang(1, seconds=120, only=RequestMatch(method="POST"))
     task = asyncio.create_task(exporter.engine.submit(targets(rig, 1)))
     await rig.run_until(lambda: exporter.engine.posts_in_flight == 1)
@@ -475,3 +477,51 @@ async def test_a_completed_export_of_this_process_gets_its_delivery_checked_and_
     await rig.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("journal.sqlite3*"))
     assert b"SUPERSECRETSIG" not in raw
+
+
+# -- cases, notes, resolve (issue 10) -------------------------------------------------------
+
+
+async def test_case_profile_details_and_submitter_are_journalled_and_notes_and_resolve_work(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, retry_after=5, duration=100_000)
+    side = rig.side()
+    await side.engine.start()
+    user = rig.users(1)[0]
+    target = ExportTarget(
+        user_id=user,
+        storage_location=location_for(0),
+        display_name="Ana García",
+        user_principal_name="ana@fabrikam.example",
+        home_tenant_id="f00d",
+    )
+    [outcome] = await side.engine.submit([target], case="DSR-1234")
+    assert outcome.operation is not None
+    key = outcome.operation.key
+    rig.tenant.graph.faults.fail(1, status=504, only=RequestMatch(method="POST"))
+    [unsure] = await side.engine.submit(targets(rig, 1, start=1), case="DSR-1234", submitted_by="token from $T")
+    assert unsure.operation is not None and unsure.operation.state == "unconfirmed"
+    note = await side.engine.add_note(key, "requested by the data subject on 1 Jan")
+    assert note.author == "admin@contoso.example"
+    await side.engine.resolve(unsure.operation.key, "checked in the portal: it never ran")
+    with pytest.raises(ValueError):
+        await side.engine.resolve(key, "not unconfirmed")
+    reader = OperationJournal(rig.path)
+    first, second = reader.rows(case="DSR-1234")
+    assert (first.display_name, first.user_principal_name, first.home_tenant_id) == (
+        "Ana García",
+        "ana@fabrikam.example",
+        "f00d",
+    )
+    assert first.submitted_by == "admin@contoso.example" and second.submitted_by == "token from $T"
+    assert first.notes == 1 and second.state == "resolved" and second.notes == 1
+    assert [n.text for n in await side.engine.notes(key)] == ["requested by the data subject on 1 Jan"]
+    assert side.engine.operation(unsure.operation.key).state == "resolved"  # type: ignore[union-attr]
+    # Resolved still counts against the day's quota: its POST may have reached Graph.
+    assert (await side.engine.quota()).tenant_used == 2
+    await side.engine.stop_watching(key)
+    polls = len(rig.polls())
+    await rig.run_for(200)
+    assert len(rig.polls()) == polls and reader.rows(case="DSR-1234")[0].state == "stopped"
+    assert outcome.operation.to_json()["case"] == "DSR-1234"
+    reader.close()
+    await rig.close()

@@ -7,8 +7,7 @@ an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPe
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 from rich.text import Text
@@ -34,6 +33,7 @@ from console.tui.export_model import (
     names_text,
     outcome_reason,
     plan_locations,
+    preflight_locations,
     short_location,
 )
 from console.tui.screens.confirm import ConfirmScreen
@@ -46,8 +46,6 @@ TEMPLATE_PLACEHOLDER = "https://account.blob.core.windows.net/dsr-{userId}?sv=�
 """What it suggests for several people: one container each."""
 TARGETS_SHOWN = 5
 """Names listed before '… and N more'."""
-PREFLIGHT_CONCURRENCY = 8
-"""Storage pre-flight requests in flight at once (one per resolved location)."""
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -273,7 +271,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
     @work(exclusive=True, group="export-check", exit_on_error=False)
     async def check_storage(self, plan: LocationPlan) -> None:
         """Blob pre-flight of every distinct location, then the confirmation (nothing is sent here)."""
-        refused, warnings = await self._preflight(plan.locations)
+        refused, warnings = await preflight_locations(plan.locations, transport=self.storage_transport)
         self.checking = False
         if refused:
             self._set_editable(True)
@@ -281,27 +279,6 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             self._error("\n".join(f"✗ {reason}" for reason in refused))
             return
         self.confirm_and_send(plan, [*plan.warnings, *warnings])
-
-    async def _preflight(self, locations: tuple[str, ...]) -> tuple[list[str], list[str]]:
-        urls = list(dict.fromkeys(loc for loc in locations if "://" in loc))
-        if not urls:
-            return [], []
-        try:
-            from console.storage.blob import preflight
-        except ImportError:  # pragma: no cover - console.storage.blob is landing with issue 8
-            return [], []
-        gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
-
-        async def one(url: str) -> tuple[str, Any]:
-            async with gate:
-                return url, await preflight(url, transport=self.storage_transport)
-
-        results = await asyncio.gather(*(one(url) for url in urls))
-        refused = [redact(result.refused) for _url, result in results if not result.ok and result.refused]
-        warned = list(dict.fromkeys(redact(result.warning) for _url, result in results if result.warning))
-        if len(refused) > 3:
-            refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
-        return refused, warned[:3]
 
     # -- confirmation and submission -----------------------------------------------------------
 
