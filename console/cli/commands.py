@@ -135,8 +135,15 @@ def refuse_conflicts(conflicts: Sequence[OperationView]) -> int:
     return EXIT_USAGE
 
 
-def build_targets(location: str, profiles: Sequence[InboundSharedUserProfile], now: float) -> list[ExportTarget]:
-    """One target per profile, with the template resolved for each.
+def build_targets(
+    location: str,
+    profiles: Sequence[InboundSharedUserProfile],
+    now: float,
+    *,
+    previous: dict[str, int] | None = None,
+) -> list[ExportTarget]:
+    """One target per profile, with the template resolved for each (and, for ``--force``, the journal row
+    it exports again, keyed by lower-case user id).
 
     Raises:
         UsageProblem: a profile whose name breaks the container rule (named), or a bad location.
@@ -164,6 +171,7 @@ def build_targets(location: str, profiles: Sequence[InboundSharedUserProfile], n
                 display_name=profile.display_name,
                 user_principal_name=profile.user_principal_name,
                 home_tenant_id=profile.home_tenant_id,
+                previous_key=(previous or {}).get(profile.user_id.lower()),
             )
         )
     if problems:
@@ -273,12 +281,16 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     now = engine.clock.now()
     profiles = await ProfileDirectory(services).resolve(request.user_ids)
     user_ids = [p.user_id for p in profiles]
-    if not args.force:
-        conflicts = await engine.conflicts(user_ids)
-        if conflicts:
-            return refuse_conflicts(conflicts)
+    conflicts = await engine.conflicts(user_ids)
+    if conflicts and not args.force:
+        return refuse_conflicts(conflicts)
+    if conflicts:
+        say(f"exporting again (--force) {len({v.user_id for v in conflicts})} user(s) with an earlier export:")
+        for line in conflict_lines(conflicts):
+            say(line)
     report = await engine.check_quota(user_ids)
-    targets = build_targets(request.location, profiles, now)
+    previous = {v.user_id.lower(): v.key for v in sorted(conflicts, key=lambda v: v.key)}
+    targets = build_targets(request.location, profiles, now, previous=previous)
     check_locations(targets, now=now)
     refused: list[tuple[ExportTarget, str]] = []
     if not args.no_storage_check:

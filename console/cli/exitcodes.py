@@ -2,12 +2,11 @@
 
 The contract: 0 all good (with ``--wait``: all complete), 1 an export failed or errored (for
 ``watch``: unconfirmed exports remain), 2 usage or input error, 3 authentication or permission
-error, 130 interrupted (Ctrl+C, or SIGHUP when the SSH session went away), 143 stopped by SIGTERM.
+error, 130 interrupted (Ctrl+C, SIGTERM, or SIGHUP when the SSH session went away).
 """
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -18,19 +17,29 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERRUPTED = 130
-"""Ctrl+C (128 + SIGINT)."""
-EXIT_TERMINATED = 128 + signal.SIGTERM
-"""SIGTERM (143)."""
+"""Ctrl+C, SIGTERM or SIGHUP (the SSH session went away): the contract's one "interrupted" code."""
+EXIT_TERMINATED = EXIT_INTERRUPTED
+"""SIGTERM stops a run like Ctrl+C does (journal flushed, resume hint): 130."""
 EXIT_HANGUP = EXIT_INTERRUPTED
-"""SIGHUP (the SSH session went away) is an interruption like Ctrl+C: 130, the contract's code."""
+"""SIGHUP likewise: 130."""
 
-EXIT_CODES_HELP = """exit codes:
-  0    all good (with --wait: every export complete)
-  1    an export failed, was rejected or errored (watch: unconfirmed exports remain)
-  2    usage or input error (nothing was sent)
-  3    authentication or permission error
-  130  interrupted (Ctrl+C or SIGHUP; 143 for SIGTERM): the journal keeps every operation,
-       `export-console watch` resumes them"""
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "all good (with `--wait`: every export complete)"),
+    (EXIT_FAILED, "an export failed or errored, or unconfirmed exports remain (`watch`)"),
+    (EXIT_USAGE, "usage or input error: nothing was sent"),
+    (EXIT_AUTH, "authentication or permission error"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl+C, SIGTERM, SIGHUP): the journal is intact, `watch` resumes"),
+)
+"""Every exit code and what it means: the source of ``--help`` and of the README's table."""
+
+EXIT_CODES_HELP = "exit codes:\n" + "\n".join(f"  {code:<4} {text.replace('`', '')}" for code, text in EXIT_CODES)
+"""The exit codes as every command's ``--help`` ends."""
+
+
+def exit_codes_markdown() -> str:
+    """The README's table (between ``<!-- exit-codes:start -->`` and ``<!-- exit-codes:end -->``)."""
+    lines = ["| code | meaning |", "|---|---|", *(f"| {code} | {text} |" for code, text in EXIT_CODES)]
+    return "\n".join(lines)
 
 
 class UsageProblem(Exception):

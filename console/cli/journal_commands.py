@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.output import clean, json_text, say
+from console.ops.events import UNCONFIRMED
 from console.cli.views import print_operations, view_json
 from console.report import view_of
 from console.wiring import ConnectionOptions, JournalOnly
@@ -80,12 +81,24 @@ def cmd_note(journal_only: JournalOnly, args: argparse.Namespace, options: Conne
             "give Graph's operation id or the row number `ops` shows"
         )
     author = author_for(options)
+    now = time.time()
+    ident = clean(row.operation_id or f"journal row {row.key}")
+    who = clean(row.user_principal_name or row.user_id)
     try:
-        journal.add_note(row.key, text, author, time.time())
+        if args.resolve:
+            if view_of(journal, row, now).state == UNCONFIRMED and row.state != UNCONFIRMED:
+                journal.recover_intents(row.tenant_key, now)  # a dead process's intent: unconfirmed first
+            journal.resolve(row.key, text, author, now)
+        else:
+            journal.add_note(row.key, text, author, now)
     except KeyError:
         raise UsageProblem(f"no operation {clean(wanted)!r} in the journal") from None
-    who = clean(row.user_principal_name or row.user_id)
-    say(f"note added to {clean(row.operation_id or f'journal row {row.key}')} ({who}) by {clean(author)}")
+    except ValueError as exc:  # not unconfirmed: nothing to resolve
+        raise UsageProblem(
+            f"cannot resolve {ident} ({who}): {clean(str(exc))}; only an unconfirmed export can be"
+        ) from None
+    done = "resolved, with a note," if args.resolve else "note added to"
+    say(f"{done} {ident} ({who}) by {clean(author)}")
     return EXIT_OK
 
 

@@ -187,9 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
         "note",
         "add a note to an operation (kept with its time and author; shown in the report)",
         "export-console --tenant contoso note d007e3da-cd9b-4b02-8d66-422403c53e3f 'confirmed with the requester'",
+        "export-console --tenant contoso note 17 --resolve 'the portal shows no export for this user'",
     )
     note.add_argument("operation_id", metavar="OPERATION_ID", help="Graph's operation id, or the journal row number")
     note.add_argument("text", metavar="TEXT", help="the note")
+    note.add_argument(
+        "--resolve",
+        action="store_true",
+        help="also mark an unconfirmed export checked (state resolved), with TEXT saying what was found: "
+        "watch then stops listing it",
+    )
 
     report = command(
         "report",

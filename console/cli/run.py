@@ -3,7 +3,7 @@
 Errors travel as typed values: every failure becomes one escaped, redacted line on stderr and the
 exit code its type declares (``console.cli.exitcodes``), never a traceback. SIGINT, SIGTERM and
 SIGHUP stop the run the same way: the journal is flushed and closed, the resume hint printed, and
-the process exits 130 (Ctrl+C, SIGHUP) or 143 (SIGTERM).
+the process exits 130 (the contract's "interrupted").
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
     EXIT_FAILED,
-    EXIT_HANGUP,
     EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_OK,
     EXIT_USAGE,
     UsageProblem,
@@ -161,7 +159,7 @@ def run_async(make: Callable[[], Awaitable[int]]) -> int:
             raise
         name = signal.Signals(received[0]).name
         _hint(f"stopped by {name}")
-        return EXIT_TERMINATED if received[0] == signal.SIGTERM else EXIT_HANGUP
+        return EXIT_INTERRUPTED
 
 
 def _hint(what: str) -> None:

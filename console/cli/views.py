@@ -72,7 +72,7 @@ def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = 
         if with_case:
             row.insert(0, record.get("case") or "-")
         rows.append(row)
-    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED", "COMPLETED", "OPERATION", "ERROR"]
+    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     if with_case:
         headers.insert(0, "CASE")
     print_table(headers, rows, stream)
@@ -84,7 +84,8 @@ def unconfirmed_line(view: OperationView) -> str:
     ident = view.operation_id or f"journal row {view.key}"
     return (
         f"unconfirmed: {clean(who)} ({clean(view.user_id)}, {clean(ident)}): Graph may or may not have accepted "
-        "this export; check it, then resolve it in the console or export again with --force"
+        "this export; check it, then `note ID --resolve TEXT` (or resolve it in the console), or export again "
+        "with --force"
     )
 
 

@@ -484,7 +484,9 @@ class GraphClient:
             # A wait above the ceiling is that request's error; an export's 5xx stays unconfirmed whatever it says.
             absurd = is_absurd(raw_retry_after) and status in RETRYABLE_STATUSES and not (export and status != 429)
             daily_limit = export and status == 429 and raw_retry_after is None
-            self._tell_pacer(ticket, status, raw_retry_after, absurd=absurd, daily_limit=daily_limit)
+            self._tell_pacer(
+                ticket, status, raw_retry_after, absurd=is_absurd(raw_retry_after), daily_limit=daily_limit
+            )
             if status < 400:
                 return response, info
             if status == 401 and not refreshed:
@@ -529,7 +531,8 @@ class GraphClient:
     ) -> None:
         """Feed one answer to the pacer: throttled, answered, or no signal."""
         if absurd or daily_limit:
-            # One request's absurd wait, or the daily export limit, says nothing about the pace of the rest.
+            # One request's absurd wait (never obeyed by the whole client), or the daily export limit, says
+            # nothing about the pace of the rest.
             self.pacer.failed(ticket)
         elif status in THROTTLE_STATUSES:
             self.pacer.throttled(ticket, retry_after)

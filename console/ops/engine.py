@@ -663,7 +663,7 @@ class OperationsEngine:
     async def _reserve_slots(self, now: float, want: int) -> Reservation:
         await self._ensure_open()
         budget = self.budget
-        return await self.writer.call(
+        plan = await self.writer.call(
             self.writer.journal.reserve_requests,
             self.tenant_key,
             self.process_id,
@@ -674,6 +674,11 @@ class OperationsEngine:
             rate=budget.rate,
             grace=budget.grace,
         )
+        if plan.slots:
+            log.debug("budget: %d slots reserved from the tenant's ledger (%.0f/h)", len(plan.slots), budget.per_hour)
+        else:
+            log.debug("budget: the tenant's budget is spent for now; waiting %.1f s", plan.wait)
+        return plan
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -969,6 +974,14 @@ class OperationsEngine:
             row.last_error,
         )
         status = exc.status or 0
+        log.debug(
+            "poll of operation %s failed: HTTP %s, Retry-After %s, request-id %s, client-request-id %s",
+            row.key,
+            exc.status,
+            exc.retry_after,
+            exc.request_id,
+            exc.client_request_id,
+        )
         if isinstance(exc, (errors.NotFound, errors.UnsafeRedirect)):
             row.state = ERROR
             self._finish(row)

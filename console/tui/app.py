@@ -24,7 +24,7 @@ from console.tui.widgets.ops_table import FILTERS
 
 QUIT_QUESTION = "quit-question"
 """Id of the 'exports in flight: quit anyway?' question (q on it does not ask twice)."""
-HOLD_SECONDS = 1.0
+HOLD_SECONDS = 0.5
 """Longest a burst of keys waits for a screen that is opening (then it goes to whatever has focus)."""
 
 
@@ -273,7 +273,7 @@ class ConsoleApp(App[int]):
             )
         if main is not None:
             yield SystemCommand(
-                "Export selected profiles", "Open the export form for the selection", main.action_export
+                "Export selected profiles", "Open the export form for the selection", main.export_profiles
             )
             yield SystemCommand("Reload profiles", "List the tenant's profiles again", main.action_reload_profiles)
             for status_filter in FILTERS:

@@ -172,7 +172,7 @@ def outcome_reason(error: str, code: str = "") -> str:
     """Graph's answer for one refused export, with the fix when the location was already used."""
     if code == STORAGE_LOCATION_ALREADY_USED or STORAGE_LOCATION_ALREADY_USED in error:
         return one_line(explain_storage_error(STORAGE_LOCATION_ALREADY_USED, error), 600)
-    return one_line(error, 600)
+    return one_line(redact(error), 600)
 
 
 def names_text(people: list[Person], shown: int = 5) -> str:

@@ -285,6 +285,8 @@ class OpsModel:
         """Views that arrived while paused (latest per key)."""
         self.updates = 0
         """Cells changed since start (the benchmark reads it)."""
+        self.expired: list[int] = []
+        """Rows whose highlight ended at the last ``tick``."""
         self.has_cases = False
         """Some operation carries a case reference (the table then shows a Case column)."""
         self._sort_keys: list[Any] | None = []
@@ -532,26 +534,26 @@ class OpsModel:
             self.cursor.follow(cursor_key, self.order)
 
     def tick(self, keys: Iterable[int]) -> list[int]:
-        """Refresh the time cells of ``keys`` (the rows on screen); returns those that changed."""
+        """Refresh the time cells of ``keys`` (the rows on screen); returns those that changed.
+
+        The keys whose highlight just ended are also in ``expired`` (their whole line repaints).
+        """
         now = self.now()
         changed: list[int] = []
+        self.expired = []
         for key in keys:
             view = self.views[key]
-            if view.is_done and view.completed_at is not None:
-                if key in self.changed_at and not self.is_recent(key, now):
-                    del self.changed_at[key]
-                    changed.append(key)
-                continue
-            texts = self.texts(view, now)
-            old = self.cells[key]
-            expired = key in self.changed_at and not self.is_recent(key, now)
-            if expired:
+            if key in self.changed_at and not self.is_recent(key, now):
                 del self.changed_at[key]
-            if expired or any(old[column] != texts[column] for column in TIME_COLUMNS):
-                for column in TIME_COLUMNS:
-                    old[column] = texts[column]
+                self.expired.append(key)
+            if view.is_done and view.completed_at is not None:
+                continue
+            old = self.cells[key]
+            elapsed, next_in = _times(view, now)
+            if old["elapsed"] != elapsed or old["next"] != next_in:
+                old["elapsed"], old["next"] = elapsed, next_in
                 changed.append(key)
-        return changed
+        return changed + [key for key in self.expired if key not in changed]
 
     # -- sorting and filtering ------------------------------------------------------------
 

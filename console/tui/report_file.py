@@ -25,18 +25,27 @@ FORMATS = ("md", "csv", "json")
 Format = Literal["md", "csv", "json"]
 
 
-def reports_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
-    """``~/Documents/export-console`` (platformdirs), or ``<state dir>/reports`` under ``--state-dir``."""
+def reports_dir(
+    state_dir: str | os.PathLike[str] | None = None, *, journal: str | os.PathLike[str] | None = None
+) -> Path:
+    """Where reports go: ``~/Documents/export-console`` (platformdirs), else beside the journal.
+
+    Under ``--state-dir`` (or ``EXPORT_CONSOLE_STATE_DIR``), or when the journal is not in the default
+    data dir (a state dir given on the command line), reports go to ``<that dir>/reports``.
+    """
     chosen = state_dir or os.environ.get(STATE_DIR_ENV)
     if chosen:
         return Paths.resolve(chosen).data_dir / "reports"
+    default_data = Paths.resolve().data_dir
+    if journal is not None and Path(journal).parent != default_data:
+        return Path(journal).parent / "reports"
     try:
         documents = platformdirs.user_documents_dir()
     except Exception:  # no documents folder on a bare server: the data dir always exists
         documents = ""
     if documents and Path(documents).is_dir():
         return Path(documents) / APP_NAME
-    return Paths.resolve().data_dir / "reports"
+    return default_data / "reports"
 
 
 def _safe(text: str) -> str:

@@ -218,7 +218,7 @@ def test_poll_budget_above_graphs_limit_warns(served: Served) -> None:
 # -- signals ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 130), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 130), (signal.SIGHUP, 130), (signal.SIGINT, 130)])
 def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served, signum: int, code: int) -> None:
     tenant, server, env = served
     tenant.graph.config.export_duration = 60.0
@@ -250,7 +250,7 @@ def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served
 # -- never double -----------------------------------------------------------------------------------
 
 
-def test_export_refuses_users_with_an_unfinished_export_unless_forced(served: Served) -> None:
+def test_export_refuses_users_with_an_unfinished_export_unless_forced(served: Served, isolated_state: Path) -> None:
     tenant, server, env = served
     tenant.graph.config.export_duration = 60.0
     users = [p.user_id for p in tenant.graph.profiles[50:53]]
@@ -265,6 +265,14 @@ def test_export_refuses_users_with_an_unfinished_export_unless_forced(served: Se
     forced = run_cli(*graph_args(server), "export", users[0], "--storage-location", "acctforced", "--force", env=env)
     assert forced.returncode == 0, forced.stderr
     assert len(posts(tenant)) == 3
+    assert "exporting again" in forced.stderr
+    journal = OperationJournal(isolated_state / "journal.sqlite3")
+    try:
+        rows = journal.rows()
+    finally:
+        journal.close()
+    earliest = next(r for r in rows if r.user_id == users[0])
+    assert rows[-1].user_id == users[0] and rows[-1].previous_key == earliest.key
 
 
 def test_users_are_checked_with_one_paged_listing(served: Served) -> None:
@@ -298,6 +306,12 @@ def test_ops_and_watch_show_a_crash_leftover_as_unconfirmed(served: Served, isol
     assert len(only) == 1
     watched = run_cli(*graph_args(server), "watch", env=env)
     assert watched.returncode == 1 and "unconfirmed:" in watched.stderr
+    finished = run_cli(*graph_args(server), "note", "1", "--resolve", "the portal shows no export", env=env)
+    assert finished.returncode == 0, finished.stderr
+    assert [e["state"] for e in lines(run_cli(*graph_args(server), "ops", "--json", env=env).stdout)] == ["resolved"]
+    assert run_cli(*graph_args(server), "watch", env=env).returncode == 0
+    again = run_cli(*graph_args(server), "note", "1", "--resolve", "twice", env=env)
+    assert again.returncode == 2 and "only an unconfirmed export" in again.stderr
 
 
 # -- storage ---------------------------------------------------------------------------------------
@@ -554,6 +568,15 @@ def test_simulate_serves_and_stops_on_ctrl_c() -> None:
     assert server.returncode == 0
 
 
+def test_the_readme_exit_codes_are_the_codes_of_the_code() -> None:
+    from console.cli.exitcodes import exit_codes_markdown
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- exit-codes:start -->\n", "\n<!-- exit-codes:end -->"
+    assert start in readme and end in readme
+    assert readme.split(start, 1)[1].split(end, 1)[0] == exit_codes_markdown()
+
+
 def test_simulate_exposes_the_fault_knobs() -> None:
     shown = run_cli("simulate", "--help")
     assert "--storm" in shown.stdout and "--knob" in shown.stdout
@@ -617,3 +640,26 @@ def test_journal_intact_after_ctrl_c_during_export(served: Served) -> None:
         assert record is not None
         assert op_id in journalled or record["userId"] in unconfirmed, op_id
     assert len(listed) == len(posts(tenant)) or len(listed) >= len(tenant.graph.operation_ids())
+
+
+def test_device_code_text_from_entra_is_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli.run import _device_code
+
+    _device_code("To sign in, open https://microsoft.com/devicelogin\x1b[2J and enter ABCD-EFGH\nthen come back")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[2J" in err and err.splitlines()[1] == "then come back"
+
+
+def test_a_crash_leftover_can_be_resolved_without_watching_first(served: Served, isolated_state: Path) -> None:
+    tenant, server, env = served
+    journal = OperationJournal(isolated_state / "journal.sqlite3")
+    row = journal.record_intent(
+        tenant.tenant_id, tenant.graph.profiles[71].user_id, "acct", time.time(), owner="dead-process-id"
+    )
+    journal.close()
+    done = run_cli(*graph_args(server), "note", str(row.key), "--resolve", "no export in the portal", env=env)
+    assert done.returncode == 0, done.stderr
+    listed = lines(run_cli(*graph_args(server), "ops", "--json", env=env).stdout)
+    assert [e["state"] for e in listed] == ["resolved"]
+    report = json.loads(run_cli(*graph_args(server), "report", "--format", "json", env=env).stdout)
+    assert report[0]["status"] == "resolved" and "no export in the portal" in report[0]["notes"][0]["text"]

@@ -328,6 +328,7 @@ async def test_an_export_5xx_with_an_absurd_retry_after_stays_unconfirmed(clock:
     async with client_for(recorder, clock) as client:
         with pytest.raises(errors.ExportUnconfirmed):
             await client.export_personal_data("u1", SAS)
+        assert client.pacer.gate_until <= clock.now()  # the absurd wait closed nothing
         with pytest.raises(errors.ExportUnconfirmed):
             await client.export_personal_data("u2", SAS)
     assert len(recorder.seen) == 2
@@ -513,5 +514,5 @@ async def test_a_cancelled_probe_hands_the_probe_to_the_next_request(clock: Manu
         await settle(60)
         assert not other.done()  # waits for the probe
         probe_task.cancel()
-        await run_clock_until(clock, other.done)
+        await run_clock_until(clock, other.done, max_steps=2_000)  # fails (never hangs) if the slot stays taken
     assert other.result().user_id == "u"

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import httpx
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, UTC
 from typing import Any
@@ -174,16 +174,6 @@ class SubmitCall:
         return [t.storage_location for t in self.targets]
 
 
-class _History(list[PollRecord]):
-    """A poll history that can also be awaited: ``await engine.history(key)`` is the contract;
-    screens not yet moved to it may still read it directly."""
-
-    def __await__(self) -> Generator[Any, None, list[PollRecord]]:
-        if False:  # pragma: no cover - makes this a generator
-            yield
-        return list(self)
-
-
 OPEN_OR_UNCONFIRMED = frozenset({"intent", TRACKING, UNCONFIRMED})
 """States that make a new export of the same user a duplicate (``AlreadyExporting``)."""
 
@@ -240,11 +230,11 @@ class FakeEngine:
     def operation(self, key: int) -> OperationView | None:
         return self.views.get(key)
 
-    def history(self, key: int) -> _History:
+    async def history(self, key: int) -> list[PollRecord]:
         if key in self.histories:
-            return _History(self.histories[key])
+            return list(self.histories[key])
         base = self.views[key].created_at
-        return _History(
+        return list(
             [
                 PollRecord(base, 202, 60.0, "req-submit-0001", "client-0001", None, None, ""),
                 PollRecord(base + 60, 200, 60.0, "req-poll-0002", "client-0002", "notStarted", 0.0, ""),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 from dataclasses import replace
 
@@ -30,7 +32,7 @@ SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&sig=S3cr
 """A container SAS URL whose signature must never reach the screen."""
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Let workers finish and messages drain."""
     try:
         await pilot.app.workers.wait_for_complete()

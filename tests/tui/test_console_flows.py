@@ -7,6 +7,8 @@ Each burst test checks the burst gives the same result as slow typing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 from collections.abc import Sequence
 
@@ -52,7 +54,7 @@ def burst(app: ConsoleApp, keys: Sequence[str]) -> None:
         driver.send_message(event)
 
 
-async def type_keys(pilot: Pilot[object], keys: Sequence[str], *, fast: bool) -> None:
+async def type_keys(pilot: Pilot[Any], keys: Sequence[str], *, fast: bool) -> None:
     if fast:
         burst(pilot.app, keys)  # type: ignore[arg-type]
     else:
@@ -695,3 +697,76 @@ async def test_the_client_secret_is_cleared_from_the_login_form_once_used() -> N
         await settle(pilot)
         assert "AADSTS7000215" in str(screen.query_one("#login-status", Static).render())
         assert "wrong-secret" not in screen_text(app)
+
+
+async def test_ctrl_t_is_offered_only_when_there_is_a_template_to_propose() -> None:
+    services, _engine = make_services(views=[])
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+        assert "Use template" not in footer_text(app)  # one person: nothing to propose
+        await pilot.press("escape", "space", "space", "e")
+        app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+        assert "Use template" in footer_text(app)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["burst", "slow"])
+async def test_2_e_and_a_url_at_once_export_the_operation_again(fast: bool) -> None:
+    people = make_profiles(300)
+    failed = [view(1, people[20].user_id, status="failed", state=FINAL, next_poll=None, completed=NOW - 60)]
+    services, _engine = make_services(views=failed)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_keys(pilot, ["2", "e", *URL_TYPED], fast=fast)
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        assert form.user_ids == [people[20].user_id] and form.people[0].previous_key == 1
+        assert form.query_one("#storage", StorageLocationInput).value == URL_TYPED
+
+
+async def test_a_signature_in_graphs_error_never_reaches_the_screen() -> None:
+    services, engine = make_services(views=[])
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        user_id = profile_list(app).highlighted_user_id
+        assert user_id is not None
+        engine.refuse[user_id] = f"Graph refused the storage location {SAS} [BadRequest] (request-id 9f1e)"
+        await pilot.press("e")
+        app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "request-id 9f1e" in screen_text(app)
+        assert "S3cr3t" not in screen_text(app)
+
+
+async def test_the_palettes_export_command_exports_profiles_even_from_the_operations_pane() -> None:
+    services, _engine = make_services(views=[])
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "2")
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands["Export selected profiles"].callback()
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ExportScreen) and len(form.user_ids) == 1
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["burst", "slow"])
+async def test_tab_from_the_search_then_a_selects_the_matches(fast: bool) -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_keys(pilot, [*"/garcia", "tab", "a"], fast=fast)
+        profiles = profile_list(app)
+        assert app.screen.query_one(SearchBox).value == "garcia"
+        assert app.focused is profiles
+        assert set(profiles.selected) == {profiles.index.profiles[i].user_id for i in profiles.shown}

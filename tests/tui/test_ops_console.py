@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from textual.worker import WorkerFailed
 
 from console.ops.events import UNCONFIRMED
@@ -77,6 +77,7 @@ async def test_enter_opens_the_details_and_live_counts_follow() -> None:
         pane = app.screen.query_one(OperationsPane)
         assert "? unconfirmed 1" in pane.status_text().plain
         assert pane.tab_label() == "Operations 6 · 2 failed"
+        assert "2 Operations 6 · 2 failed" in str(app.screen.query_one("#pane-tabs", Static).render())
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, OperationDetailsScreen)
@@ -97,3 +98,23 @@ async def test_save_report_is_a_palette_command_that_opens_the_report_dialog(tmp
         commands["Save report"].callback()
         await settle(pilot)
         assert isinstance(app.screen, ReportScreen)
+
+
+async def test_one_burst_filters_marks_and_reports_on_what_was_marked(tmp_path: Path) -> None:
+    from console.ops.journal import OperationJournal
+    from console.tui.screens.report import ReportScreen
+
+    services, engine = make_services()
+    OperationJournal(tmp_path / "journal.sqlite3").close()
+    engine.journal_path = str(tmp_path / "journal.sqlite3")  # type: ignore[attr-defined,unused-ignore]
+    app = ConsoleApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, ["2", "/", *"running", "escape", "space", "space", "w"])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        table = app.screen_stack[1].query_one(OpsTable)
+        assert table.query_text == "running"  # nothing after Esc was typed into the filter
+        assert table.order == [2, 5, 6]
+        assert table.marked == [2, 5]  # the spaces marked the filtered rows
+        assert isinstance(app.screen, ReportScreen) and app.screen.count == 2 and app.screen.marked

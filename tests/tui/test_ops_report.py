@@ -113,3 +113,10 @@ def test_reports_go_under_the_state_dir_when_one_is_given(tmp_path: Path) -> Non
 @pytest.mark.parametrize(("name", "fmt"), [("a.md", "md"), ("a", "md"), ("a.CSV", "csv"), ("a.json", "json")])
 def test_the_extension_picks_the_format(name: str, fmt: str) -> None:
     assert format_of(Path(name)) == fmt
+
+
+def test_a_journal_outside_the_default_data_dir_keeps_reports_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXPORT_CONSOLE_STATE_DIR")
+    assert reports_dir(journal=tmp_path / "journal.sqlite3") == tmp_path / "reports"

@@ -5,6 +5,8 @@ Update them with ``pytest tests/tui --snapshot-update`` after checking the pictu
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Callable
 
 import pytest
@@ -21,7 +23,7 @@ SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sr=c&sp=rcwl&se=
 """A container SAS URL valid at the fixed clock (2027-01-15): its signature must show as ***."""
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     try:
         await pilot.app.workers.wait_for_complete()
     except WorkerFailed:
@@ -49,7 +51,7 @@ def test_operations_pane(snap_compare: Callable[..., bool], size: tuple[int, int
     """You should see the Operations pane focused, the cursor on the second operation (▶ running 62%),
     each status with a glyph, and 'sort: User ↑ · filter: all' under the pane."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("2", "down", "s")
         await settle(pilot)
@@ -62,7 +64,7 @@ def test_search_and_selection(snap_compare: Callable[..., bool], size: tuple[int
     """You should see 'smith' in the search box, only Smiths listed, two of them selected (●),
     and '… match · 2 selected' in the status line."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("slash", *"smith", "enter", "space", "space")
         await settle(pilot)
@@ -75,7 +77,7 @@ def test_export_form(snap_compare: Callable[..., bool], size: tuple[int, int]) -
     """You should see the export form for one profile with today's quota (987 of 1,000 left) and the
     storage location with its signature masked as sig=***."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("e")
         await settle(pilot)
@@ -89,7 +91,7 @@ def test_export_form(snap_compare: Callable[..., bool], size: tuple[int, int]) -
 def test_export_results(snap_compare: Callable[..., bool]) -> None:
     """You should see per-profile results: two ✓ accepted with their operation ids."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "e")
         await settle(pilot)
@@ -109,7 +111,7 @@ def test_operation_details(snap_compare: Callable[..., bool], size: tuple[int, i
     """You should see one operation's details and its history: 202 at submission, 200s, a 429 without
     Retry-After, each with its request-id."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("2", "down", "enter")
         await settle(pilot)
@@ -123,7 +125,7 @@ def test_login_device_code(snap_compare: Callable[..., bool], size: tuple[int, i
     the code DEMO-4F7K with https://microsoft.com/devicelogin and 'expires in 15m00s'."""
     services, _engine = make_services(signed_in=False, with_login=True)
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("enter")
         for _ in range(5):
@@ -136,7 +138,7 @@ def test_help(snap_compare: Callable[..., bool]) -> None:
     """You should see the Keys overlay listing every binding, grouped: Everywhere, Main screen, Profiles
     list, Search box, Operations table, Login pane, Export form, Operation details."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
@@ -149,7 +151,7 @@ def test_wide_layout(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(main_app(), terminal_size=(200, 60), run_before=settle)
 
 
-async def _three_selected(pilot: Pilot[object]) -> None:
+async def _three_selected(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "space", "e")
     await settle(pilot)
@@ -160,7 +162,7 @@ def test_export_form_template_preview(snap_compare: Callable[..., bool]) -> None
     field, the proposed template .../exports-{userId}?...sig=*** in the storage field and a preview of the
     first three resolved locations, every signature masked."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await _three_selected(pilot)
         pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
@@ -174,7 +176,7 @@ def test_export_form_fixed_location_warning(snap_compare: Callable[..., bool]) -
     """You should see, for three people and one fixed container, the warning naming Graph's rule (one export
     per storage location, StorageLocationAlreadyUsed) and the proposal 'ctrl+t uses one container per person'."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await _three_selected(pilot)
         pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
@@ -186,7 +188,7 @@ def test_bulk_confirmation(snap_compare: Callable[..., bool]) -> None:
     """You should see 'Export the personal data of 3 people to https://acct.../exports-{userId}?...sig=***?',
     the three names listed, and the buttons 'Export 3 (y)' and 'Cancel (n)' with Cancel focused (the default)."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await _three_selected(pilot)
         template = SAS.replace("/exports?", "/exports-{userId}?")
         pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(template))
@@ -202,7 +204,7 @@ def test_add_tenant(snap_compare: Callable[..., bool]) -> None:
     only: the default client is a public client), and the Save and Cancel buttons above the footer."""
     services, _engine = make_services(signed_in=False, with_login=True)
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
@@ -213,7 +215,7 @@ def test_add_tenant(snap_compare: Callable[..., bool]) -> None:
 def test_no_match(snap_compare: Callable[..., bool]) -> None:
     """You should see '0 matches for “nobody”' in the profiles list and '0 matches' in its status line."""
 
-    async def run_before(pilot: Pilot[object]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("slash", *"nobody")
         await settle(pilot)

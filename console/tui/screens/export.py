@@ -199,13 +199,18 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         storage = self.query_one("#storage", StorageLocationInput)
         location = storage.location
         if not location.strip() and not self._tried:
+            if self.plan is not None and self.plan.proposal:
+                self.refresh_bindings()
             self.plan = None
             for selector in ("#storage-warnings", "#storage-proposal", "#storage-preview"):
                 self._show(selector, "")
             self._error("")
             return None
         plan = plan_locations(location, self.people, now=self.clock.now())
+        had_proposal = bool(self.plan and self.plan.proposal)
         self.plan = plan
+        if had_proposal != bool(plan.proposal):
+            self.refresh_bindings()
         self._error("\n".join(f"✗ {e}" for e in plan.errors))
         self._show("#storage-warnings", "\n".join(f"! {w}" for w in plan.warnings))
         proposal = ""
@@ -226,6 +231,12 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             preview = f"Locations{where} (each with the SAS typed, sig=***):\n" + "\n".join(lines)
         self._show("#storage-preview", preview)
         return plan
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # ctrl+t is shown (and works) only while there is a template to propose.
+        if action == "use_template":
+            return bool(self.plan is not None and self.plan.proposal and not self.submitting)
+        return True
 
     def action_use_template(self) -> None:
         """Replace a fixed location by the proposed per-person template (the signature stays masked)."""

@@ -17,7 +17,7 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
@@ -84,6 +84,8 @@ class MainScreen(Screen[None]):
             tooltip="On Operations: open the highlighted operation",
         ),
         Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
+        Binding("tab", "move_focus(1)", "Next", show=False, id="main.next", priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous", show=False, id="main.previous", priority=True),
     ]
 
     def __init__(self, session: Session, services: ConsoleServices) -> None:
@@ -331,6 +333,20 @@ class MainScreen(Screen[None]):
     def _on_selection_changed(self) -> None:
         self._show_profiles_status()
 
+    def action_move_focus(self, step: int) -> None:
+        """Tab / Shift+Tab, at once (Textual's own focus_next runs only after the key has bubbled up)."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            # Characters typed before Tab may still wait in the box: what follows waits for them.
+            self.app_hold_keys()
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                focused.call_later(release)
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
     def action_focus_search(self) -> None:
         # In the search box too: "/" is the search key, never a character searched for (no name, UPN or
         # id holds one), so "//hopper" after Esc finds Hopper. (Textual does not hand "slash" to an Input
@@ -403,6 +419,10 @@ class MainScreen(Screen[None]):
             # hold what is typed next (the URL) for the form that opens then.
             self.app_hold_keys()
             raise SkipAction()
+        self.export_profiles()
+
+    def export_profiles(self) -> None:
+        """Open the export form for the selected profiles, or the highlighted one (also the palette's command)."""
         people = self.export_targets()
         if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")

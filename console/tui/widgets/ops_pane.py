@@ -21,7 +21,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -60,8 +59,10 @@ def journal_path_of(engine: object) -> str | None:
 class OpsFilterBox(Input):
     """The operations' text filter: Enter, Down or Esc go back to the table and keep the filter.
 
-    Those keys are priority bindings and move focus at once (``Screen.set_focus``): in a burst
-    such as ``/abc<Esc><space>`` the space then marks a row instead of landing in the filter.
+    In a burst such as ``/abc<Esc><space>`` the characters may still wait in this box's queue when
+    Esc is read. So Esc (a priority binding) asks the app to hold the keys typed after it, and
+    leaves only once the box has taken the characters before it: the filter is then "abc", and
+    the held space goes to the table (it marks a row, it is not typed into the filter).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,15 +77,14 @@ class OpsFilterBox(Input):
         Binding("enter,down", "leave", "To table", show=False, priority=True, id="ops-filter.to-table"),
     ]
 
-    table: Widget | None = None
-    """Where leaving goes (set by the pane)."""
-
     class Leave(Message):
-        """Back to the table (posted after focus has moved)."""
+        """Back to the table: everything typed before the key that leaves is in ``value`` by now."""
 
     def action_leave(self) -> None:
-        if self.table is not None:
-            self.screen.set_focus(self.table)
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
+        # Queued behind the characters typed before this key, so they land first.
         self.post_message(self.Leave())
 
 
@@ -132,6 +132,8 @@ class OperationsPane(Vertical):
         self.identity = identity
         """Who writes notes (None: the engine's own identity)."""
         self._problem = ""
+        self._detail_shown: Text | None = None
+        self._status_shown: Text | None = None
 
     @property
     def actions(self) -> OperationsActions:
@@ -147,7 +149,6 @@ class OperationsPane(Vertical):
         table = self.query_one(OpsTable)
         box = self.query_one(OpsFilterBox)
         table.filter_box = box
-        box.table = table
         box.display = False
         self.show_status()
 
@@ -168,7 +169,8 @@ class OperationsPane(Vertical):
         """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``.
 
         When that is wider than ``width``, the statuses that need nobody lose their word first
-        (``▶ 3``), then all do: the counts of failures never drop off the line.
+        (``▶ 3``), then the line tightens to ``4/7 shown ●2 marked │ failed 1 unconfirmed 1 │ ▶2 ✓1``:
+        the words of the failures never drop off it.
         """
         for level in range(3):
             text = self._status_text(level)
@@ -239,7 +241,10 @@ class OperationsPane(Vertical):
         # A fixed one-line status: no layout pass (it would repaint the whole screen 10 times a second).
         status = self.query_one("#ops-status", Static)
         width = status.content_region.width or max(20, self.size.width - 4)
-        status.update(self.status_text(width), layout=False)
+        text = self.status_text(width)
+        if text != self._status_shown:
+            status.update(text, layout=False)
+            self._status_shown = text
         title = "Operations" + (" · PAUSED" if table.paused else "")
         if self.border_title != title:
             self.border_title = title
@@ -285,9 +290,16 @@ class OperationsPane(Vertical):
         return Text("\n").join([head, body])
 
     def show_detail(self) -> None:
+        """The highlighted operation under the table; repainted only when its text changes."""
         detail = self.query_one("#ops-detail", Static)
         width = (detail.content_region.width or self.size.width - 4) or 76
-        detail.update(self.detail_text(width))
+        text = self.detail_text(width)
+        if text == self._detail_shown:
+            return
+        lines = text.plain.count("\n")
+        # A layout pass repaints the screen: only when the line count changes (a 10/s storm must not).
+        detail.update(text, layout=self._detail_shown is None or lines != self._detail_shown.plain.count("\n"))
+        self._detail_shown = text
 
     # -- the table's messages ---------------------------------------------------------------
 
@@ -323,9 +335,14 @@ class OperationsPane(Vertical):
     def _on_filter_leave(self, event: Message) -> None:
         event.stop()
         box = self.query_one(OpsFilterBox)
+        self._problem = self.table.set_query(box.value)  # now, not when Input.Changed arrives
+        box.set_class(bool(self._problem), "-invalid")
         if self.screen.focused is box:
             self.screen.set_focus(self.table)
         box.display = bool(box.value)
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            release()  # the keys typed after Esc, to the table
 
     # -- bulk actions ------------------------------------------------------------------------
 
@@ -425,19 +442,22 @@ class OperationsPane(Vertical):
     @on(OpsTable.ReportRequested)
     def _on_report(self, event: OpsTable.ReportRequested) -> None:
         event.stop()
-        from console.tui.report_file import propose_report_path
+        from console.tui.report_file import propose_report_path, reports_dir
         from console.tui.screens.report import ReportScreen
 
         journal = journal_path_of(self.engine)
         if journal is None:
             self.notify("This session has no journal to report from.", title="Report", severity="error")
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                release()
             return
         operations = event.operations
         cases = {v.case for v in operations}
         case = next(iter(cases)) if len(cases) == 1 and "" not in cases else None
         keys = [v.key for v in operations]
         marked = bool(self.table.marked)
-        proposed = propose_report_path(case=case, now=self.clock.now())
+        proposed = propose_report_path(case=case, now=self.clock.now(), directory=reports_dir(journal=journal))
 
         def answered(path: Path | None) -> None:
             if path is not None:

@@ -72,21 +72,32 @@ def _plural(count: int, word: str) -> str:
 class OpsTable(LineList, can_focus=True):
     """Every export operation of the tenant, live, with marks and filters."""
 
+    # Every key is a priority binding: it runs as the app reads it, in the order typed, before the next
+    # key of a burst is routed. So "/abc" filters by abc (focus moves at once), "space space w" reports
+    # on the two rows just marked, and what follows R, d or w waits for their dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="operations.up"),
-        Binding("down", "cursor_down", "Down", show=False, id="operations.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="operations.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="operations.page-down"),
-        Binding("home", "first", "First", show=False, id="operations.first"),
-        Binding("end", "last", "Last", show=False, id="operations.last"),
+        Binding("up", "cursor_up", "Up", show=False, id="operations.up", priority=True),
+        Binding("down", "cursor_down", "Down", show=False, id="operations.down", priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, id="operations.page-up", priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, id="operations.page-down", priority=True),
+        Binding("home", "first", "First", show=False, id="operations.first", priority=True),
+        Binding("end", "last", "Last", show=False, id="operations.last", priority=True),
         Binding(
             "enter",
             "choose",
             "Details",
             id="operations.details",
             tooltip="Open the operation with its whole poll history and notes",
+            priority=True,
         ),
-        Binding("space", "toggle_mark", "Mark", id="operations.mark", tooltip="Mark or unmark the highlighted row"),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            id="operations.mark",
+            tooltip="Mark or unmark the highlighted row",
+            priority=True,
+        ),
         Binding(
             "v,shift+space",
             "mark_range",
@@ -94,6 +105,7 @@ class OpsTable(LineList, can_focus=True):
             show=False,
             id="operations.mark-range",
             tooltip="Mark every row from the last mark to the cursor",
+            priority=True,
         ),
         Binding(
             "asterisk,ctrl+a",
@@ -102,17 +114,16 @@ class OpsTable(LineList, can_focus=True):
             show=False,
             id="operations.mark-all",
             tooltip="Mark every row the filters show",
+            priority=True,
         ),
-        Binding("x,u", "clear_marks", "Clear marks", show=False, id="operations.clear-marks"),
-        # Priority: these move focus (or open a dialog) as the key is read, before the next key of a
-        # burst is routed, so "/abc" filters by abc and what follows R, d or w lands in the dialog.
+        Binding("x,u", "clear_marks", "Clear marks", show=False, id="operations.clear-marks", priority=True),
         Binding(
             "slash",
             "filter_text",
             "Filter",
-            priority=True,
             id="operations.filter-text",
             tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",
+            priority=True,
         ),
         Binding(
             "escape",
@@ -121,6 +132,7 @@ class OpsTable(LineList, can_focus=True):
             show=False,
             id="operations.clear-filter",
             tooltip="Clear the text filter",
+            priority=True,
         ),
         Binding(
             "f",
@@ -128,6 +140,7 @@ class OpsTable(LineList, can_focus=True):
             "Status",
             id="operations.filter",
             tooltip="Show all, unfinished, problem, running, failed or complete operations",
+            priority=True,
         ),
         Binding(
             "c",
@@ -136,6 +149,7 @@ class OpsTable(LineList, can_focus=True):
             show=False,
             id="operations.case",
             tooltip="Show only the highlighted operation's case (again: every case)",
+            priority=True,
         ),
         Binding(
             "e",
@@ -143,37 +157,53 @@ class OpsTable(LineList, can_focus=True):
             "Export again",
             id="operations.export",
             tooltip="Export again for the users of the marked (or highlighted) failed or unconfirmed operations",
+            priority=True,
         ),
         Binding(
             "R",
             "resolve",
             "Resolve",
             show=False,
-            priority=True,
             id="operations.resolve",
             tooltip="Mark the marked (or highlighted) unconfirmed exports checked, with a note",
+            priority=True,
         ),
         Binding(
             "d",
             "stop_watching",
             "Stop watching",
             show=False,
-            priority=True,
             id="operations.stop",
             tooltip="Stop polling the marked (or highlighted) operations; their history is kept",
+            priority=True,
         ),
         Binding(
             "w",
             "save_report",
             "Report",
             show=False,
-            priority=True,
             id="operations.report",
             tooltip="Save the evidence report of the marked (or else the shown) operations",
+            priority=True,
         ),
-        Binding("p", "toggle_pause", "Pause", id="operations.pause", tooltip="Pause live updates (polling goes on)"),
-        Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column"),
-        Binding("r", "reverse_sort", "Reverse", show=False, id="operations.reverse", tooltip="Reverse the sort order"),
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause",
+            id="operations.pause",
+            tooltip="Pause live updates (polling goes on)",
+            priority=True,
+        ),
+        Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column", priority=True),
+        Binding(
+            "r",
+            "reverse_sort",
+            "Reverse",
+            show=False,
+            id="operations.reverse",
+            tooltip="Reverse the sort order",
+            priority=True,
+        ),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -413,10 +443,27 @@ class OpsTable(LineList, can_focus=True):
         changed = set(self.model.tick(keys))
         if not changed:
             return
-        lines = [y for y, key in enumerate(keys, start=1) if key in changed]
+        expired = set(self.model.expired)
         width = self.scrollable_content_region.width
-        first, last = min(lines), max(lines)
-        self.refresh(Region(0, first, width, last - first + 1))
+        regions = [Region(0, y, width, 1) for y, key in enumerate(keys, start=1) if key in expired]
+        lines = [y for y, key in enumerate(keys, start=1) if key in changed and key not in expired]
+        if lines:
+            # Only the two time columns of those lines: the idle cost over SSH is those few cells.
+            x, span = self._span(TIME_COLUMNS)
+            first, last = min(lines), max(lines)
+            regions.append(Region(x, first, span, last - first + 1))
+        self.refresh(*regions)
+
+    def _span(self, columns: tuple[str, ...]) -> tuple[int, int]:
+        """Where ``columns`` (adjacent) are on a line: x and width."""
+        position = start = end = 0
+        for key, size, gap in self._widths(self.scrollable_content_region.width):
+            if key == columns[0]:
+                start = position
+            if key == columns[-1]:
+                end = position + size
+            position += size + gap
+        return start, end - start
 
     def refresh_users(self) -> None:
         """Profile names arrived: show them in the user column."""
@@ -618,6 +665,10 @@ class OpsTable(LineList, can_focus=True):
         key = self.highlighted_key
         if key is not None:
             self.post_message(self.OperationChosen(self, key))
+            return
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:  # nothing opens: the keys the screen held for the details go on
+            release()
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -712,7 +763,8 @@ class OpsTable(LineList, can_focus=True):
             if gap:
                 segments.append(Segment(" " * gap, style))
             total += size + gap
-        strip = Strip(segments, total)
+        # One escape sequence per run of equal style, not per cell: fewer bytes down a slow SSH link.
+        strip = Strip(Segment.simplify(segments), total)
         return strip if total == width else strip.crop_extend(0, width, style)
 
     def _header(self, width: int, base: Style) -> Strip:
