@@ -127,6 +127,8 @@ async def bench_app(count: int) -> bool:
                 while not frames:
                     await asyncio.sleep(0.0005)
                 samples.append(frames[0] - t0)
+                if os.environ.get("OPS_TRIAGE_DEBUG") and frames[0] - t0 > 0.1:
+                    print("slow key", repr(key), f"{(frames[0] - t0) * 1000:.0f} ms")
                 await asyncio.sleep(0.02)
         type(screen)._compositor_refresh = original  # type: ignore[method-assign]
         shown = screen.query_one(OperationsPane).table.row_count

@@ -86,7 +86,7 @@ DEMO_ACCOUNT = "contosoexports"
 """The demo's (simulated) storage account."""
 DEMO_STORAGE = (
     f"https://{DEMO_ACCOUNT}.blob.core.windows.net/dsr-{{userId}}"
-    "?sv=2024-05-04&sr=c&sp=cwl&se=2099-12-31T00:00:00Z&sig=demo-not-a-secret"
+    "?sv=2024-05-04&ss=b&srt=co&sp=rcwl&se=2099-12-31T00:00:00Z&sig=demo-not-a-secret"
 )
 """Where the demo's exports go: a TEMPLATE, one container per profile (Graph refuses a reused location,
 ../shared/graph-api.md "One export per storage location"). The containers live in the simulator's blob

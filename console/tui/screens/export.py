@@ -298,6 +298,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         if len(self.people) == 1 and not warnings:
             self.submit(plan)
             return
+        self.query_one("#export-hint", Static).update("Nothing is sent until you answer Yes.")
         storage = self.query_one("#storage", StorageLocationInput)
         where = redact(storage.location.strip())
         count = len(self.people)
