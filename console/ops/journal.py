@@ -906,7 +906,7 @@ class OperationJournal:
             version = self._bump_version()
             for row in map(_row, found):
                 if row.owner is not None and (
-                    row.owner == owner or _alive(processes.get(row.owner), now, heartbeat_timeout)
+                    row.owner == owner
                 ):
                     continue
                 row.state = UNCONFIRMED

@@ -215,7 +215,10 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         self._show("#storage-warnings", "\n".join(f"! {w}" for w in plan.warnings))
         proposal = ""
         if plan.proposal:
-            proposal = f"ctrl+t uses one container per person: {redact(plan.proposal)}"
+            proposal = (
+                f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} "
+                "(same account and SAS)"
+            )
         self._show("#storage-proposal", proposal)
         preview = ""
         if plan.preview:

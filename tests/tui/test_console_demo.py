@@ -1,0 +1,98 @@
+"""The export form against the real pieces (--demo): simulated Graph, engine, journal, blob stand-in.
+
+StorageLocationAlreadyUsed end to end in the console (issue 8): a second export to a location that
+already holds one is refused before the POST by the Blob pre-flight, and, with the pre-flight
+unable to see it, by Graph itself, explained with the fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Static
+from textual.worker import WorkerFailed
+
+from console.tui.app import ConsoleApp
+from console.tui.entry import build_console_services
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.export import ExportScreen
+from console.tui.screens.main import MainScreen
+from console.tui.widgets.storage_input import StorageLocationInput
+from console.tui.widgets.profile_list import ProfileList
+from console.wiring import ConnectionOptions, demo_location
+
+
+async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    try:
+        await pilot.app.workers.wait_for_complete()
+    except WorkerFailed:
+        pass
+    await pilot.pause(0.1)
+
+
+async def send(pilot: Pilot[Any], location: str) -> ExportScreen:
+    """Type ``location`` into the open form, Enter, Yes when asked; the form once Graph has answered."""
+    form = pilot.app.screen
+    assert isinstance(form, ExportScreen)
+    form.query_one("#storage", StorageLocationInput).post_message(events.Paste(location))
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    if isinstance(pilot.app.screen, ConfirmScreen):
+        await pilot.press("y")
+    return form
+
+
+async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> None:
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    app = ConsoleApp(services)
+    sim = services.extra["simulated_tenant"]
+
+    def posts() -> int:
+        return sum(1 for r in sim.requests if r.method == "POST" and "exportPersonalData" in r.path)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("end")
+        first = main.query_one(ProfileList).highlighted_user_id
+        assert first is not None
+        location = demo_location(first)  # one fixed container, first used by this person
+        await pilot.press("e")
+        form = await send(pilot, location)
+        await wait_for(pilot, lambda: form.outcomes is not None)
+        assert form.outcomes is not None and form.outcomes[0].accepted, form.outcomes
+        await pilot.press("escape")
+        before = posts()
+        # someone else, the same container: refused by the pre-flight (RequestInfo.json is there) or,
+        # while the first export is still being written, by Graph (StorageLocationAlreadyUsed)
+        await pilot.press("up", "e")
+        await pilot.pause()
+        again = await send(pilot, location)
+        await settle(pilot)
+        await wait_for(pilot, lambda: again.outcomes is not None or bool(_text(again, "#storage-error")))
+        shown = _text(again, "#storage-error") + _text(again, "#results-note")
+        assert "demo-not-a-secret" not in shown
+        if again.outcomes is None:
+            assert "RequestInfo.json" in shown or "export" in shown, shown
+            assert posts() == before  # refused before the POST: no daily export spent
+        else:
+            assert not again.outcomes[0].accepted
+            assert "StorageLocationAlreadyUsed" in shown and "template" in shown and "RequestInfo.json" in shown
+        await app.action_quit()
+
+
+def _text(screen: ExportScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
