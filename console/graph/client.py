@@ -309,8 +309,16 @@ class GraphClient:
             retry_after = parse_retry_after(
                 body_data.get("Retry-After", body_data.get("retryAfter")), self._clock.now()
             )
+        operation_id = operation_id_from_location(location)
+        log.debug(
+            "graph export for %s accepted: operation %s, Retry-After %s, request-id=%s",
+            safe_text(user_id),
+            safe_text(operation_id),
+            retry_after,
+            info.request_id,
+        )
         return ExportAccepted(
-            operation_id=operation_id_from_location(location),
+            operation_id=operation_id,
             location=location,  # kept as given: may say /v1.0 while we call /beta (trap 3)
             retry_after=retry_after,
             info=info,
@@ -331,7 +339,7 @@ class GraphClient:
         response, info = await self._send(
             "GET",
             location,
-            what="export status",
+            what=f"export status {operation_id_from_location(location)}",
             poll=True,
             prepaid=budgeted,
             extra_headers={"Prefer": "include-unknown-enum-members"},
@@ -380,7 +388,10 @@ class GraphClient:
         if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
             raise errors.UnreadableLocation(f"Graph gave a URL that is not an http(s) URL ({shown}): not following it")
         if parts.username is not None or parts.password is not None:
-            raise errors.UnsafeRedirect(f"Graph gave a URL with user-info ({shown}): not following it with the token")
+            raise errors.UnsafeRedirect(
+                f"Graph gave a URL with user-info ({safe_text(parts.scheme)}://***@{safe_text(parts.hostname)}): "
+                "not following it with the token"
+            )
         if origin != self._origin:
             raise errors.UnsafeRedirect(
                 f"Graph pointed at {safe_text(parts.scheme)}://{safe_text(parts.netloc)}, not the configured Graph "

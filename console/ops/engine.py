@@ -95,6 +95,8 @@ SYNC_INTERVAL = 2.0
 """Seconds between two syncs with the other processes (heartbeat, leases, their new rows)."""
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
+RECOVER_EVERY = 5
+"""Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
 __all__ = [
     "AUTH_RETRY_INTERVAL",
@@ -218,6 +220,7 @@ class OperationsEngine:
         self._version = 0
         self._registered = False
         self._resume = False
+        self._syncs = 0
         self._flush_failed = False
         self.posts_in_flight = 0
         """Export POSTs sent and not yet answered (quitting now could leave them unconfirmed)."""
@@ -820,6 +823,18 @@ class OperationsEngine:
             self._emit("added" if known is None else "changed", row)
         if self._resume:
             await self._claim(now)
+            self._syncs += 1
+            if self._syncs % RECOVER_EVERY == 0:
+                # A process that died mid-POST while this one runs: its intents become unconfirmed now.
+                for row in await self.writer.call(
+                    journal.recover_intents,
+                    self.tenant_key,
+                    now,
+                    owner=self.process_id,
+                    heartbeat_timeout=self._heartbeat_timeout,
+                ):
+                    self._rows[row.key] = row
+                    self._emit("unconfirmed", row)
         self._count_others()
         self._update_idle()
 

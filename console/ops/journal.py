@@ -23,6 +23,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,8 @@ HISTORY_MAX_TOTAL = 500_000
 """Poll records kept in the whole journal; the oldest non-first records go first."""
 PRUNE_EVERY = 200
 """Flushes between two prunes of the poll history."""
+OPEN_RETRY_SECONDS = 10.0
+"""How long opening waits for another process that holds the journal's write lock."""
 HEARTBEAT_TIMEOUT = 30.0
 """A process whose heartbeat is older than this is dead: its intents may be recovered."""
 
@@ -345,16 +348,26 @@ class OperationJournal:
         self.process_id: str | None = None
         """This journal's process row, once ``register_process`` ran: it owns what it writes."""
         create_private_file(self.path)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            # Without a limit the WAL file keeps its high-water size for ever.
-            self._db.execute("PRAGMA journal_size_limit=1048576")
-            self._open_schema()
-        except sqlite3.DatabaseError as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {redact(str(exc))}") from None
+        # Two processes opening a new journal at once: switching to WAL and creating the schema take
+        # the write lock, and the WAL switch does not wait for it; so the opening is retried a while.
+        deadline = time.monotonic() + max(busy_timeout, OPEN_RETRY_SECONDS)
+        while True:
+            try:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                # Without a limit the WAL file keeps its high-water size for ever.
+                self._db.execute("PRAGMA journal_size_limit=1048576")
+                self._open_schema()
+                break
+            except sqlite3.OperationalError as exc:
+                self._db.close()
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise JournalError(f"cannot open the journal {self.path}: {redact(str(exc))}") from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"cannot open the journal {self.path}: {redact(str(exc))}") from None
         self._private()
         self._pending_rows: dict[int, OperationRow] = {}
         self._pending_polls: list[tuple[int, PollRecord]] = []
@@ -906,7 +919,7 @@ class OperationJournal:
             version = self._bump_version()
             for row in map(_row, found):
                 if row.owner is not None and (
-                    row.owner == owner
+                    row.owner == owner or _alive(processes.get(row.owner), now, heartbeat_timeout)
                 ):
                     continue
                 row.state = UNCONFIRMED
@@ -1072,8 +1085,6 @@ class OperationJournal:
 
     def retrying(self, call: Callable[[], T], *, attempts: int = 50, pause: float = 0.1) -> T:
         """Run ``call`` again while another process holds the write lock (blocking: call off the event loop)."""
-        import time
-
         for attempt in range(attempts):
             try:
                 return call()

@@ -59,6 +59,7 @@ class ConsoleApp(App[int]):
         self._quitting = False
         self._held: list[events.Key] | None = None
         self._hold_timer: Timer | None = None
+        self._release_pending = False
 
     # -- keys typed faster than a frame ---------------------------------------------------
     #
@@ -72,6 +73,7 @@ class ConsoleApp(App[int]):
         """Keep the keys typed from now on until ``release_keys`` (or HOLD_SECONDS), then deliver them in order."""
         if self._held is None:
             self._held = []
+        self._release_pending = False  # a release asked for before this hold waits for this one
         if self._hold_timer is not None:
             self._hold_timer.stop()
         self._hold_timer = self.set_timer(HOLD_SECONDS, self.release_keys, name="release-held-keys")
@@ -81,7 +83,11 @@ class ConsoleApp(App[int]):
         if self._hold_timer is not None:
             self._hold_timer.stop()
             self._hold_timer = None
-        # call_later: after any focus change already queued (Widget.focus defers to the app's queue).
+        if self._held is None or self._release_pending:
+            return
+        self._release_pending = True
+        # call_later: after any focus change already queued (Widget.focus defers to the app's queue);
+        # keys read until then are still held, so none overtakes the held ones.
         self.call_later(self._replay_held)
 
     def release_keys_after_refresh(self, screen: Screen[object]) -> None:
@@ -94,6 +100,9 @@ class ConsoleApp(App[int]):
         return self._held is not None
 
     async def _replay_held(self) -> None:
+        if not self._release_pending:
+            return  # a newer hold (another screen opening) took over
+        self._release_pending = False
         pending, self._held = self._held or [], None
         while pending:
             await super().on_event(pending.pop(0))

@@ -256,7 +256,7 @@ class Console:
         try:
             done = subprocess.run(
                 argv,
-                cwd=self.state_dir.parent,
+                cwd=ROOT,
                 env=child_env(self.env),
                 input=stdin,
                 capture_output=True,
@@ -270,7 +270,7 @@ class Console:
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.argv(*args),
-            cwd=self.state_dir.parent,
+            cwd=ROOT,
             env=child_env(self.env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

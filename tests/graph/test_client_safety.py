@@ -292,9 +292,10 @@ async def test_an_odd_location_is_that_operations_error_never_a_traceback(clock:
             client.check_url(accepted.location)
         with pytest.raises(errors.UnsafeRedirect):
             await client.get_operation(accepted.location)
-        with pytest.raises(errors.UnsafeRedirect):
+        with pytest.raises(errors.UnsafeRedirect) as caught:
             client.check_url(location)
     assert len(recorder.seen) == 1  # nothing was sent to it
+    assert "pw@" not in str(caught.value) and "\x00" not in str(caught.value)
 
 
 async def test_a_default_port_spelled_out_is_the_same_origin(clock: ManualClock) -> None:
@@ -482,6 +483,21 @@ async def test_every_request_and_throttling_decision_is_logged_without_the_token
     assert any("gate closed for 2.00 s" in line for line in lines)
     assert any("probe sent" in line for line in lines) and any("probe succeeded" in line for line in lines)
     assert token and token not in caplog.text
+
+
+async def test_an_operation_can_be_followed_in_the_log_by_its_id(
+    tenant: SimulatedTenant, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="console.graph")
+    client, _ = sim_client(tenant, clock)
+    async with client:
+        accepted = await client.export_personal_data(tenant.graph.profiles[0].user_id, SAS)
+        await client.get_operation(accepted.location)
+    post, poll = tenant.graph.requests
+    assert f"accepted: operation {accepted.operation_id}" in caplog.text
+    assert f"graph GET export status {accepted.operation_id} -> 200 request-id={poll.request_id}" in caplog.text
+    assert f"-> 202 request-id={post.request_id}" in caplog.text
+    assert "TOPSECRET" not in caplog.text
 
 
 async def _token_of(client: GraphClient) -> str:

@@ -241,3 +241,20 @@ def test_json_has_no_nan_or_infinity_and_carries_the_new_fields(tmp_path: Path) 
         None,
     )
     journal.close()
+
+
+def test_opening_waits_for_another_process_holding_a_new_journal(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "journal.sqlite3"
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process is creating the journal right now
+    release = threading.Timer(0.3, lambda: blocker.execute("ROLLBACK"))
+    release.start()
+    try:
+        journal = OperationJournal(path, busy_timeout=0.05)
+    finally:
+        release.join()
+        blocker.close()
+    assert journal.schema_version() == SCHEMA_VERSION
+    journal.close()

@@ -209,7 +209,9 @@ async def test_a_live_processs_intents_are_left_alone(tmp_path: Path, started: b
     task = asyncio.create_task(exporter.engine.submit(targets(rig, 1)))
     await rig.run_until(lambda: exporter.engine.posts_in_flight == 1)
     await watcher.engine.start()  # `watch` in another window while the POST is in flight
-    await rig.run_for(40)  # the exporter's heartbeat keeps it alive meanwhile
+    await rig.run_for(45)  # longer than a heartbeat lasts: the exporter's heartbeat keeps it alive
+    late = rig.side()
+    await late.engine.start()  # another `watch`, opened later, while the POST still hangs
     reader = OperationJournal(rig.path)
     assert [r.state for r in reader.rows()] == ["intent"], "watch converted a live process's intent"
     await rig.run_until(task.done)
@@ -524,4 +526,24 @@ async def test_case_profile_details_and_submitter_are_journalled_and_notes_and_r
     assert len(rig.polls()) == polls and reader.rows(case="DSR-1234")[0].state == "stopped"
     assert outcome.operation.to_json()["case"] == "DSR-1234"
     reader.close()
+    await rig.close()
+
+
+async def test_a_process_dying_mid_post_is_noticed_by_a_running_watcher(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    exporter, watcher = rig.side(), rig.side()
+    await watcher.engine.start()
+    await exporter.engine.start(resume=False)
+    rig.tenant.graph.faults.hang(1, seconds=10_000, only=RequestMatch(method="POST"))
+    task = asyncio.create_task(exporter.engine.submit(targets(rig, 1)))
+    await rig.run_until(lambda: exporter.engine.posts_in_flight == 1)
+    await rig.run_for(20)
+    assert [v.state for v in watcher.engine.operations()] == ["intent"]
+    # kill -9 while the POST is in flight: no heartbeat any more.
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exporter.close(release=False)
+    await rig.run_until(lambda: any(e.kind == "unconfirmed" for e in watcher.events), limit=200)
+    [view] = watcher.engine.operations()
+    assert view.state == "unconfirmed" and "may or may not" in view.last_error
     await rig.close()

@@ -33,14 +33,17 @@ SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&sig=S3cr
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and messages drain."""
-    try:
-        await pilot.app.workers.wait_for_complete()
-    except WorkerFailed:
-        pass  # the screens show worker errors; tests assert on what is shown
-    await pilot.pause()
-    await pilot.pause(0.05)  # the operations feed gathers a burst for 20 ms
-    await pilot.pause()
+    """Let workers finish (and the workers they start: check, then send) and messages drain."""
+    for _ in range(5):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # the screens show worker errors; tests assert on what is shown
+        await pilot.pause()
+        await pilot.pause(0.05)  # the operations feed gathers a burst for 20 ms
+        await pilot.pause()
+        if all(worker.is_finished for worker in pilot.app.workers):
+            break
 
 
 def text_of(app: ConsoleApp, selector: str) -> str:

@@ -62,6 +62,15 @@ async def type_keys(pilot: Pilot[Any], keys: Sequence[str], *, fast: bool) -> No
     await settle(pilot)
 
 
+async def until(pilot: Pilot[Any], condition: Any, seconds: float = 5.0) -> None:
+    """Wait (in app time) until ``condition()``: a worker may start another (check, then send)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never became true")
+
+
 def profile_list(app: ConsoleApp) -> ProfileList:
     return app.screen.query_one(ProfileList)
 
@@ -244,8 +253,8 @@ async def test_one_person_without_warnings_is_sent_without_asking() -> None:
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
-        assert len(engine.calls) == 1 and engine.calls[0].locations == [SAS]
+        await until(pilot, lambda: len(engine.calls) == 1)
+        assert engine.calls[0].locations == [SAS]
 
 
 async def test_e_on_the_operations_pane_exports_their_users_again() -> None:
@@ -387,7 +396,7 @@ async def test_the_case_is_passed_and_remembered_for_the_next_export() -> None:
         form.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await until(pilot, lambda: len(engine.calls) == 1)
         assert engine.calls[0].case == "DSR-1234"
         await pilot.press("escape")
         await pilot.press("down", "e")
@@ -410,9 +419,10 @@ async def test_storage_location_already_used_is_explained_with_the_fix() -> None
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
         form = app.screen
         assert isinstance(form, ExportScreen)
+        await until(pilot, lambda: form.outcomes is not None)
+        await settle(pilot)
         assert "✗ refused" in str(form.query_one("#results", DataTable).get_row_at(0)[1])
         note = str(form.query_one("#results-note", Static).render())
         assert "StorageLocationAlreadyUsed" in note
@@ -741,6 +751,9 @@ async def test_a_signature_in_graphs_error_never_reaches_the_screen() -> None:
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        await until(pilot, lambda: form.outcomes is not None)
         await settle(pilot)
         assert "request-id 9f1e" in screen_text(app)
         assert "S3cr3t" not in screen_text(app)
