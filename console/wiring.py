@@ -26,7 +26,7 @@ from console.clock import Clock, SystemClock
 from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, validate_graph_url
 from console.graph.models import parse_datetime
 from console.jwt import claim_str, token_claims
-from console.ops.budget import DEFAULT_POLL_BUDGET
+from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine import OperationsEngine
 from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
@@ -327,6 +327,7 @@ def _make_engine(
     clock: Clock,
     identity: str,
     delivery_check: Callable[[str], Awaitable[Delivery]] | None,
+    budget: PollBudget,
 ) -> OperationsEngine:
     """The engine: who submits (``identity``) and how a delivery is checked come from the wiring."""
     return OperationsEngine(
@@ -337,6 +338,7 @@ def _make_engine(
         clock=clock,
         identity=identity,
         delivery_check=delivery_check,
+        budget=budget,
     )
 
 
@@ -368,7 +370,10 @@ def _assemble(
     try:
         if before_engine is not None:
             before_engine(journal)
-        client = GraphClient(graph_url, provider, transport=graph_transport, clock=clock)
+        # One budget for the tenant: the engine's polls, the client's retries and profile listing all
+        # spend from it, and the engine keeps its ledger in the journal shared by every process.
+        budget = PollBudget(poll_budget, clock)
+        client = GraphClient(graph_url, provider, transport=graph_transport, clock=clock, budget=budget)
         engine = _make_engine(
             client,
             journal,
@@ -377,6 +382,7 @@ def _assemble(
             clock=clock,
             identity=identity,
             delivery_check=_delivery_check(storage_transport),
+            budget=budget,
         )
     except BaseException:
         journal.close()

@@ -342,11 +342,17 @@ class OperationsEngine:
         self._due.clear()
 
     async def wait_until_idle(self) -> None:
-        """Return when every tracked operation is final (or needs the admin) and no POST is in flight."""
+        """Return when every tracked operation is final (or needs the admin) and no POST is in flight.
+
+        A resuming engine waits for the tenant's operations other processes poll too (it sees them
+        finish through the journal); ``export`` (``start(resume=False)``) only for its own.
+        """
         await self._idle.wait()
 
     def _update_idle(self) -> None:
-        if not self._open and self.posts_in_flight == 0:
+        # A resuming engine (``watch``, the console) also waits for what other processes poll.
+        others = self._others_open if self._resume else 0
+        if not self._open and self.posts_in_flight == 0 and others == 0:
             self._idle.set()
         else:
             self._idle.clear()
@@ -773,7 +779,9 @@ class OperationsEngine:
             self._flush_failed = not ok
 
     def _count_others(self) -> None:
-        self._others_open = sum(1 for row in self._rows.values() if row.state == TRACKING and row.key not in self._open)
+        self._others_open = sum(
+            1 for row in self._rows.values() if row.state == TRACKING and row.location and row.key not in self._open
+        )
 
     async def _claim(self, now: float) -> None:
         claimed = await self.writer.call(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:  # the storage slice's evidence of what landed in the container
-    from console.storage.blob import Delivery
+from console.storage.blob import Delivery
 
 INTENT = "intent"
 """Recorded before the POST; a row still here after a restart becomes unconfirmed."""

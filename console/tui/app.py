@@ -139,6 +139,7 @@ class ConsoleApp(App[int]):
         if self.session is not None and self.session is not message.session:
             await self.close_session()
         self.session = message.session
+        await self.close_forms()  # e.g. the add-tenant form open when a silent sign-in succeeds
         await self.switch_screen(MainScreen(message.session, self.services))
 
     async def close_session(self) -> None:

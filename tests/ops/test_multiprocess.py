@@ -107,3 +107,16 @@ async def test_stop_watching_in_one_process_stops_the_poller_in_another(tmp_path
     assert len(rig.polls()) == count, "the other process kept polling a stopped operation"
     assert poller.engine.operation(outcome.operation.key).state == "stopped"  # type: ignore[union-attr]
     await rig.close()
+
+
+async def test_watch_waits_for_the_operations_another_process_polls(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, retry_after=5, duration=120)
+    console, watch = rig.side(), rig.side()
+    await console.engine.start()
+    await console.engine.submit(targets(rig, 3))
+    await watch.engine.start()
+    await rig.run_for(5)
+    assert watch.engine.active == 0 and not watch.engine._idle.is_set(), "watch was idle while exports ran"
+    await rig.run_until(lambda: watch.engine._idle.is_set(), limit=1000)
+    assert [v.state for v in watch.engine.operations()] == ["final"] * 3
+    await rig.close()

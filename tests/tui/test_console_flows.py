@@ -19,7 +19,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from console.graph.models import InboundSharedUserProfile
-from console.tui.app import ConsoleApp
+from console.tui.app import HOLD_SECONDS, ConsoleApp
+from console.tui.messages import SessionOpened
 from console.tui.screens.add_tenant import AddTenantScreen
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
@@ -783,3 +784,31 @@ async def test_tab_from_the_search_then_a_selects_the_matches(fast: bool) -> Non
         assert app.screen.query_one(SearchBox).value == "garcia"
         assert app.focused is profiles
         assert set(profiles.selected) == {profiles.index.profiles[i].user_id for i in profiles.shown}
+
+
+async def test_a_sign_in_that_succeeds_under_a_form_leaves_no_stale_login_screen() -> None:
+    services, _engine = make_services(signed_in=False, with_login=True)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, AddTenantScreen)
+        assert services.login is not None
+        app.post_message(SessionOpened(services.login.session_factory()))  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["MainScreen"]
+
+
+async def test_held_keys_are_delivered_in_order_even_when_no_screen_opens() -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.hold_keys()  # as `e` on an operation that cannot be exported again does
+        burst(app, list("/smith"))
+        await pilot.pause(0.1)
+        assert app.holding_keys and app.screen.query_one(SearchBox).value == ""
+        await until(pilot, lambda: not app.holding_keys, seconds=HOLD_SECONDS + 5)  # the timer lets them go
+        await settle(pilot)
+        assert app.screen.query_one(SearchBox).value == "smith"

@@ -216,8 +216,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         proposal = ""
         if plan.proposal:
             proposal = (
-                f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} "
-                "(same account and SAS)"
+                f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} (same account and SAS)"
             )
         self._show("#storage-proposal", proposal)
         preview = ""
@@ -230,8 +229,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             if more > 0:
                 lines.append(f"  … and {more:,} more, each with its own container")
             host = location_host(plan.preview[0])
-            where = f" on {host}" if host else ""
-            preview = f"Locations{where} (each with the SAS typed, sig=***):\n" + "\n".join(lines)
+            preview = f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
         self._show("#storage-preview", preview)
         return plan
 

@@ -84,8 +84,9 @@ class MainScreen(Screen[None]):
             tooltip="On Operations: open the highlighted operation",
         ),
         Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
-        Binding("tab", "move_focus(1)", "Next", show=False, id="main.next", priority=True),
-        Binding("shift+tab", "move_focus(-1)", "Previous", show=False, id="main.previous", priority=True),
+        # (listed in the help under "Everywhere": no description here)
+        Binding("tab", "move_focus(1)", "", show=False, id="main.next", priority=True),
+        Binding("shift+tab", "move_focus(-1)", "", show=False, id="main.previous", priority=True),
     ]
 
     def __init__(self, session: Session, services: ConsoleServices) -> None:

@@ -325,7 +325,7 @@ class ProfileList(LineList, can_focus=True):
         if y == 1 and not self.shown and self.filter_text:
             # An empty list says why: the search matched no one (Esc clears it).
             dim = base + self.get_component_rich_style("profile-list--dim", partial=True)
-            text = f"  0 matches for “{safe_text(self.filter_text)}” · Esc clears the search"
+            text = f"  0 matches for “{safe_text(self.filter_text)}” · Esc on the list clears the search"
             return Strip([Segment(set_cell_size(text, width), dim)]).adjust_cell_length(width, dim)
         if row >= len(self.shown) or row < 0:
             return Strip.blank(width, base)

@@ -87,6 +87,6 @@ class StorageLocationInput(Input):
             self.value = masked
             self.cursor_position = cursor
 
-    def _on_blur(self, event: events.Blur) -> None:
+    def on_blur(self, event: events.Blur) -> None:
+        # The public hook: Textual also runs Input's own _on_blur (overriding it ran that twice).
         self.mask_now()
-        super()._on_blur(event)
