@@ -27,22 +27,28 @@ class Mutation:
     old: str
     new: str
     tests: tuple[str, ...]
+    more: tuple[tuple[str, str], ...] = ()
+    """Further (snippet, broken form) pairs applied in the same file."""
 
 
 MUTATIONS: list[Mutation] = []
 """Filled in below: (what promise, file, exact snippet, its broken form, the tests that guard it)."""
 
 
-def mutation(name: str, path: str, old: str, new: str, *tests: str) -> None:
-    MUTATIONS.append(Mutation(name, path, old, new, tests))
+def mutation(name: str, path: str, old: str, new: str, tests: tuple[str, ...], *more: tuple[str, str]) -> None:
+    MUTATIONS.append(Mutation(name, path, old, new, tuple(tests), tuple(more)))
 
 
 def run(m: Mutation) -> tuple[str, float]:
     file = ROOT / m.path
     original = file.read_text()
-    if original.count(m.old) != 1:
-        return f"STALE (snippet found {original.count(m.old)} times)", 0.0
-    file.write_text(original.replace(m.old, m.new))
+    pairs = ((m.old, m.new), *m.more)
+    mutated = original
+    for old, new in pairs:
+        if mutated.count(old) != 1:
+            return f"STALE (snippet found {mutated.count(old)} times)", 0.0
+        mutated = mutated.replace(old, new)
+    file.write_text(mutated)
     started = time.monotonic()
     try:
         done = subprocess.run(
@@ -65,7 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-k", default="", help="only mutations whose name contains this")
     args = parser.parse_args()
-    from mutations import register  # noqa: PLC0415 - the list lives beside this script
+    from mutations import register
 
     register(mutation)
     survived = 0

@@ -107,6 +107,13 @@ class _LocalLedger:
     window: deque[tuple[float, int]] = field(default_factory=deque)
 
 
+def default_burst(per_hour: int) -> float:
+    """Requests allowed back to back after a quiet spell: 0.5% of the hour, 20 at most, and at least a
+    few (up to a tenth of a small budget) so that listing a few pages of profiles under a tight
+    ``--poll-budget`` does not wait a whole pacing interval per page."""
+    return max(1.0, min(20.0, max(per_hour / 200, min(5.0, per_hour / 10))))
+
+
 class PollBudget:
     """The tenant's request budget: never more than ``per_hour`` in any sliding hour, paced evenly.
 
@@ -131,7 +138,7 @@ class PollBudget:
         if per_hour < 1:
             raise ValueError("the poll budget must be at least 1 request an hour")
         self.per_hour = per_hour
-        self.burst = burst if burst is not None else max(1.0, min(20.0, per_hour / 200))
+        self.burst = burst if burst is not None else default_burst(per_hour)
         """Polls allowed back to back after a quiet spell."""
         self.rate = (per_hour - self.burst) / HOUR if per_hour > self.burst else per_hour / HOUR
         """Steady polls a second."""

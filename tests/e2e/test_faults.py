@@ -327,7 +327,8 @@ def test_absurd_retry_after_on_one_request_does_not_close_the_client(
 
 
 def _set_fsize(pid: int, limit: int) -> None:
-    resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, limit))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, hard))  # the soft limit only: raised again after
 
 
 def test_full_disk_mid_run_loses_nothing(console: Console, sim: Sim, dead_port: int) -> None:
@@ -337,12 +338,11 @@ def test_full_disk_mid_run_loses_nothing(console: Console, sim: Sim, dead_port: 
     sim.knobs(export_duration=3.0)
     process = console.start(*export_args(users))
     wait_until(lambda: len(sim.operations()) == len(users), timeout=60)
-    unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)
     _set_fsize(process.pid, 1)
     try:
         time.sleep(4.0)  # every export completes on Graph's side while the journal cannot grow
     finally:
-        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, unlimited)
+        _set_fsize(process.pid, resource.RLIM_INFINITY)
     result = finish(process, timeout=120)
     rows = check(console, sim, result, users, {0})
     all_complete(rows)

@@ -47,7 +47,7 @@ def in_window(times: list[float], window: float = HOUR) -> int:
 
 async def test_pacing_is_the_budget_rate_after_a_small_burst() -> None:
     clock = ManualClock()
-    budget = PollBudget(360, clock)  # burst 1.8, steady (360 - 1.8) / h
+    budget = PollBudget(360, clock, burst=1.8)  # steady (360 - 1.8) / h
     t0 = clock.now()
     granted = await spend(budget, clock, 1000, until=600)
     # Ten minutes at 360/h is about 60 requests: a pacer 10x too fast would grant about 600.
@@ -55,6 +55,13 @@ async def test_pacing_is_the_budget_rate_after_a_small_burst() -> None:
     gaps = [b - a for a, b in zip(granted[2:], granted[3:], strict=False)]
     assert min(gaps) >= 3600 / 360 - 0.1
     assert granted[0] == t0
+
+
+def test_a_tight_budget_still_lets_a_few_pages_of_profiles_through_at_once() -> None:
+    # 100 an hour: five back to back (listing a few pages), then the steady pace.
+    assert PollBudget(100, ManualClock()).burst == 5
+    assert PollBudget(9000, ManualClock()).burst == 20
+    assert PollBudget(10, ManualClock()).burst == 1
 
 
 async def test_no_sliding_hour_holds_more_than_the_budget() -> None:

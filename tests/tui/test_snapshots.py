@@ -102,6 +102,10 @@ def test_export_results(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
+        await pilot.pause(0.2)  # the operations feed flushes the new rows behind the form (20 ms batches)
+        await settle(pilot)
+        pilot.app.screen_stack[-2].refresh(layout=True)  # the main screen behind the form, drawn as it is now
+        await settle(pilot)
 
     assert snap_compare(main_app(), terminal_size=(120, 40), run_before=run_before)
 

@@ -1,0 +1,511 @@
+"""The promises and the line that keeps each one: break the line, the named tests must fail.
+
+Used by ``scripts/mutation_check.py``. Each entry: (promise, file, exact snippet, its broken form,
+tests), optionally with a second (snippet, broken form) pair applied in the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+OPS: list[tuple[Any, ...]] = [
+    (
+        "watch idle while others poll",
+        "console/ops/engine.py",
+        "        others = self._others_open if self._resume else 0",
+        "        others = 0",
+        ("tests/ops/test_multiprocess.py::test_watch_waits_for_the_operations_another_process_polls",),
+    ),
+    (
+        "opening gives up on a locked new journal",
+        "console/ops/journal.py",
+        "                if not _is_busy(exc) or time.monotonic() > deadline:",
+        "                if True:",
+        ("tests/ops/test_journal.py::test_opening_waits_for_another_process_holding_a_new_journal",),
+    ),
+    (
+        "no heartbeat while an unstarted engine POSTs",
+        "console/ops/engine.py",
+        '        beat = None if self.running else asyncio.create_task(self._heartbeat_loop(), name="ops-heartbeat")',
+        "        beat = None",
+        ("tests/ops/test_promises.py::test_a_live_processs_intents_are_left_alone",),
+    ),
+    (
+        "delivery never checked",
+        "console/ops/engine.py",
+        "        if delivered and full_location is not None and self.delivery_check is not None:",
+        "        if False:",
+        (
+            "tests/ops/test_promises.py::test_a_completed_export_of_this_process_gets_its_delivery_checked_and_journalled",
+        ),
+    ),
+    (
+        "takeover honours next_poll_at only",
+        "console/ops/journal.py",
+        "                    due = takeover_due(now, row.next_poll_at, lease if lease is not None else now, row.retry_after)",
+        "                    due = row.next_poll_at or now",
+        ("tests/ops/test_multiprocess.py::test_a_dead_processs_operations_are_taken_over_without_an_early_poll",),
+    ),
+    (
+        "restart ignores saved next_poll_at",
+        "console/ops/journal.py",
+        "                    due = row.next_poll_at or now\n",
+        "                    due = now\n",
+        ("tests/ops/test_promises.py::test_a_restart_keeps_each_operations_saved_next_poll",),
+    ),
+    (
+        "intent written only after the POST",
+        "console/ops/engine.py",
+        "        try:\n            row = await self.writer.call(\n                journal.record_intent,",
+        "        early = asyncio.ensure_future(self.client.export_personal_data(user_id, location))\n        await asyncio.sleep(0)\n        try:\n            row = await self.writer.call(\n                journal.record_intent,",
+        ("tests/ops/test_promises.py::test_the_intent_is_committed_before_the_post_and_the_outcome_after_the_202",),
+        (
+            "            accepted = await self.client.export_personal_data(user_id, location)",
+            "            accepted = await early",
+        ),
+    ),
+    (
+        "outcome after 202 not written",
+        "console/ops/engine.py",
+        "        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.\n        await self._save(row, record)",
+        "        pass",
+        ("tests/ops/test_promises.py::test_the_intent_is_committed_before_the_post_and_the_outcome_after_the_202",),
+    ),
+    (
+        "throttled poll rescheduled without Retry-After",
+        "console/ops/engine.py",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now, floor=wait)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, None, now, floor=wait)\n        self.writer.queue",
+        ("tests/ops/test_promises.py::test_a_throttled_poll_waits_its_retry_after",),
+    ),
+    (
+        "failed poll rescheduled without backoff",
+        "console/ops/engine.py",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now, floor=wait)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now)\n        self.writer.queue",
+        ("tests/ops/test_promises.py::test_failing_polls_back_off",),
+    ),
+    (
+        "no back-off after 401/403 while polling",
+        "console/ops/engine.py",
+        "floor=AUTH_RETRY_INTERVAL)",
+        "floor=0.0)",
+        ("tests/ops/test_promises.py::test_a_403_while_polling_backs_off_and_is_reported",),
+    ),
+    (
+        "budget pacing 10x too fast",
+        "console/ops/budget.py",
+        "        self.rate = (per_hour - self.burst) / HOUR if",
+        "        self.rate = 10 * (per_hour - self.burst) / HOUR if",
+        (
+            "tests/ops/test_budget.py::test_pacing_is_the_budget_rate_after_a_small_burst",
+            "tests/ops/test_promises.py::test_the_engine_paces_polls_at_the_budget",
+        ),
+    ),
+    (
+        "sliding-hour guard removed",
+        "console/ops/budget.py",
+        "    if room <= 0:",
+        "    if False:",
+        (
+            "tests/ops/test_budget.py::test_the_sliding_hour_guard_waits_for_the_oldest_requests_to_leave",
+            "tests/ops/test_budget.py::test_no_sliding_hour_holds_more_than_the_budget",
+        ),
+        ("    count = max(1, min(want, room))", "    count = max(1, want)"),
+    ),
+    (
+        "per-user quota off by one",
+        "console/ops/engine.py",
+        "            if report.per_user_used.get(user_id, 0) + count > report.per_user_limit:",
+        "            if report.per_user_used.get(user_id, 0) + count >= report.per_user_limit:",
+        ("tests/ops/test_promises.py::test_the_per_user_quota_allows_the_hundredth_and_refuses_the_next",),
+    ),
+    (
+        "unconfirmed not counted in the quota",
+        "console/ops/journal.py",
+        "QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING,",
+        "QUOTA_STATES = (INTENT, TRACKING,",
+        ("tests/ops/test_promises.py::test_unconfirmed_exports_count_against_the_quota",),
+    ),
+    (
+        "transaction committed when its body raised",
+        "console/ops/journal.py",
+        '            elif self._db.in_transaction:\n                self._db.execute("ROLLBACK")',
+        '            elif self._db.in_transaction:\n                self._db.execute("COMMIT")',
+        ("tests/ops/test_journal.py::test_a_transaction_whose_body_raised_is_rolled_back",),
+    ),
+    (
+        "two engines: each its own budget",
+        "console/ops/engine.py",
+        "            budget = PollBudget(poll_budget, self.clock, reserve=self._reserve_slots)",
+        "            budget = PollBudget(poll_budget, self.clock)",
+        ("tests/ops/test_multiprocess.py::test_two_engines_stay_inside_one_budget_and_never_poll_early",),
+    ),
+    (
+        "takeover ignores the dead owner's Retry-After",
+        "console/ops/journal.py",
+        "                    due = takeover_due(now, row.next_poll_at, lease if lease is not None else now, row.retry_after)",
+        "                    due = now",
+        ("tests/ops/test_multiprocess.py::test_a_dead_processs_operations_are_taken_over_without_an_early_poll",),
+    ),
+    (
+        "takeover never happens",
+        "console/ops/journal.py",
+        "                    if (lease is None or lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
+        "                    if True:",
+        ("tests/ops/test_multiprocess.py::test_a_dead_processs_operations_are_taken_over_without_an_early_poll",),
+    ),
+    (
+        "live leases stolen",
+        "console/ops/journal.py",
+        "                    if (lease is None or lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
+        "                    if False:",
+        (
+            "tests/ops/test_multiprocess.py::test_a_dead_processs_operations_are_taken_over_without_an_early_poll",
+            "tests/ops/test_multiprocess.py::test_two_engines_stay_inside_one_budget_and_never_poll_early",
+        ),
+    ),
+    (
+        "migration skips the new columns",
+        "console/ops/journal.py",
+        "        for name, declaration in _V2_COLUMNS:\n            if name not in present:",
+        "        for name, declaration in _V2_COLUMNS:\n            if False:",
+        ("tests/ops/test_journal.py::test_schema_1_fixture_is_upgraded_in_place_and_keeps_every_row",),
+    ),
+    (
+        "migration keeps schema-1 secrets",
+        "console/ops/journal.py",
+        "            if cleaned != (storage, location, error):",
+        "            if False:",
+        ("tests/ops/test_journal.py::test_schema_1_fixture_is_upgraded_in_place_and_keeps_every_row",),
+    ),
+    (
+        "newer schema not refused",
+        "console/ops/journal.py",
+        "            if version > SCHEMA_VERSION:",
+        "            if False:",
+        ("tests/ops/test_journal.py::test_a_newer_schema_is_refused_plainly",),
+    ),
+    (
+        "failed flush drops its batch",
+        "console/ops/journal.py",
+        "            rows = dict(self._pending_rows)\n            polls = list(self._pending_polls)",
+        "            rows = dict(self._pending_rows)\n            polls = list(self._pending_polls)\n            self._pending_rows.clear()\n            self._pending_polls.clear()",
+        (
+            "tests/ops/test_journal.py::test_a_failed_flush_keeps_its_batch_and_the_next_one_writes_it",
+            "tests/ops/test_promises.py::test_a_failed_write_after_the_202_is_kept_and_written_later",
+        ),
+    ),
+    (
+        "journal on the event loop",
+        "console/ops/writer.py",
+        "            return await loop.run_in_executor(self._executor, call)",
+        "            del loop\n            return call()",
+        ("tests/ops/test_promises.py::test_a_locked_journal_does_not_block_the_event_loop",),
+    ),
+    (
+        "live process's intents recovered",
+        "console/ops/journal.py",
+        "                    row.owner == owner or _alive(processes.get(row.owner), now, heartbeat_timeout)",
+        "                    row.owner == owner",
+        (
+            "tests/ops/test_journal.py::test_intents_of_a_live_process_are_left_alone_and_a_dead_ones_recovered",
+            "tests/ops/test_promises.py::test_a_live_processs_intents_are_left_alone",
+        ),
+    ),
+    (
+        "permanent 4xx polled forever",
+        "console/ops/engine.py",
+        "            if streak >= PERMANENT_ERROR_LIMIT:",
+        "            if False:",
+        ("tests/ops/test_promises.py::test_a_permanent_poll_error_stops_after_bounded_tries_with_the_error_kept",),
+    ),
+    (
+        "last_error not redacted on write",
+        "console/ops/journal.py",
+        "                            redact(r.last_error),",
+        "                            r.last_error,",
+        ("tests/ops/test_journal.py::test_secrets_are_redacted_on_write_whatever_the_caller_passed",),
+    ),
+    (
+        "journal files not private",
+        "console/ops/journal.py",
+        "        create_private_file(self.path)\n",
+        "",
+        ("tests/ops/test_journal.py::test_journal_files_are_private",),
+        ("                if candidate.exists() and candidate.stat().st_mode & 0o077:", "                if False:"),
+    ),
+    (
+        "conflicts not refused",
+        "console/ops/engine.py",
+        "        if not force:\n            found",
+        "        if False:\n            found",
+        ("tests/ops/test_promises.py::test_users_with_an_unfinished_or_unconfirmed_export_are_refused_unless_forced",),
+    ),
+    (
+        "second row for an operation id accepted",
+        "console/ops/engine.py",
+        "        if existing is not None:\n            duplicate",
+        "        if False:\n            duplicate",
+        ("tests/ops/test_promises.py::test_a_second_row_for_an_operation_id_is_refused_and_reported",),
+    ),
+    (
+        "exit code not from the exception",
+        "console/ops/engine.py",
+        "row.last_error, max(1, exc.exit_code), exc)",
+        "row.last_error, 1, exc)",
+        ("tests/ops/test_promises.py::test_outcomes_carry_typed_exit_codes",),
+    ),
+    (
+        "stale change reopens a closed row",
+        "console/ops/journal.py",
+        "                    \"AND (state IN ('intent', 'tracking') OR state = ?)\",",
+        '                    "AND (1 OR state = ?)",',
+        (
+            "tests/ops/test_journal.py::test_a_stale_change_never_reopens_a_row_closed_elsewhere",
+            "tests/ops/test_multiprocess.py::test_stop_watching_in_one_process_stops_the_poller_in_another",
+        ),
+    ),
+    (
+        "other processes' rows not synced",
+        "console/ops/engine.py",
+        '            self._emit("added" if known is None else "changed", row)',
+        "            pass",
+        ("tests/ops/test_multiprocess.py::test_every_engine_sees_what_another_adds_and_changes",),
+    ),
+    (
+        "bad Location tracked anyway",
+        "console/ops/engine.py",
+        "        except (errors.GraphError, ValueError) as exc:  # UnsafeRedirect, an unreadable Location\n            return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc)",
+        "        except (errors.GraphError, ValueError) as exc:  # UnsafeRedirect, an unreadable Location\n            pass",
+        ("tests/ops/test_promises.py::test_an_unusable_location_is_an_error_for_that_operation",),
+    ),
+]
+
+CONSOLE: list[tuple[Any, ...]] = [
+    (
+        "slash not priority",
+        "console/tui/widgets/ops_table.py",
+        '            "Filter",\n            priority=True,',
+        '            "Filter",\n            priority=False,',
+        ("tests/tui/test_ops_console.py::test_slash_and_a_name_in_one_burst_filter_the_operations_not_the_profiles",),
+    ),
+    (
+        "box leave deferred",
+        "console/tui/widgets/ops_pane.py",
+        "        if self.table is not None:\n            self.screen.set_focus(self.table)\n        self.post_message(self.Leave())",
+        "        self.post_message(self.Leave())",
+        ("tests/tui/test_ops_pane.py::test_a_real_burst_lands_where_it_was_typed",),
+    ),
+    (
+        "burst focus",
+        "console/tui/widgets/ops_table.py",
+        "        self.screen.set_focus(box)\n",
+        "        box.focus()\n",
+        ("tests/tui/test_ops_pane.py::test_a_real_burst_lands_where_it_was_typed",),
+    ),
+    (
+        "marks dropped with rows",
+        "console/tui/ops_model.py",
+        "        self._sort()\n        self._drop_marks()\n",
+        "        self._sort()\n",
+        ("tests/tui/test_ops_model.py::test_marks_survive_refreshes_and_go_with_their_rows",),
+    ),
+    (
+        "marks kept on refresh",
+        "console/tui/ops_model.py",
+        "            texts = self.texts(view, now)\n            if not shown:",
+        "            texts = self.texts(view, now)\n            self.marks.pop(key, None)\n            if not shown:",
+        ("tests/tui/test_ops_model.py::test_marks_survive_refreshes_and_go_with_their_rows",),
+    ),
+    (
+        "history cursor jumps",
+        "console/tui/screens/details.py",
+        "        if first and records:",
+        "        if records:",
+        ("tests/tui/test_ops_details.py::test_the_cursor_stays_on_its_poll_while_new_polls_arrive",),
+    ),
+    (
+        "c copies last",
+        "console/tui/screens/details.py",
+        "        record = self.highlighted_poll()\n        if record is None or not record.request_id:",
+        "        record = self.history[-1] if self.history else None\n        if record is None or not record.request_id:",
+        ("tests/tui/test_ops_details.py::test_request_ids_in_full_and_c_copies_the_highlighted_one",),
+    ),
+    (
+        "no storage explanation",
+        "console/tui/ops_model.py",
+        "        if fix and fix not in text:",
+        "        if False:",
+        (
+            "tests/tui/test_ops_model.py::test_storage_location_already_used_is_explained_with_the_fix_and_the_full_request_id",
+        ),
+    ),
+    (
+        "pause ignored",
+        "console/tui/ops_model.py",
+        "        if self.paused:\n            for view in incoming:",
+        "        if False:\n            for view in incoming:",
+        ("tests/tui/test_ops_pane.py::test_p_pauses_with_a_visible_marker_and_polling_results_wait",),
+    ),
+    (
+        "no bell",
+        "console/tui/widgets/ops_table.py",
+        "            if self.bell_on_alerts:\n                self.app.bell()",
+        "            if False:\n                self.app.bell()",
+        ("tests/tui/test_ops_pane.py::test_a_failure_toasts_and_rings_the_bell_and_a_finished_batch_too",),
+    ),
+    (
+        "no escaping",
+        "console/tui/cells.py",
+        "    if text.isprintable() and not any(ord(c) in _BIDI_AND_SEPARATORS for c in text):\n        return text\n    out = []",
+        "    return text\n    out = []",
+        ("tests/tui/test_ops_model.py::test_tenant_text_is_escaped_in_cells",),
+    ),
+    (
+        "export all marked",
+        "console/tui/widgets/ops_table.py",
+        '            "Export again", is_reexportable,',
+        '            "Export again", lambda v: True,',
+        ("tests/tui/test_ops_pane.py::test_e_posts_export_requested_with_only_the_reexportable_marked_ones",),
+    ),
+    (
+        "report ignores marks",
+        "console/tui/widgets/ops_table.py",
+        "        keys = marked or list(self.model.order)",
+        "        keys = list(self.model.order)",
+        ("tests/tui/test_ops_report.py::test_w_saves_the_report_of_the_marked_operations_where_it_says",),
+    ),
+    (
+        "esc in box clears",
+        "console/tui/widgets/ops_pane.py",
+        "    def action_leave(self) -> None:\n        self.post_message(self.Leave())",
+        "    def action_leave(self) -> None:\n        self.value = ''\n        self.post_message(self.Leave())",
+        ("tests/tui/test_ops_pane.py::test_esc_in_the_box_keeps_the_filter_and_esc_on_the_table_clears_it",),
+    ),
+    (
+        "case filter prefix",
+        "console/tui/ops_model.py",
+        "        if query.case is not None and fold(view.case) != query.case:",
+        "        if query.case is not None and not fold(view.case).startswith(query.case):",
+        ("tests/tui/test_ops_model.py::test_case_filter_is_exact",),
+    ),
+    (
+        "snapshot alerts",
+        "console/tui/ops_model.py",
+        "            if not primed:\n                continue",
+        "            pass",
+        ("tests/tui/test_ops_pane.py::test_a_failure_toasts_and_rings_the_bell_and_a_finished_batch_too",),
+    ),
+    (
+        "note not saved",
+        "console/tui/screens/details.py",
+        "        note = await _answer(self.engine.add_note(self.key, text, self.author))",
+        "        note = None",
+        ("tests/tui/test_ops_details.py::test_n_adds_a_note_typed_in_the_same_burst",),
+    ),
+    (
+        "resolve without note",
+        "console/tui/widgets/ops_pane.py",
+        "            if note:\n                self.resolve(keys, note)",
+        "            self.resolve(keys, note or '')",
+        ("tests/tui/test_ops_pane.py::test_an_empty_resolve_note_is_refused",),
+    ),
+    (
+        "report file mode",
+        "console/tui/report_file.py",
+        "os.O_TRUNC, 0o600)",
+        "os.O_TRUNC, 0o644)",
+        ("tests/tui/test_ops_report.py::test_w_saves_the_report_of_the_marked_operations_where_it_says",),
+    ),
+    (
+        "shown status",
+        "console/tui/ops_model.py",
+        "    if view.state in STATE_WORDS:\n        return view.state\n",
+        "",
+        ("tests/tui/test_ops_model.py::test_a_row_whose_watching_stopped_says_error_not_graphs_last_word",),
+    ),
+    (
+        "stash kept on change",
+        "console/tui/ops_model.py",
+        "                self._stash.pop(key, None)\n",
+        "",
+        ("tests/tui/test_ops_model.py::test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order",),
+    ),
+    (
+        "ranking not invalidated",
+        "console/tui/ops_model.py",
+        "                    if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):\n                        self._ranked = None",
+        "                    pass",
+        ("tests/tui/test_ops_model.py::test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order",),
+    ),
+    (
+        "no time refresh",
+        "console/tui/ops_model.py",
+        "                elif not view.is_done:  # a finished row's times no longer move",
+        "                elif False:",
+        ("tests/tui/test_ops_model.py::test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order",),
+    ),
+    (
+        "always narrower",
+        "console/tui/ops_model.py",
+        "            narrower = _narrows(self.query, query)",
+        "            narrower = True",
+        ("tests/tui/test_ops_model.py::test_typing_on_narrows_and_deleting_widens_again",),
+    ),
+    (
+        "space not priority",
+        "console/tui/widgets/ops_table.py",
+        '            tooltip="Mark or unmark the highlighted row",\n            priority=True,',
+        '            tooltip="Mark or unmark the highlighted row",\n            priority=False,',
+        ("tests/tui/test_ops_console.py::test_one_burst_filters_marks_and_reports_on_what_was_marked",),
+    ),
+    (
+        "leave without hold",
+        "console/tui/widgets/ops_pane.py",
+        '        hold = getattr(self.app, "hold_keys", None)\n        if hold is not None:\n            hold()\n',
+        "",
+        ("tests/tui/test_ops_console.py::test_one_burst_filters_marks_and_reports_on_what_was_marked",),
+    ),
+]
+
+CLIENT_AND_CLI: list[tuple[Any, ...]] = [
+    (
+        "redirects followed (a 307 would re-POST the export)",
+        "console/graph/client.py",
+        "follow_redirects=False,",
+        "follow_redirects=True,",
+        ("tests/graph",),
+    ),
+    (
+        "a foreign nextLink or Location followed with the token",
+        "console/graph/client.py",
+        "        if origin != self._origin:",
+        "        if False:",
+        ("tests/graph",),
+    ),
+    (
+        "a 401/403 on the export POST not reported as fatal",
+        "console/ops/engine.py",
+        "            if isinstance(exc, (errors.AuthenticationError, errors.PermissionDenied)):\n"
+        "                self.fatal_error = exc\n            record = PollRecord(",
+        "            if isinstance(exc, (errors.AuthenticationError, errors.PermissionDenied)):\n"
+        "                pass\n            record = PollRecord(",
+        ("tests/ops", "tests/cli/test_contract.py"),
+    ),
+    (
+        "export --wait exits 0 while operations still run",
+        "console/cli/exitcodes.py",
+        '        if waited and view.state == "tracking":\n            return EXIT_FAILED',
+        "        if False:\n            return EXIT_FAILED",
+        ("tests/cli",),
+    ),
+]
+
+
+def register(add: Callable[..., None]) -> None:
+    """Hand every mutation to ``add(name, path, old, new, tests, *more_pairs)``."""
+    for entry in (*OPS, *CONSOLE, *CLIENT_AND_CLI):
+        name, path, old, new, tests, *more = entry
+        add(name, path, old, new, tests, *more)
