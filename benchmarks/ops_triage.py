@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "tui"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import percentile, verdict  # noqa: E402
 
@@ -38,7 +38,7 @@ TYPED = "northwind.com"
 
 
 def views(count: int) -> list[OperationView]:
-    from ops_fakes import NOW, op  # tests/tui: the same operations the pane's tests use
+    from tests.tui.ops_fakes import NOW, op  # tests/tui: the same operations the pane's tests use
 
     domains = ("fabrikam.com", "northwind.com", "contoso.com", "tailspin.com")
     names = ("García", "Chen", "Dubois", "Evans", "Fox", "Gold", "Hill", "Meyer")
@@ -98,7 +98,7 @@ def bench_model(count: int) -> bool:
 
 
 async def bench_app(count: int) -> bool:
-    from fakes import make_profiles, make_services
+    from tests.tui.fakes import make_profiles, make_services
 
     from console.tui.app import ConsoleApp
     from console.tui.widgets.ops_pane import OperationsPane

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from fakes import load_services, make_profiles  # noqa: E402
+from tests.tui.fakes import load_services, make_profiles  # noqa: E402
 
 from console.clock import SystemClock  # noqa: E402
 from console.tui.app import ConsoleApp  # noqa: E402

@@ -71,7 +71,7 @@ def child_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-    from fakes import load_services
+    from tests.tui.fakes import load_services
     from textual.css.query import NoMatches
 
     from console.clock import SystemClock

@@ -92,7 +92,7 @@ async def bulk_confirmation(pilot: Pilot[object]) -> None:
 
 async def _send(pilot: Pilot[object]) -> None:
     """Enter on the form, Yes if it asks (a warning), then close the results."""
-    from console.tui.screens.confirm import ConfirmScreen
+    from console.tui.dialogs.confirm import ConfirmScreen
 
     await pilot.press("enter")
     await pilot.app.workers.wait_for_complete()

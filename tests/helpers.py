@@ -14,8 +14,9 @@ async def settle(rounds: int = 30) -> None:
         await asyncio.sleep(0)
 
 
-async def run_clock_until(clock: ManualClock, done: Callable[[], bool], *, limit: float = 100_000.0,
-                          max_steps: int = 200_000) -> float:
+async def run_clock_until(
+    clock: ManualClock, done: Callable[[], bool], *, limit: float = 100_000.0, max_steps: int = 200_000
+) -> float:
     """Advance a manual clock from deadline to deadline until ``done()``; returns simulated seconds spent."""
     start = clock.now()
     steps = 0

@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from console.redact import redact
 from console.tui.messages import SessionOpened
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.ops_table import FILTERS
@@ -225,42 +225,11 @@ class ConsoleApp(App[int]):
 
     def action_help(self) -> None:
         from console.tui.screens.help import HelpScreen
-        from console.tui.screens.login import LoginScreen
-        from console.tui.widgets.ops_table import OpsTable
-        from console.tui.widgets.profile_list import ProfileList
-        from console.tui.widgets.search_box import SearchBox
 
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)  # ? again closes it
             return
-        sections: list[tuple[str, type[DOMNode]]] = [
-            ("Everywhere", ConsoleApp),
-            ("Main screen", MainScreen),
-            ("Profiles list", ProfileList),
-            ("Search box", SearchBox),
-            ("Operations table", OpsTable),
-            ("Login pane", LoginScreen),
-        ]
-        from console.tui.screens.details import OperationDetailsScreen
-        from console.tui.screens.export import ExportScreen
-
-        from console.tui.screens.add_tenant import AddTenantScreen
-
-        sections += [
-            ("Export form", ExportScreen),
-            ("Questions (bulk export, quit)", ConfirmScreen),
-            ("Operation details", OperationDetailsScreen),
-            ("Add a tenant", AddTenantScreen),
-        ]
-        extra = [
-            (
-                "Everywhere",
-                self.get_key_display(Binding("ctrl+p", "command_palette")),
-                "Command palette: sign in/out, switch tenant, export selected, filter operations",
-            ),
-            ("Everywhere", "tab, shift+tab", "Move between the search box, the list and the table"),
-            ("Search box", "enter, down", "Go to the list, on the first match (the filter stays)"),
-        ]
+        sections, extra = help_sections()
         self.push_screen(HelpScreen(sections, extra))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -306,3 +275,37 @@ class ConsoleApp(App[int]):
 
         if isinstance(self.screen, LoginScreen):
             self.screen.action_sign_in()
+
+
+def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, str, str]]]:
+    """Where each key works: (title, class whose own BINDINGS are listed) and the keys Textual adds.
+
+    One list for the help overlay and the README's key table (``tests/test_readme.py`` keeps them equal).
+    """
+    from console.tui.dialogs.confirm import ConfirmScreen
+    from console.tui.screens.add_tenant import AddTenantScreen
+    from console.tui.screens.details import OperationDetailsScreen
+    from console.tui.screens.export import ExportScreen
+    from console.tui.screens.login import LoginScreen
+    from console.tui.widgets.ops_table import OpsTable
+    from console.tui.widgets.profile_list import ProfileList
+    from console.tui.widgets.search_box import SearchBox
+
+    sections: list[tuple[str, type[DOMNode]]] = [
+        ("Everywhere", ConsoleApp),
+        ("Main screen", MainScreen),
+        ("Profiles list", ProfileList),
+        ("Search box", SearchBox),
+        ("Operations table", OpsTable),
+        ("Login pane", LoginScreen),
+        ("Export form", ExportScreen),
+        ("Questions (bulk export, quit)", ConfirmScreen),
+        ("Operation details", OperationDetailsScreen),
+        ("Add a tenant", AddTenantScreen),
+    ]
+    extra = [
+        ("Everywhere", "^p", "Command palette: sign in/out, switch tenant, export selected, filter operations"),
+        ("Everywhere", "tab, shift+tab", "Move between the search box, the list and the table"),
+        ("Search box", "enter, down", "Go to the list, on the first match (the filter stays)"),
+    ]
+    return sections, extra

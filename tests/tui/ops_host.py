@@ -10,7 +10,7 @@ from textual.widgets import Footer
 from console.clock import ManualClock
 from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
-from ops_fakes import NOW, PaneEngine, label_of, triage_views
+from tests.tui.ops_fakes import NOW, PaneEngine, label_of, triage_views
 
 
 class PaneApp(App[None]):

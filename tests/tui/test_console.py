@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncio
 from dataclasses import replace
@@ -11,13 +11,14 @@ import pytest
 from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, RadioButton, Static
 from textual.worker import WorkerFailed
 
 from console.ops.events import FINAL
 from console.tui.app import ConsoleApp
 from console.tui.messages import OperationsChanged
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.details import OperationDetailsScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.help import HelpScreen
@@ -26,7 +27,7 @@ from console.tui.screens.main import MainScreen
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.storage_input import StorageLocationInput
-from fakes import NOW, FakeEngine, make_services, view
+from tests.tui.fakes import NOW, FakeEngine, FakeLogin, make_services, view
 
 SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&sig=S3cr3tSignatur3%2Bxyz"
 """A container SAS URL whose signature must never reach the screen."""
@@ -144,13 +145,13 @@ async def test_search_filters_as_you_type_and_enter_goes_to_the_first_match() ->
         )
         assert f"{len(profile_list.shown)} match" in text_of(app, "#profiles-status")
         await pilot.press("enter")
-        assert app.focused is profile_list
+        assert cast(object, app.focused) is profile_list
         assert profile_list.cursor == 0
         assert profile_list.highlighted_user_id == profiles[profile_list.shown[0]].user_id
         # userId and home tenant are searched too
         await pilot.press("slash")
         await pilot.press("escape")  # back to the list, the filter kept
-        assert app.focused is profile_list
+        assert cast(object, app.focused) is profile_list
         assert app.screen.query_one("#search", Input).value == "GARCIA"
         await pilot.press("escape")  # Esc on the list clears it
         assert app.screen.query_one("#search", Input).value == ""
@@ -206,6 +207,7 @@ async def test_export_the_highlighted_profile_with_a_masked_sas() -> None:
         profile_list = app.screen.query_one(ProfileList)
         await pilot.press("down", "down", "down", "down", "down", "down", "down")
         user_id = profile_list.highlighted_user_id
+        assert user_id is not None
         assert profile_list.cursor == 7
         await pilot.press("e")
         screen = app.screen
@@ -547,6 +549,7 @@ async def test_journal_operations_appear_on_start() -> None:
 async def test_login_pane_runs_the_device_code_flow() -> None:
     services, engine = make_services(signed_in=False, with_login=True)
     login = services.login
+    assert isinstance(login, FakeLogin)
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -594,7 +597,8 @@ async def test_a_failed_client_secret_sign_in_says_why() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
-        screen.query_one("#methods").query("RadioButton").last().value = True
+        assert isinstance(screen, LoginScreen)
+        cast(RadioButton, screen.query_one("#methods").query("RadioButton").last()).value = True
         await pilot.pause()
         assert screen.query_one("#secret").display
         screen.query_one("#secret", Input).value = "wrong"
@@ -611,6 +615,7 @@ async def test_a_failed_client_secret_sign_in_says_why() -> None:
 
 async def test_a_saved_sign_in_opens_the_console_silently() -> None:
     services, _engine = make_services(signed_in=False, with_login=True)
+    assert isinstance(services.login, FakeLogin)
     services.login.silent_ok = True
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -622,6 +627,7 @@ async def test_a_saved_sign_in_opens_the_console_silently() -> None:
 
 async def test_sign_out_and_in_again() -> None:
     services, engine = make_services(with_login=True)
+    assert isinstance(services.login, FakeLogin)
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -632,7 +638,7 @@ async def test_sign_out_and_in_again() -> None:
         assert isinstance(app.screen, LoginScreen)
         assert engine.stopped
         assert services.login.signed_out == [None]
-        assert "Sign in" in [c.title for c in app.get_system_commands(app.screen)]
+        assert "Sign in" in [c.title for c in app.get_system_commands(cast("Screen[object]", app.screen))]
         services.login.approved.set()
         await pilot.press("enter")
         await settle(pilot)

@@ -17,7 +17,7 @@ from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
 from console.tui.entry import build_console_services
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.storage_input import StorageLocationInput

@@ -7,7 +7,7 @@ Each burst test checks the burst gives the same result as slow typing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncio
 from collections.abc import Sequence
@@ -16,13 +16,14 @@ import pytest
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, RadioButton, Static
 
 from console.graph.models import InboundSharedUserProfile
 from console.tui.app import HOLD_SECONDS, ConsoleApp
 from console.tui.messages import SessionOpened
 from console.tui.screens.add_tenant import AddTenantScreen
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.help import HelpScreen
 from console.tui.screens.login import LoginScreen
@@ -32,8 +33,8 @@ from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.storage_input import StorageLocationInput
 from console.ops.events import FINAL
-from fakes import NOW, FakeBlobService, make_profiles, make_services, view
-from test_console import screen_text, settle
+from tests.tui.fakes import NOW, FakeBlobService, make_profiles, make_services, view
+from tests.tui.test_console import screen_text, settle
 
 FUTURE = "2027-06-01T00:00:00Z"
 """A SAS expiry well after the tests' fixed now (2027-01-15)."""
@@ -72,7 +73,7 @@ async def until(pilot: Pilot[Any], condition: Any, seconds: float = 5.0) -> None
     raise AssertionError("condition never became true")
 
 
-def profile_list(app: ConsoleApp) -> ProfileList:
+def profile_list(app: ConsoleApp | Widget) -> ProfileList:
     return app.screen.query_one(ProfileList)
 
 
@@ -156,7 +157,7 @@ async def test_space_then_e_exports_the_person_just_selected(fast: bool) -> None
         await type_keys(pilot, ["down", "down", "space", "e"], fast=fast)
         screen = app.screen
         assert isinstance(screen, ExportScreen)
-        people = profile_list(app.screen_stack[-2])  # type: ignore[arg-type]
+        people = profile_list(app.screen_stack[-2])
         assert screen.user_ids == people.selected_ids == [people.index.profiles[2].user_id]
 
 
@@ -289,6 +290,7 @@ async def test_export_requested_by_the_operations_table_names_its_people() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         main = app.screen
+        assert isinstance(main, MainScreen)
         table = main.query_one(OpsTable)
         chosen = (engine.views[4], engine.views[5], engine.views[2])
         table.post_message(OpsTable.ExportRequested(table, chosen))
@@ -699,7 +701,8 @@ async def test_the_client_secret_is_cleared_from_the_login_form_once_used() -> N
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
-        screen.query_one("#methods").query("RadioButton").last().value = True
+        assert isinstance(screen, LoginScreen)
+        cast(RadioButton, screen.query_one("#methods").query("RadioButton").last()).value = True
         await pilot.pause()
         secret = screen.query_one("#secret", Input)
         secret.value = "wrong-secret"

@@ -16,8 +16,8 @@ from console.tui.app import ConsoleApp
 from console.tui.screens.details import OperationDetailsScreen
 from console.tui.widgets.ops_pane import OpsFilterBox, OperationsPane
 from console.tui.widgets.ops_table import OpsTable
-from fakes import make_profiles, make_services
-from ops_fakes import burst
+from tests.tui.fakes import make_profiles, make_services
+from tests.tui.ops_fakes import burst
 
 SIZE = (80, 24)
 
@@ -85,7 +85,7 @@ async def test_enter_opens_the_details_and_live_counts_follow() -> None:
 
 async def test_save_report_is_a_palette_command_that_opens_the_report_dialog(tmp_path: Path) -> None:
     from console.ops.journal import OperationJournal
-    from console.tui.screens.report import ReportScreen
+    from console.tui.dialogs.report import ReportScreen
 
     services, engine = make_services()
     OperationJournal(tmp_path / "journal.sqlite3").close()
@@ -102,7 +102,7 @@ async def test_save_report_is_a_palette_command_that_opens_the_report_dialog(tmp
 
 async def test_one_burst_filters_marks_and_reports_on_what_was_marked(tmp_path: Path) -> None:
     from console.ops.journal import OperationJournal
-    from console.tui.screens.report import ReportScreen
+    from console.tui.dialogs.report import ReportScreen
 
     services, engine = make_services()
     OperationJournal(tmp_path / "journal.sqlite3").close()

@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from console.tui.screens.details import OperationDetailsScreen
-from console.tui.screens.note import NoteScreen
-from ops_fakes import NOW, PaneEngine, label_of, triage_views
-from ops_host import PaneApp
+from console.tui.dialogs.note import NoteScreen
+from tests.tui.ops_fakes import NOW, PaneEngine, label_of, triage_views
+from tests.tui.ops_host import PaneApp
 
 SIZE = (80, 24)
 

@@ -17,7 +17,7 @@ from console.tui.ops_model import (
     is_reexportable,
     readable_error,
 )
-from ops_fakes import NOW, label_of, op, triage_views
+from tests.tui.ops_fakes import NOW, label_of, op, triage_views
 
 
 class Clock:

@@ -9,11 +9,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from console.ops.events import FINAL
-from console.tui.screens.confirm import ConfirmScreen
-from console.tui.screens.note import ResolveScreen
+from console.tui.dialogs.confirm import ConfirmScreen
+from console.tui.dialogs.note import ResolveScreen
 from console.tui.widgets.ops_pane import OpsFilterBox
-from ops_fakes import burst
-from ops_host import PaneApp
+from tests.tui.ops_fakes import burst
+from tests.tui.ops_host import PaneApp
 
 SIZE = (80, 24)
 

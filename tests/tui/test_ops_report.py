@@ -13,9 +13,9 @@ from textual.widgets import Input
 
 from console.ops.journal import OperationJournal
 from console.tui.report_file import format_of, propose_report_path, reports_dir
-from console.tui.screens.report import ReportScreen
-from ops_fakes import NOW, PaneEngine, op
-from ops_host import PaneApp
+from console.tui.dialogs.report import ReportScreen
+from tests.tui.ops_fakes import NOW, PaneEngine, op
+from tests.tui.ops_host import PaneApp
 
 SAS = "https://acct.blob.core.windows.net/dsr-a?sv=2024-01-01&sp=cw&se=2099-01-01&sig=S3cr3tSignatur3%2Bxyz"
 

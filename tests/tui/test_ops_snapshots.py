@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 
 from console.ops.events import Note, OperationView
 from console.tui.app import ConsoleApp
-from fakes import FakeEngine, make_profiles, make_services
-from ops_fakes import NOW, triage_views
+from tests.tui.fakes import FakeEngine, make_profiles, make_services
+from tests.tui.ops_fakes import NOW, triage_views
 
 SIZE = (80, 24)
 

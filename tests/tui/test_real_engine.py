@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
@@ -18,7 +19,7 @@ from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.storage_input import StorageLocationInput
 
 
-async def wait_for(pilot: Pilot[object], condition: object, seconds: float = 10.0) -> None:
+async def wait_for(pilot: Pilot[Any], condition: object, seconds: float = 10.0) -> None:
     for _ in range(int(seconds / 0.05)):
         if condition():  # type: ignore[operator]
             return
@@ -26,7 +27,7 @@ async def wait_for(pilot: Pilot[object], condition: object, seconds: float = 10.
     raise AssertionError("condition never became true")
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     try:
         await pilot.app.workers.wait_for_complete()
     except WorkerFailed:

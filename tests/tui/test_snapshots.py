@@ -16,7 +16,7 @@ from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
 from console.tui.widgets.storage_input import StorageLocationInput
-from fakes import make_services
+from tests.tui.fakes import make_services
 
 SIZES = [(80, 24), (120, 40)]
 SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sr=c&sp=rcwl&se=2027-06-01T00:00:00Z&sig=S3cr3tSignatur3%2Bxyz"

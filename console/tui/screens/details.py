@@ -339,7 +339,7 @@ class OperationDetailsScreen(ModalScreen[None]):
         self.notify(f"Copied {label} {safe_text(value)}", title="Clipboard", markup=False)
 
     def action_add_note(self) -> None:
-        from console.tui.screens.note import NoteScreen
+        from console.tui.dialogs.note import NoteScreen
 
         hold = getattr(self.app, "hold_keys", None)
         if hold is not None:  # what is typed right after n is the note

@@ -36,7 +36,7 @@ from console.tui.export_model import (
     preflight_locations,
     short_location,
 )
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
 

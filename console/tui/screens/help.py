@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.table import Table
@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -25,6 +26,42 @@ def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:
             yield Binding(binding[0], binding[1])
         else:
             yield Binding(binding[0], binding[1], binding[2])
+
+
+def key_display(binding: Binding) -> str:
+    """How the footer shows a bound key (Textual's rule, without an app: ``^p``, ``shift+tab``, ``?``)."""
+    if binding.key_display:
+        return binding.key_display
+    modifiers, key = binding.parse_key()
+    shown = format_key(key)
+    if "ctrl" in modifiers:
+        modifiers.remove("ctrl")
+        shown = f"^{shown}"
+    return "+".join([*modifiers, shown])
+
+
+def help_rows(
+    sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[str, str, str]], display: Callable[[Binding], str]
+) -> list[tuple[str, str, str]]:
+    """(section, keys, description) for every described binding, in the order help shows them."""
+    rows: list[tuple[str, str, str]] = []
+    for title, node_type in sections:
+        for binding in _bindings(node_type):
+            if not binding.description:
+                continue
+            keys = ", ".join(display(Binding(key.strip(), binding.action)) for key in binding.key.split(","))
+            rows.append((title, keys, binding.tooltip or binding.description))
+        rows.extend((title, key, description) for section, key, description in extra if section == title)
+    return rows
+
+
+def keys_markdown(sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[str, str, str]]) -> str:
+    """The README's key table, from the same declarations as the help overlay."""
+    lines = ["| where | keys | what |", "|---|---|---|"]
+    for title, keys, description in help_rows(sections, extra, key_display):
+        cells = (title, keys.replace("|", "\\|"), description.replace("|", "\\|"))
+        lines.append("| " + " | ".join(f"`{c}`" if i == 1 else c for i, c in enumerate(cells)) + " |")
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -60,24 +97,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(no_wrap=True, style="bold")
         table.add_column()
         seen_sections: set[str] = set()
-        for title, node_type in self.sections:
-            rows = []
-            for binding in _bindings(node_type):
-                if not binding.description:
-                    continue
-                keys = ", ".join(
-                    self.app.get_key_display(Binding(key.strip(), binding.action)) for key in binding.key.split(",")
-                )
-                rows.append((keys, binding.tooltip or binding.description))
-            rows.extend((key, description) for section, key, description in self.extra if section == title)
-            if not rows:
-                continue
+        for title, keys, description in help_rows(self.sections, self.extra, self.app.get_key_display):
             if title not in seen_sections:
+                if seen_sections:
+                    table.add_row("", "")  # a blank line between sections
                 table.add_row(Text(title, style="reverse"), "")
                 seen_sections.add(title)
-            for keys, description in rows:
-                table.add_row(keys, description)
-                self.rows.append((title, keys, description))
+            table.add_row(keys, description)
+            self.rows.append((title, keys, description))
+        if seen_sections:
             table.add_row("", "")
         return table
 

@@ -359,7 +359,7 @@ class OperationsPane(Vertical):
     @on(OpsTable.ResolveRequested)
     def _on_resolve(self, event: OpsTable.ResolveRequested) -> None:
         event.stop()
-        from console.tui.screens.note import ResolveScreen
+        from console.tui.dialogs.note import ResolveScreen
 
         keys = [v.key for v in event.operations]
 
@@ -388,7 +388,7 @@ class OperationsPane(Vertical):
     @on(OpsTable.StopRequested)
     def _on_stop(self, event: OpsTable.StopRequested) -> None:
         event.stop()
-        from console.tui.screens.confirm import ConfirmScreen
+        from console.tui.dialogs.confirm import ConfirmScreen
 
         keys = [v.key for v in event.operations]
         who = self._who(event.operations)
@@ -443,7 +443,7 @@ class OperationsPane(Vertical):
     def _on_report(self, event: OpsTable.ReportRequested) -> None:
         event.stop()
         from console.tui.report_file import propose_report_path, reports_dir
-        from console.tui.screens.report import ReportScreen
+        from console.tui.dialogs.report import ReportScreen
 
         journal = journal_path_of(self.engine)
         if journal is None:
