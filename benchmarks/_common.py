@@ -23,6 +23,7 @@ SAS = "https://benchacct.blob.core.windows.net/exports?sv=2022-11-02&sr=c&sp=w&s
 
 # ----------------------------------------------------------------------------- statistics
 
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100); NaN for an empty sequence."""
     if not values:
@@ -56,6 +57,7 @@ def verdict(ok: bool) -> str:
 
 # ----------------------------------------------------------------------------- memory
 
+
 def vm_rss_mb() -> float:
     """Current resident set size (VmRSS) in MiB, from /proc/self/status (0 when unavailable)."""
     return _proc_status_kb("VmRSS") / 1024.0
@@ -84,6 +86,7 @@ def _proc_status_kb(field: str) -> float:
 
 # ----------------------------------------------------------------------------- simulator knobs
 
+
 def spread_export_durations(graph: Any, pick: Callable[[float], float]) -> None:
     """Give every new export its own duration: ``pick(now)`` seconds, read when the POST is served.
 
@@ -106,6 +109,7 @@ def uniform_durations(low: float, high: float, seed: int) -> Callable[[float], f
 
 
 # ----------------------------------------------------------------------------- manual clock driver
+
 
 async def settle(rounds: int = 30) -> None:
     """Let every ready task run (in-process transports need a few loop turns)."""

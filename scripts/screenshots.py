@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
 
-from console.services import ConnectionOptions  # noqa: E402
+from console.wiring import ConnectionOptions  # noqa: E402
 from console.tui.app import ConsoleApp  # noqa: E402
 from console.tui.entry import build_console_services  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402

@@ -3,6 +3,7 @@ is the two commands that work on a stock Python, and every command it names exis
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -41,5 +42,5 @@ def test_every_command_in_the_readme_synopsis_exists() -> None:
     synopsis = README.split("## Command line", 1)[1].split("```", 2)[1]
     names = {line.split()[0] for line in synopsis.splitlines()[2:] if line.startswith("  ") and line.split()}
     names.discard("[--case")
-    choices = next(a for a in parser._subparsers._group_actions).choices  # type: ignore[union-attr]
-    assert names <= set(choices), names - set(choices)
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert names <= set(commands.choices), names - set(commands.choices)

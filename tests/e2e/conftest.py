@@ -35,7 +35,11 @@ def sim(tmp_path: Path) -> Iterator[Sim]:
 
 
 @pytest.fixture
-def console(sim: Sim, tmp_path: Path) -> Console:
+def console(sim: Sim, tmp_path: Path) -> Iterator[Console]:
     state = tmp_path / "e2e-state"
     state.mkdir()
-    return Console(sim, state)
+    runner = Console(sim, state)
+    try:
+        yield runner
+    finally:
+        runner.close()

@@ -243,6 +243,8 @@ class Console:
     state_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     debug: bool = False
+    children: list[subprocess.Popen[str]] = field(default_factory=list)
+    """Processes started with ``start`` (killed at teardown if still running)."""
 
     def argv(self, *args: str) -> list[str]:
         base = [PYTHON, "-m", "console", "--graph-url", self.sim.graph_url, "--token-env", "T"]
@@ -268,7 +270,7 @@ class Console:
         return Result(argv, done.returncode, done.stdout, done.stderr)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             self.argv(*args),
             cwd=ROOT,
             env=child_env(self.env),
@@ -276,6 +278,15 @@ class Console:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.children.append(process)
+        return process
+
+    def close(self) -> None:
+        """Kill (by pid) every child still running: a failed test leaves no orphan behind."""
+        for process in self.children:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
     def ops(self) -> list[dict[str, Any]]:
         """``ops --json``: must succeed, print valid JSON, and never show an open intent as "submitting"."""
@@ -296,7 +307,7 @@ def finish(process: subprocess.Popen[str], timeout: float = 90) -> Result:
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
-        raise AssertionError(f"hung for {timeout} s: {process.args}\n{out[-2000:]}\n{err[-2000:]}") from None
+        raise AssertionError(f"hung for {timeout} s: {process.args!r}\n{out[-2000:]}\n{err[-2000:]}") from None
     argv = [str(a) for a in process.args] if isinstance(process.args, list) else [str(process.args)]
     return Result(argv, process.returncode, out, err)
 

@@ -33,7 +33,9 @@ def main() -> None:
     tenant.tokens.accept(args.token, {"tid": tenant.tenant_id})
     with open(args.adopt, encoding="utf-8") as handle:
         for op in json.load(handle):
-            tenant.adopt_operation(op["id"], op["userId"], op.get("storageLocation") or "", _epoch(op["submittedDateTime"]))
+            tenant.adopt_operation(
+                op["id"], op["userId"], op.get("storageLocation") or "", _epoch(op["submittedDateTime"])
+            )
 
     def ready(base_url: str) -> None:
         print(f"graph url: {base_url}/beta", flush=True)

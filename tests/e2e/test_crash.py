@@ -101,11 +101,21 @@ def test_kill_9_mid_export_ten_times_loses_and_doubles_nothing(
     crash_sim: Sim, storage_port: int, tmp_path: Path
 ) -> None:
     sim = crash_sim
-    runs = [_kill_one(sim, storage_port, tmp_path, run) for run in range(RUNS)]
+    runs: list[tuple[Console, list[str], int, int]] = []
+    try:
+        _ten_kills(sim, storage_port, tmp_path, runs)
+    finally:
+        for console, *_ in runs:
+            console.close()
+
+
+def _ten_kills(sim: Sim, storage_port: int, tmp_path: Path, runs: list[tuple[Console, list[str], int, int]]) -> None:
+    for run in range(RUNS):
+        runs.append(_kill_one(sim, storage_port, tmp_path, run))
     # watch in every state dir at once (each waits for the dead exporter's leases to lapse).
     watchers = [console.start("watch", "--json") for console, *_ in runs]
     unconfirmed_runs = 0
-    for run, ((console, users, start, posts), watcher) in enumerate(zip(runs, watchers, strict=True)):
+    for run, ((console, users, start, _posts), watcher) in enumerate(zip(runs, watchers, strict=True)):
         watched = finish(watcher, timeout=180)
         assert_clean(watched, json_out=True)
         rows = console.ops()

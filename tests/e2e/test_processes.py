@@ -23,19 +23,20 @@ from tests.e2e.helpers import (
     wait_until,
 )
 
-USERS = 6
-BUDGET = 1800
-"""Requests an hour for the tenant, every process together: one every 2 s. The test's window is far
+USERS = 12
+BUDGET = 3600
+"""Requests an hour for the tenant, every process together: one a second. The test's window is far
 under an hour, so the pace is what binds: polls in any window of T seconds stay within T * BUDGET / 3600
 (plus a small burst); two processes each spending the whole budget would send twice that."""
 BURST = default_burst(BUDGET)
 """Requests the pacer may send at once above the steady pace (its token bucket)."""
 
 
-def _submit(console: Console, sim: Sim, dead_port: int) -> list[str]:
+def _submit(console: Console, sim: Sim, dead_port: int, duration: float = 8.0) -> list[str]:
+    """Exports that want far more polls (every 0.5 s for ``duration``) than the budget gives."""
     console.env["LOC"] = location_template(dead_port)
     users = sim.user_ids(USERS)
-    sim.knobs(export_duration=5.0)
+    sim.knobs(export_duration=duration)
     result = console.run("export", *users, "--storage-location-env", "LOC", "--json")
     assert_clean(result, json_out=True)
     assert result.rc == 0, str(result)
@@ -85,11 +86,8 @@ def test_watchers_share_one_budget_and_never_poll_early(
     assert polls_after_final and max(polls_after_final.values()) == 1, polls_after_final
 
 
-def test_kill_9_of_one_watcher_the_other_takes_over(
-    console: Console, sim: Sim, dead_port: int, tmp_path: Path
-) -> None:
-    users = _submit(console, sim, dead_port)
-    sim.knobs(export_duration=8.0)  # the ones submitted above keep their 5 s; the lease must outlive them
+def test_kill_9_of_one_watcher_the_other_takes_over(console: Console, sim: Sim, dead_port: int, tmp_path: Path) -> None:
+    users = _submit(console, sim, dead_port, duration=6.0)
     first = console.start("--poll-budget", str(BUDGET), "watch", "--json")
     wait_until(lambda: sum(1 for r in sim.requests() if r["kind"] == "poll") >= 1, timeout=60)
     second = console.start("--poll-budget", str(BUDGET), "watch", "--json")

@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
-from console.services import ConnectionOptions
+from console.wiring import ConnectionOptions
 from console.tui.app import ConsoleApp
 from console.tui.entry import DEMO_RUNNING, DEMO_STORAGE, build_console_services
 from console.tui.screens.export import ExportScreen
