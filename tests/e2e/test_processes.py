@@ -23,7 +23,7 @@ from tests.e2e.helpers import (
     wait_until,
 )
 
-USERS = 12
+USERS = 6
 BUDGET = 3600
 """Requests an hour for the tenant, every process together: one a second. The test's window is far
 under an hour, so the pace is what binds: polls in any window of T seconds stay within T * BUDGET / 3600
@@ -32,7 +32,7 @@ BURST = default_burst(BUDGET)
 """Requests the pacer may send at once above the steady pace (its token bucket)."""
 
 
-def _submit(console: Console, sim: Sim, dead_port: int, duration: float = 8.0) -> list[str]:
+def _submit(console: Console, sim: Sim, dead_port: int, duration: float = 5.0) -> list[str]:
     """Exports that want far more polls (every 0.5 s for ``duration``) than the budget gives."""
     console.env["LOC"] = location_template(dead_port)
     users = sim.user_ids(USERS)

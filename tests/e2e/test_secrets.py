@@ -27,6 +27,19 @@ from tests.e2e.helpers import (
 SECRETS = (SAS_SIG, TOKEN, quote(SAS_SIG, safe=""), SAS_SIG.lower())
 
 
+def _cmdline(pid: int) -> bytes:
+    """What ``ps`` shows of a running process (waits until the kernel has its argv)."""
+    seen = b""
+
+    def ready() -> bool:
+        nonlocal seen
+        seen = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"export" in seen
+
+    wait_until(ready, timeout=30, pause=0.01)
+    return seen
+
+
 def _leaks(text: str | bytes) -> list[str]:
     data = text if isinstance(text, str) else text.decode("latin-1")
     return [s for s in SECRETS if s in data]
@@ -70,10 +83,11 @@ def test_cli_session_leaks_no_secret(console: Console, sim: Sim, dead_port: int,
     process = console.start(
         "export", users[0], users[1], "--storage-location-env", "LOC", "--case", "DSR-7", "--wait", "--json"
     )
-    cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+    cmdline = _cmdline(process.pid)
     result = finish(process)
     _check_result(result)
     assert result.rc == 0, str(result)
+    assert b"--storage-location-env" in cmdline
     _assert_no_secret("the exporter's argv (ps)", cmdline)
     # --storage-location-file PATH and '-' (standard input).
     location_file = tmp_path / "location.txt"
@@ -195,8 +209,7 @@ def test_secret_in_argv_is_visible_only_where_the_user_put_it(console: Console, 
     process = console.start(
         "export", users[0], "--storage-location", location_template(dead_port, prefix="ps"), "--wait", "--json"
     )
-    wait_until(lambda: Path(f"/proc/{process.pid}/cmdline").exists())
-    cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+    cmdline = _cmdline(process.pid)
     result = finish(process)
     assert SAS_SIG.encode() in cmdline  # what the warning is about
     _check_result(result)
