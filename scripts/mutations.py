@@ -75,15 +75,15 @@ OPS: list[tuple[Any, ...]] = [
     (
         "throttled poll rescheduled without Retry-After",
         "console/ops/engine.py",
-        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now, floor=wait)\n        self.writer.queue",
-        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, None, now, floor=wait)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, _error_retry_after(exc), now, floor=wait)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, 0.0, now, floor=wait)\n        self.writer.queue",
         ("tests/ops/test_promises.py::test_a_throttled_poll_waits_its_retry_after",),
     ),
     (
         "failed poll rescheduled without backoff",
         "console/ops/engine.py",
-        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now, floor=wait)\n        self.writer.queue",
-        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, exc.retry_after, now)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, _error_retry_after(exc), now, floor=wait)\n        self.writer.queue",
+        "            wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)\n            self._reschedule(row, _error_retry_after(exc), now)\n        self.writer.queue",
         ("tests/ops/test_promises.py::test_failing_polls_back_off",),
     ),
     (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import math
 from dataclasses import dataclass
 from datetime import datetime, UTC
@@ -151,7 +153,16 @@ class OperationPoll:
     info: ResponseInfo
 
 
+_OPERATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+"""What an operation id looks like (Graph's are GUIDs); anything else is not taken for one."""
+
+
 def operation_id_from_location(location: str) -> str:
-    """The operation id is the last path segment of the Location URL."""
-    path = location.split("?", 1)[0].rstrip("/")
-    return path.rsplit("/", 1)[-1]
+    """The operation id: the last path segment of the Location URL, or "" when it holds none.
+
+    A garbage Location must not become an "id" that two exports then share (the journal would
+    track two rows under one fake id, and Graph's real ids nowhere).
+    """
+    path = location.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    candidate = path.rsplit("/", 1)[-1]
+    return candidate if _OPERATION_ID.match(candidate) else ""

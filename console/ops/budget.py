@@ -14,10 +14,12 @@ few slots at a time so the ledger is not written per poll.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from console.redact import redact
 from console.clock import Clock
 
 HOUR = 3600.0
@@ -114,6 +116,12 @@ def default_burst(per_hour: int) -> float:
     return max(1.0, min(20.0, max(per_hour / 200, min(5.0, per_hour / 10))))
 
 
+log = logging.getLogger(__name__)
+
+LEDGER_RETRY = 1.0
+"""Seconds to wait before asking a shared ledger that failed again: polling pauses, it never stops."""
+
+
 class PollBudget:
     """The tenant's request budget: never more than ``per_hour`` in any sliding hour, paced evenly.
 
@@ -198,7 +206,13 @@ class PollBudget:
         """Ask the ledger for slots; returns 0 when some were granted, else how long to wait."""
         self.reservations += 1
         if self._reserve is not None:
-            plan = await self._reserve(now, self.chunk)
+            try:
+                plan = await self._reserve(now, self.chunk)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the shared ledger cannot be written (disk full, locked): wait, ask again
+                log.warning("poll budget ledger unavailable, waiting %.0f s: %s", LEDGER_RETRY, redact(str(exc)))
+                return LEDGER_RETRY
         else:
             plan = self._plan_locally(now, 1)
         self._slots.extend(plan.slots)

@@ -626,7 +626,7 @@ class OperationsEngine:
             self._update_idle()
 
         now = self.clock.now()
-        row.operation_id = accepted.operation_id
+        row.operation_id = accepted.operation_id or None
         row.location = accepted.location
         row.submitted_at = _iso(datetime.fromtimestamp(now, UTC))
         row.retry_after = accepted.retry_after
@@ -638,11 +638,14 @@ class OperationsEngine:
         try:
             self.client.check_url(accepted.location)
         except (errors.GraphError, ValueError) as exc:  # UnsafeRedirect, an unreadable Location
-            return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc)
+            # Graph accepted something we cannot follow: with no id to show, it is unconfirmed (check it in
+            # the portal before exporting this user again), never a row under a made-up id.
+            unknown = row.operation_id is None
+            return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc, unconfirmed=unknown)
+        existing = None
         try:
-            existing = await self.writer.call(
-                journal.tracked_elsewhere, self.tenant_key, accepted.operation_id, row.key
-            )
+            if row.operation_id is not None:
+                existing = await self.writer.call(journal.tracked_elsewhere, self.tenant_key, row.operation_id, row.key)
         except (sqlite3.Error, JournalError):
             existing = None
         if existing is not None:
@@ -659,12 +662,14 @@ class OperationsEngine:
         return SubmitOutcome(user_id, row.view(), "")
 
     async def _accepted_but_untrackable(
-        self, row: OperationRow, record: PollRecord, text: str, exc: BaseException
+        self, row: OperationRow, record: PollRecord, text: str, exc: BaseException, *, unconfirmed: bool = False
     ) -> SubmitOutcome:
-        row.state = ERROR
+        row.state = UNCONFIRMED if unconfirmed else ERROR
+        if unconfirmed:
+            row.operation_id = None
         row.last_error = text
         await self._save(row, record)
-        self._emit("error", row)
+        self._emit("unconfirmed" if unconfirmed else "error", row)
         return SubmitOutcome(row.user_id, row.view(), text, 1, exc)
 
     # -- the shared budget ------------------------------------------------------------
@@ -761,7 +766,14 @@ class OperationsEngine:
             if delay > 0:
                 await self._sleep_or_wake(delay)
                 continue
-            await self.budget.acquire()
+            try:
+                await self.budget.acquire()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let one failure end the scheduler: polling would stop for good
+                log.exception("the poll budget failed; retrying")
+                await self.clock.sleep(1.0)
+                continue
             # The heaps may have changed while waiting on the budget: dispatch a valid entry only if
             # it is due (never poll before Retry-After, whatever happened meanwhile).
             key = self._take_due(self.clock.now())
@@ -1021,14 +1033,23 @@ class OperationsEngine:
                 self._finish(row)
             else:
                 wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)
-                self._reschedule(row, exc.retry_after, now, floor=wait)
+                self._reschedule(row, _error_retry_after(exc), now, floor=wait)
         else:
             streak = self._error_streak.get(row.key, 0) + 1
             self._error_streak[row.key] = streak
             wait = backoff_delay(streak, start=ERROR_BACKOFF_START, cap=ERROR_BACKOFF_CAP)
-            self._reschedule(row, exc.retry_after, now, floor=wait)
+            self._reschedule(row, _error_retry_after(exc), now, floor=wait)
         self.writer.queue(row, record)
         self._emit("error", row)
+
+
+def _error_retry_after(exc: errors.GraphError) -> float:
+    """The wait a failed poll's answer asks for: its Retry-After, else none beyond the error backoff.
+
+    Not the 60 s default of an unfinished operation: that would put a minute under every retry, so the
+    bounded tries of a permanent 400 would take five minutes instead of the error backoff's seconds.
+    """
+    return exc.retry_after if exc.retry_after is not None else 0.0
 
 
 def outcome_exit_code(outcomes: Sequence[SubmitOutcome]) -> int:

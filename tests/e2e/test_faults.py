@@ -138,16 +138,7 @@ def test_unreadable_poll_bodies_never_crash(console: Console, sim: Sim, dead_por
     all_complete(rows)
 
 
-GARBAGE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: console/graph/models.py operation_id_from_location keeps an unparseable Location whole as the "
-    "operation id, so two exports get the same id 'not a location ::' in the journal",
-)
-
-
-@pytest.mark.parametrize(
-    "style", ["foreign_host", "bad_port", "ipv6", "bad_ipv6", pytest.param("garbage", marks=GARBAGE_BUG)]
-)
+@pytest.mark.parametrize("style", ["foreign_host", "bad_port", "ipv6", "bad_ipv6", "garbage"])
 def test_odd_location_is_an_error_for_that_operation(console: Console, sim: Sim, dead_port: int, style: str) -> None:
     users = prepare(console, sim, dead_port, 2)
     sim.knobs(location_style=style)
@@ -169,11 +160,6 @@ def test_relative_location_never_crashes(console: Console, sim: Sim, dead_port: 
         assert row["state"] in ("final", "error", "unconfirmed"), row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: console/ops/schedule.py not_before puts the 60 s default under every retry of a poll error "
-    "without Retry-After, so the 5 tries of a permanent 400 take about 5 minutes, not the 2 s error backoff",
-)
 def test_permanent_poll_error_stops_after_bounded_tries(console: Console, sim: Sim, dead_port: int) -> None:
     """A 400 on every poll: the engine stops after PERMANENT_ERROR_LIMIT tries, spaced by its error
     backoff (2 s doubling), so ``--wait`` ends; the bound below is that schedule plus a wide margin."""
@@ -365,11 +351,6 @@ def _set_fsize(pid: int, limit: int) -> None:
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, hard))  # the soft limit only: raised again after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: console/ops/engine.py stops polling for good after failed journal writes (disk full): "
-    "no poll after space returns, export --wait never ends",
-)
 def test_full_disk_mid_run_loses_nothing(console: Console, sim: Sim, dead_port: int) -> None:
     """A full disk, without tmpfs or LD_PRELOAD: RLIMIT_FSIZE lowered on the running exporter (prlimit),
     so every write that grows a file fails (EFBIG, as ENOSPC would), then raised again."""
