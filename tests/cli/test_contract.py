@@ -663,3 +663,17 @@ def test_a_crash_leftover_can_be_resolved_without_watching_first(served: Served,
     assert [e["state"] for e in listed] == ["resolved"]
     report = json.loads(run_cli(*graph_args(server), "report", "--format", "json", env=env).stdout)
     assert report[0]["status"] == "resolved" and "no export in the portal" in report[0]["notes"][0]["text"]
+
+
+def test_export_wait_never_exits_0_while_an_operation_still_runs() -> None:
+    from types import SimpleNamespace
+
+    from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, exit_code_for_views
+
+    done = SimpleNamespace(state="final", status="complete")
+    running = SimpleNamespace(state="tracking", status="running")
+    assert exit_code_for_views([done, done], waited=True) == EXIT_OK
+    # --wait returned (a fatal error, an interrupt) with one still running: not "all complete".
+    assert exit_code_for_views([done, running], waited=True) == EXIT_FAILED
+    # Without --wait a running export is the expected outcome.
+    assert exit_code_for_views([done, running], waited=False) == EXIT_OK

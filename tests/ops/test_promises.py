@@ -551,3 +551,16 @@ async def test_a_process_dying_mid_post_is_noticed_by_a_running_watcher(tmp_path
     [view] = watcher.engine.operations()
     assert view.state == "unconfirmed" and "may or may not" in view.last_error
     await rig.close()
+
+
+async def test_a_403_on_the_export_post_is_fatal_and_exits_3(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, retry_after=2, duration=100)
+    side = rig.side()
+    rig.tenant.graph.faults.forbid_all = True
+    await side.engine.start()
+    [outcome] = await side.engine.submit(targets(rig, 1))
+    # The admin must act (consent, a role) before anything can succeed: reported as fatal, exit code 3.
+    assert not outcome.accepted and outcome.exit_code == 3
+    assert isinstance(side.engine.fatal_error, errors.PermissionDenied)
+    assert outcome.operation is not None and outcome.operation.state == "rejected"
+    await rig.close()
