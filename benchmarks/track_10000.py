@@ -161,6 +161,9 @@ async def run(args: argparse.Namespace) -> int:
         journal.close()
 
     maxrss = maxrss_mb()
+    # VmHWM is this process's own peak; ru_maxrss can carry the parent's across fork+exec (a benchmark run
+    # from pytest reported pytest's 332 MiB), so it is shown but not judged when VmHWM is there.
+    peak_rss = vm_hwm_mb() or maxrss
     rows = [
         (
             "how the operations were made",
@@ -204,7 +207,7 @@ async def run(args: argparse.Namespace) -> int:
             f"{flushes / max(watch_wall, 1e-9):.0f} flushes/s of wall time)",
         ),
         ("poll history kept", f"{kept_polls} records (bounded per operation and in total)"),
-        ("TARGET watcher RSS <= 150 MB", verdict(maxrss <= 150.0) + f" (peak {maxrss:.1f} MiB, whole process)"),
+        ("TARGET watcher RSS <= 150 MB", verdict(peak_rss <= 150.0) + f" (peak {peak_rss:.1f} MiB, whole process)"),
         ("TARGET every operation finished", verdict(finished and finals == tracked == args.ops)),
     ]
     print_block("track_10000: one watcher, many tracked operations (simulated time)", rows)
