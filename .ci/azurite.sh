@@ -9,6 +9,9 @@ if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q '^3\.'; then
     echo "azurite $("$bin" --version) already installed in .ci/node"
     exit 0
 fi
+if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
 if ! command -v npm >/dev/null 2>&1; then
     echo "azurite.sh: npm is not installed; install Node.js (18 or later) to run the storage tests" >&2
     exit 1
