@@ -6,7 +6,9 @@ tests), optionally with a second (snippet, broken form) pair applied in the same
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 OPS: list[tuple[Any, ...]] = [
@@ -495,8 +497,17 @@ CLIENT_AND_CLI: list[tuple[Any, ...]] = [
 ]
 
 
+def _more_lists() -> list[tuple[Any, ...]]:
+    """Entries kept in ``scripts/mutations_*.py`` (one file per area, each with a ``MUTATIONS`` list)."""
+    entries: list[tuple[Any, ...]] = []
+    for path in sorted(Path(__file__).parent.glob("mutations_*.py")):
+        module = importlib.import_module(path.stem)
+        entries.extend(module.MUTATIONS)
+    return entries
+
+
 def register(add: Callable[..., None]) -> None:
     """Hand every mutation to ``add(name, path, old, new, tests, *more_pairs)``."""
-    for entry in (*OPS, *CONSOLE, *CLIENT_AND_CLI):
+    for entry in (*OPS, *CONSOLE, *CLIENT_AND_CLI, *_more_lists()):
         name, path, old, new, tests, *more = entry
         add(name, path, old, new, tests, *more)
