@@ -26,6 +26,7 @@ from typing import Any, Literal
 from console.ops.events import FINAL, INTENT, UNCONFIRMED, OperationView, PollRecord
 from console.ops.journal import OperationJournal, OperationRow
 from console.redact import redact
+from console.text import terminal_safe
 
 FIELDS = (
     "case",
@@ -198,23 +199,13 @@ def _flat(row: Mapping[str, Any], name: str) -> str:
 
 
 def _csv_cell(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP's CSV-injection advice: a leading quote)."""
-    return "'" + text if text.startswith(_CSV_FORMULA_START) else text
-
-
-def _escape_controls(text: str) -> str:
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """A cell a spreadsheet will not run as a formula (OWASP's CSV-injection advice: a leading quote),
+    and that cannot drive the terminal it is printed on (``terminal_safe``: the rest of the text unchanged)."""
+    return terminal_safe("'" + text if text.startswith(_CSV_FORMULA_START) else text)
 
 
 def _md_cell(text: str) -> str:
-    text = _escape_controls(text.replace("\r\n", " ").replace("\n", " "))
+    text = terminal_safe(text.replace("\r\n", " ").replace("\n", " "))
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") or " "
 
 
@@ -273,7 +264,13 @@ def render_csv(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def render_json(rows: Sequence[Mapping[str, Any]]) -> str:
     return (
-        json.dumps([{name: _finite(row.get(name)) for name in FIELDS} for row in rows], indent=2, allow_nan=False)
+        # ASCII only: control and bidirectional characters become JSON \u escapes (the same data, safe bytes).
+        json.dumps(
+            [{name: _finite(row.get(name)) for name in FIELDS} for row in rows],
+            indent=2,
+            allow_nan=False,
+            ensure_ascii=True,
+        )
         + "\n"
     )
 

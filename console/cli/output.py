@@ -1,8 +1,9 @@
 """What the commands print: escaped text for people, valid JSON Lines for scripts.
 
 Text that comes from the tenant or from Graph (names, UPNs, statuses, error messages) is data:
-every control character (C0, C1, DEL: so ANSI escapes too), bidirectional override and line
-separator is shown as a visible escape (``\\x1b``, ``\\u202e``) before it reaches a terminal.
+``clean`` is ``console.text.terminal_safe`` (the one rule: every control character, C0, C1 and DEL,
+so ANSI escapes too, bidirectional control and line separator shown as a visible escape such as
+``\\x1b`` or ``\\u202e``) before it reaches a terminal.
 JSON is produced with non-finite numbers turned into ``null`` (``NaN`` is not JSON).
 """
 
@@ -15,31 +16,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-_BIDI_AND_SEPARATORS = frozenset(
-    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
-)
+from console.text import terminal_safe
 
-
-def _escape_char(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
-
-
-def clean(value: object) -> str:
-    """``value`` as text safe for a terminal: control characters become visible escapes."""
-    text = "" if value is None else str(value)
-    if text.isprintable() and not any(ord(c) in _BIDI_AND_SEPARATORS for c in text):
-        return text
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI_AND_SEPARATORS:
-            out.append(_escape_char(ch))
-        else:
-            out.append(ch)
-    return "".join(out)
+clean = terminal_safe
+"""Tenant or Graph text made safe for a terminal: the one rule of ``console.text`` under its CLI name."""
 
 
 def finite(value: Any) -> Any:

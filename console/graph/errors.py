@@ -10,19 +10,17 @@ code it means (``exit_code``: 3 sign-in or permission, 2 input refused before an
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, ClassVar
 
 from console.redact import redact
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from console.text import terminal_safe
 
 
 def safe_text(text: str) -> str:
-    """Text from Graph (or about it) made safe to show: secrets masked, control characters escaped."""
+    """Text from Graph (or about it) made safe to show: secrets masked, then ``console.text.terminal_safe``."""
     if not text:
         return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text))
+    return terminal_safe(redact(text))
 
 
 class GraphError(Exception):

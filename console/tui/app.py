@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.redact import redact
+from console.tui.cells import safe_text
 from console.tui.messages import SessionOpened
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
@@ -189,7 +190,7 @@ class ConsoleApp(App[int]):
         """Export POSTs run in app workers (closing the form never cancels one): their failures show here."""
         if event.state == WorkerState.ERROR and event.worker.group == "export":
             error = redact(str(event.worker.error) or type(event.worker.error).__name__)
-            self.notify(error, title="Export failed", severity="error", timeout=15, markup=False)
+            self.notify(safe_text(error), title="Export failed", severity="error", timeout=15, markup=False)
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -10,6 +10,11 @@ from datetime import datetime, UTC
 
 from rich.text import Text
 
+from console.text import one_line as one_line, terminal_safe
+
+safe_text = terminal_safe
+"""Tenant or Graph text made safe for the screen: the one rule of ``console.text`` (markup: see ``literal``)."""
+
 STATUS_GLYPHS: dict[str, str] = {
     "notStarted": "…",
     "running": "▶",
@@ -114,37 +119,6 @@ def short_id(value: str, length: int = 8) -> str:
     return value[:length] if value else "—"
 
 
-_BIDI_AND_SEPARATORS = frozenset(
-    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
-)
-"""Bidirectional overrides and line separators: they reorder or break what the admin reads."""
-
-
-def safe_text(value: object) -> str:
-    """Tenant or Graph text made safe for the screen: control characters become visible escapes.
-
-    A display name or an error message is data: an ESC in it must not reach the terminal
-    (``\\x1b`` is shown instead), nor a bidirectional override that reorders the row.
-    """
-    text = "" if value is None else str(value)
-    if text.isprintable() and not any(ord(c) in _BIDI_AND_SEPARATORS for c in text):
-        return text
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI_AND_SEPARATORS:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """An error message on one line (escaped), cut to ``limit`` characters with an ellipsis."""
-    flat = safe_text(" ".join(text.split()))
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def fit(text: str, width: int) -> str:
     """``text`` in ``width`` cells: padded, or cut with an ellipsis (never a silent cut)."""
     from rich.cells import cell_len, set_cell_size
@@ -154,3 +128,13 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
+
+
+def literal(value: object, style: str = "") -> Text:
+    """Tenant or Graph text as a Rich ``Text``: terminal-safe and never parsed as markup.
+
+    A ``str`` given to a Textual ``Static``, a ``DataTable`` cell, a Rich ``Table`` cell, a border
+    title or a notification is read as markup: ``[link=...]`` in a display name would become a
+    link, ``[@click=...]`` an action. A ``Text`` is shown as it is.
+    """
+    return Text(safe_text(value), style=style)

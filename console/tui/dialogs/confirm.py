@@ -11,10 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-from console.tui.cells import one_line
+from console.tui.cells import literal, one_line, safe_text
 
 NAMES_SHOWN = 5
 """Names listed under a question about many people before '… and N more'."""
+
+
+def _safe_lines(text: str) -> str:
+    """``text`` terminal-safe line by line (its own line breaks kept)."""
+    return "\n".join(safe_text(line) for line in text.split("\n"))
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -53,7 +58,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.question, id="confirm-question", markup=False)
+            yield Static(_safe_lines(self.question), id="confirm-question", markup=False)
             if self.names:
                 yield Static(self._names_text(), id="confirm-names", markup=False)
             with Horizontal(classes="buttons"):
@@ -69,7 +74,7 @@ class ConfirmScreen(ModalScreen[bool]):
         return "\n".join(shown)
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-dialog").border_title = self.title_text
+        self.query_one("#confirm-dialog").border_title = literal(self.title_text)
         # Synchronously: a key typed right after the question opened must meet No, not the screen.
         self.set_focus(self.query_one("#confirm-no", Button))
 

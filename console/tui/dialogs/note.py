@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from console.tui.cells import literal
+
 NOTE_LIMIT = 2000
 """Characters a note may hold (the report carries it in full)."""
 
@@ -46,11 +48,11 @@ class NoteScreen(ModalScreen[str | None]):
                 yield Static(self.question, id="note-question", markup=False)
             yield Label("Note", classes="field-label")
             yield Input(placeholder=self.placeholder, max_length=NOTE_LIMIT, id="note-text")
-            yield Static("", id="note-error", classes="error")
+            yield Static("", id="note-error", classes="error", markup=False)
             yield Static("Enter saves · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#note-dialog").border_title = self.title_text
+        self.query_one("#note-dialog").border_title = literal(self.title_text)  # it names the person: never markup
         # At once, not on the next idle: the keys typed right after the key that opened us are the note.
         self.set_focus(self.query_one("#note-text", Input))
 

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from console.tui.cells import safe_text
 from console.tui.report_file import format_of
 
 
@@ -49,7 +50,7 @@ class ReportScreen(ModalScreen[Path | None]):
             )
             yield Label("Save to (.md, .csv or .json)", classes="field-label")
             yield Input(str(self.proposed), id="report-path")
-            yield Static("", id="report-error", classes="error")
+            yield Static("", id="report-error", classes="error", markup=False)
             yield Static("Enter saves · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
@@ -67,7 +68,7 @@ class ReportScreen(ModalScreen[Path | None]):
         try:
             format_of(path)
         except ValueError as exc:
-            self.query_one("#report-error", Static).update(str(exc))
+            self.query_one("#report-error", Static).update(safe_text(exc))
             return
         self.dismiss(path)
 

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, Static
 
+from console.tui.cells import safe_text
 from console.tui.services import CERTIFICATE, CLIENT_SECRET, DEVICE_CODE, LoginService, SignInMethod
 
 CLOUD_CHOICES: tuple[tuple[str, str], ...] = (
@@ -135,7 +136,7 @@ class AddTenantScreen(ModalScreen[str | None]):
             else:
                 saved = self.login.add_tenant(name, tenant, client_id, cloud)
         except ValueError as exc:
-            self.query_one("#add-tenant-error", Static).update(str(exc))
+            self.query_one("#add-tenant-error", Static).update(safe_text(exc))
             return
         self.dismiss(saved.name)
 

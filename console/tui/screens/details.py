@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, cast
 
 from rich.console import RenderableType
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -24,7 +25,15 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
-from console.tui.cells import duration_label, one_line, progress_label, safe_text, status_label, time_label
+from console.tui.cells import (
+    duration_label,
+    literal,
+    one_line,
+    progress_label,
+    safe_text,
+    status_label,
+    time_label,
+)
 from console.tui.ops_model import readable_error, shown_status
 
 REFRESH_SECONDS = 1.0
@@ -63,6 +72,16 @@ def _size(count: int) -> str:
             return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{count:,} bytes"
+
+
+class _LiteralGrid(Table):
+    """A grid whose text cells are shown as typed: a ``str`` cell of a Rich table is read as markup."""
+
+    def add_row(
+        self, *renderables: RenderableType | None, style: StyleType | None = None, end_section: bool = False
+    ) -> None:
+        cells = [literal(cell) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)
 
 
 def delivery_text(view: OperationView) -> str:
@@ -184,7 +203,7 @@ class OperationDetailsScreen(ModalScreen[None]):
         if view is None:
             self.query_one("#details-summary", Static).update(f"Operation {self.key} is no longer known.")
             return
-        self.query_one("#details-dialog").border_title = f"Export of {safe_text(self.user_label(view.user_id))}"
+        self.query_one("#details-dialog").border_title = literal(f"Export of {self.user_label(view.user_id)}")
         marker = (view.polls, view.state, view.status)
         if marker != self._shown:
             self._shown = marker
@@ -213,8 +232,8 @@ class OperationDetailsScreen(ModalScreen[None]):
                 time_label(record.at)[11:],
                 str(record.http_status) if record.http_status is not None else "—",
                 _retry_after(record.retry_after),
-                status_label(safe_text(record.status)) if record.status else "—",
-                safe_text(record.request_id) or "—",
+                literal(status_label(record.status) if record.status else "—"),
+                literal(record.request_id or "—"),
                 key=_row_key(record),
             )
         rebuilt = not (new[: len(old)] == old and old)
@@ -255,7 +274,7 @@ class OperationDetailsScreen(ModalScreen[None]):
     def summary(self, view: OperationView) -> RenderableType:
         """Who, case, status, ids, storage, times, delivery, request-ids, error and notes of ``view``."""
         now = self.clock.now()
-        grid = Table.grid(padding=(0, 1))
+        grid = _LiteralGrid.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         name = safe_text(view.display_name or self.user_label(view.user_id))

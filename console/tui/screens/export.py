@@ -24,7 +24,7 @@ from console.graph.errors import GraphError
 from console.ops.engine import AlreadyExporting
 from console.ops.events import UNCONFIRMED, ExportTarget, OperationView, QuotaReport, SubmitOutcome
 from console.redact import redact
-from console.tui.cells import one_line
+from console.tui.cells import literal, one_line, safe_text
 from console.tui.export_model import (
     ExportMemory,
     LocationPlan,
@@ -183,7 +183,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     def _show(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
-        widget.update(text)
+        widget.update("\n".join(safe_text(line) for line in text.split("\n")))
         widget.display = bool(text)
 
     def _error(self, message: str) -> None:
@@ -364,7 +364,9 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             if self.is_attached:
                 self._ask_force(plan, list(exc.conflicts))
             else:
-                self.app.notify(redact(str(exc)), title="Export refused", severity="error", timeout=15, markup=False)
+                self.app.notify(
+                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
+                )
             return
         except (ValueError, GraphError) as exc:
             self.submitting = False
@@ -373,7 +375,9 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 self._error(f"✗ {redact(str(exc))}")
                 self.query_one("#export-hint", Static).update(self._idle_hint())
             else:
-                self.app.notify(redact(str(exc)), title="Export refused", severity="error", timeout=15, markup=False)
+                self.app.notify(
+                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
+                )
             return
         self.submitting = False
         if self.is_attached:
@@ -430,7 +434,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 ok += 1
                 operation = outcome.operation
                 detail = operation.operation_id if operation and operation.operation_id else "accepted"
-                results.add_row(label, Text("✓ accepted", style="bold"), detail)
+                results.add_row(literal(label), Text("✓ accepted", style="bold"), literal(detail))
                 continue
             exception = getattr(outcome, "exception", None)
             code = str(getattr(exception, "code", "") or "")
@@ -441,7 +445,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             if reason not in explained:
                 explained.append(reason)
             word = "? unconfirmed" if unconfirmed else "✗ refused"
-            results.add_row(label, Text(word, style="bold"), one_line(reason, 300))
+            results.add_row(literal(label), Text(word, style="bold"), literal(one_line(reason, 300)))
         failed = len(outcomes) - ok
         self._show("#results-note", "\n".join(explained[:2]))
         summary = f"{ok:,} accepted" + (f", {failed:,} not" if failed else "") + " · Enter or Esc closes"
@@ -462,7 +466,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             return
         error = redact(str(event.worker.error) or type(event.worker.error).__name__)
         if event.worker.group == "export-quota":
-            self.query_one("#export-quota", Static).update(f"Today's quota is not known: {error}")
+            self.query_one("#export-quota", Static).update(literal(f"Today's quota is not known: {error}"))
             return
         self.checking = False
         self._set_editable(True)

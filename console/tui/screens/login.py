@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,7 +19,7 @@ from textual.widgets import Button, Footer, Input, OptionList, RadioButton, Radi
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from console.tui.cells import duration_label
+from console.tui.cells import duration_label, literal, safe_text
 from console.tui.messages import SessionOpened
 from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
@@ -63,7 +64,7 @@ class LoginScreen(Screen[None]):
                     yield Static(id="dc-code")
                     yield Static(id="dc-countdown")
                     yield Static("c copies the code · Esc cancels", classes="hint")
-                yield Static(self.notice, id="login-status")
+                yield Static(literal(self.notice), id="login-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -164,7 +165,7 @@ class LoginScreen(Screen[None]):
     # -- signing in -------------------------------------------------------------------
 
     def _status(self, text: str) -> None:
-        self.query_one("#login-status", Static).update(text)
+        self.query_one("#login-status", Static).update(literal(text))
 
     def action_sign_in(self) -> None:
         tenant, method = self.selected_tenant, self.selected_method
@@ -220,8 +221,11 @@ class LoginScreen(Screen[None]):
         """Show the device code (called on the event loop by the sign-in service)."""
         self.prompt = prompt
         self.query_one("#device-code").display = True
-        self.query_one("#dc-url", Static).update(f"Open  [b]{prompt.verification_uri}[/b]")
-        self.query_one("#dc-code", Static).update(f"and enter the code  [b reverse] {prompt.user_code} [/]")
+        # Text, never markup: the URL and the code come from the identity provider.
+        url = Text("Open  ").append(safe_text(prompt.verification_uri), style="bold")
+        code = Text("and enter the code  ").append(f" {safe_text(prompt.user_code)} ", style="bold reverse")
+        self.query_one("#dc-url", Static).update(url)
+        self.query_one("#dc-code", Static).update(code)
         self._status(
             "Waiting for the code to be entered…"
             + (" (the simulated tenant approves it by itself in a few seconds)" if self.services.demo else "")

@@ -10,6 +10,7 @@ import gc
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
+from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
 from console.tui.export_model import ExportMemory, Person
@@ -241,7 +243,7 @@ class MainScreen(Screen[None]):
         profile = self.index.get(user_id)
         if profile is None:
             return user_id
-        return profile.display_name or profile.user_principal_name or user_id
+        return safe_text(profile.display_name or profile.user_principal_name or user_id)
 
     @work(exclusive=True, group="profiles", exit_on_error=False)
     async def load_profiles(self) -> None:
@@ -259,7 +261,7 @@ class MainScreen(Screen[None]):
             if worker.group == "profiles":
                 self.post_message(ProfilesFailed(error))
             else:
-                self.notify(error, title="Operations", severity="error", timeout=10)
+                self.notify(safe_text(error), title="Operations", severity="error", timeout=10, markup=False)
 
     @on(ProfilesPage)
     def _on_profiles_page(self, message: ProfilesPage) -> None:
@@ -284,7 +286,9 @@ class MainScreen(Screen[None]):
         self._loading = False
         self._load_error = message.error
         self._show_profiles_status()
-        self.notify(message.error, title="Listing profiles failed", severity="error", timeout=15)
+        self.notify(
+            safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=False
+        )
 
     def action_reload_profiles(self) -> None:
         self.index.clear()
@@ -298,18 +302,19 @@ class MainScreen(Screen[None]):
     def _show_profiles_status(self) -> None:
         profile_list = self.query_one(ProfileList)
         total = len(self.index)
+        # A Text, never markup: the error is Graph's words.
+        status = Text()
         if self._load_error:
-            head = f"[b]listing stopped[/b] after {total:,}: {self._load_error}"
+            status.append("listing stopped", style="bold").append(f" after {total:,}: {safe_text(self._load_error)}")
         elif self._loading:
-            head = f"loading… {total:,} profiles (page {self._pages})"
+            status.append(f"loading… {total:,} profiles (page {self._pages})")
         else:
-            head = f"{total:,} profiles"
-        parts = [head]
+            status.append(f"{total:,} profiles")
         if profile_list.filter_text:
             shown = len(profile_list.shown)
-            parts.append(f"{shown:,} match{'' if shown == 1 else 'es'}")
-        parts.append(f"[b]{len(profile_list.selected):,} selected[/b]")
-        self.query_one("#profiles-status", Static).update(" · ".join(parts), layout=False)
+            status.append(f" · {shown:,} match{'' if shown == 1 else 'es'}")
+        status.append(" · ").append(f"{len(profile_list.selected):,} selected", style="bold")
+        self.query_one("#profiles-status", Static).update(status, layout=False)
 
     def _on_query(self, text: str) -> None:
         """The search text changed (synchronously, as the key is handled)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from console.tui.cells import safe_text
 from console.tui.services import HeaderInfo
 
 
@@ -22,9 +23,9 @@ class ConsoleHeader(Static):
             text.append("│ not signed in")
         else:
             text.append("│ tenant ")
-            text.append(info.tenant, style="bold")
+            text.append(safe_text(info.tenant), style="bold")
             text.append(" │ signed in as ")
-            text.append(info.identity, style="bold")
+            text.append(safe_text(info.identity), style="bold")
             text.append(" │ cloud ")
-            text.append(info.cloud, style="bold")
+            text.append(safe_text(info.cloud), style="bold")
         self.update(text)

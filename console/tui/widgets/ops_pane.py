@@ -132,6 +132,7 @@ class OperationsPane(Vertical):
         self.identity = identity
         """Who writes notes (None: the engine's own identity)."""
         self._problem = ""
+        self._subtitle_shown: str | None = None
         self._detail_shown: Text | None = None
         self._status_shown: Text | None = None
 
@@ -249,8 +250,9 @@ class OperationsPane(Vertical):
         if self.border_title != title:
             self.border_title = title
         subtitle = table.describe_view()
-        if self.border_subtitle != subtitle:  # a border change repaints the whole pane
-            self.border_subtitle = subtitle
+        if self._subtitle_shown != subtitle:  # a border change repaints the whole pane
+            self._subtitle_shown = subtitle
+            self.border_subtitle = Text(safe_text(subtitle))  # it holds the typed filter: never markup
         self.show_detail()
 
     def detail_text(self, width: int) -> Text:
@@ -258,7 +260,7 @@ class OperationsPane(Vertical):
         table = self.table
         view = table.highlighted
         if self._problem:
-            return Text(self._problem, style=self._style("ops-pane--bad"))
+            return Text(safe_text(self._problem), style=self._style("ops-pane--bad"))
         if view is None:
             if table.model.views:
                 total = len(table.model.views)
@@ -480,7 +482,7 @@ class OperationsPane(Vertical):
             return
         self.app.call_from_thread(
             self.notify,
-            f"{saved.operations:,} operation{'s' if saved.operations != 1 else ''} → {saved.path}",
+            f"{saved.operations:,} operation{'s' if saved.operations != 1 else ''} → {safe_text(saved.path)}",
             title="Report saved",
             timeout=15,
             markup=False,

@@ -31,7 +31,7 @@ from textual.widget import Widget
 
 from console.clock import Clock
 from console.ops.events import OperationView
-from console.tui.cells import fit, one_line, status_label, status_role
+from console.tui.cells import fit, one_line, safe_text, status_label, status_role
 from console.tui.cursor import RowCursor
 from console.tui.widgets.lines import LineList
 from console.tui.ops_model import (
@@ -414,7 +414,7 @@ class OpsTable(LineList, can_focus=True):
     def _alert(self, result: ApplyResult) -> None:
         if result.failures:
             first = result.failures[0]
-            who = self.user_label(first.user_id)
+            who = safe_text(self.user_label(first.user_id))
             more = f" and {len(result.failures) - 1:,} more" if len(result.failures) > 1 else ""
             reason = one_line(readable_error(first), 160) or shown_status(first)
             self.notify(

@@ -348,11 +348,11 @@ class ProfileList(LineList, can_focus=True):
             latest = set_cell_size("—", latest_w)
         segments = [
             Segment(mark, style),
-            Segment(set_cell_size(profile.display_name, name_w) + " ", style),
-            Segment(set_cell_size(profile.user_principal_name, upn_w) + " ", style),
+            Segment(set_cell_size(safe_text(profile.display_name), name_w) + " ", style),
+            Segment(set_cell_size(safe_text(profile.user_principal_name), upn_w) + " ", style),
         ]
         if home_w:
-            segments.append(Segment(set_cell_size(short_id(profile.home_tenant_id), home_w) + " ", style))
+            segments.append(Segment(set_cell_size(short_id(safe_text(profile.home_tenant_id)), home_w) + " ", style))
         segments.append(Segment(latest, status_style))
         return Strip(segments).adjust_cell_length(width, style)
 
