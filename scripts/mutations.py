@@ -353,9 +353,9 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "no escaping",
-        "console/tui/cells.py",
-        "    if text.isprintable() and not any(ord(c) in _BIDI_AND_SEPARATORS for c in text):\n        return text\n    out = []",
-        "    return text\n    out = []",
+        "console/text.py",
+        '    return "".join(escape_char(ch) if is_unsafe(ch) else ch for ch in text)',
+        "    return text",
         ("tests/tui/test_ops_model.py::test_tenant_text_is_escaped_in_cells",),
     ),
     (
