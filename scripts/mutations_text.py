@@ -124,4 +124,32 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '                severity="error",\n                timeout=10,\n                markup=True,',
         (f"{_TUI}test_a_failure_toast_shows_the_name_and_graphs_error_as_text",),
     ),
+    (
+        "text: JSON Lines escape C1 and bidi",
+        "console/cli/output.py",
+        "default=str, ensure_ascii=True)",
+        "default=str, ensure_ascii=False)",
+        (f"{_CLI}test_json_lines_of_ops_and_watch_hold_no_raw_control_character",),
+    ),
+    (
+        "text: the listing error is never markup",
+        "console/tui/screens/main.py",
+        '            status.append("listing stopped", style="bold").append(f" after {total:,}: {safe_text(self._load_error)}")',
+        '            status = Text.from_markup(f"[b]listing stopped[/b] after {total:,}: {self._load_error}")',
+        (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
+    ),
+    (
+        "text: the listing error toast is never markup",
+        "console/tui/screens/main.py",
+        'safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=False',
+        'safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=True',
+        (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
+    ),
+    (
+        "text: the header's identity escaped",
+        "console/tui/widgets/header.py",
+        '            text.append(safe_text(info.identity), style="bold")',
+        '            text.append(info.identity, style="bold")',
+        (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
+    ),
 ]

@@ -35,7 +35,7 @@ def finite(value: Any) -> Any:
 
 def json_text(value: Any, *, indent: int | None = None) -> str:
     """Valid JSON always: non-finite numbers become null, non-ASCII and control characters escaped."""
-    return json.dumps(finite(value), allow_nan=False, indent=indent, default=str)
+    return json.dumps(finite(value), allow_nan=False, indent=indent, default=str, ensure_ascii=True)
 
 
 def silence_stdout() -> None:

@@ -94,6 +94,15 @@ def test_the_markdown_report_and_ops_escape_every_control(planted: Served) -> No
         assert leaks(done.stderr, allow="\n") == [], args
 
 
+def test_json_lines_of_ops_and_watch_hold_no_raw_control_character(planted: Served) -> None:
+    _tenant, server, env = planted
+    for args in (("ops", "--json"), ("watch", "--json")):
+        done = run_cli(*graph_args(server), *args, env=env)
+        assert leaks(done.stdout, allow="\n") == [], args
+        (record,) = [json.loads(line) for line in done.stdout.splitlines()]
+        assert record["userPrincipalName"] == UPN and record["displayName"] == NAME  # the data, unchanged
+
+
 def test_the_unconfirmed_line_prints_the_upn_escaped(planted: Served) -> None:
     """Issue 22, behaviour 22: ``watch``'s "unconfirmed:" line never prints the UPN raw."""
     _tenant, server, env = planted

@@ -10,6 +10,7 @@ details, the export form, the bulk confirmation and the toasts.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from textual import events
 from textual.widgets import DataTable, Static
 from textual.widgets._data_table import default_cell_formatter
 
+from console.graph.errors import BadRequest
 from console.graph.models import InboundSharedUserProfile
 from console.ops.events import FINAL, PollRecord
 from console.text import terminal_safe
@@ -28,6 +30,7 @@ from console.tui.app import ConsoleApp
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.details import OperationDetailsScreen
 from console.tui.screens.export import ExportScreen
+from console.tui.services import HeaderInfo
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.hostile import ESCAPES, MARKUP, hostile_name, leaks
 from tests.tui.fakes import NOW, make_profiles, make_services, view
@@ -248,3 +251,31 @@ async def test_graphs_refusal_is_shown_as_text_in_the_export_results() -> None:
         text = rendered(app)
         assert "Eve link [link=https://evil.example]link[/link] End" in text
         assert "S3cr3t" not in text
+
+
+async def test_a_listing_error_and_the_signed_in_identity_are_shown_as_text() -> None:
+    """Graph's words when listing stops (status line and toast) and the token's UPN in the header."""
+    app, _engine = hostile_app(operations=False)
+    session = app.services.session
+    assert session is not None
+    people = hostile_people()
+    broke = f"{MARKUP['link']} {MARKUP['bold']} {ESCAPES['osc52']}{ESCAPES['bidi']}"
+
+    async def failing() -> AsyncIterator[list[InboundSharedUserProfile]]:
+        yield people[:2]
+        raise BadRequest(f"Graph broke {broke}")
+
+    session.profiles = failing
+    broke_shown = terminal_safe(broke)
+    session.header = HeaderInfo(f"contoso{EVERYTHING}", f"admin{EVERYTHING}@contoso.com")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        text = rendered(app)
+        status = static_text(app.screen, "#profiles-status")
+        assert status.startswith(f"listing stopped after 2: Graph broke {broke_shown}")
+        assert "Listing profiles failed" in text
+        toast = [n for n in app._notifications if n.title == "Listing profiles failed"]  # noqa: SLF001
+        assert toast and not toast[0].markup and toast[0].message == f"Graph broke {broke_shown}"
+        header = static_text(app.screen, "#header")
+        assert f"tenant contoso{EVERYTHING_SHOWN}" in header
+        assert f"signed in as admin{EVERYTHING_SHOWN}@contoso.com" in header
