@@ -152,4 +152,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '            text.append(info.identity, style="bold")',
         (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
     ),
+    (
+        "text: a sign-in error escaped",
+        "console/tui/screens/login.py",
+        """Text("Sign-in failed:", style="bold").append(f" {safe_text(error)}")""",
+        """Text("Sign-in failed:", style="bold").append(f" {error}")""",
+        (f"{_TUI}test_a_sign_in_error_is_shown_as_text",),
+    ),
 ]

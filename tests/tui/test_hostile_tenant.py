@@ -30,7 +30,8 @@ from console.tui.app import ConsoleApp
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.details import OperationDetailsScreen
 from console.tui.screens.export import ExportScreen
-from console.tui.services import HeaderInfo
+from console.tui.screens.login import LoginScreen
+from console.tui.services import HeaderInfo, Session
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.hostile import ESCAPES, MARKUP, hostile_name, leaks
 from tests.tui.fakes import NOW, make_profiles, make_services, view
@@ -44,6 +45,11 @@ EVERYTHING = "".join(HOSTILE.values())
 
 EVERYTHING_SHOWN = "".join(terminal_safe(v) for v in HOSTILE.values())
 """How the console must show it: the escapes visible, the markup as typed."""
+
+SHORT = f"{MARKUP['link']} {MARKUP['bold']} {ESCAPES['osc52']}{ESCAPES['bidi']}"
+"""Markup and escapes short enough for a one-line field."""
+
+SHORT_SHOWN = terminal_safe(SHORT)
 
 TEMPLATE = (
     "https://acct.blob.core.windows.net/dsr-{userId}?sv=2024-01-01&sr=c&sp=rcwl&se=2027-06-01T00:00:00Z&sig=S3cr3t"
@@ -259,23 +265,40 @@ async def test_a_listing_error_and_the_signed_in_identity_are_shown_as_text() ->
     session = app.services.session
     assert session is not None
     people = hostile_people()
-    broke = f"{MARKUP['link']} {MARKUP['bold']} {ESCAPES['osc52']}{ESCAPES['bidi']}"
 
     async def failing() -> AsyncIterator[list[InboundSharedUserProfile]]:
         yield people[:2]
-        raise BadRequest(f"Graph broke {broke}")
+        raise BadRequest(f"Graph broke {SHORT}")
 
     session.profiles = failing
-    broke_shown = terminal_safe(broke)
     session.header = HeaderInfo(f"contoso{EVERYTHING}", f"admin{EVERYTHING}@contoso.com")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         text = rendered(app)
         status = static_text(app.screen, "#profiles-status")
-        assert status.startswith(f"listing stopped after 2: Graph broke {broke_shown}")
+        assert status.startswith(f"listing stopped after 2: Graph broke {SHORT_SHOWN}")
         assert "Listing profiles failed" in text
         toast = [n for n in app._notifications if n.title == "Listing profiles failed"]  # noqa: SLF001
-        assert toast and not toast[0].markup and toast[0].message == f"Graph broke {broke_shown}"
+        assert toast and not toast[0].markup and toast[0].message == f"Graph broke {SHORT_SHOWN}"
         header = static_text(app.screen, "#header")
         assert f"tenant contoso{EVERYTHING_SHOWN}" in header
         assert f"signed in as admin{EVERYTHING_SHOWN}@contoso.com" in header
+
+
+async def test_a_sign_in_error_is_shown_as_text() -> None:
+    services, _engine = make_services(signed_in=False, with_login=True)
+    login = services.login
+    assert login is not None
+
+    async def refuse(*args: object, **kwargs: object) -> Session:
+        raise RuntimeError(f"Entra said {SHORT}")
+
+    login.sign_in = refuse  # type: ignore[method-assign]
+    app = ConsoleApp(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert static_text(app.screen, "#login-status") == f"Sign-in failed: Entra said {SHORT_SHOWN}"
+        rendered(app)

@@ -164,8 +164,9 @@ class LoginScreen(Screen[None]):
 
     # -- signing in -------------------------------------------------------------------
 
-    def _status(self, text: str) -> None:
-        self.query_one("#login-status", Static).update(literal(text))
+    def _status(self, text: str | Text) -> None:
+        """Say ``text`` under the form (a ``str`` is shown as typed: it may name a tenant or quote an error)."""
+        self.query_one("#login-status", Static).update(text if isinstance(text, Text) else literal(text))
 
     def action_sign_in(self) -> None:
         tenant, method = self.selected_tenant, self.selected_method
@@ -205,7 +206,9 @@ class LoginScreen(Screen[None]):
         if event.state == WorkerState.ERROR:
             self._finish()
             error = event.worker.error
-            self._status(f"[b]Sign-in failed:[/b] {error}" if error else "Sign-in failed.")
+            self._status(
+                Text("Sign-in failed:", style="bold").append(f" {safe_text(error)}") if error else "Sign-in failed."
+            )
         elif event.state == WorkerState.CANCELLED:
             self._finish()
 

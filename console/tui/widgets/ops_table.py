@@ -576,7 +576,7 @@ class OpsTable(LineList, can_focus=True):
         chosen = tuple(v for v in targets if wanted(v))
         left = [v for v in targets if not wanted(v)]
         if left:
-            words = ", ".join(sorted(Counter(shown_status(v) for v in left)))
+            words = ", ".join(sorted(Counter(safe_text(shown_status(v)) for v in left)))
             if chosen:
                 text = f"{_plural(len(left), 'operation')} left out ({words}): {reason}"
             else:
