@@ -160,9 +160,9 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
     blob SAS (``sr`` other than ``c``); an account SAS not for Blob (``ss`` without ``b``) or not for
     objects (``srt`` without ``o``); a parameter given twice; a parameter name that is not plain ASCII
     once decoded. (``sp`` and ``se`` may be left to a stored access policy, ``si``.)
-    A template varying the container under a container SAS (``sr=c`` is signed for one container) is
-    an error too. Warnings: ``se`` within the next 24 h; a fixed location for several targets (Graph
-    accepts one export per storage location).
+    Warnings: ``se`` within the next 24 h; a fixed location for several targets (Graph accepts one
+    export per storage location); a template varying the container under a container SAS (``sr=c``
+    is signed for one container; the pre-flight tells when storage is reachable).
 
     Args:
         location: the storage location as given (may hold the SAS; never echoed in clear).
@@ -356,7 +356,7 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
     if template and scope is not None and scope.strip().lower() == "c" and _template_in_container(text):
         findings.append(
             SasFinding(
-                "error",
+                "warning",
                 "sr",
                 "the template gives each profile its own container, but a container SAS (sr=c) is signed for "
                 "one container, so Graph could write to none of the others: use an account SAS (ss=b, srt=co) so "
