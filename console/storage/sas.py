@@ -202,8 +202,8 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
 
     parts = urlsplit(probe)
     params = parse_query(parts.query)
-    odd = sorted(k for k in params if not k.isascii() or not k.isprintable())
-    if odd:
+    names = (unquote(unquote(piece.partition("=")[0])) for piece in parts.query.replace(";", "&").split("&"))
+    if any(not n.isascii() or not n.isprintable() for n in names):
         findings.append(
             SasFinding(
                 "error",
