@@ -242,6 +242,7 @@ def test_no_storage_check_skips_delivery_checks_too(served: Served, blob: BlobSe
     tenant, server, env = served
     user = tenant.graph.profiles[8]
     blob.create(f"dsr-{user.user_id}")
+
     def reads() -> list[str]:  # the console lists; Graph itself only reads RequestInfo.json and PUTs files
         return [r.url for r in blob.store.requests if "comp=list" in r.url]
 
