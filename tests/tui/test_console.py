@@ -320,7 +320,10 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         await pilot.press("y")
         await settle(pilot)
         assert engine.submitted == [
-            ([profile_list.highlighted_user_id], "https://acct.blob.core.windows.net/exports?sv=2024&sp=rcwl&se=2099-01-01&sig=other")
+            (
+                [profile_list.highlighted_user_id],
+                "https://acct.blob.core.windows.net/exports?sv=2024&sp=rcwl&se=2099-01-01&sig=other",
+            )
         ]
         assert engine.calls[-1].force
 
