@@ -8,7 +8,8 @@ exception text, a log line, a journal row. ``redact`` masks both wherever they a
 Why parsing and not a pattern over ``sig=``: the parameter name may be in any case and any
 percent-encoding (``SIG``, ``%73ig``, ``s%69g``, ``%53%49%47``), the whole URL may be
 percent-encoded again inside another URL's query or escaped inside JSON (``\\u0026sig=``), and the
-parameter may sit in a fragment (``#sig=``), after ``;`` or in a path segment (``/sig=.../``).
+parameter may sit in a fragment (``#sig=``), after ``;`` or in a path segment (``/sig=.../``), and
+its name may be spelt in compatibility characters (a fullwidth ``ｓig``: NFKC reads ``sig``).
 So the text is decoded level by level (``%XX``, ``\\uXXXX``, ``\\/``) while every decoded
 character remembers which span of the original text it came from; parameters are found in each
 decoded view and their values are masked in the original. Over-masking (a value running up to
@@ -17,8 +18,10 @@ the next delimiter) is preferred to leaking.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
+import unicodedata
 from array import array
 
 __all__ = [
@@ -55,7 +58,7 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*){0,2}")
 """A JWT-shaped string (base64url of ``{"``): an access or id token."""
 
 _HEX = frozenset("0123456789abcdefABCDEF")
-_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\\[uU][0-9A-Fa-f]{4}|\\/")
+_ESCAPE = re.compile(r"(?:%[0-9A-Fa-f]{2})+|\\[uU][0-9A-Fa-f]{4}|\\/")
 """Something ``_decode_once`` would decode: without one, a text is its own last decoding."""
 
 Span = tuple[int, int]
@@ -95,9 +98,20 @@ def _decode_once(text: str, spans: _Spans) -> tuple[str, _Spans]:
             starts.extend(src_starts[last:i])
             ends.extend(src_ends[last:i])
         escape = match.group()
-        out.append("/" if escape == "\\/" else chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16)))
-        starts.append(src_starts[i])
-        ends.append(src_ends[j - 1])
+        if escape[0] == "%" and len(escape) > 3:
+            # A run of %XX: UTF-8 bytes (a percent-encoded fullwidth letter is three of them).
+            decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+            first = i
+            for k in range(i, j, 3):
+                for c in decoder.decode(bytes([int(text[k + 1 : k + 3], 16)])):
+                    out.append(c)
+                    starts.append(src_starts[first])
+                    ends.append(src_ends[k + 2])
+                    first = k + 3
+        else:
+            out.append("/" if escape == "\\/" else chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16)))
+            starts.append(src_starts[i])
+            ends.append(src_ends[j - 1])
         last = j
     out.append(text[last:])
     starts.extend(src_starts[last:])
@@ -112,17 +126,45 @@ class _Identity:
         return (index, index + 1)
 
 
+def _nfkc(text: str, spans: _Spans | _Identity) -> tuple[str, _Spans]:
+    """NFKC of each character (a fullwidth ``ｓig＝`` reads ``sig=``); each output character keeps its span."""
+    out: list[str] = []
+    starts: array[int] = array("q")
+    ends: array[int] = array("q")
+    for index, c in enumerate(text):
+        normal = c if c.isascii() else unicodedata.normalize("NFKC", c)
+        start, end = spans[index]
+        out.append(normal)
+        starts.extend([start] * len(normal))
+        ends.extend([end] * len(normal))
+    return "".join(out), _Spans(starts, ends)
+
+
 def _views(text: str) -> list[tuple[str, _Spans | _Identity]]:
-    """The text and its successive decodings, until decoding changes nothing."""
+    """The text and its successive normalisations (NFKC) and decodings, until nothing changes.
+
+    Query keys are read the way every storage rule reads them (``console.storage.sas.normalise_key``):
+    percent-decoded, NFKC, in any case.
+    """
     views: list[tuple[str, _Spans | _Identity]] = [(text, _Identity())]
-    if not _ESCAPE.search(text):
+    if text.isascii() and not _ESCAPE.search(text):
         return views  # nothing to decode: the common case of a plain log line
-    current, spans = text, _Spans.identity(len(text))
+    current: str = text
+    spans: _Spans | _Identity = _Identity()
     for _ in range(_MAX_LEVELS):
-        decoded, spans = _decode_once(current, spans)
-        views.append((decoded, spans))
-        current = decoded
-        if not _ESCAPE.search(current):
+        changed = False
+        if not current.isascii():
+            normal, normal_spans = _nfkc(current, spans)
+            if normal != current:
+                views.append((normal, normal_spans))
+                current, spans, changed = normal, normal_spans, True
+        if _ESCAPE.search(current):
+            if isinstance(spans, _Identity):
+                spans = _Spans.identity(len(current))
+            decoded, spans = _decode_once(current, spans)
+            views.append((decoded, spans))
+            current, changed = decoded, True
+        if not changed:
             break
     return views
 
@@ -160,7 +202,7 @@ def _secret_spans(text: str, names: frozenset[str]) -> list[Span]:
 
 def _might_hold_parameter(text: str) -> bool:
     """Cheap pre-check: without an ``=``, a ``%`` or a ``\\`` escape there is no parameter to mask."""
-    return "=" in text or "%" in text or "\\" in text
+    return "=" in text or "%" in text or "\\" in text or not text.isascii()
 
 
 def redact(text: str) -> str:

@@ -14,11 +14,12 @@ for MSAL's ``requests`` session (``requests_verify()``, a path), so the three ca
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Mapping
 
-__all__ = ["CA_BUNDLE_VARIABLES", "CABundleError", "ca_bundle", "requests_verify", "verification"]
+__all__ = ["CA_BUNDLE_VARIABLES", "CABundleError", "ca_bundle", "requests_verify", "ssl_context", "verification"]
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 """Checked in this order; the first non-empty one names the CA bundle."""
@@ -41,13 +42,41 @@ def ca_bundle(environ: Mapping[str, str] | None = None) -> tuple[str, str] | Non
 def verification(environ: Mapping[str, str] | None = None) -> ssl.SSLContext | bool:
     """httpx's ``verify=``: an SSL context trusting the named bundle, else True (the default store).
 
+    The context is built once per CA rule and reused (``_context``): loading a bundle costs about
+    23 ms of CPU, far too much for every request.
+
     Raises:
         CABundleError: the named file (or directory) cannot be read as CA certificates.
     """
     chosen = ca_bundle(environ)
     if chosen is None:
         return True
-    variable, path = chosen
+    return _context(*chosen)
+
+
+def ssl_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
+    """One SSL context per process and CA rule: the named bundle's, else the default store's (certifi).
+
+    Storage keeps one client per account for the process (``console.storage.pool``); each builds
+    its connections from this context, so the bundle is read once.
+
+    Raises:
+        CABundleError: the named file (or directory) cannot be read as CA certificates.
+    """
+    chosen = ca_bundle(environ)
+    return _context(*chosen) if chosen is not None else _context("", "")
+
+
+@functools.lru_cache(maxsize=8)
+def _context(variable: str, path: str) -> ssl.SSLContext:
+    """The context for one CA rule (``("", "")``: the default store), built once."""
+    if not variable:
+        try:
+            import certifi
+
+            return ssl.create_default_context(cafile=certifi.where())
+        except ImportError:  # pragma: no cover - httpx depends on certifi
+            return ssl.create_default_context()
     try:
         if os.path.isdir(path):
             return ssl.create_default_context(capath=path)

@@ -33,6 +33,7 @@ CASES = {
     "track": ["track_10000.py", "--ops", "200", "--users", "100", "--poll-budget", "900", "--spread-hours", "0.2"],
     "throttle": ["throttle.py", "--small"],
     "multiprocess": ["multiprocess.py", "--ops", "60"],
+    "storage": ["storage_600.py", "--ops", "12", "--min-duration", "1", "--max-duration", "2", "--smoke"],
 }
 
 

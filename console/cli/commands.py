@@ -25,8 +25,6 @@ from console.graph.models import InboundSharedUserProfile
 from console.ops.events import FINAL, TRACKING, UNCONFIRMED, ExportTarget, OperationEvent, OperationView
 from console.wiring import Services
 
-PREFLIGHT_CONCURRENCY = 8
-"""Pre-flight checks of storage containers in flight at once."""
 DELIVERY_WAIT = 10.0
 """After ``--wait``/``watch``, seconds to wait for the delivery checks of the exports that completed."""
 
@@ -113,6 +111,8 @@ class ExportRequest:
     user_ids: list[str]
     location: str
     """The storage location or template (may hold a SAS: memory only)."""
+    warned: frozenset[str] = frozenset()
+    """Storage warnings already printed while reading the request (not repeated)."""
 
 
 def conflict_lines(conflicts: Sequence[OperationView]) -> list[str]:
@@ -141,73 +141,38 @@ def build_targets(
     now: float,
     *,
     previous: dict[str, int] | None = None,
+    warned: set[str] | None = None,
 ) -> list[ExportTarget]:
     """One target per profile, with the template resolved for each (and, for ``--force``, the journal row
-    it exports again, keyed by lower-case user id).
+    it exports again, keyed by lower-case user id), after every storage rule (``console.storage.plan_batch``,
+    the console's form applies the same): an error refuses the whole export, a warning goes to stderr.
 
     Raises:
-        UsageProblem: a profile whose name breaks the container rule (named), or a bad location.
+        UsageProblem: a rule broken (named; nothing is sent): a bad location, a profile whose value breaks
+            the container rule, two profiles resolving to the same container.
     """
-    from datetime import UTC, datetime
+    from console.storage.rules import plan_batch
 
-    from console.storage import TemplateError, is_template, resolve_location
-
-    day = datetime.fromtimestamp(now, UTC).date()
-    templated = is_template(location)
-    targets: list[ExportTarget] = []
-    problems: list[str] = []
-    for profile in profiles:
-        resolved = location
-        if templated:
-            try:
-                resolved = resolve_location(location, user_id=profile.user_id, upn=profile.user_principal_name, day=day)
-            except TemplateError as exc:
-                problems.append(str(exc))
-                continue
-        targets.append(
-            ExportTarget(
-                user_id=profile.user_id,
-                storage_location=resolved,
-                display_name=profile.display_name,
-                user_principal_name=profile.user_principal_name,
-                home_tenant_id=profile.home_tenant_id,
-                previous_key=(previous or {}).get(profile.user_id.lower()),
-            )
+    plan = plan_batch(location, [(p.user_id, p.user_principal_name) for p in profiles], now=now)
+    if plan.errors:
+        more = f" (and {len(plan.errors) - 3} more)" if len(plan.errors) > 3 else ""
+        raise UsageProblem("; ".join(clean(e) for e in plan.errors[:3]) + more + " (nothing was sent)")
+    said = warned if warned is not None else set()
+    for message in plan.warnings:
+        if message not in said:
+            said.add(message)
+            warn(clean(message))
+    return [
+        ExportTarget(
+            user_id=profile.user_id,
+            storage_location=resolved,
+            display_name=profile.display_name,
+            user_principal_name=profile.user_principal_name,
+            home_tenant_id=profile.home_tenant_id,
+            previous_key=(previous or {}).get(profile.user_id.lower()),
         )
-    if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise UsageProblem("; ".join(clean(p) for p in problems[:3]) + more)
-    if templated:
-        seen: dict[str, str] = {}
-        for target in targets:
-            if target.storage_location in seen:
-                raise UsageProblem(
-                    f"{clean(seen[target.storage_location])} and {clean(target.user_id)} resolve to the same "
-                    "storage location; Graph accepts one export per storage location: put {userId} in the template"
-                )
-            seen[target.storage_location] = target.user_id
-    return targets
-
-
-def check_locations(targets: Sequence[ExportTarget], *, now: float) -> None:
-    """The SAS rules, no network: an error refuses the whole export (exit 2), a warning goes to stderr.
-
-    Raises:
-        UsageProblem: the first error (nothing is sent).
-    """
-    from console.storage import check_location
-
-    locations: dict[str, int] = {}
-    for target in targets:
-        locations[target.storage_location] = locations.get(target.storage_location, 0) + 1
-    warned: set[str] = set()
-    for location, count in locations.items():
-        for finding in check_location(location, now=now, targets=count):
-            if finding.level == "error":
-                raise UsageProblem(f"{finding.message} (nothing was sent)")
-            if finding.message not in warned:
-                warned.add(finding.message)
-                warn(clean(finding.message))
+        for profile, resolved in zip(profiles, plan.locations, strict=True)
+    ]
 
 
 async def preflight_targets(
@@ -215,27 +180,18 @@ async def preflight_targets(
 ) -> tuple[list[ExportTarget], list[tuple[ExportTarget, str]]]:
     """Check each container before a daily export is spent: (to send, refused with the reason).
 
-    A network failure to storage is a warning, never a refusal.
+    A network failure to storage is a warning, never a refusal; an unreachable storage account is
+    one line, its other checks skipped (``console.storage.preflight_batch``, as in the console).
     """
-    try:
-        from console.storage.blob import preflight
-    except ImportError:  # no pre-flight in this build: nothing to refuse
-        return list(targets), []
-    gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
+    from console.storage.rules import preflight_batch
+
     transport = getattr(services, "storage_transport", None)
-
-    async def one(target: ExportTarget) -> Any:
-        async with gate:
-            return await preflight(target.storage_location, transport=transport)
-
-    results = await asyncio.gather(*(one(t) for t in targets))
+    batch = await preflight_batch([t.storage_location for t in targets], transport=transport)
+    for note in batch.notes:
+        warn(f"storage pre-flight: {clean(note)}")
     keep: list[ExportTarget] = []
     refused: list[tuple[ExportTarget, str]] = []
-    warned: set[str] = set()
-    for target, result in zip(targets, results, strict=True):
-        if result.warning and result.warning not in warned:
-            warned.add(result.warning)
-            warn(f"storage pre-flight: {clean(result.warning)}")
+    for target, result in zip(targets, batch.results, strict=True):
         if result.ok:
             keep.append(target)
         else:
@@ -290,10 +246,11 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
             say(line)
     report = await engine.check_quota(user_ids)
     previous = {v.user_id.lower(): v.key for v in sorted(conflicts, key=lambda v: v.key)}
-    targets = build_targets(request.location, profiles, now, previous=previous)
-    check_locations(targets, now=now)
+    targets = build_targets(request.location, profiles, now, previous=previous, warned=set(request.warned))
     refused: list[tuple[ExportTarget, str]] = []
-    if not args.no_storage_check:
+    if args.no_storage_check:
+        engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
+    else:
         targets, refused = await preflight_targets(services, targets)
     for target, reason in refused:
         if args.json:
@@ -360,6 +317,10 @@ async def wait_for_deliveries(services: Services, keys: Sequence[int], timeout: 
         pass
     finally:
         unsubscribe()
+    from console.storage.pool import storage_pool
+
+    for note in storage_pool(getattr(services, "storage_transport", None)).unreachable():
+        warn(f"delivery check: {clean(note)}")
 
 
 async def wait_for(services: Services, printer: EventPrinter) -> None:

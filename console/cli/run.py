@@ -212,7 +212,7 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
     Raises:
         UsageProblem, ValueError: exit 2.
     """
-    from console.storage import check_location, has_signature, is_template, validate_storage_location
+    from console.storage import check_location, has_signature, is_template
 
     if args.from_file == "-" and args.storage_location_file == "-":
         raise UsageProblem(
@@ -229,9 +229,8 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
             "(and your shell history keeps it); prefer --storage-location-env VAR or --storage-location-file PATH"
         )
     templated = is_template(location)
-    if not templated:
-        location = validate_storage_location(location)
-    # The SAS rules need no network: refuse an expired or read-only SAS before signing in.
+    # The storage rules need no network: refuse what Graph cannot write to before signing in, whatever
+    # --no-storage-check says (it skips the network checks only). The same rules run again per profile.
     warned: set[str] = set()
     for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):
         if finding.level == "error":
@@ -239,7 +238,7 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
         if finding.message not in warned:
             warned.add(finding.message)
             warn(clean(finding.message))
-    return ExportRequest(user_ids=user_ids, location=location)
+    return ExportRequest(user_ids=user_ids, location=location, warned=frozenset(warned))
 
 
 def _failure(exc: BaseException) -> int:
@@ -288,6 +287,9 @@ async def run_command(args: argparse.Namespace) -> int:
     finally:
         if services is not None:
             await services.aclose()
+        from console.storage.pool import close_storage_pools
+
+        await close_storage_pools()
 
 
 def run_journal_command(args: argparse.Namespace) -> int:

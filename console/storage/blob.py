@@ -31,12 +31,14 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 
 from console.redact import install_log_redaction, redact
-from console.storage.location import container_path_index, is_blob_endpoint, is_loopback
+from console.storage.location import account_of, container_path_index, is_blob_endpoint, is_loopback
+from console.storage.pool import API_VERSION, HostDown, storage_pool
 from console.storage.sas import parse_query
 from console.storage.templates import is_template
 
 __all__ = [
     "REQUEST_INFO",
+    "API_VERSION",
     "ContainerAddress",
     "Delivery",
     "Preflight",
@@ -51,8 +53,6 @@ install_log_redaction("httpx")  # httpx logs every request URL at INFO: a SAS UR
 
 REQUEST_INFO: Final = "RequestInfo.json"
 """The file Graph leaves in a container it exported into (its presence means the location is used)."""
-API_VERSION: Final = "2021-08-06"
-"""``x-ms-version`` sent on every storage request (Azurite and Azure both serve it)."""
 MAX_BODY: Final = 4 * 1024 * 1024
 """Largest listing page read (bytes): storage is someone else's server."""
 MAX_PAGES: Final = 50
@@ -144,6 +144,12 @@ class ContainerAddress:
     permissions: frozenset[str] | None
     """The ``sp`` letters, or None when the SAS names none (a stored access policy decides)."""
 
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]``: what one pooled client and one breaker serve."""
+        scheme, _, rest = self.container_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
     def url(self, blob: str = "", **params: str) -> str:
         """The URL of the container (or one blob in it) with extra query parameters and the SAS."""
         base = self.container_url + (f"/{quote(blob)}" if blob else "")
@@ -190,25 +196,6 @@ def container_address(location: str) -> ContainerAddress | None:
     )
 
 
-def _client(transport: httpx.AsyncBaseTransport | None, timeout: float) -> httpx.AsyncClient:
-    """An httpx client for storage: SAS only (no auth, no cookies), no redirects, the console's CA rule."""
-    verify: Any = True
-    if transport is None:
-        try:
-            from console.tls import verification
-
-            verify = verification()
-        except ImportError:  # pragma: no cover - the wiring slice provides console.tls
-            verify = True
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=timeout,
-        verify=verify,
-        follow_redirects=False,
-        headers={"x-ms-version": API_VERSION},
-    )
-
-
 def _error_code(response: httpx.Response) -> str:
     """Azure's error code: the ``x-ms-error-code`` header, else ``<Code>`` in the XML body."""
     code = response.headers.get("x-ms-error-code", "")
@@ -246,9 +233,7 @@ def _network_warning(exc: httpx.HTTPError, what: str) -> str:
     return redact(f"storage could not be reached to check {what} ({kind}); the export goes on without the check")
 
 
-async def preflight(
-    location: str, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0
-) -> Preflight:
+async def preflight(location: str, *, transport: httpx.AsyncBaseTransport | None = None) -> Preflight:
     """Check a (resolved) storage location before the export is POSTed, with its own SAS.
 
     A missing container or a ``RequestInfo.json`` already there (an earlier export) refuses the
@@ -259,7 +244,6 @@ async def preflight(
     Args:
         location: the full location (with the SAS; memory only).
         transport: an httpx transport (the demo's blob stand-in); None for the network.
-        timeout: seconds for each storage request.
 
     Returns:
         The verdict; its texts never contain the signature.
@@ -281,22 +265,30 @@ async def preflight(
             ),
             code="NotChecked",
         )
-    async with _client(transport, timeout) as http:
-        try:
-            if address.may("l"):
-                verdict = await _check_by_listing(http, address, name)
-                if verdict is not None:
-                    return verdict
-            if address.may("r"):
-                return await _check_by_head(http, address, name)
-        except httpx.HTTPError as exc:
-            log.info("pre-flight of container %s: %s", name, type(exc).__name__)
-            return Preflight(ok=True, warning=_network_warning(exc, f"container {name}"), code="Unreachable")
-        except (httpx.InvalidURL, ValueError):
-            return Preflight(
-                ok=True, warning=f"container {name} could not be checked: its URL cannot be sent", code="NotChecked"
-            )
-    return Preflight(ok=True, code="")
+    pool = storage_pool(transport)
+
+    async def check(http: httpx.AsyncClient) -> Preflight:
+        if address.may("l"):
+            verdict = await _check_by_listing(http, address, name)
+            if verdict is not None:
+                return verdict
+        if address.may("r"):
+            return await _check_by_head(http, address, name)
+        return Preflight(ok=True, code="")
+
+    try:
+        return await pool.run(address.origin, account_of(location), check)
+    except HostDown as exc:
+        return Preflight(ok=True, warning=str(exc), code="Skipped")
+    except httpx.TransportError as exc:
+        log.info("pre-flight of container %s: %s", name, type(exc).__name__)
+        return Preflight(ok=True, warning=_network_warning(exc, f"container {name}"), code="Unreachable")
+    except (httpx.InvalidURL, ValueError):
+        return Preflight(
+            ok=True, warning=f"container {name} could not be checked: its URL cannot be sent", code="NotChecked"
+        )
+    except httpx.HTTPError as exc:
+        return Preflight(ok=True, warning=_network_warning(exc, f"container {name}"), code="Unreachable")
 
 
 def _refusal(code: str, name: str) -> Preflight | None:
@@ -395,7 +387,6 @@ async def inspect_delivery(
     location: str,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    timeout: float = 10.0,
     now: float | None = None,
 ) -> Delivery:
     """List what an export left in its container (files, bytes, names, ``RequestInfo.json``).
@@ -405,7 +396,6 @@ async def inspect_delivery(
     Args:
         location: the full location (with the SAS; memory only).
         transport: an httpx transport (the demo's blob stand-in); None for the network.
-        timeout: seconds for each storage request.
         now: the time to record (epoch seconds); the wall clock when None.
     """
     checked_at = time.time() if now is None else now
@@ -420,45 +410,51 @@ async def inspect_delivery(
     files = total = 0
     names: list[str] = []
     request_info = False
-    marker = ""
-    async with _client(transport, timeout) as http:
-        try:
-            for _ in range(MAX_PAGES):
-                params = {"restype": "container", "comp": "list", "maxresults": "5000"}
-                if marker:
-                    params["marker"] = marker
-                response = await http.get(address.url(**params))
-                if response.status_code != 200:
-                    code = _error_code(response) or str(response.status_code)
-                    return Delivery(
-                        checked_at,
-                        files,
-                        total,
-                        tuple(names),
-                        request_info,
-                        error=f"storage answered {response.status_code} {code} listing container {name}",
-                    )
-                root = _xml(response.content[:MAX_BODY])
-                for blob_name, size in _blobs(root):
-                    files += 1
-                    total += size
-                    request_info = request_info or blob_name == REQUEST_INFO
-                    if len(names) < MAX_NAMES:
-                        names.append(_printable(blob_name))
-                marker = root.findtext("NextMarker") or ""
-                if not marker:
-                    break
-        except httpx.HTTPError as exc:
-            return Delivery(
-                checked_at,
-                files,
-                total,
-                tuple(names),
-                request_info,
-                error=redact(f"storage could not be reached to list container {name} ({type(exc).__name__})"),
-            )
-        except httpx.InvalidURL:
-            return Delivery(checked_at, files, total, tuple(names), request_info, error="the URL cannot be sent")
-        except ValueError as exc:
-            return Delivery(checked_at, files, total, tuple(names), request_info, error=redact(str(exc)))
-    return Delivery(checked_at, files, total, tuple(names), request_info)
+
+    async def listing(http: httpx.AsyncClient) -> Delivery:
+        nonlocal files, total, request_info
+        marker = ""
+        for _ in range(MAX_PAGES):
+            params = {"restype": "container", "comp": "list", "maxresults": "5000"}
+            if marker:
+                params["marker"] = marker
+            response = await http.get(address.url(**params))
+            if response.status_code != 200:
+                code = _error_code(response) or str(response.status_code)
+                return Delivery(
+                    checked_at,
+                    files,
+                    total,
+                    tuple(names),
+                    request_info,
+                    error=f"storage answered {response.status_code} {code} listing container {name}",
+                )
+            root = _xml(response.content[:MAX_BODY])
+            for blob_name, size in _blobs(root):
+                files += 1
+                total += size
+                request_info = request_info or blob_name == REQUEST_INFO
+                if len(names) < MAX_NAMES:
+                    names.append(_printable(blob_name))
+            marker = root.findtext("NextMarker") or ""
+            if not marker:
+                break
+        return Delivery(checked_at, files, total, tuple(names), request_info)
+
+    try:
+        return await storage_pool(transport).run(address.origin, account_of(location), listing)
+    except HostDown as exc:
+        return Delivery(checked_at, 0, 0, (), False, error=redact(str(exc)))
+    except httpx.InvalidURL:
+        return Delivery(checked_at, files, total, tuple(names), request_info, error="the URL cannot be sent")
+    except httpx.HTTPError as exc:
+        return Delivery(
+            checked_at,
+            files,
+            total,
+            tuple(names),
+            request_info,
+            error=redact(f"storage could not be reached to list container {name} ({type(exc).__name__})"),
+        )
+    except ValueError as exc:
+        return Delivery(checked_at, files, total, tuple(names), request_info, error=redact(str(exc)))

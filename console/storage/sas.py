@@ -13,6 +13,7 @@ percent-decoded, repeated parameters noticed. No message ever contains the signa
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -35,6 +36,7 @@ __all__ = [
     "check_location",
     "errors",
     "explain_storage_error",
+    "normalise_key",
     "parse_query",
     "warnings",
 ]
@@ -79,8 +81,16 @@ def warnings(findings: list[SasFinding]) -> list[SasFinding]:
     return [f for f in findings if f.level == "warning"]
 
 
+def normalise_key(name: str) -> str:
+    """A query parameter's name as every rule and redaction reads it: percent-decoded (twice), NFKC, lowercase.
+
+    ``SIG``, ``%73ig``, ``s%2569g`` and a fullwidth ``ｓig`` all read ``sig``.
+    """
+    return unicodedata.normalize("NFKC", unquote(unquote(name))).strip().casefold()
+
+
 def parse_query(query: str) -> dict[str, list[str]]:
-    """The query's parameters: names percent-decoded and lowercased, values percent-decoded, repeats kept.
+    """The query's parameters: names normalised (``normalise_key``), values percent-decoded, repeats kept.
 
     ``&`` separates parameters (``;`` too, as some tools write); a parameter without ``=`` has an empty value.
     """
@@ -89,7 +99,7 @@ def parse_query(query: str) -> dict[str, list[str]]:
         if not piece:
             continue
         name, _, value = piece.partition("=")
-        key = unquote(unquote(name)).strip().lower()
+        key = normalise_key(name)
         if key:
             params.setdefault(key, []).append(unquote(value))
     return params
@@ -141,12 +151,18 @@ def _single(params: dict[str, list[str]], name: str, findings: list[SasFinding])
 def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFinding]:
     """Check a storage location (or template) before the POST, without any network call.
 
-    Errors (refuse, nothing sent): a malformed shape or template; ``se`` in the past or unreadable;
-    ``sp`` present without ``c`` or ``w``; ``sig`` present but empty; a parameter given twice; an
-    account SAS not for Blob (``ss`` without ``b``) or not for objects (``srt`` without ``o``).
-    Warnings: ``se`` within the next 24 h; ``st`` in the future; a fixed location for several targets
-    (Graph accepts one export per storage location); a template varying the container under a
-    container SAS (signed for one container); a blob SAS (``sr=b``); SAS parameters without ``sig``.
+    The one set of storage rules: the CLI (before sign-in and again per resolved location) and the
+    console's export form both call it, so what one refuses the other refuses with the same words.
+
+    Errors (refuse, nothing sent): a shape Graph cannot write to (``validate_storage_location``); a
+    malformed template; a URL without a SAS signature in its query; ``sig`` empty; ``sp`` missing or
+    without ``c``/``w``; ``se`` missing, past or unreadable; ``st`` in the future or after ``se``; a
+    blob SAS (``sr`` other than ``c``); an account SAS not for Blob (``ss`` without ``b``) or not for
+    objects (``srt`` without ``o``); a parameter given twice; a parameter name that is not plain ASCII
+    once decoded. (``sp`` and ``se`` may be left to a stored access policy, ``si``.)
+    Warnings: ``se`` within the next 24 h; a fixed location for several targets (Graph accepts one
+    export per storage location); a template varying the container under a container SAS (``sr=c``
+    is signed for one container; the pre-flight tells when storage is reachable).
 
     Args:
         location: the storage location as given (may hold the SAS; never echoed in clear).
@@ -160,16 +176,16 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
     text = location.strip()
     template = is_template(text)
     try:
+        validate_storage_location(text)
+    except ValueError as exc:
+        return [SasFinding("error", "storageLocation", redact(str(exc)))]
+    try:
         check_placement(text)
     except TemplateError as exc:
         return [SasFinding("error", "storageLocation", str(exc))]
     probe = text
     for placeholder in PLACEHOLDERS:
         probe = probe.replace(placeholder, "x0x")
-    try:
-        validate_storage_location(probe)
-    except ValueError as exc:
-        return [SasFinding("error", "storageLocation", redact(str(exc)))]
 
     if targets > 1 and not template:
         findings.append(
@@ -186,9 +202,28 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
 
     parts = urlsplit(probe)
     params = parse_query(parts.query)
-    sas_fields = {"sv", "se", "st", "sp", "sr", "srt", "ss", "spr", "si", "skoid"}
+    names = (unquote(unquote(piece.partition("=")[0])) for piece in parts.query.replace(";", "&").split("&"))
+    if any(not n.isascii() or not n.isprintable() for n in names):
+        findings.append(
+            SasFinding(
+                "error",
+                "storageLocation",
+                "the SAS query has a parameter name that is not plain ASCII once decoded (Azure would not read it "
+                "as the SAS parameter it looks like): copy the container's SAS URL again",
+            )
+        )
+    policy = "si" in params
     sig = _single(params, "sig", findings)
-    if sig is not None and not sig.strip():
+    if sig is None:
+        findings.append(
+            SasFinding(
+                "error",
+                "sig",
+                "the location has no SAS signature (sig) in its query: Graph cannot write without it; "
+                "copy the container's whole SAS URL (Blob SAS URL)",
+            )
+        )
+    elif not sig.strip():
         findings.append(
             SasFinding(
                 "error",
@@ -196,19 +231,18 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "the SAS signature (sig) is empty: copy the whole SAS URL again (the signature is its last part)",
             )
         )
-    elif sig is None and sas_fields & params.keys():
-        findings.append(
-            SasFinding(
-                "warning",
-                "sig",
-                "the URL has SAS parameters but no signature (sig): Graph cannot write without it; "
-                "copy the whole SAS URL",
-            )
-        )
 
     current = datetime.fromtimestamp(now, UTC)
     expiry_text = _single(params, "se", findings)
     expiry = None
+    if expiry_text is None and not policy:
+        findings.append(
+            SasFinding(
+                "error",
+                "se",
+                "the SAS has no expiry (se) and no stored access policy (si): Azure refuses it; make a new SAS",
+            )
+        )
     if expiry_text is not None:
         expiry = _parse_time(expiry_text)
         if expiry is None:
@@ -216,7 +250,7 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 SasFinding(
                     "error",
                     "se",
-                    f"the SAS expiry (se) {expiry_text[:40]!r} is not an ISO 8601 time: make a new SAS "
+                    f"the SAS expiry (se) {_shown(expiry_text)!r} is not an ISO 8601 time: make a new SAS "
                     "(for example se=2026-12-31T23:59:59Z)",
                 )
             )
@@ -244,9 +278,10 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
         if start is None:
             findings.append(
                 SasFinding(
-                    "warning",
+                    "error",
                     "st",
-                    f"the SAS start (st) {start_text[:40]!r} is not an ISO 8601 time: Azure may refuse the SAS",
+                    f"the SAS start (st) {_shown(start_text)!r} is not an ISO 8601 time: Azure refuses the SAS; "
+                    "make a new SAS",
                 )
             )
         elif expiry is not None and start >= expiry:
@@ -260,13 +295,23 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
         elif start > current:
             findings.append(
                 SasFinding(
-                    "warning",
+                    "error",
                     "st",
                     f"the SAS is valid only from {_when(start)} (st), in {_span((start - current).total_seconds())}: "
-                    "Graph cannot write before then; make a SAS that starts now",
+                    "Graph cannot write before then (the export would fail and still count); make a SAS that "
+                    "starts now",
                 )
             )
     permissions = _single(params, "sp", findings)
+    if permissions is None and not policy:
+        findings.append(
+            SasFinding(
+                "error",
+                "sp",
+                "the SAS names no permissions (sp) and no stored access policy (si): Graph needs create (c) and "
+                "write (w); make a SAS with sp=rcwl",
+            )
+        )
     if permissions is not None and not ({"c", "w"} & set(permissions.lower())):
         shown = "".join(c for c in permissions if c.isalpha())[:20] or "(empty)"
         findings.append(
@@ -299,13 +344,13 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
             )
         )
     scope = _single(params, "sr", findings)
-    if scope is not None and scope.strip().lower() == "b":
+    if scope is not None and scope.strip().lower() != "c":
         findings.append(
             SasFinding(
-                "warning",
+                "error",
                 "sr",
-                "the SAS is a blob SAS (sr=b), signed for a single blob: Graph writes several files; "
-                "make a container SAS (sr=c) or an account SAS",
+                f"the SAS is signed for sr={_shown(scope)[:10]}, not for a container (sr=c): Graph writes several "
+                "files into the container; make a container SAS (sr=c) or an account SAS (ss=b, srt=co)",
             )
         )
     if template and scope is not None and scope.strip().lower() == "c" and _template_in_container(text):
@@ -314,10 +359,16 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "warning",
                 "sr",
                 "the template gives each profile its own container, but a container SAS (sr=c) is signed for "
-                "one container: use an account SAS (srt=co, ss=b) so the signature is valid for every container",
+                "one container, so Graph could write to none of the others: use an account SAS (ss=b, srt=co) so "
+                "the signature is valid for every container",
             )
         )
     return _sorted(findings)
+
+
+def _shown(value: str) -> str:
+    """A SAS value quoted in a message: the first 40 characters, control characters escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value[:40])
 
 
 def _template_in_container(template: str) -> bool:

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from console.redact import redact
 from console.storage.location import container_path_index, is_blob_endpoint, is_loopback
@@ -31,6 +31,7 @@ __all__ = [
     "PLACEHOLDERS",
     "TemplateError",
     "check_placement",
+    "container_key",
     "container_safe",
     "is_template",
     "preview_locations",
@@ -179,6 +180,23 @@ def _validate_resolved(template: str, resolved: str, label: str) -> None:
         )
 
 
+def container_key(location: str) -> str:
+    """What names one container, whatever the SAS: scheme-less host, port and path, lowercase.
+
+    Two locations with the same key are one storage location to Graph (one export each).
+    """
+    text = location.strip()
+    if "://" not in text:
+        return text.lower()
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return text.lower()
+    return f"{host}:{port or ''}{unquote(parts.path).rstrip('/').lower()}"
+
+
 def resolve_locations(template: str, profiles: Iterable[tuple[str, str]], *, day: date | None = None) -> list[str]:
     """Resolve a template for several profiles at once, reporting every profile that breaks a rule.
 
@@ -208,13 +226,14 @@ def resolve_locations(template: str, profiles: Iterable[tuple[str, str]], *, day
             resolved.append("")
             continue
         label = _label(user_id, upn)
-        if is_template(template) and location in seen:
-            bad.extend([seen[location], label])
+        key = container_key(location)
+        if is_template(template) and key in seen:
+            bad.extend([seen[key], label])
             reasons.append(
-                f"{seen[location]} and {label} resolve to the same location; Graph accepts one export per "
+                f"{seen[key]} and {label} resolve to the same container; Graph accepts one export per "
                 "storage location: use {userId}"
             )
-        seen.setdefault(location, label)
+        seen.setdefault(key, label)
         resolved.append(location)
     if bad:
         more = f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""

@@ -3,13 +3,14 @@
 Graph accepts one export per storage location (../shared/graph-api.md, "One export per storage
 location"): several people need a template such as ``.../dsr-{userId}?<sas>``. The form proposes
 one from the location typed, previews the first resolved locations (signature masked), and blocks
-on every SAS error ``console.storage.check_location`` finds before a daily export is spent.
+on every error of the storage rules (``console.storage.plan_batch``, the CLI's too) before a daily
+export is spent.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,19 +18,14 @@ import httpx
 from console.redact import redact
 from console.storage import (
     STORAGE_LOCATION_ALREADY_USED,
-    TemplateError,
-    check_location,
     explain_storage_error,
     is_template,
     preview_locations,
-    resolve_locations,
-    validate_storage_location,
 )
 from console.storage.location import container_path_index
+from console.storage.rules import plan_batch, preflight_batch
 from console.tui.cells import one_line, safe_text
 
-PREFLIGHT_CONCURRENCY = 8
-"""Storage pre-flight requests in flight at once (one per resolved location)."""
 PREVIEW_COUNT = 3
 """Resolved locations previewed under the storage field."""
 TEMPLATE_SUFFIX = "-{userId}"
@@ -108,7 +104,8 @@ def propose_template(location: str) -> str:
 
 
 def plan_locations(location: str, people: list[Person], *, now: float) -> LocationPlan:
-    """Check ``location`` for ``people`` without any network call.
+    """Check ``location`` for ``people`` without any network call: the same rules as the CLI's
+    (``console.storage.plan_batch``), so the form refuses with the CLI's words.
 
     Args:
         location: what the admin typed (full, with its signature).
@@ -116,38 +113,25 @@ def plan_locations(location: str, people: list[Person], *, now: float) -> Locati
         now: the time (epoch seconds) for the SAS expiry rules.
     """
     text = location.strip()
-    if not text:
-        try:
-            validate_storage_location(text)
-        except ValueError as exc:
-            return LocationPlan(errors=(redact(str(exc)),))
-    findings = check_location(text, now=now, targets=len(people))
-    errors = tuple(redact(f.message) for f in findings if f.level == "error")
-    warnings = tuple(redact(f.message) for f in findings if f.level == "warning")
-    by_parameter = {f.parameter: redact(f.message) for f in findings}
-    proposal = propose_template(text) if len(people) > 1 else ""
     pairs = [(p.user_id, p.user_principal_name) for p in people]
+    plan = plan_batch(text, pairs, now=now)
+    by_parameter = {f.parameter: redact(f.message) for f in plan.findings}
+    proposal = propose_template(text) if len(people) > 1 and not plan.errors else ""
     preview: tuple[str, ...] = ()
-    if is_template(text):
-        preview = tuple(preview_locations(text, pairs, limit=PREVIEW_COUNT))
-    try:
-        locations = tuple(resolve_locations(text, pairs)) if (is_template(text) or len(people) > 1) else (text,)
-    except TemplateError as exc:
-        return LocationPlan(
-            errors=(*errors, redact(str(exc))),
-            warnings=warnings,
-            preview=preview,
-            proposal=proposal,
-            findings_by_parameter=by_parameter,
-        )
+    if is_template(text) and not any(f.level == "error" for f in plan.findings):
+        preview = tuple(preview_locations(text, pairs, limit=PREVIEW_COUNT, day=_day(now)))
     return LocationPlan(
-        locations=locations if not errors else (),
-        errors=errors,
-        warnings=warnings,
+        locations=plan.locations if not plan.errors else (),
+        errors=plan.errors,
+        warnings=plan.warnings,
         preview=preview,
         proposal=proposal,
         findings_by_parameter=by_parameter,
     )
+
+
+def _day(now: float) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
 
 
 def short_location(location: str) -> str:
@@ -188,7 +172,8 @@ def names_text(people: list[Person], shown: int = 5) -> str:
 async def preflight_locations(
     locations: tuple[str, ...], *, transport: httpx.AsyncBaseTransport | None = None
 ) -> tuple[list[str], list[str]]:
-    """Blob pre-flight of every distinct URL location, with its own SAS (never a bearer token).
+    """Blob pre-flight of every distinct URL location, with its own SAS (never a bearer token), as the CLI's
+    (``console.storage.preflight_batch``: bounded, one breaker and one line per unreachable storage account).
 
     Returns:
         (refusals, warnings), redacted: a refusal means nothing may be sent (a missing container,
@@ -197,18 +182,8 @@ async def preflight_locations(
     urls = list(dict.fromkeys(loc for loc in locations if "://" in loc))
     if not urls:
         return [], []
-    from console.storage.blob import preflight
-
-    gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
-
-    async def one(url: str) -> tuple[str, str]:
-        async with gate:
-            result = await preflight(url, transport=transport)
-        return (redact(result.refused) if not result.ok and result.refused else ""), redact(result.warning)
-
-    results = await asyncio.gather(*(one(url) for url in urls))
-    refused = [r for r, _w in results if r]
-    warned = list(dict.fromkeys(w for _r, w in results if w))
+    batch = await preflight_batch(urls, transport=transport)
+    refused = [redact(r.refused) for r in batch.results if not r.ok and r.refused]
     if len(refused) > 3:
         refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
-    return refused, warned[:3]
+    return refused, list(batch.notes[:3])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import SAS_QUERY, SECRET, BlobServer, Served, graph_args, lines, posts, run_cli
 
 
@@ -160,3 +162,111 @@ def test_secrets_audit_of_a_whole_cli_session(
         data = path.read_bytes()
         assert not any(s.encode() in data for s in secrets), path
     assert "sig=" in (tmp_path / "r.md").read_text()  # the location is in the report, masked
+
+
+RULE_CASES = {
+    "no sp": (
+        "https://acct.blob.core.windows.net/exports?sv=2022-11-02&se=2099-01-01&sig=CLISECRETSIGNATURE99",
+        "(sp)",
+    ),
+    "st in the future": (f"https://acct.blob.core.windows.net/exports?{SAS_QUERY}&st=2098-01-01T00:00:00Z", "(st)"),
+    "another host": (f"https://acct.blob.core.windows.net.evil.invalid/exports?{SAS_QUERY}", "Azure Blob endpoint"),
+    "a nested path": (f"https://acct.blob.core.windows.net/exports/sub?{SAS_QUERY}", "exactly one container"),
+    "100,000 characters": (f"https://acct.blob.core.windows.net/exports?{SAS_QUERY}&x={'a' * 100_000}", "2,048"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RULE_CASES))
+def test_no_storage_check_never_skips_the_storage_rules(served: Served, case: str) -> None:
+    tenant, server, env = served
+    location, rule = RULE_CASES[case]
+    user = tenant.graph.profiles[5]
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        env={**env, "LOC": location},
+    )
+    assert done.returncode == 2, done.stderr
+    assert rule in done.stderr and "nothing was sent" in done.stderr
+    assert len(done.stderr.splitlines()) <= 3 and "Traceback" not in done.stderr
+    assert SECRET not in done.stderr
+    assert not posts(tenant)
+
+
+def test_the_storage_rules_refuse_before_sign_in(served: Served) -> None:
+    tenant, server, _env = served
+    location, rule = RULE_CASES["no sp"]
+    done = run_cli(
+        "--graph-url",
+        server.graph_url,
+        "--token-env",
+        "NO_SUCH_TOKEN",
+        "export",
+        tenant.graph.profiles[5].user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        env={"LOC": location},
+    )
+    assert done.returncode == 2, done.stderr
+    assert rule in done.stderr
+    assert not tenant.requests
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-storage-check"]])
+def test_a_template_resolving_two_users_to_one_container_is_refused(
+    served: Served, blob: BlobServer, flag: list[str]
+) -> None:
+    tenant, server, env = served
+    first, second = tenant.graph.profiles[6], tenant.graph.profiles[7]
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        first.user_id,
+        second.user_id,
+        "--storage-location-env",
+        "LOC",
+        *flag,
+        env={**env, "LOC": f"{blob.base}/dsr-{{date}}?{SAS_QUERY}"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "same container" in done.stderr and "nothing was sent" in done.stderr
+    assert not posts(tenant)
+
+
+def test_no_storage_check_skips_delivery_checks_too(served: Served, blob: BlobServer) -> None:
+    tenant, server, env = served
+    user = tenant.graph.profiles[8]
+    blob.create(f"dsr-{user.user_id}")
+
+    def reads() -> list[str]:  # the console lists; Graph itself only reads RequestInfo.json and PUTs files
+        return [r.url for r in blob.store.requests if "comp=list" in r.url]
+
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        user.user_id,
+        "--storage-location-env",
+        "LOC",
+        "--no-storage-check",
+        "--wait",
+        "--json",
+        env={**env, "LOC": blob.template()},
+    )
+    assert done.returncode == 0, done.stderr
+    assert any(e.get("status") == "complete" for e in lines(done.stdout))
+    assert not reads()  # neither a pre-flight nor a delivery listing reached storage
+    checked = run_cli(
+        *graph_args(server),
+        "export",
+        tenant.graph.profiles[9].user_id,
+        "--storage-location-env",
+        "LOC",
+        "--wait",
+        env={**env, "LOC": blob.template("dsr-")},
+    )
+    assert reads(), checked.stderr  # without the flag, storage is checked (the test can fail)

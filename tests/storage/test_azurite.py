@@ -79,9 +79,9 @@ async def test_wrong_signature_is_not_a_verdict(azurite: Azurite) -> None:
 
 async def test_unreachable_storage_warns_and_goes_on(azurite: Azurite) -> None:
     location = azurite.location("dsr-unreachable").replace(f":{azurite.port}/", f":{free_port()}/")
-    result = await preflight(location, timeout=2.0)
+    result = await preflight(location)
     assert result.ok and result.code == "Unreachable" and "could not be reached" in result.warning
-    delivery = await inspect_delivery(location, timeout=2.0, now=5.0)
+    delivery = await inspect_delivery(location, now=5.0)
     assert delivery.error and delivery.files == 0
     assert_no_secret(location, result.warning, delivery.error, repr(delivery), repr(result))
 
@@ -143,7 +143,7 @@ async def test_the_sas_never_reaches_a_log(azurite: Azurite, caplog: pytest.LogC
     location = azurite.location(name)
     azurite.put_blob(name, "RequestInfo.json")
     outputs = [repr(await preflight(location)), repr(await inspect_delivery(location))]
-    outputs.append(repr(await preflight(location.replace(f":{azurite.port}/", f":{free_port()}/"), timeout=1.0)))
+    outputs.append(repr(await preflight(location.replace(f":{azurite.port}/", f":{free_port()}/"))))
     outputs.append(repr(await preflight(azurite.location(fresh(azurite, create=False), "rl"))))
     assert "HTTP Request" in caplog.text  # httpx did log each request...
     assert_no_secret(location, caplog.text, *outputs)  # ...with the signature masked

@@ -71,9 +71,9 @@ def test_empty_signature_is_an_error() -> None:
     assert found["sig"].level == "error"
 
 
-def test_start_in_the_future_is_a_warning() -> None:
+def test_start_in_the_future_is_an_error() -> None:
     found = by_param(check_location(sas(st="2026-12-01T15:00:00Z"), now=NOW))
-    assert found["st"].level == "warning"
+    assert found["st"].level == "error"
     assert "(st)" in found["st"].message
 
 
@@ -123,13 +123,17 @@ def test_template_with_container_sas_warns_about_the_signature_scope() -> None:
     assert found["sr"].level == "warning"
 
 
-def test_blob_sas_warns() -> None:
-    assert by_param(check_location(sas(sr="b"), now=NOW))["sr"].level == "warning"
+def test_blob_sas_is_refused() -> None:
+    assert by_param(check_location(sas(sr="b"), now=NOW))["sr"].level == "error"
 
 
-@pytest.mark.parametrize("location", ["MyStorageAccount", "https://files.example.com/drop?token=1"])
-def test_account_name_and_other_https_urls_stay_allowed(location: str) -> None:
-    assert check_location(location, now=NOW) == []
+def test_account_name_stays_allowed() -> None:
+    assert check_location("MyStorageAccount", now=NOW) == []
+
+
+def test_other_https_hosts_are_refused() -> None:
+    found = check_location("https://files.example.com/drop?token=1", now=NOW)
+    assert found[0].level == "error" and "not an Azure Blob endpoint" in found[0].message
 
 
 @pytest.mark.parametrize(
@@ -142,7 +146,7 @@ def test_bad_shapes_are_errors(location: str) -> None:
 
 
 def test_loopback_http_is_allowed_for_an_emulator() -> None:
-    assert validate_storage_location("http://127.0.0.1:10000/devstoreaccount1/c?sig=x")
+    assert validate_storage_location("http://127.0.0.1:10000/devstoreaccount1/cont?sig=x")
 
 
 def test_errors_come_first() -> None:

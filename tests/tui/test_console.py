@@ -29,7 +29,7 @@ from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import NOW, FakeEngine, FakeLogin, make_services, view
 
-SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&sig=S3cr3tSignatur3%2Bxyz"
+SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&se=2099-01-01&sig=S3cr3tSignatur3%2Bxyz"
 """A container SAS URL whose signature must never reach the screen."""
 
 
@@ -305,7 +305,7 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         await pilot.press("down")  # profile 1 has a running export to acct/exports
         await pilot.press("e")
         storage = app.screen.query_one("#storage", StorageLocationInput)
-        storage.value = "https://acct.blob.core.windows.net/exports?sv=2024&sig=other"
+        storage.value = "https://acct.blob.core.windows.net/exports?sv=2024&sp=rcwl&se=2099-01-01&sig=other"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -320,7 +320,10 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         await pilot.press("y")
         await settle(pilot)
         assert engine.submitted == [
-            ([profile_list.highlighted_user_id], "https://acct.blob.core.windows.net/exports?sv=2024&sig=other")
+            (
+                [profile_list.highlighted_user_id],
+                "https://acct.blob.core.windows.net/exports?sv=2024&sp=rcwl&se=2099-01-01&sig=other",
+            )
         ]
         assert engine.calls[-1].force
 

@@ -1,0 +1,384 @@
+"""600 exports the way users run them: a per-user template SAS with read/list rights, storage reachable or not.
+
+Issue 15. Each scenario runs two OS processes against the same simulated tenant (a child process
+serving Graph on loopback and the simulator's Blob stand-in, path-style as Azurite spells it,
+``http://127.0.0.1:PORT/benchacct/<container>``), one after the other:
+
+1. the CLI: ``python -m console export --from-file users --storage-location-env LOC --wait --json``
+   (pre-flight of every container, the POSTs, the polls, the delivery listing of each completed export);
+2. the floor, in this file (``--floor``): bare httpx, one sleeping task per operation, doing the same
+   requests: the profile listing, one pre-flight listing per container (one try per host when storage
+   is unreachable), the POST (4 in flight), a GET after each Retry-After (16 in flight), and one
+   delivery listing per completed export.
+
+Scenarios: ``reachable`` (the stand-in serves the containers) and ``unreachable`` (the template
+points at a closed loopback port: every storage call fails to connect). Measured per process: CPU
+(user + system, from ``wait4``), peak RSS (``VmHWM``, read while it runs), the first POST after launch
+(on the simulator's clock), and completion noticed: per operation, the first poll that saw it final
+minus the moment it finished, on the simulator's clock. Polls before Retry-After are counted too.
+
+Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from _common import median, print_block, spread_export_durations, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT = "benchacct"
+SAS = "sv=2022-11-02&ss=b&srt=co&sp=rwlc&se=2099-01-01T00:00:00Z&sig=bench-not-a-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# ----------------------------------------------------------------------------- simulator child
+
+
+def serve_blob(store: Any) -> tuple[Any, int]:
+    """The simulator's Blob stand-in on loopback (HTTP/1.1 keep-alive), path-style."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            host = self.headers.get("Host") or "127.0.0.1"
+            request = httpx.Request(self.command, f"http://{host}{self.path}", headers=dict(self.headers), content=body)
+            response = store.handle(request)
+            data = response.read()
+            self.send_response(response.status_code)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_HEAD = _any
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
+    from console.sim.graph import ServiceLimits
+    from console.sim.server import LoopbackServer
+    from console.sim.tenant import SimulatedTenant
+
+    import console.sim.graph as sim_graph
+
+    def put_in_process(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
+        # The simulator writes to a loopback blob service with blocking HTTP on its own event loop; here the
+        # stand-in is in this process, so it writes straight into it (the clients still go over loopback).
+        for name, (data, content_type) in files.items():
+            tenant.storage.put_blob(address.account, address.container, name, data, content_type, create_container=True)
+
+    sim_graph._put_over_http = put_in_process  # type: ignore[assignment]
+    try:
+        tenant = SimulatedTenant(
+            profiles=options["ops"],
+            retry_after=options["retry_after"],
+            export_duration=options["min_duration"],
+            page_size=100,
+            limits=ServiceLimits(exports_per_day=10**9, exports_per_user_per_day=10**9, requests_per_hour=10**9),
+        )
+        graph = tenant.graph
+        in_process_used = graph._location_used
+
+        def location_used(key: str, location: str) -> bool:  # RequestInfo.json looked up in process, not over HTTP
+            address = sim_graph.blob_address(location)
+            if address is not None and tenant.storage.get_blob(address.account, address.container, "RequestInfo.json"):
+                return True
+            return in_process_used(key, location.replace("http://127.0.0.1", "http://not-loopback.invalid"))
+
+        graph._location_used = location_used  # type: ignore[method-assign]
+        durations = random.Random(options["seed"])
+        low, high = options["min_duration"], options["max_duration"]
+        spread_export_durations(tenant.graph, lambda _now: durations.uniform(low, high))
+        users = [p.user_id for p in tenant.graph.profiles[: options["ops"]]]
+        for phase in ("u-cli", "u-floor", "r-cli", "r-floor"):
+            for user in users:
+                tenant.storage.create_container(ACCOUNT, f"{phase}-{user.lower()}")
+        _blob_server, blob_port = serve_blob(tenant.storage)
+        token = tenant.issue_token(lifetime=7 * 86400)
+        with LoopbackServer(tenant, host="127.0.0.1", port=0) as server:
+            conn.send({"graph_url": server.graph_url, "token": token, "users": users, "blob_port": blob_port})
+            while True:
+                command = conn.recv()
+                if command == "stop":
+                    break
+                if command == "stats":
+                    conn.send(stats(tenant))
+                    tenant.requests.clear()
+    except Exception:
+        conn.send({"error": traceback.format_exc()})
+    finally:
+        conn.close()
+
+
+def stats(tenant: Any) -> dict[str, Any]:
+    """On the simulator's clock: first POST, polls before Retry-After, completion noticed per operation."""
+    ops = {op_id: tenant.graph._operations[op_id] for op_id in tenant.graph.operation_ids()}
+    first_post = min((r.at for r in tenant.requests if r.kind == "export"), default=None)
+    last: dict[str, tuple[float, float]] = {}
+    noticed: dict[str, float] = {}
+    early = 0
+    for r in tenant.requests:
+        if r.kind not in ("export", "poll") or not r.operation_id:
+            continue
+        op_id = r.operation_id.lower()
+        previous = last.get(op_id)
+        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-6:
+            early += 1
+        last[op_id] = (r.at, float(r.retry_after) if r.retry_after else 0.0)
+        op = ops.get(op_id)
+        if r.kind == "poll" and op is not None and op_id not in noticed:
+            finish = op.submitted_at + (op.fail_at if op.fail_at is not None else op.duration)
+            if r.at >= finish:
+                noticed[op_id] = r.at - finish
+    posts = sum(1 for r in tenant.requests if r.kind == "export")
+    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts}
+
+
+# ----------------------------------------------------------------------------- the floor client
+
+
+async def floor_client(info: dict[str, Any]) -> None:
+    """Bare httpx, one task per operation: the same requests the CLI makes, nothing else."""
+    base, template = info["graph_url"], info["template"]
+    auth = {"Authorization": f"Bearer {info['token']}"}
+    post_gate, get_gate, storage_gate = asyncio.Semaphore(4), asyncio.Semaphore(16), asyncio.Semaphore(8)
+    storage_down = asyncio.Event()
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http, httpx.AsyncClient(timeout=10) as blob:
+        url: str | None = f"{base}/directory/inboundSharedUserProfiles"
+        while url:  # the profile listing
+            page = (await http.get(url, headers=auth)).json()
+            url = page.get("@odata.nextLink")
+
+        async def storage(location: str, extra: str) -> None:
+            if storage_down.is_set():
+                return
+            async with storage_gate:
+                if storage_down.is_set():
+                    return
+                head, _, query = location.partition("?")
+                try:
+                    await blob.get(f"{head}?restype=container&comp=list{extra}&{query}")
+                except httpx.TransportError:
+                    storage_down.set()
+
+        async def one(user_id: str) -> None:
+            location = template.replace("{userId}", user_id.lower())
+            await storage(location, "&prefix=RequestInfo.json&maxresults=5")
+            async with post_gate:
+                response = await http.post(
+                    f"{base}/directory/inboundSharedUserProfiles/{user_id}/exportPersonalData",
+                    json={"storageLocation": location},
+                    headers=auth,
+                )
+            if response.status_code != 202:
+                return
+            status_url = response.headers["Location"]
+            wait = float(response.headers.get("Retry-After", "60"))
+            while True:
+                await asyncio.sleep(wait)
+                async with get_gate:
+                    response = await http.get(status_url, headers=auth)
+                data = response.json()
+                if data.get("status") in ("complete", "failed"):
+                    break
+                wait = float(response.headers.get("Retry-After", "60"))
+            await storage(location, "&maxresults=5000")
+
+        await asyncio.gather(*(one(u) for u in info["users"]))
+
+
+# ----------------------------------------------------------------------------- measuring a process
+
+
+def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: float) -> dict[str, Any]:
+    """Run a process to its end: wall, CPU (wait4), peak RSS (VmHWM polled), its output."""
+    launched = time.time()
+    process = subprocess.Popen(
+        command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    hwm = [0.0]
+
+    def watch_rss() -> None:
+        path = f"/proc/{process.pid}/status"
+        while process.poll() is None:
+            try:
+                for line in Path(path).read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        hwm[0] = max(hwm[0], int(line.split()[1]) / 1024)
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch_rss, daemon=True)
+    watcher.start()
+    try:
+        out, err = process.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    # communicate() reaped it: the rusage of that child alone is the delta of RUSAGE_CHILDREN.
+    return {
+        "launched": launched,
+        "wall": time.time() - launched,
+        "rc": process.returncode,
+        "out": out,
+        "err": err,
+        "rss": hwm[0],
+    }
+
+
+def child_cpu(run: Any) -> tuple[dict[str, Any], float]:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace) -> dict[str, Any]:
+    port = info["blob_port"] if name == "reachable" else free_port()
+    base = f"http://127.0.0.1:{port}/{ACCOUNT}"
+    users = info["users"]
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as state:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "BENCH_TOKEN": info["token"],
+            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{SAS}",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        command = [
+            sys.executable, "-m", "console", "--graph-url", info["graph_url"], "--token-env", "BENCH_TOKEN",
+            "--state-dir", state, "--poll-budget", "10000000",
+            "export", "--from-file", "-", "--storage-location-env", "LOC", "--wait", "--json",
+        ]  # fmt: skip
+        cli, cpu = child_cpu(lambda: run_measured(command, env, "\n".join(users) + "\n", args.timeout))
+        conn.send("stats")
+        server = conn.recv()
+        cli.update(cpu=cpu, **server)
+        results["cli"] = cli
+    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{SAS}"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
+    command = [sys.executable, str(Path(__file__).resolve()), "--floor"]
+    floor, cpu = child_cpu(lambda: run_measured(command, env, json.dumps(floor_info), args.timeout))
+    conn.send("stats")
+    floor.update(cpu=cpu, **conn.recv())
+    results["floor"] = floor
+    return results
+
+
+def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
+    cli, floor = res["cli"], res["floor"]
+    ok = True
+    ratio = cli["cpu"] / floor["cpu"] if floor["cpu"] else float("inf")
+    first = (cli["first_post"] - cli["launched"]) if cli["first_post"] else float("inf")
+    med, fmed = median(cli["noticed"]) if cli["noticed"] else float("inf"), median(floor["noticed"] or [0.0])
+    notice_target = args.retry_after / 2 + 0.2
+    rows = [
+        ("exit code", f"CLI {cli['rc']} (floor {floor['rc']}); POSTs {cli['posts']} (floor {floor['posts']})"),
+        ("noticed", f"{len(cli['noticed'])} of {args.ops} (floor {len(floor['noticed'])})"),
+        ("CPU", f"CLI {cli['cpu']:.2f} s, floor {floor['cpu']:.2f} s"),
+        ("wall", f"CLI {cli['wall']:.1f} s, floor {floor['wall']:.1f} s"),
+    ]
+    checks = [
+        ("CPU <= 1.2x the floor", ratio <= 1.2, f"{ratio:.2f}x"),
+        (f"completion noticed median <= {notice_target:.2f} s", med <= notice_target,
+         f"{med:.2f} s (floor {fmed:.2f} s)"),
+        ("RSS <= 100 MB", cli["rss"] <= 100, f"{cli['rss']:.1f} MB (floor {floor['rss']:.1f} MB)"),
+        ("first POST within 2 s of launch", first <= 2.0, f"{first:.2f} s"),
+        ("0 polls before Retry-After", cli["early"] == 0, f"{cli['early']} (floor {floor['early']})"),
+        ("every export sent, noticed, exit 0", cli["rc"] == 0 and cli["posts"] == args.ops
+         and len(cli["noticed"]) == args.ops, f"rc {cli['rc']}"),
+    ]  # fmt: skip
+    timed = {"CPU", "comp", "RSS"}
+    for label, passed, value in checks:
+        if args.smoke and label[:4].rstrip(" <") in timed:  # tiny runs: start-up dominates, so not judged
+            rows.append((f"(not judged at this size) {label}", value))
+            continue
+        rows.append((f"TARGET {label}", f"{verdict(passed)} {value}"))
+        ok = ok and passed
+    print_block(f"storage {name}: {args.ops} exports, Retry-After {args.retry_after} s", rows)
+    if cli["rc"] != 0:
+        print(cli["err"][-1500:])
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=600)
+    parser.add_argument("--retry-after", type=float, default=2.0)
+    parser.add_argument("--min-duration", type=float, default=4.0)
+    parser.add_argument("--max-duration", type=float, default=12.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--only", choices=["reachable", "unreachable"], default=None)
+    parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
+    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke", action="store_true", help="judge only behaviour targets (CI's tiny run), not CPU, latency or RSS"
+    )
+    args = parser.parse_args()
+    if args.floor:
+        asyncio.run(floor_client(json.loads(sys.stdin.read())))
+        return 0
+    parent, child = multiprocessing.Pipe()
+    options = {k: getattr(args, k) for k in ("ops", "retry_after", "min_duration", "max_duration", "seed")}
+    server = multiprocessing.get_context("fork").Process(target=serve_simulator, args=(child, options), daemon=True)
+    server.start()
+    info = parent.recv()
+    if "error" in info:
+        print(info["error"], file=sys.stderr)
+        return 1
+    ok = True
+    try:
+        for name in [args.only] if args.only else ["unreachable", "reachable"]:
+            ok = report(name, scenario(name, info, parent, args), args) and ok
+    finally:
+        parent.send("stop")
+        server.join(10)
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
