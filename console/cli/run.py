@@ -22,8 +22,10 @@ from console.cli.exitcodes import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    DEBUG_HINT,
     UsageProblem,
     exit_code_for_exception,
+    is_expected,
 )
 from console.cli.inputs import (
     GRAPH_HOURLY_LIMIT,
@@ -230,7 +232,10 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
         )
     templated = is_template(location)
     if not templated:
-        location = validate_storage_location(location)
+        try:
+            location = validate_storage_location(location)
+        except ValueError as exc:  # the location given is refused: the user's input, exit 2
+            raise UsageProblem(str(exc)) from None
     # The SAS rules need no network: refuse an expired or read-only SAS before signing in.
     warned: set[str] = set()
     for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):
@@ -249,16 +254,10 @@ def _failure(exc: BaseException) -> int:
     if already is not None and isinstance(exc, already):
         return refuse_conflicts(exc.conflicts)
     code = exit_code_for_exception(exc)
-    if code == EXIT_FAILED and not _is_expected(exc):
-        log.debug("unexpected failure", exc_info=True)
-        return fail(f"{type(exc).__name__}: {redact(str(exc))}", code)
+    if code == EXIT_FAILED and not is_expected(exc):
+        log.debug("unexpected failure", exc_info=True)  # the traceback: in the debug log only
+        return fail(f"{type(exc).__name__}: {redact(str(exc))}; {DEBUG_HINT}", code)
     return fail(redact(str(exc)), code)
-
-
-def _is_expected(exc: BaseException) -> bool:
-    from console.graph import errors
-
-    return isinstance(exc, errors.GraphError)
 
 
 async def run_command(args: argparse.Namespace) -> int:
