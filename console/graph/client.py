@@ -207,9 +207,9 @@ class GraphClient:
         clock: the clock used for Retry-After dates and waits.
         budget: the tenant's budget of non-export requests; every listing page, profile GET and
             poll (retries included) spends from it. None: not budgeted.
-        max_attempts: attempts per request that Graph answered (429, 5xx), retries included.
-        transport_attempts: attempts per request that got no answer at all (refused, unresolvable,
-            reset, timeout), retries included; each retry is announced (WARNING on ``console.graph``).
+        max_attempts: attempts per request, retries included.
+        transport_attempts: at most this many of them for a request that got no answer at all (refused,
+            unresolvable, reset, timeout); each retry is announced (WARNING on ``console.graph``).
         timeout: seconds for one HTTP exchange.
         connect_timeout: seconds to open a connection (name resolution included).
         backoff_start: first backoff delay of one request when Graph sends no Retry-After.
@@ -247,7 +247,7 @@ class GraphClient:
         self._clock = clock or SystemClock()
         self._budget = budget
         self._max_attempts = max(1, max_attempts)
-        self._transport_attempts = max(1, transport_attempts)
+        self._transport_attempts = max(1, min(self._max_attempts, transport_attempts))
         self._timeout = timeout
         self._backoff_start = backoff_start
         self._backoff_cap = backoff_cap
@@ -327,7 +327,7 @@ class GraphClient:
             f"Graph's profile list loops ({why}): stopped after {pages} page{'s' if pages != 1 else ''} "
             f"and {profiles:,} profiles; the list may be incomplete"
         )
-        log.warning("graph: %s", message)
+        log.debug("graph: %s", message)  # the caller says it: once, where the user looks
         return errors.PagingLoop(message)
 
     async def get_profile(self, user_id: str) -> InboundSharedUserProfile:
