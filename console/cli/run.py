@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
@@ -71,6 +72,19 @@ def _device_code(message: str) -> None:
         say(clean(line))
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time: while the console runs, Textual's capture, so that
+    a warning (a retry of a request that got no answer) is never drawn over the console's screen."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 _stderr_handler: logging.Handler | None = None
 
 
@@ -79,7 +93,7 @@ def _configure_logging(verbose: int) -> None:
     root = logging.getLogger()
     if _stderr_handler is not None:  # main() called again in one process (tests)
         root.removeHandler(_stderr_handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setLevel(logging.WARNING - 10 * min(2, verbose))
     handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     from console.debuglog import RedactingFilter

@@ -46,11 +46,13 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SimulatedTenant, L
 
 
 def call(argv: list[str]) -> int:
-    """``main(argv)``; argparse's own refusals come back as their exit code."""
+    """``main(argv)``; argparse's own refusals come back as their exit code, an escaping Ctrl+C as -1."""
     try:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except KeyboardInterrupt:  # escaped the entry: a traceback for the user
+        return -1
 
 
 def argv_for(command: str, server: LoopbackServer, tenant: SimulatedTenant, *, state_dir: str) -> list[str]:
@@ -264,3 +266,26 @@ def test_the_entry_module_stays_light() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_an_empty_state_dir_with_debug_writes_no_debug_log_anywhere(
+    served: tuple[SimulatedTenant, LoopbackServer], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused by the parser, before the debug log would open in the per-user directories."""
+    code = call(["--state-dir", "", "--debug", "ops"])
+    line = assert_one_line(capsys.readouterr().err)
+    assert code == 2 and "--state-dir" in line and "empty" in line
+
+
+@pytest.mark.parametrize("field", ["state_dir", "tenant", "token_env"])
+def test_the_option_rules_refuse_an_empty_value_whoever_builds_the_options(field: str) -> None:
+    from console.wiring import ConnectionOptions, check_options
+
+    with pytest.raises(UsageError, match="empty"):
+        check_options(
+            ConnectionOptions(
+                state_dir="" if field == "state_dir" else None,
+                tenant="" if field == "tenant" else None,
+                token_env="" if field == "token_env" else None,
+            )
+        )

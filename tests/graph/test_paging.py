@@ -32,6 +32,8 @@ async def read_all(
     try:
         async for page in client.list_profiles():
             pages.append(page)
+            if len(pages) > 4 * MAX_EMPTY_PAGES:  # a loop the client missed: fail, do not hang
+                raise AssertionError(f"still paging after {len(pages)} pages")
     except errors.PagingLoop as exc:
         return pages, exc
     return pages, None
