@@ -15,6 +15,8 @@ saved tenants. No UI here: the CLI and the app both receive a ready ``Services``
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
-from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, validate_graph_url
+from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
 from console.graph.models import parse_datetime
 from console.jwt import claim_str, token_claims
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine import OperationsEngine
 from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
-from console.paths import Paths
+from console.paths import STATE_DIR_ENV, Paths
 from console.storage import resolve_location
 from console.storage.blob import Delivery, inspect_delivery
 
@@ -57,6 +59,7 @@ __all__ = [
     "adopt_journal_operations",
     "check_options",
     "check_saved_graph_url",
+    "check_token_text",
     "demo_container",
     "demo_location",
     "demo_saved_tenant",
@@ -204,6 +207,14 @@ def check_options(options: ConnectionOptions) -> None:
     """
     if options.poll_budget < 1:
         raise UsageError("--poll-budget must be a positive number of requests an hour")
+    for name, value in (
+        ("--state-dir", options.state_dir),
+        ("--tenant", options.tenant),
+        ("--token-env", options.token_env),
+    ):
+        if value is not None and not value.strip():
+            # An empty value must never quietly mean "the default" (issue 14: `--tenant ""` POSTed).
+            raise UsageError(f"{name} is empty: give a value or leave the option out")
     if options.demo:
         others = [
             name
@@ -227,6 +238,24 @@ def check_options(options: ConnectionOptions) -> None:
             raise UsageError(f"--graph-url: {exc}") from None
 
 
+def check_token_text(token: str, variable: str) -> None:
+    """Refuse a handed-in token that no Authorization header can carry, before anything is sent.
+
+    A line break (CR/LF), a space or any other control or non-ASCII character means the token was
+    mangled on its way into the variable; sending it would fail in the HTTP library (and was retried
+    in silence, issue 14). It is the user's input, refused before any request: exit 2, like an unset
+    variable (exit 3 is for a token Graph or Entra refused).
+
+    Raises:
+        UsageError: naming the variable, never the token.
+    """
+    if not is_token_text(token):
+        raise UsageError(
+            f"the token in ${variable} holds a line break, a space or another character no access token has: "
+            "nothing was sent (copy the token into the variable again)"
+        )
+
+
 def check_saved_graph_url(saved: SavedTenant) -> str:
     """A saved tenant's Graph base URL, under the same rule as ``--graph-url``.
 
@@ -243,15 +272,71 @@ def check_saved_graph_url(saved: SavedTenant) -> str:
 
 
 def resolve_paths(options: ConnectionOptions) -> Paths:
-    """The state paths of these options, created."""
+    """The state paths of these options, created.
+
+    Raises:
+        UsageError: the state directory cannot be used (a file, under a file, a symlink loop, too
+            long a name, not writable...): one sentence naming it, before anything is sent.
+    """
+    if options.state_dir is not None and not options.state_dir.strip():
+        raise UsageError("--state-dir is empty: give a directory or leave the option out")
     paths = Paths.resolve(options.state_dir)
-    paths.ensure()
+    source = "--state-dir" if options.state_dir else (STATE_DIR_ENV if os.environ.get(STATE_DIR_ENV) else "")
+    for directory in sorted({paths.config_dir, paths.data_dir, paths.cache_dir}):
+        problem = _directory_problem(directory)
+        if problem:
+            shown = str(directory) if len(str(directory)) <= 120 else f"{str(directory)[:100]}…"
+            named = f"{source} {shown}" if source else f"the state directory {shown}"
+            raise UsageError(f"cannot keep the console's state in {named}: {problem}")
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise UsageError(f"cannot keep the console's state in {paths.data_dir}: {exc.strerror or exc}") from None
     return paths
 
 
+_DIRECTORY_ERRORS = {
+    errno.EEXIST: "it exists and is not a directory",
+    errno.ENOTDIR: "a part of that path is a file, not a directory",
+    errno.ENAMETOOLONG: "the path is too long",
+    errno.ELOOP: "the path is a symbolic link loop",
+    errno.ENOENT: "a part of that path does not exist and cannot be created",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+}
+
+
+def _directory_problem(directory: Path) -> str:
+    """Why ``directory`` cannot hold the console's files (creating it if missing), or "" when it can."""
+    try:
+        try:
+            os.stat(directory)  # a symlink loop raises ELOOP here (mkdir would only say "exists")
+        except FileNotFoundError:
+            pass
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        if exc.errno in _DIRECTORY_ERRORS:
+            return _DIRECTORY_ERRORS[exc.errno]
+        return (exc.strerror or type(exc).__name__).lower()
+    if not directory.is_dir():
+        return "it exists and is not a directory"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return "it is not writable by this user"
+    return ""
+
+
 def journal_for(paths: Paths, demo: bool) -> OperationJournal:
-    """The journal file: the demo keeps its own so it never mixes with a real tenant's."""
-    return OperationJournal(journal_path_for(paths, demo))
+    """The journal file: the demo keeps its own so it never mixes with a real tenant's.
+
+    Raises:
+        UsageError: something other than a file sits where the journal goes (a directory, a device).
+    """
+    path = journal_path_for(paths, demo)
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise UsageError(f"the journal {path} is {kind}: move it away or choose another --state-dir (nothing was sent)")
+    return OperationJournal(path)
 
 
 def journal_path_for(paths: Paths, demo: bool) -> Path:
@@ -287,12 +372,11 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
 
         tenant_key = DEMO_TENANT_ID
     elif options.token_env:
-        import os
-
         token = os.environ.get(options.token_env, "").strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
         if token:
+            check_token_text(token, options.token_env)
             graph_url = options.graph_url or DEFAULT_GRAPH_URL
             tenant_key = tenant_key_for(token, validate_graph_url(graph_url))
     elif options.tenant:
@@ -739,6 +823,7 @@ async def open_services(
             raise UsageError(str(exc)) from None
         provider = tokens or static
         token = await static.get_token()
+        check_token_text(token, options.token_env)
         tenant_key = tenant_key_for(token, graph_url)
         tenant_label = tenant_key if tenant_key != graph_url.rstrip("/") else graph_url
         identity = f"token from ${options.token_env}"

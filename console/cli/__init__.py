@@ -10,13 +10,80 @@
 * ``journal_commands``: ``ops``, ``note``, ``report`` (the journal only);
 * ``views`` and ``output``: what is printed (escaped text, valid JSON Lines);
 * ``exitcodes``: the exit codes, from typed values;
-* ``run``: ``main``, the signals, the mapping of failures to one line and a code.
+* ``run``: the commands' ``main``, the signals, the mapping of failures to one line and a code.
+
+This module stays light: ``main`` imports the rest inside its guard, so that Ctrl+C while the
+console is still importing (Textual, httpx, MSAL take a moment) or an unexpected failure anywhere
+ends in one line and the documented exit code, never a traceback (issue 14).
 """
 
 from __future__ import annotations
 
-from console.cli.exitcodes import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from console.cli.parser import build_parser
-from console.cli.run import main
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.cli.exitcodes import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+    from console.cli.parser import build_parser
 
 __all__ = ["EXIT_AUTH", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+_INTERRUPTED = 130  # console.cli.exitcodes.EXIT_INTERRUPTED (tests/cli checks they agree)
+_FAILED = 1  # console.cli.exitcodes.EXIT_FAILED
+_LAZY = {"EXIT_AUTH", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE"}
+
+INTERRUPTED_LINE = "export-console: interrupted"
+"""The one line for Ctrl+C before a command started (nothing was sent, the journal untouched)."""
+
+
+def _line(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr gone (SSH session closed) or closed
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``export-console`` and ``python -m console``: the command's exit code.
+
+    Ctrl+C at any point gives one line and 130; an exception that escaped every command's own
+    handling gives one line naming it, a hint to rerun with ``--debug``, and 1 (the traceback goes
+    to the debug log only).
+    """
+    try:
+        from console.cli.run import main as run_main
+
+        return run_main(argv)
+    except KeyboardInterrupt:
+        _line(INTERRUPTED_LINE)
+        return _INTERRUPTED
+    except (SystemExit, GeneratorExit):
+        raise
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line, never a traceback on the terminal
+        try:
+            from console.cli.exitcodes import DEBUG_HINT
+            from console.redact import redact
+
+            logging.getLogger("console.cli").debug("unexpected failure", exc_info=True)
+            text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in redact(str(exc))[:300])
+            _line(f"export-console: unexpected error: {type(exc).__name__}: {text}; {DEBUG_HINT}")
+        except KeyboardInterrupt:
+            return _INTERRUPTED
+        return _FAILED
+
+
+def __getattr__(name: str) -> Any:
+    """``build_parser`` and the exit codes on first use: nothing heavy is imported before ``main``'s guard."""
+    if name == "build_parser":
+        from console.cli.parser import build_parser
+
+        return build_parser
+    if name in _LAZY:
+        from console.cli import exitcodes
+
+        return getattr(exitcodes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,9 @@ from console.cli.exitcodes import (
     outcome_exit_code,
     worst,
 )
-from console.cli.output import clean, json_text, print_table, say, warn
+from console.cli.output import clean, fail, json_text, print_table, say, warn
 from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
+from console.graph import errors
 from console.graph.models import InboundSharedUserProfile
 from console.ops.events import FINAL, TRACKING, UNCONFIRMED, ExportTarget, OperationEvent, OperationView
 from console.wiring import Services
@@ -45,7 +46,8 @@ async def cmd_profiles(services: Services, args: argparse.Namespace) -> int:
     shown: list[InboundSharedUserProfile] = []
     loaded = 0
     progress = sys.stderr.isatty() and not args.json
-    async for page in services.client.list_profiles():
+    looped: list[errors.PagingLoop] = []
+    async for page in until_loop(services.client.list_profiles(), looped):
         loaded += len(page)
         for profile in page:
             if needle and not profile_matches(profile, needle):
@@ -66,7 +68,20 @@ async def cmd_profiles(services: Services, args: argparse.Namespace) -> int:
             [[p.display_name, p.user_principal_name, p.user_id, p.home_tenant_id] for p in shown],
         )
         say(f"{len(shown)} of {loaded} profiles")
+    if looped:  # every page read was shown; the exit code says the list may be cut short
+        return fail(str(looped[0]), EXIT_FAILED)
     return EXIT_OK
+
+
+async def until_loop(
+    pages: AsyncIterator[list[InboundSharedUserProfile]], looped: list[errors.PagingLoop]
+) -> AsyncIterator[list[InboundSharedUserProfile]]:
+    """The pages of a listing, ending quietly where Graph's paging loops (the error is kept in ``looped``)."""
+    try:
+        async for page in pages:
+            yield page
+    except errors.PagingLoop as exc:
+        looped.append(exc)
 
 
 class ProfileDirectory:
@@ -75,13 +90,16 @@ class ProfileDirectory:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._by_id: dict[str, InboundSharedUserProfile] | None = None
+        self._looped: list[errors.PagingLoop] = []
 
     async def by_id(self) -> dict[str, InboundSharedUserProfile]:
         if self._by_id is None:
             found: dict[str, InboundSharedUserProfile] = {}
-            async for page in self._services.client.list_profiles():
+            async for page in until_loop(self._services.client.list_profiles(), self._looped):
                 for profile in page:
                     found[profile.user_id.lower()] = profile
+            if self._looped:
+                warn(f"{self._looped[0]}: going on with the profiles read")
             self._by_id = found
         return self._by_id
 
@@ -93,6 +111,8 @@ class ProfileDirectory:
         """
         known = await self.by_id()
         unknown = [u for u in user_ids if u.lower() not in known]
+        if unknown and self._looped:  # not "unknown": the listing was cut short (exit 1, nothing sent)
+            raise self._looped[0]
         if unknown:
             listed = ", ".join(clean(u) for u in sorted(unknown)[:10]) + (" …" if len(unknown) > 10 else "")
             raise UsageProblem(

@@ -25,7 +25,12 @@ EXIT_HANGUP = EXIT_INTERRUPTED
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "all good (with `--wait`: every export complete)"),
-    (EXIT_FAILED, "an export failed or errored, or unconfirmed exports remain (`watch`)"),
+    (
+        EXIT_FAILED,
+        "an export failed or errored, unconfirmed exports remain (`watch`), Graph could not be reached "
+        "(after the retries announced on stderr) or answered wrongly (a profile list that loops: what was "
+        "read is printed), or an unexpected error (rerun with `--debug`)",
+    ),
     (EXIT_USAGE, "usage or input error: nothing was sent"),
     (EXIT_AUTH, "authentication or permission error"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl+C, SIGTERM, SIGHUP): the journal is intact, `watch` resumes"),
@@ -56,21 +61,43 @@ def worst(codes: Iterable[int]) -> int:
     return chosen
 
 
+def usage_error_types() -> tuple[type[BaseException], ...]:
+    """The project's own error types that mean "bad options or input, nothing was sent" (exit 2).
+
+    Only these: a ``ValueError`` (or ``KeyError``, ``TypeError``...) raised anywhere else is a bug,
+    and a bug must not pass for a usage error (issue 14). Imported here, not at module level, so
+    that the exit codes stay importable without the rest of the console.
+    """
+    from console.config import ConfigError
+    from console.ops.vocabulary import UnknownStatusWord
+    from console.storage.templates import TemplateError
+    from console.tls import CABundleError
+    from console.wiring import UsageError
+
+    return (UsageProblem, UsageError, ConfigError, TemplateError, CABundleError, UnknownStatusWord)
+
+
 def exit_code_for_exception(exc: BaseException) -> int:
-    """The exit code for a failure, from its type's declared ``exit_code`` (GraphError and subclasses)."""
+    """The exit code for a failure: the type's declared ``exit_code`` (GraphError and subclasses), 2 for
+    the project's usage errors (``usage_error_types``), 130 for Ctrl+C, 1 for everything else."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(exc, errors.QuotaExceeded):
         return EXIT_USAGE  # refused before anything was sent: an input problem
     if isinstance(exc, errors.GraphError):
         return int(exc.exit_code)
-    if isinstance(exc, UsageProblem | ValueError):
-        return EXIT_USAGE
-    from console.wiring import UsageError
-
-    if isinstance(exc, UsageError):
+    if isinstance(exc, usage_error_types()):
         return EXIT_USAGE
     return EXIT_FAILED
+
+
+def is_expected(exc: BaseException) -> bool:
+    """True for the project's own failures (one line on stderr); False for a bug (a hint to rerun with --debug)."""
+    return isinstance(exc, errors.GraphError | KeyboardInterrupt) or isinstance(exc, usage_error_types())
+
+
+DEBUG_HINT = "this looks like a bug: rerun with --debug to write the details to a debug log"
+"""What follows the one line of an unexpected failure (the traceback goes to the debug log only)."""
 
 
 class _Outcome(Protocol):

@@ -57,9 +57,16 @@ def read_user_ids(positional: Sequence[str], from_file: str | None) -> list[str]
     """User ids from the command line and ``--from-file`` (one a line; blank lines and # comments skipped).
 
     Raises:
-        UsageProblem: no ids, an unreadable or oversized file, or duplicates.
+        UsageProblem: no ids, an empty id on the command line, an unreadable or oversized file, or duplicates.
     """
-    ids = [item.strip() for item in positional if item.strip()]
+    empty = [str(n) for n, item in enumerate(positional, 1) if not item.strip()]
+    if empty:
+        # `export U1 "$UNSET"` must not quietly export U1 alone.
+        raise UsageProblem(
+            f"user id {' and '.join(empty[:5])} of {len(positional)} on the command line "
+            f"{'is' if len(empty) == 1 else 'are'} empty: give each USER_ID (nothing was sent)"
+        )
+    ids = [item.strip() for item in positional]
     if from_file is not None:
         text = read_bounded(from_file, option="--from-file")
         for line in text.splitlines():

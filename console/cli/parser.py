@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from console import __version__
 from console.cli.exitcodes import EXIT_CODES_HELP
 from console.ops.budget import DEFAULT_POLL_BUDGET
 
 SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&ss=b&srt=co&sp=rwlc&se=...&sig=..."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``export-console: error: ... (see --help)``, exit 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {text} (see {self.prog} --help)\n")
+
+
+def _not_empty(what: str) -> Callable[[str], str]:
+    """An option value that must say something: an empty one would silently mean the default."""
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"empty: give {what}")
+        if any(not ch.isprintable() for ch in text):
+            raise argparse.ArgumentTypeError(f"holds a control character or line break: give {what}")
+        return text
+
+    return check
 
 
 def _positive_int(text: str) -> int:
@@ -46,13 +68,24 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="Graph API base including the version (default https://graph.microsoft.com/beta)",
     )
     group.add_argument(
-        "--token-env", metavar="VAR", default=default, help="take a bearer token from this environment variable"
+        "--token-env",
+        metavar="VAR",
+        default=default,
+        type=_not_empty("the name of the environment variable holding the token"),
+        help="take a bearer token from this environment variable",
     )
-    group.add_argument("--tenant", metavar="NAME", default=default, help="a saved tenant from config.toml")
+    group.add_argument(
+        "--tenant",
+        metavar="NAME",
+        default=default,
+        type=_not_empty("the name of a saved tenant"),
+        help="a saved tenant from config.toml",
+    )
     group.add_argument(
         "--state-dir",
         metavar="DIR",
         default=default,
+        type=_not_empty("a directory (or leave the option out for the per-user directories)"),
         help="keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
     )
     group.add_argument(
@@ -85,7 +118,7 @@ def _epilog(*examples: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="export-console",
         description="Export the personal data of Entra inbound shared user profiles. "
         "With no command, opens the console.",

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
@@ -22,8 +23,10 @@ from console.cli.exitcodes import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    DEBUG_HINT,
     UsageProblem,
     exit_code_for_exception,
+    is_expected,
 )
 from console.cli.inputs import (
     GRAPH_HOURLY_LIMIT,
@@ -69,6 +72,19 @@ def _device_code(message: str) -> None:
         say(clean(line))
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time: while the console runs, Textual's capture, so that
+    a warning (a retry of a request that got no answer) is never drawn over the console's screen."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 _stderr_handler: logging.Handler | None = None
 
 
@@ -77,7 +93,7 @@ def _configure_logging(verbose: int) -> None:
     root = logging.getLogger()
     if _stderr_handler is not None:  # main() called again in one process (tests)
         root.removeHandler(_stderr_handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setLevel(logging.WARNING - 10 * min(2, verbose))
     handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     from console.debuglog import RedactingFilter
@@ -248,16 +264,10 @@ def _failure(exc: BaseException) -> int:
     if already is not None and isinstance(exc, already):
         return refuse_conflicts(exc.conflicts)
     code = exit_code_for_exception(exc)
-    if code == EXIT_FAILED and not _is_expected(exc):
-        log.debug("unexpected failure", exc_info=True)
-        return fail(f"{type(exc).__name__}: {redact(str(exc))}", code)
+    if code == EXIT_FAILED and not is_expected(exc):
+        log.debug("unexpected failure", exc_info=True)  # the traceback: in the debug log only
+        return fail(f"{type(exc).__name__}: {redact(str(exc))}; {DEBUG_HINT}", code)
     return fail(redact(str(exc)), code)
-
-
-def _is_expected(exc: BaseException) -> bool:
-    from console.graph import errors
-
-    return isinstance(exc, errors.GraphError)
 
 
 async def run_command(args: argparse.Namespace) -> int:

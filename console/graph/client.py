@@ -16,6 +16,8 @@ import ipaddress
 import json
 import logging
 import math
+import re
+import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator
@@ -39,11 +41,14 @@ from console.graph.ports import RequestBudget, TokenProvider
 from console.graph.retry import (
     BACKOFF_CAP,
     BACKOFF_START,
+    CONNECT_TIMEOUT,
     MAX_RETRY_AFTER,
+    TRANSPORT_ATTEMPTS,
     backoff_delay,
     is_absurd,
     parse_retry_after,
     retry_after_delta,
+    transport_delay,
 )
 from console.graph.throttle import Pacer, Ticket
 from console.tls import verification as tls_verification  # the one CA-bundle rule; name kept for callers
@@ -60,6 +65,17 @@ THROTTLE_STATUSES = frozenset({429, 503})
 VERSION_SEGMENTS = ("beta", "v1.0")
 """A Graph base URL ends in its API version."""
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
+"""What a bearer token is made of: printable ASCII without spaces (JWTs and opaque tokens alike)."""
+MAX_EMPTY_PAGES = 50
+"""Empty profile pages in a row (each with a nextLink) after which the listing is given up as a loop."""
+NOT_RETRIED = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+"""Transport errors that a retry cannot cure: the request could not even be built or sent."""
+
+
+def is_token_text(token: str) -> bool:
+    """True when ``token`` can go in an Authorization header: printable ASCII, no space, no line break."""
+    return bool(_TOKEN_TEXT.fullmatch(token))
 
 
 def is_loopback(host: str) -> bool:
@@ -88,13 +104,19 @@ def validate_graph_url(url: str) -> str:
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        port = parts.port  # raises ValueError for a port out of range
     except ValueError as exc:
         raise ValueError(
             f"--graph-url {shown!r} cannot be parsed ({exc}); give a URL such as {DEFAULT_GRAPH_URL}"
         ) from None
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"--graph-url must be an http(s) URL such as {DEFAULT_GRAPH_URL}, not {shown!r}")
+    if port == 0:
+        # httpx would quietly connect to the scheme's default port instead (issue 14: a silent hang).
+        raise ValueError(
+            f"--graph-url {shown!r} names port 0, which no server listens on: give the endpoint's port "
+            "(or none for the scheme's default)"
+        )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ValueError(
             "--graph-url must not carry user-info (user:password@host): httpx would send those as Basic "
@@ -102,7 +124,7 @@ def validate_graph_url(url: str) -> str:
         )
     if parts.scheme == "http" and not is_loopback(host):
         raise ValueError(
-            f"refusing plain http:// to {host}: the bearer token would travel in clear; "
+            f"refusing plain http:// to {host}: the access token would travel in clear; "
             "use https (http is allowed only for loopback hosts)"
         )
     if parts.query or parts.fragment:
@@ -118,9 +140,30 @@ def validate_graph_url(url: str) -> str:
     return text.rstrip("/")
 
 
+def _os_errors(exc: BaseException) -> list[OSError]:
+    """The OS errors behind a transport error (httpx wraps anyio's, which wraps the socket's)."""
+    found: list[OSError] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen or len(seen) > 20:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError):
+            found.append(item)
+        todo.extend([item.__cause__, item.__context__])
+        if isinstance(item, BaseExceptionGroup):
+            todo.extend(item.exceptions)
+    return found
+
+
 def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
-    """What failed, in words, with the host: refused, reset, timeout, TLS, name resolution."""
+    """What failed, in words, with the host (and port): refused, reset, timeout, TLS, name resolution."""
     detail = safe_text(str(exc))[:200]
+    causes = _os_errors(exc)
+    if isinstance(exc, httpx.LocalProtocolError):
+        return f"the request to {host} could not be built ({detail or type(exc).__name__})"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"connecting to {host} timed out"
     if isinstance(exc, httpx.ReadTimeout):
@@ -139,11 +182,16 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
                 f"TLS handshake with {host} failed ({detail}): check the CA bundle "
                 "(SSL_CERT_FILE, REQUESTS_CA_BUNDLE) or the proxy"
             )
-        if "refused" in lowered:
-            return f"connection to {host} refused"
-        if "name or service" in lowered or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
-            return f"cannot resolve the host name {host}"
-        return f"cannot connect to {host} ({detail or type(exc).__name__})"
+        if "refused" in lowered or any(isinstance(e, ConnectionRefusedError) for e in causes):
+            return f"cannot connect to {host} (connection refused)"
+        if any(isinstance(e, socket.gaierror) for e in causes):
+            return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
+        if "name or service" or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
+            return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
+        reasons = [e.strerror for e in causes if e.strerror]
+        return (
+            f"cannot connect to {host} ({safe_text(reasons[-1]).lower() if reasons else detail or type(exc).__name__})"
+        )
     if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
         return f"the connection to {host} was reset or closed before the answer ({detail or type(exc).__name__})"
     return f"{type(exc).__name__} talking to {host}" + (f" ({detail})" if detail else "")
@@ -160,7 +208,10 @@ class GraphClient:
         budget: the tenant's budget of non-export requests; every listing page, profile GET and
             poll (retries included) spends from it. None: not budgeted.
         max_attempts: attempts per request, retries included.
+        transport_attempts: at most this many of them for a request that got no answer at all (refused,
+            unresolvable, reset, timeout); each retry is announced (WARNING on ``console.graph``).
         timeout: seconds for one HTTP exchange.
+        connect_timeout: seconds to open a connection (name resolution included).
         backoff_start: first backoff delay of one request when Graph sends no Retry-After.
         backoff_cap: the longest backoff delay of one request.
         max_connections: connection pool size.
@@ -176,7 +227,9 @@ class GraphClient:
         clock: Clock | None = None,
         budget: RequestBudget | None = None,
         max_attempts: int = 6,
+        transport_attempts: int = TRANSPORT_ATTEMPTS,
         timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         backoff_start: float = BACKOFF_START,
         backoff_cap: float = BACKOFF_CAP,
         max_connections: int = 64,
@@ -186,10 +239,15 @@ class GraphClient:
         parts = urlsplit(self.base_url)
         self._origin = self._origin_of(parts.scheme, parts.hostname, parts.port)
         self._host = parts.hostname or ""
+        self._endpoint = (
+            f"{parts.hostname}:{self._origin[2]}" if ":" not in self._host else f"[{self._host}]:{self._origin[2]}"
+        )
+        """host:port, as transport errors name it."""
         self._tokens = tokens
         self._clock = clock or SystemClock()
         self._budget = budget
         self._max_attempts = max(1, max_attempts)
+        self._transport_attempts = max(1, min(self._max_attempts, transport_attempts))
         self._timeout = timeout
         self._backoff_start = backoff_start
         self._backoff_cap = backoff_cap
@@ -198,7 +256,7 @@ class GraphClient:
         self._http = httpx.AsyncClient(
             transport=transport,
             verify=tls_verification() if transport is None else True,
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             follow_redirects=False,  # a redirect could carry the token elsewhere (trap 6); a 307 must not re-POST
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"Accept": "application/json", "User-Agent": "export-console/0.1"},
@@ -224,12 +282,23 @@ class GraphClient:
         The nextLink is followed exactly as given (opaque ``$skiptoken``); page size is Graph's
         choice (trap 9). Each page spends one request from the budget.
 
+        An empty page that carries a nextLink does not end the listing. A listing that loops (a
+        nextLink already followed, a page holding only profiles already yielded, or ``MAX_EMPTY_PAGES``
+        empty pages in a row) stops: every page read was yielded, then ``PagingLoop`` says so.
+
         Raises:
             errors.UnsafeRedirect: a nextLink on another host (never followed with the token, trap 6).
+            errors.PagingLoop: Graph's paging looped; the pages before it were yielded.
         """
         url: str | None = f"{self.base_url}/{PROFILES_PATH}"
+        followed: set[str] = set()
+        seen_ids: set[str] = set()
         page = 0
+        empty_run = 0
         while url:
+            if url in followed:
+                raise self._paging_loop(f"page {page}'s nextLink was already followed", page, len(seen_ids))
+            followed.add(url)
             page += 1
             what = "list profiles" if page == 1 else f"list profiles (page {page})"
             response, _info = await self._send("GET", url, what=what)
@@ -241,9 +310,25 @@ class GraphClient:
                     status=response.status_code,
                     request_id=response.headers.get("request-id", ""),
                 )
-            yield [InboundSharedUserProfile.from_json(v) for v in values if isinstance(v, dict)]
+            profiles = [InboundSharedUserProfile.from_json(v) for v in values if isinstance(v, dict)]
+            ids = {p.user_id.lower() for p in profiles}
+            if profiles and ids <= seen_ids:
+                raise self._paging_loop(f"page {page} held only profiles already listed", page - 1, len(seen_ids))
+            seen_ids |= ids
+            yield profiles
+            empty_run = 0 if profiles else empty_run + 1
             link = data.get("@odata.nextLink")
             url = link if isinstance(link, str) and link else None
+            if url and empty_run >= MAX_EMPTY_PAGES:
+                raise self._paging_loop(f"{empty_run} empty pages in a row", page, len(seen_ids))
+
+    def _paging_loop(self, why: str, pages: int, profiles: int) -> errors.PagingLoop:
+        message = (
+            f"Graph's profile list loops ({why}): stopped after {pages} page{'s' if pages != 1 else ''} "
+            f"and {profiles:,} profiles; the list may be incomplete"
+        )
+        log.debug("graph: %s", message)  # the caller says it: once, where the user looks
+        return errors.PagingLoop(message)
 
     async def get_profile(self, user_id: str) -> InboundSharedUserProfile:
         """One profile by its userId (spends one request from the budget).
@@ -428,6 +513,7 @@ class GraphClient:
         self.check_url(url)
         refreshed = False
         attempt = 0
+        failures = 0  # attempts that got no answer at all
         paid = prepaid
         content = json.dumps(json_body).encode() if json_body is not None else None
         while True:
@@ -439,6 +525,12 @@ class GraphClient:
                     await self._budget.acquire()
             if self._token is None:
                 self._token = await self._tokens.get_token()
+            if not is_token_text(self._token):
+                self._token = None
+                raise errors.AuthenticationError(
+                    f"the access token for {what} holds a line break, a space or another character no token "
+                    "has: not sending it (check how the token was copied)"
+                )
             client_request_id = str(uuid.uuid4())
             headers = {"Authorization": f"Bearer {self._token}", "client-request-id": client_request_id}
             if content is not None:
@@ -456,7 +548,7 @@ class GraphClient:
                 self.pacer.failed(ticket)
                 # A refused connection never carried the request: safe to retry, even the export POST.
                 # Anything later (timeout, reset) may have run it: the POST is then unconfirmed.
-                reason = describe_transport_error(exc, self._host, self._timeout)
+                reason = describe_transport_error(exc, self._endpoint, self._timeout)
                 log.debug(
                     "graph %s %s -> no answer (%s) client-request-id=%s retry-attempt=%d",
                     method,
@@ -465,18 +557,34 @@ class GraphClient:
                     client_request_id,
                     attempt - 1,
                 )
+                if isinstance(exc, NOT_RETRIED):
+                    # Never sent (h11 refuses a header, an unknown scheme): asking again cannot help.
+                    raise errors.TransportFailure(
+                        f"cannot send {what} to Graph: {reason}", client_request_id=client_request_id
+                    ) from None
                 if export and not isinstance(exc, httpx.ConnectError):
                     raise errors.ExportUnconfirmed(
                         f"no answer from Graph for {what} ({reason}): the export may have been created; "
                         "check it before exporting this user again",
                         client_request_id=client_request_id,
                     ) from None
-                if attempt >= self._max_attempts:
+                failures += 1
+                if failures >= self._transport_attempts:
                     raise errors.TransportFailure(
-                        f"no answer from Graph for {what} after {attempt} attempts: {reason}",
+                        f"no answer from Graph for {what} after {failures} attempt{'s' if failures > 1 else ''}: "
+                        f"{reason}",
                         client_request_id=client_request_id,
                     ) from None
-                await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))
+                delay = transport_delay(failures)
+                log.warning(
+                    "no answer from Graph for %s: %s; retry %d of %d in %g s",
+                    safe_text(what),
+                    reason,
+                    failures,
+                    self._transport_attempts - 1,
+                    delay,
+                )
+                await self._clock.sleep(delay)
                 continue
             except BaseException:
                 self.pacer.failed(ticket)  # cancelled: the probe slot must not stay taken

@@ -137,3 +137,7 @@ def parse_error_body(text: str) -> tuple[str, str, str, str]:
         request_id = rid if isinstance(rid, str) else ""
         client_request_id = crid if isinstance(crid, str) else ""
     return code or "", message or "", request_id, client_request_id
+
+
+class PagingLoop(MalformedResponse):
+    """A listing whose nextLinks loop (a link already followed, a page of profiles already listed): stopped."""

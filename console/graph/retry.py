@@ -94,3 +94,26 @@ def backoff_delay(
     delay = min(cap, start * (2 ** min(max(0, attempt - 1), 64)))
     pick = (rng or random).uniform(0.5, 1.0)
     return float(delay * pick)
+
+
+TRANSPORT_ATTEMPTS = 3
+"""Attempts of one request that got no HTTP answer at all (refused, unresolvable host, reset, timeout):
+the first and two retries. A host that refuses or cannot be resolved fails within seconds, and every
+retry is announced on stderr (issue 14: a closed port used to stay silent for 72 s)."""
+TRANSPORT_BACKOFF_START = 1.0
+"""The first retry after no answer waits this long; each next one twice as long."""
+TRANSPORT_BACKOFF_CAP = 8.0
+"""The longest wait between two attempts that got no answer."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds to open a connection (name resolution included): a host that swallows the connection
+attempt is given up on (and retried, with a line on stderr) well before the whole exchange's timeout."""
+
+
+def transport_delay(
+    attempt: int, *, start: float = TRANSPORT_BACKOFF_START, cap: float = TRANSPORT_BACKOFF_CAP
+) -> float:
+    """Seconds before retry ``attempt`` (1-based) of a request that got no answer: 1, 2, 4... capped.
+
+    No jitter: the wait is announced on stderr as is ("retry 1 of 2 in 1 s").
+    """
+    return float(min(cap, start * (2 ** min(max(0, attempt - 1), 32))))

@@ -715,6 +715,10 @@ class SimulatedGraph:
         matching = self._profiles if predicate is None else [p for p in self._profiles if predicate(p)]
         size = max(1, self.config.page_size)
         page = matching[offset : offset + size]
+        listing = f"{ctx.base}/{ctx.version}/directory/inboundSharedUserProfiles"
+        if self.faults.empty_pages_next > 0:
+            self.faults.empty_pages_next -= 1
+            page, size = [], 0  # an empty page whose nextLink goes on where it stood
         data: dict[str, Any] = {
             "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#directory/inboundSharedUserProfiles",
             "value": [p.to_json() for p in page],
@@ -722,7 +726,11 @@ class SimulatedGraph:
         if offset + size < len(matching):
             token = self._encode_skiptoken(offset + size, filter_text)
             # Absolute, on the request's scheme and host; the client must follow it as given.
-            data["@odata.nextLink"] = f"{ctx.base}/{ctx.version}/directory/inboundSharedUserProfiles?$skiptoken={token}"
+            data["@odata.nextLink"] = f"{listing}?$skiptoken={token}"
+        elif self.faults.next_link_loop:
+            data["@odata.nextLink"] = listing
+        elif self.faults.next_link_restart:
+            data["@odata.nextLink"] = f"{listing}?$skiptoken={self._encode_skiptoken(0, filter_text)}"
         return self._json(ctx, 200, data)
 
     def _encode_skiptoken(self, offset: int, filter_text: str) -> str:

@@ -193,6 +193,16 @@ class GraphFaults:
     """Scheme and host for Location and nextLink instead of the request's (e.g. ``https://evil.example``)
     to test that the client never follows them with the token (trap 6)."""
 
+    empty_pages_next: int = 0
+    """The next N profile list pages come back empty (``"value": []``) with a nextLink to where the page
+    would have been: Graph may send an empty page mid-listing, which must not end the listing."""
+    next_link_loop: bool = False
+    """The last profile page carries a nextLink back to the first page, the very URL a client starts
+    from (a service whose cursor loops): the listing never ends unless the client notices."""
+    next_link_restart: bool = False
+    """The last profile page carries a nextLink back to the start with a fresh skiptoken (a new URL each
+    time, the same profiles again): only the profiles tell the loop."""
+
     retry_after_value: str | None = None
     """Replace the Retry-After on the 202 and polls with this text: ``"2.128"``, ``"0"``, ``"-5"``,
     ``"abc"``, ``"999999"``, or ``RETRY_AFTER_HTTP_DATE`` for an HTTP-date. None: ``config.retry_after``."""

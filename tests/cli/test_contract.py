@@ -596,7 +596,9 @@ def test_outcome_exit_codes_come_from_the_typed_failure() -> None:
     assert outcome_exit_code(SubmitOutcome("u", None, "")) == 0
     assert exit_code_for_exception(errors.PermissionDenied("no role")) == 3
     assert exit_code_for_exception(errors.QuotaExceeded("too many")) == 2
-    assert exit_code_for_exception(ValueError("bad")) == 2
+    assert (
+        exit_code_for_exception(ValueError("bad")) == 1
+    )  # a bug is not a usage error (issue 14): only the project's own types are
     assert worst([0, 1, 3, 2]) == 3 and worst([0, 1]) == 1 and worst([]) == 0
 
 

@@ -381,11 +381,14 @@ async def test_a_400_quoting_the_sas_is_redacted_everywhere(
 
 async def test_transport_errors_name_what_failed_and_the_host(clock: ManualClock) -> None:
     cases: list[tuple[Exception, str]] = [
-        (httpx.ConnectError("[Errno 111] Connection refused"), "connection to graph.example.test refused"),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            "cannot connect to graph.example.test:443 (connection refused)",
+        ),
         (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "TLS handshake"),
         (httpx.ReadError("Connection reset by peer"), "reset or closed"),
-        (httpx.ConnectTimeout("timed out"), "connecting to graph.example.test timed out"),
-        (httpx.ReadTimeout("timed out"), "waiting for graph.example.test"),
+        (httpx.ConnectTimeout("timed out"), "connecting to graph.example.test:443 timed out"),
+        (httpx.ReadTimeout("timed out"), "waiting for graph.example.test:443"),
     ]
     for failure, words in cases:
 
@@ -406,7 +409,7 @@ async def test_a_tls_error_from_the_ssl_module_is_named_tls(clock: ManualClock) 
             raise httpx.ConnectError("handshake") from exc
 
     async with client_for(scripted(answer, clock), clock, max_attempts=1) as client:
-        with pytest.raises(errors.TransportFailure, match="TLS handshake with graph.example.test"):
+        with pytest.raises(errors.TransportFailure, match="TLS handshake with graph.example.test:443"):
             await client.get_profile("u1")
 
 
