@@ -529,7 +529,9 @@ class OperationsEngine:
             self._open.add(key)
             if operation.submitted is not None:
                 self._submitted[key] = operation.submitted.timestamp()
-            self._reschedule(row, None, now)
+            # The listing gave no Retry-After for it: the first poll goes now and brings one (as a takeover).
+            row.next_poll_at = now
+            self._push(key, now)
             self._update_idle()
         self._emit("status", row)
         return row.view()

@@ -129,7 +129,9 @@ async def test_the_collection_filters_on_user_and_pages_with_next_link(
     "query",
     [{"$filter": "status eq 'running'"}, {"$top": "0"}, {"$top": "many"}, {"$search": "x"}, {"$skiptoken": "bm8"}],
 )
-async def test_the_collection_refuses_what_it_does_not_understand(client: httpx.AsyncClient, query: dict[str, str]) -> None:
+async def test_the_collection_refuses_what_it_does_not_understand(
+    client: httpx.AsyncClient, query: dict[str, str]
+) -> None:
     response = await client.get("dataPolicyOperations", params=query)
     assert response.status_code == 400
     assert parse_error_body(response.text)[0]
