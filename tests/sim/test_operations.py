@@ -4,12 +4,17 @@ the documented body form as a knob, the namespace-qualified action path, and ``G
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from console.auth.base import StaticTokenProvider
+from console.graph import errors
+from console.graph.client import GraphClient, OperationsListNotOffered
 from console.graph.errors import parse_error_body
+from console.sim.tenant import DEMO_GRAPH_URL
 from console.sim.graph import EXPORTS
 from console.sim.tenant import SimulatedTenant
 from tests.sim.conftest import SteppingClock
@@ -62,10 +67,6 @@ async def test_the_documented_body_form_is_a_knob(tenant: SimulatedTenant, clien
 
 
 async def test_the_client_reads_headers_first_and_falls_back_to_the_body(tenant: SimulatedTenant) -> None:
-    from console.auth.base import StaticTokenProvider
-    from console.graph.client import GraphClient
-    from console.sim.tenant import DEMO_GRAPH_URL
-
     async with GraphClient(
         DEMO_GRAPH_URL, StaticTokenProvider(tenant.issue_token()), transport=tenant.transport()
     ) as graph:
@@ -164,3 +165,58 @@ async def test_a_tenant_that_does_not_offer_the_collection(
 async def test_posting_to_the_collection_is_405(client: httpx.AsyncClient) -> None:
     response = await client.post("dataPolicyOperations", json={})
     assert response.status_code == 405 and response.headers["Allow"] == "GET"
+
+
+# ---------------------------------------------------------------- the client's list_operations
+
+
+def graph_client(tenant: SimulatedTenant) -> GraphClient:
+    return GraphClient(DEMO_GRAPH_URL, StaticTokenProvider(tenant.issue_token()), transport=tenant.transport())
+
+
+async def test_the_client_lists_a_users_operations_since_a_time_whatever_the_server_filters(
+    tenant: SimulatedTenant, clock: SteppingClock
+) -> None:
+    first, second = users(tenant, 2)
+    async with graph_client(tenant) as graph:
+        await graph.export_personal_data(first, "MyStorageAccount")  # before: not listed
+        clock.advance(600)
+        since = datetime.fromtimestamp(clock.now, UTC)
+        clock.advance(1)
+        recent = [(await graph.export_personal_data(first, "MyStorageAccount")).operation_id for _ in range(3)]
+        await graph.export_personal_data(second, "MyStorageAccount")  # another user: not listed
+        tenant.graph.config.page_size = 2
+        for ignored in (False, True):
+            tenant.graph.faults.ignore_operations_filter = ignored
+            listed = await graph.list_operations(first, since)
+            assert [op.id for op in listed] == recent, f"filter ignored by the server: {ignored}"
+            assert all(op.user_id == first and op.submitted is not None for op in listed)
+    queries = [r.query for r in tenant.requests if r.kind == "operations" and "$filter" in r.query]
+    assert queries and all(q == f"$filter=userId eq '{first}'" for q in queries)
+    assert graph.operation_url(recent[0]) == f"{DEMO_GRAPH_URL}/dataPolicyOperations/{recent[0]}"
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 405])
+async def test_the_client_says_when_the_tenant_does_not_offer_the_list(tenant: SimulatedTenant, status: int) -> None:
+    tenant.graph.faults.operations_list_status = status
+    async with graph_client(tenant) as graph:
+        with pytest.raises(OperationsListNotOffered) as caught:
+            await graph.list_operations(users(tenant, 1)[0], datetime.now(UTC))
+    assert caught.value.status == status and "does not list dataPolicyOperations" in str(caught.value)
+
+
+async def test_the_client_keeps_the_token_to_the_graph_host_when_paging(
+    tenant: SimulatedTenant, clock: SteppingClock
+) -> None:
+    user = users(tenant, 1)[0]
+    async with graph_client(tenant) as graph:
+        since = datetime.fromtimestamp(clock.now - 1, UTC)
+        for _ in range(3):
+            await graph.export_personal_data(user, "MyStorageAccount")
+        tenant.graph.config.page_size = 1
+        tenant.graph.faults.location_base = "https://evil.example"
+        with pytest.raises(errors.UnsafeRedirect):
+            await graph.list_operations(user, since)
+    assert [r.url.split("?")[0] for r in tenant.requests if r.kind == "operations"] == [
+        f"{DEMO_GRAPH_URL}/dataPolicyOperations"
+    ]
