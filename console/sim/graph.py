@@ -11,6 +11,13 @@ service does, quirks included (see ../shared/graph-api.md), with knobs to make i
   or null-status operations, 401s and 403s, permanent poll errors. Mutable at run time; counted
   faults (``throttle_next``, ``errors_next``, ``drop_next``, ...) count down.
 
+The 202 of an export carries Location and Retry-After as headers with an empty body, as the service
+does (msgraph-sdk-raptor#488); ``faults.location`` brings back the docs' body form. The action is
+also accepted namespace-qualified (``microsoft.graph.exportPersonalData``), and ``GET
+/dataPolicyOperations`` lists operations (``$filter`` on userId and submittedDateTime, ``$top``,
+``$orderby``, nextLink paging), or answers as a tenant that does not offer it
+(``faults.operations_list_status``).
+
 Graph's rule of one export per storage location is enforced (``config.refuse_reused_location``): a
 second export to a container is refused with ``400 StorageLocationAlreadyUsed`` in Graph's words.
 When an export completes, ``RequestInfo.json`` and a few data files are written into its location:

@@ -358,7 +358,7 @@ class RecordedRequest:
     request_id: str
     """The ``request-id`` the answer carried."""
     kind: str
-    """``list``, ``get``, ``export``, ``remove``, ``poll`` or ``other``."""
+    """``list``, ``get``, ``export``, ``remove``, ``poll``, ``operations`` (``GET /dataPolicyOperations``) or ``other``."""
     user_id: str | None = None
     operation_id: str | None = None
 
