@@ -137,6 +137,13 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (f"{_RECONCILE}::test_one_match_confirms_the_export_which_is_then_polled_to_its_end",),
     ),
     (
+        "confirmed export polled before the lost 202's Retry-After",
+        "console/ops/engine.py",
+        "            due = max(now, operation.submitted.timestamp() + DEFAULT_POLL_INTERVAL)",
+        "            due = now",
+        (f"{_RECONCILE}::test_one_match_confirms_the_export_which_is_then_polled_to_its_end",),
+    ),
+    (
         "watch does not reconcile",
         "console/cli/commands.py",
         "    print_reconcile(await engine.reconcile(), as_json=False)",

@@ -509,6 +509,11 @@ class OperationsEngine:
         await self._ensure_open()
         now = self.clock.now()
         mine = self.running
+        # The 202's Retry-After was never seen: the first poll waits what Graph's 202 asks (60 s, the docs'
+        # example) from the submission Graph lists, so that no poll comes before it.
+        due = now
+        if operation.submitted is not None:
+            due = max(now, operation.submitted.timestamp() + DEFAULT_POLL_INTERVAL)
         row = await self.writer.call(
             self.writer.journal.confirm,
             key,
@@ -523,15 +528,14 @@ class OperationsEngine:
             at=now,
             owner=self.process_id if mine else None,
             lease_until=now + self._lease_ttl if mine else None,
+            next_poll_at=due,
         )
         self._rows[key] = row
         if mine and row.state == TRACKING:
             self._open.add(key)
             if operation.submitted is not None:
                 self._submitted[key] = operation.submitted.timestamp()
-            # The listing gave no Retry-After for it: the first poll goes now and brings one (as a takeover).
-            row.next_poll_at = now
-            self._push(key, now)
+            self._push(key, due)
             self._update_idle()
         self._emit("status", row)
         return row.view()

@@ -812,6 +812,7 @@ class OperationJournal:
         at: float,
         owner: str | None = None,
         lease_until: float | None = None,
+        next_poll_at: float | None = None,
     ) -> OperationRow:
         """Confirm an unconfirmed export with the operation Graph listed for it (``console.ops.reconcile``).
 
@@ -851,7 +852,7 @@ class OperationJournal:
                     progress,
                     submitted_at,
                     completed_at,
-                    at if tracking else None,
+                    (next_poll_at if next_poll_at is not None else at) if tracking else None,
                     owner if tracking else None,
                     lease_until if tracking else None,
                     self._bump_version(),

@@ -23,12 +23,13 @@ def leftover(state: Path, tenant: SimulatedTenant, index: int, *, exported: int 
     the user id and those operation ids."""
     user = tenant.graph.profiles[index].user_id
     journal = OperationJournal(state / "journal.sqlite3")
-    journal.record_intent(tenant.tenant_id, user, LOCATION, time.time() - 5, owner="dead-process-id")
+    # A minute ago: the first poll of a reconciled export waits the 60 s Graph's 202 asks from its submission.
+    journal.record_intent(tenant.tenant_id, user, LOCATION, time.time() - 65, owner="dead-process-id")
     journal.close()
     ids = [str(uuid.uuid4()) for _ in range(exported)]
-    tenant.graph.config.export_duration = 7.0  # still running when reconciled: it must then be polled
+    tenant.graph.config.export_duration = 70.0  # still running when reconciled: it must then be polled
     for op_id in ids:
-        tenant.adopt_operation(op_id, user, LOCATION, time.time() - 4)
+        tenant.adopt_operation(op_id, user, LOCATION, time.time() - 64)
     return user, ids
 
 

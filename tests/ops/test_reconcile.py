@@ -42,7 +42,7 @@ def list_requests(rig: Rig) -> list[str]:
 
 
 async def test_one_match_confirms_the_export_which_is_then_polled_to_its_end(tmp_path: Path) -> None:
-    rig = Rig(tmp_path, retry_after=5, duration=60)
+    rig = Rig(tmp_path, retry_after=30, duration=90)  # the lost 202 said: not before 30 s
     side = rig.side()
     await side.engine.start()
     key = await lost_202(rig, side, 0, 0)

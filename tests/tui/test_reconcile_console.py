@@ -24,11 +24,11 @@ def with_leftover(tmp_path: Path, *, exported: bool) -> tuple[ConsoleServices, s
     assert services.session is not None
     user = sim.graph.profiles[-1].user_id
     journal = OperationJournal(services.session.engine.journal_path)  # type: ignore[attr-defined]
-    journal.record_intent(sim.tenant_id, user, LOCATION, time.time() - 5, owner="dead-process-id")
+    journal.record_intent(sim.tenant_id, user, LOCATION, time.time() - 65, owner="dead-process-id")
     journal.close()
     op_id = str(uuid.uuid4())
     if exported:
-        sim.adopt_operation(op_id, user, LOCATION, time.time() - 4)
+        sim.adopt_operation(op_id, user, LOCATION, time.time() - 64)
     return services, user, op_id
 
 
