@@ -6,7 +6,8 @@ blindly. Instead ``watch``, the console and ``ops --reconcile`` ask Graph for th
 unconfirmed export's user submitted since its intent (less ``CLOCK_SKEW``):
 
 * exactly one that the journal does not already track: the export is confirmed. Its row gets the
-  operation id, its status URL and Graph's status, a note saying how it was found, and is watched;
+  operation id, its status URL and Graph's status, a note saying how it was found, and is watched
+  (its first poll no earlier than 60 s after the listed submission: the lost 202's Retry-After);
 * none: it stays unconfirmed (and the report says so);
 * more than one: it stays unconfirmed, the report says it is ambiguous and names them;
 * the tenant answers 400/403/404/405: it does not offer the list. Said once; nothing changes.
