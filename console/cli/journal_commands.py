@@ -1,6 +1,7 @@
 """The commands that read (or annotate) the journal only: ``ops``, ``note`` and ``report``.
 
-None of them signs in or touches the network (``console.wiring.open_journal_only``).
+None of them signs in or touches the network (``console.wiring.open_journal_only``), except
+``ops --reconcile``, which asks Graph about the unconfirmed exports (``cmd_ops_reconcile``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ import os
 import time
 from datetime import UTC, datetime
 
-from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
+from typing import TYPE_CHECKING
+
+from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.output import clean, json_text, say
 from console.ops.events import UNCONFIRMED
 from console.cli.views import print_operations, view_json
 from console.report import view_of
 from console.wiring import ConnectionOptions, JournalOnly
+
+if TYPE_CHECKING:
+    from console.ops.reconcile import ReconcileReport
+    from console.wiring import Services
 
 
 def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
@@ -144,3 +151,26 @@ def cmd_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     say(f"report of {len(rows)} operation(s) written to {clean(args.output)}")
     return EXIT_OK
+
+
+def print_reconcile(report: ReconcileReport, *, as_json: bool) -> None:
+    """What reconciling did: JSON Lines (one object per row) or one line per row; "not offered" said once."""
+    if as_json:
+        for result in report.results:
+            print(json_text(result.to_json()), flush=True)
+        if report.not_offered:
+            say(f"export-console: {report.summary()}")
+        return
+    for line in report.lines():
+        say(clean(line))
+    if report.results and not report.not_offered:
+        say(clean(report.summary()))
+
+
+async def cmd_ops_reconcile(services: Services, args: argparse.Namespace) -> int:
+    """``ops --reconcile``: ask Graph about each unconfirmed export; exit 1 while any remain unconfirmed."""
+    report = await services.engine.reconcile()
+    if not report.results and not args.json:
+        say("nothing to reconcile: no unconfirmed exports in the journal")
+    print_reconcile(report, as_json=args.json)
+    return EXIT_FAILED if report.remaining else EXIT_OK

@@ -215,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ops.add_argument("--case", metavar="REF", help="only operations of this case")
     ops.add_argument("--json", action="store_true", help="JSON Lines: one object per operation")
+    ops.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="sign in and ask Graph (GET /dataPolicyOperations) about each unconfirmed export: one match "
+        "confirms it (then `watch` follows it), none or several leave it unconfirmed; exit 1 while any remain",
+    )
 
     note = command(
         "note",

@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command is None:
         return run_tui(args)
-    if args.command in JOURNAL_COMMANDS:
+    if args.command in JOURNAL_COMMANDS and not getattr(args, "reconcile", False):
         return run_journal_command(args)
     return run_async(lambda: run_command(args))
 
@@ -289,6 +289,10 @@ async def run_command(args: argparse.Namespace) -> int:
             return await cmd_export(services, args, request)
         if args.command == "watch":
             return await cmd_watch(services, args)
+        if args.command == "ops":  # ops --reconcile: the one ops that asks Graph
+            from console.cli.journal_commands import cmd_ops_reconcile
+
+            return await cmd_ops_reconcile(services, args)
         return fail(f"unknown command {args.command}", EXIT_USAGE)
     except BrokenPipeError:
         raise

@@ -21,6 +21,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -76,6 +77,18 @@ NOT_RETRIED = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 def is_token_text(token: str) -> bool:
     """True when ``token`` can go in an Authorization header: printable ASCII, no space, no line break."""
     return bool(_TOKEN_TEXT.fullmatch(token))
+
+
+OPERATIONS_PATH = "dataPolicyOperations"
+"""The collection Microsoft's SDK generates (no docs page covers it; a tenant may not offer it)."""
+NOT_OFFERED_STATUSES = frozenset({400, 403, 404, 405})
+"""Answers to ``GET /dataPolicyOperations`` that mean the tenant does not offer the list (graph-api.md)."""
+MAX_OPERATION_PAGES = 100
+"""Pages of ``GET /dataPolicyOperations`` followed for one user at most (a runaway nextLink ends here)."""
+
+
+class OperationsListNotOffered(errors.GraphError):
+    """``GET /dataPolicyOperations`` answered 400, 403, 404 or 405: this tenant does not list operations."""
 
 
 def is_loopback(host: str) -> bool:
@@ -442,6 +455,69 @@ class GraphClient:
                 completed=operation.completed,
             )
         return OperationPoll(operation=operation, info=info)
+
+    def operation_url(self, operation_id: str) -> str:
+        """The status URL of a listed operation (``{base}/dataPolicyOperations/{id}``, on the chosen Graph host)."""
+        return f"{self.base_url}/{OPERATIONS_PATH}/{quote(operation_id, safe='')}"
+
+    async def list_operations(self, user_id: str, since: datetime) -> list[DataPolicyOperation]:
+        """The user's dataPolicyOperations submitted at or after ``since`` (``GET /dataPolicyOperations``).
+
+        Asks with ``$filter=userId eq '...'`` and follows ``@odata.nextLink`` (on the chosen Graph host
+        only: ``_send`` refuses any other with the token), but the filter's support is undocumented, so
+        the user and ``since`` are checked here too. An operation without a submission time is left out
+        (it cannot be shown to be this recent). Each page spends one request from the budget. A nextLink
+        already followed, or more than ``MAX_OPERATION_PAGES`` pages, ends the listing.
+
+        Raises:
+            OperationsListNotOffered: 400, 403, 404 or 405: the tenant does not offer the collection.
+            errors.UnsafeRedirect: a nextLink on another host.
+        """
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)  # Graph's times are UTC
+        wanted = user_id.strip().lower()
+        literal = user_id.strip().replace("'", "''")
+        url: str | None = f"{self.base_url}/{OPERATIONS_PATH}?$filter=" + quote(f"userId eq '{literal}'", safe="")
+        seen: set[str] = set()
+        found: list[DataPolicyOperation] = []
+        while url and url not in seen and len(seen) < MAX_OPERATION_PAGES:
+            seen.add(url)
+            page = len(seen)
+            what = f"list export operations of {user_id}" + (f" (page {page})" if page > 1 else "")
+            try:
+                response, _info = await self._send("GET", url, what=what)
+            except errors.GraphError as exc:
+                if exc.status in NOT_OFFERED_STATUSES:
+                    raise OperationsListNotOffered(
+                        f"this tenant does not list dataPolicyOperations (HTTP {exc.status})",
+                        status=exc.status,
+                        code=exc.code,
+                        request_id=exc.request_id,
+                        client_request_id=exc.client_request_id,
+                    ) from None
+                raise
+            data = self._json_object(response, "the list of export operations")
+            values = data.get("value")
+            if not isinstance(values, list):
+                raise errors.MalformedResponse(
+                    "Graph's list of export operations had no 'value' array",
+                    status=response.status_code,
+                    request_id=response.headers.get("request-id", ""),
+                )
+            for value in values:
+                if not isinstance(value, dict):
+                    continue
+                operation = DataPolicyOperation.from_json(value)
+                if not operation.id or operation.user_id.strip().lower() != wanted:
+                    continue
+                if operation.submitted is None or operation.submitted < since:
+                    continue
+                found.append(operation)
+            link = data.get("@odata.nextLink")
+            url = link if isinstance(link, str) and link else None
+        if url:
+            log.debug("graph: stopped listing export operations of %s at page %d", safe_text(user_id), len(seen))
+        return found
 
     # -- plumbing -------------------------------------------------------------------
 

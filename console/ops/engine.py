@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
-from console.graph.models import KNOWN_STATUSES, is_final
+from console.graph.models import KNOWN_STATUSES, DataPolicyOperation, is_final
 from console.graph.retry import backoff_delay
 from console.ops import schedule
 from console.ops.budget import (
@@ -64,6 +64,8 @@ from console.ops.journal import (
     OperationRow,
     delivery_to_json,
 )
+from console.ops.reconcile import CLOCK_SKEW, ReconcileReport
+from console.ops.reconcile import reconcile as reconcile_unconfirmed
 from console.ops.schedule import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL, ProgressSample
 from console.ops.writer import JournalWriter
 
@@ -474,6 +476,69 @@ class OperationsEngine:
             for row in self._rows.values()
             if row.user_id == user_id and row.storage_location == safe and row.state in UNFINISHED_STATES
         ]
+
+    # -- reconciling unconfirmed exports (console.ops.reconcile) -------------------------
+
+    async def reconcile(self, *, skew: float = CLOCK_SKEW) -> ReconcileReport:
+        """Ask Graph (``GET /dataPolicyOperations``) about every unconfirmed export; confirm and watch each found once."""
+        return await reconcile_unconfirmed(self, skew=skew)
+
+    async def unconfirmed_exports(self) -> tuple[list[OperationView], set[str]]:
+        """The tenant's unconfirmed exports (dead processes' intents first), and every operation id it tracks."""
+        await self._ensure_open()
+        journal = self.writer.journal
+        for row in await self.writer.call(
+            journal.recover_intents,
+            self.tenant_key,
+            self.clock.now(),
+            owner=self.process_id,
+            heartbeat_timeout=self._heartbeat_timeout,
+        ):
+            self._rows[row.key] = row
+            self._emit("unconfirmed", row)
+        rows = await self.writer.call(journal.rows, self.tenant_key)
+        tracked = {row.operation_id for row in rows if row.operation_id}
+        return [row.view() for row in rows if row.state == UNCONFIRMED], tracked
+
+    async def confirm_export(self, key: int, operation: DataPolicyOperation, location: str, note: str) -> OperationView:
+        """Confirm an unconfirmed export with the operation Graph listed; a running engine then watches it.
+
+        Raises:
+            KeyError, ValueError, DuplicateOperation: as ``OperationJournal.confirm`` (nothing changed).
+        """
+        await self._ensure_open()
+        now = self.clock.now()
+        mine = self.running
+        # The 202's Retry-After was never seen: the first poll waits what Graph's 202 asks (60 s, the docs'
+        # example) from the submission Graph lists, so that no poll comes before it.
+        due = now
+        if operation.submitted is not None:
+            due = max(now, operation.submitted.timestamp() + DEFAULT_POLL_INTERVAL)
+        row = await self.writer.call(
+            self.writer.journal.confirm,
+            key,
+            operation_id=operation.id,
+            location=location,
+            status=operation.status,
+            progress=operation.progress,
+            submitted_at=_iso(operation.submitted),
+            completed_at=_iso(operation.completed),
+            note=note,
+            author=self.identity,
+            at=now,
+            owner=self.process_id if mine else None,
+            lease_until=now + self._lease_ttl if mine else None,
+            next_poll_at=due,
+        )
+        self._rows[key] = row
+        if mine and row.state == TRACKING:
+            self._open.add(key)
+            if operation.submitted is not None:
+                self._submitted[key] = operation.submitted.timestamp()
+            self._push(key, due)
+            self._update_idle()
+        self._emit("status", row)
+        return row.view()
 
     @property
     def active(self) -> int:

@@ -797,6 +797,81 @@ class OperationJournal:
         """
         return self._close_row(key, RESOLVED, (UNCONFIRMED,), note, author, at)
 
+    def confirm(
+        self,
+        key: int,
+        *,
+        operation_id: str,
+        location: str,
+        status: str | None,
+        progress: float | None,
+        submitted_at: str | None,
+        completed_at: str | None,
+        note: str,
+        author: str,
+        at: float,
+        owner: str | None = None,
+        lease_until: float | None = None,
+        next_poll_at: float | None = None,
+    ) -> OperationRow:
+        """Confirm an unconfirmed export with the operation Graph listed for it (``console.ops.reconcile``).
+
+        In one transaction: the row must still be unconfirmed and no other row of its tenant may track
+        ``operation_id``; it then gets the id, status URL and Graph's status (tracking, or final when
+        Graph says so), leased to ``owner`` when given, with ``note`` saying how it was found.
+
+        Raises:
+            KeyError: no such operation.
+            ValueError: it is not unconfirmed (any more).
+            DuplicateOperation: another row already tracks ``operation_id``.
+        """
+        state = FINAL if status in ("complete", "failed") else TRACKING
+        clean = redact(note.strip())
+        with self._transaction():
+            found = self._db.execute("SELECT state, tenant_key FROM operations WHERE id = ?", (key,)).fetchone()
+            if found is None:
+                raise KeyError(key)
+            if found[0] != UNCONFIRMED:
+                raise ValueError(f"operation {key} is {found[0]}, not {UNCONFIRMED}")
+            other = self._db.execute(
+                "SELECT id FROM operations WHERE tenant_key = ? AND lower(operation_id) = lower(?) AND id != ? LIMIT 1",
+                (found[1], operation_id, key),
+            ).fetchone()
+            if other is not None:
+                raise DuplicateOperation(operation_id, int(other[0]))
+            tracking = state == TRACKING
+            self._db.execute(
+                "UPDATE operations SET state=?, operation_id=?, location=?, status=?, progress=?, submitted_at=?, "
+                "completed_at=?, last_error='', next_poll_at=?, owner=?, lease_until=?, version=?, written_by=?, "
+                "updated_at=MAX(updated_at, ?) WHERE id=?",
+                (
+                    state,
+                    operation_id,
+                    _safe(location),
+                    status,
+                    progress,
+                    submitted_at,
+                    completed_at,
+                    (next_poll_at if next_poll_at is not None else at) if tracking else None,
+                    owner if tracking else None,
+                    lease_until if tracking else None,
+                    self._bump_version(),
+                    self.process_id,
+                    at,
+                    key,
+                ),
+            )
+            if clean:
+                self._db.execute(
+                    "INSERT INTO notes (operation, at, author, text) VALUES (?, ?, ?, ?)",
+                    (key, at, redact(author), clean),
+                )
+            row = _row(self._db.execute(f"SELECT {_COLUMNS} FROM operations WHERE id = ?", (key,)).fetchone())
+        with self._pending_lock:  # a stale pending change (the unconfirmed row) must not undo it
+            self._pending_rows.pop(key, None)
+        self.writes += 1
+        return row
+
     def stop_watching(self, key: int, at: float, author: str = "", note: str = "") -> Note | None:
         """Stop polling an open (or unconfirmed) export; its history is kept.
 

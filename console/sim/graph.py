@@ -11,6 +11,13 @@ service does, quirks included (see ../shared/graph-api.md), with knobs to make i
   or null-status operations, 401s and 403s, permanent poll errors. Mutable at run time; counted
   faults (``throttle_next``, ``errors_next``, ``drop_next``, ...) count down.
 
+The 202 of an export carries Location and Retry-After as headers with an empty body, as the service
+does (msgraph-sdk-raptor#488); ``faults.location`` brings back the docs' body form. The action is
+also accepted namespace-qualified (``microsoft.graph.exportPersonalData``), and ``GET
+/dataPolicyOperations`` lists operations (``$filter`` on userId and submittedDateTime, ``$top``,
+``$orderby``, nextLink paging), or answers as a tenant that does not offer it
+(``faults.operations_list_status``).
+
 Graph's rule of one export per storage location is enforced (``config.refuse_reused_location``): a
 second export to a container is refused with ``400 StorageLocationAlreadyUsed`` in Graph's words.
 When an export completes, ``RequestInfo.json`` and a few data files are written into its location:
@@ -547,6 +554,8 @@ class SimulatedGraph:
             return self._remove(ctx)
         if kind == "poll":
             return self._poll(ctx)
+        if kind == "operations":
+            return self._list_operations(request, ctx)
         return self._unroutable(method, segments, lowered, ctx)
 
     @staticmethod
@@ -556,12 +565,15 @@ class SimulatedGraph:
                 return "list"
             if len(s) == 3 and s[2] != "$count" and method == "GET":
                 return "get"
-            if len(s) == 4 and s[3] == "exportpersonaldata" and method == "POST":
+            # Older generated SDKs send the namespace-qualified action path (graph-api.md): both are accepted.
+            if len(s) == 4 and _action(s[3]) == "exportpersonaldata" and method == "POST":
                 return "export"
-            if len(s) == 4 and s[3] == "removepersonaldata" and method == "POST":
+            if len(s) == 4 and _action(s[3]) == "removepersonaldata" and method == "POST":
                 return "remove"
         if len(s) == 2 and s[0] == "datapolicyoperations" and method == "GET":
             return "poll"
+        if len(s) == 1 and s[0] == "datapolicyoperations" and method == "GET":
+            return "operations"
         return "other"
 
     # ----------------------------------------------------------------- auth and limits
@@ -807,20 +819,28 @@ class SimulatedGraph:
         self._exports_user.setdefault(user_id, deque()).append(ctx.now)
         ctx.operation_id = op_id
 
-        # graph-api.md traps 2, 3, 5: Location is a header (the docs show it in the body), points at
-        # /v1.0 even when called on /beta, and the 202 carries no profile. We echo both in the body.
+        # graph-api.md traps 2, 3, 5: Location and Retry-After are headers with an empty body (what the
+        # service sends, msgraph-sdk-raptor#488; the docs show them in a body), Location points at /v1.0
+        # even when called on /beta, and the 202 carries no profile. ``faults.location`` picks the form.
         location_url = _odd_location(self.faults.location_style, ctx, op_id)
+        mode = self.faults.location
+        in_headers = mode in ("header", "header_and_body", "none")
+        in_body = mode in ("header_and_body", "body_only", "none")
         headers: dict[str, str] = {}
         data: dict[str, Any] = {}
-        faults = self.faults
-        if faults.location != "none":
-            data["Location"] = location_url
-            if faults.location == "header_and_body":
+        if mode != "none":
+            if in_headers:
                 headers["Location"] = location_url
+            if in_body:
+                data["Location"] = location_url
         retry_after = self._retry_after(ctx.now, ctx)
         if retry_after is not None:
-            headers["Retry-After"] = retry_after
-            data["Retry-After"] = _body_number(retry_after)
+            if in_headers:
+                headers["Retry-After"] = retry_after
+            if in_body:
+                data["Retry-After"] = _body_number(retry_after)
+        if not in_body:
+            return self._respond(ctx, 202, b"", headers)
         return self._json(ctx, 202, data, headers)
 
     def _new_operation(self, op_id: str, user_id: str, location: str, submitted_at: float) -> _Operation:
@@ -904,6 +924,96 @@ class SimulatedGraph:
             )
         return self._json(ctx, 200, data, headers)
 
+    def _list_operations(self, request: httpx.Request, ctx: _Context) -> httpx.Response:
+        """``GET /dataPolicyOperations``: the collection Microsoft's SDK generates (no docs page covers it).
+
+        Understands ``$filter`` on ``userId eq '...'`` and ``submittedDateTime ge|gt|le|lt <date>`` (joined by
+        ``and``), ``$top`` (the page size), ``$orderby=submittedDateTime [asc|desc]``, and pages with an
+        opaque ``$skiptoken`` in ``@odata.nextLink``. Knobs: ``operations_list_status`` (a tenant that does
+        not offer it) and ``ignore_operations_filter`` (every operation, whatever the filter).
+        """
+        status = self.faults.operations_list_status
+        if status is not None:
+            return self._operations_not_offered(ctx, status)
+        params = request.url.params
+        for option in ("$search", "$skip", "$count", "$expand"):
+            if option in params:
+                return self._error(
+                    ctx,
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Query option '{option}' is not supported on dataPolicyOperations.",
+                )
+        query = [params.get("$filter", ""), params.get("$top", ""), params.get("$orderby", "")]
+        offset = 0
+        skiptoken = params.get("$skiptoken")
+        if skiptoken is not None:
+            decoded = self._decode_skiptoken(skiptoken)
+            packed = _unpack_query(decoded[1]) if decoded is not None else None
+            if decoded is None or packed is None:
+                return self._error(
+                    ctx,
+                    400,
+                    "Directory_ExpiredPageToken",
+                    "The specified page token value has expired and can no longer be included in your request.",
+                )
+            offset, query = decoded[0], packed
+        filter_text, top_text, order_text = query
+        size = max(1, self.config.page_size)
+        if top_text:
+            try:
+                size = int(top_text)
+            except ValueError:
+                size = 0
+            if not 1 <= size <= 999:
+                return self._error(ctx, 400, "BadRequest", f"Invalid value '{top_text}' for $top: 1 to 999.")
+        parsed = _parse_operations_filter(filter_text) if filter_text else ([], None)
+        if parsed is None:
+            return self._error(
+                ctx,
+                400,
+                "Request_UnsupportedQuery",
+                "Unsupported or invalid query filter clause specified for dataPolicyOperations.",
+            )
+        predicates, ctx.user_id = parsed
+        descending = False
+        if order_text:
+            match = re.fullmatch(r"\s*submittedDateTime(?:\s+(asc|desc))?\s*", order_text, re.IGNORECASE)
+            if match is None:
+                return self._error(
+                    ctx,
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Unsupported $orderby '{order_text}' on dataPolicyOperations.",
+                )
+            descending = (match.group(1) or "").lower() == "desc"
+        operations = sorted(self._operations.values(), key=lambda op: (op.submitted_at, op.seq), reverse=descending)
+        if not self.faults.ignore_operations_filter:
+            operations = [op for op in operations if all(p(op) for p in predicates)]
+        page = operations[offset : offset + size]
+        data: dict[str, Any] = {
+            "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#dataPolicyOperations",
+            "value": [self._operation_json(op, ctx.now, apply_faults=True) for op in page],
+        }
+        if offset + size < len(operations):
+            token = self._encode_skiptoken(offset + size, json.dumps(query))
+            data["@odata.nextLink"] = f"{ctx.base}/{ctx.version}/dataPolicyOperations?$skiptoken={token}"
+        return self._json(ctx, 200, data)
+
+    def _operations_not_offered(self, ctx: _Context, status: int) -> httpx.Response:
+        """What a tenant that does not offer ``GET /dataPolicyOperations`` may answer (graph-api.md: 400/403/404/405)."""
+        if status == 403:
+            return self._error(
+                ctx, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        if status == 404:
+            return self._error(ctx, 404, "Request_ResourceNotFound", "Resource 'dataPolicyOperations' does not exist.")
+        if status == 405:
+            return self._error(
+                ctx, 405, "Request_BadRequest", "The HTTP method 'GET' is not allowed on this resource.", {"Allow": ""}
+            )
+        return self._error(ctx, status, "BadRequest", "Resource not found for the segment 'dataPolicyOperations'.")
+
     def _operation_json(self, op: _Operation, now: float, *, apply_faults: bool) -> dict[str, Any]:
         elapsed = now - op.submitted_at
         end = op.fail_at if op.fail_at is not None else op.duration
@@ -951,7 +1061,7 @@ class SimulatedGraph:
                     "Query option '$count' is not supported on inboundSharedUserProfiles.",
                 )
             allowed = {2: "GET", 3: "GET"}.get(len(s))
-            if len(s) == 4 and s[3] in ("exportpersonaldata", "removepersonaldata"):
+            if len(s) == 4 and _action(s[3]) in ("exportpersonaldata", "removepersonaldata"):
                 allowed = "POST"
             if allowed is not None:
                 # The export page's "HTTP request" section says GET (trap 1): the action is a POST.
@@ -962,7 +1072,7 @@ class SimulatedGraph:
                     f"The HTTP method '{method}' is not allowed on this resource; use {allowed}.",
                     {"Allow": allowed},
                 )
-        if len(s) == 2 and s[0] == "datapolicyoperations":
+        if len(s) in (1, 2) and s[0] == "datapolicyoperations":
             return self._error(
                 ctx,
                 405,
@@ -1200,3 +1310,67 @@ def _parse_filter(text: str) -> Callable[[SimulatedProfile], bool] | None:
             return lambda p: p.home_tenant_id == value
         return lambda p: p.user_principal_name.lower() == value
     return None
+
+
+def _action(segment: str) -> str:
+    """An action segment without its namespace (``microsoft.graph.exportPersonalData`` is ``exportpersonaldata``)."""
+    return segment[len("microsoft.graph.") :] if segment.startswith("microsoft.graph.") else segment
+
+
+_OPERATIONS_CLAUSE_RE: Final = re.compile(
+    r"^\s*(?:(userId)\s+eq\s+'((?:[^']|'')*)'|(submittedDateTime)\s+(ge|gt|le|lt)\s+(\S+))\s*$", re.IGNORECASE
+)
+
+
+def _parse_operations_filter(text: str) -> tuple[list[Callable[[_Operation], bool]], str | None] | None:
+    """The ``$filter`` clauses the simulator understands on dataPolicyOperations, and the userId asked for.
+
+    None when a clause is not understood (answered 400, as an unsupported filter would be).
+    """
+    predicates: list[Callable[[_Operation], bool]] = []
+    user: str | None = None
+    for clause in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
+        match = _OPERATIONS_CLAUSE_RE.match(clause)
+        if match is None:
+            return None
+        if match.group(1):
+            wanted = match.group(2).replace("''", "'").lower()
+            user = wanted
+            predicates.append(lambda op, wanted=wanted: op.user_id == wanted)  # type: ignore[misc]
+            continue
+        moment = _parse_instant(match.group(5))
+        if moment is None:
+            return None
+        compare = {
+            "ge": lambda a, b: a >= b,
+            "gt": lambda a, b: a > b,
+            "le": lambda a, b: a <= b,
+            "lt": lambda a, b: a < b,
+        }[match.group(4).lower()]
+        predicates.append(lambda op, moment=moment, compare=compare: compare(op.submitted_at, moment))  # type: ignore[misc]
+    return predicates, user
+
+
+def _parse_instant(text: str) -> float | None:
+    """An OData DateTimeOffset literal (``2026-12-06T07:00:00Z``) as epoch seconds, or None."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _unpack_query(text: str) -> list[str] | None:
+    """The ``[$filter, $top, $orderby]`` a skiptoken of the operations collection carries, or None."""
+    try:
+        query = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(query, list) or len(query) != 3 or not all(isinstance(q, str) for q in query):
+        return None
+    return query

@@ -55,8 +55,10 @@ __all__ = [
 RETRY_AFTER_HTTP_DATE: Final = "http-date"
 """Value for ``GraphFaults.retry_after_value``: send Retry-After as an HTTP-date (now + retry_after)."""
 
-LocationMode = Literal["header_and_body", "body_only", "none"]
-"""Where the 202 carries the operation's Location: both (the service), the body only (the docs' example), nowhere."""
+LocationMode = Literal["header", "header_and_body", "body_only", "none"]
+"""Where the 202 carries the operation's Location and Retry-After: ``header`` (the service: headers and an empty
+body, as msgraph-sdk-raptor#488 saw), ``header_and_body`` (headers, and the docs' body echoing them),
+``body_only`` (the docs' example: a JSON body, no headers), ``none`` (no Location at all; Retry-After as a header)."""
 
 LocationStyle = Literal["normal", "same_version", "foreign_host", "bad_port", "ipv6", "bad_ipv6", "relative", "garbage"]
 """What the 202's Location looks like: ``normal`` (``/v1.0`` on the request's host, trap 3), ``same_version``
@@ -93,7 +95,7 @@ class RequestMatch:
 
 POLLS: Final = RequestMatch(method="GET", path=r"/dataPolicyOperations/")
 """Matches operation polls."""
-EXPORTS: Final = RequestMatch(method="POST", path=r"/exportPersonalData/?$")
+EXPORTS: Final = RequestMatch(method="POST", path=r"/(microsoft\.graph\.)?exportPersonalData/?$")
 """Matches export submissions."""
 LISTS: Final = RequestMatch(method="GET", path=r"/inboundSharedUserProfiles/?$")
 """Matches profile list pages."""
@@ -187,8 +189,9 @@ class GraphFaults:
     malformed_polls_next: int = 0
     """The next N successful polls answer 200 with a truncated, unparseable JSON body."""
 
-    location: LocationMode = "header_and_body"
-    """Where the 202 puts Location (trap 2): ``header_and_body`` (default), ``body_only`` or ``none``."""
+    location: LocationMode = "header"
+    """Where the 202 puts Location and Retry-After (trap 2): ``header`` (default: headers, empty body, as the
+    service does), ``header_and_body`` (also the docs' body form), ``body_only`` (the docs' example) or ``none``."""
     location_base: str | None = None
     """Scheme and host for Location and nextLink instead of the request's (e.g. ``https://evil.example``)
     to test that the client never follows them with the token (trap 6)."""
@@ -287,6 +290,13 @@ class GraphFaults:
     poll_error: int | None = None
     """Answer every poll with this 4xx status (400, 404, 409, 410...) permanently; None: off."""
 
+    operations_list_status: int | None = None
+    """Answer ``GET /dataPolicyOperations`` (the collection) with this status, as a tenant that does not offer
+    it would: 400, 403, 404 or 405 (graph-api.md); None: the collection is offered."""
+    ignore_operations_filter: bool = False
+    """``GET /dataPolicyOperations`` ignores ``$filter`` and lists every operation (the filter's support is
+    undocumented): the client must filter on its side too."""
+
     def throttle(self, count: int, retry_after: str | None = "1", only: RequestMatch | None = None) -> None:
         """429 the next ``count`` requests (matching ``only``), with ``retry_after`` or none."""
         self.throttle_next, self.throttle_retry_after, self.throttle_only = count, retry_after, only
@@ -358,7 +368,7 @@ class RecordedRequest:
     request_id: str
     """The ``request-id`` the answer carried."""
     kind: str
-    """``list``, ``get``, ``export``, ``remove``, ``poll`` or ``other``."""
+    """``list``, ``get``, ``export``, ``remove``, ``poll``, ``operations`` (``GET /dataPolicyOperations``) or ``other``."""
     user_id: str | None = None
     operation_id: str | None = None
 

@@ -176,7 +176,7 @@ async def test_location_styles(tenant: SimulatedTenant, client: httpx.AsyncClien
     response = await export(client, uid(tenant))
     location = response.headers["Location"]
     op_id = tenant.graph.operation_ids()[0]
-    assert response.json()["Location"] == location
+    assert response.content == b""  # headers only, as the service sends them
     expected = {
         "normal": "https://graph.demo.invalid/v1.0/dataPolicyOperations/",
         "same_version": "https://graph.demo.invalid/beta/dataPolicyOperations/",

@@ -126,8 +126,8 @@ async def test_export_answers_202_with_location_and_retry_after(client: httpx.As
     # graph-api.md trap 3: Location is on /v1.0 although we called /beta, same host.
     assert location.startswith("https://graph.demo.invalid/v1.0/dataPolicyOperations/")
     assert response.headers["Retry-After"] == "2"
-    body = response.json()
-    assert body == {"Location": location, "Retry-After": 2}  # trap 2 and 5: echoed, no profile
+    # trap 2 and 5: headers and an empty body, as the service sends them (msgraph-sdk-raptor#488); no profile
+    assert response.content == b""
     poll = await client.get(location)
     assert poll.status_code == 200
     operation = DataPolicyOperation.from_json(poll.json())
@@ -369,9 +369,13 @@ async def test_malformed_poll_bodies(tenant: SimulatedTenant, client: httpx.Asyn
 
 async def test_location_modes(tenant: SimulatedTenant, client: httpx.AsyncClient) -> None:
     user_id = await first_user(client)
-    tenant.graph.faults.location = "body_only"
+    tenant.graph.faults.location = "body_only"  # the docs' example: both in the body, no headers
     body_only = await submit(client, user_id)
     assert "Location" not in body_only.headers and "dataPolicyOperations" in body_only.json()["Location"]
+    assert "Retry-After" not in body_only.headers and body_only.json()["Retry-After"] == 2
+    tenant.graph.faults.location = "header_and_body"  # the headers, and the docs' body echoing them
+    both = await submit(client, user_id)
+    assert both.json() == {"Location": both.headers["Location"], "Retry-After": 2}
     tenant.graph.faults.location = "none"
     nowhere = await submit(client, user_id)
     assert nowhere.status_code == 202 and "Location" not in nowhere.headers and "Location" not in nowhere.json()
@@ -398,7 +402,7 @@ async def test_retry_after_as_http_date_and_omitted(
     assert when == pytest.approx(clock.now + 2.0, abs=1)
     tenant.graph.faults.omit_retry_after = True
     silent = await submit(client, await first_user(client))
-    assert "Retry-After" not in silent.headers and "Retry-After" not in silent.json()
+    assert "Retry-After" not in silent.headers and silent.content == b""
 
 
 async def test_unknown_status_and_string_progress(

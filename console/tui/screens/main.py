@@ -189,9 +189,29 @@ class MainScreen(Screen[None]):
         """Start (or join) the engine, then show every operation the journal has."""
         await self.session.engine.start()
         self.feed_snapshot(self.session.engine.operations())
+        await self._reconcile()
         warm_up, self.session.warm_up = self.session.warm_up, None
         if warm_up is not None:
             await warm_up()
+
+    async def _reconcile(self) -> None:
+        """Ask Graph about unconfirmed exports (``OperationsEngine.reconcile``) and say what it found, in a toast."""
+        reconcile = getattr(self.session.engine, "reconcile", None)
+        if reconcile is None:  # an engine without it (a test's fake)
+            return
+        report = await reconcile()
+        if not report.results:
+            return
+        from console.tui.cells import safe_text
+
+        lines = [report.summary()] if report.not_offered else [report.summary(), *report.lines()[:3]]
+        self.notify(
+            "\n".join(safe_text(line) for line in lines),
+            title="Unconfirmed exports",
+            severity="warning" if report.remaining else "information",
+            timeout=15,
+            markup=False,
+        )
 
     def feed_snapshot(self, views: list[OperationView]) -> None:
         """Show a full snapshot at once (journal rows appear on start)."""
