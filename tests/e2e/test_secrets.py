@@ -170,7 +170,7 @@ async def test_console_session_leaks_no_secret(tmp_path: Path) -> None:
         assert user is not None
         location = re.sub(r"sig=[^&#]*", f"sig={SAS_SIG}", demo_location(user))
         assert SAS_SIG in location
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ExportScreen)

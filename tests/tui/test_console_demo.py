@@ -45,7 +45,9 @@ async def send(pilot: Pilot[Any], location: str) -> ExportScreen:
     """Type ``location`` into the open form, Enter, Yes when asked; the form once Graph has answered."""
     form = pilot.app.screen
     assert isinstance(form, ExportScreen)
-    form.query_one("#storage", StorageLocationInput).post_message(events.Paste(location))
+    storage = form.query_one("#storage", StorageLocationInput)
+    storage.value = ""  # the demo proposes its own storage: replace it
+    storage.post_message(events.Paste(location))
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -70,7 +72,7 @@ async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> Non
         first = main.query_one(ProfileList).highlighted_user_id
         assert first is not None
         location = demo_location(first)  # one fixed container, first used by this person
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         form = await send(pilot, location)
         await wait_for(pilot, lambda: form.outcomes is not None)
         assert form.outcomes is not None and form.outcomes[0].accepted, form.outcomes
@@ -78,7 +80,7 @@ async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> Non
         before = posts()
         # someone else, the same container: refused by the pre-flight (RequestInfo.json is there) or,
         # while the first export is still being written, by Graph (StorageLocationAlreadyUsed)
-        await pilot.press("up", "e")
+        await pilot.press("up", "enter", "tab")
         await pilot.pause()
         again = await send(pilot, location)
         await settle(pilot)

@@ -38,7 +38,13 @@ class StorageLocationInput(Input):
         """A signature is held (and masked)."""
         return bool(self._signature)
 
+    @property
+    def signature_length(self) -> int:
+        """How many characters the hidden signature holds (shown, so typing into it is seen; never its text)."""
+        return len(self._signature)
+
     def replace(self, text: str, start: int, end: int) -> None:
+        signature_before = self._signature
         shown = self.value
         start, end = sorted((max(0, start), min(len(shown), end)))
         new_shown = f"{shown[:start]}{text}{shown[end:]}"
@@ -68,6 +74,9 @@ class StorageLocationInput(Input):
                 new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
         super().replace(new_shown, 0, len(shown))
         self.cursor_position = min(cursor, len(self.value))
+        if new_shown == shown and self._signature != signature_before:
+            # Only the hidden part changed: say so (the form shows its length and checks it again).
+            self.post_message(self.Changed(self, self.value))
 
     def _mask(self, shown: str, value_start: int, value_end: int, cursor: int) -> tuple[str, int]:
         self._signature = shown[value_start:value_end]
