@@ -363,7 +363,7 @@ async def check_people(
     warnings = [
         first_warning[code]
         if len(names) == 1
-        else f"{_plural_word(len(names), 'container')} ({_listed(names)}) {_WARNING_GROUPS[code]}"
+        else f"{_plural_word(len(names), 'container')} ({_listed(names, 2)}) {_WARNING_GROUPS[code]}"
         + ("" if code == "Unreachable" else f": {first_warning[code]}")
         for code, names in warned.items()
     ]

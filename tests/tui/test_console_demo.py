@@ -117,7 +117,7 @@ async def test_the_demo_proposes_its_own_storage_and_a_fresh_container_for_a_re_
         assert isinstance(form, ExportScreen)
         storage = form.query_one("#storage", StorageLocationInput)
         assert storage.location == DEMO_STORAGE and "demo-not-a-secret" not in storage.value
-        assert "contosoexports.blob.core.windows.net" in _text(form, "#storage-suggestion")
+        assert "Demo storage account contosoexports" in _text(form, "#storage-suggestion")
         await pilot.press(*"DSR-1", "enter", "enter")  # Case, then Storage sends (one person: no question)
         await wait_for(pilot, lambda: form.outcomes is not None)
         assert form.outcomes is not None and form.outcomes[0].accepted, form.outcomes

@@ -291,3 +291,27 @@ async def test_a_re_export_keeps_its_case_and_proposes_a_container_not_used_befo
         assert form.query_one("#case", Input).value == "DSR-9"
         note = text(app, "#storage-suggestion")
         assert "Used before" in note and "/exports-20270115?" in note
+
+
+async def test_the_details_view_at_80x24_shows_submitted_completed_and_request_ids() -> None:
+    long_error = "Graph reported the export failed: " + "the storage location could not be written. " * 6
+    failed = view(
+        1,
+        make_profiles(1)[0].user_id,
+        status="failed",
+        state=FINAL,
+        next_poll=None,
+        completed=NOW - 60,
+        last_error=long_error,
+        post_request_id="req-post-0001",
+        final_request_id="req-final-0009",
+    )
+    services, _engine = make_services(views=[failed])
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        shown = screen_text(app)
+        for words in ("Export of", "Submitted", "Completed", "req-post-0001", "req-final-0009", "Esc close"):
+            assert words in shown, words

@@ -185,19 +185,24 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             storage = self.query_one("#storage", StorageLocationInput)
             storage.insert_text_at_cursor(self.suggestion)
             storage.mask_now()
-        self._fit(self.app.size.height)
+        self.call_after_refresh(self._fit)
         # Synchronously, on the first field: keys typed right after the form was asked for (held by the
         # app) go to Case, then Tab or Enter to Storage, in the screen's order.
         self.set_focus(self.query_one("#case", Input))
         self.load_quota()
 
     def on_resize(self) -> None:
-        self._fit(self.app.size.height)
+        self.call_after_refresh(self._fit)
 
-    def _fit(self, height: int) -> None:
+    def _fit(self) -> None:
         """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
-        fixed = 11 + (1 if self.hidden else 0) + (1 if self.suggestion_note else 0)
-        self.query_one("#export-body").styles.max_height = max(3, height - fixed)
+        dialog = self.query_one("#export-dialog")
+        body = self.query_one("#export-body")
+        fixed = sum(child.outer_size.height for child in dialog.children if child is not body and child.display)
+        # The screen less its footer, the dialog's border and one line of air.
+        height = max(3, self.size.height - 1 - 2 - 1 - fixed)
+        if body.styles.max_height is None or body.styles.max_height.value != height:
+            body.styles.max_height = height
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # ctrl+t is shown (and works) only while there is a template to propose.
@@ -255,6 +260,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         widget = self.query_one(selector, Static)
         widget.update(text)
         widget.display = bool(text)
+        self.call_after_refresh(self._fit)
 
     def _error(self, message: str) -> None:
         self._show("#storage-error", message)

@@ -498,9 +498,10 @@ class MainScreen(Screen[None]):
                     prepare(resolve_locations(location, pairs) if is_template(location) else [location])
                 except TemplateError:
                     pass  # the form names the profile the template does not fit
-            note = f"Demo: its own storage account {location_host(location)} (simulated; its SAS is accepted)"
+            account = location_host(location).split(".")[0]
+            note = f"Demo storage account {account} (simulated: its SAS works here)"
             if location != demo_storage:
-                note += ", a container not used before"
+                note += "; a container not used before"
             return location, note
         templates = {
             v.storage_location.replace(v.user_id, "{userId}") for v in previous if container_key(v.storage_location)
