@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
 from textual.widgets import Input
 
 
-def move_focus_now(screen: Screen[object], step: int) -> None:
+def move_focus_now(screen: Screen[Any], step: int) -> None:
     """Tab / Shift+Tab at once (Textual's own focus_next runs only after the key has bubbled up).
 
     Characters typed before the Tab may still wait in the Input being left: the keys typed after it
