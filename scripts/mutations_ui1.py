@@ -118,3 +118,26 @@ MUTATIONS: list[tuple[Any, ...]] = [
         ),
     ),
 ]
+MUTATIONS += [
+    (
+        "a second signature pasted after a masked one is masked too",
+        "console/tui/widgets/storage_input.py",
+        "        new_shown, cursor = self._mask_further(new_shown, cursor)\n",
+        "",
+        (f"{K}::test_a_second_signature_pasted_after_a_masked_one_is_never_shown",),
+    ),
+    (
+        "a pasted location replaces the demo's proposal",
+        "console/tui/screens/export.py",
+        "            storage.select_on_focus = True\n",
+        "",
+        ("tests/tui/test_console_demo.py::test_a_location_pasted_in_the_demo_replaces_its_proposal",),
+    ),
+    (
+        "the details view puts times and request-ids before the long URLs",
+        "console/tui/screens/details.py",
+        "        for _label, lines in sorted(self.rows, key=lambda row: rank.get(row[0], len(rank))):",
+        "        for _label, lines in self.rows:",
+        (f"{K}::test_the_details_view_at_80x24_shows_submitted_completed_and_request_ids",),
+    ),
+]

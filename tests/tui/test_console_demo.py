@@ -136,3 +136,20 @@ async def test_the_demo_proposes_its_own_storage_and_a_fresh_container_for_a_re_
         await wait_for(pilot, lambda: again.outcomes is not None)
         assert again.outcomes is not None and again.outcomes[0].accepted, again.outcomes
         await app.action_quit()
+
+
+async def test_a_location_pasted_in_the_demo_replaces_its_proposal(tmp_path: Path) -> None:
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("end", "enter", "tab")  # Storage reached: the proposal is selected
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        storage = form.query_one("#storage", StorageLocationInput)
+        mine = DEMO_STORAGE.replace("dsr-{userId}", "mine-{userId}").replace("demo-not-a-secret", "MyS1gnature")
+        storage.post_message(events.Paste(mine))
+        await settle(pilot)
+        assert storage.location == mine
+        assert "MyS1gnature" not in storage.value
+        await app.action_quit()

@@ -442,7 +442,7 @@ async def test_already_exporting_lists_them_and_can_force() -> None:
             events.Paste(SAS.replace("exports", "x-{userId}"))
         )
         await settle(pilot)
-        await pilot.press("tab", "enter")  # from Case (the first field) to Storage, which sends
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press("y")  # the bulk question
         await settle(pilot)

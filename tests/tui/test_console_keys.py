@@ -315,3 +315,19 @@ async def test_the_details_view_at_80x24_shows_submitted_completed_and_request_i
         shown = screen_text(app)
         for words in ("Export of", "Submitted", "Completed", "req-post-0001", "req-final-0009", "Esc close"):
             assert words in shown, words
+
+
+async def test_a_second_signature_pasted_after_a_masked_one_is_never_shown() -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "tab")
+        storage = app.screen.query_one("#storage", StorageLocationInput)
+        storage.post_message(events.Paste(SAS))
+        await settle(pilot)
+        storage.post_message(events.Paste("&sig=An0therS3cret"))
+        await settle(pilot)
+        assert "An0therS3cret" not in storage.value
+        assert "An0therS3cret" not in screen_text(app)
+        assert storage.value.endswith("&sig=***")

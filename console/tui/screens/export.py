@@ -185,6 +185,8 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             storage = self.query_one("#storage", StorageLocationInput)
             storage.insert_text_at_cursor(self.suggestion)
             storage.mask_now()
+            # Selected when reached, like a browser's proposal: a pasted SAS replaces it, never joins it.
+            storage.select_on_focus = True
         self.call_after_refresh(self._fit)
         # Synchronously, on the first field: keys typed right after the form was asked for (held by the
         # app) go to Case, then Tab or Enter to Storage, in the screen's order.
@@ -268,6 +270,9 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     @on(Input.Changed, "#storage")
     def _on_storage_changed(self) -> None:
+        storage = self.query_one("#storage", StorageLocationInput)
+        if storage.select_on_focus and storage.location != self.suggestion:
+            storage.select_on_focus = False  # edited: the proposal is the admin's own text now
         self._refresh_plan()
 
     def _refresh_plan(self) -> LocationPlan | None:

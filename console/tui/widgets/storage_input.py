@@ -72,6 +72,7 @@ class StorageLocationInput(Input):
             else:
                 # Pasted or typed: masked from the first character on.
                 new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
+        new_shown, cursor = self._mask_further(new_shown, cursor)
         super().replace(new_shown, 0, len(shown))
         self.cursor_position = min(cursor, len(self.value))
         if new_shown == shown and self._signature != signature_before:
@@ -86,6 +87,22 @@ class StorageLocationInput(Input):
         elif cursor > value_start:
             cursor = value_start + len(MASK)
         return masked, cursor
+
+    def _mask_further(self, shown: str, cursor: int) -> tuple[str, int]:
+        """A second ``sig=`` (a SAS pasted after another) is never shown either: the newest one is kept."""
+        for match in reversed(list(_SIG.finditer(shown))[1:]):
+            value = match.group(2)
+            if not value or value == MASK:
+                continue
+            typed_on = value[len(MASK) :] if value.startswith(MASK) else ""
+            self._signature = self._signature + typed_on if typed_on else value
+            start, end = match.span(2)
+            shown = shown[:start] + MASK + shown[end:]
+            if cursor >= end:
+                cursor -= (end - start) - len(MASK)
+            elif cursor > start:
+                cursor = start + len(MASK)
+        return shown, cursor
 
     def mask_now(self) -> None:
         """Mask a signature that was typed but not yet masked (on blur and before submitting)."""
