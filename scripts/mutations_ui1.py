@@ -141,3 +141,12 @@ MUTATIONS += [
         (f"{K}::test_the_details_view_at_80x24_shows_submitted_completed_and_request_ids",),
     ),
 ]
+MUTATIONS += [
+    (
+        "an accented first letter keeps its place in a burst",
+        "console/tui/widgets/profile_list.py",
+        "            self._on_type(event.character, self.screen.focused is not self)",
+        "            self._on_type(event.character, False)",
+        (f"{K}::test_a_name_starting_with_an_accent_keeps_every_letter",),
+    ),
+]

@@ -331,3 +331,14 @@ async def test_a_second_signature_pasted_after_a_masked_one_is_never_shown() -> 
         assert "An0therS3cret" not in storage.value
         assert "An0therS3cret" not in screen_text(app)
         assert storage.value.endswith("&sig=***")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["burst", "slow"])
+async def test_a_name_starting_with_an_accent_keeps_every_letter(fast: bool) -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_keys(pilot, list("émile"), fast=fast)
+        assert app.screen.query_one(SearchBox).value == "émile"
+        assert the_list(app).selected == {}

@@ -347,9 +347,17 @@ class MainScreen(Screen[None]):
         search.value = ""  # on_query filters the list again
         self._on_query("")
 
-    def _type_to_search(self, character: str) -> None:
-        """A character typed on the list starts a new search with it, at once (the rest of a burst follows)."""
+    def _type_to_search(self, character: str, before: bool = False) -> None:
+        """A character typed on the list starts a new search with it, at once (the rest of a burst follows).
+
+        With ``before``, a later key of the burst has started the search already: this one goes in front.
+        """
         search = self.query_one(SearchBox)
+        if before and self.focused is search:
+            cursor = search.cursor_position
+            search.value = character + search.value
+            search.cursor_position = cursor + len(character)
+            return
         # The box selects its text when focused (so "/" then typing replaces the search); here the
         # character just typed must stay, with the cursor after it, until that focus event has passed.
         select_on_focus, search.select_on_focus = search.select_on_focus, False

@@ -153,7 +153,7 @@ class ProfileList(LineList, can_focus=True):
         index: ProfileIndex,
         *,
         on_clear_filter: Callable[[], None] | None = None,
-        on_type: Callable[[str], None] | None = None,
+        on_type: Callable[[str, bool], None] | None = None,
         on_export: Callable[[], None] | None = None,
         name: str | None = None,
         id: str | None = None,
@@ -164,7 +164,8 @@ class ProfileList(LineList, can_focus=True):
             index: the profiles and their search haystacks (shared with the screen).
             on_clear_filter: clears the search at once on Esc (a ``ClearFilter`` message would arrive after
                 the next key of a burst); None posts ``ClearFilter``.
-            on_type: starts a search with the character typed on the list, at once (type-to-search).
+            on_type: starts a search with the character typed on the list, at once (type-to-search); with
+                True, puts the character in front of a search a later key of the same burst started.
             on_export: opens the export form for the selection (Enter), at once.
         """
         super().__init__(name=name, id=id, classes=classes)
@@ -343,7 +344,7 @@ class ProfileList(LineList, can_focus=True):
     def action_type_to_search(self, character: str) -> None:
         """A printable key on the list starts a search with it (never selects or exports)."""
         if self._on_type is not None:
-            self._on_type(character)
+            self._on_type(character, False)
 
     def action_export(self) -> None:
         if self._on_export is not None:
@@ -351,10 +352,12 @@ class ProfileList(LineList, can_focus=True):
 
     def on_key(self, event: events.Key) -> None:
         # Letters outside SEARCH_STARTERS (é, ß, ...) start a search too; keys with bindings never get here.
+        # This runs when the list reads its queue: a later letter of the burst ("émile": the m) may have
+        # started the search already, so this one goes in front of it (it was typed first).
         if event.is_printable and event.character and event.character not in "12q? " and self._on_type is not None:
             event.stop()
             event.prevent_default()
-            self._on_type(event.character)
+            self._on_type(event.character, self.screen.focused is not self)
 
     def action_clear_filter(self) -> None:
         if not self.filter_text:
