@@ -342,3 +342,29 @@ async def test_a_name_starting_with_an_accent_keeps_every_letter(fast: bool) -> 
         await type_keys(pilot, list("émile"), fast=fast)
         assert app.screen.query_one(SearchBox).value == "émile"
         assert the_list(app).selected == {}
+
+
+async def test_fixing_the_container_after_a_refusal_keeps_the_signature() -> None:
+    blob = FakeBlobService()
+    blob.missing.add("exports")
+    services, engine = make_services(blob=blob)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "tab")
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        storage = form.query_one("#storage", StorageLocationInput)
+        storage.post_message(events.Paste(SAS))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "does not exist" in text(app, "#storage-error") and engine.calls == []
+        assert form.people[0].label in text(app, "#storage-error")  # the person, not only a container
+        storage.cursor_position = storage.value.index("exports") + len("exports")
+        await pilot.press(*"-2")  # the admin created exports-2 instead
+        await settle(pilot)
+        assert storage.location == SAS.replace("/exports?", "/exports-2?")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(engine.calls) == 1 and engine.calls[0].locations == [SAS.replace("/exports?", "/exports-2?")]
