@@ -60,7 +60,7 @@ async def operations(pilot: Pilot[object]) -> None:
 
 async def search(pilot: Pilot[object]) -> None:
     await warm(pilot, 2.0)
-    await pilot.press("slash", *"garcia", "enter", "a")
+    await pilot.press("slash", *"garcia", "enter", "asterisk")
     await pilot.pause(0.3)
 
 
