@@ -10,8 +10,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "typing a name on the list never selects (type-to-search)",
         "console/tui/widgets/profile_list.py",
-        "        if self._on_type is not None:\n            self._on_type(character)",
-        "        if False:\n            self._on_type(character)",
+        "        if self._on_type is not None:\n            self._on_type(character, False)",
+        "        if False:\n            self._on_type(character, False)",
         (f"{K}::test_typing_a_name_on_the_list_searches_and_never_selects_or_opens_a_form",),
     ),
     (
