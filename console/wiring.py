@@ -154,6 +154,11 @@ class Services:
     """The demo's blob stand-in transport (pre-flight, delivery check), else None for the network."""
     warm_up: Callable[[], Awaitable[None]] | None = None
     """The demo's "a few exports already running" step; None elsewhere."""
+    storage_suggestion: str = ""
+    """A location the export form starts with: the demo's own storage (its fake SAS works there), else ''."""
+    prepare_storage: Callable[[list[str]], None] | None = None
+    """The demo creates the containers of the locations its form proposes (as an admin would before
+    exporting); None elsewhere."""
     signin: SignIn | None = None
     """The ``SignIn`` behind ``tokens`` for a saved tenant, else None."""
     saved_tenant: SavedTenant | None = None
@@ -552,6 +557,8 @@ def services_for_signin(
         cloud=saved.cloud,
         demo=demo_tenant,
         storage_transport=storage_transport,
+        storage_suggestion=DEMO_STORAGE if demo_tenant is not None else "",
+        prepare_storage=_demo_prepare_storage(demo_tenant) if demo_tenant is not None else None,
         signin=signin,
         saved_tenant=saved,
         shared_profiles_available=saved.shared_profiles_available or graph_url is not None or bool(saved.graph_url),
@@ -600,6 +607,19 @@ def _create_demo_containers(sim: Any, user_ids: list[str]) -> None:
     """Create the demo's containers in the blob stand-in so that pre-flight passes."""
     for user_id in user_ids:
         sim.storage.create_container(DEMO_ACCOUNT, demo_container(user_id))
+
+
+def _demo_prepare_storage(sim: Any) -> Callable[[list[str]], None]:
+    """Create, in the demo's blob stand-in, the containers of locations on the demo's storage account."""
+
+    def prepare(locations: list[str]) -> None:
+        for location in locations:
+            parts = urlsplit(location)
+            container = parts.path.strip("/").split("/")[0]
+            if (parts.hostname or "").lower().startswith(f"{DEMO_ACCOUNT}.") and container:
+                sim.storage.create_container(DEMO_ACCOUNT, container)
+
+    return prepare
 
 
 def adopt_journal_operations(sim: Any, journal: OperationJournal, tenant_key: str) -> int:
@@ -709,6 +729,8 @@ def open_demo(
         demo=sim,
         storage_transport=storage_transport,
         warm_up=_demo_warm_up(engine, sim),
+        storage_suggestion=DEMO_STORAGE,
+        prepare_storage=_demo_prepare_storage(sim),
     )
 
 

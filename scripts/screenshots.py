@@ -60,7 +60,7 @@ async def operations(pilot: Pilot[object]) -> None:
 
 async def search(pilot: Pilot[object]) -> None:
     await warm(pilot, 2.0)
-    await pilot.press("slash", *"garcia", "enter", "a")
+    await pilot.press("slash", *"garcia", "enter", "asterisk")
     await pilot.pause(0.3)
 
 
@@ -68,7 +68,7 @@ async def _form_for_three(pilot: Pilot[object], location: str) -> None:
     from textual import events
 
     await warm(pilot, 2.0)
-    await pilot.press("end", "up", "up", "space", "space", "space", "e")
+    await pilot.press("end", "up", "up", "space", "space", "space", "enter", "tab")
     await pilot.pause(0.3)
     storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
     storage.post_message(events.Paste(location))
@@ -121,7 +121,7 @@ async def failed_and_unconfirmed(pilot: Pilot[object]) -> None:
     parser = argparse.ArgumentParser()
     add_simulate_arguments(parser)
     apply_simulate_arguments(sim, parser.parse_args(["--failing-user", people[-1].user_id]))
-    for key in ("end", "e"):
+    for key in ("end", "enter", "tab"):
         await pilot.press(key)
     await pilot.pause(0.3)
     app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
@@ -131,7 +131,7 @@ async def failed_and_unconfirmed(pilot: Pilot[object]) -> None:
 
     # The connection drops after Graph accepted the POST: the console cannot know (unconfirmed).
     sim.graph.faults.drop(1, "after", RequestMatch("POST", "exportPersonalData"))
-    await pilot.press("up", "e")
+    await pilot.press("up", "enter", "tab")
     await pilot.pause(0.3)
     app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
     await pilot.pause(0.3)

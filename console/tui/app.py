@@ -308,5 +308,7 @@ def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, st
         ("Everywhere", "^p", "Command palette: sign in/out, switch tenant, export selected, filter operations"),
         ("Everywhere", "tab, shift+tab", "Move between the search box, the list and the table"),
         ("Search box", "enter, down", "Go to the list, on the first match (the filter stays)"),
+        ("Profiles list", "a-z, 0-9", "Start a search with that letter (type-to-search; 1, 2, q, ? keep their jobs)"),
+        ("Export form", "tab, ⏎ on Case", "Next field (Case, then Storage); keys typed after it go there"),
     ]
     return sections, extra

@@ -18,9 +18,11 @@ import httpx
 from console.redact import redact
 from console.storage import (
     STORAGE_LOCATION_ALREADY_USED,
+    TemplateError,
     explain_storage_error,
     is_template,
     preview_locations,
+    resolve_locations,
 )
 from console.storage.location import container_path_index
 from console.storage.rules import plan_batch, preflight_batch
@@ -187,3 +189,178 @@ async def preflight_locations(
     if len(refused) > 3:
         refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
     return refused, list(batch.notes[:3])
+
+
+# -- a location not used before (re-exports, the demo) ------------------------------------------
+
+
+def container_key(location: str) -> str:
+    """``host/container`` of a location URL or template (lower case), '' for an account name.
+
+    The journal keeps locations redacted: the container part is all it needs to say "used before".
+    """
+    text = location.strip()
+    if "://" not in text:
+        return ""
+    parts = urlsplit(text)
+    segments = parts.path.split("/")
+    index = container_path_index(parts.hostname) + 1
+    if index >= len(segments) or not segments[index]:
+        return ""
+    return f"{parts.netloc.rsplit('@', 1)[-1]}/{'/'.join(segments[1 : index + 1])}".lower()
+
+
+def _with_container_suffix(location: str, suffix: str) -> str:
+    parts = urlsplit(location.strip())
+    segments = parts.path.split("/")
+    index = container_path_index(parts.hostname) + 1
+    segments[index] = segments[index][: 63 - len(suffix) - (36 if "{userId}" in segments[index] else 0)] + suffix
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{'/'.join(segments[: index + 1])}{query}"
+
+
+def fresh_location(location: str, people: list[Person], used: set[str], *, stamp: str) -> str:
+    """``location``, or the same with a dated container (``dsr-{userId}-20270115``) when any of ``people``'s
+    containers was used before: Graph refuses a used one (StorageLocationAlreadyUsed, graph-api.md).
+
+    Args:
+        location: a location URL or template (its SAS is kept as is).
+        people: who the export is for.
+        used: ``container_key`` of every location the journal knows.
+        stamp: the date suffix (``20270115``); ``-2``, ``-3``... follow when that one was used too.
+
+    Returns:
+        A location none of whose resolved containers is in ``used`` (or ``location`` when it is not a URL).
+    """
+
+    def containers(candidate: str) -> set[str]:
+        pairs = [(p.user_id, p.user_principal_name) for p in people]
+        try:
+            resolved = resolve_locations(candidate, pairs) if is_template(candidate) else [candidate]
+        except TemplateError:
+            return set()
+        return {container_key(loc) for loc in resolved}
+
+    if not container_key(location) and not is_template(location):
+        return location
+    if not containers(location) & used:
+        return location
+    for attempt in range(1, 100):
+        suffix = f"-{stamp}" if attempt == 1 else f"-{stamp}-{attempt}"
+        candidate = _with_container_suffix(location, suffix)
+        if not containers(candidate) & used:
+            return candidate
+    return location
+
+
+# -- pre-flight per person ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeopleCheck:
+    """The Blob pre-flight of a form's locations, told per person."""
+
+    refused: tuple[tuple[str, tuple[Person, ...]], ...] = ()
+    """(reason, the people it refuses), grouped by reason (redacted)."""
+    warnings: tuple[str, ...] = ()
+    """Grouped warnings (``3 containers could not be reached: a, b, c``), redacted."""
+
+    @property
+    def refused_people(self) -> list[Person]:
+        """Everyone refused, in order, once."""
+        seen: dict[str, Person] = {}
+        for _reason, people in self.refused:
+            for person in people:
+                seen.setdefault(person.user_id, person)
+        return list(seen.values())
+
+
+GROUP_NAMES_SHOWN = 3
+"""Names (or containers) listed in one grouped line before '… and N more'."""
+
+
+def _listed(items: list[str], shown: int = GROUP_NAMES_SHOWN) -> str:
+    text = ", ".join(items[:shown])
+    if len(items) > shown:
+        text += f" … and {len(items) - shown:,} more"
+    return text
+
+
+_WARNING_GROUPS = {
+    "Unreachable": "could not be reached to be checked; the export goes on without the check",
+    "NotChecked": "not checked",
+}
+
+
+async def check_people(
+    people: list[Person], locations: tuple[str, ...], *, transport: httpx.AsyncBaseTransport | None = None
+) -> PeopleCheck:
+    """Blob pre-flight of every distinct URL location, answered per person and grouped.
+
+    A refusal names the people it stops (so the rest can go on without them); warnings about many
+    containers become one line per kind.
+    """
+    from console.storage.blob import container_address
+
+    by_url: dict[str, list[Person]] = {}
+    for person, location in zip(people, locations, strict=False):
+        if "://" in location:
+            by_url.setdefault(location, []).append(person)
+    if not by_url:
+        return PeopleCheck()
+    urls = list(by_url)
+    batch = await preflight_batch(urls, transport=transport)
+    results = list(zip(urls, batch.results, strict=True))
+    refused: dict[str, list[Person]] = {}
+    reasons: dict[str, list[str]] = {}
+    containers: dict[str, list[str]] = {}
+    warned: dict[str, list[str]] = {}
+    first_warning: dict[str, str] = {}
+    plain: list[str] = []
+    for url, result in results:
+        address = container_address(url)
+        name = safe_text(address.container) if address is not None else ""
+        if not result.ok and result.refused:
+            key = result.code or redact(result.refused)
+            refused.setdefault(key, []).extend(by_url[url])
+            reasons.setdefault(key, []).append(redact(result.refused))
+            containers.setdefault(key, []).append(name)
+        elif result.warning:
+            # A host the pool found down is tried once; its other checks are skipped: one group.
+            code = "Unreachable" if result.code == "Skipped" else result.code
+            if code in _WARNING_GROUPS and name:
+                warned.setdefault(code, []).append(name)
+                first_warning.setdefault(code, redact(result.warning))
+            else:
+                plain.append(redact(result.warning))
+    groups = tuple((_refusal_text(key, reasons[key], containers[key]), tuple(refused[key])) for key in refused)
+    warnings = [
+        first_warning[code]
+        if len(names) == 1
+        else f"{_plural_word(len(names), 'container')} ({_listed(names, 2)}) {_WARNING_GROUPS[code]}"
+        + ("" if code == "Unreachable" else f": {first_warning[code]}")
+        for code, names in warned.items()
+    ]
+    warnings += list(dict.fromkeys(plain))[:GROUP_NAMES_SHOWN]
+    return PeopleCheck(refused=groups, warnings=tuple(warnings))
+
+
+_REFUSAL_GROUPS = {
+    "ContainerNotFound": "do not exist: create them first (Graph exports into an existing container)",
+    "RequestInfoPresent": (
+        "already hold an export (Graph would refuse them: StorageLocationAlreadyUsed): use new containers"
+    ),
+    "AuthenticationFailed": "refused the SAS (AuthenticationFailed): make a new SAS",
+}
+
+
+def _refusal_text(code: str, reasons: list[str], names: list[str]) -> str:
+    """One sentence for every container refused for the same reason."""
+    if len(reasons) == 1 or not all(names):
+        return reasons[0] + (f" (and {len(reasons) - 1:,} more containers)" if len(reasons) > 1 else "")
+    what = _REFUSAL_GROUPS.get(code, "were refused: " + reasons[0])
+    return f"{_plural_word(len(names), 'container')} ({_listed(names)}) {what}"
+
+
+def _plural_word(count: int, one: str) -> str:
+    return f"{count:,} {one if count == 1 else one + 's'}"

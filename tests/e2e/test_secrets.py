@@ -170,7 +170,7 @@ async def test_console_session_leaks_no_secret(tmp_path: Path) -> None:
         assert user is not None
         location = re.sub(r"sig=[^&#]*", f"sig={SAS_SIG}", demo_location(user))
         assert SAS_SIG in location
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ExportScreen)
@@ -214,4 +214,4 @@ def test_secret_in_argv_is_visible_only_where_the_user_put_it(console: Console, 
     assert SAS_SIG.encode() in cmdline  # what the warning is about
     _check_result(result)
     assert result.rc == 0, str(result)
-    assert sum(1 for line in result.err.splitlines() if " ps" in line) == 1, result.err
+    assert sum(1 for line in result.err.splitlines() if "`ps`" in line) == 1, result.err

@@ -181,10 +181,10 @@ async def test_space_toggles_selection_and_a_selects_everything_shown() -> None:
         assert len(profile_list.selected) == 1
         await pilot.press("slash", *"smith", "enter")
         shown = len(profile_list.shown)
-        await pilot.press("a")
+        await pilot.press("asterisk")
         assert len(profile_list.selected) == shown + 1
         assert f"{shown + 1} selected" in text_of(app, "#profiles-status")
-        await pilot.press("x")
+        await pilot.press("minus")
         assert not profile_list.selected
 
 
@@ -209,7 +209,7 @@ async def test_export_the_highlighted_profile_with_a_masked_sas() -> None:
         user_id = profile_list.highlighted_user_id
         assert user_id is not None
         assert profile_list.cursor == 7
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         storage = screen.query_one("#storage", StorageLocationInput)
@@ -250,7 +250,7 @@ async def test_a_typed_signature_is_masked_from_its_first_character() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         storage = app.screen.query_one("#storage", StorageLocationInput)
         await pilot.press(*"https://a.blob.core.windows.net/c?sig=a")
         assert storage.value == "https://a.blob.core.windows.net/c?sig=***"
@@ -279,7 +279,7 @@ async def test_export_selected_profiles_shows_per_profile_results() -> None:
         await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "space")
         chosen = profile_list.selected_ids
         engine.refuse[chosen[1]] = "Graph refused the storage location [BadRequest] (request-id 9f1e)"
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         assert screen.user_ids == chosen
@@ -303,7 +303,7 @@ async def test_an_unfinished_export_to_the_same_location_asks_first() -> None:
         await settle(pilot)
         profile_list = app.screen.query_one(ProfileList)
         await pilot.press("down")  # profile 1 has a running export to acct/exports
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         storage = app.screen.query_one("#storage", StorageLocationInput)
         storage.value = "https://acct.blob.core.windows.net/exports?sv=2024&sp=rcwl&se=2099-01-01&sig=other"
         await pilot.press("enter")
@@ -333,7 +333,7 @@ async def test_export_with_nothing_shown_warns() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"no such person", "enter", "e")
+        await pilot.press("slash", *"no such person", "enter", "enter", "tab")
         assert isinstance(app.screen, MainScreen)
 
 
@@ -512,7 +512,7 @@ async def test_q_asks_first_while_exports_are_in_flight() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("e", *"MyStorageAccount", "enter")
+        await pilot.press("enter", "tab", *"MyStorageAccount", "enter")
         for _ in range(5):
             await pilot.pause()
         assert engine.posts_in_flight == 1

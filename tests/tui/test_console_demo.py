@@ -22,7 +22,7 @@ from console.tui.screens.export import ExportScreen
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.storage_input import StorageLocationInput
 from console.tui.widgets.profile_list import ProfileList
-from console.wiring import ConnectionOptions, demo_location
+from console.wiring import DEMO_STORAGE, ConnectionOptions, demo_location
 
 
 async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 10.0) -> None:
@@ -45,7 +45,9 @@ async def send(pilot: Pilot[Any], location: str) -> ExportScreen:
     """Type ``location`` into the open form, Enter, Yes when asked; the form once Graph has answered."""
     form = pilot.app.screen
     assert isinstance(form, ExportScreen)
-    form.query_one("#storage", StorageLocationInput).post_message(events.Paste(location))
+    storage = form.query_one("#storage", StorageLocationInput)
+    storage.value = ""  # the demo proposes its own storage: replace it
+    storage.post_message(events.Paste(location))
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -70,7 +72,7 @@ async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> Non
         first = main.query_one(ProfileList).highlighted_user_id
         assert first is not None
         location = demo_location(first)  # one fixed container, first used by this person
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         form = await send(pilot, location)
         await wait_for(pilot, lambda: form.outcomes is not None)
         assert form.outcomes is not None and form.outcomes[0].accepted, form.outcomes
@@ -78,7 +80,7 @@ async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> Non
         before = posts()
         # someone else, the same container: refused by the pre-flight (RequestInfo.json is there) or,
         # while the first export is still being written, by Graph (StorageLocationAlreadyUsed)
-        await pilot.press("up", "e")
+        await pilot.press("up", "enter", "tab")
         await pilot.pause()
         again = await send(pilot, location)
         await settle(pilot)
@@ -96,3 +98,58 @@ async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> Non
 
 def _text(screen: ExportScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+async def test_the_demo_proposes_its_own_storage_and_a_fresh_container_for_a_re_export(tmp_path: Path) -> None:
+    """Issue 17 (12, 13): the demo's form starts with a location that works; exporting the same person
+    again proposes a container not used before, which the demo's storage has, and Graph accepts it."""
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("end")
+        person = main.query_one(ProfileList).highlighted_user_id
+        assert person is not None
+        await pilot.press("enter")  # the form, focus in Case
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        storage = form.query_one("#storage", StorageLocationInput)
+        assert storage.location == DEMO_STORAGE and "demo-not-a-secret" not in storage.value
+        assert "Demo storage account contosoexports" in _text(form, "#storage-suggestion")
+        await pilot.press(*"DSR-1", "enter", "enter")  # Case, then Storage sends (one person: no question)
+        await wait_for(pilot, lambda: form.outcomes is not None)
+        assert form.outcomes is not None and form.outcomes[0].accepted, form.outcomes
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # the same person again
+        again = app.screen
+        assert isinstance(again, ExportScreen)
+        fresh = again.query_one("#storage", StorageLocationInput).location
+        assert fresh != DEMO_STORAGE and "/dsr-{userId}-" in fresh
+        assert "not used before" in _text(again, "#storage-suggestion")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmScreen):  # Already exporting (the first one still runs): yes
+            await pilot.press("y")
+        await wait_for(pilot, lambda: again.outcomes is not None)
+        assert again.outcomes is not None and again.outcomes[0].accepted, again.outcomes
+        await app.action_quit()
+
+
+async def test_a_location_pasted_in_the_demo_replaces_its_proposal(tmp_path: Path) -> None:
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("end", "enter", "tab")  # Storage reached: the proposal is selected
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        storage = form.query_one("#storage", StorageLocationInput)
+        mine = DEMO_STORAGE.replace("dsr-{userId}", "mine-{userId}").replace("demo-not-a-secret", "MyS1gnature")
+        storage.post_message(events.Paste(mine))
+        await settle(pilot)
+        assert storage.location == mine
+        assert "MyS1gnature" not in storage.value
+        await app.action_quit()

@@ -114,7 +114,7 @@ async def test_e_then_a_url_at_once_loses_nothing(fast: bool) -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await type_keys(pilot, ["e", *URL_TYPED], fast=fast)
+        await type_keys(pilot, ["enter", "tab", *URL_TYPED], fast=fast)
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         assert screen.query_one("#storage", StorageLocationInput).value == URL_TYPED
@@ -126,7 +126,7 @@ async def test_enter_from_the_search_then_a_selects_only_the_matches(fast: bool)
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await type_keys(pilot, [*"/garcia", "enter", "a"], fast=fast)
+        await type_keys(pilot, [*"/garcia", "enter", "asterisk"], fast=fast)
         profiles = profile_list(app)
         assert app.focused is profiles
         garcias = {profiles.index.profiles[i].user_id for i in profiles.shown}
@@ -142,7 +142,7 @@ async def test_escape_escape_e_and_a_url_open_the_form_with_the_url(fast: bool) 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await type_keys(pilot, list("/garcia"), fast=False)
-        await type_keys(pilot, ["escape", "escape", "e", *URL_TYPED], fast=fast)
+        await type_keys(pilot, ["escape", "escape", "enter", "tab", *URL_TYPED], fast=fast)
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         assert screen.query_one("#storage", StorageLocationInput).value == URL_TYPED
@@ -154,7 +154,7 @@ async def test_space_then_e_exports_the_person_just_selected(fast: bool) -> None
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await type_keys(pilot, ["down", "down", "space", "e"], fast=fast)
+        await type_keys(pilot, ["down", "down", "space", "enter"], fast=fast)
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         people = profile_list(app.screen_stack[-2])
@@ -213,8 +213,8 @@ async def test_bulk_export_asks_with_the_count_the_masked_location_and_the_names
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("a")  # all 300 shown
-        await pilot.press("e")
+        await pilot.press("asterisk")  # all 300 shown
+        await pilot.press("enter", "tab")
         form = app.screen
         assert isinstance(form, ExportScreen)
         assert "For: Isabella Garcia, Bianca Meyer" in str(form.query_one("#export-targets", Static).render())
@@ -251,7 +251,7 @@ async def test_one_person_without_warnings_is_sent_without_asking() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
@@ -305,7 +305,7 @@ async def test_export_requested_by_the_operations_table_names_its_people() -> No
             events.Paste(SAS.replace("exports", "x-{userId}"))
         )
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # from Case (the first field) to Storage, which sends
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
@@ -320,7 +320,7 @@ async def test_several_people_get_a_proposed_template_and_a_masked_preview() -> 
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("space", "space", "space", "e")
+        await pilot.press("space", "space", "space", "enter", "tab")
         form = app.screen
         assert isinstance(form, ExportScreen)
         storage = form.query_one("#storage", StorageLocationInput)
@@ -350,7 +350,7 @@ async def test_a_fixed_location_for_several_people_is_named_in_the_confirmation(
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("space", "space", "e")
+        await pilot.press("space", "space", "enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
@@ -374,7 +374,7 @@ async def test_sas_errors_block_with_the_message(location: str, words: str) -> N
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         form = app.screen
         form.query_one("#storage", StorageLocationInput).post_message(events.Paste(location))
         await settle(pilot)
@@ -391,7 +391,7 @@ async def test_the_case_is_passed_and_remembered_for_the_next_export() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         form = app.screen
         form.set_focus(form.query_one("#case", Input))
         await pilot.press(*"DSR-1234", "enter")  # Enter moves on to the storage field
@@ -402,7 +402,7 @@ async def test_the_case_is_passed_and_remembered_for_the_next_export() -> None:
         await until(pilot, lambda: len(engine.calls) == 1)
         assert engine.calls[0].case == "DSR-1234"
         await pilot.press("escape")
-        await pilot.press("down", "e")
+        await pilot.press("down", "enter", "tab")
         assert app.screen.query_one("#case", Input).value == "DSR-1234"
 
 
@@ -418,7 +418,7 @@ async def test_storage_location_already_used_is_explained_with_the_fix() -> None
             "'RequestInfo.json' from the container and try again. [StorageLocationAlreadyUsed] (request-id 77a)"
         )
         engine.refuse_codes[user_id] = "StorageLocationAlreadyUsed"
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
@@ -437,7 +437,7 @@ async def test_already_exporting_lists_them_and_can_force() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("down", "space", "space", "e")  # profiles 1 (running export) and 2 (notStarted)
+        await pilot.press("down", "space", "space", "enter", "tab")  # profiles 1 (running export) and 2 (notStarted)
         app.screen.query_one("#storage", StorageLocationInput).post_message(
             events.Paste(SAS.replace("exports", "x-{userId}"))
         )
@@ -471,7 +471,7 @@ async def test_preflight_refusal_is_shown_and_nothing_is_sent(setup: object, wor
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         form = app.screen
         form.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
@@ -492,7 +492,7 @@ async def test_unreachable_storage_is_a_warning_not_a_block() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
@@ -569,7 +569,7 @@ async def test_modal_footers_show_only_keys_that_work_there() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "Search" in footer_text(app) and "Export" in footer_text(app)
-        await pilot.press("space", "space", "e")
+        await pilot.press("space", "space", "enter", "tab")
         await settle(pilot)
         footer = footer_text(app)
         assert "Cancel" in footer
@@ -590,7 +590,7 @@ async def test_q_asks_while_exports_are_sent_whatever_is_on_screen() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await pilot.pause()
         await pilot.press("enter")
@@ -638,7 +638,7 @@ async def test_sign_out_and_switch_tenant_close_open_forms_first() -> None:
         app = ConsoleApp(services)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            await pilot.press("e")
+            await pilot.press("enter", "tab")
             await pilot.pause()
             assert isinstance(app.screen, ExportScreen)
             await getattr(app, action)()
@@ -654,7 +654,7 @@ async def test_the_palette_offers_session_commands_only_on_the_main_screen() -> 
         await settle(pilot)
         on_main = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Sign out", "Switch tenant", "Export selected profiles"} <= on_main
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         await pilot.pause()
         over_form = {c.title for c in app.get_system_commands(app.screen)}
         assert not over_form & {"Sign out", "Switch tenant", "Export selected profiles", "Reload profiles"}
@@ -718,11 +718,11 @@ async def test_ctrl_t_is_offered_only_when_there_is_a_template_to_propose() -> N
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         assert "Use template" not in footer_text(app)  # one person: nothing to propose
-        await pilot.press("escape", "space", "space", "e")
+        await pilot.press("escape", "space", "space", "enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         assert "Use template" in footer_text(app)
@@ -736,7 +736,7 @@ async def test_2_e_and_a_url_at_once_export_the_operation_again(fast: bool) -> N
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await type_keys(pilot, ["2", "e", *URL_TYPED], fast=fast)
+        await type_keys(pilot, ["2", "e", "tab", *URL_TYPED], fast=fast)
         form = app.screen
         assert isinstance(form, ExportScreen)
         assert form.user_ids == [people[20].user_id] and form.people[0].previous_key == 1
@@ -751,7 +751,7 @@ async def test_a_signature_in_graphs_error_never_reaches_the_screen() -> None:
         user_id = profile_list(app).highlighted_user_id
         assert user_id is not None
         engine.refuse[user_id] = f"Graph refused the storage location {SAS} [BadRequest] (request-id 9f1e)"
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await settle(pilot)
         await pilot.press("enter")
@@ -782,7 +782,7 @@ async def test_tab_from_the_search_then_a_selects_the_matches(fast: bool) -> Non
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await type_keys(pilot, [*"/garcia", "tab", "a"], fast=fast)
+        await type_keys(pilot, [*"/garcia", "tab", "asterisk"], fast=fast)
         profiles = profile_list(app)
         assert app.screen.query_one(SearchBox).value == "garcia"
         assert app.focused is profiles

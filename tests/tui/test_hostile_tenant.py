@@ -186,7 +186,7 @@ async def test_markup_in_a_name_is_shown_as_typed_in_the_export_forms_for_line()
     app, _engine = hostile_app(operations=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("a", "e")
+        await pilot.press("asterisk", "enter")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ExportScreen)
@@ -202,11 +202,11 @@ async def test_markup_in_a_name_is_shown_as_typed_in_the_bulk_confirmations_name
     app, engine = hostile_app(operations=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("a", "e")
+        await pilot.press("asterisk", "enter")
         await settle(pilot)
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
         await settle(pilot)
         question = app.screen
         assert isinstance(question, ConfirmScreen)
@@ -239,11 +239,11 @@ async def test_graphs_refusal_is_shown_as_text_in_the_export_results() -> None:
         await settle(pilot)
         user = hostile_people()[1].user_id
         engine.refuse[user] = f"Graph refused {EVERYTHING}"
-        await pilot.press("down", "e")
+        await pilot.press("down", "enter")
         await settle(pilot)
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
         await settle(pilot)
         if isinstance(app.screen, ConfirmScreen):  # the container SAS's warning is asked about
             await pilot.press("y")

@@ -46,7 +46,7 @@ async def test_demo_opens_signed_in_with_profiles_and_running_exports(tmp_path: 
         assert len(app.screen.index) == 300
         assert "DEMO" in str(app.screen.query_one("#header").render())
         # export one more profile through the form, to a SAS URL whose signature stays hidden
-        await pilot.press("end", "e")
+        await pilot.press("end", "enter", "tab")
         screen = app.screen
         assert isinstance(screen, ExportScreen)
         screen.query_one(

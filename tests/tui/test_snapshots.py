@@ -79,7 +79,7 @@ def test_export_form(snap_compare: Callable[..., bool], size: tuple[int, int]) -
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("enter", "tab")
         await settle(pilot)
         storage = pilot.app.screen.query_one("#storage", StorageLocationInput)
         storage.post_message(events.Paste(SAS))
@@ -93,7 +93,7 @@ def test_export_results(snap_compare: Callable[..., bool]) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "e")
+        await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "enter", "tab")
         await settle(pilot)
         template = SAS.replace("/exports?", "/dsr-{userId}?")
         pilot.app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(template))
@@ -157,7 +157,7 @@ def test_wide_layout(snap_compare: Callable[..., bool]) -> None:
 
 async def _three_selected(pilot: Pilot[Any]) -> None:
     await settle(pilot)
-    await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "space", "e")
+    await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "space", "enter", "tab")
     await settle(pilot)
 
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
@@ -15,6 +15,8 @@ from console.tui.cells import literal, one_line, safe_text
 
 NAMES_SHOWN = 5
 """Names listed under a question about many people before '… and N more'."""
+FRAME_LINES = 9
+"""Lines around the question: the dialog's border (2), the buttons (3 and a margin), the footer, slack."""
 
 
 def _safe_lines(text: str) -> str:
@@ -58,9 +60,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(_safe_lines(self.question), id="confirm-question", markup=False)
-            if self.names:
-                yield Static(self._names_text(), id="confirm-names", markup=False)
+            # A long question (many warnings, many names) scrolls here; the title and buttons always show.
+            with VerticalScroll(id="confirm-body"):
+                yield Static(_safe_lines(self.question), id="confirm-question", markup=False)
+                if self.names:
+                    yield Static(self._names_text(), id="confirm-names", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="warning")
                 yield Button(f"{self.no_label} (n)", id="confirm-no", variant="primary")
@@ -75,8 +79,16 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-dialog").border_title = literal(self.title_text)
+        self._fit(self.app.size.height)
         # Synchronously: a key typed right after the question opened must meet No, not the screen.
         self.set_focus(self.query_one("#confirm-no", Button))
+
+    def on_resize(self) -> None:
+        self._fit(self.app.size.height)
+
+    def _fit(self, height: int) -> None:
+        """Cap the question's height so the dialog (title, buttons) fits the terminal above the footer."""
+        self.query_one("#confirm-body").styles.max_height = max(2, height - FRAME_LINES)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -7,6 +7,7 @@ an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import httpx
@@ -14,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
@@ -28,15 +29,17 @@ from console.tui.cells import literal, one_line, safe_text
 from console.tui.export_model import (
     ExportMemory,
     LocationPlan,
+    PeopleCheck,
     Person,
+    check_people,
     location_host,
     names_text,
     outcome_reason,
     plan_locations,
-    preflight_locations,
     short_location,
 )
 from console.tui.dialogs.confirm import ConfirmScreen
+from console.tui.focus import move_focus_now
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
 
@@ -62,10 +65,20 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         clock: the time for the SAS expiry rules.
         storage_transport: httpx transport for the Blob pre-flight (the demo's stand-in), None for the network.
         source: "profiles" or "operations" (an export again of earlier operations).
+        case: the case reference to start with (a re-export keeps its case); None: the session's last one.
+        hidden: how many of ``people`` the profile search hides (named in the form and the confirmation).
+        search: that search's text.
+        suggestion: a full location to start with (the demo's own storage; a fresh container), or ''.
+        suggestion_note: one line saying where a proposed location comes from (or what to use instead), or ''.
     """
 
+    # Priority: Tab and Enter on Case move focus as the key is read, so in a burst ("DSR-77<Tab>https://...")
+    # what follows goes to the next field (a non-priority Tab moves focus only after the keys behind it).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Cancel / close", id="export.close"),
+        Binding("tab", "move_focus(1)", "", show=False, priority=True, id="export.next"),
+        Binding("shift+tab", "move_focus(-1)", "", show=False, priority=True, id="export.previous"),
+        Binding("enter", "next_field", "", show=False, priority=True, id="export.case-enter"),
         Binding(
             "ctrl+t",
             "use_template",
@@ -84,6 +97,11 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         clock: Clock | None = None,
         storage_transport: httpx.AsyncBaseTransport | None = None,
         source: str = "profiles",
+        case: str | None = None,
+        hidden: int = 0,
+        search: str = "",
+        suggestion: str = "",
+        suggestion_note: str = "",
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -92,6 +110,16 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         self.clock: Clock = clock or SystemClock()
         self.storage_transport = storage_transport
         self.source = source
+        self.start_case = self.memory.case if case is None else case
+        """What the Case field starts with."""
+        self.hidden = hidden
+        """How many of the people the profile search hides."""
+        self.search = search
+        self.suggestion = suggestion
+        """The location the Storage field starts with (full; the signature is masked at once)."""
+        self.suggestion_note = suggestion_note
+        self.skipped: list[Person] = []
+        """People pre-flight refused and the admin chose to go on without."""
         self.outcomes: list[SubmitOutcome] | None = None
         """What Graph said, once submitted."""
         self.submitting = False
@@ -112,11 +140,12 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         many = len(self.people) > 1
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static(self._targets_text(), id="export-targets", markup=False)
+            yield Static(self._hidden_text(), id="export-hidden", classes="warning", markup=False)
             yield Static("Exports left today: …", id="export-quota")
             with Horizontal(classes="field-row"):
                 yield Static("Case", classes="field-label")
                 yield Input(
-                    value=self.memory.case,
+                    value=self.start_case,
                     placeholder="request reference, e.g. DSR-1234 (optional; kept for the next export)",
                     id="case",
                     select_on_focus=False,
@@ -124,12 +153,15 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             with Horizontal(classes="field-row"):
                 yield Static("Storage", classes="field-label")
                 yield StorageLocationInput(placeholder=TEMPLATE_PLACEHOLDER if many else PLACEHOLDER, id="storage")
-            yield Static("", id="storage-error", classes="error", markup=False)
-            yield Static("", id="storage-warnings", classes="warning", markup=False)
-            yield Static("", id="storage-proposal", classes="hint", markup=False)
-            yield Static("", id="storage-preview", classes="hint", markup=False)
-            yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="results-note", classes="warning", markup=False)
+            yield Static("", id="storage-secret", classes="hint", markup=False)
+            yield Static(self.suggestion_note, id="storage-suggestion", classes="hint", markup=False)
+            with VerticalScroll(id="export-body"):
+                yield Static("", id="storage-error", classes="error", markup=False)
+                yield Static("", id="storage-warnings", classes="warning", markup=False)
+                yield Static("", id="storage-proposal", classes="hint", markup=False)
+                yield Static("", id="storage-preview", classes="hint", markup=False)
+                yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="results-note", classes="warning", markup=False)
             yield Static(self._idle_hint(), id="export-hint", classes="hint")
         yield Footer()
 
@@ -146,9 +178,54 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         for selector in ("#storage-error", "#storage-warnings", "#storage-proposal", "#storage-preview"):
             self.query_one(selector).display = False
         self.query_one("#results-note").display = False
-        # Synchronously: keys typed right after `e` (held by the app) must land in the storage field.
-        self.set_focus(self.query_one("#storage", StorageLocationInput))
+        self.query_one("#storage-secret").display = False
+        self.query_one("#storage-suggestion").display = bool(self.suggestion_note)
+        self.query_one("#export-hidden").display = bool(self.hidden)
+        if self.suggestion:
+            storage = self.query_one("#storage", StorageLocationInput)
+            storage.insert_text_at_cursor(self.suggestion)
+            storage.mask_now()
+            # Selected when reached, like a browser's proposal: a pasted SAS replaces it, never joins it.
+            storage.select_on_focus = True
+        self.call_after_refresh(self._fit)
+        # Synchronously, on the first field: keys typed right after the form was asked for (held by the
+        # app) go to Case, then Tab or Enter to Storage, in the screen's order.
+        self.set_focus(self.query_one("#case", Input))
         self.load_quota()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
+        dialog = self.query_one("#export-dialog")
+        body = self.query_one("#export-body")
+        fixed = sum(child.outer_size.height for child in dialog.children if child is not body and child.display)
+        # The screen less its footer, the dialog's border and one line of air.
+        height = max(3, self.size.height - 1 - 2 - 1 - fixed)
+        if body.styles.max_height is None or body.styles.max_height.value != height:
+            body.styles.max_height = height
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # ctrl+t is shown (and works) only while there is a template to propose.
+        if action == "use_template":
+            return bool(self.plan is not None and self.plan.proposal and not self.submitting)
+        if action == "next_field":  # Enter on Case; on Storage it sends (Input.Submitted)
+            focused = self.focused
+            return focused is not None and focused.id == "case"
+        return True
+
+    def action_move_focus(self, step: int) -> None:
+        move_focus_now(self, step)
+
+    def action_next_field(self) -> None:
+        move_focus_now(self, 1)
+
+    def _hidden_text(self) -> str:
+        if not self.hidden:
+            return ""
+        search = f" “{safe_text(self.search)}”" if self.search else ""
+        return f"{_plural(self.hidden, 'of them is', 'of them are')} not shown by the search{search}: exported too"
 
     def _idle_hint(self) -> str:
         count = len(self.people)
@@ -185,6 +262,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         widget = self.query_one(selector, Static)
         widget.update("\n".join(safe_text(line) for line in text.split("\n")))
         widget.display = bool(text)
+        self.call_after_refresh(self._fit)
 
     def _error(self, message: str) -> None:
         self._show("#storage-error", message)
@@ -192,11 +270,17 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     @on(Input.Changed, "#storage")
     def _on_storage_changed(self) -> None:
+        storage = self.query_one("#storage", StorageLocationInput)
+        if storage.select_on_focus and storage.location != self.suggestion:
+            storage.select_on_focus = False  # edited: the proposal is the admin's own text now
         self._refresh_plan()
 
     def _refresh_plan(self) -> LocationPlan | None:
         """Check what is typed and show errors, warnings, the proposal and the preview."""
         storage = self.query_one("#storage", StorageLocationInput)
+        # Typing into the hidden signature changes nothing visible but this line.
+        secret = storage.signature_length
+        self._show("#storage-secret", f"sig=*** holds {secret:,} characters (hidden)" if secret else "")
         location = storage.location
         if not location.strip() and not self._tried:
             if self.plan is not None and self.plan.proposal:
@@ -232,12 +316,6 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             preview = f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
         self._show("#storage-preview", preview)
         return plan
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # ctrl+t is shown (and works) only while there is a template to propose.
-        if action == "use_template":
-            return bool(self.plan is not None and self.plan.proposal and not self.submitting)
-        return True
 
     def action_use_template(self) -> None:
         """Replace a fixed location by the proposed per-person template (the signature stays masked)."""
@@ -283,27 +361,43 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
     @work(exclusive=True, group="export-check", exit_on_error=False)
     async def check_storage(self, plan: LocationPlan) -> None:
         """Blob pre-flight of every distinct location, then the confirmation (nothing is sent here)."""
-        refused, warnings = await preflight_locations(plan.locations, transport=self.storage_transport)
+        check = await check_people(self.people, plan.locations, transport=self.storage_transport)
         self.checking = False
+        refused = check.refused_people
         if refused:
-            self._set_editable(True)
-            self.query_one("#export-hint", Static).update(self._idle_hint())
-            self._error("\n".join(f"✗ {reason}" for reason in refused))
-            return
-        self.confirm_and_send(plan, [*plan.warnings, *warnings])
+            self._error("\n".join(f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in check.refused))
+            if len(refused) == len(self.people):
+                # Nobody left to export: the location stays in the form (signature too) to be fixed.
+                self._set_editable(True)
+                self.query_one("#export-hint", Static).update(self._idle_hint())
+                return
+        self.confirm_and_send(plan, [*plan.warnings, *check.warnings], check=check)
 
     # -- confirmation and submission -----------------------------------------------------------
 
-    def confirm_and_send(self, plan: LocationPlan, warnings: list[str]) -> None:
-        """Send at once for one person with nothing to warn about; otherwise ask first (default No)."""
-        if len(self.people) == 1 and not warnings:
+    def confirm_and_send(self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck | None = None) -> None:
+        """Send at once for one person with nothing to warn about; otherwise ask first (default No).
+
+        When pre-flight refused some people, the question offers to go on without them.
+        """
+        refused = {p.user_id for p in check.refused_people} if check is not None else set()
+        going = [p for p in self.people if p.user_id not in refused]
+        skipped = [p for p in self.people if p.user_id in refused]
+        if len(self.people) == 1 and not warnings and not skipped:
             self.submit(plan)
             return
         self.query_one("#export-hint", Static).update("Nothing is sent until you answer Yes.")
         storage = self.query_one("#storage", StorageLocationInput)
         where = redact(storage.location.strip())
-        count = len(self.people)
+        count = len(going)
+        case = self.query_one("#case", Input).value.strip()
         lines = [f"Export the personal data of {_plural(count, 'person', 'people')} to {where}?"]
+        lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")
+        if self.hidden:
+            lines.append(self._hidden_text() + ".")
+        if skipped and check is not None:
+            lines.append(f"Pre-flight refused {_plural(len(skipped), 'person', 'people')}, left out if you go on:")
+            lines += [f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in check.refused]
         lines += [f"! {w}" for w in warnings]
         if self.quota_report is not None:
             lines.append(
@@ -312,25 +406,39 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
         def answered(go: bool | None) -> None:
             if go:
-                self.submit(plan)
+                self.skipped = skipped
+                self.submit(plan, people=going)
             else:
                 self._set_editable(True)
                 self.query_one("#export-hint", Static).update(self._idle_hint())
 
+        yes = f"Export {count:,}" + (f", skip these {len(skipped):,}" if skipped else "")
         self.app.push_screen(
             ConfirmScreen(
                 "\n".join(lines),
                 title="Export personal data?",
-                yes=f"Export {count:,}",
+                yes=yes,
                 no="Cancel",
-                names=[p.label for p in self.people],
+                names=[p.label for p in going],
                 id="bulk-confirm",
             ),
             answered,
         )
 
-    def submit(self, plan: LocationPlan, *, force: bool = False) -> None:
-        """Send the exports in an app worker, so closing the form never cancels a POST half-way."""
+    def submit(self, plan: LocationPlan, *, force: bool = False, people: list[Person] | None = None) -> None:
+        """Send the exports in an app worker, so closing the form never cancels a POST half-way.
+
+        Args:
+            plan: the checked locations (one per person of the form).
+            force: export again although an export is unfinished (the admin said so).
+            people: who to send for (the form's people without those pre-flight refused); None: all.
+        """
+        if people is not None and len(people) != len(self.people):
+            keep = {p.user_id for p in people}
+            pairs = [(p, loc) for p, loc in zip(self.people, plan.locations, strict=True) if p.user_id in keep]
+            self.people = [p for p, _loc in pairs]
+            plan = replace(plan, locations=tuple(loc for _p, loc in pairs))
+            self.query_one("#export-targets", Static).update(self._targets_text())
         self._set_editable(False)
         self.submitting = True
         self.memory.case = self.query_one("#case", Input).value.strip()
@@ -446,6 +554,8 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 explained.append(reason)
             word = "? unconfirmed" if unconfirmed else "✗ refused"
             results.add_row(literal(label), Text(word, style="bold"), literal(one_line(reason, 300)))
+        for person in self.skipped:
+            results.add_row(literal(person.label), Text("– skipped", style="bold"), "refused by the storage pre-flight")
         failed = len(outcomes) - ok
         self._show("#results-note", "\n".join(explained[:2]))
         summary = f"{ok:,} accepted" + (f", {failed:,} not" if failed else "") + " · Enter or Esc closes"

@@ -7,6 +7,7 @@ and one pane at a time (keys 1 and 2) in a small terminal such as 80x24.
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -18,14 +19,23 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
+from console.tui.focus import move_focus_now
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
-from console.tui.export_model import ExportMemory, Person
+from console.storage import TemplateError, is_template, resolve_locations
+from console.tui.export_model import (
+    ExportMemory,
+    Person,
+    container_key,
+    fresh_location,
+    location_host,
+    short_location,
+)
 from console.tui.profile_index import ProfileIndex
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.header import ConsoleHeader
@@ -53,10 +63,11 @@ class MainScreen(Screen[None]):
         Binding(
             "e",
             "export",
-            "Export",
+            "Export again",
+            show=False,
             id="main.export",
             priority=True,
-            tooltip="Export the selected profiles (or the highlighted one); on Operations, export those again",
+            tooltip="On Operations: export the marked (or highlighted) operations again (on the profiles, Enter)",
         ),
         Binding(
             "1",
@@ -119,7 +130,13 @@ class MainScreen(Screen[None]):
                     id="search",
                 )
                 yield Static(id="profiles-status", classes="pane-status")
-                yield ProfileList(self.index, on_clear_filter=self._clear_search, id="profiles")
+                yield ProfileList(
+                    self.index,
+                    on_clear_filter=self._clear_search,
+                    on_type=self._type_to_search,
+                    on_export=self.export_profiles,
+                    id="profiles",
+                )
             yield OperationsPane(
                 self.session.engine,
                 self.services.clock,
@@ -334,6 +351,10 @@ class MainScreen(Screen[None]):
             shown = len(profile_list.shown)
             status.append(f" · {shown:,} match{'' if shown == 1 else 'es'}")
         status.append(" · ").append(f"{len(profile_list.selected):,} selected", style="bold")
+        hidden = profile_list.hidden_selected
+        if hidden:
+            # Exported too: a selection the search hides is never out of sight.
+            status.append(" · ").append(f"{hidden:,} selected not shown", style="bold reverse")
         self.query_one("#profiles-status", Static).update(status, layout=False)
 
     def _on_query(self, text: str) -> None:
@@ -351,6 +372,25 @@ class MainScreen(Screen[None]):
         search.value = ""  # on_query filters the list again
         self._on_query("")
 
+    def _type_to_search(self, character: str, before: bool = False) -> None:
+        """A character typed on the list starts a new search with it, at once (the rest of a burst follows).
+
+        With ``before``, a later key of the burst has started the search already: this one goes in front.
+        """
+        search = self.query_one(SearchBox)
+        if before and self.focused is search:
+            cursor = search.cursor_position
+            search.value = character + search.value
+            search.cursor_position = cursor + len(character)
+            return
+        # The box selects its text when focused (so "/" then typing replaces the search); here the
+        # character just typed must stay, with the cursor after it, until that focus event has passed.
+        select_on_focus, search.select_on_focus = search.select_on_focus, False
+        self.set_focus(search)
+        search.call_later(setattr, search, "select_on_focus", select_on_focus)
+        search.value = character  # on_query filters the list
+        search.cursor_position = len(character)
+
     @on(ProfileList.ClearFilter)
     def _on_clear_filter(self) -> None:
         self._clear_search()
@@ -361,17 +401,7 @@ class MainScreen(Screen[None]):
 
     def action_move_focus(self, step: int) -> None:
         """Tab / Shift+Tab, at once (Textual's own focus_next runs only after the key has bubbled up)."""
-        focused = self.focused
-        if isinstance(focused, Input):
-            # Characters typed before Tab may still wait in the box: what follows waits for them.
-            self.app_hold_keys()
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                focused.call_later(release)
-        if step > 0:
-            self.focus_next()
-        else:
-            self.focus_previous()
+        move_focus_now(self, step)
 
     def action_focus_search(self) -> None:
         # In the search box too: "/" is the search key, never a character searched for (no name, UPN or
@@ -439,6 +469,12 @@ class MainScreen(Screen[None]):
             selected = [highlighted] if highlighted else []
         return [self._person(user_id) for user_id in selected]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # e is a letter of a name on the profiles (type-to-search): it exports again on Operations only.
+        if action == "export":
+            return self.is_mounted and self._on_operations()
+        return True
+
     def action_export(self) -> None:
         if self._on_operations():
             # The operations table answers with ExportRequested (its marked or highlighted operations);
@@ -453,7 +489,9 @@ class MainScreen(Screen[None]):
         if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")
             return
-        self.open_export(people, source="profiles")
+        profile_list = self.query_one(ProfileList)
+        hidden = profile_list.hidden_selected if profile_list.selected else 0
+        self.open_export(people, source="profiles", hidden=hidden, search=profile_list.filter_text)
 
     @on(OpsTable.ExportRequested)
     def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
@@ -469,12 +507,64 @@ class MainScreen(Screen[None]):
             if release is not None:
                 release()
             return
-        self.open_export(people, source="operations")
+        # A re-export keeps its case (when the operations chosen share one).
+        cases = {getattr(v, "case", "") or "" for v in latest.values()}
+        case = cases.pop() if len(cases) == 1 and "" not in cases else None
+        self.open_export(people, source="operations", case=case, previous=list(latest.values()))
 
-    def open_export(self, people: list[Person], *, source: str) -> None:
+    def _propose_location(self, people: list[Person], previous: list[OperationView]) -> tuple[str, str]:
+        """(location to start with, a line about it): the demo's own storage, else a container not used before.
+
+        Graph refuses a container already exported into (StorageLocationAlreadyUsed); the journal knows
+        every location used (redacted: the container is all it needs).
+        """
+        used = {container_key(v.storage_location) for v in self.session.engine.operations()} - {""}
+        stamp = datetime.fromtimestamp(self.services.clock.now(), UTC).strftime("%Y%m%d")
+        services = getattr(self.session, "services", None)
+        demo_storage = getattr(services, "storage_suggestion", "") or ""
+        if demo_storage:
+            location = fresh_location(demo_storage, people, used, stamp=stamp)
+            prepare = getattr(services, "prepare_storage", None)
+            if prepare is not None:
+                pairs = [(p.user_id, p.user_principal_name) for p in people]
+                try:
+                    prepare(resolve_locations(location, pairs) if is_template(location) else [location])
+                except TemplateError:
+                    pass  # the form names the profile the template does not fit
+            account = location_host(location).split(".")[0]
+            note = f"Demo storage account {account} (simulated: its SAS works here)"
+            if location != demo_storage:
+                note += "; a container not used before"
+            return location, note
+        templates = {
+            v.storage_location.replace(v.user_id, "{userId}") for v in previous if container_key(v.storage_location)
+        }
+        if len(templates) != 1:
+            return "", ""
+        before = templates.pop()
+        fresh = fresh_location(before, people, used, stamp=stamp)
+        if fresh == before:
+            return "", ""
+        # The journal keeps no signature: name a new container, the admin creates it and pastes its SAS.
+        return "", (
+            f"Used before (Graph would refuse it): {short_location(before)}. "
+            f"A new container, e.g. {short_location(fresh)} (create it, paste its SAS)"
+        )
+
+    def open_export(
+        self,
+        people: list[Person],
+        *,
+        source: str,
+        case: str | None = None,
+        hidden: int = 0,
+        search: str = "",
+        previous: list[OperationView] | None = None,
+    ) -> None:
         """Open the export form for ``people`` (from the profile list or from operations)."""
         from console.tui.screens.export import ExportScreen
 
+        suggestion, note = self._propose_location(people, previous or [])
         self.open_screen(
             ExportScreen(
                 self.session.engine,
@@ -483,6 +573,11 @@ class MainScreen(Screen[None]):
                 clock=self.services.clock,
                 storage_transport=getattr(self.session, "storage_transport", None),
                 source=source,
+                case=case,
+                hidden=hidden,
+                search=search,
+                suggestion=suggestion,
+                suggestion_note=note,
             )
         )
 

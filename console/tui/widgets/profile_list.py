@@ -29,6 +29,19 @@ _HOME_WIDTH = 9
 _LATEST_WIDTH = 15
 _GAP = 1
 
+UNDO_DEPTH = 10
+"""Select-alls and clears ctrl+z can undo."""
+SEARCH_STARTERS = "abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0" + "3456789"
+"""Keys that start a search on the list (type-to-search, as file managers do). 1 and 2 switch panes,
+q quits and ? is help everywhere: to search for a name starting with q, press / first."""
+
+TYPE_TO_SEARCH: list[BindingType] = [
+    Binding(key, f"type_to_search({key!r})", "", show=False, priority=True, id=f"profiles.type-{key}")
+    for key in SEARCH_STARTERS
+]
+"""Priority bindings, so the search starts as the first key is read: the rest of a burst ("garcia") then
+goes to the search box, never to the list's keys (space, *, -, Enter)."""
+
 
 class ProfileList(LineList, can_focus=True):
     """Inbound shared user profiles: name, UPN, home tenant, latest export; cursor and selection."""
@@ -51,14 +64,40 @@ class ProfileList(LineList, can_focus=True):
             tooltip="Select or unselect the highlighted profile",
         ),
         Binding(
-            "a",
+            "enter",
+            "export",
+            "Export",
+            id="profiles.export",
+            priority=True,
+            tooltip="Export the selected profiles (or the highlighted one): opens the form, nothing is sent yet",
+        ),
+        Binding(
+            "asterisk,ctrl+a",
             "select_all",
             "Select shown",
             id="profiles.select-all",
             priority=True,
-            tooltip="Select every profile the filter shows",
+            tooltip="Select every profile the search shows (said aloud; ctrl+z undoes)",
         ),
-        Binding("x", "clear_selection", "Clear selection", show=False, priority=True, id="profiles.clear-selection"),
+        Binding(
+            "minus",
+            "clear_selection",
+            "Clear selection",
+            show=False,
+            priority=True,
+            id="profiles.clear-selection",
+            tooltip="Clear the selection (ctrl+z undoes)",
+        ),
+        Binding(
+            "ctrl+z",
+            "undo_selection",
+            "Undo selection",
+            show=False,
+            priority=True,
+            id="profiles.undo-selection",
+            tooltip="Undo the last select-all or clear",
+        ),
+        *TYPE_TO_SEARCH,
         Binding(
             "escape",
             "clear_filter",
@@ -114,6 +153,8 @@ class ProfileList(LineList, can_focus=True):
         index: ProfileIndex,
         *,
         on_clear_filter: Callable[[], None] | None = None,
+        on_type: Callable[[str, bool], None] | None = None,
+        on_export: Callable[[], None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -123,9 +164,15 @@ class ProfileList(LineList, can_focus=True):
             index: the profiles and their search haystacks (shared with the screen).
             on_clear_filter: clears the search at once on Esc (a ``ClearFilter`` message would arrive after
                 the next key of a burst); None posts ``ClearFilter``.
+            on_type: starts a search with the character typed on the list, at once (type-to-search); with
+                True, puts the character in front of a search a later key of the same burst started.
+            on_export: opens the export form for the selection (Enter), at once.
         """
         super().__init__(name=name, id=id, classes=classes)
         self._on_clear_filter = on_clear_filter
+        self._on_type = on_type
+        self._on_export = on_export
+        self._undo: list[dict[str, None]] = []
         self.index = index
         """The profiles and their search haystacks (shared with the screen)."""
         self.shown: list[int] = []
@@ -152,6 +199,7 @@ class ProfileList(LineList, can_focus=True):
         """Forget everything shown (the index was cleared)."""
         self.shown = []
         self.selected.clear()
+        self._undo.clear()
         self.latest.clear()
         self.cursor = 0
         self._update_size()
@@ -254,12 +302,62 @@ class ProfileList(LineList, can_focus=True):
         self._move(self.cursor + 1)
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
+    @property
+    def hidden_selected(self) -> int:
+        """How many selected profiles the search hides (they are exported too)."""
+        if not self.filter_text:
+            return 0
+        profiles = self.index.profiles
+        shown = sum(1 for i in self.shown if profiles[i].user_id in self.selected)
+        return len(self.selected) - shown
+
+    def _remember_selection(self) -> None:
+        self._undo.append(dict(self.selected))
+        del self._undo[:-UNDO_DEPTH]
+
     def action_select_all(self) -> None:
         profiles = self.index.profiles
+        before = len(self.selected)
+        self._remember_selection()
         for i in self.shown:
             self.selected[profiles[i].user_id] = None
         self.refresh()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
+        added = len(self.selected) - before
+        where = f"matching “{safe_text(self.filter_text)}”" if self.filter_text else "in the list"
+        self.notify(
+            f"Selected {added:,} more profiles {where}: {len(self.selected):,} selected. ctrl+z undoes.",
+            title="Select all",
+            severity="warning",
+            markup=False,
+        )
+
+    def action_undo_selection(self) -> None:
+        if not self._undo:
+            self.notify("Nothing to undo.", title="Selection", markup=False)
+            return
+        self.selected = self._undo.pop()
+        self.refresh()
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self.notify(f"Selection restored: {len(self.selected):,} selected.", title="Selection", markup=False)
+
+    def action_type_to_search(self, character: str) -> None:
+        """A printable key on the list starts a search with it (never selects or exports)."""
+        if self._on_type is not None:
+            self._on_type(character, False)
+
+    def action_export(self) -> None:
+        if self._on_export is not None:
+            self._on_export()
+
+    def on_key(self, event: events.Key) -> None:
+        # Letters outside SEARCH_STARTERS (é, ß, ...) start a search too; keys with bindings never get here.
+        # This runs when the list reads its queue: a later letter of the burst ("émile": the m) may have
+        # started the search already, so this one goes in front of it (it was typed first).
+        if event.is_printable and event.character and event.character not in "12q? " and self._on_type is not None:
+            event.stop()
+            event.prevent_default()
+            self._on_type(event.character, self.screen.focused is not self)
 
     def action_clear_filter(self) -> None:
         if not self.filter_text:
@@ -276,9 +374,14 @@ class ProfileList(LineList, can_focus=True):
         return True
 
     def action_clear_selection(self) -> None:
+        if not self.selected:
+            return
+        count = len(self.selected)
+        self._remember_selection()
         self.selected.clear()
         self.refresh()
         self.post_message(self.SelectionChanged(self, 0))
+        self.notify(f"Selection of {count:,} cleared. ctrl+z undoes.", title="Selection", markup=False)
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -38,7 +38,13 @@ class StorageLocationInput(Input):
         """A signature is held (and masked)."""
         return bool(self._signature)
 
+    @property
+    def signature_length(self) -> int:
+        """How many characters the hidden signature holds (shown, so typing into it is seen; never its text)."""
+        return len(self._signature)
+
     def replace(self, text: str, start: int, end: int) -> None:
+        signature_before = self._signature
         shown = self.value
         start, end = sorted((max(0, start), min(len(shown), end)))
         new_shown = f"{shown[:start]}{text}{shown[end:]}"
@@ -66,8 +72,12 @@ class StorageLocationInput(Input):
             else:
                 # Pasted or typed: masked from the first character on.
                 new_shown, cursor = self._mask(new_shown, value_start, value_end, cursor)
+        new_shown, cursor = self._mask_further(new_shown, cursor)
         super().replace(new_shown, 0, len(shown))
         self.cursor_position = min(cursor, len(self.value))
+        if new_shown == shown and self._signature != signature_before:
+            # Only the hidden part changed: say so (the form shows its length and checks it again).
+            self.post_message(self.Changed(self, self.value))
 
     def _mask(self, shown: str, value_start: int, value_end: int, cursor: int) -> tuple[str, int]:
         self._signature = shown[value_start:value_end]
@@ -77,6 +87,22 @@ class StorageLocationInput(Input):
         elif cursor > value_start:
             cursor = value_start + len(MASK)
         return masked, cursor
+
+    def _mask_further(self, shown: str, cursor: int) -> tuple[str, int]:
+        """A second ``sig=`` (a SAS pasted after another) is never shown either: the newest one is kept."""
+        for match in reversed(list(_SIG.finditer(shown))[1:]):
+            value = match.group(2)
+            if not value or value == MASK:
+                continue
+            typed_on = value[len(MASK) :] if value.startswith(MASK) else ""
+            self._signature = self._signature + typed_on if typed_on else value
+            start, end = match.span(2)
+            shown = shown[:start] + MASK + shown[end:]
+            if cursor >= end:
+                cursor -= (end - start) - len(MASK)
+            elif cursor > start:
+                cursor = start + len(MASK)
+        return shown, cursor
 
     def mask_now(self) -> None:
         """Mask a signature that was typed but not yet masked (on blur and before submitting)."""
