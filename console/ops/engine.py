@@ -34,6 +34,7 @@ from console.ops.budget import (
     DEFAULT_POLL_BUDGET,
     EXPORTS_PER_TENANT_PER_DAY,
     EXPORTS_PER_USER_PER_DAY,
+    LedgerUnavailable,
     PollBudget,
     Reservation,
 )
@@ -228,6 +229,12 @@ class OperationsEngine:
         """Polls sent since start."""
         self.fatal_error: errors.GraphError | None = None
         """The last 401/403: the admin must act before polling (or exporting) can succeed."""
+        self.journal_failure: Exception | None = None
+        """Why the journal could not be written (a full disk): no further export is sent, and once the
+        budget's ledger gave up, polling stopped too (the run ends with its exit code)."""
+        self._unjournaled: dict[int, OperationRow] = {}
+        """Exports Graph accepted whose operation id is not in the journal yet (the write failed)."""
+        self._polling_stopped = False
         self.running = False
 
     # -- subscription ---------------------------------------------------------------
@@ -304,6 +311,7 @@ class OperationsEngine:
             await self._claim(now)
         self._count_others()
         self.running = True
+        self._polling_stopped = False
         self._update_idle()
         self._tasks.append(asyncio.create_task(self._schedule_loop(), name="ops-scheduler"))
         self._tasks.extend(asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers))
@@ -327,7 +335,7 @@ class OperationsEngine:
             return
         journal = self.writer.journal
         for _attempt in range(3):
-            if await self.writer.flush(self.clock.now()):
+            if await self._flush():
                 break
         if release and self._registered:
             try:
@@ -352,7 +360,7 @@ class OperationsEngine:
     def _update_idle(self) -> None:
         # A resuming engine (``watch``, the console) also waits for what other processes poll.
         others = self._others_open if self._resume else 0
-        if not self._open and self.posts_in_flight == 0 and others == 0:
+        if self.posts_in_flight == 0 and (self._polling_stopped or (not self._open and others == 0)):
             self._idle.set()
         else:
             self._idle.clear()
@@ -559,14 +567,42 @@ class OperationsEngine:
             except JournalError as exc:
                 log.warning("journal heartbeat failed; retrying: %s", redact(str(exc)))
 
-    async def _save(self, row: OperationRow, record: PollRecord | None = None) -> None:
-        """Queue a change and try to write it now; a failed write stays queued (the flush loop retries)."""
+    async def _save(self, row: OperationRow, record: PollRecord | None = None) -> bool:
+        """Queue a change and write it now (a locked journal is waited for a while); a failed write stays
+        queued (the flush loop retries it) and tells no further export to be sent. False when it failed."""
         self.writer.queue(row, record)
+        journal = self.writer.journal
+        unsaved = dict(self._unjournaled)
+        try:
+            await self.writer.call(journal.flush, self.clock.now())
+        except JournalError as exc:
+            self.journal_failure = exc
+            log.warning("journal write failed for operation %s; kept and retried: %s", row.key, redact(str(exc)))
+            return False
+        for key in unsaved:  # written with this flush
+            self._unjournaled.pop(key, None)
+        return True
+
+    async def _flush(self) -> bool:
+        """Write what is pending; on success the exports accepted before it are in the journal."""
+        unsaved = dict(self._unjournaled)
         if not await self.writer.flush(self.clock.now()):
-            log.warning("journal write failed for operation %s; kept and retried", row.key)
+            return False
+        for key in unsaved:
+            self._unjournaled.pop(key, None)
+        return True
+
+    def unjournaled(self) -> list[OperationView]:
+        """Exports Graph accepted whose operation id the journal could not record (print them: only this
+        process knows them; the journal shows them unconfirmed)."""
+        return [row.view() for row in sorted(self._unjournaled.values(), key=lambda r: r.key)]
 
     async def _submit_one(self, target: ExportTarget, case: str, who: str) -> SubmitOutcome:
         user_id, location = target.user_id, target.storage_location
+        if self.journal_failure is not None:
+            # The journal cannot record an intent (or what Graph answered): send no further export.
+            text = f"not sent: the journal cannot be written ({redact(str(self.journal_failure))})"
+            return SubmitOutcome(user_id, None, text, 1, self.journal_failure)
         now = self.clock.now()
         journal = self.writer.journal
         try:
@@ -587,6 +623,7 @@ class OperationsEngine:
             )
         except (sqlite3.Error, JournalError) as exc:
             # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
+            self.journal_failure = exc
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
             return SubmitOutcome(user_id, None, text, 1, exc)
         self._rows[row.key] = row
@@ -655,8 +692,17 @@ class OperationsEngine:
         self._open.add(row.key)
         self._locations[row.key] = location
         self._reschedule(row, accepted.retry_after, now)
-        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.
-        await self._save(row, record)
+        # Written after the 202 in every path: a failed write stays queued and is retried, never lost;
+        # until it is written, the id and status URL are kept for the caller to print (``unjournaled``).
+        if not await self._save(row, record):
+            self._unjournaled[row.key] = row
+            log.warning(
+                "Graph accepted the export of %s as operation %s (status URL %s) but the journal could not "
+                "record it yet",
+                user_id,
+                row.operation_id or "(no id)",
+                _safe_url(row.location),
+            )
         self._update_idle()
         self._emit("submitted", row)
         return SubmitOutcome(user_id, row.view(), "")
@@ -770,6 +816,9 @@ class OperationsEngine:
                 await self.budget.acquire()
             except asyncio.CancelledError:
                 raise
+            except LedgerUnavailable as exc:  # a full disk: end the run (with its exit code), never hang
+                self._stop_polling(exc)
+                return
             except Exception:  # never let one failure end the scheduler: polling would stop for good
                 log.exception("the poll budget failed; retrying")
                 await self.clock.sleep(1.0)
@@ -785,7 +834,7 @@ class OperationsEngine:
     async def _flush_loop(self) -> None:
         while True:
             await self.clock.sleep(self._flush_interval)
-            ok = await self.writer.flush(self.clock.now())
+            ok = await self._flush()
             if not ok and not self._flush_failed:
                 log.warning("journal flush failed; the batch is kept and retried")
             self._flush_failed = not ok
@@ -875,6 +924,8 @@ class OperationsEngine:
                 await self._poll(key)
             except asyncio.CancelledError:
                 raise
+            except LedgerUnavailable as exc:  # a retry of the poll asked the ledger: as in the scheduler
+                self._stop_polling(exc)
             except Exception:
                 log.exception("poll of operation %s failed unexpectedly", key)
                 row = self._rows.get(key)
@@ -883,6 +934,14 @@ class OperationsEngine:
                     self._reschedule(row, None, self.clock.now(), floor=ERROR_BACKOFF_CAP / 10)
             finally:
                 self._queue.task_done()
+
+    def _stop_polling(self, exc: Exception) -> None:
+        """The journal stayed unwritable (the budget's ledger gave up): stop polling, say so, let the run end."""
+        if not self._polling_stopped:
+            log.error("polling stopped: %s", redact(str(exc)))
+        self.journal_failure = exc
+        self._polling_stopped = True
+        self._update_idle()
 
     def _finish(self, row: OperationRow) -> None:
         self._open.discard(row.key)
@@ -1041,6 +1100,10 @@ class OperationsEngine:
             self._reschedule(row, _error_retry_after(exc), now, floor=wait)
         self.writer.queue(row, record)
         self._emit("error", row)
+
+
+def _safe_url(location: str | None) -> str:
+    return redact(location) if location else "(none)"
 
 
 def _error_retry_after(exc: errors.GraphError) -> float:
