@@ -97,6 +97,9 @@ SYNC_INTERVAL = 2.0
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 RECOVER_EVERY = 5
+STOP_GRACE = 3.0
+"""On stop (a signal, quitting), seconds the polls already sent get to bring their answers back, so that
+their Retry-After is journalled and the next process does not poll early (issue 14, item 5)."""
 """Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
 __all__ = [
@@ -235,6 +238,12 @@ class OperationsEngine:
         self._unjournaled: dict[int, OperationRow] = {}
         """Exports Graph accepted whose operation id is not in the journal yet (the write failed)."""
         self._polling_stopped = False
+        self._stopping = False
+        self._in_flight: dict[int, float] = {}
+        """Polls sent and not answered yet: operation key -> when sent."""
+        self._quiet = asyncio.Event()
+        """Set while no poll is in flight."""
+        self._quiet.set()
         self.running = False
 
     # -- subscription ---------------------------------------------------------------
@@ -312,6 +321,7 @@ class OperationsEngine:
         self._count_others()
         self.running = True
         self._polling_stopped = False
+        self._stopping = False
         self._update_idle()
         self._tasks.append(asyncio.create_task(self._schedule_loop(), name="ops-scheduler"))
         self._tasks.extend(asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers))
@@ -326,9 +336,15 @@ class OperationsEngine:
                 to lapse, as a crash would).
         """
         self.running = False
+        self._stopping = True
         tasks, self._tasks = self._tasks, []
         tasks.extend(self._side_tasks)
+        workers = [task for task in tasks if task.get_name().startswith("ops-worker-")]
         for task in tasks:
+            if task not in workers:
+                task.cancel()
+        await self._let_polls_land()
+        for task in workers:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.writer.closed or self.writer._journal is None:
@@ -348,6 +364,24 @@ class OperationsEngine:
         self._heap.clear()
         self._landing.clear()
         self._due.clear()
+
+    async def _let_polls_land(self) -> None:
+        """Stopping (a signal, quitting): the polls already sent get ``STOP_GRACE`` to bring their answers
+        back (queued for the flush that follows, Retry-After and next poll with them). One still out after
+        that is journalled as asked: its next poll no earlier than its send time plus its last Retry-After,
+        so the next process never polls within what Graph probably answered (issue 14, item 5)."""
+        if self._in_flight:
+            try:
+                await asyncio.wait_for(self._quiet.wait(), STOP_GRACE)
+            except TimeoutError:
+                pass
+        for key, sent in list(self._in_flight.items()):
+            row = self._rows.get(key)
+            if row is None or row.state != TRACKING:
+                continue
+            wait = row.retry_after if row.retry_after is not None else DEFAULT_POLL_INTERVAL
+            row.next_poll_at = max(row.next_poll_at or 0.0, sent + wait)
+            self.writer.queue(row)
 
     async def wait_until_idle(self) -> None:
         """Return when every tracked operation is final (or needs the admin) and no POST is in flight.
@@ -959,12 +993,17 @@ class OperationsEngine:
         if key not in self._open or not row.location:
             return
         now = self.clock.now()
+        if self._stopping:  # dispatched just before the stop: not sent
+            self.budget.refund()
+            return
         if self._lease_until <= now:
             # The lease may have lapsed (a long-locked journal): another process may poll it now.
             self.budget.refund()
             self._push(key, now + self._sync_interval)
             return
         self.polls_sent += 1
+        self._in_flight[key] = now
+        self._quiet.clear()
         try:
             result = await self.client.get_operation(row.location, budgeted=True)
         except errors.GraphError as exc:
@@ -973,6 +1012,12 @@ class OperationsEngine:
         except ValueError as exc:  # an unreadable Location is an error for that operation, not a crash
             self._poll_failed(row, errors.UnsafeRedirect(redact(str(exc))))
             return
+        finally:
+            # The answer (or failure) is handled synchronously right after this, before anyone waiting
+            # on ``_quiet`` runs: stop() then flushes it.
+            self._in_flight.pop(key, None)
+            if not self._in_flight:
+                self._quiet.set()
         if key not in self._open:  # stopped (or taken) while the poll was in flight
             return
         now = self.clock.now()
