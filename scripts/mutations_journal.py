@@ -10,7 +10,10 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "console/ops/journal.py",
         "        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)",
         "        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)",
-        ("tests/ops/test_journal.py::test_a_second_connection_in_one_process_keeps_the_wal_of_the_first",),
+        (
+            "tests/ops/test_journal.py::test_a_second_connection_in_one_process_keeps_the_wal_of_the_first",
+            "tests/e2e/test_meeting.py::test_every_headless_command_beside_an_open_console_leaves_its_journal_whole",
+        ),
     ),
     (
         "a budget ledger that cannot be written is asked for ever",
@@ -32,7 +35,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "exports sent on after the journal could not record one",
         "console/ops/engine.py",
-        "        if self.journal_failure is not None:\n            # The journal cannot record",
+        "        if self._submit_failure is not None:\n            # The journal cannot record",
         "        if False:\n            # The journal cannot record",
         (
             "tests/ops/test_journal_failures.py::test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_and_no_more_are_sent",
@@ -46,5 +49,21 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (
             "tests/ops/test_journal_failures.py::test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_and_no_more_are_sent",
         ),
+    ),
+    (
+        "a stop signal cancels the polls in flight (their answers never journalled)",
+        "console/ops/engine.py",
+        "        await self._let_polls_land()\n",
+        "",
+        (
+            "tests/e2e/test_meeting.py::test_a_stop_signal_journals_the_last_poll_answer_and_the_next_process_waits_for_it[1]",
+        ),
+    ),
+    (
+        "accepted exports the journal could not record are not printed",
+        "console/cli/run.py",
+        "    if not lost:\n        return False",
+        "    if True:\n        return False",
+        ("tests/e2e/test_meeting.py::test_a_full_disk_under_export_wait_ends_and_prints_every_export_graph_accepted",),
     ),
 ]

@@ -97,6 +97,8 @@ SYNC_INTERVAL = 2.0
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 RECOVER_EVERY = 5
+LEDGER_PAUSE = 30.0
+"""After the budget's ledger gave up (a full disk), seconds between two asks: polling resumes once it works."""
 STOP_GRACE = 3.0
 """On stop (a signal, quitting), seconds the polls already sent get to bring their answers back, so that
 their Retry-After is journalled and the next process does not poll early (issue 14, item 5)."""
@@ -238,6 +240,8 @@ class OperationsEngine:
         self._unjournaled: dict[int, OperationRow] = {}
         """Exports Graph accepted whose operation id is not in the journal yet (the write failed)."""
         self._polling_stopped = False
+        self._submit_failure: Exception | None = None
+        """Set when this batch's journal write failed: none of its further exports is sent."""
         self._stopping = False
         self._in_flight: dict[int, float] = {}
         """Polls sent and not answered yet: operation key -> when sent."""
@@ -576,6 +580,7 @@ class OperationsEngine:
                 raise AlreadyExporting(found)
         who = self.identity if submitted_by is None else submitted_by
         gate = asyncio.Semaphore(self._submit_concurrency)
+        self._submit_failure = None  # a new batch tries the journal again (an intent first, as ever)
 
         async def one(item: ExportTarget) -> SubmitOutcome:
             async with gate:
@@ -610,7 +615,7 @@ class OperationsEngine:
         try:
             await self.writer.call(journal.flush, self.clock.now())
         except JournalError as exc:
-            self.journal_failure = exc
+            self.journal_failure = self._submit_failure = exc
             log.warning("journal write failed for operation %s; kept and retried: %s", row.key, redact(str(exc)))
             return False
         for key in unsaved:  # written with this flush
@@ -633,10 +638,10 @@ class OperationsEngine:
 
     async def _submit_one(self, target: ExportTarget, case: str, who: str) -> SubmitOutcome:
         user_id, location = target.user_id, target.storage_location
-        if self.journal_failure is not None:
+        if self._submit_failure is not None:
             # The journal cannot record an intent (or what Graph answered): send no further export.
-            text = f"not sent: the journal cannot be written ({redact(str(self.journal_failure))})"
-            return SubmitOutcome(user_id, None, text, 1, self.journal_failure)
+            text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
+            return SubmitOutcome(user_id, None, text, 1, self._submit_failure)
         now = self.clock.now()
         journal = self.writer.journal
         try:
@@ -657,7 +662,7 @@ class OperationsEngine:
             )
         except (sqlite3.Error, JournalError) as exc:
             # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
-            self.journal_failure = exc
+            self.journal_failure = self._submit_failure = exc
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
             return SubmitOutcome(user_id, None, text, 1, exc)
         self._rows[row.key] = row
@@ -850,13 +855,19 @@ class OperationsEngine:
                 await self.budget.acquire()
             except asyncio.CancelledError:
                 raise
-            except LedgerUnavailable as exc:  # a full disk: end the run (with its exit code), never hang
+            except LedgerUnavailable as exc:  # a full disk: the run ends (with its exit code), never hangs
                 self._stop_polling(exc)
-                return
+                # The console lives on: one more ask of the ledger now and then, polling again once it works.
+                await self.clock.sleep(LEDGER_PAUSE)
+                continue
             except Exception:  # never let one failure end the scheduler: polling would stop for good
                 log.exception("the poll budget failed; retrying")
                 await self.clock.sleep(1.0)
                 continue
+            if self._polling_stopped:
+                log.warning("the journal can be written again: polling resumes")
+                self._polling_stopped = False
+                self._update_idle()
             # The heaps may have changed while waiting on the budget: dispatch a valid entry only if
             # it is due (never poll before Retry-After, whatever happened meanwhile).
             key = self._take_due(self.clock.now())

@@ -75,6 +75,14 @@ def heartbeat(journal: Path, pid: int) -> float:
     return float(found[0][0]) if found and found[0][0] is not None else 0.0
 
 
+def count_state(journal: Path, state: str) -> int:
+    """Rows in ``state`` (0 while the journal or its tables do not exist yet)."""
+    try:
+        return int(read(journal, "SELECT COUNT(*) FROM operations WHERE state = ?", (state,))[0][0])
+    except sqlite3.Error:
+        return 0
+
+
 def polls_written(journal: Path) -> int:
     return int(read(journal, "SELECT COALESCE(SUM(polls), 0) FROM operations")[0][0])
 
@@ -238,9 +246,7 @@ def test_two_consoles_and_kill_9_of_each(console: Console, sim: Sim, dead_port: 
     kill_9(first)
     assert_wal_intact(second, journal)
     assert_writes_visible(second, journal)  # it lives on, and takes the dead one's operations over
-    wait_until(
-        lambda: read(journal, "SELECT COUNT(*) FROM operations WHERE state = 'final'")[0][0] == len(users), timeout=90
-    )
+    wait_until(lambda: count_state(journal, "final") == len(users), timeout=90)
     written = polls_written(journal)
     kill_9(second)
     assert polls_written(journal) == written
@@ -308,3 +314,110 @@ def _hang_began(sim: Sim) -> bool:
     response = sim.http.get("/_sim/knobs")
     assert response.status_code == 200, response.text
     return int(response.json()["hang_next"]) == 0
+
+
+# ------------------------------------------------------------------------------- a full disk
+
+
+def test_a_full_disk_under_export_wait_ends_and_prints_every_export_graph_accepted(
+    console: Console, sim: Sim, dead_port: int
+) -> None:
+    """Issue 14, item 4: the intents are on disk, then the disk fills while Graph accepts the POSTs: the
+    run ends on its own (exit 1), with every accepted operation id and status URL on stderr (no SAS)."""
+    users = prepare(console, sim, dead_port, 3, duration=6.0)
+    sim.knobs(delay=2.0, delay_only="exports")  # the POSTs take a while at Graph
+    exporter = console.start(*export_args(users, "--wait"))
+    journal = journal_of(console)
+    wait_until(lambda: count_state(journal, "intent") == len(users), timeout=60, pause=0.01)
+    set_fsize(exporter.pid, 1)
+    result = finish(exporter, timeout=90)  # a hang fails here
+    sim.knobs(delay=0.0)
+    assert_clean(result, json_out=True)
+    assert result.rc == 1, str(result)
+    accepted = sim.operations()
+    assert len(accepted) == len(users)
+    for operation in accepted:
+        line = next((x for x in result.err.splitlines() if operation["id"] in x), "")
+        assert line and "status URL http" in line, f"operation {operation['id']} not printed:\n{result.err}"
+    assert SAS_SIG not in result.out + result.err
+    # Nothing lost: each is unconfirmed in the journal (its intent, its owner gone), never a fresh export.
+    rows = console.ops()
+    assert {r["state"] for r in rows} == {"unconfirmed"}, rows
+    assert_journal_matches(rows, accepted, users)
+    assert_no_early_polls(sim)
+    no_doubles(sim)
+
+
+def test_a_full_disk_under_watch_ends_it_and_the_next_watch_finishes(
+    console: Console, sim: Sim, dead_port: int
+) -> None:
+    users = prepare(console, sim, dead_port, 2, duration=15.0)
+    submit(console, users)
+    journal = journal_of(console)
+    watcher = console.start("watch", "--json")
+    wait_until(lambda: polls_written(journal) > 0, timeout=60)
+    set_fsize(watcher.pid, 1)
+    result = finish(watcher, timeout=90)
+    assert_clean(result, json_out=True)
+    assert result.rc == 1, str(result)
+    assert "journal" in result.err, str(result)
+    finish_all(console, sim, users)
+
+
+def test_a_full_disk_under_the_console_loses_nothing_and_it_goes_on(console: Console, sim: Sim, dead_port: int) -> None:
+    users = prepare(console, sim, dead_port, 2, duration=10.0)
+    submit(console, users)
+    journal = journal_of(console)
+    tui = open_console(console)
+    wait_until(lambda: polls_written(journal) > 0, timeout=60)
+    set_fsize(tui.pid, 1)
+    try:
+        result = console.run("ops", "--json")  # a reader beside it, meanwhile
+        assert result.rc == 0, str(result)
+        assert_wal_intact(tui, journal)
+        time.sleep(3.0)  # the console polls on, and cannot write
+    finally:
+        set_fsize(tui.pid, resource.RLIM_INFINITY)
+    assert_wal_intact(tui, journal)
+    assert_writes_visible(tui, journal)
+    wait_until(lambda: count_state(journal, "final") == len(users), timeout=90)
+    kill_9(tui)
+    finish_all(console, sim, users)
+
+
+@pytest.mark.parametrize("command", ["ops", "report", "export"])
+def test_a_full_disk_under_a_command_beside_the_console_leaves_the_console_whole(
+    console: Console, sim: Sim, dead_port: int, command: str
+) -> None:
+    users = prepare(console, sim, dead_port, 2, duration=8.0)
+    submit(console, users[:1])
+    journal = journal_of(console)
+    tui = open_console(console)
+    wait_until(lambda: polls_written(journal) > 0, timeout=60)
+    args = {"ops": ["ops", "--json"], "report": ["report"], "export": export_args(users[1:])}[command]
+    limit = "import resource,sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))"
+    argv = console.argv(*args)
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            f"{limit}\nimport runpy; sys.argv = {argv[2:]!r}; runpy.run_module('console', run_name='__main__')",
+        ],
+        cwd=ROOT,
+        env=child_env(console.env),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    result = Result(argv, done.returncode, done.stdout, done.stderr)
+    assert_clean(result)
+    if command == "export":  # its intent cannot be written: nothing is sent
+        assert result.rc == 1, str(result)
+        assert "journal" in result.err, str(result)
+        assert users[1].lower() not in {o["userId"].lower() for o in sim.operations()}
+    else:  # reading needs no disk
+        assert result.rc == 0, str(result)
+    assert_wal_intact(tui, journal)
+    assert_writes_visible(tui, journal)
+    kill_9(tui)
+    finish_all(console, sim, users[:1])

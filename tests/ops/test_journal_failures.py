@@ -14,6 +14,7 @@ import pytest
 
 from console.clock import ManualClock
 from console.ops.budget import LEDGER_ATTEMPTS, LEDGER_RETRY, LedgerUnavailable, PollBudget, Reservation
+from console.ops.engine import LEDGER_PAUSE
 from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
 from tests.ops.rig import Rig, location_for
@@ -61,13 +62,18 @@ async def test_a_full_disk_while_polling_ends_the_wait_with_the_reason(tmp_path:
         [ExportTarget(user_id=u, storage_location=location_for(i)) for i, u in enumerate(rig.users(2))]
     )
     assert all(o.accepted for o in outcomes)
+    real_reserve = side.engine.writer.journal.reserve_requests
     side.engine.writer.journal.reserve_requests = _disk_full  # type: ignore[assignment, method-assign]
     elapsed = await rig.run_until(lambda: side.engine._idle.is_set(), limit=300)
     assert isinstance(side.engine.journal_failure, LedgerUnavailable)
     assert elapsed < 60, f"polling went on for {elapsed:.0f} simulated seconds with no ledger"
     polls = len(rig.polls())
-    await rig.run_for(120)
+    await rig.run_for(LEDGER_PAUSE / 2)
     assert len(rig.polls()) == polls, "polled on after the ledger gave up (outside the tenant's budget)"
+    # The disk has room again: a process that lives on (the console) polls again, to the end.
+    side.engine.writer.journal.reserve_requests = real_reserve  # type: ignore[method-assign]
+    await rig.run_until(lambda: all(r.state == "final" for r in side.engine._rows.values()), limit=1200)
+    assert side.engine._idle.is_set()
     assert rig.early_polls() == 0
     await rig.close()
 
