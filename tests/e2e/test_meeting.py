@@ -11,7 +11,6 @@ descriptor still names the live ``-wal`` file, never a deleted one).
 from __future__ import annotations
 
 import os
-import re
 import resource
 import signal
 import sqlite3
