@@ -290,6 +290,9 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
         outcomes = await engine.submit(targets, case=args.case, submitted_by=services.identity, force=args.force)
     except AlreadyExporting as exc:  # another process submitted them meanwhile
         return refuse_conflicts(exc.conflicts)
+    for outcome in outcomes:
+        if outcome.operation is None and outcome.error:  # never sent (the journal could not record it)
+            say(f"export-console: not exported: {clean(outcome.user_id)}: {clean(outcome.error)}")
     if not args.json:
         accepted = sum(1 for o in outcomes if o.accepted)
         say(

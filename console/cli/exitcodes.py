@@ -93,7 +93,11 @@ def exit_code_for_exception(exc: BaseException) -> int:
 
 def is_expected(exc: BaseException) -> bool:
     """True for the project's own failures (one line on stderr); False for a bug (a hint to rerun with --debug)."""
-    return isinstance(exc, errors.GraphError | KeyboardInterrupt) or isinstance(exc, usage_error_types())
+    from console.ops.budget import LedgerUnavailable
+    from console.ops.journal import JournalError
+
+    expected = (errors.GraphError, KeyboardInterrupt, JournalError, LedgerUnavailable, *usage_error_types())
+    return isinstance(exc, expected)
 
 
 DEBUG_HINT = "this looks like a bug: rerun with --debug to write the details to a debug log"

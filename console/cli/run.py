@@ -270,6 +270,30 @@ def _failure(exc: BaseException) -> int:
     return fail(redact(str(exc)), code)
 
 
+def report_unjournaled(services: Services) -> bool:
+    """Print every export Graph accepted that the journal could not record (id and status URL, redacted):
+    only this process knows them. True when there was any (the run then exits non-zero)."""
+    engine = getattr(services, "engine", None)
+    lost = engine.unjournaled() if engine is not None and hasattr(engine, "unjournaled") else []
+    if not lost:
+        return False
+    reason = getattr(engine, "journal_failure", None)
+    why = f" ({clean(redact(str(reason)))})" if reason is not None else ""
+    try:
+        say(
+            f"export-console: Graph accepted {len(lost)} export(s) the journal could not record{why}; "
+            "keep these lines (the journal shows them unconfirmed, with no operation id):"
+        )
+        for view in lost:
+            say(
+                f"  {clean(view.user_id)}: operation {clean(view.operation_id or '(no id)')}, "
+                f"status URL {clean(redact(view.location or '(none)'))}"
+            )
+    except OSError:  # stderr went away (SIGHUP): nothing more can be said
+        pass
+    return True
+
+
 async def run_command(args: argparse.Namespace) -> int:
     """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
     options = options_from(args)
@@ -280,30 +304,38 @@ async def run_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         return _failure(exc)
     services: Services | None = None
+    code = EXIT_FAILED
     try:
         services = await open_services(options, on_device_code=_device_code)
         if args.command == "profiles":
-            return await cmd_profiles(services, args)
-        if args.command == "export":
+            code = await cmd_profiles(services, args)
+        elif args.command == "export":
             assert request is not None
-            return await cmd_export(services, args, request)
-        if args.command == "watch":
-            return await cmd_watch(services, args)
-        if args.command == "ops":  # ops --reconcile: the one ops that asks Graph
+            code = await cmd_export(services, args, request)
+        elif args.command == "watch":
+            code = await cmd_watch(services, args)
+        elif args.command == "ops":  # ops --reconcile: the one ops that asks Graph
             from console.cli.journal_commands import cmd_ops_reconcile
 
-            return await cmd_ops_reconcile(services, args)
-        return fail(f"unknown command {args.command}", EXIT_USAGE)
+            code = await cmd_ops_reconcile(services, args)
+        else:
+            code = fail(f"unknown command {args.command}", EXIT_USAGE)
     except BrokenPipeError:
         raise
     except Exception as exc:  # journal unreadable, disk full, sign-in failed...: one line, no traceback
-        return _failure(exc)
+        code = _failure(exc)
     finally:
         if services is not None:
-            await services.aclose()
+            try:
+                await services.aclose()
+            finally:
+                # Also when stopped by a signal (the exit code is then 130 anyway).
+                if report_unjournaled(services) and code == EXIT_OK:
+                    code = EXIT_FAILED
         from console.storage.pool import close_storage_pools
 
         await close_storage_pools()
+    return code
 
 
 def run_journal_command(args: argparse.Namespace) -> int:

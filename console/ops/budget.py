@@ -119,7 +119,18 @@ def default_burst(per_hour: int) -> float:
 log = logging.getLogger(__name__)
 
 LEDGER_RETRY = 1.0
-"""Seconds to wait before asking a shared ledger that failed again: polling pauses, it never stops."""
+"""Seconds to wait before asking a shared ledger that failed again."""
+LEDGER_ATTEMPTS = 10
+"""Failed asks of the shared ledger in a row before the budget gives up (``LedgerUnavailable``): a full
+disk must end a run within seconds with its exit code, not pause it for ever (issue 14, item 4)."""
+
+
+class LedgerUnavailable(Exception):
+    """The tenant's shared ledger in the journal could not be written ``LEDGER_ATTEMPTS`` times in a row.
+
+    Sending on without it could pass the tenant's budget (every process spends from that ledger),
+    so the request is not sent and the caller ends what it was doing.
+    """
 
 
 class PollBudget:
@@ -163,6 +174,8 @@ class PollBudget:
         """Ledger reservations made (each covers a few slots)."""
         self.grace = SLOT_GRACE
         """How long after its time a reserved slot may still be used."""
+        self.ledger_failures = 0
+        """Failed asks of the shared ledger in a row (0 once one succeeds)."""
 
     @property
     def shared(self) -> bool:
@@ -210,9 +223,23 @@ class PollBudget:
                 plan = await self._reserve(now, self.chunk)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the shared ledger cannot be written (disk full, locked): wait, ask again
-                log.warning("poll budget ledger unavailable, waiting %.0f s: %s", LEDGER_RETRY, redact(str(exc)))
+            except Exception as exc:  # the shared ledger cannot be written (disk full, locked): a few more tries
+                self.ledger_failures += 1
+                reason = redact(str(exc))
+                if self.ledger_failures >= LEDGER_ATTEMPTS:
+                    raise LedgerUnavailable(
+                        f"the tenant's poll budget could not be recorded in the journal ({LEDGER_ATTEMPTS} tries "
+                        f"in a row failed: {reason}); stopped rather than send requests outside the budget"
+                    ) from None
+                log.warning(
+                    "poll budget: the journal's ledger cannot be written (try %d of %d), retrying in %.0f s: %s",
+                    self.ledger_failures,
+                    LEDGER_ATTEMPTS,
+                    LEDGER_RETRY,
+                    reason,
+                )
                 return LEDGER_RETRY
+            self.ledger_failures = 0
         else:
             plan = self._plan_locally(now, 1)
         self._slots.extend(plan.slots)

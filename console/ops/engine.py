@@ -34,6 +34,7 @@ from console.ops.budget import (
     DEFAULT_POLL_BUDGET,
     EXPORTS_PER_TENANT_PER_DAY,
     EXPORTS_PER_USER_PER_DAY,
+    LedgerUnavailable,
     PollBudget,
     Reservation,
 )
@@ -98,6 +99,11 @@ SYNC_INTERVAL = 2.0
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 RECOVER_EVERY = 5
+LEDGER_PAUSE = 30.0
+"""After the budget's ledger gave up (a full disk), seconds between two asks: polling resumes once it works."""
+STOP_GRACE = 3.0
+"""On stop (a signal, quitting), seconds the polls already sent get to bring their answers back, so that
+their Retry-After is journalled and the next process does not poll early (issue 14, item 5)."""
 """Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
 __all__ = [
@@ -230,6 +236,20 @@ class OperationsEngine:
         """Polls sent since start."""
         self.fatal_error: errors.GraphError | None = None
         """The last 401/403: the admin must act before polling (or exporting) can succeed."""
+        self.journal_failure: Exception | None = None
+        """Why the journal could not be written (a full disk): no further export is sent, and once the
+        budget's ledger gave up, polling stopped too (the run ends with its exit code)."""
+        self._unjournaled: dict[int, OperationRow] = {}
+        """Exports Graph accepted whose operation id is not in the journal yet (the write failed)."""
+        self._polling_stopped = False
+        self._submit_failure: Exception | None = None
+        """Set when this batch's journal write failed: none of its further exports is sent."""
+        self._stopping = False
+        self._in_flight: dict[int, float] = {}
+        """Polls sent and not answered yet: operation key -> when sent."""
+        self._quiet = asyncio.Event()
+        """Set while no poll is in flight."""
+        self._quiet.set()
         self.running = False
 
     # -- subscription ---------------------------------------------------------------
@@ -306,6 +326,8 @@ class OperationsEngine:
             await self._claim(now)
         self._count_others()
         self.running = True
+        self._polling_stopped = False
+        self._stopping = False
         self._update_idle()
         self._tasks.append(asyncio.create_task(self._schedule_loop(), name="ops-scheduler"))
         self._tasks.extend(asyncio.create_task(self._worker(), name=f"ops-worker-{n}") for n in range(self._workers))
@@ -320,16 +342,22 @@ class OperationsEngine:
                 to lapse, as a crash would).
         """
         self.running = False
+        self._stopping = True
         tasks, self._tasks = self._tasks, []
         tasks.extend(self._side_tasks)
+        workers = [task for task in tasks if task.get_name().startswith("ops-worker-")]
         for task in tasks:
+            if task not in workers:
+                task.cancel()
+        await self._let_polls_land()
+        for task in workers:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.writer.closed or self.writer._journal is None:
             return
         journal = self.writer.journal
         for _attempt in range(3):
-            if await self.writer.flush(self.clock.now()):
+            if await self._flush():
                 break
         if release and self._registered:
             try:
@@ -343,6 +371,24 @@ class OperationsEngine:
         self._landing.clear()
         self._due.clear()
 
+    async def _let_polls_land(self) -> None:
+        """Stopping (a signal, quitting): the polls already sent get ``STOP_GRACE`` to bring their answers
+        back (queued for the flush that follows, Retry-After and next poll with them). One still out after
+        that is journalled as asked: its next poll no earlier than its send time plus its last Retry-After,
+        so the next process never polls within what Graph probably answered (issue 14, item 5)."""
+        if self._in_flight:
+            try:
+                await asyncio.wait_for(self._quiet.wait(), STOP_GRACE)
+            except TimeoutError:
+                pass
+        for key, sent in list(self._in_flight.items()):
+            row = self._rows.get(key)
+            if row is None or row.state != TRACKING:
+                continue
+            wait = row.retry_after if row.retry_after is not None else DEFAULT_POLL_INTERVAL
+            row.next_poll_at = max(row.next_poll_at or 0.0, sent + wait)
+            self.writer.queue(row)
+
     async def wait_until_idle(self) -> None:
         """Return when every tracked operation is final (or needs the admin) and no POST is in flight.
 
@@ -354,7 +400,7 @@ class OperationsEngine:
     def _update_idle(self) -> None:
         # A resuming engine (``watch``, the console) also waits for what other processes poll.
         others = self._others_open if self._resume else 0
-        if not self._open and self.posts_in_flight == 0 and others == 0:
+        if self.posts_in_flight == 0 and (self._polling_stopped or (not self._open and others == 0)):
             self._idle.set()
         else:
             self._idle.clear()
@@ -599,6 +645,7 @@ class OperationsEngine:
                 raise AlreadyExporting(found)
         who = self.identity if submitted_by is None else submitted_by
         gate = asyncio.Semaphore(self._submit_concurrency)
+        self._submit_failure = None  # a new batch tries the journal again (an intent first, as ever)
 
         async def one(item: ExportTarget) -> SubmitOutcome:
             async with gate:
@@ -624,14 +671,42 @@ class OperationsEngine:
             except JournalError as exc:
                 log.warning("journal heartbeat failed; retrying: %s", redact(str(exc)))
 
-    async def _save(self, row: OperationRow, record: PollRecord | None = None) -> None:
-        """Queue a change and try to write it now; a failed write stays queued (the flush loop retries)."""
+    async def _save(self, row: OperationRow, record: PollRecord | None = None) -> bool:
+        """Queue a change and write it now (a locked journal is waited for a while); a failed write stays
+        queued (the flush loop retries it) and tells no further export to be sent. False when it failed."""
         self.writer.queue(row, record)
+        journal = self.writer.journal
+        unsaved = dict(self._unjournaled)
+        try:
+            await self.writer.call(journal.flush, self.clock.now())
+        except JournalError as exc:
+            self.journal_failure = self._submit_failure = exc
+            log.warning("journal write failed for operation %s; kept and retried: %s", row.key, redact(str(exc)))
+            return False
+        for key in unsaved:  # written with this flush
+            self._unjournaled.pop(key, None)
+        return True
+
+    async def _flush(self) -> bool:
+        """Write what is pending; on success the exports accepted before it are in the journal."""
+        unsaved = dict(self._unjournaled)
         if not await self.writer.flush(self.clock.now()):
-            log.warning("journal write failed for operation %s; kept and retried", row.key)
+            return False
+        for key in unsaved:
+            self._unjournaled.pop(key, None)
+        return True
+
+    def unjournaled(self) -> list[OperationView]:
+        """Exports Graph accepted whose operation id the journal could not record (print them: only this
+        process knows them; the journal shows them unconfirmed)."""
+        return [row.view() for row in sorted(self._unjournaled.values(), key=lambda r: r.key)]
 
     async def _submit_one(self, target: ExportTarget, case: str, who: str) -> SubmitOutcome:
         user_id, location = target.user_id, target.storage_location
+        if self._submit_failure is not None:
+            # The journal cannot record an intent (or what Graph answered): send no further export.
+            text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
+            return SubmitOutcome(user_id, None, text, 1, self._submit_failure)
         now = self.clock.now()
         journal = self.writer.journal
         try:
@@ -652,6 +727,7 @@ class OperationsEngine:
             )
         except (sqlite3.Error, JournalError) as exc:
             # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
+            self.journal_failure = self._submit_failure = exc
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
             return SubmitOutcome(user_id, None, text, 1, exc)
         self._rows[row.key] = row
@@ -720,8 +796,17 @@ class OperationsEngine:
         self._open.add(row.key)
         self._locations[row.key] = location
         self._reschedule(row, accepted.retry_after, now)
-        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.
-        await self._save(row, record)
+        # Written after the 202 in every path: a failed write stays queued and is retried, never lost;
+        # until it is written, the id and status URL are kept for the caller to print (``unjournaled``).
+        if not await self._save(row, record):
+            self._unjournaled[row.key] = row
+            log.warning(
+                "Graph accepted the export of %s as operation %s (status URL %s) but the journal could not "
+                "record it yet",
+                user_id,
+                row.operation_id or "(no id)",
+                _safe_url(row.location),
+            )
         self._update_idle()
         self._emit("submitted", row)
         return SubmitOutcome(user_id, row.view(), "")
@@ -835,10 +920,19 @@ class OperationsEngine:
                 await self.budget.acquire()
             except asyncio.CancelledError:
                 raise
+            except LedgerUnavailable as exc:  # a full disk: the run ends (with its exit code), never hangs
+                self._stop_polling(exc)
+                # The console lives on: one more ask of the ledger now and then, polling again once it works.
+                await self.clock.sleep(LEDGER_PAUSE)
+                continue
             except Exception:  # never let one failure end the scheduler: polling would stop for good
                 log.exception("the poll budget failed; retrying")
                 await self.clock.sleep(1.0)
                 continue
+            if self._polling_stopped:
+                log.warning("the journal can be written again: polling resumes")
+                self._polling_stopped = False
+                self._update_idle()
             # The heaps may have changed while waiting on the budget: dispatch a valid entry only if
             # it is due (never poll before Retry-After, whatever happened meanwhile).
             key = self._take_due(self.clock.now())
@@ -850,7 +944,7 @@ class OperationsEngine:
     async def _flush_loop(self) -> None:
         while True:
             await self.clock.sleep(self._flush_interval)
-            ok = await self.writer.flush(self.clock.now())
+            ok = await self._flush()
             if not ok and not self._flush_failed:
                 log.warning("journal flush failed; the batch is kept and retried")
             self._flush_failed = not ok
@@ -940,6 +1034,8 @@ class OperationsEngine:
                 await self._poll(key)
             except asyncio.CancelledError:
                 raise
+            except LedgerUnavailable as exc:  # a retry of the poll asked the ledger: as in the scheduler
+                self._stop_polling(exc)
             except Exception:
                 log.exception("poll of operation %s failed unexpectedly", key)
                 row = self._rows.get(key)
@@ -948,6 +1044,14 @@ class OperationsEngine:
                     self._reschedule(row, None, self.clock.now(), floor=ERROR_BACKOFF_CAP / 10)
             finally:
                 self._queue.task_done()
+
+    def _stop_polling(self, exc: Exception) -> None:
+        """The journal stayed unwritable (the budget's ledger gave up): stop polling, say so, let the run end."""
+        if not self._polling_stopped:
+            log.error("polling stopped: %s", redact(str(exc)))
+        self.journal_failure = exc
+        self._polling_stopped = True
+        self._update_idle()
 
     def _finish(self, row: OperationRow) -> None:
         self._open.discard(row.key)
@@ -965,12 +1069,17 @@ class OperationsEngine:
         if key not in self._open or not row.location:
             return
         now = self.clock.now()
+        if self._stopping:  # dispatched just before the stop: not sent
+            self.budget.refund()
+            return
         if self._lease_until <= now:
             # The lease may have lapsed (a long-locked journal): another process may poll it now.
             self.budget.refund()
             self._push(key, now + self._sync_interval)
             return
         self.polls_sent += 1
+        self._in_flight[key] = now
+        self._quiet.clear()
         try:
             result = await self.client.get_operation(row.location, budgeted=True)
         except errors.GraphError as exc:
@@ -979,6 +1088,12 @@ class OperationsEngine:
         except ValueError as exc:  # an unreadable Location is an error for that operation, not a crash
             self._poll_failed(row, errors.UnsafeRedirect(redact(str(exc))))
             return
+        finally:
+            # The answer (or failure) is handled synchronously right after this, before anyone waiting
+            # on ``_quiet`` runs: stop() then flushes it.
+            self._in_flight.pop(key, None)
+            if not self._in_flight:
+                self._quiet.set()
         if key not in self._open:  # stopped (or taken) while the poll was in flight
             return
         now = self.clock.now()
@@ -1106,6 +1221,10 @@ class OperationsEngine:
             self._reschedule(row, _error_retry_after(exc), now, floor=wait)
         self.writer.queue(row, record)
         self._emit("error", row)
+
+
+def _safe_url(location: str | None) -> str:
+    return redact(location) if location else "(none)"
 
 
 def _error_retry_after(exc: errors.GraphError) -> float:

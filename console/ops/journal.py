@@ -306,10 +306,18 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def create_private_file(path: Path) -> None:
-    """Create ``path`` 0600 before SQLite opens it (its -wal and -shm files copy that mode)."""
+    """Create ``path`` 0600 before SQLite first opens it (its -wal and -shm files copy that mode).
+
+    Only a file that does not exist yet is opened (``O_EXCL``), never one that does: POSIX ``fcntl``
+    locks belong to the process, and closing ANY descriptor of the database file drops every lock
+    this process's SQLite connections hold on it. A second connection in a process that has the
+    journal open (the engine's writer thread, a report) would then leave the others' locks gone, and
+    the next process to close its connection would find itself alone and delete the WAL under them
+    (issue 14, item 1). An existing file is made private by ``chmod`` on its path instead.
+    """
     try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except OSError:  # it exists (never opened here), or the directory refuses: SQLite says which
         return
     os.close(fd)
 

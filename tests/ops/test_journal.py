@@ -258,3 +258,45 @@ def test_opening_waits_for_another_process_holding_a_new_journal(tmp_path: Path)
         blocker.close()
     assert journal.schema_version() == SCHEMA_VERSION
     journal.close()
+
+
+def _close_in_another_process(path: Path) -> None:
+    """Another process (``ops``, ``report``...) opens the journal, reads, and closes it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from console.ops.journal import OperationJournal\n"
+        "j = OperationJournal(sys.argv[1])\n"
+        "j.rows()\n"
+        "j.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_second_connection_in_one_process_keeps_the_wal_of_the_first(tmp_path: Path) -> None:
+    """Issue 14, item 1: a process with two connections (the console's journal and its writer thread,
+    or a report) must keep its locks, so that another process closing its own never deletes the WAL."""
+    path = tmp_path / "journal.sqlite3"
+    first = OperationJournal(path)
+    second = OperationJournal(path)  # the engine's writer opens its own connection
+    row = second.record_intent(TENANT, "u1", SAS, NOW)
+    third = OperationJournal(path)  # a report written from the console opens and closes one more
+    third.close()
+    wal = Path(f"{path}-wal")
+    assert wal.exists()
+    _close_in_another_process(path)
+    assert wal.exists(), "another process's close deleted the WAL of a process that still has the journal open"
+    row.state = "tracking"
+    row.operation_id = "op-after"
+    second.save_now(row, now=NOW + 1)
+    seen = sqlite3.connect(path)
+    try:
+        found = seen.execute("SELECT operation_id FROM operations WHERE id=?", (row.key,)).fetchone()
+    finally:
+        seen.close()
+    assert found == ("op-after",), "a write after the other process left is not visible to a new reader"
+    first.close()
+    second.close()

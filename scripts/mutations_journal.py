@@ -1,0 +1,69 @@
+"""Mutations guarding issue 14's journal items (processes meeting, full disk, signal flush)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "a second connection re-opens the journal file and drops the process's locks",
+        "console/ops/journal.py",
+        "        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)",
+        "        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)",
+        (
+            "tests/ops/test_journal.py::test_a_second_connection_in_one_process_keeps_the_wal_of_the_first",
+            "tests/e2e/test_meeting.py::test_every_headless_command_beside_an_open_console_leaves_its_journal_whole",
+        ),
+    ),
+    (
+        "a budget ledger that cannot be written is asked for ever",
+        "console/ops/budget.py",
+        "                if self.ledger_failures >= LEDGER_ATTEMPTS:",
+        "                if False:",
+        (
+            "tests/ops/test_journal_failures.py::test_a_ledger_that_cannot_be_written_gives_up_after_bounded_tries_saying_why",
+            "tests/ops/test_journal_failures.py::test_a_full_disk_while_polling_ends_the_wait_with_the_reason",
+        ),
+    ),
+    (
+        "polling stopped by a full disk never lets the wait end",
+        "console/ops/engine.py",
+        "        if self.posts_in_flight == 0 and (self._polling_stopped or (not self._open and others == 0)):",
+        "        if self.posts_in_flight == 0 and (not self._open and others == 0):",
+        ("tests/ops/test_journal_failures.py::test_a_full_disk_while_polling_ends_the_wait_with_the_reason",),
+    ),
+    (
+        "exports sent on after the journal could not record one",
+        "console/ops/engine.py",
+        "        if self._submit_failure is not None:\n            # The journal cannot record",
+        "        if False:\n            # The journal cannot record",
+        (
+            "tests/ops/test_journal_failures.py::test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_and_no_more_are_sent",
+        ),
+    ),
+    (
+        "an accepted export the journal could not record is forgotten",
+        "console/ops/engine.py",
+        "            self._unjournaled[row.key] = row",
+        "            pass",
+        (
+            "tests/ops/test_journal_failures.py::test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_and_no_more_are_sent",
+        ),
+    ),
+    (
+        "a stop signal cancels the polls in flight (their answers never journalled)",
+        "console/ops/engine.py",
+        "        await self._let_polls_land()\n",
+        "",
+        (
+            "tests/e2e/test_meeting.py::test_a_stop_signal_journals_the_last_poll_answer_and_the_next_process_waits_for_it[1]",
+        ),
+    ),
+    (
+        "accepted exports the journal could not record are not printed",
+        "console/cli/run.py",
+        "    if not lost:\n        return False",
+        "    if True:\n        return False",
+        ("tests/e2e/test_meeting.py::test_a_full_disk_under_export_wait_ends_and_prints_every_export_graph_accepted",),
+    ),
+]
