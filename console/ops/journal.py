@@ -24,7 +24,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped whenever the tables change; an unknown newer version is refused, not overwritten."""
 
 HISTORY_KEEP_LAST = 200
@@ -156,6 +156,14 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE INDEX IF NOT EXISTS ledger_tenant_at ON ledger (tenant_key, at);
 CREATE TABLE IF NOT EXISTS pacer (tenant_key TEXT PRIMARY KEY, tat REAL NOT NULL);
 """
+
+_V3_SCHEMA = """
+CREATE INDEX IF NOT EXISTS operations_state ON operations (state);
+CREATE INDEX IF NOT EXISTS operations_case ON operations (case_ref);
+CREATE INDEX IF NOT EXISTS operations_created ON operations (created_at);
+CREATE INDEX IF NOT EXISTS operations_submitted ON operations (submitted_at)
+"""
+"""Schema 3: indexes for the filters of ``ops`` and ``report`` across tenants (status, case, time)."""
 
 QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)
 """States whose POST may have reached Graph and so counts against the daily export limits."""
@@ -296,6 +304,35 @@ def _row(values: Sequence[Any]) -> OperationRow:
     return OperationRow(*fields)
 
 
+def _select(
+    columns: str,
+    tenant_key: str | None,
+    states: Iterable[str] | None,
+    case: str | None,
+    since: float | None,
+) -> tuple[str, list[Any]]:
+    """The query of ``rows``/``iter_rows``: oldest first, with the filters that were given."""
+    query = f"SELECT {columns} FROM operations"
+    clauses: list[str] = []
+    params: list[Any] = []
+    if tenant_key is not None:
+        clauses.append("tenant_key = ?")
+        params.append(tenant_key)
+    if states is not None:
+        wanted = list(states)
+        clauses.append(f"state IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if case is not None:
+        clauses.append("case_ref = ?")
+        params.append(case)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    return query + " ORDER BY id", params
+
+
 def _safe(text: str | None) -> str | None:
     return None if text is None else redact(text)
 
@@ -401,9 +438,12 @@ class OperationJournal:
                 )
             if version == SCHEMA_VERSION:
                 return
-            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+            if version < 2:
+                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    self._db.execute(statement)
+                self._migrate_to_2()
+            for statement in filter(None, (s.strip() for s in _V3_SCHEMA.split(";"))):
                 self._db.execute(statement)
-            self._migrate_to_2()
             self._db.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (str(SCHEMA_VERSION),),
@@ -704,27 +744,63 @@ class OperationJournal:
     ) -> list[OperationRow]:
         """Journal rows, oldest first, optionally of one tenant, some states, one case, created since."""
         self._try_flush()
-        query = f"SELECT {_COLUMNS} FROM operations"
-        clauses: list[str] = []
-        params: list[Any] = []
-        if tenant_key is not None:
-            clauses.append("tenant_key = ?")
-            params.append(tenant_key)
-        if states is not None:
-            wanted = list(states)
-            clauses.append(f"state IN ({','.join('?' * len(wanted))})")
-            params.extend(wanted)
-        if case is not None:
-            clauses.append("case_ref = ?")
-            params.append(case)
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY id"
+        query, params = _select(_COLUMNS, tenant_key, states, case, since)
         with self._db_lock:
             return [_row(values) for values in self._db.execute(query, params).fetchall()]
+
+    def iter_rows(
+        self,
+        tenant_key: str | None = None,
+        states: Iterable[str] | None = None,
+        *,
+        case: str | None = None,
+        since: float | None = None,
+    ) -> Iterator[OperationRow]:
+        """``rows()`` streamed: one query on a connection of its own, read a chunk at a time.
+
+        Memory stays constant whatever the journal's size, and the lock of the shared connection is
+        never held between two rows (the read sees one snapshot of the journal: WAL).
+        """
+        self._try_flush()
+        query, params = _select(_COLUMNS, tenant_key, states, case, since)
+        for values in self._stream(query, params):
+            yield _row(values)
+
+    def iter_evidence(
+        self,
+        tenant_key: str | None = None,
+        *,
+        case: str | None = None,
+        since: float | None = None,
+    ) -> Iterator[tuple[OperationRow, str, str]]:
+        """``iter_rows`` for the evidence report: ``(row, first_request_id, final_request_id)``.
+
+        ``first_request_id`` is the request-id of the operation's first kept poll record, when the
+        row has no ``post_request_id``; ``final_request_id`` that of its last complete/failed poll
+        record, when a final row has no ``final_request_id``; "" otherwise. Both come from the same
+        query (no query per row).
+        """
+        self._try_flush()
+        columns = (
+            f"{_COLUMNS}, CASE WHEN post_request_id = '' THEN COALESCE((SELECT request_id FROM polls "
+            "WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, "
+            "CASE WHEN final_request_id = '' AND state = ? THEN COALESCE((SELECT request_id "
+            "FROM polls WHERE polls.operation = operations.id AND status IN ('complete', 'failed') "
+            "ORDER BY rowid DESC LIMIT 1), '') ELSE '' END"
+        )
+        query, params = _select(columns, tenant_key, None, case, since)
+        for values in self._stream(query, [FINAL, *params]):
+            yield _row(values[:-2]), str(values[-2]), str(values[-1])
+
+    def _stream(self, query: str, params: Sequence[Any], chunk: int = 500) -> Iterator[Sequence[Any]]:
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            reader.execute("PRAGMA busy_timeout=5000")
+            cursor = reader.execute(query, params)
+            while batch := cursor.fetchmany(chunk):
+                yield from batch
+        finally:
+            reader.close()
 
     def row(self, key: int) -> OperationRow | None:
         """One row by its key."""
