@@ -180,6 +180,7 @@ inherit this process's resident size as its ``ru_maxrss`` floor."""
 def run(argv: list[str], out: Path) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit code of one process, its stdout written to ``out``."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: byte code cached, not compiled every run
     report = out.with_suffix(".rss")
     wrapped = [TIME, "-f", "%M", "-o", str(report), *argv] if os.path.exists(TIME) else argv
     with out.open("wb") as handle:
