@@ -226,6 +226,8 @@ class OperationsEngine:
         """Export POSTs sent and not yet answered (quitting now could leave them unconfirmed)."""
         self.polls_sent = 0
         """Polls sent since start."""
+        self._in_flight: dict[int, float] = {}
+        """Polls sent and not yet answered: key -> when the request left."""
         self.fatal_error: errors.GraphError | None = None
         """The last 401/403: the admin must act before polling (or exporting) can succeed."""
         self.running = False
@@ -325,6 +327,7 @@ class OperationsEngine:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.writer.closed or self.writer._journal is None:
             return
+        self._hand_over_in_flight(self.clock.now())
         journal = self.writer.journal
         for _attempt in range(3):
             if await self.writer.flush(self.clock.now()):
@@ -340,6 +343,18 @@ class OperationsEngine:
         self._heap.clear()
         self._landing.clear()
         self._due.clear()
+
+    def _hand_over_in_flight(self, now: float) -> None:
+        """Polls cut off by the stop may have reached Graph and been answered (a Retry-After nobody
+        read): whoever takes the operation over must not poll it before now plus that wait, so the
+        saved next poll says so (the saved one dates from before the poll was sent)."""
+        cut, self._in_flight = self._in_flight, {}
+        for key in cut:
+            row = self._rows.get(key)
+            if row is None or row.state != TRACKING or key not in self._open:
+                continue
+            row.next_poll_at = max(row.next_poll_at or now, now + schedule.not_before(row.retry_after))
+            self.writer.queue(row)
 
     async def wait_until_idle(self) -> None:
         """Return when every tracked operation is final (or needs the admin) and no POST is in flight.
@@ -906,14 +921,21 @@ class OperationsEngine:
             self._push(key, now + self._sync_interval)
             return
         self.polls_sent += 1
+        self._in_flight[key] = now
         try:
             result = await self.client.get_operation(row.location, budgeted=True)
         except errors.GraphError as exc:
+            self._in_flight.pop(key, None)
             self._poll_failed(row, exc)
             return
         except ValueError as exc:  # an unreadable Location is an error for that operation, not a crash
+            self._in_flight.pop(key, None)
             self._poll_failed(row, errors.UnsafeRedirect(redact(str(exc))))
             return
+        except Exception:
+            self._in_flight.pop(key, None)
+            raise
+        self._in_flight.pop(key, None)
         if key not in self._open:  # stopped (or taken) while the poll was in flight
             return
         now = self.clock.now()
