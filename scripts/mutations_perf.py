@@ -60,4 +60,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        row = journal.row(key)",
         ("tests/ops/test_journal_reads.py::test_note_on_a_row_number_beyond_sqlites_integers_is_a_usage_error",),
     ),
+    (
+        "the streamed JSON report is json.dumps with indent, byte for byte",
+        "console/report.py",
+        '                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False).replace("\\n", "\\n    ")',
+        "                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False)",
+        ("tests/ops/test_journal_reads.py::test_the_json_report_is_byte_for_byte_json_dumps_with_indent",),
+    ),
 ]

@@ -113,3 +113,20 @@ def test_ops_status_lists_a_dead_processs_intent_as_unconfirmed(
     assert main(["--state-dir", str(tmp_path), "ops", "--status", word, "--json"]) == 0
     out = capsys.readouterr().out
     assert '"userId": "crashed-user"' in out and '"state": "unconfirmed"' in out
+
+
+def test_the_json_report_is_byte_for_byte_json_dumps_with_indent() -> None:
+    """The streamed JSON writer (C encoder, nested values spliced in) writes what ``json.dumps(indent=2)`` does."""
+    import io
+    import json
+
+    from console.report import FIELDS, write_json
+
+    tricky = {name: f'{name} \x1b[31m\u202e "q" \\ é ✓' for name in FIELDS}
+    tricky["delivered"] = {"files": 3, "bytes": 1.5, "names": ["a\nb", "RequestInfo.json"], "requestInfo": True}
+    tricky["notes"] = [{"at": "2026-12-01T10:00:00Z", "author": "ann", "text": "x"}, {"at": None, "text": ""}]
+    empty = {name: None for name in FIELDS} | {"notes": [], "delivered": {}}
+    for rows in ([], [tricky], [empty, tricky, empty]):
+        out = io.StringIO()
+        assert write_json(rows, out) == len(rows)
+        assert out.getvalue() == json.dumps(rows, indent=2, allow_nan=False) + "\n"
