@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,8 +126,9 @@ def test_the_json_report_is_byte_for_byte_json_dumps_with_indent() -> None:
     tricky = {name: f'{name} \x1b[31m\u202e "q" \\ é ✓' for name in FIELDS}
     tricky["delivered"] = {"files": 3, "bytes": 1.5, "names": ["a\nb", "RequestInfo.json"], "requestInfo": True}
     tricky["notes"] = [{"at": "2026-12-01T10:00:00Z", "author": "ann", "text": "x"}, {"at": None, "text": ""}]
-    empty = {name: None for name in FIELDS} | {"notes": [], "delivered": {}}
-    for rows in ([], [tricky], [empty, tricky, empty]):
+    empty: dict[str, Any] = {name: None for name in FIELDS} | {"notes": [], "delivered": {}}
+    cases: list[list[dict[str, Any]]] = [[], [tricky], [empty, tricky, empty]]
+    for rows in cases:
         out = io.StringIO()
         assert write_json(rows, out) == len(rows)
         assert out.getvalue() == json.dumps(rows, indent=2, allow_nan=False) + "\n"
