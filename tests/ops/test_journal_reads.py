@@ -123,7 +123,7 @@ def test_the_json_report_is_byte_for_byte_json_dumps_with_indent() -> None:
 
     from console.report import FIELDS, write_json
 
-    tricky = {name: f'{name} \x1b[31m\u202e "q" \\ é ✓' for name in FIELDS}
+    tricky: dict[str, Any] = {name: f'{name} \x1b[31m\u202e "q" \\ é ✓' for name in FIELDS}
     tricky["delivered"] = {"files": 3, "bytes": 1.5, "names": ["a\nb", "RequestInfo.json"], "requestInfo": True}
     tricky["notes"] = [{"at": "2026-12-01T10:00:00Z", "author": "ann", "text": "x"}, {"at": None, "text": ""}]
     empty: dict[str, Any] = {name: None for name in FIELDS} | {"notes": [], "delivered": {}}
