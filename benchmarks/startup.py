@@ -58,16 +58,25 @@ def demo_upns() -> list[bytes]:
     return sorted({p.user_principal_name.encode() for p in tenant.graph.profiles if p.user_principal_name})
 
 
+WORKDIR = tempfile.mkdtemp(prefix="startup-cwd-")
+NO_CACHE: str | None = None
+"""``--no-bytecode-cache``: a copy of the package without ``__pycache__``, run with PYTHONDONTWRITEBYTECODE=1
+(a fresh checkout in such a shell compiles every one of its modules at every launch), to show what that costs."""
+
+
 def env() -> dict[str, str]:
     # As installed: byte code cached (a PYTHONDONTWRITEBYTECODE shell would compile every module each run).
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL") and k != "PYTHONDONTWRITEBYTECODE"}
     clean["PYTHONPATH"] = str(ROOT)
+    if NO_CACHE:
+        clean["PYTHONDONTWRITEBYTECODE"] = "1"
+        clean["PYTHONPATH"] = NO_CACHE
     return clean
 
 
 def timed_process(argv: list[str]) -> float:
     began = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), check=True)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), check=True, cwd=WORKDIR)
     return time.perf_counter() - began
 
 
@@ -82,6 +91,7 @@ def on_pty(argv: list[str], markers: list[bytes], size: tuple[int, int], timeout
     if pid == 0:  # the child: the pty slave is its terminal
         try:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.chdir(WORKDIR)  # not the checkout: ``python -m`` puts the working directory first on sys.path
             os.execve(argv[0], argv, environment)
         finally:
             os._exit(127)
@@ -130,7 +140,14 @@ def main() -> int:
     parser.add_argument("--max-demo", type=float, default=0.7)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--check", action="store_true", help="exit 1 on any MISS")
+    parser.add_argument("--no-bytecode-cache", action="store_true", help="compile every module at each launch")
     args = parser.parse_args()
+    global NO_CACHE
+    if args.no_bytecode_cache:
+        import shutil
+
+        NO_CACHE = tempfile.mkdtemp(prefix="startup-checkout-")
+        shutil.copytree(ROOT / "console", Path(NO_CACHE) / "console", ignore=shutil.ignore_patterns("__pycache__"))
     cols, _, rows = args.size.partition("x")
     size = (int(cols), int(rows))
     python = sys.executable
