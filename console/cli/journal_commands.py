@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.output import _cut, clean, json_text, say
-from console.ops.events import INTENT, UNCONFIRMED, OperationView
-from console.cli.views import _progress, _when, view_json
+from console.ops.events import INTENT, UNCONFIRMED, OperationView, _iso
+from console.cli.views import _progress, _when, explain_error, view_json
 from console.report import view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
@@ -98,19 +98,19 @@ def print_operations_streamed(views: Iterable[OperationView]) -> None:
     with_case = False
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         for v in views:
-            record = view_json(v)
+            # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
             with_case = with_case or bool(v.case)
             cells = [
                 _cut(clean(c))
                 for c in (
-                    record.get("case") or "-",
+                    v.case or "-",
                     v.user_id,
                     v.display_status,
                     _progress(v.progress),
-                    _when(record["submittedDateTime"]),
-                    _when(record["completedDateTime"]),
+                    _when(_iso(v.submitted_at)),
+                    _when(_iso(v.completed_at)),
                     v.operation_id or f"(row {v.key})",
-                    record.get("error") or "",
+                    explain_error(v.last_error) if v.last_error else "",
                 )
             ]
             for i, cell in enumerate(cells):
