@@ -67,4 +67,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False)",
         ("tests/ops/test_journal_reads.py::test_the_json_report_is_byte_for_byte_json_dumps_with_indent",),
     ),
+    (
+        "a stop that cannot write the journal leaves its leases to lapse",
+        "console/ops/engine.py",
+        "        if release and self._registered and flushed:",
+        "        if release and self._registered:",
+        ("tests/ops/test_early_polls.py::test_a_stop_that_cannot_write_the_journal_leaves_its_leases_to_lapse",),
+    ),
 ]

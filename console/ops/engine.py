@@ -329,10 +329,14 @@ class OperationsEngine:
             return
         self._hand_over_in_flight(self.clock.now())
         journal = self.writer.journal
+        flushed = False
         for _attempt in range(3):
             if await self.writer.flush(self.clock.now()):
+                flushed = True
                 break
-        if release and self._registered:
+        if not flushed:  # the journal lacks the last polls' next times: let the leases lapse (takeover waits)
+            log.warning("journal: last changes not written; leases left to lapse instead of given back")
+        if release and self._registered and flushed:
             try:
                 await self.writer.call(journal.unregister_process, self.process_id)
             except (sqlite3.Error, JournalError) as exc:

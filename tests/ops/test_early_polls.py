@@ -9,6 +9,7 @@ next poll saved *before* those polls left, so ``watch`` took the operations over
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -52,4 +53,26 @@ async def test_a_stop_with_polls_in_flight_hands_over_no_earlier_than_their_retr
     first_after = min(at for at in rig.polls() if at > 60)
     assert rig.early_polls() == 0, f"taken over and polled at {first_after:.0f} s, before 120 s"
     assert first_after >= 120
+    await rig.close()
+
+
+async def test_a_stop_that_cannot_write_the_journal_leaves_its_leases_to_lapse(tmp_path: Path) -> None:
+    """Given back, the leases would say "due at 60 s" (the last flush), though the polls at 60 s were answered."""
+    rig = Rig(tmp_path, retry_after=60, duration=300)
+    leaving, staying = rig.side(), rig.side()
+    await leaving.engine.start()
+    await staying.engine.start()
+    users = rig.users(5)
+    await leaving.engine.submit([ExportTarget(u, location_for(i)) for i, u in enumerate(users)])
+    await rig.settle()
+
+    def disk_full(now: float | None = None) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    leaving.engine.writer.journal.flush = disk_full  # type: ignore[method-assign]
+    await rig.run_for(61)  # polled at 60 s (Retry-After 60 s): not written down
+    assert leaving.engine.polls_sent == 5
+    await leaving.close()
+    await rig.run_until(lambda: all(v.state == "final" for v in staying.engine.operations()), limit=3000)
+    assert rig.early_polls() == 0, "a lease given back with a stale next poll was polled before Retry-After"
     await rig.close()
