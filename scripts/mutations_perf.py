@@ -33,11 +33,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         ("tests/tui/test_console.py::test_an_idle_table_changes_each_row_once_a_minute_not_every_second",),
     ),
     (
-        "schema 3 adds the filter indexes",
+        "opening a journal adds the indexes the read filters use",
         "console/ops/journal.py",
-        '            for statement in filter(None, (s.strip() for s in _V3_SCHEMA.split(";"))):',
-        "            for statement in ():",
-        ("tests/ops/test_journal_reads.py::test_a_schema_2_journal_gets_the_indexes_the_filters_use",),
+        '        for statement in filter(None, (s.strip() for s in _READ_INDEXES.split(";"))):',
+        "        for statement in ():",
+        ("tests/ops/test_journal_reads.py::test_a_journal_without_the_read_indexes_gets_them_when_opened",),
     ),
     (
         "the report's export request-id falls back on the first poll",

@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 2
 """Bumped whenever the tables change; an unknown newer version is refused, not overwritten."""
 
 HISTORY_KEEP_LAST = 200
@@ -157,13 +157,15 @@ CREATE INDEX IF NOT EXISTS ledger_tenant_at ON ledger (tenant_key, at);
 CREATE TABLE IF NOT EXISTS pacer (tenant_key TEXT PRIMARY KEY, tat REAL NOT NULL);
 """
 
-_V3_SCHEMA = """
+_READ_INDEXES = """
 CREATE INDEX IF NOT EXISTS operations_state ON operations (state);
 CREATE INDEX IF NOT EXISTS operations_case ON operations (case_ref);
 CREATE INDEX IF NOT EXISTS operations_created ON operations (created_at);
 CREATE INDEX IF NOT EXISTS operations_submitted ON operations (submitted_at)
 """
-"""Schema 3: indexes for the filters of ``ops`` and ``report`` across tenants (status, case, time)."""
+"""Indexes for the filters of ``ops`` and ``report`` across tenants (status, case, time), added to any
+schema-2 journal when it is opened. Not a schema version of their own: a console that predates them
+reads and writes the journal as before (only a change of the tables bumps ``SCHEMA_VERSION``)."""
 
 QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)
 """States whose POST may have reached Graph and so counts against the daily export limits."""
@@ -437,18 +439,22 @@ class OperationJournal:
                     "or use another --state-dir"
                 )
             if version == SCHEMA_VERSION:
+                self._add_read_indexes()
                 return
-            if version < 2:
-                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                    self._db.execute(statement)
-                self._migrate_to_2()
-            for statement in filter(None, (s.strip() for s in _V3_SCHEMA.split(";"))):
+            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                 self._db.execute(statement)
+            self._migrate_to_2()
+            self._add_read_indexes()
             self._db.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (str(SCHEMA_VERSION),),
             )
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('row_version', '0')")
+
+    def _add_read_indexes(self) -> None:
+        """The indexes of ``_READ_INDEXES`` (created once, then each open finds them: no-ops)."""
+        for statement in filter(None, (s.strip() for s in _READ_INDEXES.split(";"))):
+            self._db.execute(statement)
 
     def _migrate_to_2(self) -> None:
         """Schema 1 -> 2 in place: new columns and tables; what schema 1 kept in clear is redacted."""

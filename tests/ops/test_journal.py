@@ -44,7 +44,7 @@ def test_schema_1_fixture_is_upgraded_in_place_and_keeps_every_row(tmp_path: Pat
         "error",
     ]
     journal = OperationJournal(path)
-    assert journal.schema_version() == SCHEMA_VERSION == 3
+    assert journal.schema_version() == SCHEMA_VERSION == 2
     rows = journal.rows(TENANT)
     assert [(r.key, r.state, r.user_id, r.polls) for r in rows] == before
     tracking = rows[1]

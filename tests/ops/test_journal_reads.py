@@ -37,7 +37,8 @@ def plan(db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> str:
     return " ".join(str(r[-1]) for r in db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM operations {where}", params))
 
 
-def test_a_schema_2_journal_gets_the_indexes_the_filters_use(tmp_path: Path) -> None:
+def test_a_journal_without_the_read_indexes_gets_them_when_opened(tmp_path: Path) -> None:
+    """An older console's journal (same schema 2, no such indexes) gets them; its schema version stays."""
     path = tmp_path / "journal.sqlite3"
     journal = OperationJournal(path)
     fill(journal)
@@ -45,10 +46,9 @@ def test_a_schema_2_journal_gets_the_indexes_the_filters_use(tmp_path: Path) -> 
     db = sqlite3.connect(path, isolation_level=None)
     for name in INDEXES:
         db.execute(f"DROP INDEX {name}")
-    db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
     db.close()
     journal = OperationJournal(path)
-    assert journal.schema_version() == SCHEMA_VERSION == 3
+    assert journal.schema_version() == SCHEMA_VERSION == 2
     assert len(journal.rows()) == 12  # nothing lost on the way
     journal.close()
     db = sqlite3.connect(path)
