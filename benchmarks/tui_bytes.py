@@ -23,7 +23,9 @@ How it works:
     parent reports mean bytes/s and the busiest whole second, and the fraction of a 256 kbit/s
     link that is (bytes/s * 8 / 256,000).
 
-Exit status is 0 unless something crashes or the child fails to finish in time.
+Exit status is 0 unless something crashes or the child fails to finish in time; with ``--check``,
+also 1 when the idle window's mean exceeds ``--max-idle`` bytes/s (TARGET: 200, issue 15: an idle
+console writes nothing but what changed; a running export's elapsed time changes once a minute).
 """
 
 from __future__ import annotations
@@ -306,7 +308,9 @@ def parent_main(args: argparse.Namespace) -> int:
     )
     print(f"  on 256 kbit/s:    mean {link(mean)}; max {link(peak)}")
     print(f"child exit code:    {code}")
-    return 0
+    ok = mean <= args.max_idle
+    print(f"TARGET idle console <= {args.max_idle:g} B/s: {'PASS' if ok else 'MISS'} (mean {mean:,.0f} B/s)")
+    return 0 if ok or not args.check else 1
 
 
 def main() -> None:
@@ -322,6 +326,8 @@ def main() -> None:
         "--keys", default="", help="comma-separated keys pressed once loaded, before the storm (e.g. 2: Operations tab)"
     )
     parser.add_argument("--dump", help="also write the raw terminal output to this file")
+    parser.add_argument("--max-idle", type=float, default=200.0, help="idle bytes/s target (default 200)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the idle target is missed")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--control-fd", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--launched", type=float, default=0.0, help=argparse.SUPPRESS)

@@ -97,18 +97,28 @@ def _server_side_stats(tenant: Any, server: Any) -> dict[str, Any]:
     """Cross-check on the simulator's clock: polls that arrived before the Retry-After it gave."""
     last: dict[str, tuple[float, float]] = {}
     early = 0
+    worst = float("inf")
     counts: dict[str, int] = defaultdict(int)
+    seconds: dict[int, int] = defaultdict(int)
     for r in tenant.requests:
         counts[r.kind] += 1
         if r.kind not in ("export", "poll") or not r.operation_id:
             continue
+        if r.kind == "poll":
+            seconds[int(r.at)] += 1
         previous = last.get(r.operation_id)
-        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-6:
-            early += 1
+        if r.kind == "poll" and previous is not None:
+            margin = r.at - (previous[0] + previous[1])
+            worst = min(worst, margin)
+            if margin < -1e-6:
+                early += 1
         ra = float(r.retry_after) if r.retry_after else 0.0
         last[r.operation_id] = (r.at, ra)
     return {
         "early": early,
+        "worst_margin": worst,
+        "busiest_second": max(seconds.values(), default=0),
+        "poll_seconds": dict(seconds),
         "counts": dict(counts),
         "served": server.requests_served,
         "connections": server.connections_accepted,
@@ -321,6 +331,71 @@ async def run_bare(info: dict[str, Any], users: list[str], args: argparse.Namesp
     return result
 
 
+def run_cli_watch(info: dict[str, Any], users: list[str], args: argparse.Namespace) -> PhaseResult:
+    """``export`` (no wait) then one ``watch`` as processes, the way an admin runs them: the simulator's
+    own record says whether any poll came before the Retry-After of the answer before it."""
+    import subprocess
+
+    result = PhaseResult("cli watch")
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="watch1000-cli-") as tmp:
+        ids = Path(tmp) / "users.txt"
+        ids.write_text("\n".join(users) + "\n")
+        env = dict(os.environ, BENCH_TOKEN=info["token"], PYTHONPATH=str(root))
+        env["BENCH_LOCATION"] = location_for("@", "cli").replace("@", "{userId}")  # one container per user
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        common = [
+            sys.executable,
+            "-m",
+            "console",
+            "--graph-url",
+            info["graph_url"],
+            "--token-env",
+            "BENCH_TOKEN",
+            "--state-dir",
+            str(Path(tmp) / "state"),
+            "--poll-budget",
+            str(args.poll_budget),
+        ]
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                *common,
+                "export",
+                "--from-file",
+                str(ids),
+                "--storage-location-env",
+                "BENCH_LOCATION",
+                "--no-storage-check",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=args.timeout,
+            check=False,
+        )
+        result.extra["submit_wall"] = time.perf_counter() - began
+        began = time.perf_counter()
+        result.extra["watch_from"] = time.time()
+        watched = subprocess.run(
+            [*common, "watch", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=args.timeout,
+            check=False,
+            text=True,
+        )
+        result.wall = time.perf_counter() - began
+        result.extra["watch_to"] = time.time()
+        result.extra["exit"] = watched.returncode
+        listed = subprocess.run(
+            [*common, "ops", "--json"], env=env, capture_output=True, timeout=args.timeout, check=False, text=True
+        )
+        result.final = sum(1 for line in listed.stdout.splitlines() if '"state": "final"' in line)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=1000, help="exports to submit and watch (default 1000)")
@@ -339,6 +414,13 @@ def main() -> int:
         "--rounds", type=int, default=2, help="engine/bare pairs, alternated (default 2); CPU ratio over the sums"
     )
     parser.add_argument("--skip-bare", action="store_true", help="only run the engine phase")
+    parser.add_argument(
+        "--cli-watch",
+        action="store_true",
+        help="instead of the engine/bare rounds: `export` then one `watch` as processes (the admin's way), "
+        "judged by the simulator's own record of request times per operation (TARGET: 0 early polls; "
+        "the busiest second of polls is printed: use --retry-after 1 and 1,000 ops for 300+ a second)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
     parser.add_argument(
         "--no-sniffio-lookup",
@@ -379,6 +461,14 @@ def main() -> int:
         users = info["users"]
 
         asyncio.run(warm_up(info, users))
+        if args.cli_watch:
+            parent_conn.send("reset")
+            parent_conn.recv()
+            cli = run_cli_watch(info, users, args)
+            parent_conn.send("stats")
+            cli.extra["server"] = parent_conn.recv()
+            parent_conn.send("stop")
+            return 1 if not report_cli(args, cli) and args.check else 0
         load_before = os.getloadavg()[0]
         engines: list[PhaseResult] = []
         bares: list[PhaseResult] = []
@@ -497,6 +587,34 @@ def report(
     targets = [value for key, value in rows if key.startswith("TARGET")]
     all_final = all(e.final == args.ops and not e.extra.get("timed_out") for e in engines)
     return all_final and all(value.startswith("PASS") for value in targets)
+
+
+def report_cli(args: argparse.Namespace, cli: PhaseResult) -> bool:
+    server = cli.extra.get("server", {})
+    counts = server.get("counts", {})
+    polls = int(counts.get("poll", 0))
+    early = int(server.get("early", -1))
+    start, end = int(cli.extra.get("watch_from", 0)) + 1, int(cli.extra.get("watch_to", 0))
+    per_second = [n for second, n in server.get("poll_seconds", {}).items() if start <= int(second) < end]
+    watching = sum(per_second) / max(1, end - start)
+    rows = [
+        (
+            "operations",
+            f"{args.ops} (Retry-After {args.retry_after:g} s, durations "
+            f"{args.min_duration:g}-{args.max_duration:g} s, --poll-budget {args.poll_budget}/h)",
+        ),
+        ("export (process)", f"{cli.extra.get('submit_wall', 0):.1f} s for {counts.get('export', 0)} POSTs"),
+        ("watch (process)", f"{cli.wall:.1f} s; exit {cli.extra.get('exit')}; {cli.final}/{args.ops} final in `ops`"),
+        (
+            "polls",
+            f"{polls} in all; while `watch` ran {watching:.0f}/s mean, median second "
+            f"{median([float(n) for n in per_second]):.0f}/s, busiest second {server.get('busiest_second', 0)}/s",
+        ),
+        ("worst margin (server)", f"{server.get('worst_margin', float('nan')) * 1000:.1f} ms after Retry-After"),
+        ("TARGET zero polls before Retry-After (simulator's record)", verdict(early == 0) + f" ({early} early)"),
+    ]
+    print_block("watch_1000 --cli-watch: export then watch, as processes", rows)
+    return early == 0 and cli.final == args.ops and cli.extra.get("exit") == 0
 
 
 def _sniffio_installed() -> bool:

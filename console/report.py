@@ -17,11 +17,13 @@ import csv
 import io
 import json
 import math
+import shutil
+import tempfile
 from dataclasses import replace
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from console.ops.events import FINAL, INTENT, UNCONFIRMED, OperationView, PollRecord
 from console.ops.journal import OperationJournal, OperationRow
@@ -69,13 +71,28 @@ def _when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
 
 
-def view_of(journal: OperationJournal, row: OperationRow, now: float) -> OperationView:
+def view_of(
+    journal: OperationJournal, row: OperationRow, now: float, alive: dict[str | None, bool] | None = None
+) -> OperationView:
     """The row as people should read it: the intent of a process that died (a crash between the journal
-    and Graph's 202) is ``unconfirmed``, never "submitting"; a live process's intent stays as it is."""
+    and Graph's 202) is ``unconfirmed``, never "submitting"; a live process's intent stays as it is.
+
+    Args:
+        alive: owner -> alive, filled as owners are looked up (one look-up per owner in a long listing).
+    """
     view = row.view()
-    if row.state == INTENT and not journal.process_alive(row.owner, now):
+    if row.state == INTENT and not _alive(journal, row.owner, now, alive):
         return replace(view, state=UNCONFIRMED, last_error=view.last_error or LEFTOVER_ERROR)
     return view
+
+
+def _alive(journal: OperationJournal, owner: str | None, now: float, cache: dict[str | None, bool] | None) -> bool:
+    if cache is None:
+        return journal.process_alive(owner, now)
+    found = cache.get(owner)
+    if found is None:
+        found = cache[owner] = journal.process_alive(owner, now)
+    return found
 
 
 def _status(view: OperationView) -> str:
@@ -107,6 +124,10 @@ def _notes(journal: OperationJournal, key: int) -> list[dict[str, Any]]:
 
 def row_for(view: OperationView, history: Sequence[PollRecord], notes: list[dict[str, Any]]) -> dict[str, Any]:
     """One operation's report row (exactly ``FIELDS``)."""
+    return _report_row(view, _export_request_id(view, history), _final_request_id(view, history), notes)
+
+
+def _report_row(view: OperationView, export_id: str, final_id: str, notes: list[dict[str, Any]]) -> dict[str, Any]:
     delivered = view.delivered.to_json() if view.delivered is not None else None
     return {
         "case": view.case,
@@ -120,8 +141,8 @@ def row_for(view: OperationView, history: Sequence[PollRecord], notes: list[dict
         "completedDateTime": _when(view.completed_at),
         "storageLocation": redact(view.storage_location),
         "delivered": delivered,
-        "exportRequestId": _export_request_id(view, history),
-        "finalRequestId": _final_request_id(view, history),
+        "exportRequestId": export_id,
+        "finalRequestId": final_id,
         "submittedBy": view.submitted_by,
         "tenant": view.tenant_key,
         "notes": notes,
@@ -137,7 +158,20 @@ def report_rows(
     since: float | None = None,
     now: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The report's rows, oldest first: every operation of the journal that matches.
+    """The report's rows, oldest first: every operation of the journal that matches (``iter_report_rows``)."""
+    return list(iter_report_rows(journal, keys=keys, tenant_key=tenant_key, case=case, since=since, now=now))
+
+
+def iter_report_rows(
+    journal: OperationJournal,
+    *,
+    keys: Iterable[int] | None = None,
+    tenant_key: str | None = None,
+    case: str | None = None,
+    since: float | None = None,
+    now: float | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The report's rows, oldest first, streamed from one query (constant memory).
 
     Args:
         journal: the journal to read (nothing else is touched: no token, no network).
@@ -151,13 +185,18 @@ def report_rows(
 
     wanted = set(keys) if keys is not None else None
     moment = time.time() if now is None else now
-    rows: list[dict[str, Any]] = []
-    for row in journal.rows(tenant_key, case=case or None, since=since):
+    alive: dict[str | None, bool] = {}
+    for row, first_id, final_id in journal.iter_evidence(tenant_key, case=case or None, since=since):
         if wanted is not None and row.key not in wanted:
             continue
-        view = view_of(journal, row, moment)
-        rows.append(row_for(view, journal.history(row.key), _notes(journal, row.key)))
-    return rows
+        view = view_of(journal, row, moment, alive)
+        notes = _notes(journal, row.key) if row.notes else []
+        yield _report_row(
+            view,
+            view.post_request_id or first_id,
+            view.final_request_id or (final_id if view.state == FINAL else ""),
+            notes,
+        )
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -209,70 +248,184 @@ def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") or " "
 
 
-def _summary(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    counts = Counter(str(r.get("status") or "unknown") for r in rows)
-    people = {str(r.get("userId", "")).lower() for r in rows}
-    submitted = sorted(str(r["submittedDateTime"]) for r in rows if r.get("submittedDateTime"))
-    completed = sorted(str(r["completedDateTime"]) for r in rows if r.get("completedDateTime"))
-    tenants = sorted({str(r.get("tenant") or "") for r in rows} - {""})
-    by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    lines = [
-        f"- Operations: {len(rows)}" + (f" ({by_status})" if rows else ""),
-        f"- People: {len(people)}",
-        f"- First submitted: {submitted[0] if submitted else '-'}",
-        f"- Last submitted: {submitted[-1] if submitted else '-'}",
-        f"- Last completed: {completed[-1] if completed else '-'}",
-        f"- Delivery checked: {sum(1 for r in rows if r.get('delivered'))}",
-        f"- Tenant: {', '.join(_md_cell(t) for t in tenants) or '-'}",
-    ]
-    return lines
+class _Summary:
+    """The Markdown summary's figures, gathered one row at a time."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.counts: Counter[str] = Counter()
+        self.people: set[str] = set()
+        self.first_submitted: str | None = None
+        self.last_submitted: str | None = None
+        self.last_completed: str | None = None
+        self.delivered = 0
+        self.tenants: set[str] = set()
+
+    def add(self, r: Mapping[str, Any]) -> None:
+        self.rows += 1
+        self.counts[str(r.get("status") or "unknown")] += 1
+        self.people.add(str(r.get("userId", "")).lower())
+        if r.get("submittedDateTime"):
+            submitted = str(r["submittedDateTime"])
+            if self.first_submitted is None or submitted < self.first_submitted:
+                self.first_submitted = submitted
+            if self.last_submitted is None or submitted > self.last_submitted:
+                self.last_submitted = submitted
+        if r.get("completedDateTime"):
+            completed = str(r["completedDateTime"])
+            if self.last_completed is None or completed > self.last_completed:
+                self.last_completed = completed
+        if r.get("delivered"):
+            self.delivered += 1
+        tenant = str(r.get("tenant") or "")
+        if tenant:
+            self.tenants.add(tenant)
+
+    def lines(self) -> list[str]:
+        by_status = ", ".join(
+            f"{n} {status}" for status, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        return [
+            f"- Operations: {self.rows}" + (f" ({by_status})" if self.rows else ""),
+            f"- People: {len(self.people)}",
+            f"- First submitted: {self.first_submitted or '-'}",
+            f"- Last submitted: {self.last_submitted or '-'}",
+            f"- Last completed: {self.last_completed or '-'}",
+            f"- Delivery checked: {self.delivered}",
+            f"- Tenant: {', '.join(_md_cell(t) for t in sorted(self.tenants)) or '-'}",
+        ]
+
+
+def _summary(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    summary = _Summary()
+    for row in rows:
+        summary.add(row)
+    return summary.lines()
+
+
+def write_markdown(rows: Iterable[Mapping[str, Any]], out: TextIO, *, case: str | None, generated_at: float) -> int:
+    """The Markdown report on ``out``; returns the number of rows. The table is spooled to a temporary
+    file while the summary (which comes first) is gathered, so memory stays constant."""
+    title = f"# Evidence report: case {_md_cell(case)}" if case else "# Evidence report: every case"
+    summary = _Summary()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        for row in rows:
+            summary.add(row)
+            spool.write("| " + " | ".join(_md_cell(_flat(row, name)) for name in FIELDS) + " |\n")
+        head = [
+            title,
+            "",
+            f"Generated {iso_utc(generated_at)} from the export-console journal. Times are UTC; storage "
+            "signatures are masked.",
+            "",
+            "## Summary",
+            "",
+            *summary.lines(),
+            "",
+            "## Operations",
+            "",
+        ]
+        out.write("\n".join(head) + "\n")
+        if not summary.rows:
+            out.write("No operations match.\n")
+            return 0
+        out.write("| " + " | ".join(FIELDS) + " |\n")
+        out.write("|" + "---|" * len(FIELDS) + "\n")
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    return summary.rows
 
 
 def render_markdown(rows: Sequence[Mapping[str, Any]], *, case: str | None, generated_at: float) -> str:
-    title = f"# Evidence report: case {_md_cell(case)}" if case else "# Evidence report: every case"
-    out = [
-        title,
-        "",
-        f"Generated {iso_utc(generated_at)} from the export-console journal. Times are UTC; storage "
-        "signatures are masked.",
-        "",
-        "## Summary",
-        "",
-        *_summary(rows),
-        "",
-        "## Operations",
-        "",
-    ]
-    if not rows:
-        out.append("No operations match.")
-    else:
-        out.append("| " + " | ".join(FIELDS) + " |")
-        out.append("|" + "---|" * len(FIELDS))
-        for row in rows:
-            out.append("| " + " | ".join(_md_cell(_flat(row, name)) for name in FIELDS) + " |")
-    return "\n".join(out) + "\n"
+    buffer = io.StringIO()
+    write_markdown(rows, buffer, case=case, generated_at=generated_at)
+    return buffer.getvalue()
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """The CSV report on ``out`` (a header of exactly ``FIELDS``, CRLF rows); returns the number of rows."""
+    writer = csv.writer(out)
+    writer.writerow(FIELDS)
+    count = 0
+    for row in rows:
+        writer.writerow([_csv_cell(_flat(row, name)) for name in FIELDS])
+        count += 1
+    return count
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(FIELDS)
-    for row in rows:
-        writer.writerow([_csv_cell(_flat(row, name)) for name in FIELDS])
+    write_csv(rows, buffer)
     return buffer.getvalue()
 
 
+def write_json(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """The JSON report on ``out``: one array, byte for byte what ``json.dumps(rows, indent=2)`` writes,
+    one object at a time; returns the number of rows."""
+    count = 0
+    encode = _IndentedObject()
+    for row in rows:
+        out.write(("[\n  " if count == 0 else ",\n  ") + encode({name: _finite(row.get(name)) for name in FIELDS}))
+        count += 1
+    out.write("\n]\n" if count else "[]\n")
+    return count
+
+
+class _IndentedObject:
+    """``json.dumps(obj, indent=2)`` of one report object, one level deep in the array, with the C encoder.
+
+    ``indent`` makes ``json`` fall back on its pure-Python encoder (ten times slower on 100,000 rows).
+    The same text comes from the C encoder with the newline and indent in the item separator; each
+    non-empty list or dict value (``delivered``, ``notes``) is encoded on its own with ``indent`` and
+    put in the place of a marker no text can hold (a random token).
+    """
+
+    def __init__(self) -> None:
+        import uuid
+
+        self._marker = f"\x00{uuid.uuid4().hex}:"
+        self._flat = json.JSONEncoder(separators=(",\n    ", ": "), allow_nan=False).encode
+
+    def __call__(self, obj: Mapping[str, Any]) -> str:
+        nested: dict[str, str] = {}
+        plain: dict[str, Any] = {}
+        for name, value in obj.items():
+            if isinstance(value, dict | list) and value:
+                marker = f"{self._marker}{name}"
+                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n    ")
+                plain[name] = marker
+            else:
+                plain[name] = value
+        if not plain:
+            return "{}"
+        text = "{\n    " + self._flat(plain)[1:-1] + "\n  }"
+        for quoted, value in nested.items():
+            text = text.replace(quoted, value, 1)
+        return text
+
+
 def render_json(rows: Sequence[Mapping[str, Any]]) -> str:
-    return (
-        # ASCII only: control and bidirectional characters become JSON \u escapes (the same data, safe bytes).
-        json.dumps(
-            [{name: _finite(row.get(name)) for name in FIELDS} for row in rows],
-            indent=2,
-            allow_nan=False,
-            ensure_ascii=True,
-        )
-        + "\n"
-    )
+    buffer = io.StringIO()
+    write_json(rows, buffer)
+    return buffer.getvalue()
+
+
+def write_report(
+    rows: Iterable[Mapping[str, Any]],
+    fmt: Literal["md", "csv", "json"],
+    out: TextIO,
+    *,
+    case: str | None = None,
+    generated_at: float,
+) -> int:
+    """``render_report`` written to ``out`` as the rows come (constant memory); returns the number of rows."""
+    if fmt == "md":
+        return write_markdown(rows, out, case=case, generated_at=generated_at)
+    if fmt == "csv":
+        return write_csv(rows, out)
+    if fmt == "json":
+        return write_json(rows, out)
+    raise ValueError(f"unknown report format {fmt!r}: use md, csv or json")
 
 
 def render_report(

@@ -34,6 +34,35 @@ CASES = {
     "throttle": ["throttle.py", "--small"],
     "multiprocess": ["multiprocess.py", "--ops", "60"],
     "storage": ["storage_600.py", "--ops", "12", "--min-duration", "1", "--max-duration", "2", "--smoke"],
+    # Issue 15. Tiny sizes with loose limits: these prove the scripts run end to end and judge what they
+    # measure; their real targets are for full-size runs on a quiet machine (benchmarks/README.md).
+    "journal": ["journal_100k.py", "--ops", "300", "--runs", "1", "--max-seconds", "60", "--max-ratio", "1000"],
+    "startup": ["startup.py", "--runs", "1", "--max-version", "30", "--max-demo", "60"],
+    "watch-cli": [
+        "watch_1000.py",
+        "--ops",
+        "10",
+        "--retry-after",
+        "0.5",
+        "--min-duration",
+        "1",
+        "--max-duration",
+        "2",
+        "--cli-watch",
+    ],
+    "tui-idle": [
+        "tui_bytes.py",
+        "--profiles",
+        "200",
+        "--operations",
+        "60",
+        "--seconds",
+        "1",
+        "--idle-seconds",
+        "3",
+        "--warmup",
+        "1",
+    ],
 }
 
 

@@ -52,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handling gives one line naming it, a hint to rerun with ``--debug``, and 1 (the traceback goes
     to the debug log only).
     """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:  # answered before anything heavy is imported
+        from console import __version__
+
+        print(f"export-console {__version__}")
+        return 0
     try:
         from console.cli.run import main as run_main
 

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
+import sys
+import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from typing import TYPE_CHECKING
 
 from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
-from console.cli.output import clean, json_text, say
-from console.ops.events import UNCONFIRMED
-from console.cli.views import print_operations, view_json
+from console.cli.output import _cut, clean, json_text, say
+from console.ops.events import INTENT, UNCONFIRMED, OperationView, _iso
+from console.cli.views import _progress, _when, explain_error, view_json
 from console.report import view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
@@ -37,16 +41,101 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         except UnknownStatusWord as exc:
             raise UsageProblem(str(exc)) from None
     now = time.time()
-    rows = journal_only.journal.rows(journal_only.tenant_key, case=args.case or None)
-    views = [view_of(journal_only.journal, row, now) for row in rows]
+    journal = journal_only.journal
+    alive: dict[str | None, bool] = {}
+    views: Iterator[OperationView] = (
+        view_of(journal, row, now, alive)
+        for row in journal.iter_rows(journal_only.tenant_key, _prefilter(word), case=args.case or None)
+    )
     if word is not None:
-        views = [v for v in views if matches_status(v, word)]
+        views = (v for v in views if matches_status(v, word))
     if args.json:
+        write = sys.stdout.write
         for view in views:
-            print(json_text(view_json(view)))
+            write(_json_line(view_json(view)) + "\n")
         return EXIT_OK
-    print_operations(views)
+    print_operations_streamed(views)
     return EXIT_OK
+
+
+def _json_line(record: dict[str, object]) -> str:
+    """``json_text(record)``, without its walk over every value when no number is NaN or infinite
+    (then the plain encoder writes the same text; it refuses a non-finite number, and the walk runs)."""
+    try:
+        return json.dumps(record, allow_nan=False, default=str)
+    except ValueError:
+        return json_text(record)
+
+
+def _prefilter(word: str | None) -> tuple[str, ...] | None:
+    """The journal states a row may have to match ``ops --status word`` (None: any), for the query.
+
+    Only narrows: the word's own test still runs on every row read (an intent of a dead process reads
+    as unconfirmed, so an intent row stays a candidate for ``unconfirmed`` and the groups with it).
+    """
+    from console.ops.vocabulary import STATES, matches_status
+
+    if word is None:
+        return None
+    candidates: list[str] = []
+    for state in STATES:
+        shown = (state, UNCONFIRMED) if state == INTENT else (state,)
+        probes = [_Probe(s, status) for s in shown for status in _PROBE_STATUSES]
+        if any(matches_status(probe, word) for probe in probes):
+            candidates.append(state)
+    return None if len(candidates) == len(STATES) else tuple(candidates)
+
+
+class _Probe:
+    """A state and a status, to ask the vocabulary which journal states a word can match."""
+
+    def __init__(self, state: str, status: str | None) -> None:
+        self.state = state
+        self.status = status
+
+
+_PROBE_STATUSES = (None, "notStarted", "running", "complete", "failed", "someNewStatus")
+
+
+def print_operations_streamed(views: Iterable[OperationView]) -> None:
+    """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
+    to a temporary file while the column widths are measured, then come back as aligned lines."""
+    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
+    widths = [len("CASE"), *(len(h) for h in headers)]
+    with_case = False
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        for v in views:
+            # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
+            with_case = with_case or bool(v.case)
+            cells = [
+                _cut(clean(c))
+                for c in (
+                    v.case or "-",
+                    v.user_id,
+                    v.display_status,
+                    _progress(v.progress),
+                    _when(_iso(v.submitted_at)),
+                    _when(_iso(v.completed_at)),
+                    v.operation_id or f"(row {v.key})",
+                    explain_error(v.last_error) if v.last_error else "",
+                )
+            ]
+            for i, cell in enumerate(cells):
+                if len(cell) > widths[i]:
+                    widths[i] = len(cell)
+            # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
+            spool.write("\0".join(cells) + "\n")
+        if with_case:
+            headers.insert(0, "CASE")
+            first = 0
+        else:
+            first = 1
+        line = "  ".join(f"{{:<{w}}}" for w in widths[first:])
+        write = sys.stdout.write
+        write(line.format(*headers).rstrip() + "\n")
+        spool.seek(0)
+        for text in spool:
+            write(line.format(*text[:-1].split("\0")[first:]).rstrip() + "\n")
 
 
 def author_for(options: ConnectionOptions) -> str:
@@ -81,7 +170,7 @@ def cmd_note(journal_only: JournalOnly, args: argparse.Namespace, options: Conne
     row = journal.find_operation(wanted)
     if row is None and wanted.isdigit():
         key = int(wanted)
-        row = next((r for r in journal.rows(journal_only.tenant_key) if r.key == key), None)
+        row = journal.row(key) if key < 2**63 else None  # SQLite integers are 64-bit
     if row is None or (journal_only.tenant_key is not None and row.tenant_key != journal_only.tenant_key):
         raise UsageProblem(
             f"no operation {clean(wanted)!r} in the journal{' of this tenant' if journal_only.tenant_key else ''}: "
@@ -133,23 +222,24 @@ def parse_since(text: str | None) -> float | None:
 
 def cmd_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     """Write the evidence report (stdout, or --output PATH created private to the user)."""
-    from console.report import render_report, report_rows
+    from console.report import iter_report_rows, write_report
 
     since = parse_since(args.since)
     now = time.time()
-    rows = report_rows(journal_only.journal, tenant_key=journal_only.tenant_key, case=args.case, since=since, now=now)
-    text = render_report(rows, args.format, case=args.case, generated_at=now)
+    rows = iter_report_rows(
+        journal_only.journal, tenant_key=journal_only.tenant_key, case=args.case, since=since, now=now
+    )
     if args.output is None or args.output == "-":
-        print(text, end="")
+        write_report(rows, args.format, sys.stdout, case=args.case, generated_at=now)
         return EXIT_OK
     try:
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            count = write_report(rows, args.format, handle, case=args.case, generated_at=now)
     except OSError as exc:
         say(f"export-console: cannot write {clean(args.output)}: {clean(exc.strerror or exc)}")
         return EXIT_USAGE
-    say(f"report of {len(rows)} operation(s) written to {clean(args.output)}")
+    say(f"report of {count} operation(s) written to {clean(args.output)}")
     return EXIT_OK
 
 

@@ -356,10 +356,14 @@ class OperationsEngine:
         if self.writer.closed or self.writer._journal is None:
             return
         journal = self.writer.journal
+        flushed = False
         for _attempt in range(3):
             if await self._flush():
+                flushed = True
                 break
-        if release and self._registered:
+        if not flushed:  # the journal lacks the last polls' next times: let the leases lapse (takeover waits)
+            log.warning("journal: last changes not written; leases left to lapse instead of given back")
+        if release and self._registered and flushed:
             try:
                 await self.writer.call(journal.unregister_process, self.process_id)
             except (sqlite3.Error, JournalError) as exc:
@@ -374,19 +378,25 @@ class OperationsEngine:
     async def _let_polls_land(self) -> None:
         """Stopping (a signal, quitting): the polls already sent get ``STOP_GRACE`` to bring their answers
         back (queued for the flush that follows, Retry-After and next poll with them). One still out after
-        that is journalled as asked: its next poll no earlier than its send time plus its last Retry-After,
-        so the next process never polls within what Graph probably answered (issue 14, item 5)."""
+        that is handed over as cut off (``_hand_over_in_flight``): the next process never polls within what
+        Graph probably answered (issue 14, item 5)."""
         if self._in_flight:
             try:
                 await asyncio.wait_for(self._quiet.wait(), STOP_GRACE)
             except TimeoutError:
                 pass
-        for key, sent in list(self._in_flight.items()):
+        self._hand_over_in_flight(self.clock.now())
+
+    def _hand_over_in_flight(self, now: float) -> None:
+        """Polls cut off by the stop may have reached Graph and been answered (a Retry-After nobody
+        read): whoever takes the operation over must not poll it before now plus that wait, so the
+        saved next poll says so (the saved one dates from before the poll was sent)."""
+        cut, self._in_flight = self._in_flight, {}
+        for key in cut:
             row = self._rows.get(key)
-            if row is None or row.state != TRACKING:
+            if row is None or row.state != TRACKING or key not in self._open:
                 continue
-            wait = row.retry_after if row.retry_after is not None else DEFAULT_POLL_INTERVAL
-            row.next_poll_at = max(row.next_poll_at or 0.0, sent + wait)
+            row.next_poll_at = max(row.next_poll_at or now, now + schedule.not_before(row.retry_after))
             self.writer.queue(row)
 
     async def wait_until_idle(self) -> None:
@@ -1083,9 +1093,11 @@ class OperationsEngine:
         try:
             result = await self.client.get_operation(row.location, budgeted=True)
         except errors.GraphError as exc:
+            self._in_flight.pop(key, None)
             self._poll_failed(row, exc)
             return
         except ValueError as exc:  # an unreadable Location is an error for that operation, not a crash
+            self._in_flight.pop(key, None)
             self._poll_failed(row, errors.UnsafeRedirect(redact(str(exc))))
             return
         finally:

@@ -24,7 +24,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -156,6 +156,16 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE INDEX IF NOT EXISTS ledger_tenant_at ON ledger (tenant_key, at);
 CREATE TABLE IF NOT EXISTS pacer (tenant_key TEXT PRIMARY KEY, tat REAL NOT NULL);
 """
+
+_READ_INDEXES = """
+CREATE INDEX IF NOT EXISTS operations_state ON operations (state);
+CREATE INDEX IF NOT EXISTS operations_case ON operations (case_ref);
+CREATE INDEX IF NOT EXISTS operations_created ON operations (created_at);
+CREATE INDEX IF NOT EXISTS operations_submitted ON operations (submitted_at)
+"""
+"""Indexes for the filters of ``ops`` and ``report`` across tenants (status, case, time), added to any
+schema-2 journal when it is opened. Not a schema version of their own: a console that predates them
+reads and writes the journal as before (only a change of the tables bumps ``SCHEMA_VERSION``)."""
 
 QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)
 """States whose POST may have reached Graph and so counts against the daily export limits."""
@@ -296,6 +306,35 @@ def _row(values: Sequence[Any]) -> OperationRow:
     return OperationRow(*fields)
 
 
+def _select(
+    columns: str,
+    tenant_key: str | None,
+    states: Iterable[str] | None,
+    case: str | None,
+    since: float | None,
+) -> tuple[str, list[Any]]:
+    """The query of ``rows``/``iter_rows``: oldest first, with the filters that were given."""
+    query = f"SELECT {columns} FROM operations"
+    clauses: list[str] = []
+    params: list[Any] = []
+    if tenant_key is not None:
+        clauses.append("tenant_key = ?")
+        params.append(tenant_key)
+    if states is not None:
+        wanted = list(states)
+        clauses.append(f"state IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if case is not None:
+        clauses.append("case_ref = ?")
+        params.append(case)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    return query + " ORDER BY id", params
+
+
 def _safe(text: str | None) -> str | None:
     return None if text is None else redact(text)
 
@@ -408,15 +447,22 @@ class OperationJournal:
                     "or use another --state-dir"
                 )
             if version == SCHEMA_VERSION:
+                self._add_read_indexes()
                 return
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                 self._db.execute(statement)
             self._migrate_to_2()
+            self._add_read_indexes()
             self._db.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (str(SCHEMA_VERSION),),
             )
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('row_version', '0')")
+
+    def _add_read_indexes(self) -> None:
+        """The indexes of ``_READ_INDEXES`` (created once, then each open finds them: no-ops)."""
+        for statement in filter(None, (s.strip() for s in _READ_INDEXES.split(";"))):
+            self._db.execute(statement)
 
     def _migrate_to_2(self) -> None:
         """Schema 1 -> 2 in place: new columns and tables; what schema 1 kept in clear is redacted."""
@@ -712,27 +758,63 @@ class OperationJournal:
     ) -> list[OperationRow]:
         """Journal rows, oldest first, optionally of one tenant, some states, one case, created since."""
         self._try_flush()
-        query = f"SELECT {_COLUMNS} FROM operations"
-        clauses: list[str] = []
-        params: list[Any] = []
-        if tenant_key is not None:
-            clauses.append("tenant_key = ?")
-            params.append(tenant_key)
-        if states is not None:
-            wanted = list(states)
-            clauses.append(f"state IN ({','.join('?' * len(wanted))})")
-            params.extend(wanted)
-        if case is not None:
-            clauses.append("case_ref = ?")
-            params.append(case)
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY id"
+        query, params = _select(_COLUMNS, tenant_key, states, case, since)
         with self._db_lock:
             return [_row(values) for values in self._db.execute(query, params).fetchall()]
+
+    def iter_rows(
+        self,
+        tenant_key: str | None = None,
+        states: Iterable[str] | None = None,
+        *,
+        case: str | None = None,
+        since: float | None = None,
+    ) -> Iterator[OperationRow]:
+        """``rows()`` streamed: one query on a connection of its own, read a chunk at a time.
+
+        Memory stays constant whatever the journal's size, and the lock of the shared connection is
+        never held between two rows (the read sees one snapshot of the journal: WAL).
+        """
+        self._try_flush()
+        query, params = _select(_COLUMNS, tenant_key, states, case, since)
+        for values in self._stream(query, params):
+            yield _row(values)
+
+    def iter_evidence(
+        self,
+        tenant_key: str | None = None,
+        *,
+        case: str | None = None,
+        since: float | None = None,
+    ) -> Iterator[tuple[OperationRow, str, str]]:
+        """``iter_rows`` for the evidence report: ``(row, first_request_id, final_request_id)``.
+
+        ``first_request_id`` is the request-id of the operation's first kept poll record, when the
+        row has no ``post_request_id``; ``final_request_id`` that of its last complete/failed poll
+        record, when a final row has no ``final_request_id``; "" otherwise. Both come from the same
+        query (no query per row).
+        """
+        self._try_flush()
+        columns = (
+            f"{_COLUMNS}, CASE WHEN post_request_id = '' THEN COALESCE((SELECT request_id FROM polls "
+            "WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, "
+            "CASE WHEN final_request_id = '' AND state = ? THEN COALESCE((SELECT request_id "
+            "FROM polls WHERE polls.operation = operations.id AND status IN ('complete', 'failed') "
+            "ORDER BY rowid DESC LIMIT 1), '') ELSE '' END"
+        )
+        query, params = _select(columns, tenant_key, None, case, since)
+        for values in self._stream(query, [FINAL, *params]):
+            yield _row(values[:-2]), str(values[-2]), str(values[-1])
+
+    def _stream(self, query: str, params: Sequence[Any], chunk: int = 500) -> Iterator[Sequence[Any]]:
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            reader.execute("PRAGMA busy_timeout=5000")
+            cursor = reader.execute(query, params)
+            while batch := cursor.fetchmany(chunk):
+                yield from batch
+        finally:
+            reader.close()
 
     def row(self, key: int) -> OperationRow | None:
         """One row by its key."""

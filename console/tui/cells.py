@@ -100,6 +100,27 @@ def duration_label(seconds: float | None) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def running_label(seconds: float | None) -> str:
+    """How long a running export has run: ``45s`` in its first minute, then ``12m``, ``3h07m``, ``2d04h``.
+
+    Whole minutes once past the first: a column of these changes once a minute per row, not every
+    second, so an idle console writes next to nothing to the terminal (issue 15).
+    """
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    if 60 <= seconds < 3600:
+        return f"{seconds // 60}m"
+    return duration_label(seconds)
+
+
+def clock_label(moment: float | None) -> str:
+    """``08:30:12`` in UTC: when something is due (fixed until it is rescheduled, unlike a countdown)."""
+    if moment is None:
+        return "—"
+    return datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S")
+
+
 def time_label(moment: datetime | float | None) -> str:
     """``2027-01-15 08:30:12`` in UTC (admins compare with Graph's UTC timestamps)."""
     if moment is None:

@@ -27,7 +27,9 @@ from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
 from console.tui.cells import (
     STATUS_ORDER,
+    clock_label,
     duration_label,
+    running_label,
     epoch,
     one_line,
     progress_label,
@@ -205,16 +207,22 @@ class Query:
 
 
 def _times(view: OperationView, now: float) -> tuple[str, str]:
-    """The elapsed and next-poll-in cells."""
+    """The elapsed and next-poll cells.
+
+    Neither changes every second (issue 15: an idle console writes next to nothing): a running
+    export's elapsed time counts whole minutes after its first, and the next poll is a UTC time
+    of day, which changes only when the poll is rescheduled.
+    """
     submitted = submitted_epoch(view)
     end = epoch(view.completed_at) if view.completed_at is not None else None
     if end is None and view.is_done:
         end = submitted  # finished without Graph's timestamp: no clock keeps running
-    elapsed = (end if end is not None else now) - submitted
-    next_in = "—"
+    next_at = "—"
     if view.next_poll_at is not None and not view.is_done:
-        next_in = duration_label(view.next_poll_at - now)
-    return duration_label(elapsed), next_in
+        next_at = clock_label(view.next_poll_at)
+    if end is not None:
+        return duration_label(end - submitted), next_at
+    return running_label(now - submitted), next_at
 
 
 def _narrows(before: Query, after: Query) -> bool:

@@ -379,8 +379,8 @@ async def test_status_cells_have_a_glyph_and_graphs_word() -> None:
         assert statuses == ["✓ complete", "▶ running", "… notStarted", "✗ failed", "▶ running", "▶ running"]
         engine_row = table.row_texts(1)
         assert engine_row[2] == "62%"
-        assert engine_row[4] == "10m00s"  # elapsed since submission (fixed clock)
-        assert engine_row[5] == "45s"  # next poll in
+        assert engine_row[4] == "10m"  # elapsed since submission (fixed clock), in whole minutes while running
+        assert engine_row[5] == "08:00:45"  # next poll at (UTC)
 
 
 async def test_columns_sort_and_the_cursor_stays_on_its_operation() -> None:
@@ -681,13 +681,29 @@ async def test_elapsed_ticks_for_rows_on_screen() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(OpsTable)
-        engine.clock.advance(30)
+        engine.clock.advance(60)
         table.tick()
-        assert table.row_texts(1)[4] == "10m30s"
-        assert table.row_texts(1)[5] == "15s"
+        assert table.row_texts(1)[4] == "11m"
+        assert table.row_texts(1)[5] == "08:00:45"  # a time, not a countdown: it waits for the poll
         assert table.row_texts(0)[4] == "24m00s"  # complete: stopped at completion
         await pilot.pause()
-        assert "10m30s" in screen_text(app)  # the ticked cells were repainted
+        assert "11m" in screen_text(app)  # the ticked cells were repainted
+
+
+async def test_an_idle_table_changes_each_row_once_a_minute_not_every_second() -> None:
+    """Issue 15: with nothing happening a row's cells change once a minute, not at every second's tick."""
+    services, engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(OpsTable)
+        keys = list(table.model.order)
+        changes: dict[int, int] = {}
+        for _ in range(59):  # a minute of one-second ticks: each running row changes once (its minute)
+            engine.clock.advance(1)
+            for key in table.model.tick(keys):
+                changes[key] = changes.get(key, 0) + 1
+        assert changes and max(changes.values()) == 1, changes
 
 
 def test_now_is_fixed() -> None:

@@ -709,7 +709,7 @@ class OpsTable(LineList, can_focus=True):
         columns += [("status", WIDTHS["status"], gap), ("progress", WIDTHS["progress"], gap)]
         if width >= SUBMITTED_FROM:
             columns.append(("submitted", WIDTHS["submitted"], gap))
-        columns += [("elapsed", 7, gap), ("next", 9 if width >= ROOMY_FROM else 6, gap)]
+        columns += [("elapsed", 7, gap), ("next", 9 if width >= ROOMY_FROM else 8, gap)]
         used = sum(size + after for _, size, after in columns)
         columns.append(("error", max(MIN_ERROR, width - used), 0))
         return columns
