@@ -54,15 +54,27 @@ def _when(value: object) -> str:
     return str(value)[:19].replace("T", " ") if value else "-"
 
 
+def person_name(view: OperationView) -> str:
+    """The person's name as the journal knows it (display name, else UPN), or ``-``."""
+    return view.display_name or view.user_principal_name or "-"
+
+
 def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = None) -> None:
-    """The final table of ``export``/``watch`` and the listing of ``ops`` (every cell escaped)."""
+    """The final table of ``export``/``watch`` and the listing of ``ops`` (every cell escaped).
+
+    STATUS is the vocabulary's one word per operation (``console.ops.vocabulary.shown_status``):
+    the word ``ops --status`` and the console's filter match.
+    """
+    from console.ops.vocabulary import shown_status
+
     rows = []
     with_case = any(v.case for v in views)
     for v in views:
         record = view_json(v)
         row = [
+            person_name(v),
             v.user_id,
-            v.display_status,
+            shown_status(v),
             _progress(v.progress),
             _when(record["submittedDateTime"]),
             _when(record["completedDateTime"]),
@@ -72,7 +84,7 @@ def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = 
         if with_case:
             row.insert(0, record.get("case") or "-")
         rows.append(row)
-    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
+    headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     if with_case:
         headers.insert(0, "CASE")
     print_table(headers, rows, stream)

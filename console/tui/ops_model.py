@@ -24,7 +24,13 @@ from typing import Any
 
 from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED, OperationView
 from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
-from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
+from console.ops.vocabulary import (
+    PROBLEM_WORDS,
+    UnknownStatusWord,
+    matches_status,
+    parse_status_word,
+    shown_status,
+)
 from console.tui.cells import (
     STATUS_ORDER,
     duration_label,
@@ -60,8 +66,8 @@ HIGHLIGHT_SECONDS = 3.0
 FLASH_COLUMNS = frozenset({"status", "error"})
 """A change in these highlights the row (progress creeping up every poll would light up every row)."""
 
-ATTENTION = frozenset({"failed", "rejected", "error", "unconfirmed"})
-"""Display statuses that need the admin (counted in red, toasted with a bell)."""
+ATTENTION = PROBLEM_WORDS
+"""Display statuses that need the admin (the vocabulary's ``problem`` group: counted in red, toasted with a bell)."""
 
 _SEPARATOR = "\x00"
 """Between the fields of a haystack, so a word never matches across two fields."""
@@ -120,22 +126,6 @@ def _graph_words(text: str) -> str:
     """Graph's message out of an engine error line (``... StorageLocationAlreadyUsed: <words> (request-id ...)``)."""
     head, marker, rest = text.partition(STORAGE_LOCATION_ALREADY_USED)
     return (rest.lstrip(" :]-") if marker else text) or text
-
-
-STATE_WORDS = frozenset({UNCONFIRMED, REJECTED, ERROR, RESOLVED, STOPPED})
-"""Journal states that say more than Graph's last word (watching stopped, or Graph never answered)."""
-
-
-def shown_status(view: OperationView) -> str:
-    """The word the table shows: Graph's status, except when the journal state tells more.
-
-    An operation whose watching stopped on a 403 keeps Graph's last word (``running``), yet
-    nobody polls it: the table says ``error``; likewise ``unconfirmed``, ``rejected``,
-    ``resolved`` and ``stopped``.
-    """
-    if view.state in STATE_WORDS:
-        return view.state
-    return view.display_status
 
 
 def submitted_epoch(view: OperationView) -> float:
@@ -351,11 +341,21 @@ class OpsModel:
 
     # -- cells --------------------------------------------------------------------------
 
+    def label(self, view: OperationView) -> str:
+        """Who the operation is for: the listed profile's name, else the name the journal kept, else the id.
+
+        Right after a headless export the profiles are still loading: the journal knows the names then.
+        """
+        label = self.user_label(view.user_id)
+        if label == view.user_id:
+            return view.display_name or view.user_principal_name or label
+        return label
+
     def texts(self, view: OperationView, now: float) -> dict[str, str]:
         """What a row shows, column by column (tenant text escaped, errors on one line)."""
         elapsed, next_in = _times(view, now)
         return {
-            "user": safe_text(self.user_label(view.user_id)),
+            "user": safe_text(self.label(view)),
             "status": safe_text(shown_status(view)),
             "progress": progress_label(view.progress),
             "submitted": time_label(view.submitted_at or view.created_at)[5:],
@@ -371,7 +371,7 @@ class OpsModel:
 
     def _haystack(self, view: OperationView) -> str:
         parts = (
-            self.user_label(view.user_id),
+            self.label(view),
             view.display_name,
             view.user_principal_name,
             view.user_id,
@@ -525,7 +525,7 @@ class OpsModel:
         self._stash.clear()
         self._ranked = None
         for key, texts in self.cells.items():
-            texts["user"] = safe_text(self.user_label(self.views[key].user_id))
+            texts["user"] = safe_text(self.label(self.views[key]))
         if self.query.words:
             self._rebuild()
         elif self.sort_column == "user":
@@ -568,7 +568,7 @@ class OpsModel:
         label = ""
         if self.sort_column == "user":
             cells = self.cells.get(key) or self._stash.get(key)
-            label = cells["user"] if cells is not None else safe_text(self.user_label(view.user_id))
+            label = cells["user"] if cells is not None else safe_text(self.label(view))
         return sort_key(self.sort_column or "", view, label)
 
     def _ranking(self) -> list[int]:

@@ -414,7 +414,7 @@ class OpsTable(LineList, can_focus=True):
     def _alert(self, result: ApplyResult) -> None:
         if result.failures:
             first = result.failures[0]
-            who = safe_text(self.user_label(first.user_id))
+            who = safe_text(self.model.label(first))
             more = f" and {len(result.failures) - 1:,} more" if len(result.failures) > 1 else ""
             reason = one_line(readable_error(first), 160) or shown_status(first)
             self.notify(
