@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED, OperationView
+from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
 from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 from console.ops.vocabulary import (
     PROBLEM_WORDS,
