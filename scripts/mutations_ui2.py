@@ -11,6 +11,7 @@ from typing import Any
 _SEED = "tests/test_demo_seed.py::"
 _VOCAB = "tests/cli/test_one_vocabulary.py::"
 _HABITS = "tests/tui/test_console_habits.py::"
+_PROGRESS = "tests/cli/test_progress.py::"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
@@ -58,5 +59,27 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "return view.display_name or view.user_principal_name or label",
         "return label",
         (f"{_HABITS}test_the_user_column_shows_the_journals_names_while_the_profiles_still_load",),
+    ),
+    (
+        "ui2: export shows its progress while sending",
+        "console/cli/commands.py",
+        "    printer.start_progress()\n",
+        "",
+        (f"{_PROGRESS}test_on_a_terminal_export_shows_sent_accepted_and_refused_on_one_rewritten_line",),
+        ("        printer.redraw()  # the last count", "        pass  # the last count"),
+    ),
+    (
+        "ui2: no progress line off a terminal",
+        "console/cli/views.py",
+        "self.live = (not as_json) and _is_terminal(self.progress)",
+        "self.live = (not as_json) or _is_terminal(self.progress)",
+        (f"{_PROGRESS}test_no_progress_when_stderr_is_not_a_terminal_or_json_is_asked",),
+    ),
+    (
+        "ui2: the progress line is rewritten only when it changed",
+        "console/cli/views.py",
+        "        if text == self._shown:\n            return\n",
+        "",
+        (f"{_PROGRESS}test_on_a_terminal_export_shows_sent_accepted_and_refused_on_one_rewritten_line",),
     ),
 ]
