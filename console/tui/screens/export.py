@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.clock import Clock, SystemClock
@@ -39,6 +39,7 @@ from console.tui.export_model import (
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
+from console.tui.widgets.footer import ConsoleFooter
 
 PLACEHOLDER = "https://account.blob.core.windows.net/container?sv=…&sig=…  or  StorageAccountName"
 """What the storage input suggests: a container SAS URL or a storage account name (graph-api.md)."""
@@ -131,7 +132,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
             yield Static("", id="results-note", classes="warning", markup=False)
             yield Static(self._idle_hint(), id="export-hint", classes="hint")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         dialog = self.query_one("#export-dialog")

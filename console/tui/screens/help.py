@@ -13,7 +13,8 @@ from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+from console.tui.widgets.footer import ConsoleFooter
 
 
 def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:
@@ -87,7 +88,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Static(self._table(), id="help-table")
             yield Static("Esc or ? closes · q quits", classes="hint")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Keys"

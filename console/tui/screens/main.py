@@ -18,7 +18,7 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
@@ -33,6 +33,7 @@ from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
+from console.tui.widgets.footer import ConsoleFooter
 
 WIDE_COLUMNS = 160
 """From this width the panes sit side by side."""
@@ -127,7 +128,7 @@ class MainScreen(Screen[None]):
                 id="operations-pane",
                 classes="pane",
             )
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#profiles-pane").border_title = "Profiles"
