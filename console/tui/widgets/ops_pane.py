@@ -311,6 +311,9 @@ class OperationsPane(Vertical):
     def _on_table_updated(self, event: OpsTable.Updated) -> None:
         event.stop()
         self.show_status()
+        follow = getattr(self.screen, "refresh_polling_status", None)
+        if follow is not None:
+            follow()  # PAUSED shows on the polling status line too
 
     @on(OpsTable.ViewChanged)
     def _on_view_changed(self) -> None:

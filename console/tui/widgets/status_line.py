@@ -1,0 +1,116 @@
+"""The polling status line: why the next poll is when it is (issue 17, item 8).
+
+``THROTTLED until 10:42:13 · requests 412/9,000 an hour · next poll in 12s · exports left 983/1,000 · PAUSED``
+
+The data comes from the engine's read-only ``polling_status()`` (``console.ops.status``) and its
+``quota()``; this widget renders it and writes to the terminal only when the text changed, so an
+idle console writes nothing (no per-second repaint of an unchanged line). Throttling episodes go
+to the event log as they start and end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.ops.events import QuotaReport
+from console.ops.status import PollingStatus
+from console.tui.cells import duration_label
+
+Log = Callable[..., Any]
+
+
+def clock_label(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
+
+
+def status_line_text(
+    status: PollingStatus | None, quota: QuotaReport | None, *, now: float, paused: bool = False, width: int = 80
+) -> Text:
+    """The line for ``width`` columns (words shorten before anything is dropped)."""
+    for tight in (False, True):
+        text = _line(status, quota, now=now, paused=paused, tight=tight)
+        if text.cell_len <= width:
+            break
+    return text
+
+
+def _line(status: PollingStatus | None, quota: QuotaReport | None, *, now: float, paused: bool, tight: bool) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    parts: list[Text] = []
+    if status is not None:
+        if status.blocked:
+            parts.append(Text("POLLING STOPPED: sign in again or fix the permission", style="bold red"))
+        elif status.throttled_until is not None:
+            parts.append(Text(f"THROTTLED until {clock_label(status.throttled_until)}", style="bold yellow"))
+        elif status.paced:
+            parts.append(Text("slowed by Graph" if not tight else "slowed", style="yellow"))
+        unit = "/h" if tight else " an hour"
+        parts.append(Text(f"{'req' if tight else 'requests'} {status.requests_this_hour:,}/{status.per_hour:,}{unit}"))
+        if status.next_poll_at is None:
+            parts.append(Text("nothing to poll" if not tight else "idle"))
+        else:
+            wait = status.next_poll_at - now
+            when = "due" if wait <= 0 else f"in {duration_label(wait)}"
+            parts.append(Text(f"next poll {when}" + (f" ({status.watching:,} watched)" if not tight else "")))
+    if quota is not None:
+        left = f"{quota.tenant_left:,}/{quota.tenant_limit:,}"
+        parts.append(Text(f"exports left today {left}" if not tight else f"exports left {left}"))
+    if paused:
+        parts.append(Text(" PAUSED ", style="reverse bold"))
+    text.append(" ")
+    return text.append_text(Text(" · ").join(parts))
+
+
+class PollingStatusLine(Static):
+    """One line under the panes; ``refresh_status`` re-reads the engine and repaints only on change."""
+
+    DEFAULT_CSS = """
+    PollingStatusLine { height: 1; background: $panel; color: $text-muted; }
+    """
+
+    def __init__(self, engine: object, now: Callable[[], float], *, log: Log | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.engine = engine
+        self.now = now
+        self.event_log = log
+        """Where throttling episodes are written (``EventLog.add``)."""
+        self.quota: QuotaReport | None = None
+        self.paused = False
+        self.writes = 0
+        """Times the line was repainted (an idle console repaints it never)."""
+        self._shown: Text | None = None
+        self._throttled: float | None = None
+
+    def snapshot(self) -> PollingStatus | None:
+        read = getattr(self.engine, "polling_status", None)
+        if read is None:
+            return None
+        status: PollingStatus = read()
+        return status
+
+    def refresh_status(self) -> None:
+        status = self.snapshot()
+        self._note_throttling(status)
+        width = self.content_region.width or self.app.size.width
+        text = status_line_text(status, self.quota, now=self.now(), paused=self.paused, width=width)
+        if text != self._shown:
+            self._shown = text
+            self.writes += 1
+            self.update(text, layout=False)
+
+    def _note_throttling(self, status: PollingStatus | None) -> None:
+        until = status.throttled_until if status is not None else None
+        if until is not None and self._throttled is None and self.event_log is not None:
+            self.event_log(
+                f"Graph throttled this console: no request before {clock_label(until)} UTC; polling resumes then.",
+                title="Throttled",
+                severity="warning",
+            )
+        elif until is None and self._throttled is not None and self.event_log is not None:
+            self.event_log("Graph's throttling ended: polling goes on.", title="Throttled")
+        self._throttled = until
