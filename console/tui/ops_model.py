@@ -157,18 +157,22 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed text filter."""
+    """A parsed text filter; ``!`` before a word, ``case:`` or ``status:`` leaves those out (k9s' ``/!``)."""
 
     words: tuple[str, ...] = ()
     """Folded words that must all appear in the haystack."""
     case: str | None = None
     """``case:REF``: this case only (folded)."""
     statuses: tuple[str, ...] = ()
-    """``status:WORD``: vocabulary words that must all match."""
+    """``status:WORD``: vocabulary words that must all match (``!WORD``: must not)."""
+    not_words: tuple[str, ...] = ()
+    """``!word``: folded words that must not appear."""
+    not_cases: tuple[str, ...] = ()
+    """``!case:REF``: cases left out (folded)."""
 
     @classmethod
     def parse(cls, text: str) -> Query:
-        """Parse ``alice case:DSR-1 status:failed``.
+        """Parse ``alice case:DSR-1 status:failed !status:complete !bob``.
 
         Raises:
             UnknownStatusWord: a ``status:`` word outside the vocabulary (with the valid ones).
@@ -176,22 +180,42 @@ class Query:
         words: list[str] = []
         case: str | None = None
         statuses: list[str] = []
+        not_words: list[str] = []
+        not_cases: list[str] = []
         for token in text.split():
+            negated = token.startswith("!")
+            if negated:
+                token = token[1:]
+                if not token:
+                    continue  # "!" alone: still being typed
             head, colon, rest = token.partition(":")
             name = head.lower()
             if colon and name in ("case", "status", "is") and not rest:
                 continue  # still being typed: no filter yet
             if colon and name == "case":
-                case = fold(rest)
+                if negated:
+                    not_cases.append(fold(rest))
+                else:
+                    case = fold(rest)
             elif colon and name in ("status", "is"):
-                statuses.append(parse_status_word(rest))
+                word = parse_status_word(rest)
+                if negated:
+                    word = word[1:] if word.startswith("!") else "!" + word
+                statuses.append(word)
+            elif negated:
+                not_words.append(fold(token))
             else:
                 words.append(fold(token))
-        return cls(tuple(words), case, tuple(statuses))
+        return cls(tuple(words), case, tuple(statuses), tuple(not_words), tuple(not_cases))
 
     @property
     def empty(self) -> bool:
-        return not (self.words or self.case is not None or self.statuses)
+        return not (self.words or self.case is not None or self.statuses or self.not_words or self.not_cases)
+
+    @property
+    def simple(self) -> bool:
+        """Only words that must appear (the fast path: one substring test per row and word)."""
+        return self.case is None and not (self.statuses or self.not_words or self.not_cases)
 
 
 def _times(view: OperationView, now: float) -> tuple[str, str]:
@@ -209,6 +233,8 @@ def _times(view: OperationView, now: float) -> tuple[str, str]:
 
 def _narrows(before: Query, after: Query) -> bool:
     """True when every row ``after`` lets through ``before`` let through too (typing on)."""
+    if (before.not_words, before.not_cases) != (after.not_words, after.not_cases):
+        return False
     if before.case != after.case and before.case is not None:
         return False
     if not set(before.statuses) <= set(after.statuses):
@@ -391,12 +417,16 @@ class OpsModel:
             return True
         if query.case is not None and fold(view.case) != query.case:
             return False
+        if query.not_cases and fold(view.case) in query.not_cases:
+            return False
         if any(not matches_status(view, word) for word in query.statuses):
             return False
-        if query.words:
+        if query.words or query.not_words:
             haystack = self._haystacks.get(view.key)
             if haystack is None:
                 haystack = self._haystacks[view.key] = self._haystack(view)
+            if any(word in haystack for word in query.not_words):
+                return False
             return all(word in haystack for word in query.words)
         return True
 
@@ -626,7 +656,7 @@ class OpsModel:
         candidates = self.order if narrower else self._ranking()
         views = self.views
         query = self.query
-        if self.status_filter == "all" and query.case is None and not query.statuses:
+        if self.status_filter == "all" and query.simple:
             # The common case, a few typed words: one substring test per row, no call per row.
             haystacks = self._haystacks
             if query.words and len(haystacks) < len(views):

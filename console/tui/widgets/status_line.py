@@ -31,37 +31,39 @@ def clock_label(epoch: float) -> str:
 def status_line_text(
     status: PollingStatus | None, quota: QuotaReport | None, *, now: float, paused: bool = False, width: int = 80
 ) -> Text:
-    """The line for ``width`` columns (words shorten before anything is dropped)."""
-    for tight in (False, True):
-        text = _line(status, quota, now=now, paused=paused, tight=tight)
+    """The line for ``width`` columns: the words shorten (three levels) before anything is cut."""
+    for level in range(3):
+        text = _line(status, quota, now=now, paused=paused, level=level)
         if text.cell_len <= width:
             break
     return text
 
 
-def _line(status: PollingStatus | None, quota: QuotaReport | None, *, now: float, paused: bool, tight: bool) -> Text:
+def _line(status: PollingStatus | None, quota: QuotaReport | None, *, now: float, paused: bool, level: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     parts: list[Text] = []
+    if paused:
+        parts.append(Text(" PAUSED ", style="reverse bold"))
     if status is not None:
         if status.blocked:
             parts.append(Text("POLLING STOPPED: sign in again or fix the permission", style="bold red"))
         elif status.throttled_until is not None:
-            parts.append(Text(f"THROTTLED until {clock_label(status.throttled_until)}", style="bold yellow"))
+            until = clock_label(status.throttled_until)
+            parts.append(Text(f"THROTTLED until {until}" if level < 2 else f"THROTTLED→{until}", style="bold yellow"))
         elif status.paced:
-            parts.append(Text("slowed by Graph" if not tight else "slowed", style="yellow"))
-        unit = "/h" if tight else " an hour"
-        parts.append(Text(f"{'req' if tight else 'requests'} {status.requests_this_hour:,}/{status.per_hour:,}{unit}"))
+            parts.append(Text("slowed by Graph" if level < 2 else "slowed", style="yellow"))
+        used = f"{status.requests_this_hour:,}/{status.per_hour:,}"
+        parts.append(Text((f"requests {used} an hour", f"req {used}/h", f"{used}/h")[level]))
         if status.next_poll_at is None:
-            parts.append(Text("nothing to poll" if not tight else "idle"))
+            parts.append(Text("nothing to poll" if level == 0 else "idle"))
         else:
             wait = status.next_poll_at - now
             when = "due" if wait <= 0 else f"in {duration_label(wait)}"
-            parts.append(Text(f"next poll {when}" + (f" ({status.watching:,} watched)" if not tight else "")))
+            watched = f" ({status.watching:,} watched)" if level == 0 else ""
+            parts.append(Text((f"next poll {when}{watched}", f"next poll {when}", f"poll {when}")[level]))
     if quota is not None:
         left = f"{quota.tenant_left:,}/{quota.tenant_limit:,}"
-        parts.append(Text(f"exports left today {left}" if not tight else f"exports left {left}"))
-    if paused:
-        parts.append(Text(" PAUSED ", style="reverse bold"))
+        parts.append(Text((f"exports left today {left}", f"exports left {left}", f"{quota.tenant_left:,} left")[level]))
     text.append(" ")
     return text.append_text(Text(" · ").join(parts))
 
