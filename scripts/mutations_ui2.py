@@ -105,7 +105,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: footers list ? and q first",
-        "console/tui/widgets/footer.py",
+        "console/tui/footer.py",
         "return first + rest",
         "return rest + first",
         (f"{_HABITS}test_at_80_columns_the_header_names_who_is_signed_in_and_every_footer_has_help_and_quit",),

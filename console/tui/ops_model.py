@@ -29,7 +29,7 @@ from console.ops.vocabulary import (
     UnknownStatusWord,
     matches_status,
     parse_status_word,
-    shown_status,
+    shown_status as shown_status,
 )
 from console.tui.cells import (
     STATUS_ORDER,

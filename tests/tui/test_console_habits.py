@@ -26,10 +26,28 @@ PEOPLE = make_profiles(8)
 def triage() -> list[OperationView]:
     """Six operations; four problems (failed, rejected, error, unconfirmed), one of them failed."""
     ids = [p.user_id for p in PEOPLE]
-    done = {"next_poll": None, "completed": NOW - 30}
+    end = NOW - 30
     return [
-        view(1, ids[0], status="complete", state=FINAL, progress=100, **done, display_name="Ada Lovelace"),
-        view(2, ids[1], status="failed", state=FINAL, **done, last_error="Graph said failed", display_name="Grace"),
+        view(
+            1,
+            ids[0],
+            status="complete",
+            state=FINAL,
+            progress=100,
+            next_poll=None,
+            completed=end,
+            display_name="Ada Lovelace",
+        ),
+        view(
+            2,
+            ids[1],
+            status="failed",
+            state=FINAL,
+            next_poll=None,
+            completed=end,
+            last_error="Graph said failed",
+            display_name="Grace",
+        ),
         view(3, ids[2], status=None, state=REJECTED, next_poll=None, last_error="400 Used", display_name="Alan"),
         view(4, ids[3], status="running", state=ERROR, next_poll=None, last_error="403", display_name="Edsger"),
         view(5, ids[4], status=None, state=UNCONFIRMED, next_poll=None, display_name="Barbara"),
@@ -114,6 +132,7 @@ LONG_ERROR = "403 Forbidden: " + " ".join(f"clause{n}" for n in range(60)) + " E
 
 async def _fail_one(app: ConsoleApp, pilot: Pilot[Any]) -> None:
     engine = app.services.session.engine  # type: ignore[union-attr]
+    assert isinstance(engine, FakeEngine)
     running = engine.views[6]
     engine.emit(replace(running, state=ERROR, last_error=LONG_ERROR))
     await pilot.pause(0.1)

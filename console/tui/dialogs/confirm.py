@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from console.tui.cells import literal, one_line, safe_text
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 NAMES_SHOWN = 5
 """Names listed under a question about many people before '… and N more'."""

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 from console.tui.cells import literal
 
 NOTE_LIMIT = 2000

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 from console.tui.cells import safe_text
 from console.tui.report_file import format_of
 

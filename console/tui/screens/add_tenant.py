@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 
 from console.tui.cells import safe_text
 from console.tui.services import CERTIFICATE, CLIENT_SECRET, DEVICE_CODE, LoginService, SignInMethod
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 CLOUD_CHOICES: tuple[tuple[str, str], ...] = (
     ("Global (graph.microsoft.com)", "global"),

@@ -7,6 +7,7 @@ Every line is a Rich ``Text``, never markup: the texts hold Graph's words and pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input, RichLog, Static
 
 from console.tui.event_log import EventLog, LogEntry, filtered, matches
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "information": "dim"}
 
@@ -31,6 +32,10 @@ def entry_text(entry: LogEntry) -> Text:
         text.append(entry.title + ": ", style="bold")
     text.append(entry.text)
     return text
+
+
+def _nothing() -> None:
+    return None
 
 
 class EventLogInput(Input):
@@ -70,7 +75,7 @@ class EventLogScreen(Screen[None]):
         super().__init__()
         self.log_model = log
         self.query_text = ""
-        self._stop_listening = lambda: None
+        self._stop_listening: Callable[[], None] = _nothing
 
     def compose(self) -> ComposeResult:
         yield Static(id="event-log-title")

@@ -39,7 +39,7 @@ from console.tui.export_model import (
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 PLACEHOLDER = "https://account.blob.core.windows.net/container?sv=…&sig=…  or  StorageAccountName"
 """What the storage input suggests: a container SAS URL or a storage account name (graph-api.md)."""

@@ -15,7 +15,7 @@ from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 
 def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:

@@ -23,7 +23,7 @@ from console.tui.cells import duration_label, literal, safe_text
 from console.tui.messages import SessionOpened
 from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 
 class LoginScreen(Screen[None]):

@@ -34,7 +34,7 @@ from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.status_line import PollingStatusLine
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 WIDE_COLUMNS = 160
 """From this width the panes sit side by side."""

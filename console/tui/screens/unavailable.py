@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from console.tui.services import ConsoleServices
 from console.tui.widgets.header import ConsoleHeader
-from console.tui.widgets.footer import ConsoleFooter
+from console.tui.footer import ConsoleFooter
 
 
 class NoLoginScreen(Screen[None]):
