@@ -17,7 +17,14 @@ from textual.worker import Worker, WorkerState
 from textual.notifications import SeverityLevel
 
 from console.redact import redact
-from console.tui.event_log import ERROR_TOAST_SECONDS, TOAST_SECONDS, EventLog, plain_text, toast_text
+from console.tui.event_log import (
+    ERROR_TOAST_SECONDS,
+    TOAST_SECONDS,
+    TOAST_WIDTH,
+    EventLog,
+    plain_text,
+    toast_text,
+)
 from console.tui.cells import safe_text
 from console.tui.messages import SessionOpened
 from console.tui.dialogs.confirm import ConfirmScreen
@@ -58,6 +65,7 @@ class ConsoleApp(App[int]):
             "event_log",
             "Log",
             id="app.event-log",
+            show=False,
             priority=True,
             tooltip="The event log: every toast, failure, throttling and batch end with its time and full text",
         ),
@@ -88,14 +96,16 @@ class ConsoleApp(App[int]):
     ) -> None:
         """Log the whole text, then toast one short line for a few seconds (the log keeps the rest)."""
         text = plain_text(message, markup=markup)
-        self.event_log.add(text, title=plain_text(title, markup=markup), severity=severity)
-        short, cut = toast_text(text)
+        heading = plain_text(title, markup=markup)
+        self.event_log.add(text, title=heading, severity=severity)
+        # One line, no title line: "Copy: Copied the operation id 384b…" fits the toast (half the screen).
+        width = max(20, min(TOAST_WIDTH, self.size.width // 2 - 4))
+        short, cut = toast_text(f"{heading}: {text}" if heading else text, width - (9 if len(text) > width else 0))
         if cut:
             short += " (^l log)"
         seconds = ERROR_TOAST_SECONDS if severity == "error" else TOAST_SECONDS
         super().notify(
             safe_text(short),
-            title=safe_text(plain_text(title, markup=markup)),
             severity=severity,
             timeout=min(timeout, seconds) if timeout is not None else seconds,
             markup=False,

@@ -42,7 +42,9 @@ class EventLogInput(Input):
     """The log's filter: Enter, Down or Esc go back to the log (the filter stays)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,down", "leave", "Keep filter", id="event-log-filter.leave", priority=True),
+        Binding(
+            "escape,enter,down", "leave", "Keep filter", id="event-log-filter.leave", priority=True, key_display="esc"
+        ),
     ]
 
     def action_leave(self) -> None:

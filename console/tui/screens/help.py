@@ -70,7 +70,7 @@ class HelpSearch(Input):
     """The help's search box: Enter, Down or Esc go back to the list (the search stays)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,down", "leave", "Keep search", id="help-search.leave", priority=True),
+        Binding("escape,enter,down", "leave", "Keep search", id="help-search.leave", priority=True, key_display="esc"),
     ]
 
     def action_leave(self) -> None:

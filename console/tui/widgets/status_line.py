@@ -58,7 +58,7 @@ def _line(status: PollingStatus | None, quota: QuotaReport | None, *, now: float
             parts.append(Text("nothing to poll" if level == 0 else "idle"))
         else:
             wait = status.next_poll_at - now
-            when = "due" if wait <= 0 else f"in {duration_label(wait)}"
+            when = "due" if wait < 1 else f"in {duration_label(wait)}"
             watched = f" ({status.watching:,} watched)" if level == 0 else ""
             parts.append(Text((f"next poll {when}{watched}", f"next poll {when}", f"poll {when}")[level]))
     if quota is not None:
