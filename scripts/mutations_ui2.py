@@ -194,4 +194,20 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "if False:",
         (f"{_HABITS}test_the_help_is_searched_with_slash",),
     ),
+    (
+        "ui2: the budget counts the last hour's requests",
+        "console/ops/budget.py",
+        "                        self._spent_at.append(now)\n",
+        "",
+        ("tests/ops/test_polling_status.py::test_the_budget_counts_the_requests_of_the_last_hour_and_a_refund",),
+    ),
+    (
+        "ui2: the snapshot says when Graph throttled",
+        "console/ops/engine.py",
+        "throttled_until=gate if gate > now else None,",
+        "throttled_until=None,",
+        (
+            "tests/ops/test_polling_status.py::test_the_snapshot_says_what_is_watched_when_the_next_poll_is_and_the_budget",
+        ),
+    ),
 ]
