@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEMO_ACCOUNT",
     "DEMO_APPROVE_AFTER",
+    "DEMO_CASE",
     "DEMO_EXPORT_DURATION",
     "DEMO_IDENTITY",
     "DEMO_PROFILES",
@@ -98,6 +99,8 @@ DEMO_IDENTITY = "demo admin"
 """Who submits in the demo."""
 DEMO_TENANT_NAME = "demo"
 """Saved-tenant name used for the demo (its token cache stays in memory)."""
+DEMO_CASE = "demo"
+"""The case of the exports the demo seeds (once per journal: their presence says it was seeded)."""
 DEMO_APPROVE_AFTER = 2.5
 """Seconds after which the demo's device code approves itself."""
 
@@ -643,6 +646,9 @@ def _demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[
     people = sim.graph.profiles
 
     async def warm_up() -> None:
+        # Once per journal: a restart of the demo resumes what it seeded, it never adds another batch.
+        if any(view.case == DEMO_CASE for view in engine.operations()):
+            return
         running = sum(1 for view in engine.operations() if not view.is_done)
         wanted = max(0, DEMO_RUNNING - running)
         if not wanted or not people:
@@ -654,7 +660,7 @@ def _demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[
         quota = await engine.quota()
         if quota.tenant_left < len(chosen):
             return
-        await engine.submit(_demo_targets(chosen), case="demo")
+        await engine.submit(_demo_targets(chosen), case=DEMO_CASE)
 
     return warm_up
 

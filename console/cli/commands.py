@@ -286,10 +286,17 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
+    # On a terminal, stderr shows "sending 340/1,000 · accepted 338 · refused 2" while the POSTs go out.
+    printer.sending, printer.refused_before = len(targets), len(refused)
+    printer.start_progress()
     try:
         outcomes = await engine.submit(targets, case=args.case, submitted_by=services.identity, force=args.force)
     except AlreadyExporting as exc:  # another process submitted them meanwhile
         return refuse_conflicts(exc.conflicts)
+    finally:
+        printer.redraw()  # the last count, then the line goes before anything else is printed
+        printer.sending = None
+        printer.clear()
     for outcome in outcomes:
         if outcome.operation is None and outcome.error:  # never sent (the journal could not record it)
             say(f"export-console: not exported: {clean(outcome.user_id)}: {clean(outcome.error)}")
@@ -362,6 +369,7 @@ async def wait_for(services: Services, printer: EventPrinter) -> None:
                 return
     finally:
         summary.cancel()
+        printer.redraw()  # the final count, then the line goes before the table
         printer.clear()
 
 

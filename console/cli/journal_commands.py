@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.output import _cut, clean, json_text, say
-from console.ops.events import INTENT, UNCONFIRMED, OperationView, _iso
-from console.cli.views import _progress, _when, explain_error, view_json
+from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
+from console.cli.views import _progress, _when, explain_error, person_name, view_json
 from console.report import view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
@@ -93,6 +93,11 @@ class _Probe:
         self.state = state
         self.status = status
 
+    @property
+    def display_status(self) -> str:
+        """As ``OperationView.display_status``: Graph's status, else the journal state."""
+        return self.status or {INTENT: "submitting", TRACKING: "notStarted"}.get(self.state, self.state)
+
 
 _PROBE_STATUSES = (None, "notStarted", "running", "complete", "failed", "someNewStatus")
 
@@ -100,7 +105,9 @@ _PROBE_STATUSES = (None, "notStarted", "running", "complete", "failed", "someNew
 def print_operations_streamed(views: Iterable[OperationView]) -> None:
     """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
     to a temporary file while the column widths are measured, then come back as aligned lines."""
-    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
+    from console.ops.vocabulary import shown_status
+
+    headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     widths = [len("CASE"), *(len(h) for h in headers)]
     with_case = False
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
@@ -111,8 +118,9 @@ def print_operations_streamed(views: Iterable[OperationView]) -> None:
                 _cut(clean(c))
                 for c in (
                     v.case or "-",
+                    person_name(v),
                     v.user_id,
-                    v.display_status,
+                    shown_status(v),
                     _progress(v.progress),
                     _when(_iso(v.submitted_at)),
                     _when(_iso(v.completed_at)),

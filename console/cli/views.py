@@ -54,15 +54,27 @@ def _when(value: object) -> str:
     return str(value)[:19].replace("T", " ") if value else "-"
 
 
+def person_name(view: OperationView) -> str:
+    """The person's name as the journal knows it (display name, else UPN), or ``-``."""
+    return view.display_name or view.user_principal_name or "-"
+
+
 def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = None) -> None:
-    """The final table of ``export``/``watch`` and the listing of ``ops`` (every cell escaped)."""
+    """The final table of ``export``/``watch`` and the listing of ``ops`` (every cell escaped).
+
+    STATUS is the vocabulary's one word per operation (``console.ops.vocabulary.shown_status``):
+    the word ``ops --status`` and the console's filter match.
+    """
+    from console.ops.vocabulary import shown_status
+
     rows = []
     with_case = any(v.case for v in views)
     for v in views:
         record = view_json(v)
         row = [
+            person_name(v),
             v.user_id,
-            v.display_status,
+            shown_status(v),
             _progress(v.progress),
             _when(record["submittedDateTime"]),
             _when(record["completedDateTime"]),
@@ -72,7 +84,7 @@ def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = 
         if with_case:
             row.insert(0, record.get("case") or "-")
         rows.append(row)
-    headers = ["USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
+    headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     if with_case:
         headers.insert(0, "CASE")
     print_table(headers, rows, stream)
@@ -89,16 +101,41 @@ def unconfirmed_line(view: OperationView) -> str:
     )
 
 
-class EventPrinter:
-    """Prints operation events as JSON Lines, or keeps a one-line live summary on a TTY."""
+PROGRESS_INTERVAL = 0.25
+"""Seconds between two redraws of the progress line at most (it is rewritten only when it changed)."""
 
-    def __init__(self, *, as_json: bool, polls: Callable[[], int] | None = None, stream: TextIO | None = None) -> None:
+
+class EventPrinter:
+    """Prints operation events as JSON Lines, or keeps a one-line live progress line on a terminal.
+
+    The progress line goes to stderr, only when stderr is a terminal and ``--json`` was not given:
+    ``sending 340/1,000 · accepted 338 · refused 2`` while the POSTs go out, then
+    ``watching 1,000 · complete 200 · failed 3 · running 797 · polls 4,120``. It is one line
+    rewritten with ``\\r``, at most ``1 / PROGRESS_INTERVAL`` times a second and only when its text
+    changed; ``clear`` wipes it before the final table.
+    """
+
+    def __init__(
+        self,
+        *,
+        as_json: bool,
+        polls: Callable[[], int] | None = None,
+        stream: TextIO | None = None,
+        progress: TextIO | None = None,
+    ) -> None:
         self.as_json = as_json
         self.stream = stream if stream is not None else sys.stdout
-        self.live = (not as_json) and sys.stderr.isatty()
+        self.progress = progress if progress is not None else sys.stderr
+        self.live = (not as_json) and _is_terminal(self.progress)
         self.polls = polls
         self.watched: dict[int, OperationView] = {}
         self.closed = False
+        self.sending: int | None = None
+        """While POSTs go out: how many are being sent (None once they are all answered)."""
+        self.refused_before = 0
+        """Users the pre-flight kept back (counted as refused)."""
+        self._shown = ""
+        self._task: asyncio.Task[None] | None = None
 
     def __call__(self, event: OperationEvent) -> None:
         self.watched[event.operation.key] = event.operation
@@ -119,26 +156,76 @@ class EventPrinter:
         for view in views:
             self.watched[view.key] = view
 
+    def progress_text(self) -> str:
+        """What the progress line says now."""
+        from console.ops.events import INTENT, REJECTED, UNCONFIRMED
+        from console.ops.vocabulary import PROBLEM_WORDS, shown_status
+
+        views = list(self.watched.values())
+        if self.sending is not None:
+            refused = self.refused_before + sum(1 for v in views if v.state == REJECTED)
+            accepted = sum(1 for v in views if v.state not in (INTENT, REJECTED, UNCONFIRMED))
+            unanswered = sum(1 for v in views if v.state == UNCONFIRMED)
+            answered = accepted + unanswered + refused - self.refused_before
+            text = f"sending {answered:,}/{self.sending:,} · accepted {accepted:,} · refused {refused:,}"
+            return text + (f" · unconfirmed {unanswered:,}" if unanswered else "")
+        words = [shown_status(v) for v in views]
+        complete = sum(1 for w in words if w == "complete")
+        failed = sum(1 for w in words if w in PROBLEM_WORDS)
+        running = len(words) - complete - failed
+        polls = f" · polls {self.polls():,}" if self.polls else ""
+        return f"watching {len(words):,} · complete {complete:,} · failed {failed:,} · running {running:,}{polls}"
+
+    def redraw(self) -> None:
+        """Rewrite the progress line when its text changed (terminal only)."""
+        if not self.live:
+            return
+        text = clean(self.progress_text())
+        if text == self._shown:
+            return
+        self._shown = text
+        try:
+            print(f"\r\033[K{text}", end="", file=self.progress, flush=True)
+        except (OSError, ValueError):
+            self.live = False
+
+    def start_progress(self) -> None:
+        """Redraw the progress line until ``clear`` (a task on the running loop; terminal only)."""
+        if self.live and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._redraw_loop())
+
+    async def _redraw_loop(self) -> None:
+        while True:
+            self.redraw()
+            await asyncio.sleep(PROGRESS_INTERVAL)
+
     async def summarise(self) -> None:
-        """Redraw the one-line summary twice a second (TTY only)."""
+        """Redraw the progress line while watching (terminal only)."""
         if not self.live:
             return
         while True:
-            counts: dict[str, int] = {}
-            for view in self.watched.values():
-                word = clean(view.display_status)
-                counts[word] = counts.get(word, 0) + 1
-            parts = " · ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-            polls = f" · polls {self.polls()}" if self.polls else ""
-            print(f"\r\033[K{parts or 'waiting'}{polls}", end="", file=sys.stderr, flush=True)
-            await asyncio.sleep(0.5)
+            self.redraw()
+            await asyncio.sleep(PROGRESS_INTERVAL)
 
     def clear(self) -> None:
-        if self.live:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        """Wipe the progress line (before anything else is printed)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self.live and self._shown:
+            print("\r\033[K", end="", file=self.progress, flush=True)
+            self._shown = ""
 
     def final_table(self, views: Sequence[OperationView] | None = None) -> None:
+        self.clear()
         if self.as_json:
             return
         chosen = views if views is not None else sorted(self.watched.values(), key=lambda v: v.key)
         print_operations(chosen)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

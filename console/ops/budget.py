@@ -170,6 +170,7 @@ class PollBudget:
         self._lock = asyncio.Lock()
         self.spent = 0
         """Requests granted so far (by this process)."""
+        self._spent_at: deque[float] = deque()
         self.reservations = 0
         """Ledger reservations made (each covers a few slots)."""
         self.grace = SLOT_GRACE
@@ -259,6 +260,7 @@ class PollBudget:
                     if self._slots[0] <= now + 1e-9:
                         self._last = self._slots.popleft()
                         self.spent += 1
+                        self._spent_at.append(now)
                         return
                     await self._clock.sleep(self._slots[0] - now)
                     continue
@@ -272,6 +274,14 @@ class PollBudget:
             self._slots.appendleft(self._last)
             self._last = None
             self.spent -= 1
+            if self._spent_at:
+                self._spent_at.pop()
+
+    def spent_last_hour(self, now: float) -> int:
+        """Requests this process was granted in the hour before ``now`` (read-only but for pruning)."""
+        while self._spent_at and self._spent_at[0] <= now - HOUR:
+            self._spent_at.popleft()
+        return len(self._spent_at)
 
     def fair_interval(self, active: int) -> float:
         """How often each of ``active`` operations can be polled on this budget (seconds)."""

@@ -29,6 +29,7 @@ from console.graph import errors
 from console.graph.models import KNOWN_STATUSES, DataPolicyOperation, is_final
 from console.graph.retry import backoff_delay
 from console.ops import schedule
+from console.ops.status import PollingStatus
 from console.ops.budget import (
     DAY,
     DEFAULT_POLL_BUDGET,
@@ -600,6 +601,22 @@ class OperationsEngine:
     def active(self) -> int:
         """Operations this process polls."""
         return len(self._open)
+
+    def polling_status(self) -> PollingStatus:
+        """The polling state now, read-only (the console's status line renders it)."""
+        now = self.clock.now()
+        pacer = getattr(self.client, "pacer", None)
+        gate = float(getattr(pacer, "gate_until", 0.0) or 0.0)
+        return PollingStatus(
+            requests_this_hour=self.budget.spent_last_hour(now),
+            per_hour=self.budget.per_hour,
+            watching=len(self._open),
+            next_poll_at=self._earliest() if self._open else None,
+            throttled_until=gate if gate > now else None,
+            paced=getattr(pacer, "rate", None) is not None,
+            shared=self.budget.shared,
+            blocked=redact(str(self.fatal_error)) if self.fatal_error is not None else "",
+        )
 
     # -- submission ---------------------------------------------------------------------
 

@@ -14,7 +14,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from textual.notifications import SeverityLevel
+
 from console.redact import redact
+from console.tui.event_log import (
+    ERROR_TOAST_SECONDS,
+    TOAST_SECONDS,
+    TOAST_WIDTH,
+    EventLog,
+    plain_text,
+    toast_text,
+)
 from console.tui.cells import safe_text
 from console.tui.messages import SessionOpened
 from console.tui.dialogs.confirm import ConfirmScreen
@@ -50,6 +60,15 @@ class ConsoleApp(App[int]):
             tooltip="Quit (asks first while exports are being sent; polling resumes from the journal next time)",
         ),
         Binding("question_mark", "help", "Help", id="app.help", priority=True, tooltip="Show every key"),
+        Binding(
+            "ctrl+l",
+            "event_log",
+            "Log",
+            id="app.event-log",
+            show=False,
+            priority=True,
+            tooltip="The event log: every toast, failure, throttling and batch end with its time and full text",
+        ),
     ]
 
     def __init__(self, services: ConsoleServices) -> None:
@@ -61,6 +80,45 @@ class ConsoleApp(App[int]):
         self._held: list[events.Key] | None = None
         self._hold_timer: Timer | None = None
         self._release_pending = False
+        self.event_log = EventLog(services.clock.now)
+        """Every toast, failure, throttling episode and batch end, in full (ctrl+l shows it)."""
+
+    # -- notifications: short toasts, the whole text in the event log -------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Log the whole text, then toast one short line for a few seconds (the log keeps the rest)."""
+        text = plain_text(message, markup=markup)
+        heading = plain_text(title, markup=markup)
+        self.event_log.add(text, title=heading, severity=severity)
+        # One line, no title line: "Copy: Copied the operation id 384b…" fits the toast (half the screen).
+        width = max(20, min(TOAST_WIDTH, self.size.width // 2 - 4))
+        short, cut = toast_text(f"{heading}: {text}" if heading else text, width - (9 if len(text) > width else 0))
+        if cut:
+            short += " (^l log)"
+        seconds = ERROR_TOAST_SECONDS if severity == "error" else TOAST_SECONDS
+        super().notify(
+            safe_text(short),
+            severity=severity,
+            timeout=min(timeout, seconds) if timeout is not None else seconds,
+            markup=False,
+        )
+
+    def action_event_log(self) -> None:
+        """Show the event log (again: close it)."""
+        from console.tui.screens.event_log import EventLogScreen
+
+        if isinstance(self.screen, EventLogScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(EventLogScreen(self.event_log))
 
     # -- keys typed faster than a frame ---------------------------------------------------
     #
@@ -269,6 +327,9 @@ class ConsoleApp(App[int]):
                 "Write the evidence report of the marked, or else the shown, operations",
                 main.query_one(OperationsPane).action_save_report,
             )
+        yield SystemCommand(
+            "Event log", "Every toast, failure, throttling and batch end, in full", self.action_event_log
+        )
         yield SystemCommand("Keys", "Show every key binding", self.action_help)
 
     def _sign_in_from_palette(self) -> None:
@@ -286,6 +347,7 @@ def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, st
     from console.tui.dialogs.confirm import ConfirmScreen
     from console.tui.screens.add_tenant import AddTenantScreen
     from console.tui.screens.details import OperationDetailsScreen
+    from console.tui.screens.event_log import EventLogScreen
     from console.tui.screens.export import ExportScreen
     from console.tui.screens.login import LoginScreen
     from console.tui.widgets.ops_table import OpsTable
@@ -303,6 +365,7 @@ def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, st
         ("Questions (bulk export, quit)", ConfirmScreen),
         ("Operation details", OperationDetailsScreen),
         ("Add a tenant", AddTenantScreen),
+        ("Event log", EventLogScreen),
     ]
     extra = [
         ("Everywhere", "^p", "Command palette: sign in/out, switch tenant, export selected, filter operations"),

@@ -22,9 +22,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED, OperationView
+from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
 from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
-from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
+from console.ops.vocabulary import (
+    PROBLEM_WORDS,
+    UnknownStatusWord,
+    matches_status,
+    parse_status_word,
+    shown_status as shown_status,
+)
 from console.tui.cells import (
     STATUS_ORDER,
     clock_label,
@@ -62,8 +68,8 @@ HIGHLIGHT_SECONDS = 3.0
 FLASH_COLUMNS = frozenset({"status", "error"})
 """A change in these highlights the row (progress creeping up every poll would light up every row)."""
 
-ATTENTION = frozenset({"failed", "rejected", "error", "unconfirmed"})
-"""Display statuses that need the admin (counted in red, toasted with a bell)."""
+ATTENTION = PROBLEM_WORDS
+"""Display statuses that need the admin (the vocabulary's ``problem`` group: counted in red, toasted with a bell)."""
 
 _SEPARATOR = "\x00"
 """Between the fields of a haystack, so a word never matches across two fields."""
@@ -124,22 +130,6 @@ def _graph_words(text: str) -> str:
     return (rest.lstrip(" :]-") if marker else text) or text
 
 
-STATE_WORDS = frozenset({UNCONFIRMED, REJECTED, ERROR, RESOLVED, STOPPED})
-"""Journal states that say more than Graph's last word (watching stopped, or Graph never answered)."""
-
-
-def shown_status(view: OperationView) -> str:
-    """The word the table shows: Graph's status, except when the journal state tells more.
-
-    An operation whose watching stopped on a 403 keeps Graph's last word (``running``), yet
-    nobody polls it: the table says ``error``; likewise ``unconfirmed``, ``rejected``,
-    ``resolved`` and ``stopped``.
-    """
-    if view.state in STATE_WORDS:
-        return view.state
-    return view.display_status
-
-
 def submitted_epoch(view: OperationView) -> float:
     """When the export was submitted (Graph's time, else when the console recorded it)."""
     return epoch(view.submitted_at) or view.created_at
@@ -169,18 +159,22 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed text filter."""
+    """A parsed text filter; ``!`` before a word, ``case:`` or ``status:`` leaves those out (k9s' ``/!``)."""
 
     words: tuple[str, ...] = ()
     """Folded words that must all appear in the haystack."""
     case: str | None = None
     """``case:REF``: this case only (folded)."""
     statuses: tuple[str, ...] = ()
-    """``status:WORD``: vocabulary words that must all match."""
+    """``status:WORD``: vocabulary words that must all match (``!WORD``: must not)."""
+    not_words: tuple[str, ...] = ()
+    """``!word``: folded words that must not appear."""
+    not_cases: tuple[str, ...] = ()
+    """``!case:REF``: cases left out (folded)."""
 
     @classmethod
     def parse(cls, text: str) -> Query:
-        """Parse ``alice case:DSR-1 status:failed``.
+        """Parse ``alice case:DSR-1 status:failed !status:complete !bob``.
 
         Raises:
             UnknownStatusWord: a ``status:`` word outside the vocabulary (with the valid ones).
@@ -188,22 +182,42 @@ class Query:
         words: list[str] = []
         case: str | None = None
         statuses: list[str] = []
+        not_words: list[str] = []
+        not_cases: list[str] = []
         for token in text.split():
+            negated = token.startswith("!")
+            if negated:
+                token = token[1:]
+                if not token:
+                    continue  # "!" alone: still being typed
             head, colon, rest = token.partition(":")
             name = head.lower()
             if colon and name in ("case", "status", "is") and not rest:
                 continue  # still being typed: no filter yet
             if colon and name == "case":
-                case = fold(rest)
+                if negated:
+                    not_cases.append(fold(rest))
+                else:
+                    case = fold(rest)
             elif colon and name in ("status", "is"):
-                statuses.append(parse_status_word(rest))
+                word = parse_status_word(rest)
+                if negated:
+                    word = word[1:] if word.startswith("!") else "!" + word
+                statuses.append(word)
+            elif negated:
+                not_words.append(fold(token))
             else:
                 words.append(fold(token))
-        return cls(tuple(words), case, tuple(statuses))
+        return cls(tuple(words), case, tuple(statuses), tuple(not_words), tuple(not_cases))
 
     @property
     def empty(self) -> bool:
-        return not (self.words or self.case is not None or self.statuses)
+        return not (self.words or self.case is not None or self.statuses or self.not_words or self.not_cases)
+
+    @property
+    def simple(self) -> bool:
+        """Only words that must appear (the fast path: one substring test per row and word)."""
+        return self.case is None and not (self.statuses or self.not_words or self.not_cases)
 
 
 def _times(view: OperationView, now: float) -> tuple[str, str]:
@@ -227,6 +241,8 @@ def _times(view: OperationView, now: float) -> tuple[str, str]:
 
 def _narrows(before: Query, after: Query) -> bool:
     """True when every row ``after`` lets through ``before`` let through too (typing on)."""
+    if (before.not_words, before.not_cases) != (after.not_words, after.not_cases):
+        return False
     if before.case != after.case and before.case is not None:
         return False
     if not set(before.statuses) <= set(after.statuses):
@@ -359,11 +375,21 @@ class OpsModel:
 
     # -- cells --------------------------------------------------------------------------
 
+    def label(self, view: OperationView) -> str:
+        """Who the operation is for: the listed profile's name, else the name the journal kept, else the id.
+
+        Right after a headless export the profiles are still loading: the journal knows the names then.
+        """
+        label = self.user_label(view.user_id)
+        if label == view.user_id:
+            return view.display_name or view.user_principal_name or label
+        return label
+
     def texts(self, view: OperationView, now: float) -> dict[str, str]:
         """What a row shows, column by column (tenant text escaped, errors on one line)."""
         elapsed, next_in = _times(view, now)
         return {
-            "user": safe_text(self.user_label(view.user_id)),
+            "user": safe_text(self.label(view)),
             "status": safe_text(shown_status(view)),
             "progress": progress_label(view.progress),
             "submitted": time_label(view.submitted_at or view.created_at)[5:],
@@ -379,7 +405,7 @@ class OpsModel:
 
     def _haystack(self, view: OperationView) -> str:
         parts = (
-            self.user_label(view.user_id),
+            self.label(view),
             view.display_name,
             view.user_principal_name,
             view.user_id,
@@ -399,12 +425,16 @@ class OpsModel:
             return True
         if query.case is not None and fold(view.case) != query.case:
             return False
+        if query.not_cases and fold(view.case) in query.not_cases:
+            return False
         if any(not matches_status(view, word) for word in query.statuses):
             return False
-        if query.words:
+        if query.words or query.not_words:
             haystack = self._haystacks.get(view.key)
             if haystack is None:
                 haystack = self._haystacks[view.key] = self._haystack(view)
+            if any(word in haystack for word in query.not_words):
+                return False
             return all(word in haystack for word in query.words)
         return True
 
@@ -533,7 +563,7 @@ class OpsModel:
         self._stash.clear()
         self._ranked = None
         for key, texts in self.cells.items():
-            texts["user"] = safe_text(self.user_label(self.views[key].user_id))
+            texts["user"] = safe_text(self.label(self.views[key]))
         if self.query.words:
             self._rebuild()
         elif self.sort_column == "user":
@@ -576,7 +606,7 @@ class OpsModel:
         label = ""
         if self.sort_column == "user":
             cells = self.cells.get(key) or self._stash.get(key)
-            label = cells["user"] if cells is not None else safe_text(self.user_label(view.user_id))
+            label = cells["user"] if cells is not None else safe_text(self.label(view))
         return sort_key(self.sort_column or "", view, label)
 
     def _ranking(self) -> list[int]:
@@ -634,7 +664,7 @@ class OpsModel:
         candidates = self.order if narrower else self._ranking()
         views = self.views
         query = self.query
-        if self.status_filter == "all" and query.case is None and not query.statuses:
+        if self.status_filter == "all" and query.simple:
             # The common case, a few typed words: one substring test per row, no call per row.
             haystacks = self._haystacks
             if query.words and len(haystacks) < len(views):

@@ -227,10 +227,12 @@ async def test_a_failure_toast_shows_the_name_and_graphs_error_as_text() -> None
         engine.emit(replace(failed, status="failed", state=FINAL, last_error=f"Graph: {EVERYTHING}"), "status")
         await settle(pilot)
         text = rendered(app)
-        assert "Export failed" in text and "Eve bold [b]bold[/b] End: Graph:" in text
-        toast = [n for n in app._notifications if n.title == "Export failed"]  # noqa: SLF001
+        assert "Export failed: Eve bold [b]bold[/b]" in text
+        # The toast is one short line of text; the event log keeps the whole of it (issue 17, item 6).
+        toast = [n for n in app._notifications if n.message.startswith("Export failed:")]  # noqa: SLF001
         assert toast and not toast[0].markup
-        assert toast[0].message.startswith(f"Eve bold [b]bold[/b] End: Graph: {EVERYTHING_SHOWN}"[:150])
+        entry = next(e for e in app.event_log if e.title == "Export failed")
+        assert entry.text.startswith(f"Eve bold [b]bold[/b] End: Graph: {EVERYTHING_SHOWN}"[:150])
 
 
 async def test_graphs_refusal_is_shown_as_text_in_the_export_results() -> None:
@@ -278,11 +280,17 @@ async def test_a_listing_error_and_the_signed_in_identity_are_shown_as_text() ->
         status = static_text(app.screen, "#profiles-status")
         assert status.startswith(f"listing stopped after 2: Graph broke {SHORT_SHOWN}")
         assert "Listing profiles failed" in text
-        toast = [n for n in app._notifications if n.title == "Listing profiles failed"]  # noqa: SLF001
-        assert toast and not toast[0].markup and toast[0].message == f"Graph broke {SHORT_SHOWN}"
+        # One short line as text (issue 17, item 6: the event log keeps the whole).
+        toast = [n for n in app._notifications if n.message.startswith("Listing profiles failed:")]  # noqa: SLF001
+        assert toast and not toast[0].markup
+        entry = next(e for e in app.event_log if e.title == "Listing profiles failed")
+        assert entry.text == f"Graph broke {SHORT_SHOWN}"
         header = static_text(app.screen, "#header")
-        assert f"tenant contoso{EVERYTHING_SHOWN}" in header
-        assert f"signed in as admin{EVERYTHING_SHOWN}@contoso.com" in header
+        # The header fits the terminal: the tenant is cut in its middle before the name (issue 17, item 7).
+        assert f"as admin{EVERYTHING_SHOWN}@contoso.com" in header and "tenant contos" in header
+        from console.tui.widgets.header import header_text
+
+        assert f"tenant contoso{EVERYTHING_SHOWN}" in header_text(session.header).plain
 
 
 async def test_a_sign_in_error_is_shown_as_text() -> None:

@@ -76,8 +76,8 @@ async def test_enter_opens_the_details_and_live_counts_follow() -> None:
         await settle(pilot)
         pane = app.screen.query_one(OperationsPane)
         assert "? unconfirmed 1" in pane.status_text().plain
-        assert pane.tab_label() == "Operations 6 · 2 failed"
-        assert "2 Operations 6 · 2 failed" in str(app.screen.query_one("#pane-tabs", Static).render())
+        assert pane.tab_label() == "Operations 6 · 2 problems"
+        assert "2 Operations 6 · 2 problems" in str(app.screen.query_one("#pane-tabs", Static).render())
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, OperationDetailsScreen)

@@ -68,7 +68,7 @@ def triage_app() -> tuple[ConsoleApp, FakeEngine]:
 
 
 def test_marked_and_filtered_operations(snap_compare: Callable[..., bool]) -> None:
-    """You should see the tab "2 Operations 7 · 4 failed", "4/7 shown · ● 2 marked" with ✗ failed, ! error,
+    """You should see the tab "2 Operations 7 · 4 problems", "4/7 shown · ● 2 marked" with ✗ failed, ! error,
     ? unconfirmed and ✗ rejected counts, only the problem operations (filter: problem), two of them
     marked with ●, the cursor on the rejected one, and under the table its StorageLocationAlreadyUsed
     error in full with the fix and the whole request-id."""

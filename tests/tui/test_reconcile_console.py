@@ -33,7 +33,8 @@ def with_leftover(tmp_path: Path, *, exported: bool) -> tuple[ConsoleServices, s
 
 
 def messages(app: ConsoleApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """Every notification's full text (toasts are cut short; the event log keeps it whole)."""
+    return [entry.text for entry in app.event_log]
 
 
 async def test_the_console_confirms_an_unconfirmed_export_it_finds_and_says_so(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from console.tui.cells import literal, one_line, safe_text
+from console.tui.footer import ConsoleFooter
 
 NAMES_SHOWN = 5
 """Names listed under a question about many people before '… and N more'."""
@@ -68,7 +69,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="warning")
                 yield Button(f"{self.no_label} (n)", id="confirm-no", variant="primary")
-        yield Footer()
+        yield ConsoleFooter()
 
     def _names_text(self) -> str:
         shown = [f"  • {one_line(name, 60)}" for name in self.names[:NAMES_SHOWN]]

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from console.tui.footer import ConsoleFooter
 from console.tui.cells import literal
 
 NOTE_LIMIT = 2000
@@ -50,6 +51,7 @@ class NoteScreen(ModalScreen[str | None]):
             yield Input(placeholder=self.placeholder, max_length=NOTE_LIMIT, id="note-text")
             yield Static("", id="note-error", classes="error", markup=False)
             yield Static("Enter saves · Esc cancels", classes="hint")
+        yield ConsoleFooter()  # this dialog's keys, not those of the table under it
 
     def on_mount(self) -> None:
         self.query_one("#note-dialog").border_title = literal(self.title_text)  # it names the person: never markup

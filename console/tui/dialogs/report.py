@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from console.tui.footer import ConsoleFooter
 from console.tui.cells import safe_text
 from console.tui.report_file import format_of
 
@@ -52,6 +53,7 @@ class ReportScreen(ModalScreen[Path | None]):
             yield Input(str(self.proposed), id="report-path")
             yield Static("", id="report-error", classes="error", markup=False)
             yield Static("Enter saves · Esc cancels", classes="hint")
+        yield ConsoleFooter()  # this dialog's keys, not those of the table under it
 
     def on_mount(self) -> None:
         self.query_one("#report-dialog").border_title = "Save report"

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from console.tui.cells import safe_text
 from console.tui.services import CERTIFICATE, CLIENT_SECRET, DEVICE_CODE, LoginService, SignInMethod
+from console.tui.footer import ConsoleFooter
 
 CLOUD_CHOICES: tuple[tuple[str, str], ...] = (
     ("Global (graph.microsoft.com)", "global"),
@@ -83,7 +84,7 @@ class AddTenantScreen(ModalScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#add-tenant-dialog").border_title = "Add a tenant"

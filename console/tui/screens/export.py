@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.clock import Clock, SystemClock
@@ -42,6 +42,7 @@ from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.focus import move_focus_now
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
+from console.tui.footer import ConsoleFooter
 
 PLACEHOLDER = "https://account.blob.core.windows.net/container?sv=…&sig=…  or  StorageAccountName"
 """What the storage input suggests: a container SAS URL or a storage account name (graph-api.md)."""
@@ -163,7 +164,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="results-note", classes="warning", markup=False)
             yield Static(self._idle_hint(), id="export-hint", classes="hint")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         dialog = self.query_one("#export-dialog")

@@ -7,13 +7,15 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Input, Static
+from console.tui.footer import ConsoleFooter
 
 
 def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:
@@ -64,11 +66,34 @@ def keys_markdown(sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[s
     return "\n".join(lines)
 
 
+class HelpSearch(Input):
+    """The help's search box: Enter, Down or Esc go back to the list (the search stays)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,down", "leave", "Keep search", id="help-search.leave", priority=True, key_display="esc"),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(self.screen.query_one("#help-dialog"))
+
+
+def row_matches(row: tuple[str, str, str], query: str) -> bool:
+    """Every word of ``query`` in the row's section, keys or description (case-insensitive)."""
+    haystack = " ".join(row).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
 class HelpScreen(ModalScreen[None]):
-    """Lists every binding, grouped by where it works."""
+    """Lists every binding, grouped by where it works; ``/`` searches it (``?`` then ``/``, as less does)."""
+
+    DEFAULT_CSS = """
+    HelpScreen #help-search { height: 1; border: none; padding: 0 1; background: $boost; }
+    HelpScreen #help-search:focus { background: $accent 20%; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close help", id="help.close"),
+        Binding("slash", "search", "Search", id="help.search", priority=True, tooltip="Search the keys"),
     ]
 
     def __init__(self, sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[str, str, str]]) -> None:
@@ -81,23 +106,43 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
         self.extra = extra
         self.rows: list[tuple[str, str, str]] = []
-        """(section, keys, description) as listed."""
+        """(section, keys, description) as listed (those the search lets through)."""
+        self.query_text = ""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):
+            yield HelpSearch(placeholder="/ search keys and what they do", id="help-search")
             yield Static(self._table(), id="help-table")
-            yield Static("Esc or ? closes · q quits", classes="hint")
-        yield Footer()
+            yield Static("/ searches · Esc or ? closes · q quits", classes="hint")
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Keys"
+        self.query_one(HelpSearch).display = False
+
+    def action_search(self) -> None:
+        box = self.query_one(HelpSearch)
+        box.display = True
+        self.set_focus(box)
+
+    @on(Input.Changed, "#help-search")
+    def _on_search(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self.query_one("#help-table", Static).update(self._table())
+        typed = event.value.strip()
+        # Text, never markup: what was typed is shown as typed.
+        self.query_one("#help-dialog").border_title = Text(f"Keys · /{typed}") if typed else "Keys"
 
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True, style="bold")
         table.add_column()
         seen_sections: set[str] = set()
+        self.rows = []
         for title, keys, description in help_rows(self.sections, self.extra, self.app.get_key_display):
+            if not row_matches((title, keys, description), self.query_text):
+                continue
             if title not in seen_sections:
                 if seen_sections:
                     table.add_row("", "")  # a blank line between sections
@@ -107,6 +152,8 @@ class HelpScreen(ModalScreen[None]):
             self.rows.append((title, keys, description))
         if seen_sections:
             table.add_row("", "")
+        else:
+            table.add_row("", Text(f"No key matches {self.query_text.strip()!r}."))
         return table
 
     def action_close(self) -> None:

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +23,7 @@ from console.tui.cells import duration_label, literal, safe_text
 from console.tui.messages import SessionOpened
 from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
+from console.tui.footer import ConsoleFooter
 
 
 class LoginScreen(Screen[None]):
@@ -65,7 +66,7 @@ class LoginScreen(Screen[None]):
                     yield Static(id="dc-countdown")
                     yield Static("c copies the code · Esc cancels", classes="hint")
                 yield Static(literal(self.notice), id="login-status")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one(ConsoleHeader).show(None, demo=self.services.demo)
@@ -180,6 +181,7 @@ class LoginScreen(Screen[None]):
         # The secret lives on only in this sign-in call: not in the Input, not on screen (issue 7).
         secret_input.value = ""
         self._cancel = threading.Event()
+        self.refresh_bindings()  # Esc cancels now
         self._status(f"Signing in to {tenant.name} ({method.label})…")
         self.sign_in(tenant, method, secret, self._cancel)
 
@@ -212,9 +214,18 @@ class LoginScreen(Screen[None]):
         elif event.state == WorkerState.CANCELLED:
             self._finish()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer lists only what works now: Copy code while a code is shown, Cancel while signing in."""
+        if action == "copy_code":
+            return self.prompt is not None
+        if action == "cancel":
+            return self._cancel is not None
+        return True
+
     def _finish(self) -> None:
         self._cancel = None
         self.prompt = None
+        self.refresh_bindings()
         if self._countdown is not None:
             self._countdown.stop()
             self._countdown = None
@@ -223,6 +234,7 @@ class LoginScreen(Screen[None]):
     def show_prompt(self, prompt: DeviceCodePrompt) -> None:
         """Show the device code (called on the event loop by the sign-in service)."""
         self.prompt = prompt
+        self.refresh_bindings()
         self.query_one("#device-code").display = True
         # Text, never markup: the URL and the code come from the identity provider.
         url = Text("Open  ").append(safe_text(prompt.verification_uri), style="bold")

@@ -19,7 +19,7 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
@@ -43,6 +43,8 @@ from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
+from console.tui.widgets.status_line import PollingStatusLine
+from console.tui.footer import ConsoleFooter
 
 WIDE_COLUMNS = 160
 """From this width the panes sit side by side."""
@@ -117,6 +119,7 @@ class MainScreen(Screen[None]):
         self._load_error = ""
         self.active_pane = "profiles"
         """The pane shown in the one-pane layout."""
+        self._quota_counted = -1
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(id="header")
@@ -144,7 +147,14 @@ class MainScreen(Screen[None]):
                 id="operations-pane",
                 classes="pane",
             )
-        yield Footer()
+        event_log = getattr(self.app, "event_log", None)
+        yield PollingStatusLine(
+            self.session.engine,
+            self.services.clock.now,
+            log=event_log.add if event_log is not None else None,
+            id="polling-status",
+        )
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#profiles-pane").border_title = "Profiles"
@@ -155,6 +165,7 @@ class MainScreen(Screen[None]):
         self._show_ops_status()
         self.set_focus(self.query_one(ProfileList))
         self.feed.start()
+        self.refresh_polling_status()
         self.start_engine()
         self.load_profiles()
         if self.services.live_ticks:
@@ -244,13 +255,38 @@ class MainScreen(Screen[None]):
             if view.key >= self._latest_key.get(view.user_id, -1):
                 self._latest_key[view.user_id] = view.key
                 latest[view.user_id] = view.display_status
+        table = self.query_one(OpsTable)
         with self.app.batch_update():
-            self.query_one(OpsTable).apply(views)
+            table.apply(views)
             self.query_one(ProfileList).set_latest(latest)
             self._show_ops_status()
+            self.refresh_polling_status()
+        # A new export spends one of today's; a refused one gives it back: read the quota again.
+        counted = sum(1 for v in table.model.views.values() if v.state != "rejected")
+        if counted != self._quota_counted:
+            self._quota_counted = counted
+            self.refresh_quota()
 
     def _tick(self) -> None:
         self.query_one(OpsTable).tick()
+        self.refresh_polling_status()
+
+    # -- the polling status line ---------------------------------------------------------
+
+    def refresh_polling_status(self) -> None:
+        """Re-read the engine's polling state; the line repaints only when its text changed."""
+        line = self.query_one(PollingStatusLine)
+        line.paused = self.query_one(OpsTable).paused
+        line.refresh_status()
+
+    @work(exclusive=True, group="quota", exit_on_error=False)
+    async def refresh_quota(self) -> None:
+        """Exports left today, read again from the journal (after every batch: they change)."""
+        quota = getattr(self.session.engine, "quota", None)
+        if quota is None:
+            return
+        self.query_one(PollingStatusLine).quota = await quota()
+        self.refresh_polling_status()
 
     def _show_ops_status(self) -> None:
         # The pane writes its own counts, title and subtitle (console/tui/widgets/ops_pane.py).

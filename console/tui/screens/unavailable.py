@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.tui.services import ConsoleServices
 from console.tui.widgets.header import ConsoleHeader
+from console.tui.footer import ConsoleFooter
 
 
 class NoLoginScreen(Screen[None]):
@@ -25,7 +26,7 @@ class NoLoginScreen(Screen[None]):
             "--graph-url URL --token-env VAR  (a token you already have).\n\nq quits.",
             id="no-login",
         )
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one(ConsoleHeader).show(None, demo=self.services.demo)

@@ -160,11 +160,13 @@ class OperationsPane(Vertical):
     # -- what the pane says --------------------------------------------------------------
 
     def tab_label(self) -> str:
-        """``Operations 7 · 1 failed`` for the one-pane layout's tab."""
+        """``Operations 7 · 2 problems`` for the one-pane layout's tab: the ``problem`` filter's count (f, ops --status)."""
         counts = self.table.counts()
         total = sum(counts.values())
         attention = sum(counts.get(status, 0) for status in ATTENTION)
-        return f"Operations {total:,}" + (f" · {attention:,} failed" if attention else "")
+        return f"Operations {total:,}" + (
+            f" · {attention:,} problem{'s' if attention != 1 else ''}" if attention else ""
+        )
 
     def status_text(self, width: int | None = None) -> Text:
         """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``.
@@ -274,7 +276,7 @@ class OperationsPane(Vertical):
             return Text("No operations yet: exports you send appear here.")
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(status_label(safe_text(shown_status(view))), style="bold")
-        who = safe_text(self.user_label(view.user_id))
+        who = safe_text(table.model.label(view))
         upn = safe_text(view.user_principal_name)
         head.append(f"  {who}" + (f" <{upn}>" if upn and upn != who else ""))
         if view.case:
@@ -309,6 +311,9 @@ class OperationsPane(Vertical):
     def _on_table_updated(self, event: OpsTable.Updated) -> None:
         event.stop()
         self.show_status()
+        follow = getattr(self.screen, "refresh_polling_status", None)
+        if follow is not None:
+            follow()  # PAUSED shows on the polling status line too
 
     @on(OpsTable.ViewChanged)
     def _on_view_changed(self) -> None:
@@ -356,7 +361,7 @@ class OperationsPane(Vertical):
             release(screen)
 
     def _who(self, operations: Sequence[OperationView]) -> list[str]:
-        return [safe_text(self.user_label(v.user_id)) for v in operations]
+        return [safe_text(self.table.model.label(v)) for v in operations]
 
     @on(OpsTable.ResolveRequested)
     def _on_resolve(self, event: OpsTable.ResolveRequested) -> None:

@@ -31,7 +31,7 @@ from textual.widget import Widget
 
 from console.clock import Clock
 from console.ops.events import OperationView
-from console.tui.cells import fit, one_line, safe_text, status_label, status_role
+from console.tui.cells import fit, safe_text, status_label, status_role
 from console.tui.cursor import RowCursor
 from console.tui.widgets.lines import LineList
 from console.tui.ops_model import (
@@ -195,6 +195,33 @@ class OpsTable(LineList, can_focus=True):
             priority=True,
         ),
         Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column", priority=True),
+        Binding(
+            "greater_than_sign",
+            "sort_step(1)",
+            "Sort →",
+            show=False,
+            id="operations.sort-right",
+            tooltip="Sort by the column to the right (as htop's > and <)",
+            priority=True,
+        ),
+        Binding(
+            "less_than_sign",
+            "sort_step(-1)",
+            "Sort ←",
+            show=False,
+            id="operations.sort-left",
+            tooltip="Sort by the column to the left",
+            priority=True,
+        ),
+        Binding(
+            "y",
+            "copy_id",
+            "Copy id",
+            show=False,
+            id="operations.copy",
+            tooltip="Copy the highlighted operation's id to the clipboard",
+            priority=True,
+        ),
         Binding(
             "r",
             "reverse_sort",
@@ -414,9 +441,9 @@ class OpsTable(LineList, can_focus=True):
     def _alert(self, result: ApplyResult) -> None:
         if result.failures:
             first = result.failures[0]
-            who = safe_text(self.user_label(first.user_id))
+            who = safe_text(self.model.label(first))
             more = f" and {len(result.failures) - 1:,} more" if len(result.failures) > 1 else ""
-            reason = one_line(readable_error(first), 160) or shown_status(first)
+            reason = readable_error(first) or shown_status(first)  # in full: the event log keeps it all
             self.notify(
                 f"{who}{more}: {reason}",
                 title=f"Export {shown_status(first)}",
@@ -508,6 +535,27 @@ class OpsTable(LineList, can_focus=True):
         keys = [None, *COLUMN_KEYS]
         position = keys.index(self.sort_column) if self.sort_column in keys else 0
         self.sort_by(keys[(position + 1) % len(keys)])
+
+    def action_sort_step(self, step: int) -> None:
+        """Sort by the shown column left (-1) or right (+1) of the sorted one, as htop's < and >."""
+        shown = [column for column, _size, _gap in self._widths(self.scrollable_content_region.width or 80)]
+        columns = [column for column in shown if column in COLUMN_KEYS]
+        if self.sort_column in columns:
+            position = columns.index(self.sort_column) + step
+        else:
+            position = 0 if step > 0 else len(columns) - 1
+        self.sort_by(columns[position % len(columns)])
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted operation's id (Graph's, else its journal row) without opening it."""
+        view = self.highlighted
+        if view is None:
+            self.notify("No operation is highlighted.", title="Copy", severity="warning")
+            return
+        ident = view.operation_id or str(view.key)
+        self.app.copy_to_clipboard(ident)
+        what = "operation id" if view.operation_id else "journal row (Graph gave no id)"
+        self.notify(f"Copied the {what} {safe_text(ident)}", title="Copy", markup=False)
 
     def action_reverse_sort(self) -> None:
         self.sort_by(self.sort_column, not self.sort_reverse)
