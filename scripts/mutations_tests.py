@@ -1,0 +1,79 @@
+"""Issue 22: the breaks that once passed the whole suite, and the next ones per promise (helper ``tests``).
+
+Each entry: (promise: what breaks, file, exact snippet, its broken form, tests), the format of
+``scripts/mutations.py``, which loads this list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPS22 = "tests/ops/test_promises_22.py::"
+GRAPH22 = "tests/graph/test_promises_22.py::"
+CLI22 = "tests/cli/test_promises_22.py::"
+TUI22 = "tests/tui/test_promises_22.py::"
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "retry-after: #22.1 a due check tolerates an early head of the queue",
+        "console/ops/engine.py",
+        "            if head is not None and head[0] <= now:",
+        "            if head is not None and head[0] <= now + 1.0:",
+        (OPS22 + "test_a_poll_never_leaves_before_its_due_time_even_when_another_queue_head_is_due",),
+    ),
+    (
+        "retry-after: #22.3 a 5xx on a GET retried without its Retry-After",
+        "console/graph/client.py",
+        "                            info.retry_after\n                            if info.retry_after is not None\n",
+        "                            info.retry_after\n                            if False\n",
+        (GRAPH22 + "test_a_5xx_on_a_get_is_retried_only_after_the_retry_after_it_carries",),
+    ),
+    (
+        "trusted urls: #22.8 only the host of a URL from Graph compared",
+        "console/graph/client.py",
+        '        return scheme, (host or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)',
+        '        return "", (host or "").lower(), None',
+        (GRAPH22 + "test_a_url_from_graph_on_the_same_host_with_another_scheme_or_port_is_not_followed",),
+    ),
+]
+MUTATIONS += [
+    (
+        "backoff: #22.2 a failed poll waits the 60 s default instead of the error backoff",
+        "console/ops/engine.py",
+        "    return exc.retry_after if exc.retry_after is not None else 0.0",
+        "    return exc.retry_after if exc.retry_after is not None else 60.0",
+        (OPS22 + "test_after_a_failed_poll_the_next_poll_comes_after_the_error_backoff_not_the_60_s_default",),
+    ),
+]
+MUTATIONS += [
+    (
+        "budget ledger: #22.4 reserved slots never recorded",
+        "console/ops/journal.py",
+        '                    "INSERT INTO ledger (tenant_key, at, count, owner) VALUES (?, ?, ?, ?)",',
+        '                    "SELECT ?, ?, ?, ?",',
+        (OPS22 + "test_the_ledger_keeps_every_reserved_slot_of_the_last_hour_for_the_next_process",),
+    ),
+    (
+        "budget ledger: #22.5 the ledger's window is 30 minutes",
+        "console/ops/journal.py",
+        '                "SELECT at, count FROM ledger WHERE tenant_key=? AND at > ? ORDER BY at", (tenant_key, now - HOUR)',
+        '                "SELECT at, count FROM ledger WHERE tenant_key=? AND at > ? ORDER BY at", (tenant_key, now - HOUR / 2)',
+        (OPS22 + "test_the_ledger_keeps_every_reserved_slot_of_the_last_hour_for_the_next_process",),
+    ),
+]
+MUTATIONS += [
+    (
+        "quotas: #22.6 the tenant's daily quota ignores the batch's size",
+        "console/ops/engine.py",
+        "        if report.tenant_used + len(user_ids) > report.tenant_limit:",
+        "        if report.tenant_used + 1 > report.tenant_limit:",
+        (OPS22 + "test_the_tenants_daily_quota_counts_the_whole_batch_being_checked",),
+    ),
+    (
+        "quotas: #22.7 the quota counts the last 12 hours",
+        "console/ops/engine.py",
+        "self.writer.journal.exports_since, self.tenant_key, self.clock.now() - DAY)",
+        "self.writer.journal.exports_since, self.tenant_key, self.clock.now() - DAY / 2)",
+        (OPS22 + "test_the_daily_quotas_count_the_last_24_hours_not_12",),
+    ),
+]
