@@ -77,3 +77,26 @@ MUTATIONS += [
         (OPS22 + "test_the_daily_quotas_count_the_last_24_hours_not_12",),
     ),
 ]
+MUTATIONS += [
+    (
+        "leases: #22.14 a process that lost its lease keeps polling",
+        "console/ops/engine.py",
+        "            if key not in held and self._rows[key].state == TRACKING:",
+        "            if False:",
+        (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
+    ),
+    (
+        "leases: #22.15 it polls while its lease has lapsed",
+        "console/ops/engine.py",
+        "        if self._lease_until <= now:",
+        "        if False:",
+        (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
+    ),
+    (
+        "leases: #22.16 a claim skips the liveness check when the lease is NULL",
+        "console/ops/journal.py",
+        "                    if (lease is None or lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
+        "                    if (lease is not None and lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
+        (OPS22 + "test_a_claim_never_takes_a_row_whose_owner_is_alive_even_without_a_lease",),
+    ),
+]

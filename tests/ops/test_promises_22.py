@@ -9,6 +9,8 @@ the simulated tenant and the journal other processes share.
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,9 @@ from console.clock import ManualClock
 from console.graph import errors
 from console.graph.client import GraphClient
 from console.ops.budget import HOUR, PollBudget, Reservation
-from console.ops.engine import ERROR_BACKOFF_START
+from console.ops.engine import ERROR_BACKOFF_START, LEASE_TTL
 from console.ops.events import ExportTarget, OperationEvent
-from console.ops.journal import OperationJournal
+from console.ops.journal import HEARTBEAT_TIMEOUT, OperationJournal
 from console.sim.graph import POLLS
 from console.sim.tenant import DEMO_GRAPH_URL
 from tests.ops.rig import Rig, Side, location_for
@@ -203,4 +205,65 @@ async def test_the_daily_quotas_count_the_last_24_hours_not_12(tmp_path: Path) -
     assert (await side.engine.quota()).tenant_used == 100
     rig.clock.advance(11 * 3600 + 1)  # the day has passed
     assert (await side.engine.quota()).user_left(user) == 100
+    await rig.close()
+
+
+# -- leases across processes ----------------------------------------------------------------------
+
+
+async def test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = Rig(tmp_path, retry_after=5, duration=400)
+    stalled, other = rig.side(), rig.side()
+    await stalled.engine.start()
+    await other.engine.start()
+    await stalled.engine.submit(targets(rig, 3))
+    await rig.run_for(20)
+    assert stalled.engine.active == 3 and other.engine.active == 0
+
+    def locked(*_args: object, **_kwargs: object) -> set[int]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    # Its journal cannot be written for longer than a lease: no renewal, no heartbeat.
+    real_renew = stalled.engine.writer.journal.renew
+    monkeypatch.setattr(stalled.engine.writer.journal, "renew", locked)
+    await rig.run_for(LEASE_TTL + 1)  # its lease has ended by now
+    sent_at_lapse = stalled.engine.polls_sent
+    await rig.run_for(60)
+    assert other.engine.active == 3, "the lapsed operations were not taken over"
+    assert stalled.engine.polls_sent == sent_at_lapse, "a process polled while its lease had lapsed"
+
+    # The journal comes back: it learns at its next sync that the leases are gone, and stops for good.
+    monkeypatch.setattr(stalled.engine.writer.journal, "renew", real_renew)
+    await rig.run_for(60)
+    assert stalled.engine.active == 0
+    assert stalled.engine.polls_sent == sent_at_lapse, "a process that lost its lease kept polling"
+    await rig.run_until(lambda: all(v.state == "final" for v in other.engine.operations()), limit=3000)
+    assert rig.early_polls() == 0, "two processes polled one operation"
+    await rig.close()
+
+
+async def test_a_claim_never_takes_a_row_whose_owner_is_alive_even_without_a_lease(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, retry_after=5, duration=400)
+    # A live process (this one's pid, a fresh heartbeat) owns a tracking row that carries no lease
+    # (as written by an older version): it polls it, nobody else may.
+    owner = OperationJournal(rig.path)
+    owner.register_process("owner-process", rig.clock.now(), pid=os.getpid())
+    row = owner.record_intent(
+        rig.tenant.tenant_id, rig.users(1)[0], "acct", rig.clock.now(), owner="owner-process", lease_until=None
+    )
+    row.state, row.operation_id = "tracking", "op-1"
+    row.location = f"{DEMO_GRAPH_URL.replace('/beta', '/v1.0')}/dataPolicyOperations/op-1"
+    owner.queue(row)
+    owner.flush(rig.clock.now())
+    [stored] = owner.rows()
+    assert stored.owner == "owner-process" and stored.lease_until is None and stored.state == "tracking"
+    watcher = rig.side()
+    await watcher.engine.start()
+    await rig.run_for(HEARTBEAT_TIMEOUT / 2)
+    assert watcher.engine.active == 0, "a row whose owner is alive was taken over"
+    [after] = owner.rows()
+    assert after.owner == "owner-process"
+    owner.close()
     await rig.close()
