@@ -100,3 +100,12 @@ MUTATIONS += [
         (OPS22 + "test_a_claim_never_takes_a_row_whose_owner_is_alive_even_without_a_lease",),
     ),
 ]
+MUTATIONS += [
+    (
+        "exit codes: #22.11 export --wait picks its exit code as if it had not waited",
+        "console/cli/commands.py",
+        "    codes.append(exit_code_for_views(latest, waited=args.wait))",
+        "    codes.append(exit_code_for_views(latest, waited=False))",
+        (CLI22 + "test_export_wait_exits_1_when_the_wait_ends_with_the_export_still_running",),
+    ),
+]
