@@ -109,3 +109,12 @@ MUTATIONS += [
         (CLI22 + "test_export_wait_exits_1_when_the_wait_ends_with_the_export_still_running",),
     ),
 ]
+MUTATIONS += [
+    (
+        "report: #22.23 finalRequestId from the first final poll",
+        "console/report.py",
+        "    for record in reversed(history):\n        if record.status in FINAL_STATUSES:",
+        "    for record in history:\n        if record.status in FINAL_STATUSES:",
+        (CLI22 + "test_the_reports_final_request_id_is_the_last_final_polls",),
+    ),
+]

@@ -1,14 +1,18 @@
-"""Issue 22: the CLI's promises a one-line break passed the suite (the exit code of ``export --wait``)."""
+"""Issue 22: the CLI's promises a one-line break passed the suite (the exit code of ``export --wait``, the report)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from console.ops.events import FINAL, TRACKING, PollRecord
+from console.ops.journal import OperationJournal
 from console.paths import Paths
+from console.report import render_report, report_rows
 from console.sim.server import LoopbackServer
 from console.sim.tenant import SimulatedTenant
 from tests.cli.conftest import TEMPLATE, child_env, graph_args
@@ -64,3 +68,24 @@ def test_export_wait_exits_1_when_the_wait_ends_with_the_export_still_running(is
     still = tenant.graph.operation(operation_id)
     assert still is not None and still["status"] in ("notStarted", "running")
     assert child.returncode == 1, (child.returncode, out, err)
+
+
+def test_the_reports_final_request_id_is_the_last_final_polls(tmp_path: Path) -> None:
+    # A row from before the journal kept finalRequestId, polled in its final state twice (the second
+    # time by a process that took it over): the evidence names the answer that closed it, the last.
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    at = 1_796_112_000.0
+    row = journal.record_intent("tenant", "user-1", "acct", at, owner=None, case="DSR-22")
+    row.state, row.operation_id = TRACKING, "op-1"
+    row.location = "https://graph.microsoft.com/v1.0/dataPolicyOperations/op-1"
+    journal.save_now(row, PollRecord(at + 1, 202, 60.0, "post-rid", "c0", None, None, ""), at + 1)
+    journal.save_now(row, PollRecord(at + 60, 200, 60.0, "running-rid", "c1", "running", 50.0, ""), at + 60)
+    row.state, row.status, row.progress = FINAL, "complete", 100.0
+    journal.save_now(row, PollRecord(at + 120, 200, None, "first-final-rid", "c2", "complete", 100.0, ""), at + 120)
+    journal.save_now(row, PollRecord(at + 180, 200, None, "last-final-rid", "c3", "complete", 100.0, ""), at + 180)
+    [stored] = journal.rows()
+    assert stored.final_request_id == ""
+    [entry] = json.loads(render_report(report_rows(journal, now=at + 200), "json", generated_at=at + 200))
+    assert entry["finalRequestId"] == "last-final-rid"
+    assert entry["exportRequestId"] == "post-rid"
+    journal.close()
