@@ -118,3 +118,33 @@ MUTATIONS += [
         (CLI22 + "test_the_reports_final_request_id_is_the_last_final_polls",),
     ),
 ]
+MUTATIONS += [
+    (
+        "bulk confirmation: #22.17 a bulk export without warnings sent without asking",
+        "console/tui/screens/export.py",
+        "        if len(self.people) == 1 and not warnings:",
+        "        if not warnings:",
+        (TUI22 + "test_a_bulk_export_without_any_warning_is_still_confirmed_before_anything_is_sent",),
+    ),
+    (
+        "targets: #22.18 marks the filter hides stay marked (and counted)",
+        "console/tui/ops_model.py",
+        "        for key in [k for k in self.marks if k not in shown]:",
+        "        for key in []:",
+        (TUI22 + "test_marked_operations_the_filter_hides_are_not_targets_of_an_action",),
+    ),
+    (
+        "targets: #22.18 hidden marked operations are targets of an action",
+        "console/tui/ops_model.py",
+        "        for key in [k for k in self.marks if k not in shown]:",
+        "        for key in []:",
+        (
+            TUI22 + "test_marked_operations_the_filter_hides_are_not_targets_of_an_action",
+            TUI22 + "test_marks_the_typed_filter_hides_are_dropped_and_never_acted_on",
+        ),
+        (
+            "        return [key for key in self.order if key in self.marks]",
+            "        return list(self.marks)",
+        ),
+    ),
+]
