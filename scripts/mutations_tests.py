@@ -148,3 +148,28 @@ MUTATIONS += [
         ),
     ),
 ]
+MUTATIONS += [
+    (
+        "retry-after: the journal keeps the 202's Retry-After, not the last one",
+        "console/ops/engine.py",
+        "        if retry_after is not None:\n            row.retry_after = retry_after\n        due = now + plan.delay",
+        "        due = now + plan.delay",
+        (OPS22 + "test_a_takeover_waits_the_last_retry_after_graph_gave_not_the_first",),
+    ),
+    (
+        "backoff: a success keeps the error streak",
+        "console/ops/engine.py",
+        '        row.last_error = ""\n        self._error_streak.pop(key, None)',
+        '        row.last_error = ""',
+        (OPS22 + "test_a_success_ends_the_error_backoff_so_the_next_failure_starts_short_again",),
+    ),
+    (
+        "budget ledger: a held-back poll's slot is not given back",
+        "console/ops/budget.py",
+        "        self._slots.appendleft(self._last if self._last is not None else self._clock.now())\n"
+        "        self._last = None\n        self.spent -= 1",
+        "        if self._last is not None:\n            self._slots.appendleft(self._last)\n"
+        "            self._last = None\n            self.spent -= 1",
+        (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
+    ),
+]

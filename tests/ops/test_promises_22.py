@@ -233,6 +233,8 @@ async def test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operati
     await rig.run_for(60)
     assert other.engine.active == 3, "the lapsed operations were not taken over"
     assert stalled.engine.polls_sent == sent_at_lapse, "a process polled while its lease had lapsed"
+    # Each poll it held back gave its slot of the tenant's budget back (none spent without a request).
+    assert stalled.engine.budget.spent == stalled.engine.polls_sent
 
     # The journal comes back: it learns at its next sync that the leases are gone, and stops for good.
     monkeypatch.setattr(stalled.engine.writer.journal, "renew", real_renew)
@@ -266,4 +268,55 @@ async def test_a_claim_never_takes_a_row_whose_owner_is_alive_even_without_a_lea
     [after] = owner.rows()
     assert after.owner == "owner-process"
     owner.close()
+    await rig.close()
+
+
+# -- further breaks of the same promises (issue 22, "where else would a one-line change pass") -----
+
+
+async def test_a_success_ends_the_error_backoff_so_the_next_failure_starts_short_again(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, retry_after=5, duration=100_000)
+    side = rig.side()
+    single_attempt_client(rig, side)
+    failures: list[float] = []
+    side.engine.subscribe(lambda _event: failures.append(rig.clock.now()), kinds=["error"])
+    await side.engine.start()
+    await side.engine.submit(targets(rig, 1))
+    await rig.run_for(12)
+    rig.tenant.graph.faults.fail(4, status=503, retry_after=None, only=POLLS)  # a bad spell: the backoff grows
+    await rig.run_until(lambda: len(failures) == 4, limit=600)
+    await rig.run_for(200)  # answered again meanwhile
+    assert rig.tenant.requests[-1].status == 200
+    rig.tenant.graph.faults.fail(1, status=503, retry_after=None, only=POLLS)
+    await rig.run_until(lambda: len(failures) == 5, limit=600)
+    await rig.run_for(30)
+    after = [at for at in rig.polls() if at > failures[-1]]
+    assert after, "nothing polled after the failure"
+    gap = after[0] - failures[-1]
+    assert gap <= ERROR_BACKOFF_START + 1e-6, f"a failure after a success waited {gap:.1f} s: the old streak went on"
+    await rig.close()
+
+
+async def test_a_takeover_waits_the_last_retry_after_graph_gave_not_the_first(tmp_path: Path) -> None:
+    # The export was accepted with Retry-After 5; its polls then said 300. The owner polls once more
+    # and dies before writing that poll down: the survivor must wait 300 s after that unrecorded
+    # poll could have happened, so the Retry-After the journal keeps is the last one, not the 202's.
+    rig = Rig(tmp_path, retry_after=5, duration=100_000)
+    dying, survivor = rig.side(), rig.side()
+    await dying.engine.start()
+    await survivor.engine.start()
+    await dying.engine.submit(targets(rig, 1))
+    rig.tenant.graph.config.retry_after = 300
+    await rig.run_for(10)  # the first poll: Retry-After 300, written down
+    [recorded] = [v.next_poll_at for v in dying.engine.operations()]
+    assert recorded is not None
+    await rig.run_until(lambda: len(rig.polls()) == 2, limit=400)  # the next poll, at the recorded time
+    await dying.close(release=False)  # kill -9 ...
+    db = sqlite3.connect(rig.path)  # ... before that last poll was written down
+    db.execute("UPDATE operations SET next_poll_at = ?", (recorded,))
+    db.commit()
+    db.close()
+    await rig.run_until(lambda: len(rig.polls()) == 3, limit=2000)
+    assert survivor.engine.active == 1
+    assert rig.early_polls() == 0, "the takeover polled within the Retry-After of the dead owner's last poll"
     await rig.close()
