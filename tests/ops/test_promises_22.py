@@ -20,7 +20,7 @@ from console.clock import ManualClock
 from console.graph import errors
 from console.graph.client import GraphClient
 from console.ops.budget import HOUR, PollBudget, Reservation
-from console.ops.engine import ERROR_BACKOFF_START, LEASE_TTL
+from console.ops.engine import ERROR_BACKOFF_START, LEASE_TTL, AlreadyExporting
 from console.ops.events import ExportTarget, OperationEvent
 from console.ops.journal import HEARTBEAT_TIMEOUT, OperationJournal
 from console.sim.graph import POLLS
@@ -319,4 +319,44 @@ async def test_a_takeover_waits_the_last_retry_after_graph_gave_not_the_first(tm
     await rig.run_until(lambda: len(rig.polls()) == 3, limit=2000)
     assert survivor.engine.active == 1
     assert rig.early_polls() == 0, "the takeover polled within the Retry-After of the dead owner's last poll"
+    await rig.close()
+
+
+async def test_a_clean_stop_hands_its_operations_over_at_their_saved_next_poll_not_a_lease_later(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path, retry_after=60, duration=300)
+    leaving, staying = rig.side(), rig.side()
+    await leaving.engine.start()
+    await staying.engine.start()
+    await leaving.engine.submit(targets(rig, 3))
+    await rig.run_for(30)
+    saved = sorted(v.next_poll_at or 0.0 for v in leaving.engine.operations())
+    assert all(at > rig.clock.now() for at in saved)
+    await leaving.close()  # gives its leases back
+    before = len(rig.polls())
+    await rig.run_until(lambda: len(rig.polls()) == before + 3, limit=600)
+    taken_over = rig.polls()[before:]
+    assert staying.engine.active == 3
+    assert max(taken_over) <= max(saved) + 1.0, (
+        f"handed over at {[round(t - s) for t, s in zip(taken_over, saved, strict=True)]} s after the saved "
+        "next polls: the leases were not given back, so they had to lapse"
+    )
+    assert rig.early_polls() == 0
+    await rig.close()
+
+
+async def test_an_unconfirmed_export_blocks_the_user_whatever_the_case_of_their_id(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    side = rig.side()
+    await side.engine.start()
+    [target] = targets(rig, 1)
+    # Written by another process (or an earlier version) with the id in capitals; GUIDs ignore case.
+    row = side.journal.record_intent(rig.tenant.tenant_id, target.user_id.upper(), "acct", rig.clock.now())
+    row.state = "unconfirmed"
+    side.journal.queue(row)
+    side.journal.flush(rig.clock.now())
+    with pytest.raises(AlreadyExporting):
+        await side.engine.submit([target])
+    assert not [r for r in rig.tenant.requests if r.kind == "export"], "an unconfirmed export was posted again"
     await rig.close()

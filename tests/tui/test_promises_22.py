@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -10,7 +12,7 @@ from console.tui.app import ConsoleApp
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.widgets.storage_input import StorageLocationInput
-from tests.tui.fakes import FakeBlobService, make_services
+from tests.tui.fakes import FakeBlobService, make_profiles, make_services
 from tests.tui.ops_host import PaneApp
 
 SIZE = (80, 24)
@@ -94,3 +96,31 @@ async def test_marks_the_typed_filter_hides_are_dropped_and_never_acted_on() -> 
         await pilot.press("y")
         await settle(pilot)
         assert app.engine.stopped == [2], "a hidden operation was acted on"
+
+
+MARKUP_NAME = "[b]Mallory[/b] [link=https://evil.example]click[/link] [@click=app.quit]x[/@click]"
+"""A display name a partner tenant controls, written as Rich markup."""
+
+
+async def test_markup_in_a_name_is_shown_as_typed_in_the_form_and_the_confirmation() -> None:
+    people = make_profiles(5)
+    people[0] = replace(people[0], display_name=MARKUP_NAME)
+    blob = FakeBlobService()
+    services, engine = make_services(views=[], people=people, blob=blob)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # type: ignore[arg-type]
+        await pilot.press("space", "down", "space", "e")
+        await settle(pilot)  # type: ignore[arg-type]
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        assert "[b]Mallory[/b]" in str(form.query_one("#export-targets", Static).render())
+        form.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
+        await settle(pilot)  # type: ignore[arg-type]
+        await pilot.press("enter")
+        await settle(pilot)  # type: ignore[arg-type]
+        question = app.screen
+        assert isinstance(question, ConfirmScreen)
+        names = str(question.query_one("#confirm-names", Static).render())
+        assert "[b]Mallory[/b] [link=https://evil.example]click[/link]" in names
+        assert engine.calls == []
