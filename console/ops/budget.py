@@ -269,13 +269,16 @@ class PollBudget:
                     await self._clock.sleep(wait)
 
     def refund(self) -> None:
-        """Give back the last slot spent when its request was not sent after all (still within its grace)."""
-        if self._last is not None:
-            self._slots.appendleft(self._last)
-            self._last = None
-            self.spent -= 1
-            if self._spent_at:
-                self._spent_at.pop()
+        """Give back a slot spent when its request was not sent after all (still within its grace).
+
+        Every refund gives one back, also when another slot was spent since (several held-back polls
+        in a row): the slot then counts from now. Losing it would burn the tenant's shared budget.
+        """
+        self._slots.appendleft(self._last if self._last is not None else self._clock.now())
+        self._last = None
+        self.spent -= 1
+        if self._spent_at:
+            self._spent_at.pop()
 
     def spent_last_hour(self, now: float) -> int:
         """Requests this process was granted in the hour before ``now`` (read-only but for pruning)."""

@@ -28,6 +28,7 @@ from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import NOW, FakeEngine, FakeLogin, make_services, view
+from tests.tui.waiting import until
 
 SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sp=rcwl&se=2099-01-01&sig=S3cr3tSignatur3%2Bxyz"
 """A container SAS URL whose signature must never reach the screen."""
@@ -359,7 +360,7 @@ async def test_live_updates_keep_the_cursor_and_are_coalesced() -> None:
             engine.emit(replace(engine.views[key], progress=float(n % 100)), "progress")
         for key in range(7, 12):
             engine.emit(view(key, f"user-{key}", status="notStarted", progress=0.0))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: table.row_count == 11, what="the storm's new rows")
         await settle(pilot)
         assert sum(changed) <= 11 + 6  # latest view per key, not one message per event
         assert len(changed) <= 3
@@ -404,7 +405,7 @@ async def test_columns_sort_and_the_cursor_stays_on_its_operation() -> None:
         assert table.row_texts(table.row_count - 1)[1] == "✗ failed"
         # a status change re-sorts, the cursor follows its operation
         engine.emit(replace(engine.views[2], status="complete", state=FINAL, progress=100.0, next_poll_at=None))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: table.views[2].status == "complete", what="the status change in the table")
         await settle(pilot)
         assert table.highlighted_key == 4
         assert "sort: Status ↓" in (app.screen.query_one("#operations-pane").border_subtitle or "")
@@ -468,8 +469,7 @@ async def test_command_palette_opens_with_ctrl_p() -> None:
 
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"filter operations")
-        await pilot.pause(0.3)
-        assert "Filter operations: failed" in screen_text(app)
+        await until(pilot, lambda: "Filter operations: failed" in screen_text(app), what="the palette's match")
 
 
 async def test_help_lists_every_binding() -> None:
@@ -498,7 +498,7 @@ async def test_q_quits_and_stops_polling_without_asking() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.simulate_key("q")  # (pilot.press waits for a screen that is gone once the app exits)
-        for _ in range(20):
+        for _ in range(1200):  # until the engine is stopped (a minute at most: a busy machine is slow, not wrong)
             if engine.stopped:
                 break
             await asyncio.sleep(0.05)
@@ -529,7 +529,7 @@ async def test_q_asks_first_while_exports_are_in_flight() -> None:
         assert engine.posts_in_flight == 0
         assert app.screen.query_one(OpsTable).row_count == 7
         app.simulate_key("q")
-        for _ in range(20):
+        for _ in range(1200):  # until the engine is stopped (a minute at most: a busy machine is slow, not wrong)
             if engine.stopped:
                 break
             await asyncio.sleep(0.05)

@@ -26,7 +26,7 @@ from console.wiring import DEMO_STORAGE, ConnectionOptions, demo_location
 
 
 async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
+    for _ in range(int(max(seconds, 60.0) / 0.05)):  # waits for the state; gives up late (a busy machine is slow)
         if condition():
             return
         await pilot.pause(0.05)

@@ -18,6 +18,7 @@ from console.tui.widgets.ops_pane import OpsFilterBox, OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from tests.tui.fakes import make_profiles, make_services
 from tests.tui.ops_fakes import burst
+from tests.tui.waiting import until
 
 SIZE = (80, 24)
 
@@ -40,7 +41,7 @@ async def test_slash_and_a_name_in_one_burst_filter_the_operations_not_the_profi
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, ["2", "/", *word])  # as a slow SSH link delivers them: all at once
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query_one(OpsFilterBox).value == word, what="the whole burst")
         await settle(pilot)
         table = app.screen.query_one(OpsTable)
         assert app.screen.query_one(OpsFilterBox).value == word
@@ -72,9 +73,9 @@ async def test_enter_opens_the_details_and_live_counts_follow() -> None:
         await settle(pilot)
         await pilot.press("2")
         engine.emit(replace(engine.views[2], state=UNCONFIRMED, status=None, last_error="POST timed out"))
-        await pilot.pause(0.3)
-        await settle(pilot)
         pane = app.screen.query_one(OperationsPane)
+        await until(pilot, lambda: "? unconfirmed 1" in pane.status_text().plain, what="the live count")
+        await settle(pilot)
         assert "? unconfirmed 1" in pane.status_text().plain
         assert pane.tab_label() == "Operations 6 · 2 problems"
         assert "2 Operations 6 · 2 problems" in str(app.screen.query_one("#pane-tabs", Static).render())
@@ -111,7 +112,7 @@ async def test_one_burst_filters_marks_and_reports_on_what_was_marked(tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, ["2", "/", *"running", "escape", "space", "space", "w"])
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen), what="the report dialog after the burst")
         await settle(pilot)
         table = app.screen_stack[1].query_one(OpsTable)
         assert table.query_text == "running"  # nothing after Esc was typed into the filter

@@ -14,6 +14,7 @@ from console.tui.dialogs.note import ResolveScreen
 from console.tui.widgets.ops_pane import OpsFilterBox
 from tests.tui.ops_fakes import burst
 from tests.tui.ops_host import PaneApp
+from tests.tui.waiting import until
 
 SIZE = (80, 24)
 
@@ -50,7 +51,7 @@ async def test_a_real_burst_of_slash_and_text_lands_in_the_filter() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, ["/", *"northwind"])
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.query_one(OpsFilterBox).value == "northwind", what="the whole burst")
         await settle(pilot)
         assert app.query_one(OpsFilterBox).value == "northwind"
         assert app.table.order == [3, 4, 5]

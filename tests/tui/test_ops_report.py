@@ -16,6 +16,7 @@ from console.tui.report_file import format_of, propose_report_path, reports_dir
 from console.tui.dialogs.report import ReportScreen
 from tests.tui.ops_fakes import NOW, PaneEngine, op
 from tests.tui.ops_host import PaneApp
+from tests.tui.waiting import until
 
 SAS = "https://acct.blob.core.windows.net/dsr-a?sv=2024-01-01&sp=cw&se=2099-01-01&sig=S3cr3tSignatur3%2Bxyz"
 
@@ -61,7 +62,7 @@ async def test_w_saves_the_report_of_the_marked_operations_where_it_says(tmp_pat
         assert proposed.name.startswith("report-DSR-7-20270115-") and proposed.suffix == ".md"
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: any(n.title == "Report saved" for n in app._notifications), what="the saved toast")
         assert proposed.exists()
         text = proposed.read_text()
         assert "DSR-7" in text and "Person 1" in text and "Person 2" in text and "Person 3" not in text
@@ -81,7 +82,7 @@ async def test_without_marks_the_report_covers_the_shown_operations_as_csv(tmp_p
         box.value = str(target)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: any(n.title == "Report saved" for n in app._notifications), what="the saved toast")
         rows = list(csv.DictReader(io.StringIO(target.read_text())))
         assert sorted(r["userId"] for r in rows) == ["user-1", "user-2"]
 

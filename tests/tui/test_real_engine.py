@@ -20,7 +20,7 @@ from console.tui.widgets.storage_input import StorageLocationInput
 
 
 async def wait_for(pilot: Pilot[Any], condition: object, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
+    for _ in range(int(max(seconds, 60.0) / 0.05)):  # waits for the state; gives up late (a busy machine is slow)
         if condition():  # type: ignore[operator]
             return
         await pilot.pause(0.05)

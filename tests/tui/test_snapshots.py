@@ -16,7 +16,9 @@ from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
 from console.tui.widgets.storage_input import StorageLocationInput
+from console.tui.widgets.ops_table import OpsTable
 from tests.tui.fakes import make_services
+from tests.tui.waiting import until
 
 SIZES = [(80, 24), (120, 40)]
 SAS = "https://acct.blob.core.windows.net/exports?sv=2024-01-01&sr=c&sp=rcwl&se=2027-06-01T00:00:00Z&sig=S3cr3tSignatur3%2Bxyz"
@@ -93,6 +95,8 @@ def test_export_results(snap_compare: Callable[..., bool]) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
+        operations = pilot.app.screen.query_one(OpsTable)
+        before = len(operations.views)
         await pilot.press("down", "down", "down", "down", "down", "down", "down", "space", "space", "enter", "tab")
         await settle(pilot)
         template = SAS.replace("/exports?", "/dsr-{userId}?")
@@ -102,7 +106,8 @@ def test_export_results(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
-        await pilot.pause(0.2)  # the operations feed flushes the new rows behind the form (20 ms batches)
+        # The operations feed flushes the two new rows behind the form (20 ms batches): wait for them.
+        await until(pilot, lambda: len(operations.views) == before + 2, what="the two new operations")
         await settle(pilot)
         pilot.app.screen_stack[-2].refresh(layout=True)  # the main screen behind the form, drawn as it is now
         await settle(pilot)
