@@ -211,7 +211,13 @@ def main() -> int:
         line = f"{svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg}"
         if converter:
             png = svg.with_suffix(".png")
-            subprocess.run([converter, "--zoom", "1", str(svg), "-o", str(png)], check=True)
+            # Textual writes leading spaces as &#160; in each run; librsvg drops them unless told to keep
+            # white space, and the PNG then shows runs glued together ("▶ runningIsabella") that no
+            # terminal draws. The SVG itself stays as Textual wrote it.
+            with tempfile.NamedTemporaryFile("w", suffix=".svg", encoding="utf-8") as kept:
+                kept.write(svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1))
+                kept.flush()
+                subprocess.run([converter, "--zoom", "1", kept.name, "-o", str(png)], check=True)
             line += f" + {png.name}"
         print(line)
     return 0
