@@ -33,13 +33,13 @@ async def test_a_bulk_export_without_any_warning_is_still_confirmed_before_anyth
     app = ConsoleApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("space", "down", "space", "e")  # two people marked
+        await pilot.press("space", "down", "space", "enter")  # two people marked
         await settle(pilot)  # type: ignore[arg-type]
         form = app.screen
         assert isinstance(form, ExportScreen) and len(form.people) == 2
         form.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
         await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
         await settle(pilot)  # type: ignore[arg-type]
         assert blob.requests, "the pre-flight never ran"
         question = app.screen
@@ -110,14 +110,14 @@ async def test_markup_in_a_name_is_shown_as_typed_in_the_form_and_the_confirmati
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("space", "down", "space", "e")
+        await pilot.press("space", "down", "space", "enter")
         await settle(pilot)  # type: ignore[arg-type]
         form = app.screen
         assert isinstance(form, ExportScreen)
         assert "[b]Mallory[/b]" in str(form.query_one("#export-targets", Static).render())
         form.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
         await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
         await settle(pilot)  # type: ignore[arg-type]
         question = app.screen
         assert isinstance(question, ConfirmScreen)
