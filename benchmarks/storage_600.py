@@ -293,6 +293,8 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
             "--state-dir", state, "--poll-budget", "10000000",
             "export", "--from-file", "-", "--storage-location-env", "LOC", "--wait", "--json",
         ]  # fmt: skip
+        wrap = os.environ.get("STORAGE600_WRAP", "").split()  # profiling only, e.g. "py-spy record -o F --"
+        command = wrap + command[:1] + os.environ.get("STORAGE600_PYARGS", "").split() + command[1:]
         cli, cpu = child_cpu(lambda: run_measured(command, env, "\n".join(users) + "\n", args.timeout))
         conn.send("stats")
         server = conn.recv()
@@ -300,7 +302,8 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
         results["cli"] = cli
     floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{SAS}"}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
-    command = [sys.executable, str(Path(__file__).resolve()), "--floor"]
+    command = [sys.executable, *os.environ.get("STORAGE600_FLOOR_PYARGS", "").split(), str(Path(__file__).resolve())]
+    command.append("--floor")
     floor, cpu = child_cpu(lambda: run_measured(command, env, json.dumps(floor_info), args.timeout))
     conn.send("stats")
     floor.update(cpu=cpu, **conn.recv())

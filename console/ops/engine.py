@@ -98,6 +98,8 @@ SYNC_INTERVAL = 2.0
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 RECOVER_EVERY = 5
+PRECHECK_WINDOW = 16
+"""With a pre-check (the storage pre-flight), targets checked ahead of the POSTs at most."""
 """Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
 __all__ = [
@@ -555,11 +557,18 @@ class OperationsEngine:
         case: str = "",
         submitted_by: str | None = None,
         force: bool = False,
+        precheck: Callable[[ExportTarget], Awaitable[bool]] | None = None,
+        window: int = PRECHECK_WINDOW,
     ) -> list[SubmitOutcome]:
         """Export each target's data to its storage location and start tracking the operations.
 
         The full location (with its SAS signature) lives only in this process's memory; the
         journal and every event carry it redacted. Each intent is committed before its POST.
+
+        With ``precheck`` (the CLI's storage pre-flight) submission is a pipeline: the checks run at
+        most ``window`` targets ahead of the POSTs, in order, and each target is POSTed as soon as
+        its own check passes, so the first POST never waits for the whole batch to be checked. A
+        target whose check says False is never POSTed (no intent, no outcome: the caller reports it).
 
         Args:
             targets: ``ExportTarget``s (each with its own location), or user ids for ``storage_location``.
@@ -567,6 +576,11 @@ class OperationsEngine:
             case: the data-subject request reference kept with each export.
             submitted_by: who submits (default: the engine's identity).
             force: export even users that already have an unfinished or unconfirmed export.
+            precheck: called with each target before its POST; False keeps it back (nothing sent).
+            window: targets checked ahead of the POSTs at most.
+
+        Returns:
+            One outcome per target POSTed (or that failed to be), in the order of ``targets``.
 
         Raises:
             ValueError: a storage location is not usable (nothing is submitted).
@@ -600,15 +614,23 @@ class OperationsEngine:
         who = self.identity if submitted_by is None else submitted_by
         gate = asyncio.Semaphore(self._submit_concurrency)
 
-        async def one(item: ExportTarget) -> SubmitOutcome:
-            async with gate:
-                return await self._submit_one(item, case, who)
+        ahead = asyncio.Semaphore(max(1, window))
+
+        async def one(item: ExportTarget) -> SubmitOutcome | None:
+            if precheck is None:
+                async with gate:
+                    return await self._submit_one(item, case, who)
+            async with ahead:  # FIFO: checks and POSTs keep the targets' order, a bounded window apart
+                if not await precheck(item):
+                    return None
+                async with gate:
+                    return await self._submit_one(item, case, who)
 
         # Without the sync loop (an engine never started) the heartbeat still beats while POSTs are
         # in flight, so that no other process takes this one's intents for a crash's leftovers.
         beat = None if self.running else asyncio.create_task(self._heartbeat_loop(), name="ops-heartbeat")
         try:
-            return list(await asyncio.gather(*(one(item) for item in items)))
+            return [o for o in await asyncio.gather(*(one(item) for item in items)) if o is not None]
         finally:
             if beat is not None:
                 beat.cancel()
