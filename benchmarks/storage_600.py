@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +93,108 @@ def serve_blob(store: Any) -> tuple[Any, int]:
     return server, server.server_address[1]
 
 
+# ----------------------------------------------------------------------------- Azurite
+
+
+def find_azurite() -> str | None:
+    """``azurite-blob``: ``$AZURITE_BLOB`` ("none": do without), this tree's or the main checkout's .ci, else PATH."""
+    override = os.environ.get("AZURITE_BLOB")
+    if override is not None:
+        return None if override.strip().lower() in ("", "none") else override
+    for root in (ROOT, Path("/work/main")):
+        local = root / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
+        if local.exists():
+            return str(local)
+    return shutil.which("azurite-blob")
+
+
+class AzuriteBlob:
+    """Azurite on a loopback port (in memory), its development account, and an account SAS for the template."""
+
+    ACCOUNT = "devstoreaccount1"
+    KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    """Azurite's published development key (documented by Microsoft: not a secret)."""
+    VERSION = "2021-08-06"
+
+    def __init__(self, executable: str, workdir: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [executable, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--inMemoryPersistence",
+             "--skipApiVersionCheck", "--loose", "--silent"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("azurite did not start") from None
+                time.sleep(0.1)
+        self.base = f"http://127.0.0.1:{self.port}/{self.ACCOUNT}"
+
+    def sas(self, permissions: str) -> str:
+        """An account SAS (ss=b, srt=co) signed with the development key: one SAS for every container."""
+        import base64
+        import hashlib
+        import hmac
+        from urllib.parse import quote
+
+        se = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+        fields = [self.ACCOUNT, permissions, "b", "co", "", se, "", "", self.VERSION, ""]
+        digest = hmac.new(base64.b64decode(self.KEY), ("\n".join(fields) + "\n").encode(), hashlib.sha256).digest()
+        query = {"sv": self.VERSION, "ss": "b", "srt": "co", "sp": permissions, "se": se,
+                 "sig": base64.b64encode(digest).decode()}  # fmt: skip
+        return "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+
+    def create_containers(self, names: list[str]) -> None:
+        sas = self.sas("rwdlacup")
+        with httpx.Client(timeout=30, trust_env=False) as http:
+            for name in names:
+                response = http.put(f"{self.base}/{name}?restype=container&{sas}")
+                if response.status_code not in (201, 409):
+                    raise RuntimeError(f"azurite: creating container {name}: {response.status_code}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def put_over_keepalive() -> Any:
+    """The simulated Graph's write of an export into Azurite, over kept-alive connections and off its event loop.
+
+    The simulator writes with a new blocking client per export on its own loop; at 600 exports that
+    would stall the simulated Graph (both clients alike) for seconds. Here the files go out from a
+    small thread pool, one kept-alive client per thread, as soon as the export is due.
+    """
+    import concurrent.futures
+
+    import console.sim.graph as sim_graph
+
+    local = threading.local()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench-put")
+
+    def write(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
+        http = getattr(local, "http", None)
+        if http is None:
+            http = local.http = httpx.Client(timeout=10.0, trust_env=False)
+        for name, (data, content_type) in files.items():
+            http.put(
+                sim_graph._blob_url(location, address, name),
+                content=data,
+                headers={**sim_graph._BLOB_HEADERS, "Content-Type": content_type},
+            )
+
+    def put(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
+        pool.submit(write, location, address, files)
+
+    return put
+
+
 def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
     from console.sim.graph import ServiceLimits
     from console.sim.server import LoopbackServer
@@ -105,7 +208,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
         for name, (data, content_type) in files.items():
             tenant.storage.put_blob(address.account, address.container, name, data, content_type, create_container=True)
 
-    sim_graph._put_over_http = put_in_process  # type: ignore[assignment]
+    sim_graph._put_over_http = put_over_keepalive() if options["azurite"] else put_in_process  # type: ignore[assignment]
     try:
         tenant = SimulatedTenant(
             profiles=options["ops"],
@@ -121,6 +224,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
             address = sim_graph.blob_address(location)
             if address is not None and tenant.storage.get_blob(address.account, address.container, "RequestInfo.json"):
                 return True
+            # (with Azurite: the locations this run accepted; every container starts empty)
             return in_process_used(key, location.replace("http://127.0.0.1", "http://not-loopback.invalid"))
 
         graph._location_used = location_used  # type: ignore[method-assign]
@@ -275,9 +379,16 @@ def child_cpu(run: Any) -> tuple[dict[str, Any], float]:
     return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace) -> dict[str, Any]:
-    port = info["blob_port"] if name == "reachable" else free_port()
-    base = f"http://127.0.0.1:{port}/{ACCOUNT}"
+def scenario(
+    name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace, azurite: AzuriteBlob | None
+) -> dict[str, Any]:
+    sas = SAS
+    if name == "unreachable":
+        base = f"http://127.0.0.1:{free_port()}/{ACCOUNT}"
+    elif azurite is not None:
+        base, sas = azurite.base, azurite.sas("rwlc")
+    else:
+        base = f"http://127.0.0.1:{info['blob_port']}/{ACCOUNT}"
     users = info["users"]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as state:
@@ -285,7 +396,7 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "BENCH_TOKEN": info["token"],
-            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{SAS}",
+            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{sas}",
             "NO_PROXY": "127.0.0.1,localhost",
         }
         command = [
@@ -300,7 +411,7 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
         server = conn.recv()
         cli.update(cpu=cpu, **server)
         results["cli"] = cli
-    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{SAS}"}
+    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{sas}"}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
     command = [sys.executable, *os.environ.get("STORAGE600_FLOOR_PYARGS", "").split(), str(Path(__file__).resolve())]
     command.append("--floor")
@@ -318,8 +429,17 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     first = (cli["first_post"] - cli["launched"]) if cli["first_post"] else float("inf")
     med, fmed = median(cli["noticed"]) if cli["noticed"] else float("inf"), median(floor["noticed"] or [0.0])
     notice_target = args.retry_after / 2 + 0.2
+    delivered = 0
+    for line in cli["out"].splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "delivered" and (event.get("delivered") or {}).get("files"):
+            delivered += 1
     rows = [
         ("exit code", f"CLI {cli['rc']} (floor {floor['rc']}); POSTs {cli['posts']} (floor {floor['posts']})"),
+        ("deliveries listed with files (CLI)", str(delivered)),
         ("noticed", f"{len(cli['noticed'])} of {args.ops} (floor {len(floor['noticed'])})"),
         ("CPU", f"CLI {cli['cpu']:.2f} s, floor {floor['cpu']:.2f} s"),
         ("wall", f"CLI {cli['wall']:.1f} s, floor {floor['wall']:.1f} s"),
@@ -361,22 +481,47 @@ def main() -> int:
     parser.add_argument(
         "--smoke", action="store_true", help="judge only behaviour targets (CI's tiny run), not CPU, latency or RSS"
     )
+    parser.add_argument(
+        "--blob", choices=["azurite", "standin"], default="azurite",
+        help="the reachable storage: Azurite (when installed; else the stand-in) or the simulator's Blob stand-in",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.floor:
         asyncio.run(floor_client(json.loads(sys.stdin.read())))
         return 0
+    azurite: AzuriteBlob | None = None
+    executable = find_azurite() if args.blob == "azurite" and args.only != "unreachable" else None
+    workdir = tempfile.TemporaryDirectory()
+    if executable is not None:
+        azurite = AzuriteBlob(executable, workdir.name)
+    elif args.blob == "azurite" and args.only != "unreachable":
+        print("Azurite not found (set AZURITE_BLOB): the reachable case uses the simulator's Blob stand-in")
+    try:
+        return run_all(args, azurite)
+    finally:
+        if azurite is not None:
+            azurite.stop()
+        workdir.cleanup()
+
+
+def run_all(args: argparse.Namespace, azurite: AzuriteBlob | None) -> int:
     parent, child = multiprocessing.Pipe()
     options = {k: getattr(args, k) for k in ("ops", "retry_after", "min_duration", "max_duration", "seed")}
+    options["azurite"] = azurite is not None
     server = multiprocessing.get_context("fork").Process(target=serve_simulator, args=(child, options), daemon=True)
     server.start()
     info = parent.recv()
     if "error" in info:
         print(info["error"], file=sys.stderr)
         return 1
+    if azurite is not None:
+        azurite.create_containers([f"r-{who}-{user.lower()}" for who in ("cli", "floor") for user in info["users"]])
     ok = True
     try:
         for name in [args.only] if args.only else ["unreachable", "reachable"]:
-            ok = report(name, scenario(name, info, parent, args), args) and ok
+            storage = "Azurite" if azurite is not None and name == "reachable" else "the Blob stand-in"
+            result = scenario(name, info, parent, args, azurite if name == "reachable" else None)
+            ok = report(f"{name} ({storage})" if name == "reachable" else name, result, args) and ok
     finally:
         parent.send("stop")
         server.join(10)

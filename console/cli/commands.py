@@ -207,11 +207,11 @@ class ExportPreflight:
     (``console.storage.rules.PreflightRun``).
     """
 
-    def __init__(self, services: Services, *, as_json: bool, case: str) -> None:
+    def __init__(self, services: Services, printer: EventPrinter, *, case: str) -> None:
         from console.storage.rules import PreflightRun
 
         self._run = PreflightRun(getattr(services, "storage_transport", None))
-        self._as_json = as_json
+        self._printer = printer
         self._case = case
         self.refused: list[tuple[ExportTarget, str]] = []
 
@@ -223,8 +223,8 @@ class ExportPreflight:
             return True
         reason = result.refused or "the storage location was refused by the pre-flight check"
         self.refused.append((target, reason))
-        if self._as_json:
-            print(json_text(refused_record(target, reason, self._case)), flush=True)
+        if self._printer.as_json:
+            self._printer.line(json_text(refused_record(target, reason, self._case)))
         say(
             f"export-console: not exported: {clean(target.user_principal_name or target.user_id)} "
             f"({clean(target.user_id)}): {clean(reason)}"
@@ -287,12 +287,12 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     report = await engine.check_quota(user_ids)
     previous = {v.user_id.lower(): v.key for v in sorted(conflicts, key=lambda v: v.key)}
     targets = build_targets(request.location, profiles, now, previous=previous, warned=set(request.warned))
+    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     preflight: ExportPreflight | None = None
     if args.no_storage_check:
         engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
     else:
-        preflight = ExportPreflight(services, as_json=args.json, case=args.case)
-    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
+        preflight = ExportPreflight(services, printer, case=args.case)
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     try:
@@ -308,6 +308,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     refused = preflight.refused if preflight is not None else []
     if preflight is not None:
         preflight.finish()
+    printer.flush()
     if not outcomes and refused:
         say("export-console: nothing was sent (every storage location was refused by the pre-flight check)")
         return EXIT_USAGE
@@ -403,6 +404,7 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
             printer.emit(view, "unconfirmed")
         else:
             say(unconfirmed_line(view))
+    printer.flush()
     if not watching:
         if unconfirmed:
             say(f"export-console: nothing to watch, but {len(unconfirmed)} unconfirmed export(s) need checking")
