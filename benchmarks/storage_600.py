@@ -273,7 +273,8 @@ def stats(tenant: Any) -> dict[str, Any]:
             if r.at >= finish:
                 noticed[op_id] = r.at - finish
     posts = sum(1 for r in tenant.requests if r.kind == "export")
-    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts}
+    polls = sum(1 for r in tenant.requests if r.kind == "poll")
+    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts, "polls": polls}
 
 
 # ----------------------------------------------------------------------------- the floor client
@@ -340,6 +341,8 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
         command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     hwm = [0.0]
+    threads: dict[str, tuple[str, float]] = {}  # tid: (name, CPU seconds last seen)
+    tick = os.sysconf("SC_CLK_TCK")
 
     def watch_rss() -> None:
         path = f"/proc/{process.pid}/status"
@@ -348,8 +351,12 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
                 for line in Path(path).read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         hwm[0] = max(hwm[0], int(line.split()[1]) / 1024)
+                for task in Path(f"/proc/{process.pid}/task").iterdir():
+                    name = "main" if task.name == str(process.pid) else f"thread {task.name}"
+                    fields = (task / "stat").read_text().rsplit(") ", 1)[1].split()
+                    threads[task.name] = (name, (int(fields[11]) + int(fields[12])) / tick)
             except OSError:
-                return
+                pass
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch_rss, daemon=True)
@@ -359,6 +366,7 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
+
     # communicate() reaped it: the rusage of that child alone is the delta of RUSAGE_CHILDREN.
     return {
         "launched": launched,
@@ -367,6 +375,7 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
         "out": out,
         "err": err,
         "rss": hwm[0],
+        "threads": sorted(threads.values(), key=lambda t: -t[1]),
     }
 
 
@@ -376,7 +385,8 @@ def child_cpu(run: Any) -> tuple[dict[str, Any], float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["user_sys"] = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+    return result, sum(result["user_sys"])
 
 
 def scenario(
@@ -439,10 +449,16 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
             delivered += 1
     rows = [
         ("exit code", f"CLI {cli['rc']} (floor {floor['rc']}); POSTs {cli['posts']} (floor {floor['posts']})"),
+        ("polls", f"CLI {cli['polls']} (floor {floor['polls']})"),
         ("deliveries listed with files (CLI)", str(delivered)),
         ("noticed", f"{len(cli['noticed'])} of {args.ops} (floor {len(floor['noticed'])})"),
         ("CPU", f"CLI {cli['cpu']:.2f} s, floor {floor['cpu']:.2f} s"),
+        (
+            "CPU user + system",
+            "CLI {:.2f} + {:.2f} s, floor {:.2f} + {:.2f} s".format(*cli["user_sys"], *floor["user_sys"]),
+        ),
         ("wall", f"CLI {cli['wall']:.1f} s, floor {floor['wall']:.1f} s"),
+        ("CLI CPU by thread (last seen)", ", ".join(f"{n} {c:.2f} s" for n, c in cli.get("threads", [])[:4])),
     ]
     checks = [
         ("CPU <= 1.2x the floor", ratio <= 1.2, f"{ratio:.2f}x"),

@@ -89,6 +89,10 @@ def unconfirmed_line(view: OperationView) -> str:
     )
 
 
+LINE_DELAY = 0.05
+"""Seconds a JSON event line may wait to be written with the next ones (one write for a spell of events)."""
+
+
 class EventPrinter:
     """Prints operation events as JSON Lines, or keeps a one-line live summary on a TTY."""
 
@@ -112,11 +116,11 @@ class EventPrinter:
         self.line(json_text(view_json(view, event=kind)))
 
     def line(self, text: str) -> None:
-        """Print one JSON line: kept, and written with the others of this turn of the event loop at its end.
+        """Print one JSON line: kept, and written with the others that come within ``LINE_DELAY`` s.
 
-        One write and one flush for the lines of a turn, not one each: at 600 operations a flush per
-        line (every line, with PYTHONUNBUFFERED) was a system call per event. No line waits for more
-        than the turn that produced it.
+        One write and one flush for the lines of a short spell, not one each: at 600 operations a
+        flush per line (every line, with PYTHONUNBUFFERED) was a system call and a turn of the event
+        loop per event. No line waits more than ``LINE_DELAY`` s; ``flush`` writes them at once.
         """
         if self.closed:
             return
@@ -128,7 +132,7 @@ class EventPrinter:
         except RuntimeError:
             self.flush()
             return
-        loop.call_soon(self.flush)
+        loop.call_later(LINE_DELAY, self.flush)
 
     def flush(self) -> None:
         """Write the lines kept (``line``) now."""
