@@ -176,7 +176,7 @@ def put_over_keepalive() -> Any:
     import console.sim.graph as sim_graph
 
     local = threading.local()
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench-put")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bench-put")
 
     def write(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
         http = getattr(local, "http", None)
@@ -480,6 +480,9 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     print_block(f"storage {name}: {args.ops} exports, Retry-After {args.retry_after} s", rows)
     if cli["rc"] != 0:
         print(cli["err"][-1500:])
+    for line in cli["err"].splitlines():
+        if line.startswith("GCSTATS"):  # a profiling wrapper's line (STORAGE600_PYARGS)
+            print(line)
     return ok
 
 

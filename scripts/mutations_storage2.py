@@ -33,4 +33,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    if False:\n",
         (f"{CLI}test_nothing_sent_when_every_container_is_refused_exits_2",),
     ),
+    (
+        "storage2: an operation id another row tracks is tracked twice",
+        "console/ops/engine.py",
+        "                existing = journal.retrying(lambda: journal.tracked_elsewhere(self.tenant_key, operation_id, row.key))",
+        "                existing = None",
+        ("tests/ops/test_engine.py::test_an_operation_id_the_journal_already_tracks_is_not_tracked_twice",),
+    ),
 ]

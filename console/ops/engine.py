@@ -729,24 +729,45 @@ class OperationsEngine:
             # the portal before exporting this user again), never a row under a made-up id.
             unknown = row.operation_id is None
             return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc, unconfirmed=unknown)
-        existing = None
-        try:
-            if row.operation_id is not None:
-                existing = await self.writer.call(journal.tracked_elsewhere, self.tenant_key, row.operation_id, row.key)
-        except (sqlite3.Error, JournalError):
-            existing = None
-        if existing is not None:
-            duplicate = DuplicateOperation(accepted.operation_id, existing)
-            return await self._accepted_but_untrackable(row, record, str(duplicate), duplicate)
         row.state = TRACKING
         self._open.add(row.key)
         self._locations[row.key] = location
         self._reschedule(row, accepted.retry_after, now)
-        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.
-        await self._save(row, record)
+        # One trip to the writer thread: is the id tracked by another row already? If not, the row is written
+        # now (after the 202 in every path: a failed write stays queued and is retried, never lost).
+        existing, written = await self.writer.call(self._track_or_find, row, record, self.clock.now(), retry=False)
+        if not written:
+            log.warning("journal write failed for operation %s; kept and retried", row.key)
+        if existing is not None:
+            self._open.discard(row.key)
+            self._due.pop(row.key, None)
+            self._locations.pop(row.key, None)
+            row.next_poll_at = None
+            duplicate = DuplicateOperation(accepted.operation_id, existing)
+            return await self._accepted_but_untrackable(row, record, str(duplicate), duplicate)
         self._update_idle()
         self._emit("submitted", row)
         return SubmitOutcome(user_id, row.view(), "")
+
+    def _track_or_find(self, row: OperationRow, record: PollRecord, now: float) -> tuple[int | None, bool]:
+        """On the writer thread: the row already tracking ``row``'s operation id (then nothing is written), or
+        None and whether ``row`` (now tracking) was written with what else is pending."""
+        journal = self.writer.journal
+        existing: int | None = None
+        if row.operation_id is not None:
+            operation_id = row.operation_id
+            try:
+                existing = journal.retrying(lambda: journal.tracked_elsewhere(self.tenant_key, operation_id, row.key))
+            except sqlite3.Error:
+                existing = None
+        if existing is not None:
+            return existing, True
+        journal.queue(row, record)
+        try:
+            journal.flush(now)
+        except sqlite3.Error:
+            return None, False
+        return None, True
 
     async def _accepted_but_untrackable(
         self, row: OperationRow, record: PollRecord, text: str, exc: BaseException, *, unconfirmed: bool = False
