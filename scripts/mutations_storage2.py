@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 CLI = "tests/cli/test_storage_cli.py::"
+POOL = "tests/storage/test_pool.py::"
 PIPE = f"{CLI}test_the_first_post_leaves_before_every_container_is_checked"
 
 MUTATIONS: list[tuple[Any, ...]] = [
@@ -39,5 +40,19 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "                existing = journal.retrying(lambda: journal.tracked_elsewhere(self.tenant_key, operation_id, row.key))",
         "                existing = None",
         ("tests/ops/test_engine.py::test_an_operation_id_the_journal_already_tracks_is_not_tracked_twice",),
+    ),
+    (
+        "storage2: the pipeline checks a location asked twice twice",
+        "console/storage/rules.py",
+        "        known = self._verdicts.get(location)\n",
+        "        known = None\n",
+        (f"{POOL}test_a_pipeline_checks_a_location_once_and_says_each_finding_once",),
+    ),
+    (
+        "storage2: one waiter cancelled cancels the shared check",
+        "console/storage/rules.py",
+        "            answer = await asyncio.shield(known)\n",
+        "            answer = await known\n",
+        (f"{POOL}test_a_pipeline_checks_a_location_once_and_says_each_finding_once",),
     ),
 ]

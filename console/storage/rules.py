@@ -108,10 +108,23 @@ class PreflightRun:
 
     async def check(self, location: str) -> Preflight:
         """The verdict on one (resolved) location; its warning, if new, is kept for ``warnings``."""
-        verdict = self._verdicts.get(location)
-        if verdict is None:
-            verdict = self._verdicts[location] = asyncio.ensure_future(preflight(location, transport=self._transport))
-        answer = await asyncio.shield(verdict)
+        known = self._verdicts.get(location)
+        if known is not None:  # the same location again (shielded: one waiter cancelled never cancels the rest)
+            answer = await asyncio.shield(known)
+        else:
+            verdict = self._verdicts[location] = asyncio.get_running_loop().create_future()
+            try:
+                answer = await preflight(location, transport=self._transport)
+            except asyncio.CancelledError:
+                del self._verdicts[location]  # not a verdict: whoever asks again checks again
+                verdict.cancel()
+                raise
+            except Exception as exc:
+                del self._verdicts[location]
+                verdict.set_exception(exc)
+                verdict.exception()  # marked retrieved (no "never retrieved" log); a waiter still gets it
+                raise
+            verdict.set_result(answer)
         warning = answer.warning
         if warning and answer.code not in ("Skipped", "Unreachable") and warning not in self._said:
             self._said.add(warning)
