@@ -480,9 +480,12 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     print_block(f"storage {name}: {args.ops} exports, Retry-After {args.retry_after} s", rows)
     if cli["rc"] != 0:
         print(cli["err"][-1500:])
-    for line in cli["err"].splitlines():
-        if line.startswith("GCSTATS"):  # a profiling wrapper's line (STORAGE600_PYARGS)
-            print(line)
+    if os.environ.get("STORAGE600_STDERR"):  # profiling: the CLI's whole stderr to this file
+        Path(os.environ["STORAGE600_STDERR"]).write_text(cli["err"])
+    for who, run in (("CLI", cli), ("floor", floor)):
+        for line in run["err"].splitlines():
+            if line.startswith("PROFILE"):  # a profiling wrapper's lines (STORAGE600_PYARGS, STORAGE600_FLOOR_PYARGS)
+                print(who, line)
     return ok
 
 

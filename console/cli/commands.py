@@ -20,7 +20,6 @@ from console.cli.exitcodes import (
     worst,
 )
 from console.cli.output import clean, fail, json_text, print_table, say, warn
-from console.cli.journal_commands import print_reconcile
 from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
 from console.graph import errors
 from console.graph.models import InboundSharedUserProfile
@@ -393,6 +392,8 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     engine.subscribe(printer, kinds=PRINTED_EVENTS | {"added"})
     await engine.start(resume=True)
+    from console.cli.journal_commands import print_reconcile  # (and the report: not needed by the other commands)
+
     # Unconfirmed exports Graph lists after all are confirmed and watched (console.ops.reconcile).
     print_reconcile(await engine.reconcile(), as_json=False)
     views = engine.operations()
