@@ -1,23 +1,34 @@
 """600 exports the way users run them: a per-user template SAS with read/list rights, storage reachable or not.
 
-Issue 15. Each scenario runs two OS processes against the same simulated tenant (a child process
-serving Graph on loopback and the simulator's Blob stand-in, path-style as Azurite spells it,
-``http://127.0.0.1:PORT/benchacct/<container>``), one after the other:
+Issue 15. Each scenario runs two OS processes, one after the other, against the same simulated Graph
+(a child process serving it on loopback):
 
-1. the CLI: ``python -m console export --from-file users --storage-location-env LOC --wait --json``
-   (pre-flight of every container, the POSTs, the polls, the delivery listing of each completed export);
+1. the CLI: ``python -m console export --from-file - --storage-location-env LOC --wait --json``
+   (the pre-flight of each container a bounded window ahead of its POST, the POSTs, the polls, the
+   delivery listing of each completed export);
 2. the floor, in this file (``--floor``): bare httpx, one sleeping task per operation, doing the same
    requests: the profile listing, one pre-flight listing per container (one try per host when storage
    is unreachable), the POST (4 in flight), a GET after each Retry-After (16 in flight), and one
-   delivery listing per completed export.
+   delivery listing per completed export. (Both print how many polls Graph saw, so the two can be
+   compared.)
 
-Scenarios: ``reachable`` (the stand-in serves the containers) and ``unreachable`` (the template
-points at a closed loopback port: every storage call fails to connect). Measured per process: CPU
-(user + system, from ``wait4``), peak RSS (``VmHWM``, read while it runs), the first POST after launch
-(on the simulator's clock), and completion noticed: per operation, the first poll that saw it final
-minus the moment it finished, on the simulator's clock. Polls before Retry-After are counted too.
+Scenarios: ``reachable``: Azurite (``--blob azurite``, the default when it is installed:
+``$AZURITE_BLOB`` or .ci/azurite.sh's), with one container per user and an account SAS (``sp=rwlc``)
+in the template, the simulated Graph writing each export into it as Graph would; else the
+simulator's Blob stand-in on loopback (``--blob standin``). ``unreachable``: the template points at a
+closed loopback port, so every storage call fails to connect. Measured per process: CPU (user +
+system, from ``wait4``; the CLI's per thread too), peak RSS (``VmHWM``, read while it runs), the first
+POST after launch (on the simulator's clock), and completion noticed: per operation, the first poll
+that saw it final minus the moment it finished, on the simulator's clock. Polls before Retry-After
+are counted too.
 
-Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--check]
+Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--only unreachable] [--check]
+
+Profiling (not for the figures): ``STORAGE600_PYARGS`` goes between the interpreter and ``-m console``
+(e.g. ``-m cProfile -o cli.prof``), ``STORAGE600_FLOOR_PYARGS`` likewise for the floor,
+``STORAGE600_WRAP`` before the whole CLI command (``py-spy record -o F --``: its CPU is then counted
+too), and ``STORAGE600_STDERR=FILE`` keeps the CLI's stderr; a wrapper's lines starting ``PROFILE`` are
+printed.
 """
 
 from __future__ import annotations
@@ -97,15 +108,12 @@ def serve_blob(store: Any) -> tuple[Any, int]:
 
 
 def find_azurite() -> str | None:
-    """``azurite-blob``: ``$AZURITE_BLOB`` ("none": do without), this tree's or the main checkout's .ci, else PATH."""
+    """``azurite-blob``: ``$AZURITE_BLOB`` ("none": do without), the one .ci/azurite.sh installed, else PATH."""
     override = os.environ.get("AZURITE_BLOB")
     if override is not None:
         return None if override.strip().lower() in ("", "none") else override
-    for root in (ROOT, Path("/work/main")):
-        local = root / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
-        if local.exists():
-            return str(local)
-    return shutil.which("azurite-blob")
+    local = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
+    return str(local) if local.exists() else shutil.which("azurite-blob")
 
 
 class AzuriteBlob:
