@@ -98,9 +98,9 @@ SYNC_INTERVAL = 2.0
 LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 RECOVER_EVERY = 5
+"""Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 PRECHECK_WINDOW = 16
 """With a pre-check (the storage pre-flight), targets checked ahead of the POSTs at most."""
-"""Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
 __all__ = [
     "AUTH_RETRY_INTERVAL",
