@@ -1,23 +1,34 @@
 """600 exports the way users run them: a per-user template SAS with read/list rights, storage reachable or not.
 
-Issue 15. Each scenario runs two OS processes against the same simulated tenant (a child process
-serving Graph on loopback and the simulator's Blob stand-in, path-style as Azurite spells it,
-``http://127.0.0.1:PORT/benchacct/<container>``), one after the other:
+Issue 15. Each scenario runs two OS processes, one after the other, against the same simulated Graph
+(a child process serving it on loopback):
 
-1. the CLI: ``python -m console export --from-file users --storage-location-env LOC --wait --json``
-   (pre-flight of every container, the POSTs, the polls, the delivery listing of each completed export);
+1. the CLI: ``python -m console export --from-file - --storage-location-env LOC --wait --json``
+   (the pre-flight of each container a bounded window ahead of its POST, the POSTs, the polls, the
+   delivery listing of each completed export);
 2. the floor, in this file (``--floor``): bare httpx, one sleeping task per operation, doing the same
    requests: the profile listing, one pre-flight listing per container (one try per host when storage
    is unreachable), the POST (4 in flight), a GET after each Retry-After (16 in flight), and one
-   delivery listing per completed export.
+   delivery listing per completed export. (Both print how many polls Graph saw, so the two can be
+   compared.)
 
-Scenarios: ``reachable`` (the stand-in serves the containers) and ``unreachable`` (the template
-points at a closed loopback port: every storage call fails to connect). Measured per process: CPU
-(user + system, from ``wait4``), peak RSS (``VmHWM``, read while it runs), the first POST after launch
-(on the simulator's clock), and completion noticed: per operation, the first poll that saw it final
-minus the moment it finished, on the simulator's clock. Polls before Retry-After are counted too.
+Scenarios: ``reachable``: Azurite (``--blob azurite``, the default when it is installed:
+``$AZURITE_BLOB`` or .ci/azurite.sh's), with one container per user and an account SAS (``sp=rwlc``)
+in the template, the simulated Graph writing each export into it as Graph would; else the
+simulator's Blob stand-in on loopback (``--blob standin``). ``unreachable``: the template points at a
+closed loopback port, so every storage call fails to connect. Measured per process: CPU (user +
+system, from ``wait4``; the CLI's per thread too), peak RSS (``VmHWM``, read while it runs), the first
+POST after launch (on the simulator's clock), and completion noticed: per operation, the first poll
+that saw it final minus the moment it finished, on the simulator's clock. Polls before Retry-After
+are counted too.
 
-Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--check]
+Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--only unreachable] [--check]
+
+Profiling (not for the figures): ``STORAGE600_PYARGS`` goes between the interpreter and ``-m console``
+(e.g. ``-m cProfile -o cli.prof``), ``STORAGE600_FLOOR_PYARGS`` likewise for the floor,
+``STORAGE600_WRAP`` before the whole CLI command (``py-spy record -o F --``: its CPU is then counted
+too), and ``STORAGE600_STDERR=FILE`` keeps the CLI's stderr; a wrapper's lines starting ``PROFILE`` are
+printed.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +104,105 @@ def serve_blob(store: Any) -> tuple[Any, int]:
     return server, server.server_address[1]
 
 
+# ----------------------------------------------------------------------------- Azurite
+
+
+def find_azurite() -> str | None:
+    """``azurite-blob``: ``$AZURITE_BLOB`` ("none": do without), the one .ci/azurite.sh installed, else PATH."""
+    override = os.environ.get("AZURITE_BLOB")
+    if override is not None:
+        return None if override.strip().lower() in ("", "none") else override
+    local = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
+    return str(local) if local.exists() else shutil.which("azurite-blob")
+
+
+class AzuriteBlob:
+    """Azurite on a loopback port (in memory), its development account, and an account SAS for the template."""
+
+    ACCOUNT = "devstoreaccount1"
+    KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    """Azurite's published development key (documented by Microsoft: not a secret)."""
+    VERSION = "2021-08-06"
+
+    def __init__(self, executable: str, workdir: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [executable, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--inMemoryPersistence",
+             "--skipApiVersionCheck", "--loose", "--silent"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("azurite did not start") from None
+                time.sleep(0.1)
+        self.base = f"http://127.0.0.1:{self.port}/{self.ACCOUNT}"
+
+    def sas(self, permissions: str) -> str:
+        """An account SAS (ss=b, srt=co) signed with the development key: one SAS for every container."""
+        import base64
+        import hashlib
+        import hmac
+        from urllib.parse import quote
+
+        se = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+        fields = [self.ACCOUNT, permissions, "b", "co", "", se, "", "", self.VERSION, ""]
+        digest = hmac.new(base64.b64decode(self.KEY), ("\n".join(fields) + "\n").encode(), hashlib.sha256).digest()
+        query = {"sv": self.VERSION, "ss": "b", "srt": "co", "sp": permissions, "se": se,
+                 "sig": base64.b64encode(digest).decode()}  # fmt: skip
+        return "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+
+    def create_containers(self, names: list[str]) -> None:
+        sas = self.sas("rwdlacup")
+        with httpx.Client(timeout=30, trust_env=False) as http:
+            for name in names:
+                response = http.put(f"{self.base}/{name}?restype=container&{sas}")
+                if response.status_code not in (201, 409):
+                    raise RuntimeError(f"azurite: creating container {name}: {response.status_code}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def put_over_keepalive() -> Any:
+    """The simulated Graph's write of an export into Azurite, over kept-alive connections and off its event loop.
+
+    The simulator writes with a new blocking client per export on its own loop; at 600 exports that
+    would stall the simulated Graph (both clients alike) for seconds. Here the files go out from a
+    small thread pool, one kept-alive client per thread, as soon as the export is due.
+    """
+    import concurrent.futures
+
+    import console.sim.graph as sim_graph
+
+    local = threading.local()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bench-put")
+
+    def write(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
+        http = getattr(local, "http", None)
+        if http is None:
+            http = local.http = httpx.Client(timeout=10.0, trust_env=False)
+        for name, (data, content_type) in files.items():
+            http.put(
+                sim_graph._blob_url(location, address, name),
+                content=data,
+                headers={**sim_graph._BLOB_HEADERS, "Content-Type": content_type},
+            )
+
+    def put(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
+        pool.submit(write, location, address, files)
+
+    return put
+
+
 def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
     from console.sim.graph import ServiceLimits
     from console.sim.server import LoopbackServer
@@ -105,7 +216,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
         for name, (data, content_type) in files.items():
             tenant.storage.put_blob(address.account, address.container, name, data, content_type, create_container=True)
 
-    sim_graph._put_over_http = put_in_process  # type: ignore[assignment]
+    sim_graph._put_over_http = put_over_keepalive() if options["azurite"] else put_in_process  # type: ignore[assignment]
     try:
         tenant = SimulatedTenant(
             profiles=options["ops"],
@@ -121,6 +232,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
             address = sim_graph.blob_address(location)
             if address is not None and tenant.storage.get_blob(address.account, address.container, "RequestInfo.json"):
                 return True
+            # (with Azurite: the locations this run accepted; every container starts empty)
             return in_process_used(key, location.replace("http://127.0.0.1", "http://not-loopback.invalid"))
 
         graph._location_used = location_used  # type: ignore[method-assign]
@@ -169,7 +281,8 @@ def stats(tenant: Any) -> dict[str, Any]:
             if r.at >= finish:
                 noticed[op_id] = r.at - finish
     posts = sum(1 for r in tenant.requests if r.kind == "export")
-    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts}
+    polls = sum(1 for r in tenant.requests if r.kind == "poll")
+    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts, "polls": polls}
 
 
 # ----------------------------------------------------------------------------- the floor client
@@ -236,6 +349,8 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
         command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     hwm = [0.0]
+    threads: dict[str, tuple[str, float]] = {}  # tid: (name, CPU seconds last seen)
+    tick = os.sysconf("SC_CLK_TCK")
 
     def watch_rss() -> None:
         path = f"/proc/{process.pid}/status"
@@ -244,8 +359,12 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
                 for line in Path(path).read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         hwm[0] = max(hwm[0], int(line.split()[1]) / 1024)
+                for task in Path(f"/proc/{process.pid}/task").iterdir():
+                    name = "main" if task.name == str(process.pid) else f"thread {task.name}"
+                    fields = (task / "stat").read_text().rsplit(") ", 1)[1].split()
+                    threads[task.name] = (name, (int(fields[11]) + int(fields[12])) / tick)
             except OSError:
-                return
+                pass
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch_rss, daemon=True)
@@ -255,6 +374,7 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
+
     # communicate() reaped it: the rusage of that child alone is the delta of RUSAGE_CHILDREN.
     return {
         "launched": launched,
@@ -263,6 +383,7 @@ def run_measured(command: list[str], env: dict[str, str], stdin: str, timeout: f
         "out": out,
         "err": err,
         "rss": hwm[0],
+        "threads": sorted(threads.values(), key=lambda t: -t[1]),
     }
 
 
@@ -272,12 +393,20 @@ def child_cpu(run: Any) -> tuple[dict[str, Any], float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["user_sys"] = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+    return result, sum(result["user_sys"])
 
 
-def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace) -> dict[str, Any]:
-    port = info["blob_port"] if name == "reachable" else free_port()
-    base = f"http://127.0.0.1:{port}/{ACCOUNT}"
+def scenario(
+    name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace, azurite: AzuriteBlob | None
+) -> dict[str, Any]:
+    sas = SAS
+    if name == "unreachable":
+        base = f"http://127.0.0.1:{free_port()}/{ACCOUNT}"
+    elif azurite is not None:
+        base, sas = azurite.base, azurite.sas("rwlc")
+    else:
+        base = f"http://127.0.0.1:{info['blob_port']}/{ACCOUNT}"
     users = info["users"]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as state:
@@ -285,7 +414,7 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "BENCH_TOKEN": info["token"],
-            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{SAS}",
+            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{sas}",
             "NO_PROXY": "127.0.0.1,localhost",
         }
         command = [
@@ -293,14 +422,17 @@ def scenario(name: str, info: dict[str, Any], conn: Connection, args: argparse.N
             "--state-dir", state, "--poll-budget", "10000000",
             "export", "--from-file", "-", "--storage-location-env", "LOC", "--wait", "--json",
         ]  # fmt: skip
+        wrap = os.environ.get("STORAGE600_WRAP", "").split()  # profiling only, e.g. "py-spy record -o F --"
+        command = wrap + command[:1] + os.environ.get("STORAGE600_PYARGS", "").split() + command[1:]
         cli, cpu = child_cpu(lambda: run_measured(command, env, "\n".join(users) + "\n", args.timeout))
         conn.send("stats")
         server = conn.recv()
         cli.update(cpu=cpu, **server)
         results["cli"] = cli
-    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{SAS}"}
+    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{sas}"}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
-    command = [sys.executable, str(Path(__file__).resolve()), "--floor"]
+    command = [sys.executable, *os.environ.get("STORAGE600_FLOOR_PYARGS", "").split(), str(Path(__file__).resolve())]
+    command.append("--floor")
     floor, cpu = child_cpu(lambda: run_measured(command, env, json.dumps(floor_info), args.timeout))
     conn.send("stats")
     floor.update(cpu=cpu, **conn.recv())
@@ -315,11 +447,26 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     first = (cli["first_post"] - cli["launched"]) if cli["first_post"] else float("inf")
     med, fmed = median(cli["noticed"]) if cli["noticed"] else float("inf"), median(floor["noticed"] or [0.0])
     notice_target = args.retry_after / 2 + 0.2
+    delivered = 0
+    for line in cli["out"].splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "delivered" and (event.get("delivered") or {}).get("files"):
+            delivered += 1
     rows = [
         ("exit code", f"CLI {cli['rc']} (floor {floor['rc']}); POSTs {cli['posts']} (floor {floor['posts']})"),
+        ("polls", f"CLI {cli['polls']} (floor {floor['polls']})"),
+        ("deliveries listed with files (CLI)", str(delivered)),
         ("noticed", f"{len(cli['noticed'])} of {args.ops} (floor {len(floor['noticed'])})"),
         ("CPU", f"CLI {cli['cpu']:.2f} s, floor {floor['cpu']:.2f} s"),
+        (
+            "CPU user + system",
+            "CLI {:.2f} + {:.2f} s, floor {:.2f} + {:.2f} s".format(*cli["user_sys"], *floor["user_sys"]),
+        ),
         ("wall", f"CLI {cli['wall']:.1f} s, floor {floor['wall']:.1f} s"),
+        ("CLI CPU by thread (last seen)", ", ".join(f"{n} {c:.2f} s" for n, c in cli.get("threads", [])[:4])),
     ]
     checks = [
         ("CPU <= 1.2x the floor", ratio <= 1.2, f"{ratio:.2f}x"),
@@ -341,6 +488,12 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     print_block(f"storage {name}: {args.ops} exports, Retry-After {args.retry_after} s", rows)
     if cli["rc"] != 0:
         print(cli["err"][-1500:])
+    if os.environ.get("STORAGE600_STDERR"):  # profiling: the CLI's whole stderr to this file
+        Path(os.environ["STORAGE600_STDERR"]).write_text(cli["err"])
+    for who, run in (("CLI", cli), ("floor", floor)):
+        for line in run["err"].splitlines():
+            if line.startswith("PROFILE"):  # a profiling wrapper's lines (STORAGE600_PYARGS, STORAGE600_FLOOR_PYARGS)
+                print(who, line)
     return ok
 
 
@@ -358,22 +511,47 @@ def main() -> int:
     parser.add_argument(
         "--smoke", action="store_true", help="judge only behaviour targets (CI's tiny run), not CPU, latency or RSS"
     )
+    parser.add_argument(
+        "--blob", choices=["azurite", "standin"], default="azurite",
+        help="the reachable storage: Azurite (when installed; else the stand-in) or the simulator's Blob stand-in",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.floor:
         asyncio.run(floor_client(json.loads(sys.stdin.read())))
         return 0
+    azurite: AzuriteBlob | None = None
+    executable = find_azurite() if args.blob == "azurite" and args.only != "unreachable" else None
+    workdir = tempfile.TemporaryDirectory()
+    if executable is not None:
+        azurite = AzuriteBlob(executable, workdir.name)
+    elif args.blob == "azurite" and args.only != "unreachable":
+        print("Azurite not found (set AZURITE_BLOB): the reachable case uses the simulator's Blob stand-in")
+    try:
+        return run_all(args, azurite)
+    finally:
+        if azurite is not None:
+            azurite.stop()
+        workdir.cleanup()
+
+
+def run_all(args: argparse.Namespace, azurite: AzuriteBlob | None) -> int:
     parent, child = multiprocessing.Pipe()
     options = {k: getattr(args, k) for k in ("ops", "retry_after", "min_duration", "max_duration", "seed")}
+    options["azurite"] = azurite is not None
     server = multiprocessing.get_context("fork").Process(target=serve_simulator, args=(child, options), daemon=True)
     server.start()
     info = parent.recv()
     if "error" in info:
         print(info["error"], file=sys.stderr)
         return 1
+    if azurite is not None:
+        azurite.create_containers([f"r-{who}-{user.lower()}" for who in ("cli", "floor") for user in info["users"]])
     ok = True
     try:
         for name in [args.only] if args.only else ["unreachable", "reachable"]:
-            ok = report(name, scenario(name, info, parent, args), args) and ok
+            storage = "Azurite" if azurite is not None and name == "reachable" else "the Blob stand-in"
+            result = scenario(name, info, parent, args, azurite if name == "reachable" else None)
+            ok = report(f"{name} ({storage})" if name == "reachable" else name, result, args) and ok
     finally:
         parent.send("stop")
         server.join(10)

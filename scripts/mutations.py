@@ -70,8 +70,8 @@ OPS: list[tuple[Any, ...]] = [
     (
         "outcome after 202 not written",
         "console/ops/engine.py",
-        "        # Written after the 202 in every path: a failed write stays queued and is retried, never lost.\n        await self._save(row, record)",
-        "        pass",
+        "        journal.queue(row, record)\n        try:\n            journal.flush(now)\n",
+        "        try:\n            pass\n",
         ("tests/ops/test_promises.py::test_the_intent_is_committed_before_the_post_and_the_outcome_after_the_202",),
     ),
     (

@@ -20,7 +20,6 @@ from console.cli.exitcodes import (
     worst,
 )
 from console.cli.output import clean, fail, json_text, print_table, say, warn
-from console.cli.journal_commands import print_reconcile
 from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
 from console.graph import errors
 from console.graph.models import InboundSharedUserProfile
@@ -196,28 +195,47 @@ def build_targets(
     ]
 
 
-async def preflight_targets(
-    services: Services, targets: Sequence[ExportTarget]
-) -> tuple[list[ExportTarget], list[tuple[ExportTarget, str]]]:
-    """Check each container before a daily export is spent: (to send, refused with the reason).
+class ExportPreflight:
+    """The export's storage pre-flight as a pipeline stage: each target checked just before its POST.
 
-    A network failure to storage is a warning, never a refusal; an unreachable storage account is
-    one line, its other checks skipped (``console.storage.preflight_batch``, as in the console).
+    ``engine.submit(precheck=...)`` calls ``check`` for each target at most a bounded window ahead of
+    the POSTs, so the first POST leaves as soon as the first container passes (never after all of
+    them). A refused target is reported at once (its JSON line, its ``not exported`` line) and never
+    POSTed; a network failure to storage is a warning, never a refusal; an unreachable storage
+    account is one line with the checks it skipped (``finish``), as in the console
+    (``console.storage.rules.PreflightRun``).
     """
-    from console.storage.rules import preflight_batch
 
-    transport = getattr(services, "storage_transport", None)
-    batch = await preflight_batch([t.storage_location for t in targets], transport=transport)
-    for note in batch.notes:
-        warn(f"storage pre-flight: {clean(note)}")
-    keep: list[ExportTarget] = []
-    refused: list[tuple[ExportTarget, str]] = []
-    for target, result in zip(targets, batch.results, strict=True):
+    def __init__(self, services: Services, printer: EventPrinter, *, case: str) -> None:
+        from console.storage.rules import PreflightRun
+
+        self._run = PreflightRun(getattr(services, "storage_transport", None))
+        self._printer = printer
+        self._case = case
+        self.refused: list[tuple[ExportTarget, str]] = []
+
+    async def check(self, target: ExportTarget) -> bool:
+        result = await self._run.check(target.storage_location)
+        for note in self._run.warnings():
+            warn(f"storage pre-flight: {clean(note)}")
         if result.ok:
-            keep.append(target)
-        else:
-            refused.append((target, result.refused or "the storage location was refused by the pre-flight check"))
-    return keep, refused
+            return True
+        reason = result.refused or "the storage location was refused by the pre-flight check"
+        self.refused.append((target, reason))
+        self._printer.refused_before += 1
+        if self._printer.as_json:
+            self._printer.line(json_text(refused_record(target, reason, self._case)))
+        self._printer.wipe()  # the progress line comes back at its next redraw, under this one
+        say(
+            f"export-console: not exported: {clean(target.user_principal_name or target.user_id)} "
+            f"({clean(target.user_id)}): {clean(reason)}"
+        )
+        return False
+
+    def finish(self) -> None:
+        """Say once each storage account found unreachable, with the checks skipped."""
+        for note in self._run.unreachable():
+            warn(f"storage pre-flight: {clean(note)}")
 
 
 def refused_record(target: ExportTarget, reason: str, case: str) -> dict[str, Any]:
@@ -247,10 +265,12 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     """Export, after every check that can refuse without spending a daily export.
 
     Order: the users exist (one paged listing); none already has an unfinished or unconfirmed
-    export (unless --force); the daily quota; the template resolved per user; the SAS rules; the
-    pre-flight of each container (unless --no-storage-check). A user whose container the pre-flight
-    refuses is not exported and is reported; the others are. Exit 2 when nothing at all was sent,
-    else the worst outcome (a refused user counts as failed: 1).
+    export (unless --force); the daily quota; the template resolved per user; the SAS rules (any
+    breach refuses the whole batch: nothing sent). Then, per user and in order, the pre-flight of
+    the container (unless --no-storage-check) and the POST as soon as it passes, the checks a
+    bounded window ahead of the POSTs (``ExportPreflight``). A user whose container the pre-flight refuses
+    is not exported and is reported; the others are. Exit 2 when nothing at all was sent, else the
+    worst outcome (a refused user counts as failed: 1).
     """
     from console.ops.engine import AlreadyExporting
 
@@ -268,29 +288,25 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     report = await engine.check_quota(user_ids)
     previous = {v.user_id.lower(): v.key for v in sorted(conflicts, key=lambda v: v.key)}
     targets = build_targets(request.location, profiles, now, previous=previous, warned=set(request.warned))
-    refused: list[tuple[ExportTarget, str]] = []
+    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
+    preflight: ExportPreflight | None = None
     if args.no_storage_check:
         engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
     else:
-        targets, refused = await preflight_targets(services, targets)
-    for target, reason in refused:
-        if args.json:
-            print(json_text(refused_record(target, reason, args.case)), flush=True)
-        say(
-            f"export-console: not exported: {clean(target.user_principal_name or target.user_id)} "
-            f"({clean(target.user_id)}): {clean(reason)}"
-        )
-    if not targets:
-        say("export-console: nothing was sent (every storage location was refused by the pre-flight check)")
-        return EXIT_USAGE
-    printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
+        preflight = ExportPreflight(services, printer, case=args.case)
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     # On a terminal, stderr shows "sending 340/1,000 · accepted 338 · refused 2" while the POSTs go out.
-    printer.sending, printer.refused_before = len(targets), len(refused)
+    printer.sending, printer.refused_before = len(targets), 0
     printer.start_progress()
     try:
-        outcomes = await engine.submit(targets, case=args.case, submitted_by=services.identity, force=args.force)
+        outcomes = await engine.submit(
+            targets,
+            case=args.case,
+            submitted_by=services.identity,
+            force=args.force,
+            precheck=preflight.check if preflight is not None else None,
+        )
     except AlreadyExporting as exc:  # another process submitted them meanwhile
         return refuse_conflicts(exc.conflicts)
     finally:
@@ -300,6 +316,13 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     for outcome in outcomes:
         if outcome.operation is None and outcome.error:  # never sent (the journal could not record it)
             say(f"export-console: not exported: {clean(outcome.user_id)}: {clean(outcome.error)}")
+    refused = preflight.refused if preflight is not None else []
+    if preflight is not None:
+        preflight.finish()
+    printer.flush()
+    if not outcomes and refused:
+        say("export-console: nothing was sent (every storage location was refused by the pre-flight check)")
+        return EXIT_USAGE
     if not args.json:
         accepted = sum(1 for o in outcomes if o.accepted)
         say(
@@ -382,6 +405,8 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     engine.subscribe(printer, kinds=PRINTED_EVENTS | {"added"})
     await engine.start(resume=True)
+    from console.cli.journal_commands import print_reconcile  # (and the report: not needed by the other commands)
+
     # Unconfirmed exports Graph lists after all are confirmed and watched (console.ops.reconcile).
     print_reconcile(await engine.reconcile(), as_json=False)
     views = engine.operations()
@@ -393,6 +418,7 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
             printer.emit(view, "unconfirmed")
         else:
             say(unconfirmed_line(view))
+    printer.flush()
     if not watching:
         if unconfirmed:
             say(f"export-console: nothing to watch, but {len(unconfirmed)} unconfirmed export(s) need checking")

@@ -35,7 +35,17 @@ def finite(value: Any) -> Any:
 
 def json_text(value: Any, *, indent: int | None = None) -> str:
     """Valid JSON always: non-finite numbers become null, non-ASCII and control characters escaped."""
-    return json.dumps(finite(value), allow_nan=False, indent=indent, default=str, ensure_ascii=True)
+    try:  # the common case, in C: nothing to replace (``finite`` walks every value, once per event)
+        return json.dumps(value, allow_nan=False, indent=indent, default=_plain, ensure_ascii=True)
+    except (ValueError, TypeError):  # a NaN or an infinity, a mapping json does not know, an odd key
+        return json.dumps(finite(value), allow_nan=False, indent=indent, default=str, ensure_ascii=True)
+
+
+def _plain(value: Any) -> str:
+    """``json.dumps``' default on the fast path: a mapping goes the slow way (an object, as ``finite`` makes it)."""
+    if isinstance(value, Mapping):
+        raise TypeError("a mapping")
+    return str(value)
 
 
 def silence_stdout() -> None:

@@ -106,6 +106,8 @@ STOP_GRACE = 3.0
 """On stop (a signal, quitting), seconds the polls already sent get to bring their answers back, so that
 their Retry-After is journalled and the next process does not poll early (issue 14, item 5)."""
 """Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
+PRECHECK_WINDOW = 16
+"""With a pre-check (the storage pre-flight), targets checked ahead of the POSTs at most."""
 
 __all__ = [
     "AUTH_RETRY_INTERVAL",
@@ -628,11 +630,18 @@ class OperationsEngine:
         case: str = "",
         submitted_by: str | None = None,
         force: bool = False,
+        precheck: Callable[[ExportTarget], Awaitable[bool]] | None = None,
+        window: int = PRECHECK_WINDOW,
     ) -> list[SubmitOutcome]:
         """Export each target's data to its storage location and start tracking the operations.
 
         The full location (with its SAS signature) lives only in this process's memory; the
         journal and every event carry it redacted. Each intent is committed before its POST.
+
+        With ``precheck`` (the CLI's storage pre-flight) submission is a pipeline: the checks run at
+        most ``window`` targets ahead of the POSTs, in order, and each target is POSTed as soon as
+        its own check passes, so the first POST never waits for the whole batch to be checked. A
+        target whose check says False is never POSTed (no intent, no outcome: the caller reports it).
 
         Args:
             targets: ``ExportTarget``s (each with its own location), or user ids for ``storage_location``.
@@ -640,6 +649,11 @@ class OperationsEngine:
             case: the data-subject request reference kept with each export.
             submitted_by: who submits (default: the engine's identity).
             force: export even users that already have an unfinished or unconfirmed export.
+            precheck: called with each target before its POST; False keeps it back (nothing sent).
+            window: targets checked ahead of the POSTs at most.
+
+        Returns:
+            One outcome per target POSTed (or that failed to be), in the order of ``targets``.
 
         Raises:
             ValueError: a storage location is not usable (nothing is submitted).
@@ -674,15 +688,23 @@ class OperationsEngine:
         gate = asyncio.Semaphore(self._submit_concurrency)
         self._submit_failure = None  # a new batch tries the journal again (an intent first, as ever)
 
-        async def one(item: ExportTarget) -> SubmitOutcome:
-            async with gate:
-                return await self._submit_one(item, case, who)
+        ahead = asyncio.Semaphore(max(1, window))
+
+        async def one(item: ExportTarget) -> SubmitOutcome | None:
+            if precheck is None:
+                async with gate:
+                    return await self._submit_one(item, case, who)
+            async with ahead:  # FIFO: checks and POSTs keep the targets' order, a bounded window apart
+                if not await precheck(item):
+                    return None
+                async with gate:
+                    return await self._submit_one(item, case, who)
 
         # Without the sync loop (an engine never started) the heartbeat still beats while POSTs are
         # in flight, so that no other process takes this one's intents for a crash's leftovers.
         beat = None if self.running else asyncio.create_task(self._heartbeat_loop(), name="ops-heartbeat")
         try:
-            return list(await asyncio.gather(*(one(item) for item in items)))
+            return [o for o in await asyncio.gather(*(one(item) for item in items)) if o is not None]
         finally:
             if beat is not None:
                 beat.cancel()
@@ -810,22 +832,23 @@ class OperationsEngine:
             # the portal before exporting this user again), never a row under a made-up id.
             unknown = row.operation_id is None
             return await self._accepted_but_untrackable(row, record, redact(str(exc)), exc, unconfirmed=unknown)
-        existing = None
-        try:
-            if row.operation_id is not None:
-                existing = await self.writer.call(journal.tracked_elsewhere, self.tenant_key, row.operation_id, row.key)
-        except (sqlite3.Error, JournalError):
-            existing = None
-        if existing is not None:
-            duplicate = DuplicateOperation(accepted.operation_id, existing)
-            return await self._accepted_but_untrackable(row, record, str(duplicate), duplicate)
         row.state = TRACKING
         self._open.add(row.key)
         self._locations[row.key] = location
         self._reschedule(row, accepted.retry_after, now)
-        # Written after the 202 in every path: a failed write stays queued and is retried, never lost;
-        # until it is written, the id and status URL are kept for the caller to print (``unjournaled``).
-        if not await self._save(row, record):
+        # One trip to the writer thread: is the id tracked by another row already? If not, the row is written
+        # now (after the 202 in every path: a failed write stays queued and is retried, never lost).
+        existing, written = await self.writer.call(self._track_or_find, row, record, self.clock.now(), retry=False)
+        if existing is not None:
+            self._open.discard(row.key)
+            self._due.pop(row.key, None)
+            self._locations.pop(row.key, None)
+            row.next_poll_at = None
+            duplicate = DuplicateOperation(accepted.operation_id, existing)
+            return await self._accepted_but_untrackable(row, record, str(duplicate), duplicate)
+        # Not written at once: wait out a locked journal a while; until it is written, the id and status URL
+        # are kept for the caller to print (``unjournaled``), and no further export of the batch is sent.
+        if not written and not await self._save(row, record):
             self._unjournaled[row.key] = row
             log.warning(
                 "Graph accepted the export of %s as operation %s (status URL %s) but the journal could not "
@@ -837,6 +860,26 @@ class OperationsEngine:
         self._update_idle()
         self._emit("submitted", row)
         return SubmitOutcome(user_id, row.view(), "")
+
+    def _track_or_find(self, row: OperationRow, record: PollRecord, now: float) -> tuple[int | None, bool]:
+        """On the writer thread: the row already tracking ``row``'s operation id (then nothing is written), or
+        None and whether ``row`` (now tracking) was written with what else is pending."""
+        journal = self.writer.journal
+        existing: int | None = None
+        if row.operation_id is not None:
+            operation_id = row.operation_id
+            try:
+                existing = journal.retrying(lambda: journal.tracked_elsewhere(self.tenant_key, operation_id, row.key))
+            except sqlite3.Error:
+                existing = None
+        if existing is not None:
+            return existing, True
+        journal.queue(row, record)
+        try:
+            journal.flush(now)
+        except sqlite3.Error:
+            return None, False
+        return None, True
 
     async def _accepted_but_untrackable(
         self, row: OperationRow, record: PollRecord, text: str, exc: BaseException, *, unconfirmed: bool = False

@@ -170,7 +170,8 @@ def container_address(location: str) -> ContainerAddress | None:
     emulator. A plain account name, another host or a template gives None.
     """
     text = location.strip()
-    if "://" not in text or is_template(text) or not all(c.isprintable() and not c.isspace() for c in text):
+    # str.isprintable() refuses every whitespace but the ASCII space (one C call, not one per character)
+    if "://" not in text or is_template(text) or not text.isprintable() or " " in text:
         return None
     try:
         parts = urlsplit(text)

@@ -5,7 +5,9 @@ rules (``check_location``) to the template and to every resolved location; a bat
 profiles land in the same container is refused (Graph accepts one export per storage location).
 ``preflight_batch`` checks each distinct container over the network (``console.storage.blob``),
 through the process's storage pool: bounded concurrency, one breaker per host, and one finding per
-unreachable host instead of one per container. Neither ever returns a text holding the signature.
+unreachable host instead of one per container; ``PreflightRun`` is the same, one location at a
+time, for a caller that submits each export as soon as its own check passes (the CLI's pipeline).
+None ever returns a text holding the signature.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from console.storage.pool import storage_pool
 from console.storage.sas import SasFinding, check_location
 from console.storage.templates import TemplateError, is_template, resolve_locations
 
-__all__ = ["BatchPlan", "BatchPreflight", "plan_batch", "preflight_batch"]
+__all__ = ["BatchPlan", "BatchPreflight", "PreflightRun", "plan_batch", "preflight_batch"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,56 @@ class BatchPreflight:
     """One per location, in order (duplicates share a verdict)."""
     notes: tuple[str, ...]
     """Warnings to show once each: what was not checked, one line per unreachable storage account."""
+
+
+class PreflightRun:
+    """The pre-flight of a batch one location at a time, for a pipeline that submits as checks pass.
+
+    The same verdicts and findings as ``preflight_batch``: a location asked twice is checked once
+    (both share the verdict), each warning is handed out once (``warnings``), and an unreachable
+    storage account is one finding with the checks it skipped, taken when the batch is done
+    (``unreachable``), so it is said once with its full count.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
+        self._verdicts: dict[str, asyncio.Future[Preflight]] = {}
+        self._said: set[str] = set()
+        self._pending: list[str] = []
+
+    async def check(self, location: str) -> Preflight:
+        """The verdict on one (resolved) location; its warning, if new, is kept for ``warnings``."""
+        known = self._verdicts.get(location)
+        if known is not None:  # the same location again (shielded: one waiter cancelled never cancels the rest)
+            answer = await asyncio.shield(known)
+        else:
+            verdict = self._verdicts[location] = asyncio.get_running_loop().create_future()
+            try:
+                answer = await preflight(location, transport=self._transport)
+            except asyncio.CancelledError:
+                del self._verdicts[location]  # not a verdict: whoever asks again checks again
+                verdict.cancel()
+                raise
+            except Exception as exc:
+                del self._verdicts[location]
+                verdict.set_exception(exc)
+                verdict.exception()  # marked retrieved (no "never retrieved" log); a waiter still gets it
+                raise
+            verdict.set_result(answer)
+        warning = answer.warning
+        if warning and answer.code not in ("Skipped", "Unreachable") and warning not in self._said:
+            self._said.add(warning)
+            self._pending.append(redact(warning))
+        return answer
+
+    def warnings(self) -> list[str]:
+        """The warnings not handed out yet (redacted), each once."""
+        out, self._pending = self._pending, []
+        return out
+
+    def unreachable(self) -> list[str]:
+        """One finding per storage account found down, with the checks it skipped (redacted)."""
+        return [redact(n) for n in storage_pool(self._transport).unreachable()]
 
 
 async def preflight_batch(

@@ -100,6 +100,8 @@ class BlobServer:
         self.store = BlobStore()
         self.on_request: Callable[[], object] | None = None
         """Called before each blob request is answered (a test's hook between pre-flight and POST)."""
+        self.on_each: Callable[[Any], object] | None = None
+        """Called with each blob request (an ``httpx.Request``) before it is answered."""
         store = self.store
         owner = self
 
@@ -113,6 +115,8 @@ class BlobServer:
                 )
                 if owner.on_request is not None:
                     owner.on_request()
+                if owner.on_each is not None:
+                    owner.on_each(request)
                 response = store.handle(request)
                 data = response.read()
                 self.send_response(response.status_code)

@@ -270,3 +270,31 @@ def test_no_storage_check_skips_delivery_checks_too(served: Served, blob: BlobSe
         env={**env, "LOC": blob.template("dsr-")},
     )
     assert reads(), checked.stderr  # without the flag, storage is checked (the test can fail)
+
+
+def test_the_first_post_leaves_before_every_container_is_checked(served: Served, blob: BlobServer) -> None:
+    """Pre-flight and submission are a pipeline: checks run a bounded window ahead of the POSTs (issue 15),
+    a refused container is still kept back and reported, and every other user is exported."""
+    tenant, server, env = served
+    users = [p.user_id for p in tenant.graph.profiles[20:60]]
+    for user in users[:-1]:
+        blob.create(f"pipe-{user}")
+    posts_seen: list[int] = []  # POSTs Graph had received when each pre-flight listing came in
+    blob.on_each = lambda r: posts_seen.append(len(posts(tenant))) if "prefix=RequestInfo" in str(r.url) else None
+    done = run_cli(
+        *graph_args(server),
+        "export",
+        "--from-file",
+        "-",
+        "--storage-location-env",
+        "LOC",
+        "--json",
+        stdin="\n".join(users) + "\n",
+        env={**env, "LOC": blob.template("pipe-")},
+    )
+    assert done.returncode == 1, done.stderr
+    assert len(posts_seen) == len(users) and posts_seen[-1] > 0, posts_seen  # the last checked after a POST
+    assert [e["userId"] for e in lines(done.stdout) if e["event"] == "refused"] == [users[-1]]
+    assert "not exported" in done.stderr and users[-1] in done.stderr
+    assert len(posts(tenant)) == len(users) - 1
+    assert {r.operation_id is not None for r in posts(tenant)} == {True}

@@ -245,3 +245,26 @@ async def test_history_records_each_poll(tmp_path: Path) -> None:
     assert history[-1].status == "complete"
     assert all(h.request_id for h in history)
     await rig.close()
+
+
+async def test_an_operation_id_the_journal_already_tracks_is_not_tracked_twice(tmp_path: Path) -> None:
+    """Graph answers a POST with the id of an operation another row tracks: that export is an error, never
+    a second row polling the same operation (the check and the write share one trip to the journal)."""
+    rig = Rig(tmp_path)
+    op_id = SimulatedTenant(profiles=1, run_id=rig.tenant.graph.run_id).graph._new_operation_id()  # its next id
+    first, second = rig.users(2)
+    other = rig.journal.record_intent(rig.tenant.tenant_id, first, SAS, rig.clock.now())
+    other.operation_id, other.state = op_id, "final"
+    rig.journal.save_now(other)
+    await rig.engine.start(resume=False)
+    [outcome] = await rig.engine.submit([second], SAS)
+    assert [r.operation_id for r in rig.tenant.requests if r.method == "POST"] == [op_id]
+    assert not outcome.accepted and "already tracks" in outcome.error and outcome.exit_code == 1
+    assert outcome.operation is not None and outcome.operation.state == "error"
+    assert rig.engine.active == 0 and [e.kind for e in rig.events] == ["error"]
+    rig.clock.advance(60)
+    await rig.until_idle()
+    assert not [r for r in rig.tenant.requests if r.kind == "poll"]
+    rows = {r.key: r for r in rig.journal.rows()}
+    assert rows[outcome.operation.key].state == "error" and rows[other.key].state == "final"
+    await rig.close()

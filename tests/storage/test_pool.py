@@ -164,3 +164,35 @@ def test_the_tls_context_is_built_once_per_ca_rule(tmp_path: object) -> None:
     named = {"SSL_CERT_FILE": certifi.where()}
     assert ssl_context(named) is ssl_context(dict(named))
     assert ssl_context(named) is not ssl_context({})
+
+
+async def test_a_pipeline_checks_a_location_once_and_says_each_finding_once() -> None:
+    """``PreflightRun`` (the CLI's pipeline): a location asked twice at once is checked once, both get its
+    verdict; a warning is handed out once; an unreachable account is one finding with its full count."""
+    from console.storage.rules import PreflightRun
+
+    gate = asyncio.Event()
+    seen: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        await gate.wait()
+        return httpx.Response(403, headers={"x-ms-error-code": "AuthorizationPermissionMismatch"})
+
+    run = PreflightRun(httpx.MockTransport(answer))
+    same = f"https://pipeacct.blob.core.windows.net/dsr-0001?{QUERY.replace('rcwl', 'cwl')}"
+    first = asyncio.ensure_future(run.check(same))
+    second = asyncio.ensure_future(run.check(same))
+    await asyncio.sleep(0.05)
+    second.cancel()  # one waiter giving up never cancels the check the other one waits for
+    gate.set()
+    verdict = await first
+    assert verdict.ok and verdict.code == "NotChecked" and seen == ["/dsr-0001"]
+    assert (await run.check(same)) == verdict and seen == ["/dsr-0001"]
+    assert len(run.warnings()) == 1 and run.warnings() == []
+    down = PreflightRun()
+    base = f"http://127.0.0.1:{closed_port()}/pipedown"
+    for i in range(5):
+        assert (await down.check(f"{base}/dsr-{i:04d}?{QUERY}")).ok
+    assert down.warnings() == []  # the account's one finding comes with the count, when asked
+    assert down.unreachable() == ["storage account pipedown unreachable (ConnectError): 4 checks skipped"]
