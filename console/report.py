@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import tempfile
 from dataclasses import replace
@@ -25,8 +26,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from console.ops.events import FINAL, INTENT, UNCONFIRMED, OperationView, PollRecord
-from console.ops.journal import OperationJournal, OperationRow
+from console.graph.models import parse_datetime
+from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationView, PollRecord, _iso
+from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json, row_from_values
 from console.redact import redact
 from console.text import terminal_safe
 
@@ -58,6 +60,8 @@ LEFTOVER_ERROR = (
 
 FINAL_STATUSES = frozenset({"complete", "failed"})
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AT = re.compile("(?:^|\0)[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
+"""A cell that starts as ``_CSV_FORMULA_START`` does, in cells joined by NUL (which no printable cell holds)."""
 
 
 def iso_utc(epoch: float | None) -> str | None:
@@ -69,6 +73,41 @@ def iso_utc(epoch: float | None) -> str | None:
 
 def _when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
+_STAMP = re.compile(r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]*))?Z")
+"""A journal time in Graph's own form (``2026-12-01T10:00:00.1234567Z``): read without a datetime."""
+
+
+def _stamp(raw: object) -> re.Match[str] | None:
+    """The match of ``raw`` as Graph writes a time, when it is a real moment (else None: the full parse decides)."""
+    found = _STAMP.fullmatch(raw) if type(raw) is str else None
+    if found is None:
+        return None
+    seconds = found[1]
+    try:  # a real date and time, not 2026-02-30 or 24:00:00 (which some Pythons roll over)
+        if datetime.fromisoformat(seconds).isoformat() != seconds:
+            return None
+    except ValueError:
+        return None
+    return found
+
+
+def iso_of(raw: object) -> str | None:
+    """``_iso(parse_datetime(raw))`` (the JSON form of a journal time), without the datetime when it can."""
+    found = _stamp(raw)
+    if found is None:
+        return _iso(parse_datetime(raw))
+    fraction = (found[2] or "")[:6].ljust(6, "0")
+    return f"{found[1]}Z" if fraction == "000000" else f"{found[1]}.{fraction}Z"
+
+
+def utc_of(raw: object) -> str | None:
+    """``_when(parse_datetime(raw))`` (the report's form of a journal time), without the datetime when it can."""
+    found = _stamp(raw)
+    if found is None:
+        return _when(parse_datetime(raw))
+    return f"{found[1]}Z"
 
 
 def view_of(
@@ -186,9 +225,14 @@ def iter_report_rows(
     wanted = set(keys) if keys is not None else None
     moment = time.time() if now is None else now
     alive: dict[str | None, bool] = {}
-    for row, first_id, final_id in journal.iter_evidence(tenant_key, case=case or None, since=since):
-        if wanted is not None and row.key not in wanted:
+    for values in journal.iter_values(tenant_key, case=case or None, since=since, evidence=True):
+        if wanted is not None and values[0] not in wanted:
             continue
+        first_id, final_id = str(values[-2]), str(values[-1])
+        if values[_STATE] != INTENT:
+            yield _values_row(journal, values, first_id, final_id)
+            continue
+        row = row_from_values(values)
         view = view_of(journal, row, moment, alive)
         notes = _notes(journal, row.key) if row.notes else []
         yield _report_row(
@@ -197,6 +241,56 @@ def iter_report_rows(
             view.final_request_id or (final_id if view.state == FINAL else ""),
             notes,
         )
+
+
+_STATE = COLUMN["state"]
+_STATUS = COLUMN["status"]
+_DELIVERED = COLUMN["delivered"]
+_SHOWN_STATES = frozenset({"rejected", "unconfirmed", "error", "resolved", "stopped"})
+
+
+def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> dict[str, Any]:
+    """``_report_row`` of a row that is not an intent (its view is the row as it is), straight from the
+    query's tuple: no view, the times read as Graph wrote them, and the storage location as the journal
+    keeps it (redacted when written: ``record_intent`` and the schema-1 upgrade are its only writers)."""
+    state = values[_STATE]
+    status = values[_STATUS]
+    if status:
+        shown = status
+    elif state in _SHOWN_STATES and status is None:
+        shown = state
+    else:
+        shown = {TRACKING: "notStarted"}.get(state, state)
+    delivered = None
+    text = values[_DELIVERED]
+    if text:
+        try:
+            found = delivery_from_json(json.loads(text))
+        except ValueError:
+            found = None
+        if found is not None:
+            delivered = found.to_json()
+    c = COLUMN
+    post_id = values[c["post_request_id"]]
+    final = values[c["final_request_id"]]
+    return {
+        "case": values[c["case_ref"]],
+        "userId": values[c["user_id"]],
+        "displayName": values[c["display_name"]],
+        "userPrincipalName": values[c["user_principal_name"]],
+        "homeTenantId": values[c["home_tenant_id"]],
+        "operationId": values[c["operation_id"]] or "",
+        "status": shown,
+        "submittedDateTime": utc_of(values[c["submitted_at"]]),
+        "completedDateTime": utc_of(values[c["completed_at"]]),
+        "storageLocation": values[c["storage_location"]],
+        "delivered": delivered,
+        "exportRequestId": post_id or first_id,
+        "finalRequestId": final or (final_id if state == FINAL else ""),
+        "submittedBy": values[c["submitted_by"]],
+        "tenant": values[c["tenant_key"]],
+        "notes": _notes(journal, values[0]) if values[c["notes"]] else [],
+    }
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -344,13 +438,37 @@ def render_markdown(rows: Sequence[Mapping[str, Any]], *, case: str | None, gene
 
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """The CSV report on ``out`` (a header of exactly ``FIELDS``, CRLF rows); returns the number of rows."""
-    writer = csv.writer(out)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(FIELDS)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(_flat(row, name)) for name in FIELDS])
+        cells = _flat_cells(row)
+        if "".join(cells).isprintable() and not _FORMULA_AT.search("\0".join(cells)):
+            writer.writerow(cells)  # nearly always: ``_csv_cell`` would change no cell
+        else:
+            writer.writerow([_csv_cell(t) for t in cells])
         count += 1
+        if not count % 1000:  # a chunk at a time: one write to ``out`` per thousand rows
+            out.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue())
     return count
+
+
+def _flat_cells(row: Mapping[str, Any]) -> list[str]:
+    """``[_flat(row, name) for name in FIELDS]``, with fewer calls."""
+    if type(row) is not dict or len(row) != len(FIELDS) or tuple(row) != FIELDS:
+        return [_flat(row, name) for name in FIELDS]
+    cells = ["" if value is None else str(value) for value in row.values()]
+    cells[_DELIVERED_AT] = delivered_text(row["delivered"])
+    cells[_NOTES_AT] = notes_text(row["notes"] or [])
+    return cells
+
+
+_DELIVERED_AT = FIELDS.index("delivered")
+_NOTES_AT = FIELDS.index("notes")
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -9,20 +9,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
-from console.cli.output import _cut, clean, json_text, say
+from console.cli.output import CELL_WIDTH, _cut, clean, json_text, say
 from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
 from console.cli.views import _progress, _when, explain_error, person_name, view_json
-from console.report import view_of
+from console.ops.journal import COLUMN, OperationJournal, delivery_from_json, row_from_values
+from console.report import iso_of, view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
@@ -43,19 +44,89 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     now = time.time()
     journal = journal_only.journal
     alive: dict[str | None, bool] = {}
-    views: Iterator[OperationView] = (
-        view_of(journal, row, now, alive)
-        for row in journal.iter_rows(journal_only.tenant_key, _prefilter(word), case=args.case or None)
-    )
+    found: Iterator[OperationView | Sequence[Any]]
+    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None)
     if word is not None:
-        views = (v for v in views if matches_status(v, word))
+        views: Iterator[OperationView] = (view_of(journal, row_from_values(values), now, alive) for values in found)
+        found = (v for v in views if matches_status(v, word))
     if args.json:
-        write = sys.stdout.write
-        for view in views:
-            write(_json_line(view_json(view)) + "\n")
+        write_json_lines(found, journal, now, alive)
         return EXIT_OK
-    print_operations_streamed(views)
+    print_operations_streamed(found, journal, now, alive)
     return EXIT_OK
+
+
+def _view(
+    item: OperationView | Sequence[Any], journal: OperationJournal, now: float, alive: dict[str | None, bool]
+) -> OperationView:
+    """The view of a listed item: a view already, or a query tuple (``OperationJournal.iter_values``)."""
+    if isinstance(item, OperationView):
+        return item
+    return view_of(journal, row_from_values(item), now, alive)
+
+
+def write_json_lines(
+    items: Iterable[OperationView | Sequence[Any]],
+    journal: OperationJournal,
+    now: float,
+    alive: dict[str | None, bool],
+) -> None:
+    """``ops --json``: one ``view_json`` object a line, a thousand lines a write. A tuple of a row that
+    is not an intent (its view is the row as it is) becomes the same object without its view."""
+    write = sys.stdout.write
+    chunk: list[str] = []
+    for item in items:
+        if not isinstance(item, OperationView) and item[_STATE] != INTENT:
+            record = _json_record(item)
+        else:
+            record = view_json(_view(item, journal, now, alive))
+        chunk.append(_json_line(record))
+        if len(chunk) == 1000:
+            chunk.append("")
+            write("\n".join(chunk))
+            chunk.clear()
+    if chunk:
+        chunk.append("")
+        write("\n".join(chunk))
+
+
+def _json_record(values: Sequence[Any]) -> dict[str, object]:
+    """``view_json(row_from_values(values).view())``, built from the tuple."""
+    c = COLUMN
+    state = values[_STATE]
+    status = values[_STATUS]
+    progress = values[c["progress"]]
+    error = values[c["last_error"]]
+    delivered = None
+    text = values[c["delivered"]]
+    if text:
+        try:
+            found = delivery_from_json(json.loads(text))
+        except ValueError:
+            found = None
+        if found is not None:
+            delivered = found.to_json()
+    return {
+        "operationId": values[c["operation_id"]],
+        "userId": values[c["user_id"]],
+        "status": status or _NOT_YET.get(state, state),
+        "progress": None if progress is None or not math.isfinite(progress) else progress,
+        "submittedDateTime": iso_of(values[c["submitted_at"]]),
+        "completedDateTime": iso_of(values[c["completed_at"]]),
+        "storageLocation": values[c["storage_location"]],
+        "state": state,
+        "error": explain_error(str(error)) if error else None,
+        "key": values[0],
+        "case": values[c["case_ref"]],
+        "delivered": delivered,
+        "displayName": values[c["display_name"]],
+        "userPrincipalName": values[c["user_principal_name"]],
+    }
+
+
+_STATE = COLUMN["state"]
+_STATUS = COLUMN["status"]
+_NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
 
 
 def _json_line(record: dict[str, object]) -> str:
@@ -102,21 +173,34 @@ class _Probe:
 _PROBE_STATUSES = (None, "notStarted", "running", "complete", "failed", "someNewStatus")
 
 
-def print_operations_streamed(views: Iterable[OperationView]) -> None:
+def print_operations_streamed(
+    items: Iterable[OperationView | Sequence[Any]],
+    journal: OperationJournal | None = None,
+    now: float = 0.0,
+    alive: dict[str | None, bool] | None = None,
+) -> None:
     """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
-    to a temporary file while the column widths are measured, then come back as aligned lines."""
-    from console.ops.vocabulary import shown_status
+    to a temporary file while the column widths are measured, then come back as aligned lines.
+
+    ``items`` are views, or query tuples (``OperationJournal.iter_values`` of ``journal``): the cells of
+    a row that is not an intent come straight from its tuple (its view is the row as it is).
+    """
+    from console.ops.vocabulary import STATE_WORDS, shown_status
 
     headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     widths = [len("CASE"), *(len(h) for h in headers)]
     with_case = False
+    c = COLUMN
+    at_case, at_name, at_upn, at_user = c["case_ref"], c["display_name"], c["user_principal_name"], c["user_id"]
+    at_progress, at_submitted, at_completed = c["progress"], c["submitted_at"], c["completed_at"]
+    at_operation, at_error = c["operation_id"], c["last_error"]
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-        for v in views:
-            # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
-            with_case = with_case or bool(v.case)
-            cells = [
-                _cut(clean(c))
-                for c in (
+        chunk: list[str] = []
+        for item in items:
+            if isinstance(item, OperationView) or item[_STATE] == INTENT:
+                v = item if isinstance(item, OperationView) else _view(item, journal, now, alive or {})  # type: ignore[arg-type]
+                # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
+                raw: tuple[object, ...] = (
                     v.case or "-",
                     person_name(v),
                     v.user_id,
@@ -127,23 +211,59 @@ def print_operations_streamed(views: Iterable[OperationView]) -> None:
                     v.operation_id or f"(row {v.key})",
                     explain_error(v.last_error) if v.last_error else "",
                 )
-            ]
-            for i, cell in enumerate(cells):
-                if len(cell) > widths[i]:
-                    widths[i] = len(cell)
+            else:
+                state = item[_STATE]
+                error = item[at_error]
+                raw = (
+                    item[at_case] or "-",
+                    item[at_name] or item[at_upn] or "-",
+                    item[at_user],
+                    state if state in STATE_WORDS else item[_STATUS] or _NOT_YET.get(state, state),
+                    _progress(item[at_progress]),
+                    _when(iso_of(item[at_submitted])),
+                    _when(iso_of(item[at_completed])),
+                    item[at_operation] or f"(row {item[0]})",
+                    explain_error(error) if error else "",
+                )
+            with_case = with_case or bool(item.case if isinstance(item, OperationView) else item[at_case])
+            try:
+                plain = "".join(raw).isprintable()  # type: ignore[arg-type]
+            except TypeError:  # a cell that is not text
+                plain = False
+            cells: list[str]
+            if plain:  # nearly always: escaping changes nothing, only a long cell is cut
+                cells = [t if len(t) <= CELL_WIDTH else _cut(t) for t in raw]  # type: ignore[misc, arg-type]
+            else:
+                cells = [_cut(clean(t)) for t in raw]
+            widths = list(map(max, widths, map(len, cells)))
             # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
-            spool.write("\0".join(cells) + "\n")
+            chunk.append("\0".join(cells))
+            if len(chunk) == 1000:
+                chunk.append("")
+                spool.write("\n".join(chunk))
+                chunk.clear()
+        if chunk:
+            chunk.append("")
+            spool.write("\n".join(chunk))
         if with_case:
             headers.insert(0, "CASE")
             first = 0
         else:
             first = 1
-        line = "  ".join(f"{{:<{w}}}" for w in widths[first:])
+        line = "  ".join(f"{{:<{w}}}" for w in widths[first:]).format
         write = sys.stdout.write
-        write(line.format(*headers).rstrip() + "\n")
+        write(line(*headers).rstrip() + "\n")
         spool.seek(0)
+        out: list[str] = []
         for text in spool:
-            write(line.format(*text[:-1].split("\0")[first:]).rstrip() + "\n")
+            out.append(line(*text[:-1].split("\0")[first:]).rstrip())
+            if len(out) == 1000:
+                out.append("")
+                write("\n".join(out))
+                out.clear()
+        if out:
+            out.append("")
+            write("\n".join(out))
 
 
 def author_for(options: ConnectionOptions) -> str:
