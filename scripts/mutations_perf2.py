@@ -1,0 +1,63 @@
+"""Mutations of the second performance pass (issue 15): ``ops`` and ``report`` print most rows from the
+query's tuples; each shortcut must print what the view path prints, byte for byte.
+
+Same tuple format as ``scripts/mutations.py``: (promise, file, exact snippet, broken form, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FAST = "tests/ops/test_read_fast_paths.py::"
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "ops from tuples: a journal state that says more is the status",
+        "console/cli/journal_commands.py",
+        "                    state if state in STATE_WORDS else item[_STATUS] or _NOT_YET.get(state, state),",
+        "                    item[_STATUS] or _NOT_YET.get(state, state),",
+        (FAST + "test_ops_prints_the_views_table_byte_for_byte",),
+    ),
+    (
+        "ops from tuples: a long cell is cut",
+        "console/cli/journal_commands.py",
+        "                cells = [t if len(t) <= CELL_WIDTH else _cut(t) for t in raw]",
+        "                cells = list(raw)",
+        (FAST + "test_ops_prints_the_views_table_byte_for_byte",),
+    ),
+    (
+        "ops from tuples: unsafe text is escaped",
+        "console/cli/journal_commands.py",
+        '                plain = "".join(raw).isprintable()',
+        "                plain = True",
+        (FAST + "test_ops_prints_the_views_table_byte_for_byte",),
+    ),
+    (
+        "ops --json from tuples: Graph's storage error explained",
+        "console/cli/journal_commands.py",
+        '        "error": explain_error(str(error)) if error else None,',
+        '        "error": str(error) if error else None,',
+        (FAST + "test_ops_json_prints_view_json_byte_for_byte",),
+    ),
+    (
+        "csv fast path: a formula cell still gets its quote",
+        "console/report.py",
+        '        if "".join(cells).isprintable() and not _FORMULA_AT.search("\\0".join(cells)):',
+        '        if "".join(cells).isprintable():',
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+    (
+        "a time read without a datetime is a real moment",
+        "console/report.py",
+        "        if datetime.fromisoformat(seconds).isoformat() != seconds:",
+        "        if False:",
+        (FAST + "test_journal_times_read_without_a_datetime_are_the_parsed_times",),
+    ),
+    (
+        "a time read without a datetime keeps six fraction digits",
+        "console/report.py",
+        '    fraction = (found[2] or "")[:6].ljust(6, "0")',
+        '    fraction = (found[2] or "")[:6]',
+        (FAST + "test_journal_times_read_without_a_datetime_are_the_parsed_times",),
+    ),
+]
