@@ -75,8 +75,11 @@ def _when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
 
 
-_STAMP = re.compile(r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]*))?Z")
+_STAMP = re.compile(r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.([0-9]*))?Z")
 """A journal time in Graph's own form (``2026-12-01T10:00:00.1234567Z``): read without a datetime."""
+
+_DAYS: dict[str, bool] = {}
+"""Whether a ``YYYY-MM-DD`` is a real day (2026-02-30 is not), for ``_stamp``; a few thousand at most."""
 
 
 def _stamp(raw: object) -> re.Match[str] | None:
@@ -84,13 +87,16 @@ def _stamp(raw: object) -> re.Match[str] | None:
     found = _STAMP.fullmatch(raw) if type(raw) is str else None
     if found is None:
         return None
-    seconds = found[1]
-    try:  # a real date and time, not 2026-02-30 or 24:00:00 (which some Pythons roll over)
-        if datetime.fromisoformat(seconds).isoformat() != seconds:
-            return None
-    except ValueError:
-        return None
-    return found
+    day = raw[:10]  # type: ignore[index]
+    real = _DAYS.get(day)
+    if real is None:
+        try:
+            real = datetime.fromisoformat(day).date().isoformat() == day
+        except ValueError:
+            real = False
+        if len(_DAYS) < 4096:
+            _DAYS[day] = real
+    return found if real else None
 
 
 def iso_of(raw: object) -> str | None:

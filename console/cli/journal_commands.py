@@ -23,7 +23,7 @@ from console.cli.output import CELL_WIDTH, _cut, clean, json_text, say
 from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
 from console.cli.views import _progress, _when, explain_error, person_name, view_json
 from console.ops.journal import COLUMN, OperationJournal, delivery_from_json, row_from_values
-from console.report import iso_of, view_of
+from console.report import _stamp, iso_of, view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
@@ -133,9 +133,22 @@ def _json_line(record: dict[str, object]) -> str:
     """``json_text(record)``, without its walk over every value when no number is NaN or infinite
     (then the plain encoder writes the same text; it refuses a non-finite number, and the walk runs)."""
     try:
-        return json.dumps(record, allow_nan=False, default=str)
+        return _ENCODE(record)
     except ValueError:
         return json_text(record)
+
+
+_ENCODE = json.JSONEncoder(allow_nan=False, default=str).encode
+"""``json.dumps(value, allow_nan=False, default=str)`` with one encoder for every line."""
+
+
+def _table_when(raw: object) -> str:
+    """``_when(iso_of(raw))``: a journal time as the table shows it (``2026-12-01 10:00:00``)."""
+    found = _stamp(raw)
+    if found is None:
+        return _when(iso_of(raw))
+    seconds = found[1]
+    return f"{seconds[:10]} {seconds[11:]}"
 
 
 def _prefilter(word: str | None) -> tuple[str, ...] | None:
@@ -197,10 +210,26 @@ def print_operations_streamed(
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         chunk: list[str] = []
         for item in items:
-            if isinstance(item, OperationView) or item[_STATE] == INTENT:
+            if type(item) is tuple and item[_STATE] != INTENT:
+                state = item[_STATE]
+                error = item[at_error]
+                case = item[at_case]
+                raw: tuple[Any, ...] = (
+                    case or "-",
+                    item[at_name] or item[at_upn] or "-",
+                    item[at_user],
+                    state if state in STATE_WORDS else item[_STATUS] or _NOT_YET.get(state, state),
+                    _progress(item[at_progress]),
+                    _table_when(item[at_submitted]),
+                    _table_when(item[at_completed]),
+                    item[at_operation] or f"(row {item[0]})",
+                    explain_error(error) if error else "",
+                )
+            else:
                 v = item if isinstance(item, OperationView) else _view(item, journal, now, alive or {})  # type: ignore[arg-type]
+                case = v.case
                 # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
-                raw: tuple[object, ...] = (
+                raw = (
                     v.case or "-",
                     person_name(v),
                     v.user_id,
@@ -211,31 +240,20 @@ def print_operations_streamed(
                     v.operation_id or f"(row {v.key})",
                     explain_error(v.last_error) if v.last_error else "",
                 )
-            else:
-                state = item[_STATE]
-                error = item[at_error]
-                raw = (
-                    item[at_case] or "-",
-                    item[at_name] or item[at_upn] or "-",
-                    item[at_user],
-                    state if state in STATE_WORDS else item[_STATUS] or _NOT_YET.get(state, state),
-                    _progress(item[at_progress]),
-                    _when(iso_of(item[at_submitted])),
-                    _when(iso_of(item[at_completed])),
-                    item[at_operation] or f"(row {item[0]})",
-                    explain_error(error) if error else "",
-                )
-            with_case = with_case or bool(item.case if isinstance(item, OperationView) else item[at_case])
+            if case:
+                with_case = True
             try:
-                plain = "".join(raw).isprintable()  # type: ignore[arg-type]
+                plain = "".join(raw).isprintable()
             except TypeError:  # a cell that is not text
                 plain = False
-            cells: list[str]
-            if plain:  # nearly always: escaping changes nothing, only a long cell is cut
-                cells = [t if len(t) <= CELL_WIDTH else _cut(t) for t in raw]  # type: ignore[misc, arg-type]
+            lengths = list(map(len, raw)) if plain else None
+            cells: Sequence[str]
+            if lengths is not None and max(lengths) <= CELL_WIDTH:  # nearly always: escaping changes nothing
+                cells = raw
             else:
                 cells = [_cut(clean(t)) for t in raw]
-            widths = list(map(max, widths, map(len, cells)))
+                lengths = list(map(len, cells))
+            widths = list(map(max, widths, lengths))
             # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
             chunk.append("\0".join(cells))
             if len(chunk) == 1000:
