@@ -24,6 +24,7 @@ from dataclasses import replace
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Literal, TextIO
 
 from console.graph.models import parse_datetime
@@ -60,8 +61,10 @@ LEFTOVER_ERROR = (
 
 FINAL_STATUSES = frozenset({"complete", "failed"})
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_AT = re.compile("(?:^|\0)[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
-"""A cell that starts as ``_CSV_FORMULA_START`` does, in cells joined by NUL (which no printable cell holds)."""
+_FORMULA_FIRST = frozenset(_CSV_FORMULA_START)
+_FORMULA_NEXT = re.compile(",[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
+"""A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
+a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
 
 def iso_utc(epoch: float | None) -> str | None:
@@ -110,6 +113,8 @@ def iso_of(raw: object) -> str | None:
 
 def utc_of(raw: object) -> str | None:
     """``_when(parse_datetime(raw))`` (the report's form of a journal time), without the datetime when it can."""
+    if type(raw) is str and _DAYS.get(raw[:10]) and _STAMP.fullmatch(raw):
+        return f"{raw[:19]}Z"  # a day seen before: no look-up of it again
     found = _stamp(raw)
     if found is None:
         return _when(parse_datetime(raw))
@@ -267,36 +272,98 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
         shown = state
     else:
         shown = {TRACKING: "notStarted"}.get(state, state)
-    delivered = None
-    text = values[_DELIVERED]
-    if text:
-        try:
-            found = delivery_from_json(json.loads(text))
-        except ValueError:
-            found = None
-        if found is not None:
-            delivered = found.to_json()
-    c = COLUMN
-    post_id = values[c["post_request_id"]]
-    final = values[c["final_request_id"]]
+    delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
+    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
+        _REPORT_COLUMNS(values)
+    )
     return {
-        "case": values[c["case_ref"]],
-        "userId": values[c["user_id"]],
-        "displayName": values[c["display_name"]],
-        "userPrincipalName": values[c["user_principal_name"]],
-        "homeTenantId": values[c["home_tenant_id"]],
-        "operationId": values[c["operation_id"]] or "",
+        "case": case,
+        "userId": user_id,
+        "displayName": name,
+        "userPrincipalName": upn,
+        "homeTenantId": home,
+        "operationId": operation_id or "",
         "status": shown,
-        "submittedDateTime": utc_of(values[c["submitted_at"]]),
-        "completedDateTime": utc_of(values[c["completed_at"]]),
-        "storageLocation": values[c["storage_location"]],
+        "submittedDateTime": utc_of(submitted),
+        "completedDateTime": utc_of(completed),
+        "storageLocation": storage,
         "delivered": delivered,
         "exportRequestId": post_id or first_id,
         "finalRequestId": final or (final_id if state == FINAL else ""),
-        "submittedBy": values[c["submitted_by"]],
-        "tenant": values[c["tenant_key"]],
-        "notes": _notes(journal, values[0]) if values[c["notes"]] else [],
+        "submittedBy": by,
+        "tenant": tenant,
+        "notes": _notes(journal, values[0]) if notes else [],
     }
+
+
+_DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
+
+
+def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
+    """``Delivery.to_json()`` of the journal's ``delivered`` column, as the view has it (None when there is
+    none or it is unreadable): ``delivery_from_json(json.loads(text)).to_json()``.
+
+    What ``delivery_to_json`` wrote (every key, each of its own type) is turned into the same object
+    without the ``Delivery`` in between; anything else takes the way through it.
+    """
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if type(data) is dict and data.keys() == _DELIVERY_KEYS:
+        checked, files, size, names, info, error = (
+            data["checked_at"],
+            data["files"],
+            data["bytes"],
+            data["names"],
+            data["request_info"],
+            data["error"],
+        )
+        if (
+            type(checked) is float
+            and type(files) is int
+            and type(size) is int
+            and type(names) is list
+            and all(type(n) is str for n in names)
+            and type(info) is bool
+            and type(error) is str
+        ):
+            return {
+                "checkedAt": datetime.fromtimestamp(checked, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "files": files,
+                "bytes": size,
+                "names": [redact(n) for n in names],
+                "requestInfo": info,
+                "error": redact(error),
+            }
+    found = delivery_from_json(data)
+    return found.to_json() if found is not None else None
+
+
+_REPORT_COLUMNS = itemgetter(
+    *(
+        COLUMN[name]
+        for name in (
+            "case_ref",
+            "user_id",
+            "display_name",
+            "user_principal_name",
+            "home_tenant_id",
+            "operation_id",
+            "submitted_at",
+            "completed_at",
+            "storage_location",
+            "post_request_id",
+            "final_request_id",
+            "submitted_by",
+            "tenant_key",
+            "notes",
+        )
+    )
+)
+"""The columns a report row takes from the query's tuple, in ``_values_row``'s order."""
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -448,10 +515,16 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     writer = csv.writer(buffer)
     writer.writerow(FIELDS)
     count = 0
+    commas = len(FIELDS) - 1
     for row in rows:
         cells = _flat_cells(row)
-        if "".join(cells).isprintable() and not _FORMULA_AT.search("\0".join(cells)):
-            writer.writerow(cells)  # nearly always: ``_csv_cell`` would change no cell
+        line = ",".join(cells)
+        if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
+            # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
+            # the writer's line is the cells joined by commas, a cell with a comma in quotes.
+            if line.count(",") != commas:
+                line = ",".join([f'"{t}"' if "," in t else t for t in cells])
+            buffer.write(line + "\r\n")
         else:
             writer.writerow([_csv_cell(t) for t in cells])
         count += 1

@@ -22,8 +22,8 @@ from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.output import CELL_WIDTH, _cut, clean, json_text, say
 from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
 from console.cli.views import _progress, _when, explain_error, person_name, view_json
-from console.ops.journal import COLUMN, OperationJournal, delivery_from_json, row_from_values
-from console.report import _DAYS, _STAMP, _stamp, iso_of, view_of
+from console.ops.journal import COLUMN, OperationJournal, row_from_values
+from console.report import _DAYS, _STAMP, _stamp, delivered_json, iso_of, view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
@@ -97,15 +97,8 @@ def _json_record(values: Sequence[Any]) -> dict[str, object]:
     status = values[_STATUS]
     progress = values[c["progress"]]
     error = values[c["last_error"]]
-    delivered = None
     text = values[c["delivered"]]
-    if text:
-        try:
-            found = delivery_from_json(json.loads(text))
-        except ValueError:
-            found = None
-        if found is not None:
-            delivered = found.to_json()
+    delivered = delivered_json(text) if text else None
     return {
         "operationId": values[c["operation_id"]],
         "userId": values[c["user_id"]],

@@ -60,6 +60,7 @@ TEXTS = [
     "a|b<c>\\d",
     "line\r\nbreak\nand\rmore",
     'comma, "quote"',
+    "a, b,=c",
     "é ✓ 😀 漢字",
     "x" * 70,
     "y" * 59 + "é" * 5,
@@ -113,6 +114,17 @@ DELIVERED = [
     json.dumps({"checked_at": 1_796_000_700, "files": 0, "bytes": 0, "request_info": True, "error": f"gone {EVIL}"}),
     json.dumps({"files": "x"}),
     json.dumps({"names": [f"n{EVIL}", "b.zip?sig=***"], "request_info": 1}),
+    *(
+        json.dumps(
+            {"checked_at": at, "files": 3, "bytes": 10**12, "names": names, "request_info": info, "error": error}
+        )
+        for at, names, info, error in [
+            (1_796_000_700.25, ["a.zip", "RequestInfo.json"], True, ""),
+            (1_796_000_700.9999996, [f"n{EVIL}", "b.zip?sv=1&sig=RAWSECRET"], False, f"gone {EVIL} sig=RAW"),
+            (1_796_000_700, ["a.zip"], True, ""),
+            (1_796_000_700.5, [], False, "=cmd, listed"),
+        ]
+    ),
 ]
 
 
