@@ -104,7 +104,10 @@ def _stamp(raw: object) -> re.Match[str] | None:
 
 def iso_of(raw: object) -> str | None:
     """``_iso(parse_datetime(raw))`` (the JSON form of a journal time), without the datetime when it can."""
-    found = _stamp(raw)
+    if type(raw) is str and _DAYS.get(raw[:10]):  # a day seen before: no look-up of it again
+        found = _STAMP.fullmatch(raw)
+    else:
+        found = _stamp(raw)
     if found is None:
         return _iso(parse_datetime(raw))
     fraction = (found[2] or "")[:6].ljust(6, "0")

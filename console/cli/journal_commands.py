@@ -14,8 +14,9 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
@@ -92,31 +93,48 @@ def write_json_lines(
 
 def _json_record(values: Sequence[Any]) -> dict[str, object]:
     """``view_json(row_from_values(values).view())``, built from the tuple."""
-    c = COLUMN
-    state = values[_STATE]
-    status = values[_STATUS]
-    progress = values[c["progress"]]
-    error = values[c["last_error"]]
-    text = values[c["delivered"]]
-    delivered = delivered_json(text) if text else None
+    operation_id, user_id, state, status, progress, submitted, completed, storage, error, case, text, name, upn = (
+        _JSON_COLUMNS(values)
+    )
     return {
-        "operationId": values[c["operation_id"]],
-        "userId": values[c["user_id"]],
+        "operationId": operation_id,
+        "userId": user_id,
         "status": status or _NOT_YET.get(state, state),
         "progress": None if progress is None or not math.isfinite(progress) else progress,
-        "submittedDateTime": iso_of(values[c["submitted_at"]]),
-        "completedDateTime": iso_of(values[c["completed_at"]]),
-        "storageLocation": values[c["storage_location"]],
+        "submittedDateTime": iso_of(submitted),
+        "completedDateTime": iso_of(completed),
+        "storageLocation": storage,
         "state": state,
         "error": explain_error(str(error)) if error else None,
         "key": values[0],
-        "case": values[c["case_ref"]],
-        "delivered": delivered,
-        "displayName": values[c["display_name"]],
-        "userPrincipalName": values[c["user_principal_name"]],
+        "case": case,
+        "delivered": delivered_json(text) if text else None,
+        "displayName": name,
+        "userPrincipalName": upn,
     }
 
 
+_JSON_COLUMNS = itemgetter(
+    *(
+        COLUMN[name]
+        for name in (
+            "operation_id",
+            "user_id",
+            "state",
+            "status",
+            "progress",
+            "submitted_at",
+            "completed_at",
+            "storage_location",
+            "last_error",
+            "case_ref",
+            "delivered",
+            "display_name",
+            "user_principal_name",
+        )
+    )
+)
+"""The columns an ``ops --json`` object takes from the query's tuple, in ``_json_record``'s order."""
 _STATE = COLUMN["state"]
 _STATUS = COLUMN["status"]
 _NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
@@ -131,8 +149,18 @@ def _json_line(record: dict[str, object]) -> str:
         return json_text(record)
 
 
-_ENCODE = json.JSONEncoder(allow_nan=False, default=str).encode
-"""``json.dumps(value, allow_nan=False, default=str)`` with one encoder for every line."""
+def _encoder() -> Callable[[object], str]:
+    """``json.dumps(value, allow_nan=False, default=str)``, with one encoder made once for every line:
+    the C encoder ``json.dumps`` itself makes for each call (a record holds no cycle to check for)."""
+    from json.encoder import c_make_encoder, encode_basestring_ascii
+
+    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
+        return json.JSONEncoder(allow_nan=False, default=str).encode
+    encode = c_make_encoder(None, str, encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+_ENCODE = _encoder()
 
 
 def _table_when(raw: object) -> str:
