@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import math
 import os
 import sys
@@ -152,11 +151,12 @@ def _json_line(record: dict[str, object]) -> str:
 def _encoder() -> Callable[[object], str]:
     """``json.dumps(value, allow_nan=False, default=str)``, with one encoder made once for every line:
     the C encoder ``json.dumps`` itself makes for each call (a record holds no cycle to check for)."""
-    from json.encoder import c_make_encoder, encode_basestring_ascii
+    import json.encoder
 
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
         return json.JSONEncoder(allow_nan=False, default=str).encode
-    encode = c_make_encoder(None, str, encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    encode = c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False)
     return lambda value: "".join(encode(value, 0))
 
 
