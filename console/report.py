@@ -337,12 +337,26 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
                 "checkedAt": datetime.fromtimestamp(checked, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "files": files,
                 "bytes": size,
-                "names": [redact(n) for n in names],
+                "names": [_redact_known(n) for n in names],
                 "requestInfo": info,
-                "error": redact(error),
+                "error": _redact_known(error),
             }
     found = delivery_from_json(data)
     return found.to_json() if found is not None else None
+
+
+_REDACTED: dict[str, str] = {}
+"""``redact`` of texts that come back row after row (blob names such as ``RequestInfo.json``)."""
+
+
+def _redact_known(text: str) -> str:
+    """``redact(text)``, remembered for a few thousand texts (``redact`` is a pure function)."""
+    done = _REDACTED.get(text)
+    if done is None:
+        done = redact(text)
+        if len(_REDACTED) < 4096:
+            _REDACTED[text] = done
+    return done
 
 
 _REPORT_COLUMNS = itemgetter(
@@ -543,10 +557,14 @@ def _flat_cells(row: Mapping[str, Any]) -> list[str]:
     """``[_flat(row, name) for name in FIELDS]``, with fewer calls."""
     if type(row) is not dict or len(row) != len(FIELDS) or tuple(row) != FIELDS:
         return [_flat(row, name) for name in FIELDS]
-    cells = ["" if value is None else str(value) for value in row.values()]
-    cells[_DELIVERED_AT] = delivered_text(row["delivered"])
-    cells[_NOTES_AT] = notes_text(row["notes"] or [])
-    return cells
+    cells = list(row.values())
+    delivered = cells[_DELIVERED_AT]
+    cells[_DELIVERED_AT] = delivered_text(delivered) if delivered else ""
+    notes = cells[_NOTES_AT]
+    cells[_NOTES_AT] = notes_text(notes) if notes else ""
+    if None in cells:
+        return ["" if value is None else str(value) for value in cells]
+    return list(map(str, cells))
 
 
 _DELIVERED_AT = FIELDS.index("delivered")
