@@ -239,7 +239,7 @@ def iter_report_rows(
     wanted = set(keys) if keys is not None else None
     moment = time.time() if now is None else now
     alive: dict[str | None, bool] = {}
-    for values in journal.iter_values(tenant_key, case=case or None, since=since, evidence=True):
+    for values in journal.iter_values(tenant_key, case=case or None, since=since, evidence=True, lean=_REPORT_READ):
         if wanted is not None and values[0] not in wanted:
             continue
         first_id, final_id = str(values[-2]), str(values[-1])
@@ -257,6 +257,17 @@ def iter_report_rows(
         )
 
 
+_REPORT_READ = frozenset(COLUMN) - {
+    "location",
+    "created_at",
+    "next_poll_at",
+    "polls",
+    "previous_key",
+    "owner",
+    "lease_until",
+    "retry_after",
+}
+"""The columns ``_values_row`` takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
 _STATE = COLUMN["state"]
 _STATUS = COLUMN["status"]
 _DELIVERED = COLUMN["delivered"]

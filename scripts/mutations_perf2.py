@@ -75,3 +75,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]
+MUTATIONS += [
+    (
+        "a lean read still reads an intent row whole",
+        "console/ops/journal.py",
+        """        name if i in (COLUMN[w] for w in wanted) else f"CASE WHEN state = '{INTENT}' THEN {name} END\"""",
+        '''        name if i in (COLUMN[w] for w in wanted) else "NULL"''',
+        (FAST + "test_ops_prints_the_views_table_byte_for_byte",),
+    ),
+]

@@ -45,7 +45,8 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     journal = journal_only.journal
     alive: dict[str | None, bool] = {}
     found: Iterator[OperationView | Sequence[Any]]
-    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None)
+    lean = None if word is not None else _JSON_READ if args.json else _TABLE_READ
+    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None, lean=lean)
     if word is not None:
         views: Iterator[OperationView] = (view_of(journal, row_from_values(values), now, alive) for values in found)
         found = (v for v in views if matches_status(v, word))
@@ -134,6 +135,23 @@ _JSON_COLUMNS = itemgetter(
     )
 )
 """The columns an ``ops --json`` object takes from the query's tuple, in ``_json_record``'s order."""
+_TABLE_READ = frozenset(
+    {
+        "user_id",
+        "operation_id",
+        "status",
+        "progress",
+        "submitted_at",
+        "completed_at",
+        "last_error",
+        "case_ref",
+        "display_name",
+        "user_principal_name",
+    }
+)
+"""The columns the table takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
+_JSON_READ = _TABLE_READ | {"storage_location", "delivered"}
+"""The columns ``_json_record`` takes."""
 _STATE = COLUMN["state"]
 _STATUS = COLUMN["status"]
 _NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
