@@ -290,24 +290,32 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
     case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
         _REPORT_COLUMNS(values)
     )
-    return {
-        "case": case,
-        "userId": user_id,
-        "displayName": name,
-        "userPrincipalName": upn,
-        "homeTenantId": home,
-        "operationId": operation_id or "",
-        "status": shown,
-        "submittedDateTime": utc_of(submitted),
-        "completedDateTime": utc_of(completed),
-        "storageLocation": storage,
-        "delivered": delivered,
-        "exportRequestId": post_id or first_id,
-        "finalRequestId": final or (final_id if state == FINAL else ""),
-        "submittedBy": by,
-        "tenant": tenant,
-        "notes": _notes(journal, values[0]) if notes else [],
-    }
+    return _Row(
+        {
+            "case": case,
+            "userId": user_id,
+            "displayName": name,
+            "userPrincipalName": upn,
+            "homeTenantId": home,
+            "operationId": operation_id or "",
+            "status": shown,
+            "submittedDateTime": utc_of(submitted),
+            "completedDateTime": utc_of(completed),
+            "storageLocation": storage,
+            "delivered": delivered,
+            "exportRequestId": post_id or first_id,
+            "finalRequestId": final or (final_id if state == FINAL else ""),
+            "submittedBy": by,
+            "tenant": tenant,
+            "notes": _notes(journal, values[0]) if notes else [],
+        }
+    )
+
+
+class _Row(dict[str, Any]):
+    """A report row made by ``_values_row``: exactly ``FIELDS``, in their order (a writer may rely on it)."""
+
+    __slots__ = ()
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
@@ -323,9 +331,14 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        data = json.loads(text)
-    except ValueError:
-        return None
+        data, end = _SCAN(text, 0) if type(text) is str else (None, -1)  # what ``json.loads`` runs, unwrapped
+        if end != len(text):  # anything else (space around it, bytes): as ``json.loads`` reads it
+            data = json.loads(text)
+    except (ValueError, StopIteration):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
     if type(data) is dict and data.keys() == _DELIVERY_KEYS:
         checked, files, size, names, info, error = (
             data["checked_at"],
@@ -355,6 +368,9 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
     found = delivery_from_json(data)
     return found.to_json() if found is not None else None
 
+
+_SCAN = json.decoder.JSONDecoder().scan_once
+"""The scanner ``json.loads`` runs (its own default decoder's): one value from an index, and where it ends."""
 
 _REDACTED: dict[str, str] = {}
 """``redact`` of texts that come back row after row (blob names such as ``RequestInfo.json``)."""
@@ -566,7 +582,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 def _flat_cells(row: Mapping[str, Any]) -> list[str]:
     """``[_flat(row, name) for name in FIELDS]``, with fewer calls."""
-    if type(row) is not dict or len(row) != len(FIELDS) or tuple(row) != FIELDS:
+    if type(row) is not _Row and (type(row) is not dict or tuple(row) != FIELDS):
         return [_flat(row, name) for name in FIELDS]
     cells = list(row.values())
     delivered = cells[_DELIVERED_AT]

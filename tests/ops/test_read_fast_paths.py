@@ -110,6 +110,7 @@ DELIVERED = [
     None,
     "",
     "{",
+    ' {"files": 1, "bytes": 2} ',
     json.dumps({"checked_at": 1_796_000_700.5, "files": 3, "bytes": 1234567, "names": ["a.zip", "RequestInfo.json"]}),
     json.dumps({"checked_at": 1_796_000_700, "files": 0, "bytes": 0, "request_info": True, "error": f"gone {EVIL}"}),
     json.dumps({"files": "x"}),
