@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal, TextIO
@@ -369,7 +369,7 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
     return found.to_json() if found is not None else None
 
 
-_SCAN = json.decoder.JSONDecoder().scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.decoder.JSONDecoder(), "scan_once")  # noqa: B009
 """The scanner ``json.loads`` runs (its own default decoder's): one value from an index, and where it ends."""
 
 _REDACTED: dict[str, str] = {}
