@@ -520,9 +520,23 @@ def write_markdown(rows: Iterable[Mapping[str, Any]], out: TextIO, *, case: str 
     title = f"# Evidence report: case {_md_cell(case)}" if case else "# Evidence report: every case"
     summary = _Summary()
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        chunk: list[str] = []
         for row in rows:
             summary.add(row)
-            spool.write("| " + " | ".join(_md_cell(_flat(row, name)) for name in FIELDS) + " |\n")
+            cells = _flat_cells(row)
+            if "".join(cells).isprintable():
+                # Nearly always: no line break, nothing to escape for the terminal; the Markdown escapes
+                # act on each character, so they run once over the row's cells joined by NUL.
+                text = "\0".join(cells).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+                if "" in cells:
+                    text = "\0".join([cell or " " for cell in text.split("\0")])
+                chunk.append("| " + text.replace("\0", " | ") + " |\n")
+            else:
+                chunk.append("| " + " | ".join(_md_cell(cell) for cell in cells) + " |\n")
+            if len(chunk) == 1000:
+                spool.write("".join(chunk))
+                chunk.clear()
+        spool.write("".join(chunk))
         head = [
             title,
             "",

@@ -84,3 +84,19 @@ MUTATIONS += [
         (FAST + "test_ops_prints_the_views_table_byte_for_byte",),
     ),
 ]
+MUTATIONS += [
+    (
+        "markdown fast path: an empty cell is a space",
+        "console/report.py",
+        '                if "" in cells:',
+        "                if False:",
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+    (
+        "markdown fast path: < is escaped",
+        "console/report.py",
+        '.replace("|", "\\\\|").replace("<", "&lt;")\n                if',
+        '.replace("|", "\\\\|")\n                if',
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+]
