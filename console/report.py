@@ -290,32 +290,24 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
     case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
         _REPORT_COLUMNS(values)
     )
-    return _Row(
-        {
-            "case": case,
-            "userId": user_id,
-            "displayName": name,
-            "userPrincipalName": upn,
-            "homeTenantId": home,
-            "operationId": operation_id or "",
-            "status": shown,
-            "submittedDateTime": utc_of(submitted),
-            "completedDateTime": utc_of(completed),
-            "storageLocation": storage,
-            "delivered": delivered,
-            "exportRequestId": post_id or first_id,
-            "finalRequestId": final or (final_id if state == FINAL else ""),
-            "submittedBy": by,
-            "tenant": tenant,
-            "notes": _notes(journal, values[0]) if notes else [],
-        }
-    )
-
-
-class _Row(dict[str, Any]):
-    """A report row made by ``_values_row``: exactly ``FIELDS``, in their order (a writer may rely on it)."""
-
-    __slots__ = ()
+    return {
+        "case": case,
+        "userId": user_id,
+        "displayName": name,
+        "userPrincipalName": upn,
+        "homeTenantId": home,
+        "operationId": operation_id or "",
+        "status": shown,
+        "submittedDateTime": utc_of(submitted),
+        "completedDateTime": utc_of(completed),
+        "storageLocation": storage,
+        "delivered": delivered,
+        "exportRequestId": post_id or first_id,
+        "finalRequestId": final or (final_id if state == FINAL else ""),
+        "submittedBy": by,
+        "tenant": tenant,
+        "notes": _notes(journal, values[0]) if notes else [],
+    }
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
@@ -596,9 +588,10 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 def _flat_cells(row: Mapping[str, Any]) -> list[str]:
     """``[_flat(row, name) for name in FIELDS]``, with fewer calls."""
-    if type(row) is not _Row and (type(row) is not dict or tuple(row) != FIELDS):
+    try:
+        cells = list(_FIELD_VALUES(row))
+    except KeyError:  # a field missing: ``_flat`` reads it as None
         return [_flat(row, name) for name in FIELDS]
-    cells = list(row.values())
     delivered = cells[_DELIVERED_AT]
     cells[_DELIVERED_AT] = delivered_text(delivered) if delivered else ""
     notes = cells[_NOTES_AT]
@@ -606,6 +599,9 @@ def _flat_cells(row: Mapping[str, Any]) -> list[str]:
     if None in cells:
         return ["" if value is None else str(value) for value in cells]
     return list(map(str, cells))
+
+
+_FIELD_VALUES = itemgetter(*FIELDS)
 
 
 _DELIVERED_AT = FIELDS.index("delivered")
