@@ -25,13 +25,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 from console.graph.models import parse_datetime
 from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationView, PollRecord, _iso
 from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json, row_from_values
 from console.redact import redact
 from console.text import terminal_safe
+
+T = TypeVar("T")
 
 FIELDS = (
     "case",
@@ -236,25 +238,70 @@ def iter_report_rows(
     """
     import time
 
-    wanted = set(keys) if keys is not None else None
-    moment = time.time() if now is None else now
-    alive: dict[str | None, bool] = {}
-    for values in journal.iter_values(tenant_key, case=case or None, since=since, evidence=True, lean=_REPORT_READ):
-        if wanted is not None and values[0] not in wanted:
-            continue
-        first_id, final_id = str(values[-2]), str(values[-1])
-        if values[_STATE] != INTENT:
-            yield _values_row(journal, values, first_id, final_id)
-            continue
-        row = row_from_values(values)
-        view = view_of(journal, row, moment, alive)
-        notes = _notes(journal, row.key) if row.notes else []
-        yield _report_row(
-            view,
-            view.post_request_id or first_id,
-            view.final_request_id or (final_id if view.state == FINAL else ""),
-            notes,
-        )
+    return ReportRows(journal, keys, tenant_key, case, since, time.time() if now is None else now)
+
+
+class ReportRows(Iterator[dict[str, Any]]):
+    """``iter_report_rows``' rows: an iterator of report rows (dicts) that the CSV writer may also read
+    as cells (``flat_cells``), without the dict of each row that is not an intent."""
+
+    def __init__(
+        self,
+        journal: OperationJournal,
+        keys: Iterable[int] | None,
+        tenant_key: str | None,
+        case: str | None,
+        since: float | None,
+        now: float,
+    ) -> None:
+        self._journal = journal
+        self._wanted = set(keys) if keys is not None else None
+        self._filters = (tenant_key, case or None, since)
+        self._now = now
+        self._rows: Iterator[dict[str, Any]] | None = None
+
+    def __iter__(self) -> ReportRows:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if self._rows is None:
+            self._rows = self._read(_values_row, lambda row: row)
+        return next(self._rows)
+
+    def flat_cells(self) -> Iterator[list[str]]:
+        """Each row's ``_flat_cells`` (the CSV and Markdown text of its fields), from the first row that
+        has not been read as a dict."""
+        if self._rows is not None:
+            return (_flat_cells(row) for row in self._rows)
+        self._rows = iter(())
+        return self._read(_values_cells, _flat_cells)
+
+    def _read(
+        self,
+        plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
+        other: Callable[[dict[str, Any]], T],
+    ) -> Iterator[T]:
+        journal, wanted = self._journal, self._wanted
+        tenant_key, case, since = self._filters
+        alive: dict[str | None, bool] = {}
+        for values in journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ):
+            if wanted is not None and values[0] not in wanted:
+                continue
+            first_id, final_id = str(values[-2]), str(values[-1])
+            if values[_STATE] != INTENT:
+                yield plain(journal, values, first_id, final_id)
+                continue
+            row = row_from_values(values)
+            view = view_of(journal, row, self._now, alive)
+            notes = _notes(journal, row.key) if row.notes else []
+            yield other(
+                _report_row(
+                    view,
+                    view.post_request_id or first_id,
+                    view.final_request_id or (final_id if view.state == FINAL else ""),
+                    notes,
+                )
+            )
 
 
 _REPORT_READ = frozenset(COLUMN) - {
@@ -308,6 +355,43 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
         "tenant": tenant,
         "notes": _notes(journal, values[0]) if notes else [],
     }
+
+
+def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> list[str]:
+    """``_flat_cells(_values_row(journal, values, first_id, final_id))``, without the dict."""
+    state = values[_STATE]
+    status = values[_STATUS]
+    if status:
+        shown = status
+    elif state in _SHOWN_STATES and status is None:
+        shown = state
+    else:
+        shown = {TRACKING: "notStarted"}.get(state, state)
+    delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
+    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
+        _REPORT_COLUMNS(values)
+    )
+    cells = [
+        case,
+        user_id,
+        name,
+        upn,
+        home,
+        operation_id or "",
+        shown,
+        utc_of(submitted),
+        utc_of(completed),
+        storage,
+        delivered_text(delivered) if delivered else "",
+        post_id or first_id,
+        final or (final_id if state == FINAL else ""),
+        by,
+        tenant,
+        notes_text(_notes(journal, values[0])) if notes else "",
+    ]
+    if None in cells:
+        return ["" if value is None else str(value) for value in cells]
+    return list(map(str, cells))
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
@@ -566,8 +650,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     writer.writerow(FIELDS)
     count = 0
     commas = len(FIELDS) - 1
-    for row in rows:
-        cells = _flat_cells(row)
+    for cells in rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
         line = ",".join(cells)
         if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then

@@ -100,3 +100,19 @@ MUTATIONS += [
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]
+MUTATIONS += [
+    (
+        "csv cells without the dict: the notes",
+        "console/report.py",
+        '        notes_text(_notes(journal, values[0])) if notes else "",',
+        '        "",',
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+    (
+        "csv cells without the dict: the delivery",
+        "console/report.py",
+        '        delivered_text(delivered) if delivered else "",',
+        '        "",',
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+]
