@@ -730,7 +730,7 @@ class _IndentedObject:
         for name, value in obj.items():
             if isinstance(value, dict | list) and value:
                 marker = f"{self._marker}{name}"
-                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n    ")
+                nested[json.dumps(marker)] = _indented(value).replace("\n", "\n    ")
                 plain[name] = marker
             else:
                 plain[name] = value
@@ -740,6 +740,54 @@ class _IndentedObject:
         for quoted, value in nested.items():
             text = text.replace(quoted, value, 1)
         return text
+
+
+def _indented(value: Any) -> str:
+    """``json.dumps(value, indent=2, allow_nan=False)``: with the C encoder for each text and number when the
+    value is dicts (with text keys), lists, texts, integers, booleans and None (a delivery, notes), which
+    ``json.dumps`` with an indent would encode in Python; anything else goes to ``json.dumps`` itself."""
+    try:
+        return _indent(value, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2, allow_nan=False)
+
+
+class _NotPlain(Exception):
+    """A value ``_indent`` leaves to ``json.dumps``."""
+
+
+def _indent(value: Any, newline: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return _ASCII(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        parts = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            parts.append(f"{_ASCII(key)}: {_indent(item, inner)}")
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return "[" + inner + ("," + inner).join([_indent(item, inner) for item in value]) + newline + "]"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise _NotPlain
+
+
+_ASCII: Callable[[str], str] = getattr(json.encoder, "encode_basestring_ascii")  # noqa: B009
+"""How ``json.dumps`` writes a text (ASCII only, the C function when there is one)."""
 
 
 def render_json(rows: Sequence[Mapping[str, Any]]) -> str:
