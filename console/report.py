@@ -490,6 +490,9 @@ _REPORT_COLUMNS = itemgetter(
 
 
 def _finite(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool:  # most values: nothing to look into
+        return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
