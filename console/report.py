@@ -367,7 +367,7 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
         shown = state
     else:
         shown = {TRACKING: "notStarted"}.get(state, state)
-    delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
+    delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""
     case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
         _REPORT_COLUMNS(values)
     )
@@ -382,7 +382,7 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
         utc_of(submitted),
         utc_of(completed),
         storage,
-        delivered_text(delivered) if delivered else "",
+        delivered,
         post_id or first_id,
         final or (final_id if state == FINAL else ""),
         by,
@@ -392,6 +392,30 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     if None in cells:
         return ["" if value is None else str(value) for value in cells]
     return list(map(str, cells))
+
+
+def _delivered_cell(text: str | bytes) -> str:
+    """``delivered_text(delivered_json(text))``: what the delivery column's text says, without the
+    delivery's object when it is as ``delivery_to_json`` wrote it (its time and names are not shown)."""
+    try:
+        data, end = _SCAN(text, 0) if type(text) is str and text[:1] == "{" else (None, -1)
+    except (ValueError, StopIteration):  # not JSON: as the way through the Delivery reads it
+        data, end = None, -1
+    if end == len(text) and type(data) is dict and data.keys() == _DELIVERY_KEYS:
+        files, size, names, info, error = (data[k] for k in ("files", "bytes", "names", "request_info", "error"))
+        if (
+            type(data["checked_at"]) is float
+            and type(files) is int
+            and type(size) is int
+            and type(names) is list
+            and all(type(n) is str for n in names)
+            and type(info) is bool
+            and type(error) is str
+        ):
+            if error and (error := _redact_known(error)):
+                return f"not checked: {error}"
+            return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
+    return delivered_text(delivered_json(text))
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()

@@ -111,8 +111,17 @@ MUTATIONS += [
     (
         "csv cells without the dict: the delivery",
         "console/report.py",
-        '        delivered_text(delivered) if delivered else "",',
-        '        "",',
+        '    delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""',
+        '    delivered = ""',
+        (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
+    ),
+]
+MUTATIONS += [
+    (
+        "csv delivery cell without the Delivery: bytes with thousands separators",
+        "console/report.py",
+        '            return f"{files} files, {size:,} bytes, " + (',
+        '            return f"{files} files, {size} bytes, " + (',
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]
