@@ -76,12 +76,16 @@ def write_json_lines(
     is not an intent (its view is the row as it is) becomes the same object without its view."""
     write = sys.stdout.write
     chunk: list[str] = []
+    encode = _ENCODE
     for item in items:
         if not isinstance(item, OperationView) and item[_STATE] != INTENT:
             record = _json_record(item)
         else:
             record = view_json(_view(item, journal, now, alive))
-        chunk.append(_json_line(record))
+        try:  # ``_json_line``, inlined
+            chunk.append(encode(record))
+        except ValueError:
+            chunk.append(json_text(record))
         if len(chunk) == 1000:
             chunk.append("")
             write("\n".join(chunk))
