@@ -7,8 +7,9 @@ dead process). Then runs each command as its own process (``python -m console --
 stdout to a file), measuring wall time and the child's peak RSS (``os.wait4``'s ``ru_maxrss``), and,
 in the same run, the floor: a ten-line Python loop that prints the same rows with ``sqlite3``.
 
-Targets (issue 15): each command <= 0.5 s, <= 60 MB and <= 3x the loop's time. ``--check`` exits 1
-on any MISS. The figure reported is the median of ``--runs`` runs.
+Targets (issue 15): ``ops``, ``ops --json`` and ``report --format csv`` each <= 0.5 s, <= 60 MB and
+<= 3x the loop's time (``report --format md/json`` are measured too, without a verdict). ``--check``
+exits 1 on any MISS. The figure reported is the median of ``--runs`` runs.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ COMMANDS: dict[str, list[str]] = {
     "report md": ["report", "--format", "md"],
     "report json": ["report", "--format", "json"],
 }
-CHECKED = ("ops", "ops --json", "report csv", "report md", "report json")
+CHECKED = ("ops", "ops --json", "report csv")
+"""The commands issue 15's target names; the Markdown and JSON reports are measured and shown beside them."""
 
 
 def build(state_dir: Path, ops: int, seed: int = 15) -> Path:
@@ -243,9 +245,18 @@ def main() -> int:
         ratio = wall / floor if floor > 0 else float("nan")
         line = f"{wall:6.3f} s  {rss:6.1f} MB  {ratio:4.2f}x loop  {size / 1e6:6.2f} MB out  exit {code}"
         if name in CHECKED:
-            good = wall <= args.max_seconds and rss <= args.max_mb and ratio <= args.max_ratio and code == 0
-            ok = ok and good
-            line += f"  {verdict(good)}"
+            missed = [
+                what
+                for what, bad in (
+                    (f"> {args.max_seconds} s", wall > args.max_seconds),
+                    (f"> {args.max_mb} MB", rss > args.max_mb),
+                    (f"> {args.max_ratio}x loop", ratio > args.max_ratio),
+                    ("exit", code != 0),
+                )
+                if bad
+            ]
+            ok = ok and not missed
+            line += f"  {verdict(not missed)}" + (f" ({', '.join(missed)})" if missed else "")
         rows.append((name, line))
     print_block(
         f"TARGET each command <= {args.max_seconds} s, <= {args.max_mb} MB, <= {args.max_ratio}x loop "

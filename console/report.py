@@ -17,18 +17,23 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import tempfile
 from dataclasses import replace
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO
+from operator import itemgetter
+from typing import Any, Literal, TextIO, TypeVar
 
-from console.ops.events import FINAL, INTENT, UNCONFIRMED, OperationView, PollRecord
-from console.ops.journal import OperationJournal, OperationRow
+from console.graph.models import parse_datetime
+from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationView, PollRecord, _iso
+from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json, row_from_values
 from console.redact import redact
 from console.text import terminal_safe
+
+T = TypeVar("T")
 
 FIELDS = (
     "case",
@@ -58,6 +63,10 @@ LEFTOVER_ERROR = (
 
 FINAL_STATUSES = frozenset({"complete", "failed"})
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_CSV_FORMULA_START)
+_FORMULA_NEXT = re.compile(",[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
+"""A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
+a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
 
 def iso_utc(epoch: float | None) -> str | None:
@@ -69,6 +78,52 @@ def iso_utc(epoch: float | None) -> str | None:
 
 def _when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
+_STAMP = re.compile(r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.([0-9]*))?Z")
+"""A journal time in Graph's own form (``2026-12-01T10:00:00.1234567Z``): read without a datetime."""
+
+_DAYS: dict[str, bool] = {}
+"""Whether a ``YYYY-MM-DD`` is a real day (2026-02-30 is not), for ``_stamp``; a few thousand at most."""
+
+
+def _stamp(raw: object) -> re.Match[str] | None:
+    """The match of ``raw`` as Graph writes a time, when it is a real moment (else None: the full parse decides)."""
+    found = _STAMP.fullmatch(raw) if type(raw) is str else None
+    if found is None:
+        return None
+    day = raw[:10]  # type: ignore[index]
+    real = _DAYS.get(day)
+    if real is None:
+        try:
+            real = datetime.fromisoformat(day).date().isoformat() == day
+        except ValueError:
+            real = False
+        if len(_DAYS) < 4096:
+            _DAYS[day] = real
+    return found if real else None
+
+
+def iso_of(raw: object) -> str | None:
+    """``_iso(parse_datetime(raw))`` (the JSON form of a journal time), without the datetime when it can."""
+    if type(raw) is str and _DAYS.get(raw[:10]):  # a day seen before: no look-up of it again
+        found = _STAMP.fullmatch(raw)
+    else:
+        found = _stamp(raw)
+    if found is None:
+        return _iso(parse_datetime(raw))
+    fraction = (found[2] or "")[:6].ljust(6, "0")
+    return f"{found[1]}Z" if fraction == "000000" else f"{found[1]}.{fraction}Z"
+
+
+def utc_of(raw: object) -> str | None:
+    """``_when(parse_datetime(raw))`` (the report's form of a journal time), without the datetime when it can."""
+    if type(raw) is str and _DAYS.get(raw[:10]) and _STAMP.fullmatch(raw):
+        return f"{raw[:19]}Z"  # a day seen before: no look-up of it again
+    found = _stamp(raw)
+    if found is None:
+        return _when(parse_datetime(raw))
+    return f"{found[1]}Z"
 
 
 def view_of(
@@ -183,26 +238,285 @@ def iter_report_rows(
     """
     import time
 
-    wanted = set(keys) if keys is not None else None
-    moment = time.time() if now is None else now
-    alive: dict[str | None, bool] = {}
-    for row, first_id, final_id in journal.iter_evidence(tenant_key, case=case or None, since=since):
-        if wanted is not None and row.key not in wanted:
-            continue
-        view = view_of(journal, row, moment, alive)
-        notes = _notes(journal, row.key) if row.notes else []
-        yield _report_row(
-            view,
-            view.post_request_id or first_id,
-            view.final_request_id or (final_id if view.state == FINAL else ""),
-            notes,
+    return ReportRows(journal, keys, tenant_key, case, since, time.time() if now is None else now)
+
+
+class ReportRows(Iterator[dict[str, Any]]):
+    """``iter_report_rows``' rows: an iterator of report rows (dicts) that the CSV writer may also read
+    as cells (``flat_cells``), without the dict of each row that is not an intent."""
+
+    def __init__(
+        self,
+        journal: OperationJournal,
+        keys: Iterable[int] | None,
+        tenant_key: str | None,
+        case: str | None,
+        since: float | None,
+        now: float,
+    ) -> None:
+        self._journal = journal
+        self._wanted = set(keys) if keys is not None else None
+        self._filters = (tenant_key, case or None, since)
+        self._now = now
+        self._rows: Iterator[dict[str, Any]] | None = None
+
+    def __iter__(self) -> ReportRows:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if self._rows is None:
+            self._rows = self._read(_values_row, lambda row: row)
+        return next(self._rows)
+
+    def flat_cells(self) -> Iterator[list[str]]:
+        """Each row's ``_flat_cells`` (the CSV and Markdown text of its fields), from the first row that
+        has not been read as a dict."""
+        if self._rows is not None:
+            return (_flat_cells(row) for row in self._rows)
+        self._rows = iter(())
+        return self._read(_values_cells, _flat_cells)
+
+    def _read(
+        self,
+        plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
+        other: Callable[[dict[str, Any]], T],
+    ) -> Iterator[T]:
+        journal, wanted = self._journal, self._wanted
+        tenant_key, case, since = self._filters
+        alive: dict[str | None, bool] = {}
+        for values in journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ):
+            if wanted is not None and values[0] not in wanted:
+                continue
+            first_id, final_id = str(values[-2]), str(values[-1])
+            if values[_STATE] != INTENT:
+                yield plain(journal, values, first_id, final_id)
+                continue
+            row = row_from_values(values)
+            view = view_of(journal, row, self._now, alive)
+            notes = _notes(journal, row.key) if row.notes else []
+            yield other(
+                _report_row(
+                    view,
+                    view.post_request_id or first_id,
+                    view.final_request_id or (final_id if view.state == FINAL else ""),
+                    notes,
+                )
+            )
+
+
+_REPORT_READ = frozenset(COLUMN) - {
+    "location",
+    "created_at",
+    "next_poll_at",
+    "polls",
+    "previous_key",
+    "owner",
+    "lease_until",
+    "retry_after",
+}
+"""The columns ``_values_row`` takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
+_STATE = COLUMN["state"]
+_STATUS = COLUMN["status"]
+_DELIVERED = COLUMN["delivered"]
+_SHOWN_STATES = frozenset({"rejected", "unconfirmed", "error", "resolved", "stopped"})
+
+
+def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> dict[str, Any]:
+    """``_report_row`` of a row that is not an intent (its view is the row as it is), straight from the
+    query's tuple: no view, the times read as Graph wrote them, and the storage location as the journal
+    keeps it (redacted when written: ``record_intent`` and the schema-1 upgrade are its only writers)."""
+    state = values[_STATE]
+    status = values[_STATUS]
+    if status:
+        shown = status
+    elif state in _SHOWN_STATES and status is None:
+        shown = state
+    else:
+        shown = {TRACKING: "notStarted"}.get(state, state)
+    delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
+    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
+        _REPORT_COLUMNS(values)
+    )
+    return {
+        "case": case,
+        "userId": user_id,
+        "displayName": name,
+        "userPrincipalName": upn,
+        "homeTenantId": home,
+        "operationId": operation_id or "",
+        "status": shown,
+        "submittedDateTime": utc_of(submitted),
+        "completedDateTime": utc_of(completed),
+        "storageLocation": storage,
+        "delivered": delivered,
+        "exportRequestId": post_id or first_id,
+        "finalRequestId": final or (final_id if state == FINAL else ""),
+        "submittedBy": by,
+        "tenant": tenant,
+        "notes": _notes(journal, values[0]) if notes else [],
+    }
+
+
+def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> list[str]:
+    """``_flat_cells(_values_row(journal, values, first_id, final_id))``, without the dict."""
+    state = values[_STATE]
+    status = values[_STATUS]
+    if status:
+        shown = status
+    elif state in _SHOWN_STATES and status is None:
+        shown = state
+    else:
+        shown = {TRACKING: "notStarted"}.get(state, state)
+    delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""
+    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
+        _REPORT_COLUMNS(values)
+    )
+    cells = [
+        case,
+        user_id,
+        name,
+        upn,
+        home,
+        operation_id or "",
+        shown,
+        utc_of(submitted),
+        utc_of(completed),
+        storage,
+        delivered,
+        post_id or first_id,
+        final or (final_id if state == FINAL else ""),
+        by,
+        tenant,
+        notes_text(_notes(journal, values[0])) if notes else "",
+    ]
+    if None in cells:
+        return ["" if value is None else str(value) for value in cells]
+    return list(map(str, cells))
+
+
+def _delivered_cell(text: str | bytes) -> str:
+    """``delivered_text(delivered_json(text))``: what the delivery column's text says, without the
+    delivery's object when it is as ``delivery_to_json`` wrote it (its time and names are not shown)."""
+    try:
+        data, end = _SCAN(text, 0) if type(text) is str and text[:1] == "{" else (None, -1)
+    except (ValueError, StopIteration):  # not JSON: as the way through the Delivery reads it
+        data, end = None, -1
+    if end == len(text) and type(data) is dict and data.keys() == _DELIVERY_KEYS:
+        files, size, names, info, error = (data[k] for k in ("files", "bytes", "names", "request_info", "error"))
+        if (
+            type(data["checked_at"]) is float
+            and type(files) is int
+            and type(size) is int
+            and type(names) is list
+            and all(type(n) is str for n in names)
+            and type(info) is bool
+            and type(error) is str
+        ):
+            if error and (error := _redact_known(error)):
+                return f"not checked: {error}"
+            return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
+    return delivered_text(delivered_json(text))
+
+
+_DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
+
+
+def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
+    """``Delivery.to_json()`` of the journal's ``delivered`` column, as the view has it (None when there is
+    none or it is unreadable): ``delivery_from_json(json.loads(text)).to_json()``.
+
+    What ``delivery_to_json`` wrote (every key, each of its own type) is turned into the same object
+    without the ``Delivery`` in between; anything else takes the way through it.
+    """
+    if not text:
+        return None
+    try:
+        data, end = _SCAN(text, 0) if type(text) is str else (None, -1)  # what ``json.loads`` runs, unwrapped
+        if end != len(text):  # anything else (space around it, bytes): as ``json.loads`` reads it
+            data = json.loads(text)
+    except (ValueError, StopIteration):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+    if type(data) is dict and data.keys() == _DELIVERY_KEYS:
+        checked, files, size, names, info, error = (
+            data["checked_at"],
+            data["files"],
+            data["bytes"],
+            data["names"],
+            data["request_info"],
+            data["error"],
         )
+        if (
+            type(checked) is float
+            and type(files) is int
+            and type(size) is int
+            and type(names) is list
+            and all(type(n) is str for n in names)
+            and type(info) is bool
+            and type(error) is str
+        ):
+            return {
+                "checkedAt": datetime.fromtimestamp(checked, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "files": files,
+                "bytes": size,
+                "names": [_redact_known(n) for n in names],
+                "requestInfo": info,
+                "error": _redact_known(error),
+            }
+    found = delivery_from_json(data)
+    return found.to_json() if found is not None else None
+
+
+_SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.decoder.JSONDecoder(), "scan_once")  # noqa: B009
+"""The scanner ``json.loads`` runs (its own default decoder's): one value from an index, and where it ends."""
+
+_REDACTED: dict[str, str] = {}
+"""``redact`` of texts that come back row after row (blob names such as ``RequestInfo.json``)."""
+
+
+def _redact_known(text: str) -> str:
+    """``redact(text)``, remembered for a few thousand texts (``redact`` is a pure function)."""
+    done = _REDACTED.get(text)
+    if done is None:
+        done = redact(text)
+        if len(_REDACTED) < 4096:
+            _REDACTED[text] = done
+    return done
+
+
+_REPORT_COLUMNS = itemgetter(
+    *(
+        COLUMN[name]
+        for name in (
+            "case_ref",
+            "user_id",
+            "display_name",
+            "user_principal_name",
+            "home_tenant_id",
+            "operation_id",
+            "submitted_at",
+            "completed_at",
+            "storage_location",
+            "post_request_id",
+            "final_request_id",
+            "submitted_by",
+            "tenant_key",
+            "notes",
+        )
+    )
+)
+"""The columns a report row takes from the query's tuple, in ``_values_row``'s order."""
 
 
 # -- rendering ------------------------------------------------------------------------------------
 
 
 def _finite(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool:  # most values: nothing to look into
+        return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
@@ -309,9 +623,23 @@ def write_markdown(rows: Iterable[Mapping[str, Any]], out: TextIO, *, case: str 
     title = f"# Evidence report: case {_md_cell(case)}" if case else "# Evidence report: every case"
     summary = _Summary()
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        chunk: list[str] = []
         for row in rows:
             summary.add(row)
-            spool.write("| " + " | ".join(_md_cell(_flat(row, name)) for name in FIELDS) + " |\n")
+            cells = _flat_cells(row)
+            if "".join(cells).isprintable():
+                # Nearly always: no line break, nothing to escape for the terminal; the Markdown escapes
+                # act on each character, so they run once over the row's cells joined by NUL.
+                text = "\0".join(cells).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+                if "" in cells:
+                    text = "\0".join([cell or " " for cell in text.split("\0")])
+                chunk.append("| " + text.replace("\0", " | ") + " |\n")
+            else:
+                chunk.append("| " + " | ".join(_md_cell(cell) for cell in cells) + " |\n")
+            if len(chunk) == 1000:
+                spool.write("".join(chunk))
+                chunk.clear()
+        spool.write("".join(chunk))
         head = [
             title,
             "",
@@ -344,13 +672,50 @@ def render_markdown(rows: Sequence[Mapping[str, Any]], *, case: str | None, gene
 
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """The CSV report on ``out`` (a header of exactly ``FIELDS``, CRLF rows); returns the number of rows."""
-    writer = csv.writer(out)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(FIELDS)
     count = 0
-    for row in rows:
-        writer.writerow([_csv_cell(_flat(row, name)) for name in FIELDS])
+    commas = len(FIELDS) - 1
+    for cells in rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
+        line = ",".join(cells)
+        if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
+            # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
+            # the writer's line is the cells joined by commas, a cell with a comma in quotes.
+            if line.count(",") != commas:
+                line = ",".join([f'"{t}"' if "," in t else t for t in cells])
+            buffer.write(line + "\r\n")
+        else:
+            writer.writerow([_csv_cell(t) for t in cells])
         count += 1
+        if not count % 1000:  # a chunk at a time: one write to ``out`` per thousand rows
+            out.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue())
     return count
+
+
+def _flat_cells(row: Mapping[str, Any]) -> list[str]:
+    """``[_flat(row, name) for name in FIELDS]``, with fewer calls."""
+    try:
+        cells = list(_FIELD_VALUES(row))
+    except KeyError:  # a field missing: ``_flat`` reads it as None
+        return [_flat(row, name) for name in FIELDS]
+    delivered = cells[_DELIVERED_AT]
+    cells[_DELIVERED_AT] = delivered_text(delivered) if delivered else ""
+    notes = cells[_NOTES_AT]
+    cells[_NOTES_AT] = notes_text(notes) if notes else ""
+    if None in cells:
+        return ["" if value is None else str(value) for value in cells]
+    return list(map(str, cells))
+
+
+_FIELD_VALUES = itemgetter(*FIELDS)
+
+
+_DELIVERED_AT = FIELDS.index("delivered")
+_NOTES_AT = FIELDS.index("notes")
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -392,7 +757,7 @@ class _IndentedObject:
         for name, value in obj.items():
             if isinstance(value, dict | list) and value:
                 marker = f"{self._marker}{name}"
-                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n    ")
+                nested[json.dumps(marker)] = _indented(value).replace("\n", "\n    ")
                 plain[name] = marker
             else:
                 plain[name] = value
@@ -402,6 +767,54 @@ class _IndentedObject:
         for quoted, value in nested.items():
             text = text.replace(quoted, value, 1)
         return text
+
+
+def _indented(value: Any) -> str:
+    """``json.dumps(value, indent=2, allow_nan=False)``: with the C encoder for each text and number when the
+    value is dicts (with text keys), lists, texts, integers, booleans and None (a delivery, notes), which
+    ``json.dumps`` with an indent would encode in Python; anything else goes to ``json.dumps`` itself."""
+    try:
+        return _indent(value, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2, allow_nan=False)
+
+
+class _NotPlain(Exception):
+    """A value ``_indent`` leaves to ``json.dumps``."""
+
+
+def _indent(value: Any, newline: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return _ASCII(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        parts = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            parts.append(f"{_ASCII(key)}: {_indent(item, inner)}")
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return "[" + inner + ("," + inner).join([_indent(item, inner) for item in value]) + newline + "]"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise _NotPlain
+
+
+_ASCII: Callable[[str], str] = getattr(json.encoder, "encode_basestring_ascii")  # noqa: B009
+"""How ``json.dumps`` writes a text (ASCII only, the C function when there is one)."""
 
 
 def render_json(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -296,6 +296,29 @@ _COLUMNS = (
 )
 
 
+COLUMN = {name.strip(): i for i, name in enumerate(_COLUMNS.split(", ")) if not name.startswith("(")}
+"""Where each column of ``OperationJournal.iter_values``' tuples is (the notes count is the last one)."""
+_WIDTH = len(_COLUMNS.split(", "))
+COLUMN["notes"] = _WIDTH - 1
+
+
+def _lean_columns(wanted: frozenset[str]) -> str:
+    """``_COLUMNS`` with every column not in ``wanted`` read on intent rows only (None on the others)."""
+    unknown = wanted - set(COLUMN)
+    if unknown:
+        raise ValueError(f"no such journal columns: {sorted(unknown)}")
+    names = _COLUMNS.split(", ")
+    return ", ".join(
+        name if i in (COLUMN[w] for w in wanted) else f"CASE WHEN state = '{INTENT}' THEN {name} END"
+        for i, name in enumerate(names)
+    )
+
+
+def row_from_values(values: Sequence[Any]) -> OperationRow:
+    """The row of one tuple from ``OperationJournal.iter_values``."""
+    return _row(values[:_WIDTH])
+
+
 def _row(values: Sequence[Any]) -> OperationRow:
     fields = list(values)
     delivered = fields[23]
@@ -775,10 +798,41 @@ class OperationJournal:
         Memory stays constant whatever the journal's size, and the lock of the shared connection is
         never held between two rows (the read sees one snapshot of the journal: WAL).
         """
-        self._try_flush()
-        query, params = _select(_COLUMNS, tenant_key, states, case, since)
-        for values in self._stream(query, params):
+        for values in self.iter_values(tenant_key, states, case=case, since=since):
             yield _row(values)
+
+    def iter_values(
+        self,
+        tenant_key: str | None = None,
+        states: Iterable[str] | None = None,
+        *,
+        case: str | None = None,
+        since: float | None = None,
+        evidence: bool = False,
+        lean: Iterable[str] | None = None,
+    ) -> Iterator[Sequence[Any]]:
+        """``iter_rows`` (or with ``evidence``, ``iter_evidence``) as the query's own tuples, for readers
+        that print most rows as they are: ``row_from_values`` makes the row of one (columns: ``COLUMN``).
+
+        With ``evidence`` each tuple has the two request ids of ``iter_evidence`` after the row's columns.
+        With ``lean`` (names of ``COLUMN``), only those columns are read for every row: the others are
+        None except on an intent row (whose view depends on more), which is read whole. Turning 28 values
+        into Python objects is most of a read's time; a reader that takes 12 of them reads twice as fast.
+        """
+        self._try_flush()
+        selected = _COLUMNS if lean is None else _lean_columns(frozenset(lean) | {"id", "state"})
+        if not evidence:
+            query, params = _select(selected, tenant_key, states, case, since)
+            return self._stream(query, params)
+        columns = (
+            f"{selected}, CASE WHEN post_request_id = '' THEN COALESCE((SELECT request_id FROM polls "
+            "WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, "
+            "CASE WHEN final_request_id = '' AND state = ? THEN COALESCE((SELECT request_id "
+            "FROM polls WHERE polls.operation = operations.id AND status IN ('complete', 'failed') "
+            "ORDER BY rowid DESC LIMIT 1), '') ELSE '' END"
+        )
+        query, params = _select(columns, tenant_key, states, case, since)
+        return self._stream(query, [FINAL, *params])
 
     def iter_evidence(
         self,
@@ -794,16 +848,7 @@ class OperationJournal:
         record, when a final row has no ``final_request_id``; "" otherwise. Both come from the same
         query (no query per row).
         """
-        self._try_flush()
-        columns = (
-            f"{_COLUMNS}, CASE WHEN post_request_id = '' THEN COALESCE((SELECT request_id FROM polls "
-            "WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, "
-            "CASE WHEN final_request_id = '' AND state = ? THEN COALESCE((SELECT request_id "
-            "FROM polls WHERE polls.operation = operations.id AND status IN ('complete', 'failed') "
-            "ORDER BY rowid DESC LIMIT 1), '') ELSE '' END"
-        )
-        query, params = _select(columns, tenant_key, None, case, since)
-        for values in self._stream(query, [FINAL, *params]):
+        for values in self.iter_values(tenant_key, case=case, since=since, evidence=True):
             yield _row(values[:-2]), str(values[-2]), str(values[-1])
 
     def _stream(self, query: str, params: Sequence[Any], chunk: int = 500) -> Iterator[Sequence[Any]]:
