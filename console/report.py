@@ -68,6 +68,9 @@ _FORMULA_NEXT = re.compile(",[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
 """A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
 a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+"""Characters of a spooled table kept in memory before it moves to a temporary file."""
+
 
 def iso_utc(epoch: float | None) -> str | None:
     """``2026-12-01T10:00:00Z`` (seconds precision), or None."""
@@ -622,7 +625,8 @@ def write_markdown(rows: Iterable[Mapping[str, Any]], out: TextIO, *, case: str 
     file while the summary (which comes first) is gathered, so memory stays constant."""
     title = f"# Evidence report: case {_md_cell(case)}" if case else "# Evidence report: every case"
     summary = _Summary()
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+    # In memory up to SPOOL_IN_MEMORY (a full disk still gets its report), on disk beyond (flat memory).
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="") as spool:
         chunk: list[str] = []
         for row in rows:
             summary.add(row)

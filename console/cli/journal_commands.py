@@ -23,7 +23,7 @@ from console.cli.output import CELL_WIDTH, _cut, clean, json_text, say
 from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
 from console.cli.views import _progress, _when, explain_error, person_name, view_json
 from console.ops.journal import COLUMN, OperationJournal, row_from_values
-from console.report import _DAYS, _STAMP, _stamp, delivered_json, iso_of, view_of
+from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
 from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
@@ -252,7 +252,8 @@ def print_operations_streamed(
     at_operation, at_error = c["operation_id"], c["last_error"]
     percents: dict[object, str] = {}
     stamp, days = _STAMP.fullmatch, _DAYS
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+    # In memory up to SPOOL_IN_MEMORY (a full disk still gets its report), on disk beyond (flat memory).
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="") as spool:
         chunk: list[str] = []
         for item in items:
             if type(item) is tuple and item[_STATE] != INTENT:
