@@ -555,7 +555,8 @@ class OperationsEngine:
             self._emit("unconfirmed", row)
         rows = await self.writer.call(journal.rows, self.tenant_key)
         tracked = {row.operation_id for row in rows if row.operation_id}
-        return [row.view() for row in rows if row.state == UNCONFIRMED], tracked
+        # Removals have nothing to reconcile against (no dataPolicyOperation): never treated as exports.
+        return [row.view() for row in rows if row.state == UNCONFIRMED and row.kind == "export"], tracked
 
     async def confirm_export(self, key: int, operation: DataPolicyOperation, location: str, note: str) -> OperationView:
         """Confirm an unconfirmed export with the operation Graph listed; a running engine then watches it.
