@@ -95,4 +95,21 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "                self._add_read_indexes()\n                return",
         ("tests/ops/test_journal_removals.py::test_an_older_journal_gets_kind_on_open_and_its_rows_stay_exports",),
     ),
+    (
+        "erasure: the console's question is answered only by the typed number",
+        "console/tui/dialogs/remove.py",
+        "        if event.value.strip() != str(self.count):",
+        "        if False:",
+        (
+            "tests/tui/test_remove_dialog.py::test_a_burst_of_enter_or_y_never_answers_the_question",
+            "tests/tui/test_remove_dialog.py::test_typing_the_number_sends_the_removal_and_journals_it",
+        ),
+    ),
+    (
+        "erasure: the console refuses removal when not allowed",
+        "console/tui/removal.py",
+        "    if refusal is not None:",
+        "    if False:",
+        ("tests/tui/test_remove_dialog.py::test_removal_is_refused_naming_allow_removal_when_not_allowed",),
+    ),
 ]

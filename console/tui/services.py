@@ -105,6 +105,10 @@ class Session:
     """Who submits (UPN, app id, ``token from $VAR``, ``demo admin``): the default author of notes."""
     services: Any = None
     """The ``console.wiring.Services`` behind this session, if any."""
+    allow_removal: bool = False
+    """Removal (removePersonalData) may be sent: the saved tenant's ``allow_removal = true`` (issue 19)."""
+    read_only: bool = False
+    """Nothing that changes anything may be sent (removals are refused)."""
 
 
 @dataclass(frozen=True)

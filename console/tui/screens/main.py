@@ -138,6 +138,7 @@ class MainScreen(Screen[None]):
                     on_clear_filter=self._clear_search,
                     on_type=self._type_to_search,
                     on_export=self.export_profiles,
+                    on_remove=self.remove_profiles,
                     id="profiles",
                 )
             yield OperationsPane(
@@ -616,6 +617,12 @@ class MainScreen(Screen[None]):
                 suggestion_note=note,
             )
         )
+
+    def remove_profiles(self) -> None:
+        """Ask to remove the personal data of the selected profiles (or the highlighted one), issue 19."""
+        from console.tui.removal import remove_people
+
+        remove_people(self, self.session, self.export_targets(), self.open_screen)
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""
