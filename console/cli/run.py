@@ -300,6 +300,8 @@ async def run_command(args: argparse.Namespace) -> int:
     request: ExportRequest | None = None
     removals: list[tuple[str, str]] = []
     try:
+        if args.command == "export" and getattr(args, "read_only", False):
+            raise UsageProblem("export refused: --read-only (nothing that changes anything is sent)")
         if args.command == "export":
             request = read_export_request(args)
         elif args.command == "remove":  # every refusal before sign-in: nothing is sent

@@ -280,6 +280,13 @@ class OperationsEngine:
             except Exception:  # a broken subscriber must not stop polling
                 log.exception("operation event subscriber failed")
 
+    def show_row(self, row: OperationRow) -> None:
+        """Keep a row this process wrote outside the engine (a removal, ``console.ops.removal``) and tell the
+        subscribers; never polled (a removal is never ``tracking``)."""
+        known = row.key in self._rows
+        self._rows[row.key] = row.copy()
+        self._emit("changed" if known else "added", row)
+
     # -- lifecycle --------------------------------------------------------------------
 
     async def _ensure_open(self) -> None:

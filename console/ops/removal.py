@@ -43,6 +43,10 @@ class RemovalTarget:
     user_id: str
     target_tenant: str = ""
 
+    display_name: str = ""
+    user_principal_name: str = ""
+    home_tenant_id: str = ""
+
     @property
     def label(self) -> str:
         """How messages name it."""
@@ -162,6 +166,9 @@ async def _submit_one(engine: OperationsEngine, target: RemovalTarget, *, case: 
             now,
             owner=engine.process_id,
             case=case,
+            display_name=target.display_name,
+            user_principal_name=target.user_principal_name,
+            home_tenant_id=target.home_tenant_id,
             submitted_by=who,
             kind=REMOVAL_KIND,
             target_tenant=target.target_tenant.lower(),
@@ -212,3 +219,4 @@ async def _save(engine: OperationsEngine, row: OperationRow, record: PollRecord 
     journal = engine.writer.journal
     engine.writer.queue(row, record)
     await engine.writer.call(journal.flush, engine.clock.now())
+    engine.show_row(row)  # the console's operations pane shows it (its own writes are not synced back)

@@ -58,7 +58,7 @@ def remove_people(screen: Screen[Any], session: Session, people: Sequence[Person
         screen.notify("Removal needs a signed-in tenant.", title="Remove", severity="error")
         return
     labels = [f"{p.label} ({p.user_id})" if p.label != p.user_id else p.user_id for p in people]
-    targets = [RemovalTarget(p.user_id) for p in people]
+    targets = [RemovalTarget(p.user_id, "", p.display_name, p.user_principal_name, p.home_tenant_id) for p in people]
 
     def answered(case: str | None) -> None:
         if case is None:

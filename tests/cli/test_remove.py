@@ -49,6 +49,18 @@ def test_removal_is_sent_and_journalled_with_its_request_id(served: Served, caps
     assert main([*graph(server), "ops", "--json"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["kind"] for r in listed} == {"removal"} and {r["case"] for r in listed} == {"DSR-9"}
+    assert main([*graph(server), "report", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["kind"] for r in report] == ["removal", "removal"]
+    assert {r["exportRequestId"] for r in report} == {rid for _u, _t, rid in tenant.graph.removals}
+
+
+def test_read_only_refuses_an_export_too(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    tenant, server = served
+    location = "https://acct.blob.core.windows.net/c?sv=2022-11-02&sr=c&sp=rwlc&se=2099-01-01T00:00:00Z&sig=X"
+    code = main([*graph(server), "--read-only", "export", *users(tenant, 1), "--storage-location", location])
+    assert code == 2 and "read-only" in capsys.readouterr().err
+    assert tenant.requests == []
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from console.tui.app import ConsoleApp
 from console.tui.dialogs.remove import RemoveScreen
 from console.tui.entry import build_console_services
 from console.tui.screens.main import MainScreen
+from console.tui.widgets.ops_table import OpsTable
 from console.wiring import ConnectionOptions
 from tests.tui.fakes import make_services
 from tests.tui.test_console import settle
@@ -86,6 +87,10 @@ async def test_typing_the_number_sends_the_removal_and_journals_it(tmp_path: Pat
         await wait_for(pilot, lambda: any(r.kind == "removal" for r in journal.rows(engine.tenant_key)))
         (row,) = [r for r in journal.rows(engine.tenant_key) if r.kind == "removal"]
         assert row.status == "requested" and row.case == "DSR-5" and row.post_request_id == sim.graph.removals[0][2]
+        assert row.display_name  # the profile's name kept for the report
+        table = main.query_one(OpsTable)
+        await wait_for(pilot, lambda: row.key in table.views)  # the operations pane shows it
+        assert table.views[row.key].kind == "removal" and table.views[row.key].display_status == "requested"
         await app.action_quit()
 
 
