@@ -112,4 +112,25 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    if False:",
         ("tests/tui/test_remove_dialog.py::test_removal_is_refused_naming_allow_removal_when_not_allowed",),
     ),
+    (
+        "erasure: --read-only refuses the console's export",
+        "console/tui/screens/main.py",
+        "        if self.services.read_only:",
+        "        if False:",
+        ("tests/tui/test_remove_dialog.py::test_read_only_refuses_removal_and_export",),
+    ),
+    (
+        "erasure: --read-only refuses the console's removal",
+        "console/tui/removal.py",
+        "    read_only = read_only or session.read_only",
+        "    read_only = session.read_only",
+        ("tests/tui/test_remove_dialog.py::test_read_only_refuses_removal_and_export",),
+    ),
+    (
+        "erasure: --read-only refuses a CLI export",
+        "console/cli/run.py",
+        '        if args.command == "export" and getattr(args, "read_only", False):',
+        "        if False:",
+        ("tests/cli/test_remove.py::test_read_only_refuses_an_export_too",),
+    ),
 ]

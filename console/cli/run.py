@@ -188,7 +188,7 @@ def _hint(what: str) -> None:
 def run_tui(args: argparse.Namespace) -> int:
     from console.tui.entry import run_console
 
-    return run_console(options_from(args))
+    return run_console(options_from(args), read_only=bool(getattr(args, "read_only", False)))
 
 
 def run_simulate(args: argparse.Namespace) -> int:

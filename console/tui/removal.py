@@ -24,7 +24,9 @@ OpenScreen = Callable[[Screen[Any], Callable[[Any], Any]], None]
 """Pushes a screen with its callback, holding keys typed meanwhile for it (``MainScreen.open_screen``)."""
 
 
-def remove_people(screen: Screen[Any], session: Session, people: Sequence[Person], open_screen: OpenScreen) -> None:
+def remove_people(
+    screen: Screen[Any], session: Session, people: Sequence[Person], open_screen: OpenScreen, *, read_only: bool = False
+) -> None:
     """Refuse, or ask (typed number) and then send the removal of ``people``'s personal data.
 
     Args:
@@ -32,23 +34,25 @@ def remove_people(screen: Screen[Any], session: Session, people: Sequence[Person
         session: the signed-in session (its ``allow_removal``, ``read_only`` and engine).
         people: the selected profiles, or the highlighted one.
         open_screen: opens the question.
+        read_only: ``--read-only`` (as well as the session's own).
     """
     if not people:
         screen.notify("Select profiles first (space), or highlight one.", title="Remove", severity="warning")
         return
+    read_only = read_only or session.read_only
     tenant = session.header.tenant
     refusal = removal_refusal(
         people=len(people),
         confirm=len(people),
         allowed=session.allow_removal,
-        read_only=session.read_only,
+        read_only=read_only,
         tenant_label=f"tenant {tenant}",
     )
     if refusal is not None:
         # A toast is one short line (the event log keeps the whole text): the setting named first.
         short = (
             "Read-only: removal is refused."
-            if session.read_only
+            if read_only
             else f"Removal is off: set {ALLOW_SETTING} for this tenant in config.toml."
         )
         screen.notify(short, title="Remove", severity="error", markup=False)

@@ -219,5 +219,7 @@ class ConsoleServices:
     """The saved tenant to preselect on the login pane (``--tenant NAME``)."""
     live_ticks: bool = True
     """Refresh time-based cells every second; snapshot tests turn it off."""
+    read_only: bool = False
+    """``--read-only``: nothing that changes anything is sent (export and removal are refused)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything a wiring wants to keep alive with the app (e.g. the simulated tenant)."""

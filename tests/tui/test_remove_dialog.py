@@ -42,6 +42,22 @@ async def test_removal_is_refused_naming_allow_removal_when_not_allowed() -> Non
         assert any("allow_removal = true" in entry.text for entry in app.event_log)
 
 
+async def test_read_only_refuses_removal_and_export() -> None:
+    services = allowed_fake_services()
+    services.read_only = True
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        texts = [entry.text for entry in app.event_log]
+        assert any("Read-only: removal" in t for t in texts) and any("Read-only: export" in t for t in texts)
+
+
 async def test_a_burst_of_enter_or_y_never_answers_the_question() -> None:
     app = ConsoleApp(allowed_fake_services())
     async with app.run_test(size=(80, 24)) as pilot:

@@ -526,6 +526,9 @@ class MainScreen(Screen[None]):
         if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")
             return
+        if self.services.read_only:
+            self.notify("Read-only: export is refused.", title="Export", severity="error")
+            return
         profile_list = self.query_one(ProfileList)
         hidden = profile_list.hidden_selected if profile_list.selected else 0
         self.open_export(people, source="profiles", hidden=hidden, search=profile_list.filter_text)
@@ -622,7 +625,7 @@ class MainScreen(Screen[None]):
         """Ask to remove the personal data of the selected profiles (or the highlighted one), issue 19."""
         from console.tui.removal import remove_people
 
-        remove_people(self, self.session, self.export_targets(), self.open_screen)
+        remove_people(self, self.session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""
