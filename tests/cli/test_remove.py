@@ -150,3 +150,16 @@ def test_outbound_lists_users_with_tenants_and_removes_one(served: Served, capsy
     (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert row["kind"] == "removal" and row["fromTenant"] == held_by
     assert tenant.graph.removals[0][:2] == (user, held_by)
+
+
+def test_a_refused_removal_is_failed_with_graphs_error_and_may_be_asked_again(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant, server = served
+    unknown = "00000000-0000-4000-8000-000000000000"
+    args = [*graph(server), "remove", unknown, "--case", "D", "--confirm", "1", "--allow-removal", "--json"]
+    assert main(args) == 1
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "failed" and row["state"] == "rejected" and "not found" in row["error"]
+    assert main(args) == 1  # nothing was removed: asking again is not refused
+    assert removal_posts(tenant) == 2

@@ -110,3 +110,15 @@ async def test_outbound_family(tenant: SimulatedTenant) -> None:
     assert tenant.graph.removals == [(users[0], tenants[0], request_id)]
     assert sum(1 for r in tenant.requests if r.kind == "outbound_list") == 3
     assert "skiptoken" in tenant.requests[1].query.lower()
+
+
+async def test_outbound_removal_of_a_tenant_not_holding_data_is_404_and_the_knob_hides_a_removed_one(
+    tenant: SimulatedTenant,
+) -> None:
+    user, held_by = next(iter(tenant.graph.outbound.items()))
+    async with make_client(tenant) as client:
+        with pytest.raises(errors.NotFound):
+            await client.remove_outbound(user, "11111111-1111-4111-8111-111111111111")
+        tenant.set_knobs({"removal_hides_profile": True})
+        await client.remove_outbound(user, held_by[0])
+        assert held_by[0] not in await client.outbound_tenants(user)
