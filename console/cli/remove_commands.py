@@ -63,6 +63,8 @@ def check_removal(args: argparse.Namespace, options: ConnectionOptions) -> list[
     from console.cli.exitcodes import UsageProblem
     from console.ops.removal import removal_refusal
 
+    if not args.case.strip():
+        raise UsageProblem("--case is empty: give the data-subject request this removal answers (nothing was sent)")
     users = [u.strip() for u in args.user_ids]
     if any(not u for u in users):
         raise UsageProblem("an empty USER_ID: give each user id (nothing was sent)")
