@@ -62,6 +62,16 @@ class MainScreen(Screen[None]):
     # A focused Input still types these characters (Textual filters bindings an Input consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="main.search", priority=True, tooltip="Search profiles"),
+        # Not priority: in the search box Delete deletes (the Input consumes it); after Search in the footer,
+        # so that 80 columns keep Search (issue 19).
+        Binding(
+            "delete",
+            "remove",
+            "Remove",
+            id="main.remove",
+            tooltip="On the profiles: remove the personal data of the selected (or highlighted) profiles; asks you "
+            "to type their number; needs allow_removal = true on the tenant",
+        ),
         Binding(
             "e",
             "export",
@@ -138,7 +148,6 @@ class MainScreen(Screen[None]):
                     on_clear_filter=self._clear_search,
                     on_type=self._type_to_search,
                     on_export=self.export_profiles,
-                    on_remove=self.remove_profiles,
                     id="profiles",
                 )
             yield OperationsPane(
@@ -510,6 +519,8 @@ class MainScreen(Screen[None]):
         # e is a letter of a name on the profiles (type-to-search): it exports again on Operations only.
         if action == "export":
             return self.is_mounted and self._on_operations()
+        if action == "remove":
+            return self.is_mounted and not self._on_operations()
         return True
 
     def action_export(self) -> None:
@@ -620,6 +631,9 @@ class MainScreen(Screen[None]):
                 suggestion_note=note,
             )
         )
+
+    def action_remove(self) -> None:
+        self.remove_profiles()
 
     def remove_profiles(self) -> None:
         """Ask to remove the personal data of the selected profiles (or the highlighted one), issue 19."""

@@ -72,15 +72,6 @@ class ProfileList(LineList, can_focus=True):
             tooltip="Export the selected profiles (or the highlighted one): opens the form, nothing is sent yet",
         ),
         Binding(
-            "delete",
-            "remove",
-            "Remove",
-            id="profiles.remove",
-            priority=True,
-            tooltip="Remove the personal data of the selected profiles (or the highlighted one): asks you to type "
-            "their number; needs allow_removal = true on the tenant",
-        ),
-        Binding(
             "asterisk,ctrl+a",
             "select_all",
             "Select shown",
@@ -164,7 +155,6 @@ class ProfileList(LineList, can_focus=True):
         on_clear_filter: Callable[[], None] | None = None,
         on_type: Callable[[str, bool], None] | None = None,
         on_export: Callable[[], None] | None = None,
-        on_remove: Callable[[], None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -182,7 +172,6 @@ class ProfileList(LineList, can_focus=True):
         self._on_clear_filter = on_clear_filter
         self._on_type = on_type
         self._on_export = on_export
-        self._on_remove = on_remove
         self._undo: list[dict[str, None]] = []
         self.index = index
         """The profiles and their search haystacks (shared with the screen)."""
@@ -360,10 +349,6 @@ class ProfileList(LineList, can_focus=True):
     def action_export(self) -> None:
         if self._on_export is not None:
             self._on_export()
-
-    def action_remove(self) -> None:
-        if self._on_remove is not None:
-            self._on_remove()
 
     def on_key(self, event: events.Key) -> None:
         # Letters outside SEARCH_STARTERS (é, ß, ...) start a search too; keys with bindings never get here.
