@@ -122,3 +122,14 @@ async def test_outbound_removal_of_a_tenant_not_holding_data_is_404_and_the_knob
         tenant.set_knobs({"removal_hides_profile": True})
         await client.remove_outbound(user, held_by[0])
         assert held_by[0] not in await client.outbound_tenants(user)
+
+
+async def test_an_outbound_next_link_on_another_host_is_never_followed_with_the_token(
+    tenant: SimulatedTenant,
+) -> None:
+    tenant.faults.location_base = "https://graph.evil.example"
+    async with make_client(tenant) as client:
+        with pytest.raises(errors.UnsafeRedirect):
+            await client.list_outbound_profiles()
+    assert all("evil" not in r.url for r in tenant.requests)
+    assert len(tenant.requests) == 1
