@@ -120,6 +120,8 @@ class SavedTenant:
     """Full https authority URL replacing the cloud's login host and tenant; turns instance discovery off."""
     graph_url: str | None = None
     """Graph base URL replacing ``{cloud graph host}/beta``, under the ``--graph-url`` rules (https; plain http on loopback)."""
+    allow_removal: bool = False
+    """Whether ``remove`` (removePersonalData: destructive, issue 19) may be sent for this tenant; off by default."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -224,12 +226,18 @@ class SavedTenant:
             "thumbprint",
             "authority",
             "graph_url",
+            "allow_removal",
         }
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+        allow_removal = table.get("allow_removal", False)
+        if not isinstance(allow_removal, bool):
+            raise ConfigError(f"{where}: 'allow_removal' must be true or false")
         values: dict[str, str] = {}
         for key, value in table.items():
+            if key == "allow_removal":
+                continue
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: '{key}' must be a string")
             values[key] = value
@@ -252,11 +260,12 @@ class SavedTenant:
             thumbprint=values.get("thumbprint") or None,
             authority=values.get("authority") or None,
             graph_url=values.get("graph_url") or None,
+            allow_removal=allow_removal,
         )
 
-    def to_table(self) -> dict[str, str]:
-        """The ``[tenants.NAME]`` table, without keys left at None."""
-        table = {
+    def to_table(self) -> dict[str, str | bool]:
+        """The ``[tenants.NAME]`` table, without keys left at None (``allow_removal`` only when true)."""
+        table: dict[str, str | bool | None] = {
             "tenant": self.tenant,
             "client_id": self.client_id,
             "cloud": self.cloud,
@@ -266,6 +275,7 @@ class SavedTenant:
             "thumbprint": self.thumbprint,
             "authority": self.authority,
             "graph_url": self.graph_url,
+            "allow_removal": True if self.allow_removal else None,
         }
         return {k: v for k, v in table.items() if v is not None}
 

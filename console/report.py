@@ -52,6 +52,7 @@ FIELDS = (
     "submittedBy",
     "tenant",
     "notes",
+    "kind",
 )
 """The report's columns, in order (the CSV header row, the JSON objects' keys)."""
 
@@ -204,6 +205,7 @@ def _report_row(view: OperationView, export_id: str, final_id: str, notes: list[
         "submittedBy": view.submitted_by,
         "tenant": view.tenant_key,
         "notes": notes,
+        "kind": view.kind,
     }
 
 

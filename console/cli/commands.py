@@ -410,7 +410,7 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     # Unconfirmed exports Graph lists after all are confirmed and watched (console.ops.reconcile).
     print_reconcile(await engine.reconcile(), as_json=False)
     views = engine.operations()
-    unconfirmed = [v for v in views if v.state == UNCONFIRMED]
+    unconfirmed = [v for v in views if v.state == UNCONFIRMED and v.kind == "export"]  # removals: nothing to watch
     watching = [v for v in views if v.state == TRACKING]
     printer.track(watching)
     for view in unconfirmed:
@@ -437,7 +437,7 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
     if engine.fatal_error is not None and any(v.state == TRACKING for v in latest):
         say(f"export-console: {clean(str(engine.fatal_error))}")
         codes.append(EXIT_AUTH)
-    remaining = [v for v in engine.operations() if v.state == UNCONFIRMED]
+    remaining = [v for v in engine.operations() if v.state == UNCONFIRMED and v.kind == "export"]
     new = [v for v in remaining if v.key not in {u.key for u in unconfirmed}]
     if not args.json:  # in JSON each one already had its "unconfirmed" event
         for view in new:

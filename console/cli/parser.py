@@ -97,6 +97,12 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         f"(default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
     )
     group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=flag,
+        help="send nothing that changes anything (removals are refused; issue 19)",
+    )
+    group.add_argument(
         "--debug",
         action="store_true",
         default=flag,
@@ -236,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also mark an unconfirmed export checked (state resolved), with TEXT saying what was found: "
         "watch then stops listing it",
     )
+
+    from console.cli.remove_commands import add_removal_commands
+
+    add_removal_commands(command)
 
     report = command(
         "report",

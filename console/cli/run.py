@@ -188,7 +188,7 @@ def _hint(what: str) -> None:
 def run_tui(args: argparse.Namespace) -> int:
     from console.tui.entry import run_console
 
-    return run_console(options_from(args))
+    return run_console(options_from(args), read_only=bool(getattr(args, "read_only", False)))
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -298,9 +298,18 @@ async def run_command(args: argparse.Namespace) -> int:
     """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
     options = options_from(args)
     request: ExportRequest | None = None
+    removals: list[tuple[str, str]] = []
     try:
+        if args.command == "export" and getattr(args, "read_only", False):
+            raise UsageProblem("export refused: --read-only (nothing that changes anything is sent)")
         if args.command == "export":
             request = read_export_request(args)
+        elif args.command == "remove":  # every refusal before sign-in: nothing is sent
+            from console.cli.remove_commands import check_removal
+            from console.wiring import check_options
+
+            check_options(options)
+            removals = check_removal(args, options)
     except Exception as exc:
         return _failure(exc)
     services: Services | None = None
@@ -314,6 +323,12 @@ async def run_command(args: argparse.Namespace) -> int:
             code = await cmd_export(services, args, request)
         elif args.command == "watch":
             code = await cmd_watch(services, args)
+        elif args.command in ("remove", "outbound"):
+            from console.cli.remove_commands import cmd_outbound, cmd_remove
+
+            code = await (
+                cmd_remove(services, args, removals) if args.command == "remove" else cmd_outbound(services, args)
+            )
         elif args.command == "ops":  # ops --reconcile: the one ops that asks Graph
             from console.cli.journal_commands import cmd_ops_reconcile
 

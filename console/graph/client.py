@@ -59,6 +59,10 @@ log = logging.getLogger("console.graph")
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/beta"
 """The API base including the version; the shared-profile APIs exist only in beta."""
 PROFILES_PATH = "directory/inboundSharedUserProfiles"
+OUTBOUND_PATH = "directory/outboundSharedUserProfiles"
+"""Our own users whose data other tenants hold (graph-api.md, "Erasure, the outbound side")."""
+REMOVAL_PERMISSION = "CrossTenantUserProfileSharing.ReadWrite.All"
+"""What removePersonalData needs (listing and export need only .Read.All)."""
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses worth asking again for a GET (a 503 over a new connection, per graph-api.md)."""
 THROTTLE_STATUSES = frozenset({429, 503})
@@ -456,6 +460,93 @@ class GraphClient:
             )
         return OperationPoll(operation=operation, info=info)
 
+    async def remove_personal_data(self, user_id: str) -> str:
+        """Ask Graph to remove one inbound profile's personal data (``204 No Content``, nothing to poll).
+
+        Never retried on 5xx, 429 or a timeout (Graph documents no idempotency): a 5xx or a transport
+        failure after sending raises ``RemovalUnconfirmed``; a refused connection (never sent) is retried.
+
+        Returns:
+            The request-id of the 204: the only evidence that the removal was asked.
+
+        Raises:
+            errors.RemovalUnconfirmed: the outcome is unknown.
+            errors.PermissionDenied: the app lacks CrossTenantUserProfileSharing.ReadWrite.All.
+            errors.GraphError: Graph refused it (400, 401, 404, 429).
+        """
+        url = f"{self.base_url}/{PROFILES_PATH}/{quote(user_id, safe='')}/removePersonalData"
+        return await self._remove(url, what=f"remove the data of {user_id}")
+
+    async def list_outbound_profiles(self) -> list[str]:
+        """The userIds of our own users whose data other tenants hold, every page (nextLink followed as given).
+
+        Raises:
+            errors.UnsafeRedirect: a nextLink on another host (never followed with the token, trap 6).
+            errors.PagingLoop: a nextLink already followed.
+        """
+        url: str | None = f"{self.base_url}/{OUTBOUND_PATH}"
+        followed: set[str] = set()
+        users: list[str] = []
+        while url:
+            if url in followed:
+                raise self._paging_loop("a nextLink was already followed", len(followed), len(users))
+            followed.add(url)
+            response, _info = await self._send("GET", url, what="list outbound profiles")
+            data = self._json_object(response, "the outbound profile list")
+            values = data.get("value")
+            if not isinstance(values, list):
+                raise errors.MalformedResponse(
+                    "Graph's outbound profile list had no 'value' array",
+                    status=response.status_code,
+                    request_id=response.headers.get("request-id", ""),
+                )
+            users += [
+                safe_text(v["userId"]) for v in values if isinstance(v, dict) and isinstance(v.get("userId"), str)
+            ]
+            link = data.get("@odata.nextLink")
+            url = link if isinstance(link, str) and link else None
+        return users
+
+    async def outbound_tenants(self, user_id: str) -> list[str]:
+        """The ``tenantId`` of every tenant holding data of our user ``user_id``.
+
+        Raises:
+            errors.NotFound: no outbound profile for that user.
+        """
+        url = f"{self.base_url}/{OUTBOUND_PATH}/{quote(user_id, safe='')}/tenants"
+        response, _info = await self._send("GET", url, what=f"outbound tenants of {user_id}")
+        values = self._json_object(response, "the outbound tenants").get("value")
+        if not isinstance(values, list):
+            raise errors.MalformedResponse(
+                "Graph's outbound tenant list had no 'value' array",
+                status=response.status_code,
+                request_id=response.headers.get("request-id", ""),
+            )
+        return [safe_text(v["tenantId"]) for v in values if isinstance(v, dict) and isinstance(v.get("tenantId"), str)]
+
+    async def remove_outbound(self, user_id: str, tenant_id: str) -> str:
+        """Ask the external tenant ``tenant_id`` to remove its copy of our user's data (``204``).
+
+        Same rules as ``remove_personal_data``: never retried once sent; returns the 204's request-id.
+        """
+        url = (
+            f"{self.base_url}/{OUTBOUND_PATH}/{quote(user_id, safe='')}/tenants/"
+            f"{quote(tenant_id, safe='')}/removePersonalData"
+        )
+        return await self._remove(url, what=f"ask tenant {tenant_id} to remove the data of {user_id}")
+
+    async def _remove(self, url: str, *, what: str) -> str:
+        response, info = await self._send("POST", url, what=what, removal=True)
+        if response.status_code != 204 and response.status_code not in (200, 202):
+            raise errors.RemovalUnconfirmed(
+                f"Graph answered {response.status_code} instead of 204 No Content to {what}; "
+                "check it before asking again",
+                status=response.status_code,
+                request_id=info.request_id,
+                client_request_id=info.client_request_id,
+            )
+        return info.request_id
+
     def operation_url(self, operation_id: str) -> str:
         """The status URL of a listed operation (``{base}/dataPolicyOperations/{id}``, on the chosen Graph host)."""
         return f"{self.base_url}/{OPERATIONS_PATH}/{quote(operation_id, safe='')}"
@@ -586,6 +677,7 @@ class GraphClient:
         json_body: dict[str, Any] | None = None,
         export: bool = False,
         poll: bool = False,
+        removal: bool = False,
         prepaid: bool = False,
         extra_headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, ResponseInfo]:
@@ -641,6 +733,12 @@ class GraphClient:
                     raise errors.TransportFailure(
                         f"cannot send {what} to Graph: {reason}", client_request_id=client_request_id
                     ) from None
+                if removal and not isinstance(exc, httpx.ConnectError):
+                    raise errors.RemovalUnconfirmed(
+                        f"no answer from Graph to {what} ({reason}): it may have been done; "
+                        "check it before asking again",
+                        client_request_id=client_request_id,
+                    ) from None
                 if export and not isinstance(exc, httpx.ConnectError):
                     raise errors.ExportUnconfirmed(
                         f"no answer from Graph for {what} ({reason}): the export may have been created; "
@@ -692,6 +790,16 @@ class GraphClient:
                 self._token = await self._tokens.get_token(force_refresh=True)
                 attempt -= 1  # a refresh is not a retry
                 continue
+            if removal and status >= 500:
+                # Graph documents no idempotency: a removal POST is never sent twice by itself.
+                raise errors.RemovalUnconfirmed(
+                    f"Graph answered {status} to {what}: it may or may not have been done; check it before asking again",
+                    status=status,
+                    request_id=info.request_id,
+                    client_request_id=info.client_request_id,
+                )
+            if removal and status != 401:
+                raise self._error(response, info, what=what, export=False, poll=False, removal=True)
             if absurd:
                 raise self._absurd_wait(response, info, raw_retry_after, what=what)
             if status in RETRYABLE_STATUSES:
@@ -783,7 +891,14 @@ class GraphClient:
         )
 
     def _error(
-        self, response: httpx.Response, info: ResponseInfo, *, what: str, export: bool, poll: bool
+        self,
+        response: httpx.Response,
+        info: ResponseInfo,
+        *,
+        what: str,
+        export: bool,
+        poll: bool,
+        removal: bool = False,
     ) -> errors.GraphError:
         code, message, request_id, client_request_id = errors.parse_error_body(response.text)
         status = response.status_code
@@ -806,7 +921,9 @@ class GraphClient:
                 f"sign in again{detail}",
             )
         if status == 403:
-            if poll:
+            if removal:
+                text = f"not allowed to {what}: removal needs the {REMOVAL_PERMISSION} permission (with admin consent)"
+            elif poll:
                 text = (
                     "not allowed to read the export status: polling dataPolicyOperations needs the "
                     "User.Export.All permission (and User.Read.All), which exporting does not grant"

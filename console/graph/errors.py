@@ -106,6 +106,10 @@ class ExportUnconfirmed(GraphError):
     """The export POST may or may not have run (503/504/timeout): never re-POST blindly."""
 
 
+class RemovalUnconfirmed(GraphError):
+    """The removePersonalData POST may or may not have run (5xx/timeout after sending): never re-POST blindly."""
+
+
 class QuotaExceeded(GraphError):
     """The daily export budget (100 per user, 1,000 per tenant) would be passed (nothing was sent)."""
 

@@ -282,6 +282,13 @@ class OperationsEngine:
             except Exception:  # a broken subscriber must not stop polling
                 log.exception("operation event subscriber failed")
 
+    def show_row(self, row: OperationRow) -> None:
+        """Keep a row this process wrote outside the engine (a removal, ``console.ops.removal``) and tell the
+        subscribers; never polled (a removal is never ``tracking``)."""
+        known = row.key in self._rows
+        self._rows[row.key] = row.copy()
+        self._emit("changed" if known else "added", row)
+
     # -- lifecycle --------------------------------------------------------------------
 
     async def _ensure_open(self) -> None:
@@ -557,7 +564,8 @@ class OperationsEngine:
             self._emit("unconfirmed", row)
         rows = await self.writer.call(journal.rows, self.tenant_key)
         tracked = {row.operation_id for row in rows if row.operation_id}
-        return [row.view() for row in rows if row.state == UNCONFIRMED], tracked
+        # Removals have nothing to reconcile against (no dataPolicyOperation): never treated as exports.
+        return [row.view() for row in rows if row.state == UNCONFIRMED and row.kind == "export"], tracked
 
     async def confirm_export(self, key: int, operation: DataPolicyOperation, location: str, note: str) -> OperationView:
         """Confirm an unconfirmed export with the operation Graph listed; a running engine then watches it.

@@ -84,6 +84,10 @@ class OperationView:
     """What landed in the storage location once the export completed (when checked)."""
     notes: int = 0
     """How many notes the admin wrote on it."""
+    kind: str = "export"
+    """``export`` (exportPersonalData) or ``removal`` (removePersonalData: 204, nothing to poll)."""
+    target_tenant: str = ""
+    """An outbound removal's tenant (asked to remove its copy of our user's data); empty otherwise."""
 
     @property
     def display_status(self) -> str:
@@ -115,6 +119,7 @@ class OperationView:
             "delivered": self.delivered.to_json() if self.delivered is not None else None,
             "displayName": self.display_name,
             "userPrincipalName": self.user_principal_name,
+            "kind": self.kind,
         }
 
 

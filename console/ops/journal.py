@@ -37,6 +37,7 @@ from console.ops.events import (
     FINAL,
     INTENT,
     OPEN_STATES,
+    REJECTED,
     RESOLVED,
     STOPPED,
     TRACKING,
@@ -167,8 +168,27 @@ CREATE INDEX IF NOT EXISTS operations_submitted ON operations (submitted_at)
 schema-2 journal when it is opened. Not a schema version of their own: a console that predates them
 reads and writes the journal as before (only a change of the tables bumps ``SCHEMA_VERSION``)."""
 
+_KIND_COLUMNS = (
+    ("kind", "TEXT NOT NULL DEFAULT 'export'"),
+    ("target_tenant", "TEXT NOT NULL DEFAULT ''"),
+)
+"""Columns issue 19 adds to ``operations`` when a journal is opened, like ``_READ_INDEXES``: what a row is
+(``export``, or ``removal`` of personal data) and, for an outbound removal, the tenant asked to remove its
+copy. Defaults keep every older row an export; a console that predates them never selects them, and its
+inserts get the defaults, so no ``SCHEMA_VERSION`` bump."""
+EXPORT_KIND = "export"
+"""``kind`` of an exportPersonalData row."""
+REMOVAL_KIND = "removal"
+"""``kind`` of a removePersonalData row (inbound, or outbound with ``target_tenant``): never polled."""
+
 QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)
 """States whose POST may have reached Graph and so counts against the daily export limits."""
+
+
+_REMOVAL_INTERRUPTED = (
+    "the console stopped while this removal was being sent: Graph may or may not have removed the data; "
+    "check before asking again (remove --force)"
+)
 
 
 class JournalError(Exception):
@@ -220,6 +240,10 @@ class OperationRow:
     retry_after: float | None = None
     """The last Retry-After Graph gave this operation (a takeover waits for it)."""
     notes: int = 0
+    kind: str = EXPORT_KIND
+    """``export`` or ``removal``."""
+    target_tenant: str = ""
+    """An outbound removal's tenant (the one asked to remove our user's data); empty otherwise."""
 
     def view(self) -> OperationView:
         return OperationView(
@@ -248,6 +272,8 @@ class OperationRow:
             final_request_id=self.final_request_id,
             delivered=delivery_from_json(self.delivered),
             notes=self.notes,
+            kind=self.kind,
+            target_tenant=self.target_tenant,
         )
 
     def copy(self) -> OperationRow:
@@ -292,7 +318,7 @@ _COLUMNS = (
     "submitted_at, completed_at, created_at, next_poll_at, last_error, polls, case_ref, display_name, "
     "user_principal_name, home_tenant_id, submitted_by, previous_key, post_request_id, final_request_id, "
     "delivered, owner, lease_until, retry_after, "
-    "(SELECT COUNT(*) FROM notes WHERE notes.operation = operations.id)"
+    "(SELECT COUNT(*) FROM notes WHERE notes.operation = operations.id), kind, target_tenant"
 )
 
 
@@ -470,17 +496,26 @@ class OperationJournal:
                     "or use another --state-dir"
                 )
             if version == SCHEMA_VERSION:
+                self._add_kind_columns()
                 self._add_read_indexes()
                 return
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                 self._db.execute(statement)
             self._migrate_to_2()
+            self._add_kind_columns()
             self._add_read_indexes()
             self._db.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (str(SCHEMA_VERSION),),
             )
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('row_version', '0')")
+
+    def _add_kind_columns(self) -> None:
+        """The columns of ``_KIND_COLUMNS`` when missing (PRAGMA table_info; added once, then found)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(operations)")}
+        for name, declaration in _KIND_COLUMNS:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE operations ADD COLUMN {name} {declaration}")
 
     def _add_read_indexes(self) -> None:
         """The indexes of ``_READ_INDEXES`` (created once, then each open finds them: no-ops)."""
@@ -552,8 +587,10 @@ class OperationJournal:
         submitted_by: str = "",
         previous_key: int | None = None,
         lease_until: float | None = None,
+        kind: str = EXPORT_KIND,
+        target_tenant: str = "",
     ) -> OperationRow:
-        """Write the intent to export before the POST leaves, and commit it.
+        """Write the intent to export (or to remove, ``kind``) before the POST leaves, and commit it.
 
         Raises:
             sqlite3.Error: it could not be written (then the POST must not be sent).
@@ -565,7 +602,8 @@ class OperationJournal:
             cursor = self._db.execute(
                 "INSERT INTO operations (tenant_key, user_id, storage_location, state, created_at, updated_at, "
                 "case_ref, display_name, user_principal_name, home_tenant_id, submitted_by, previous_key, owner, "
-                "lease_until, version, written_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "lease_until, version, written_by, kind, target_tenant) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     tenant_key,
                     user_id,
@@ -583,6 +621,8 @@ class OperationJournal:
                     lease_until,
                     version,
                     owner,
+                    kind,
+                    target_tenant,
                 ),
             )
         self.writes += 1
@@ -612,6 +652,8 @@ class OperationJournal:
             previous_key=previous_key,
             owner=owner,
             lease_until=lease_until,
+            kind=kind,
+            target_tenant=target_tenant,
         )
 
     def tracked_elsewhere(self, tenant_key: str, operation_id: str, key: int) -> int | None:
@@ -1048,7 +1090,7 @@ class OperationJournal:
         with self._db_lock:
             found = self._db.execute(
                 f"SELECT user_id, COUNT(*) FROM operations WHERE tenant_key = ? AND created_at >= ? "
-                f"AND state IN ({marks}) GROUP BY user_id",
+                f"AND state IN ({marks}) AND kind = 'export' GROUP BY user_id",
                 (tenant_key, since, *QUOTA_STATES),
             ).fetchall()
         return {user: count for user, count in found}
@@ -1062,8 +1104,24 @@ class OperationJournal:
         self._try_flush()
         with self._db_lock:
             found = self._db.execute(
-                f"SELECT {_COLUMNS} FROM operations WHERE tenant_key = ? AND state IN ({marks}) ORDER BY id",
+                f"SELECT {_COLUMNS} FROM operations WHERE tenant_key = ? AND state IN ({marks}) "
+                "AND kind = 'export' ORDER BY id",
                 (tenant_key, *sorted(UNFINISHED_STATES)),
+            ).fetchall()
+        return [row for row in map(_row, found) if row.user_id.lower() in wanted]
+
+    def removals_of(self, tenant_key: str, user_ids: Iterable[str], target_tenant: str = "") -> list[OperationRow]:
+        """Removals of these users (to ``target_tenant`` when outbound) that may have reached Graph: sent,
+        in flight or unconfirmed (a ``rejected`` one was refused and removed nothing), oldest first."""
+        wanted = {u.lower() for u in user_ids}
+        if not wanted:
+            return []
+        self._try_flush()
+        with self._db_lock:
+            found = self._db.execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE tenant_key = ? AND kind = ? AND target_tenant = ? "
+                "AND state != ? ORDER BY id",
+                (tenant_key, REMOVAL_KIND, target_tenant.lower(), REJECTED),
             ).fetchall()
         return [row for row in map(_row, found) if row.user_id.lower() in wanted]
 
@@ -1133,12 +1191,12 @@ class OperationJournal:
                 ):
                     continue
                 row.state = UNCONFIRMED
-                row.last_error = text
+                row.last_error = _REMOVAL_INTERRUPTED if row.kind == REMOVAL_KIND else text
                 row.owner = None
                 self._db.execute(
                     "UPDATE operations SET state=?, last_error=?, owner=NULL, version=?, written_by=?, "
                     "updated_at=MAX(updated_at, ?) WHERE id=? AND state=?",
-                    (UNCONFIRMED, text, version, owner, now, row.key, INTENT),
+                    (UNCONFIRMED, row.last_error, version, owner, now, row.key, INTENT),
                 )
                 converted.append(row)
         return converted

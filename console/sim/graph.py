@@ -29,6 +29,13 @@ Time is read from an injected ``clock`` (epoch seconds), so tests can move an ex
 ``notStarted`` to ``complete`` without waiting. Every request is recorded (``requests``) so tests
 can assert timing, e.g. that no poll came before the Retry-After it was given.
 
+Erasure (graph-api.md, "Erasure, the outbound side"): ``removePersonalData`` on an inbound profile and
+the outbound family (``GET outboundSharedUserProfiles``, ``.../{userId}/tenants`` and ``POST
+.../tenants/{tenantId}/removePersonalData``) answer ``204 No Content`` with a request-id and nothing
+to track. Whether a removed profile leaves the list is ``config.removal_hides_profile`` (undocumented;
+off by default); ``faults.forbid_removal`` answers 403 naming ``CrossTenantUserProfileSharing.ReadWrite.All``.
+``removals`` records every accepted removal.
+
 The handler is thread-safe: one lock guards all state (the loopback server and MSAL adapters
 call from other threads).
 """
@@ -76,7 +83,7 @@ from console.sim.knobs import (
     apply_simulate_arguments,
     knobs_json,
 )
-from console.sim.profiles import SimulatedProfile, generate_profiles
+from console.sim.profiles import SimulatedProfile, generate_outbound, generate_profiles
 from console.sim.tokens import TokenStore
 
 __all__ = [
@@ -202,6 +209,7 @@ class SimulatedGraph:
         storage: the in-process blob stand-in that exports to ``*.blob.core.windows.net`` are written into.
         run_id: makes operation ids unique per run; a fresh random one by default (pass one for
             reproducible ids). Profiles and durations depend on ``seed`` only.
+        outbound: how many of our own users have data held by other tenants (outbound profiles).
     """
 
     def __init__(
@@ -216,6 +224,7 @@ class SimulatedGraph:
         faults: GraphFaults | None = None,
         storage: BlobStore | None = None,
         run_id: str | None = None,
+        outbound: int = 12,
     ) -> None:
         self.tokens = tokens
         self.tenant_id = tenant_id
@@ -230,6 +239,10 @@ class SimulatedGraph:
         self._profiles: list[SimulatedProfile] = generate_profiles(profiles, seed)
         self._by_id: dict[str, SimulatedProfile] = {p.user_id: p for p in self._profiles}
         self._operations: dict[str, _Operation] = {}
+        self._outbound: dict[str, list[str]] = generate_outbound(outbound, seed)
+        self.removals: list[tuple[str, str | None, str]] = []
+        """Every removal answered 204: ``(userId, from-tenant id or None for inbound, request-id)``."""
+        self._removed: set[str] = set()
         self._seed = seed
         self.run_id = run_id if run_id is not None else uuid.uuid4().hex
         """Salts operation ids: a restarted simulator never hands out an id an earlier run created."""
@@ -256,6 +269,12 @@ class SimulatedGraph:
         """The profiles currently shared with the tenant (a copy), in list order."""
         with self._lock:
             return list(self._profiles)
+
+    @property
+    def outbound(self) -> dict[str, list[str]]:
+        """Outbound profiles currently listed: ``{userId: [tenantId, ...]}`` (a copy)."""
+        with self._lock:
+            return {user: list(tenants) for user, tenants in self._outbound.items()}
 
     def operation_ids(self) -> list[str]:
         """Ids of every export operation submitted so far, in order."""
@@ -500,7 +519,7 @@ class SimulatedGraph:
         lowered = [s.lower() for s in segments]
         kind = self._classify(method, lowered)
         ctx.kind = kind
-        if kind in ("get", "export", "remove"):
+        if kind in ("get", "export", "remove", "outbound_tenants", "outbound_remove"):
             ctx.user_id = segments[2].lower()
         elif kind == "poll":
             ctx.operation_id = segments[1].lower()
@@ -518,6 +537,15 @@ class SimulatedGraph:
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation. The application needs "
                 "CrossTenantUserProfileSharing.Read.All (or ReadWrite.All); a delegated caller also needs Global Reader.",
+            )
+        if faults.forbid_removal and kind in ("remove", "outbound_remove"):
+            # graph-api.md: removal needs ReadWrite.All, listing and export only Read.All.
+            return self._error(
+                ctx,
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation. removePersonalData requires the "
+                "CrossTenantUserProfileSharing.ReadWrite.All permission.",
             )
         if faults.unauthorized_next > 0 and _applies(faults.unauthorized_only, method, path):
             faults.unauthorized_next -= 1
@@ -552,6 +580,12 @@ class SimulatedGraph:
             return self._export(body, ctx)
         if kind == "remove":
             return self._remove(ctx)
+        if kind == "outbound_list":
+            return self._outbound_list(request, ctx)
+        if kind == "outbound_tenants":
+            return self._outbound_tenants(ctx)
+        if kind == "outbound_remove":
+            return self._outbound_remove(ctx, segments[4].lower())
         if kind == "poll":
             return self._poll(ctx)
         if kind == "operations":
@@ -570,6 +604,13 @@ class SimulatedGraph:
                 return "export"
             if len(s) == 4 and _action(s[3]) == "removepersonaldata" and method == "POST":
                 return "remove"
+        if s[:2] == ["directory", "outboundshareduserprofiles"]:
+            if len(s) == 2 and method == "GET":
+                return "outbound_list"
+            if len(s) == 4 and s[3] == "tenants" and method == "GET":
+                return "outbound_tenants"
+            if len(s) == 6 and s[3] == "tenants" and _action(s[5]) == "removepersonaldata" and method == "POST":
+                return "outbound_remove"
         if len(s) == 2 and s[0] == "datapolicyoperations" and method == "GET":
             return "poll"
         if len(s) == 1 and s[0] == "datapolicyoperations" and method == "GET":
@@ -879,11 +920,71 @@ class SimulatedGraph:
         )
 
     def _remove(self, ctx: _Context) -> httpx.Response:
-        profile = self._by_id.pop(ctx.user_id or "", None)
-        if profile is None:
+        user_id = ctx.user_id or ""
+        profile = self._by_id.get(user_id)
+        if profile is None and user_id not in self._removed:
             return self._profile_not_found(ctx)
-        self._profiles.remove(profile)
+        # Whether the profile then leaves the list is undocumented (graph-api.md): a knob, off by default.
+        if profile is not None and self.config.removal_hides_profile:
+            del self._by_id[user_id]
+            self._profiles.remove(profile)
+        self._removed.add(user_id)
+        self.removals.append((user_id, None, ctx.request_id))
         return self._respond(ctx, 204, b"", {})
+
+    def _outbound_list(self, request: httpx.Request, ctx: _Context) -> httpx.Response:
+        offset = 0
+        skiptoken = request.url.params.get("$skiptoken")
+        if skiptoken is not None:
+            decoded = self._decode_skiptoken(skiptoken)
+            if decoded is None or decoded[1] != _OUTBOUND_MARK:
+                return self._error(
+                    ctx,
+                    400,
+                    "Directory_ExpiredPageToken",
+                    "The specified page token value has expired and can no longer be included in your request.",
+                )
+            offset = decoded[0]
+        users = list(self._outbound)
+        size = max(1, self.config.page_size)
+        page = users[offset : offset + size]
+        listing = f"{ctx.base}/{ctx.version}/directory/outboundSharedUserProfiles"
+        data: dict[str, Any] = {
+            "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#directory/outboundSharedUserProfiles",
+            "value": [{"userId": user} for user in page],
+        }
+        if offset + size < len(users):
+            data["@odata.nextLink"] = f"{listing}?$skiptoken={self._encode_skiptoken(offset + size, _OUTBOUND_MARK)}"
+        return self._json(ctx, 200, data)
+
+    def _outbound_tenants(self, ctx: _Context) -> httpx.Response:
+        tenants = self._outbound.get(ctx.user_id or "")
+        if tenants is None:
+            return self._profile_not_found(ctx)
+        data = {
+            "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#directory/outboundSharedUserProfiles"
+            f"('{ctx.user_id}')/tenants",
+            "value": [{"tenantId": tenant} for tenant in tenants],
+        }
+        return self._json(ctx, 200, data)
+
+    def _outbound_remove(self, ctx: _Context, tenant_id: str) -> httpx.Response:
+        user_id = ctx.user_id or ""
+        tenants = self._outbound.get(user_id)
+        if tenants is None or (tenant_id not in tenants and (user_id, tenant_id) not in self._removed_outbound()):
+            return self._error(
+                ctx,
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{tenant_id}' does not exist or one of its queried reference-property objects are not present.",
+            )
+        if self.config.removal_hides_profile and tenant_id in tenants:
+            tenants.remove(tenant_id)
+        self.removals.append((user_id, tenant_id, ctx.request_id))
+        return self._respond(ctx, 204, b"", {})
+
+    def _removed_outbound(self) -> set[tuple[str, str]]:
+        return {(user, tenant) for user, tenant, _ in self.removals if tenant is not None}
 
     def _poll(self, ctx: _Context) -> httpx.Response:
         if self.faults.forbid_polls:
@@ -1131,6 +1232,9 @@ class SimulatedGraph:
         }
         return httpx.Response(status, headers=all_headers, content=body)
 
+
+_OUTBOUND_MARK: Final = "\x00outbound"
+"""Stands in a skiptoken's filter slot for a page of outbound profiles (never a valid $filter)."""
 
 _SERVER_ERRORS: Final[dict[int, tuple[str, str]]] = {
     500: ("generalException", "An internal server error occurred."),

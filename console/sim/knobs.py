@@ -146,6 +146,10 @@ class GraphConfig:
     in Graph's words (graph-api.md, "One export per storage location"). A location is used once an export
     to the same container was accepted in this run, or the container holds ``RequestInfo.json``. A plain
     account name (Graph chooses the container; undocumented) is never refused."""
+    removal_hides_profile: bool = False
+    """Whether a profile disappears from the inbound list (and an outbound tenant from its user's list)
+    once ``removePersonalData`` was answered 204. Microsoft does not document it (graph-api.md, "Erasure"):
+    by default it stays; the console must cope either way."""
     deliver_exports: bool = True
     """Write ``RequestInfo.json`` and a few data files into the location when an export completes (the
     blob stand-in, or a loopback blob service such as Azurite over HTTP with the SAS)."""
@@ -160,6 +164,9 @@ class GraphFaults:
 
     forbid_all: bool = False
     """403 ``Authorization_RequestDenied`` on every Graph request (no role / no consent)."""
+    forbid_removal: bool = False
+    """403 on both ``removePersonalData`` actions (inbound and outbound), naming
+    ``CrossTenantUserProfileSharing.ReadWrite.All``: removal needs more than listing and export (.Read.All)."""
     forbid_polls: bool = False
     """403 on ``GET dataPolicyOperations/{id}`` naming ``User.Export.All``: polling needs a different
     permission than exporting (graph-api.md), so an app that may export can still be refused here."""
@@ -368,7 +375,8 @@ class RecordedRequest:
     request_id: str
     """The ``request-id`` the answer carried."""
     kind: str
-    """``list``, ``get``, ``export``, ``remove``, ``poll``, ``operations`` (``GET /dataPolicyOperations``) or ``other``."""
+    """``list``, ``get``, ``export``, ``remove``, ``poll``, ``operations`` (``GET /dataPolicyOperations``),
+    ``outbound_list``, ``outbound_tenants``, ``outbound_remove`` or ``other``."""
     user_id: str | None = None
     operation_id: str | None = None
 

@@ -194,3 +194,18 @@ def generate_profiles(count: int, seed: int = 7) -> list[SimulatedProfile]:
             )
         )
     return profiles
+
+
+def generate_outbound(count: int, seed: int = 7) -> dict[str, list[str]]:
+    """Our own users whose profile data other tenants hold (``outboundSharedUserProfile``), deterministic.
+
+    Returns ``{userId: [tenantId, ...]}`` in list order; each user is held by one to three of the
+    home tenants above (graph-api.md, "Erasure, the outbound side").
+    """
+    rng = random.Random(f"{seed}:outbound")
+    tenants = [home_tenant_id(domain) for domain in HOME_TENANT_DOMAINS]
+    result: dict[str, list[str]] = {}
+    for _ in range(count):
+        user_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        result[user_id] = sorted(rng.sample(tenants, rng.randint(1, 3)))
+    return result

@@ -35,7 +35,7 @@ from console.wiring import (
 __all__ = ["DEMO_RUNNING", "DEMO_STORAGE", "build_console_services", "demo_services", "run_console"]
 
 
-def run_console(options: ConnectionOptions) -> int:
+def run_console(options: ConnectionOptions, *, read_only: bool = False) -> int:
     """Run the console until the admin quits; the process exit code.
 
     Returns:
@@ -45,6 +45,7 @@ def run_console(options: ConnectionOptions) -> int:
 
     try:
         services = build_console_services(options)
+        services.read_only = read_only
     except (UsageError, ConfigError, ValueError) as exc:
         print(f"export-console: {exc}", file=sys.stderr)
         return 2

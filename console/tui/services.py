@@ -105,6 +105,10 @@ class Session:
     """Who submits (UPN, app id, ``token from $VAR``, ``demo admin``): the default author of notes."""
     services: Any = None
     """The ``console.wiring.Services`` behind this session, if any."""
+    allow_removal: bool = False
+    """Removal (removePersonalData) may be sent: the saved tenant's ``allow_removal = true`` (issue 19)."""
+    read_only: bool = False
+    """Nothing that changes anything may be sent (removals are refused)."""
 
 
 @dataclass(frozen=True)
@@ -215,5 +219,7 @@ class ConsoleServices:
     """The saved tenant to preselect on the login pane (``--tenant NAME``)."""
     live_ticks: bool = True
     """Refresh time-based cells every second; snapshot tests turn it off."""
+    read_only: bool = False
+    """``--read-only``: nothing that changes anything is sent (export and removal are refused)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything a wiring wants to keep alive with the app (e.g. the simulated tenant)."""

@@ -47,6 +47,7 @@ def session_from_services(services: Services) -> Session:
         journal_path=services.journal_path,
         identity=services.identity,
         services=services,
+        allow_removal=bool(services.saved_tenant is not None and services.saved_tenant.allow_removal),
     )
 
 

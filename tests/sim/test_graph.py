@@ -226,11 +226,12 @@ async def test_unknown_operation_is_404(client: httpx.AsyncClient) -> None:
     assert_envelope(response, 404, "Request_ResourceNotFound")
 
 
-async def test_remove_personal_data_answers_204_and_profile_is_gone(client: httpx.AsyncClient) -> None:
+async def test_remove_personal_data_answers_204_and_profile_stays_by_default(client: httpx.AsyncClient) -> None:
+    # Whether the profile leaves the list is undocumented: it stays unless removal_hides_profile is set.
     user_id = await first_user(client)
     response = await client.post(f"{PROFILES}/{user_id}/removePersonalData")
-    assert response.status_code == 204 and response.content == b""
-    assert (await client.get(f"{PROFILES}/{user_id}")).status_code == 404
+    assert response.status_code == 204 and response.content == b"" and response.headers["request-id"]
+    assert (await client.get(f"{PROFILES}/{user_id}")).status_code == 200
 
 
 # ---------------------------------------------------------------- headers, auth, permissions

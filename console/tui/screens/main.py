@@ -62,6 +62,16 @@ class MainScreen(Screen[None]):
     # A focused Input still types these characters (Textual filters bindings an Input consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="main.search", priority=True, tooltip="Search profiles"),
+        # Not priority: in the search box Delete deletes (the Input consumes it); after Search in the footer,
+        # so that 80 columns keep Search (issue 19).
+        Binding(
+            "delete",
+            "remove",
+            "Remove",
+            id="main.remove",
+            tooltip="On the profiles: remove the personal data of the selected (or highlighted) profiles; asks you "
+            "to type their number; needs allow_removal = true on the tenant",
+        ),
         Binding(
             "e",
             "export",
@@ -509,6 +519,8 @@ class MainScreen(Screen[None]):
         # e is a letter of a name on the profiles (type-to-search): it exports again on Operations only.
         if action == "export":
             return self.is_mounted and self._on_operations()
+        if action == "remove":
+            return self.is_mounted and not self._on_operations()
         return True
 
     def action_export(self) -> None:
@@ -524,6 +536,9 @@ class MainScreen(Screen[None]):
         people = self.export_targets()
         if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")
+            return
+        if self.services.read_only:
+            self.notify("Read-only: export is refused.", title="Export", severity="error")
             return
         profile_list = self.query_one(ProfileList)
         hidden = profile_list.hidden_selected if profile_list.selected else 0
@@ -616,6 +631,15 @@ class MainScreen(Screen[None]):
                 suggestion_note=note,
             )
         )
+
+    def action_remove(self) -> None:
+        self.remove_profiles()
+
+    def remove_profiles(self) -> None:
+        """Ask to remove the personal data of the selected profiles (or the highlighted one), issue 19."""
+        from console.tui.removal import remove_people
+
+        remove_people(self, self.session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""

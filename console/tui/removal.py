@@ -1,0 +1,104 @@
+"""Removal from the profile list (issue 19): the rules of ``console.ops.removal``, the typed question, the send.
+
+The same refusals as ``remove`` on the command line (read-only, ``allow_removal``), then ``RemoveScreen``
+(answered only by typing the number of people), then ``submit_removals`` in a worker: each removal is
+journalled before and after its POST, and a person already asked is refused (the command line's
+``--force`` has no counterpart here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import Screen
+
+from console.ops.removal import ALLOW_SETTING, AlreadyRemoved, RemovalTarget, removal_refusal, submit_removals
+from console.tui.dialogs.remove import RemoveScreen
+
+if TYPE_CHECKING:
+    from console.tui.export_model import Person
+    from console.tui.services import Session
+
+OpenScreen = Callable[[Screen[Any], Callable[[Any], Any]], None]
+"""Pushes a screen with its callback, holding keys typed meanwhile for it (``MainScreen.open_screen``)."""
+
+
+def remove_people(
+    screen: Screen[Any], session: Session, people: Sequence[Person], open_screen: OpenScreen, *, read_only: bool = False
+) -> None:
+    """Refuse, or ask (typed number) and then send the removal of ``people``'s personal data.
+
+    Args:
+        screen: where toasts go and the worker runs.
+        session: the signed-in session (its ``allow_removal``, ``read_only`` and engine).
+        people: the selected profiles, or the highlighted one.
+        open_screen: opens the question.
+        read_only: ``--read-only`` (as well as the session's own).
+    """
+    if not people:
+        screen.notify("Select profiles first (space), or highlight one.", title="Remove", severity="warning")
+        return
+    read_only = read_only or session.read_only
+    tenant = session.header.tenant
+    refusal = removal_refusal(
+        people=len(people),
+        confirm=len(people),
+        allowed=session.allow_removal,
+        read_only=read_only,
+        tenant_label=f"tenant {tenant}",
+    )
+    if refusal is not None:
+        # A toast is one short line (the event log keeps the whole text): the setting named first.
+        short = (
+            "Read-only: removal is refused."
+            if read_only
+            else f"Removal is off: set {ALLOW_SETTING} for this tenant in config.toml."
+        )
+        screen.notify(short, title="Remove", severity="error", markup=False)
+        return
+    engine = getattr(session.services, "engine", None)
+    if engine is None:
+        screen.notify("Removal needs a signed-in tenant.", title="Remove", severity="error")
+        return
+    labels = [f"{p.label} ({p.user_id})" if p.label != p.user_id else p.user_id for p in people]
+    targets = [RemovalTarget(p.user_id, "", p.display_name, p.user_principal_name, p.home_tenant_id) for p in people]
+
+    def answered(case: str | None) -> None:
+        if case is None:
+            return
+        screen.run_worker(
+            _send(screen, engine, targets, case, session.identity),
+            group="removal",
+            exit_on_error=False,
+        )
+
+    open_screen(RemoveScreen(tenant, labels), answered)
+
+
+async def _send(screen: Screen[Any], engine: Any, targets: list[RemovalTarget], case: str, who: str) -> None:
+    try:
+        outcomes = await submit_removals(engine, targets, case=case, who=who)
+    except AlreadyRemoved as exc:
+        screen.notify(
+            str(exc).replace("use --force to ask again", "ask again from the command line (--force)"),
+            title="Remove",
+            severity="error",
+            markup=False,
+        )
+        return
+    done = [o for o in outcomes if o.request_id]
+    failed = [o for o in outcomes if not o.request_id]
+    if done:
+        screen.notify(
+            f"Removal requested for {len(done):,} {'person' if len(done) == 1 else 'people'} (case {case}).",
+            title="Remove",
+            markup=False,
+        )
+    for outcome in failed[:3]:
+        screen.notify(
+            f"Removal of {outcome.target.label} not done: {outcome.error}",
+            title="Remove",
+            severity="error",
+            markup=False,
+        )
