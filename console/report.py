@@ -339,9 +339,23 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
     else:
         shown = {TRACKING: "notStarted"}.get(state, state)
     delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
-    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
-        _REPORT_COLUMNS(values)
-    )
+    (
+        case,
+        user_id,
+        name,
+        upn,
+        home,
+        operation_id,
+        submitted,
+        completed,
+        storage,
+        post_id,
+        final,
+        by,
+        tenant,
+        notes,
+        kind,
+    ) = _REPORT_COLUMNS(values)
     return {
         "case": case,
         "userId": user_id,
@@ -359,6 +373,7 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
         "submittedBy": by,
         "tenant": tenant,
         "notes": _notes(journal, values[0]) if notes else [],
+        "kind": kind,
     }
 
 
@@ -373,9 +388,23 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     else:
         shown = {TRACKING: "notStarted"}.get(state, state)
     delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""
-    case, user_id, name, upn, home, operation_id, submitted, completed, storage, post_id, final, by, tenant, notes = (
-        _REPORT_COLUMNS(values)
-    )
+    (
+        case,
+        user_id,
+        name,
+        upn,
+        home,
+        operation_id,
+        submitted,
+        completed,
+        storage,
+        post_id,
+        final,
+        by,
+        tenant,
+        notes,
+        kind,
+    ) = _REPORT_COLUMNS(values)
     cells = [
         case,
         user_id,
@@ -393,6 +422,7 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
         by,
         tenant,
         notes_text(_notes(journal, values[0])) if notes else "",
+        kind,
     ]
     if None in cells:
         return ["" if value is None else str(value) for value in cells]
@@ -509,6 +539,7 @@ _REPORT_COLUMNS = itemgetter(
             "submitted_by",
             "tenant_key",
             "notes",
+            "kind",
         )
     )
 )

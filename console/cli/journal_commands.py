@@ -97,9 +97,22 @@ def write_json_lines(
 
 def _json_record(values: Sequence[Any]) -> dict[str, object]:
     """``view_json(row_from_values(values).view())``, built from the tuple."""
-    operation_id, user_id, state, status, progress, submitted, completed, storage, error, case, text, name, upn = (
-        _JSON_COLUMNS(values)
-    )
+    (
+        operation_id,
+        user_id,
+        state,
+        status,
+        progress,
+        submitted,
+        completed,
+        storage,
+        error,
+        case,
+        text,
+        name,
+        upn,
+        kind,
+    ) = _JSON_COLUMNS(values)
     return {
         "operationId": operation_id,
         "userId": user_id,
@@ -115,6 +128,7 @@ def _json_record(values: Sequence[Any]) -> dict[str, object]:
         "delivered": delivered_json(text) if text else None,
         "displayName": name,
         "userPrincipalName": upn,
+        "kind": kind,
     }
 
 
@@ -135,6 +149,7 @@ _JSON_COLUMNS = itemgetter(
             "delivered",
             "display_name",
             "user_principal_name",
+            "kind",
         )
     )
 )
@@ -154,7 +169,7 @@ _TABLE_READ = frozenset(
     }
 )
 """The columns the table takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
-_JSON_READ = _TABLE_READ | {"storage_location", "delivered"}
+_JSON_READ = _TABLE_READ | {"storage_location", "delivered", "kind"}
 """The columns ``_json_record`` takes."""
 _STATE = COLUMN["state"]
 _STATUS = COLUMN["status"]

@@ -323,9 +323,11 @@ _COLUMNS = (
 
 
 COLUMN = {name.strip(): i for i, name in enumerate(_COLUMNS.split(", ")) if not name.startswith("(")}
-"""Where each column of ``OperationJournal.iter_values``' tuples is (the notes count is the last one)."""
+"""Where each column of ``OperationJournal.iter_values``' tuples is (``notes``: the notes count)."""
 _WIDTH = len(_COLUMNS.split(", "))
-COLUMN["notes"] = _WIDTH - 1
+COLUMN["notes"] = next(
+    i for i, name in enumerate(_COLUMNS.split(", ")) if name.startswith("(SELECT COUNT(*) FROM notes")
+)
 
 
 def _lean_columns(wanted: frozenset[str]) -> str:
