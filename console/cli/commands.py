@@ -283,6 +283,11 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     if not targets:
         say("export-console: nothing was sent (every storage location was refused by the pre-flight check)")
         return EXIT_USAGE
+    if args.case:
+        from console.ops.cases import ensure_case, utc_date
+
+        if ensure_case(services.journal, services.tenant_key, args.case, utc_date(now), services.identity):
+            say(f"export-console: case {clean(args.case.strip())} opened (received today, due in one month)")
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
