@@ -77,4 +77,25 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        if False:",
         ("tests/cli/test_case_export.py::test_export_with_a_new_case_opens_it_once",),
     ),
+    (
+        "cases: the subject part shows the full storage location",
+        "console/report.py",
+        '            "deliveredTo": "" if removal else _container(str(row.get("storageLocation") or "")),',
+        '            "deliveredTo": "" if removal else str(row.get("storageLocation") or ""),',
+        ("tests/cli/test_case_report.py::test_the_subject_part_holds_no_notes_internal_names_or_request_ids",),
+    ),
+    (
+        "cases: the internal part leaves out the notes",
+        "console/report.py",
+        '        for note in row.get("notes") or []:',
+        "        for note in []:",
+        ("tests/cli/test_case_report.py::test_the_internal_part_is_the_audit_trail_with_the_deadline",),
+    ),
+    (
+        "cases: the internal part leaves out the case's events",
+        "console/report.py",
+        "    for event in case_events:\n        add(**event)",
+        "    for event in case_events:\n        pass",
+        ("tests/cli/test_case_report.py::test_the_internal_part_is_the_audit_trail_with_the_deadline",),
+    ),
 ]

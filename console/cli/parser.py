@@ -246,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", metavar="DATE", help="only operations submitted on or after DATE (ISO 8601, UTC)")
     report.add_argument("--format", choices=("md", "csv", "json"), default="md", help="md (default), csv or json")
     report.add_argument("--output", metavar="PATH", help="write to PATH (default: standard output)")
+    report.add_argument(
+        "--part",
+        choices=("subject", "internal", "all"),
+        default="all",
+        help="with --case: subject (for the person: no internal names, notes or request ids), internal "
+        "(the audit trail and the deadline) or all (default: the full evidence report)",
+    )
 
     _case_parser(
         command(

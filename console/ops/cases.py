@@ -362,6 +362,31 @@ class CaseStore:
                 ).fetchone()[0]
         return CaseCounts(int(exports), int(complete), int(failed), int(removals))
 
+    def removal_ids(self, tenant_key: str | None, ref: str) -> frozenset[str]:
+        """The operation ids (user ids when there is none) of the case's removals ({} before the journal has kinds)."""
+        if not self.has_kind_column():
+            return frozenset()
+        where = "case_ref=? AND kind='removal'" + ("" if tenant_key is None else " AND tenant_key=?")
+        params: tuple[str, ...] = (ref,) if tenant_key is None else (ref, tenant_key)
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT COALESCE(NULLIF(operation_id, ''), user_id) FROM operations WHERE {where}", params
+            ).fetchall()
+        return frozenset(str(value) for (value,) in found)
+
+
+def deadline_text(case: Case, today: date) -> str:
+    """Whether the deadline was met: ``met (closed 2026-12-20, 11 day(s) early)``, ``missed (...)``,
+    ``open, 5 day(s) left`` or ``overdue by 3 day(s)``."""
+    if case.state == CLOSED and case.closed_at is not None:
+        closed = utc_date(case.closed_at)
+        margin = (case.due - closed).days
+        if margin >= 0:
+            return f"met (closed {closed.isoformat()}, {margin} day(s) before the due date)"
+        return f"missed (closed {closed.isoformat()}, {-margin} day(s) late)"
+    left = days_left(case.due, today)
+    return f"open, {left} day(s) left" if left >= 0 else f"overdue by {-left} day(s)"
+
 
 def check_due(received: date, due: date) -> None:
     """A due date no earlier than receipt and no later than three months after it.
@@ -421,6 +446,7 @@ __all__ = [
     "case_state",
     "check_due",
     "days_left",
+    "deadline_text",
     "default_due",
     "ensure_case",
     "latest_due",
