@@ -200,9 +200,25 @@ class CasesPane(Vertical):
 
     # Priority: run as the key is read, so the keys of a burst typed after it are held for the form.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open_case", "Open case", id="cases.open", priority=True),
-        Binding("x", "extend_case", "Extend", id="cases.extend", priority=True),
-        Binding("c", "close_case", "Close", id="cases.close", priority=True),
+        Binding(
+            "o",
+            "open_case",
+            "Open case",
+            id="cases.open",
+            priority=True,
+            tooltip="Open a case (received, due, subject)",
+        ),
+        Binding(
+            "x",
+            "extend_case",
+            "Extend",
+            id="cases.extend",
+            priority=True,
+            tooltip="Extend the highlighted case (a new due date, at most 3 months after receipt, and why)",
+        ),
+        Binding(
+            "c", "close_case", "Close", id="cases.close", priority=True, tooltip="Close the highlighted case (a note)"
+        ),
     ]
 
     SCOPED_CSS = False  # its rules place it on the main screen (shown by key 3, in place of the other panes)
