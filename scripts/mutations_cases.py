@@ -6,6 +6,7 @@ from typing import Any
 
 DEADLINES = "tests/ops/test_case_deadlines.py"
 CLI = "tests/cli/test_case_cli.py"
+PANE = "tests/tui/test_cases_pane.py"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
@@ -97,5 +98,47 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    for event in case_events:\n        add(**event)",
         "    for event in case_events:\n        pass",
         ("tests/cli/test_case_report.py::test_the_internal_part_is_the_audit_trail_with_the_deadline",),
+    ),
+    (
+        "cases pane: overdue cases not first",
+        "console/tui/widgets/cases_pane.py",
+        '    rank = {OVERDUE: 0, "open": 1, CLOSED: 2}',
+        '    rank = {OVERDUE: 2, "open": 1, CLOSED: 2}',
+        (f"{PANE}::test_overdue_first_in_red_operations_below_and_an_alert",),
+    ),
+    (
+        "cases pane: an overdue case not in red",
+        "console/tui/widgets/cases_pane.py",
+        '    style = "bold red" if state == OVERDUE else',
+        '    style = "bold" if state == OVERDUE else',
+        (f"{PANE}::test_overdue_first_in_red_operations_below_and_an_alert",),
+    ),
+    (
+        "cases pane: no alert for a case due within 5 days",
+        "console/tui/widgets/cases_pane.py",
+        "c.state != CLOSED and c.days_left(today) <= ALERT_DAYS",
+        "c.state != CLOSED and c.days_left(today) < 0",
+        (f"{PANE}::test_overdue_first_in_red_operations_below_and_an_alert",),
+    ),
+    (
+        "cases pane: the alert rings no bell",
+        "console/tui/widgets/cases_pane.py",
+        "        self.app.bell()",
+        "        pass",
+        (f"{PANE}::test_overdue_first_in_red_operations_below_and_an_alert",),
+    ),
+    (
+        "cases pane: Down in a burst lands after the x that follows it",
+        "console/tui/widgets/cases_pane.py",
+        '        Binding("down", "cursor_down", "Down", show=False, priority=True),',
+        '        Binding("down", "cursor_down", "Down", show=False),',
+        (f"{PANE}::test_extend_refuses_past_three_months_then_extends_and_close_closes",),
+    ),
+    (
+        "cases pane: Tab in a burst leaves the next characters in the same field",
+        "console/tui/widgets/cases_pane.py",
+        '        Binding("tab", "move_focus(1)", "", show=False, priority=True),',
+        '        Binding("tab", "move_focus(1)", "", show=False),',
+        (f"{PANE}::test_extend_refuses_past_three_months_then_extends_and_close_closes",),
     ),
 ]

@@ -86,7 +86,8 @@ async def test_overdue_first_in_red_operations_below_and_an_alert(journal_path: 
         case_list = app.screen.query_one(CaseList)
         late = case_list.get_option_at_index(0).prompt
         assert isinstance(late, Text)
-        assert "14 days overdue" in str(late) and any("red" in str(span.style) for span in late.spans)
+        assert "14 days overdue" in str(late)
+        assert (late.spans[0].end, "red" in str(late.spans[0].style)) == (len("DSR-LATE"), True)  # its name in red
         soon = str(case_list.get_option_at_index(1).prompt)
         assert "3 days left" in soon and "\n └ " in soon  # its operation on the line below
         assert "no operations yet" in str(case_list.get_option_at_index(2).prompt)
