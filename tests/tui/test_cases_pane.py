@@ -151,3 +151,20 @@ def test_cases_pane_snapshot(snap_compare: Callable[..., bool], journal_path: Pa
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_an_export_for_a_case_shows_under_it_while_the_pane_is_shown(journal_path: Path) -> None:
+    app, engine, _bells = cases_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        case_list = app.screen.query_one(CaseList)
+        assert "no operations yet" in str(case_list.get_option_at_index(2).prompt)  # DSR-LATER
+        engine.emit(replace(engine.views[3], case="DSR-LATER"))
+        await until(
+            pilot,
+            lambda: "no operations yet" not in str(case_list.get_option_at_index(2).prompt),
+            what="the operation under its case",
+        )
+        assert refs(app)[2] == "DSR-LATER"

@@ -304,6 +304,8 @@ class MainScreen(Screen[None]):
             self.query_one(ProfileList).set_latest(latest)
             self._show_ops_status()
             self.refresh_polling_status()
+            if self.active_pane == "cases":  # its operations below each case follow
+                self.query_one(CasesPane).reload()
         # A new export spends one of today's; a refused one gives it back: read the quota again.
         counted = sum(1 for v in table.model.views.values() if v.state != "rejected")
         if counted != self._quota_counted:
