@@ -893,3 +893,168 @@ def render_report(
     if fmt == "json":
         return render_json(rows)
     raise ValueError(f"unknown report format {fmt!r}: use md, csv or json")
+
+
+# -- the two parts of a case's report (issue 19) ------------------------------------------------------
+
+SUBJECT_FIELDS = ("case", "action", "requested", "completed", "status", "account", "deliveredTo", "files")
+"""The part for the person: what was exported or removed and when, and where it was delivered. No
+internal names (who submitted, the tenant), no notes, no operation or request ids."""
+
+INTERNAL_FIELDS = (
+    "case",
+    "at",
+    "action",
+    "by",
+    "userId",
+    "userPrincipalName",
+    "operationId",
+    "status",
+    "storageLocation",
+    "exportRequestId",
+    "finalRequestId",
+    "due",
+    "text",
+)
+"""The audit trail: every action with its time, who did it, Graph's request ids, notes and the case's
+own events (opened, extended with its reason, closed), then the deadline and whether it was met."""
+
+PARTS = ("subject", "internal", "all")
+
+
+def _container(location: str) -> str:
+    """Where the data went, without any query (so without a SAS): ``https://acct.blob.../dsr-1`` or the name."""
+    from urllib.parse import urlsplit
+
+    text = redact(location)
+    if "://" not in text:
+        return text.split("?", 1)[0]
+    parts = urlsplit(text)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _subject_status(status: str) -> str:
+    if status == "complete":
+        return "complete"
+    if status in ("failed", "rejected", "error", "stopped", "resolved"):
+        return "not completed"
+    if status == "requested":
+        return "requested"
+    return "in progress"
+
+
+def subject_rows(rows: Iterable[Mapping[str, Any]], removals: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
+    """The person's part, from ``iter_report_rows``' rows; ``removals``: the operation ids (or user ids
+    without one) of the rows that are removals (the journal's ``kind``), when it records kinds."""
+    for row in rows:
+        removal = str(row.get("operationId") or row.get("userId")) in removals
+        delivered = row.get("delivered") or {}
+        names = delivered.get("names") or []
+        yield {
+            "case": row.get("case") or "",
+            "action": "removal" if removal else "export",
+            "requested": row.get("submittedDateTime"),
+            "completed": None if removal else row.get("completedDateTime"),
+            "status": "requested" if removal else _subject_status(str(row.get("status") or "")),
+            "account": row.get("userPrincipalName") or row.get("userId") or "",
+            "deliveredTo": "" if removal else _container(str(row.get("storageLocation") or "")),
+            "files": "" if removal or not delivered else f"{delivered.get('files', 0)}: " + ", ".join(names),
+        }
+
+
+def internal_rows(
+    rows: Iterable[Mapping[str, Any]],
+    case_events: Iterable[Mapping[str, Any]],
+    deadline: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """The audit trail, by time: each operation's submission, completion and notes, the case's events,
+    and (last) the deadline with whether it was met. ``case_events``: ``at`` (ISO), ``by``, ``action``,
+    ``text``, ``due``; ``deadline``: ``case``, ``due``, ``met`` (text)."""
+    trail: list[dict[str, Any]] = []
+
+    def add(**values: Any) -> None:
+        trail.append({name: values.get(name, "") for name in INTERNAL_FIELDS})
+
+    for row in rows:
+        common = {
+            "case": row.get("case") or "",
+            "userId": row.get("userId") or "",
+            "userPrincipalName": row.get("userPrincipalName") or "",
+            "operationId": row.get("operationId") or "",
+            "storageLocation": row.get("storageLocation") or "",
+        }
+        add(
+            **common,
+            at=row.get("submittedDateTime") or "",
+            action="export submitted",
+            by=row.get("submittedBy") or "",
+            status=row.get("status") or "",
+            exportRequestId=row.get("exportRequestId") or "",
+        )
+        if row.get("completedDateTime"):
+            add(
+                **common,
+                at=row.get("completedDateTime"),
+                action=f"export {row.get('status') or 'final'}",
+                by="Graph",
+                status=row.get("status") or "",
+                finalRequestId=row.get("finalRequestId") or "",
+                text=delivered_text(row.get("delivered")),
+            )
+        for note in row.get("notes") or []:
+            add(**common, at=note.get("at") or "", action="note", by=note.get("author") or "", text=note.get("text"))
+    for event in case_events:
+        add(**event)
+    trail.sort(key=lambda r: str(r["at"] or ""))
+    if deadline is not None:
+        add(case=deadline.get("case", ""), action="deadline", due=deadline.get("due", ""), text=deadline.get("met", ""))
+    return trail
+
+
+def write_part(
+    rows: Iterable[Mapping[str, Any]],
+    fields: Sequence[str],
+    fmt: Literal["md", "csv", "json"],
+    out: TextIO,
+    *,
+    title: str,
+    head: Sequence[str] = (),
+    generated_at: float,
+) -> int:
+    """One part of a case's report (``SUBJECT_FIELDS`` or ``INTERNAL_FIELDS``) in md, csv or json, written
+    as the rows come; returns the number of rows. The cells go through the same escaping as the report's."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow([_csv_cell(_flat_part(row, name)) for name in fields])
+            count += 1
+        return count
+    if fmt == "json":
+        for row in rows:
+            obj = {name: _finite(row.get(name)) for name in fields}
+            out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(obj, indent=2).replace("\n", "\n  "))
+            count += 1
+        out.write("\n]\n" if count else "[]\n")
+        return count
+    if fmt != "md":
+        raise ValueError(f"unknown report format {fmt!r}: use md, csv or json")
+    out.write(f"# {_md_cell(title)}\n\nGenerated {iso_utc(generated_at)}. Times are UTC.\n\n")
+    for line in head:
+        out.write(f"- {_md_cell(line)}\n")
+    if head:
+        out.write("\n")
+    for row in rows:
+        if count == 0:
+            out.write("| " + " | ".join(fields) + " |\n|" + "---|" * len(fields) + "\n")
+        out.write("| " + " | ".join(_md_cell(_flat_part(row, name)) for name in fields) + " |\n")
+        count += 1
+    if not count:
+        out.write("Nothing recorded.\n")
+    return count
+
+
+def _flat_part(row: Mapping[str, Any], name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value)

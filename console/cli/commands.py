@@ -294,6 +294,11 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
         engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
     else:
         preflight = ExportPreflight(services, printer, case=args.case)
+    if args.case:
+        from console.ops.cases import ensure_case, utc_date
+
+        if ensure_case(services.journal, services.tenant_key, args.case, utc_date(now), services.identity):
+            say(f"export-console: case {clean(args.case.strip())} opened (received today, due in one month)")
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     # On a terminal, stderr shows "sending 340/1,000 · accepted 338 · refused 2" while the POSTs go out.

@@ -256,6 +256,23 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", metavar="DATE", help="only operations submitted on or after DATE (ISO 8601, UTC)")
     report.add_argument("--format", choices=("md", "csv", "json"), default="md", help="md (default), csv or json")
     report.add_argument("--output", metavar="PATH", help="write to PATH (default: standard output)")
+    report.add_argument(
+        "--part",
+        choices=("subject", "internal", "all"),
+        default="all",
+        help="with --case: subject (for the person: no internal names, notes or request ids), internal "
+        "(the audit trail and the deadline) or all (default: the full evidence report)",
+    )
+
+    _case_parser(
+        command(
+            "case",
+            "open, extend, close and list data-subject request cases (no sign-in, no network)",
+            "export-console --tenant contoso case open DSR-1234 --received 2026-12-01 --subject 'access request'",
+            "export-console --tenant contoso case extend DSR-1234 --due 2027-02-01 --reason 'complex request'",
+            "export-console --tenant contoso case list --json",
+        )
+    )
 
     simulate = command(
         "simulate",
@@ -264,6 +281,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _simulate_options(simulate)
     return parser
+
+
+def _case_parser(case: argparse.ArgumentParser) -> None:
+    """``case open|extend|close|list`` (console.cli.case_commands): the journal only."""
+    actions = case.add_subparsers(dest="case_action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        _global_options(sub, suppress=True)
+        return sub
+
+    ref_type = _not_empty("a case reference")
+    opened = action("open", "open a case: due one calendar month after receipt unless --due says otherwise")
+    opened.add_argument("ref", metavar="REF", type=ref_type, help="the case reference")
+    opened.add_argument("--received", metavar="YYYY-MM-DD", help="when the request was received (default: today, UTC)")
+    opened.add_argument("--due", metavar="YYYY-MM-DD", help="the due date (at most three months after receipt)")
+    opened.add_argument("--subject", metavar="TEXT", default="", help="who asked, or what about")
+    extended = action("extend", "move a case's due date later (at most three months after receipt), with a reason")
+    extended.add_argument("ref", metavar="REF", type=ref_type, help="the case reference")
+    extended.add_argument("--due", metavar="YYYY-MM-DD", required=True, help="the new due date")
+    extended.add_argument(
+        "--reason", metavar="TEXT", required=True, type=_not_empty("the reason"), help="why (kept with the case)"
+    )
+    closed = action("close", "close a case, with an optional note")
+    closed.add_argument("ref", metavar="REF", type=ref_type, help="the case reference")
+    closed.add_argument("--note", metavar="TEXT", default="", help="what was answered")
+    listed = action("list", "every case with its deadline, days left, state and operations")
+    listed.add_argument("--json", action="store_true", help="JSON Lines: one object per case")
 
 
 def _simulate_options(simulate: argparse.ArgumentParser) -> None:

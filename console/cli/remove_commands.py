@@ -108,6 +108,13 @@ async def cmd_remove(services: Services, args: argparse.Namespace, targets: list
         outcomes = await submit_removals(engine, wanted, case=args.case, who=services.identity, force=args.force)
     except AlreadyRemoved as exc:
         return fail(clean(str(exc)), EXIT_USAGE)
+    if args.case and any(o.view is not None for o in outcomes):
+        from console.ops.cases import ensure_case, utc_date
+
+        if ensure_case(
+            services.journal, services.tenant_key, args.case, utc_date(engine.clock.now()), services.identity
+        ):
+            say(f"export-console: case {clean(args.case.strip())} opened (received today, due in one month)")
     codes = [EXIT_OK]
     for outcome in outcomes:
         codes.append(outcome.exit_code)

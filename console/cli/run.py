@@ -42,7 +42,7 @@ from console.wiring import ConnectionOptions, Services, open_journal_only, open_
 log = logging.getLogger("console.cli")
 
 RESUME_HINT = "unfinished operations stay in the journal; run `export-console watch` to resume"
-JOURNAL_COMMANDS = frozenset({"ops", "note", "report"})
+JOURNAL_COMMANDS = frozenset({"ops", "note", "report", "case"})
 """Commands that read the journal only: no sign-in, no network."""
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Handled like Ctrl+C (SIGINT is asyncio's own)."""
@@ -367,6 +367,14 @@ def run_journal_command(args: argparse.Namespace) -> int:
             return cmd_ops(journal_only, args)
         if args.command == "note":
             return cmd_note(journal_only, args, options)
+        if args.command == "case":
+            from console.cli.case_commands import cmd_case
+
+            return cmd_case(journal_only, args, options)
+        if args.part != "all":  # report --case REF --part subject|internal (issue 19)
+            from console.cli.case_commands import cmd_case_report
+
+            return cmd_case_report(journal_only, args)
         return cmd_report(journal_only, args)
     except BrokenPipeError:
         silence_stdout()

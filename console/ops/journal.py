@@ -523,6 +523,10 @@ class OperationJournal:
         """The indexes of ``_READ_INDEXES`` (created once, then each open finds them: no-ops)."""
         for statement in filter(None, (s.strip() for s in _READ_INDEXES.split(";"))):
             self._db.execute(statement)
+        from console.ops.cases import CASE_TABLES  # issue 19's cases: tables of their own, no new schema version
+
+        for statement in CASE_TABLES:
+            self._db.execute(statement)
 
     def _migrate_to_2(self) -> None:
         """Schema 1 -> 2 in place: new columns and tables; what schema 1 kept in clear is redacted."""

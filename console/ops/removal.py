@@ -157,7 +157,6 @@ async def _submit_one(engine: OperationsEngine, target: RemovalTarget, *, case: 
     journal = engine.writer.journal
     now = engine.clock.now()
     try:
-        # TODO(cases): ensure_case -- open the case when it was never opened (console.ops.cases, not merged yet).
         row: OperationRow = await engine.writer.call(
             journal.record_intent,
             engine.tenant_key,

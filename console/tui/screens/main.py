@@ -38,6 +38,7 @@ from console.tui.export_model import (
 )
 from console.tui.profile_index import ProfileIndex
 from console.tui.services import ConsoleServices, Session
+from console.tui.widgets.cases_pane import CaseBook, CaseList, CasesPane
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
@@ -100,6 +101,15 @@ class MainScreen(Screen[None]):
             tooltip="Go to the operations",
         ),
         Binding(
+            "3",
+            "show_pane('cases')",
+            "Cases",
+            show=False,
+            id="main.cases",
+            priority=True,
+            tooltip="Go to the cases (deadlines of the data-subject requests)",
+        ),
+        Binding(
             "enter",
             "open_operation",
             "Details",
@@ -130,6 +140,7 @@ class MainScreen(Screen[None]):
         self.active_pane = "profiles"
         """The pane shown in the one-pane layout."""
         self._quota_counted = -1
+        self._cases_book: CaseBook | None = None
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(id="header")
@@ -157,6 +168,14 @@ class MainScreen(Screen[None]):
                 id="operations-pane",
                 classes="pane",
             )
+            self._cases_book = self._case_book()
+            yield CasesPane(
+                self._cases_book,
+                self.services.clock.now,
+                self.session.engine.operations,
+                id="cases-pane",
+                classes="pane",
+            )
         event_log = getattr(self.app, "event_log", None)
         yield PollingStatusLine(
             self.session.engine,
@@ -169,6 +188,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#profiles-pane").border_title = "Profiles"
         self.query_one("#operations-pane").border_title = "Operations"
+        self.query_one("#cases-pane").border_title = "Cases"
+        self.query_one(CasesPane).reload()  # an open case near its due date is announced at once
         self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
         self._apply_layout(self.app.size.width, self.app.size.height)
         self._show_profiles_status()
@@ -183,6 +204,19 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.feed.stop()
+        if self._cases_book is not None:
+            self._cases_book.shut()
+
+    def _case_book(self) -> CaseBook | None:
+        """The cases of this session's tenant, in its journal file (None without one: a test's fake engine)."""
+        from console.tui.widgets.ops_pane import journal_path_of
+
+        engine = self.session.engine
+        path = self.session.journal_path or journal_path_of(engine)
+        if not path:
+            return None
+        author = self.session.identity or str(getattr(engine, "identity", "") or "")
+        return CaseBook(str(path), str(getattr(engine, "tenant_key", "") or ""), author)
 
     # -- layout -----------------------------------------------------------------------
 
@@ -200,22 +234,31 @@ class MainScreen(Screen[None]):
     def _show_tabs(self) -> None:
         parts = []
         operations = self.query_one(OperationsPane).tab_label()  # "Operations 7 · 2 failed"
-        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", operations)):
+        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", operations), (3, "cases", "Cases")):
             style = "reverse bold" if pane == self.active_pane else "dim"
             parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {title} [/][/]")
         self.query_one("#pane-tabs", Static).update(" ".join(parts), layout=False)
         self.set_class(self.active_pane == "operations", "-show-operations")
+        self.set_class(self.active_pane == "cases", "-show-cases")
 
     def action_show_pane(self, pane: str) -> None:
         self.active_pane = pane
         self._show_tabs()
+        if pane == "cases":
+            self.query_one(CasesPane).reload()
+            self.set_focus(self.query_one(CaseList))
+            return
         self.set_focus(self.query_one(OpsTable) if pane == "operations" else self.query_one(ProfileList))
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
         if focused is None:
             return
-        pane = "operations" if self._on_operations() else "profiles"  # the table or its filter box
+        cases = self.query_one(CasesPane)
+        if focused is cases or cases in focused.ancestors:
+            pane = "cases"
+        else:
+            pane = "operations" if self._on_operations() else "profiles"  # the table or its filter box
         if pane != self.active_pane:
             self.active_pane = pane
             self._show_tabs()
@@ -271,6 +314,8 @@ class MainScreen(Screen[None]):
             self.query_one(ProfileList).set_latest(latest)
             self._show_ops_status()
             self.refresh_polling_status()
+            if self.active_pane == "cases":  # its operations below each case follow
+                self.query_one(CasesPane).reload()
         # A new export spends one of today's; a refused one gives it back: read the quota again.
         counted = sum(1 for v in table.model.views.values() if v.state != "rejected")
         if counted != self._quota_counted:

@@ -1,0 +1,390 @@
+"""The Cases pane (key 3, issue 19): each data-subject request with its countdown, overdue ones first
+and in red, its operations below; an alert (toast and bell) when an open case is within
+``ALERT_DAYS`` of its due date; ``o`` opens a case, ``x`` extends the highlighted one, ``c`` closes it.
+
+The cases live in the journal (``console.ops.cases``); the pane reads and writes them through a
+``CaseBook`` on its own connection to the journal file (WAL lets it in beside the engine's writer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.ops.cases import ALERT_DAYS, CLOSED, OVERDUE, Case, CaseError, CaseStore, parse_date, utc_date
+from console.ops.events import OperationView
+from console.tui.cells import literal, safe_text, status_label
+from console.tui.focus import move_focus_now
+from console.tui.footer import ConsoleFooter
+
+OPERATIONS_SHOWN = 5
+"""Operations listed under a case (the rest are counted)."""
+
+
+class CaseBook:
+    """The cases of one tenant in one journal file, for the console (opened on first use)."""
+
+    def __init__(self, journal_path: str, tenant_key: str, author: str) -> None:
+        self.journal_path = journal_path
+        self.tenant_key = tenant_key
+        self.author = author
+        self._journal: Any = None
+
+    def store(self) -> CaseStore:
+        if self._journal is None:
+            from console.ops.journal import OperationJournal
+
+            self._journal = OperationJournal(self.journal_path)
+        return CaseStore(self._journal)
+
+    def cases(self) -> list[Case]:
+        return self.store().cases(self.tenant_key)
+
+    def open(self, ref: str, received: date, due: date | None, subject: str, at: float) -> Case:
+        return self.store().open(
+            self.tenant_key, ref, received=received, due=due, subject=subject, author=self.author, at=at
+        )
+
+    def extend(self, ref: str, due: date, reason: str, at: float) -> Case:
+        return self.store().extend(self.tenant_key, ref, due=due, reason=reason, author=self.author, at=at)
+
+    def close(self, ref: str, note: str, at: float) -> Case:
+        return self.store().close(self.tenant_key, ref, note=note, author=self.author, at=at)
+
+    def shut(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+
+def case_order(cases: Sequence[Case], today: date) -> list[Case]:
+    """Overdue first (most overdue first), then open ones by due date, then closed ones (latest first)."""
+    rank = {OVERDUE: 0, "open": 1, CLOSED: 2}
+
+    def key(case: Case) -> tuple[int, int, str]:
+        state = case.shown_state(today)
+        days = case.days_left(today)
+        return (rank[state], -days if state == CLOSED else days, case.ref)
+
+    return sorted(cases, key=key)
+
+
+def countdown(case: Case, today: date) -> str:
+    """``12 days left``, ``due today``, ``3 days overdue`` or ``closed``."""
+    state = case.shown_state(today)
+    if state == CLOSED:
+        return "closed"
+    left = case.days_left(today)
+    if left == 0:
+        return "due today"
+    if left < 0:
+        return f"{-left} day{'s' if left != -1 else ''} overdue"
+    return f"{left} day{'s' if left != 1 else ''} left"
+
+
+def case_prompt(case: Case, today: date, operations: Sequence[OperationView]) -> Text:
+    """The case's line (red when overdue) and its operations below it."""
+    state = case.shown_state(today)
+    style = "bold red" if state == OVERDUE else ("dim" if state == CLOSED else "bold")
+    text = Text()
+    text.append(safe_text(case.ref), style=style)
+    text.append(" · ")
+    text.append(countdown(case, today), style="bold red" if state == OVERDUE else "")
+    text.append(f" · due {case.due.isoformat()}", style="dim")
+    if case.subject:
+        text.append(" · ").append(safe_text(case.subject))
+    for view in operations[:OPERATIONS_SHOWN]:
+        who = view.display_name or view.user_principal_name or view.user_id
+        text.append("\n └ ", style="dim")
+        text.append(f"{safe_text(who)} · ", style="dim" if state == CLOSED else "")
+        text.append(safe_text(status_label(view.display_status)))
+    if len(operations) > OPERATIONS_SHOWN:
+        text.append(f"\n └ … {len(operations) - OPERATIONS_SHOWN} more", style="dim")
+    if not operations:
+        text.append("\n └ no operations yet", style="dim")
+    return text
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+class CaseFormScreen(ModalScreen[dict[str, str] | None]):
+    """A small form (open, extend or close a case): Enter saves (``save`` says what is wrong, or None), Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="case-form.cancel"),
+        # At once (a burst's next characters go to the next field), as on the main screen.
+        Binding("tab", "move_focus(1)", "", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "", show=False, priority=True),
+    ]
+
+    DEFAULT_CSS = """
+    CaseFormScreen #case-form { max-width: 76; height: auto; }
+    CaseFormScreen Input { margin-bottom: 0; }
+    """
+
+    def __init__(self, title: str, fields: Sequence[Field], save: Callable[[dict[str, str]], str | None]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = list(fields)
+        self.save = save
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="case-form", classes="dialog"):
+            for field in self.fields:
+                yield Label(field.label, classes="field-label")
+                yield Input(value=field.value, placeholder=field.placeholder, id=f"case-{field.name}")
+            yield Static("", id="case-error", classes="error", markup=False)
+            yield Static("Enter saves · Tab next field · Esc cancels", classes="hint")
+        yield ConsoleFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#case-form").border_title = literal(self.title_text)
+        self.set_focus(self.query_one(f"#case-{self.fields[0].name}", Input))
+
+    def values(self) -> dict[str, str]:
+        return {f.name: self.query_one(f"#case-{f.name}", Input).value.strip() for f in self.fields}
+
+    @on(Input.Submitted)
+    def _on_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        values = self.values()
+        problem = self.save(values)
+        if problem:
+            self.query_one("#case-error", Static).update(problem)
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_move_focus(self, step: int) -> None:
+        move_focus_now(self, step)
+
+
+class CaseList(OptionList):
+    """The cases, one option each (its operations on the lines below it).
+
+    The cursor keys are priority bindings (as on the operations table): they move the cursor as the key
+    is read, so a burst such as Down then ``x`` extends the case the cursor reached.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, priority=True),
+        Binding("down", "cursor_down", "Down", show=False, priority=True),
+        Binding("home", "first", "First", show=False, priority=True),
+        Binding("end", "last", "Last", show=False, priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+    ]
+
+
+class CasesPane(Vertical):
+    """Cases with their countdown and operations; ``o`` open, ``x`` extend, ``c`` close."""
+
+    # Priority: run as the key is read, so the keys of a burst typed after it are held for the form.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "o",
+            "open_case",
+            "Open case",
+            id="cases.open",
+            priority=True,
+            tooltip="Open a case (received, due, subject)",
+        ),
+        Binding(
+            "x",
+            "extend_case",
+            "Extend",
+            id="cases.extend",
+            priority=True,
+            tooltip="Extend the highlighted case (a new due date, at most 3 months after receipt, and why)",
+        ),
+        Binding(
+            "c", "close_case", "Close", id="cases.close", priority=True, tooltip="Close the highlighted case (a note)"
+        ),
+    ]
+
+    SCOPED_CSS = False  # its rules place it on the main screen (shown by key 3, in place of the other panes)
+
+    DEFAULT_CSS = """
+    MainScreen #cases-pane { display: none; }
+    MainScreen.-show-cases #cases-pane { display: block; height: 1fr; }
+    MainScreen.-show-cases #profiles-pane { display: none; }
+    MainScreen.-show-cases #operations-pane { display: none; }
+    CasesPane CaseList { height: 1fr; border: none; padding: 0; }
+    CasesPane CaseList:focus { border: none; }
+    """
+
+    def __init__(
+        self,
+        book: CaseBook | None,
+        now: Callable[[], float],
+        operations: Callable[[], Sequence[OperationView]],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.book = book
+        self.now = now
+        self.operations = operations
+        self.shown: list[Case] = []
+        self.alerted: set[str] = set()
+        """Cases already announced this session (each alert once)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cases-status", classes="pane-status")
+        yield CaseList(id="cases-list")
+
+    def today(self) -> date:
+        return utc_date(self.now())
+
+    def reload(self) -> None:
+        """Read the cases again, redraw, and raise the alerts due."""
+        status = self.query_one("#cases-status", Static)
+        case_list = self.query_one(CaseList)
+        if self.book is None:
+            status.update("no journal: cases need one")
+            return
+        today = self.today()
+        try:
+            cases = case_order(self.book.cases(), today)
+        except Exception as exc:  # the journal cannot be read: say so, keep the console
+            status.update(Text(f"cases cannot be read: {safe_text(exc)}"))
+            return
+        by_case: dict[str, list[OperationView]] = {}
+        for view in self.operations():
+            if view.case:
+                by_case.setdefault(view.case, []).append(view)
+        highlighted = case_list.highlighted
+        chosen = self.shown[highlighted].ref if highlighted is not None and highlighted < len(self.shown) else None
+        self.shown = cases
+        case_list.clear_options()
+        case_list.add_options([Option(case_prompt(c, today, by_case.get(c.ref, [])), id=c.ref) for c in cases])
+        if cases:
+            refs = [c.ref for c in cases]
+            case_list.highlighted = refs.index(chosen) if chosen in refs else 0
+        overdue = sum(1 for c in cases if c.shown_state(today) == OVERDUE)
+        opened = sum(1 for c in cases if c.state != CLOSED)
+        line = Text(f"{len(cases)} case{'s' if len(cases) != 1 else ''} · {opened} open")
+        if overdue:
+            line.append(" · ").append(f"{overdue} overdue", style="bold red")
+        line.append(" · o open · x extend · c close", style="dim")
+        status.update(line)
+        self.border_subtitle = f"today {today.isoformat()} (UTC)"
+        self._alert(cases, today)
+
+    def _alert(self, cases: Sequence[Case], today: date) -> None:
+        due_soon = [
+            c for c in cases if c.state != CLOSED and c.days_left(today) <= ALERT_DAYS and c.ref not in self.alerted
+        ]
+        if not due_soon:
+            return
+        self.alerted.update(c.ref for c in due_soon)
+        lines = [f"{safe_text(c.ref)}: {countdown(c, today)} (due {c.due.isoformat()})" for c in due_soon[:5]]
+        if len(due_soon) > 5:
+            lines.append(f"… and {len(due_soon) - 5} more")
+        self.app.bell()
+        self.notify(
+            "\n".join(lines),
+            title="Case deadline",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+
+    def highlighted_case(self) -> Case | None:
+        index = self.query_one(CaseList).highlighted
+        return self.shown[index] if index is not None and index < len(self.shown) else None
+
+    def _open_form(self, screen: CaseFormScreen) -> None:
+        opener = getattr(self.screen, "open_screen", None)
+        if opener is not None:
+            opener(screen, lambda _result: self.reload())
+        else:
+            self.app.push_screen(screen, lambda _result: self.reload())
+
+    def action_open_case(self) -> None:
+        if self.book is None:
+            return
+        book = self.book
+
+        def save(values: dict[str, str]) -> str | None:
+            if not values["ref"]:
+                return "Give the case reference."
+            try:
+                received = parse_date(values["received"]) if values["received"] else self.today()
+                due = parse_date(values["due"]) if values["due"] else None
+                book.open(values["ref"], received, due, values["subject"], self.now())
+            except (ValueError, CaseError) as exc:
+                return str(exc)
+            return None
+
+        fields = [
+            Field("ref", "Case reference", placeholder="e.g. DSR-1234"),
+            Field("received", "Received (YYYY-MM-DD, UTC)", self.today().isoformat()),
+            Field("due", "Due (empty: one month after receipt)", placeholder="YYYY-MM-DD"),
+            Field("subject", "Subject", placeholder="who asked, or what about"),
+        ]
+        self._open_form(CaseFormScreen("Open a case", fields, save))
+
+    def action_extend_case(self) -> None:
+        self._extend()
+
+    def action_close_case(self) -> None:
+        self._close()
+
+    def _nothing_to_do(self) -> None:
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            release()
+
+    def _extend(self) -> None:
+        case = self.highlighted_case()
+        if case is None or self.book is None:
+            self._nothing_to_do()
+            return
+        book = self.book
+
+        def save(values: dict[str, str]) -> str | None:
+            try:
+                book.extend(case.ref, parse_date(values["due"]), values["reason"], self.now())
+            except (ValueError, CaseError) as exc:
+                return str(exc)
+            return None
+
+        fields = [Field("due", "New due date (YYYY-MM-DD)", placeholder="YYYY-MM-DD"), Field("reason", "Reason")]
+        self._open_form(CaseFormScreen(f"Extend {case.ref} (due {case.due.isoformat()})", fields, save))
+
+    def _close(self) -> None:
+        case = self.highlighted_case()
+        if case is None or self.book is None:
+            self._nothing_to_do()
+            return
+        book = self.book
+
+        def save(values: dict[str, str]) -> str | None:
+            try:
+                book.close(case.ref, values["note"], self.now())
+            except CaseError as exc:
+                return str(exc)
+            return None
+
+        self._open_form(CaseFormScreen(f"Close {case.ref}", [Field("note", "Note (optional)")], save))

@@ -1,0 +1,132 @@
+"""``report --case REF --part subject|internal`` (issue 19): the person's part holds no notes, internal
+names or request ids; the internal part is the audit trail with the case's events and the deadline."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from console.cli import case_commands
+from console.cli.run import main
+from console.ops.events import FINAL, TRACKING, PollRecord
+from console.wiring import ConnectionOptions, open_journal_only
+
+DEC_1 = 1_796_112_000.0  # 2026-12-01T08:00:00Z
+SIG = "PARTSECRETSIG"
+LOCATION = f"https://acct.blob.core.windows.net/dsr-ann?sv=2024-05-04&sr=c&sp=cw&sig={SIG}"
+NOTE = "called the requester about ticket INTERNAL-77"
+ADMIN = "admin@contoso.com"
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(case_commands, "now", lambda: DEC_1 - 11 * 86_400)  # 2026-11-20: opened, extended
+    assert main(["--demo", "--state-dir", str(tmp_path), "case", "open", "DSR-1", "--received", "2026-11-20"]) == 0
+    assert (
+        main(
+            ["--demo", "--state-dir", str(tmp_path), "case", "extend", "DSR-1", "--due", "2027-01-10"]
+            + ["--reason", "many systems to search"]
+        )
+        == 0
+    )
+    only = open_journal_only(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    journal = only.journal
+    row = journal.record_intent(
+        only.tenant_key or "",
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        LOCATION,
+        DEC_1,
+        case="DSR-1",
+        display_name="Ann Lee",
+        user_principal_name="ann.lee@fabrikam.com",
+        submitted_by=ADMIN,
+    )
+    row.state = TRACKING
+    row.operation_id = "op-secret-1"
+    row.submitted_at = "2026-12-01T08:00:01Z"
+    journal.save_now(row, PollRecord(DEC_1 + 1, 202, 60.0, "post-rid-1", "crid-1", None, None, ""), DEC_1 + 1)
+    row.state = FINAL
+    row.status = "complete"
+    row.completed_at = "2026-12-01T08:10:00Z"
+    row.delivered = {
+        "checked_at": DEC_1 + 610,
+        "files": 2,
+        "bytes": 900,
+        "names": ["RequestInfo.json", "profile.json"],
+        "request_info": True,
+        "error": "",
+    }
+    journal.save_now(row, PollRecord(DEC_1 + 600, 200, None, "final-rid-1", "c", "complete", 100.0, ""), DEC_1 + 600)
+    journal.add_note(row.key, NOTE, ADMIN, DEC_1 + 700)
+    only.close()
+    monkeypatch.setattr(case_commands, "now", lambda: DEC_1 + 20 * 86_400)  # 2026-12-21: the report
+    return tmp_path
+
+
+def report(state: Path, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    capsys.readouterr()
+    assert main(["--demo", "--state-dir", str(state), "report", "--case", "DSR-1", *args]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "json"])
+def test_the_subject_part_holds_no_notes_internal_names_or_request_ids(
+    state: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    out = report(state, capsys, "--part", "subject", "--format", fmt)
+    for secret in (NOTE, "INTERNAL-77", ADMIN, "post-rid-1", "final-rid-1", "crid-1", "op-secret-1", SIG, "sig="):
+        assert secret not in out
+    assert "https://acct.blob.core.windows.net/dsr-ann" in out
+    assert "2026-12-01T08:00:01Z" in out and "2026-12-01T08:10:00Z" in out
+    assert "RequestInfo.json" in out and "profile.json" in out
+
+
+def test_the_subject_part_in_json_has_its_fields(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (row,) = json.loads(report(state, capsys, "--part", "subject", "--format", "json"))
+    assert row == {
+        "case": "DSR-1",
+        "action": "export",
+        "requested": "2026-12-01T08:00:01Z",
+        "completed": "2026-12-01T08:10:00Z",
+        "status": "complete",
+        "account": "ann.lee@fabrikam.com",
+        "deliveredTo": "https://acct.blob.core.windows.net/dsr-ann",
+        "files": "2: RequestInfo.json, profile.json",
+    }
+
+
+def test_the_internal_part_is_the_audit_trail_with_the_deadline(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(report(state, capsys, "--part", "internal", "--format", "csv"))))
+    assert [r["action"] for r in rows] == [
+        "case opened",
+        "case extended",
+        "export submitted",
+        "export complete",
+        "note",
+        "deadline",
+    ]
+    extended = rows[1]
+    assert (extended["text"], extended["due"]) == ("many systems to search", "2027-01-10")
+    submitted = rows[2]
+    assert (submitted["by"], submitted["exportRequestId"], submitted["operationId"]) == (
+        ADMIN,
+        "post-rid-1",
+        "op-secret-1",
+    )
+    assert rows[3]["finalRequestId"] == "final-rid-1"
+    assert (rows[4]["by"], rows[4]["text"]) == (ADMIN, NOTE)
+    assert rows[5]["due"] == "2027-01-10" and rows[5]["text"] == "open, 20 day(s) left"
+    assert SIG not in json.dumps(rows)
+    md = report(state, capsys, "--part", "internal")
+    assert "Deadline: open, 20 day(s) left" in md and "many systems to search" in md
+
+
+def test_a_part_without_a_case_exits_2(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--demo", "--state-dir", str(state), "report", "--part", "subject"]) == 2
+    assert "--case" in capsys.readouterr().err
