@@ -16,6 +16,7 @@ from console.tui.app import ConsoleApp
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import FakeBlobService, make_profiles, make_services
 from tests.tui.test_console import settle
+from tests.tui.waiting import until
 from tests.tui.test_console_flows import SAS
 
 TEMPLATE = SAS.replace("/exports?", "/dsr-{userId}?")
@@ -45,6 +46,14 @@ def test_bulk_question_with_warnings_and_refusals_fits_80x24(snap_compare: Calla
     assert snap_compare(ConsoleApp(services), terminal_size=(80, 24), run_before=run_before)
 
 
+def _status_line(app: ConsoleApp) -> str:
+    """The main screen's polling status line (under the modal), as text."""
+    for screen in app.screen_stack:
+        for line in screen.query("#polling-status"):
+            return str(line.render())
+    return ""
+
+
 def test_export_results_fit_80x24(snap_compare: Callable[..., bool]) -> None:
     """You should see the form's title 'Export personal data of 300 people', Graph's answers in a table
     that scrolls inside, and '300 accepted · Enter or Esc closes' at the bottom."""
@@ -60,6 +69,10 @@ def test_export_results_fit_80x24(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
+        # The status line re-reads today's quota once the 300 exports are in: wait for it, not for time.
+        await until(pilot, lambda: "687" in _status_line(pilot.app), what="the quota")
+        await pilot.app.workers.wait_for_complete()
+        await until(pilot, lambda: "687" in _status_line(pilot.app), what="the quota, still")
         pilot.app.clear_notifications()
         await settle(pilot)
 
