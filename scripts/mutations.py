@@ -416,7 +416,7 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "shown status",
-        "console/tui/ops_model.py",
+        "console/ops/vocabulary.py",
         "    if view.state in STATE_WORDS:\n        return view.state\n",
         "",
         ("tests/tui/test_ops_model.py::test_a_row_whose_watching_stopped_says_error_not_graphs_last_word",),

@@ -63,8 +63,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "the streamed JSON report is json.dumps with indent, byte for byte",
         "console/report.py",
-        '                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False).replace("\\n", "\\n    ")',
-        "                nested[json.dumps(marker)] = json.dumps(value, indent=2, allow_nan=False)",
+        '                nested[json.dumps(marker)] = _indented(value).replace("\\n", "\\n    ")',
+        "                nested[json.dumps(marker)] = _indented(value)",
         ("tests/ops/test_journal_reads.py::test_the_json_report_is_byte_for_byte_json_dumps_with_indent",),
     ),
     (

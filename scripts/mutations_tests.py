@@ -112,9 +112,9 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "report: #22.23 finalRequestId from the first final poll",
-        "console/report.py",
-        "    for record in reversed(history):\n        if record.status in FINAL_STATUSES:",
-        "    for record in history:\n        if record.status in FINAL_STATUSES:",
+        "console/ops/journal.py",
+        "            \"ORDER BY rowid DESC LIMIT 1), '') ELSE '' END\"",
+        "            \"ORDER BY rowid LIMIT 1), '') ELSE '' END\"",
         (CLI22 + "test_the_reports_final_request_id_is_the_last_final_polls",),
     ),
 ]
@@ -122,8 +122,8 @@ MUTATIONS += [
     (
         "bulk confirmation: #22.17 a bulk export without warnings sent without asking",
         "console/tui/screens/export.py",
-        "        if len(self.people) == 1 and not warnings:",
-        "        if not warnings:",
+        "        if len(self.people) == 1 and not warnings and not skipped:",
+        "        if not warnings and not skipped:",
         (TUI22 + "test_a_bulk_export_without_any_warning_is_still_confirmed_before_anything_is_sent",),
     ),
     (
@@ -485,16 +485,16 @@ MUTATIONS += [
     ),
     (
         "report: exportRequestId from the last answer",
-        "console/report.py",
-        '    return history[0].request_id if history else ""',
-        '    return history[-1].request_id if history else ""',
+        "console/ops/journal.py",
+        "            \"WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, \"",
+        "            \"WHERE polls.operation = operations.id ORDER BY rowid DESC LIMIT 1), '') ELSE '' END, \"",
         (REPORT + "test_rows_hold_every_field_for_each_kind_of_export",),
     ),
     (
         "report: a CSV cell that starts a formula left as is",
         "console/report.py",
-        '    return "\'" + text if text.startswith(_CSV_FORMULA_START) else text',
-        "    return text",
+        '    return terminal_safe("\'" + text if text.startswith(_CSV_FORMULA_START) else text)',
+        "    return terminal_safe(text)",
         (REPORT + "test_csv_has_exactly_the_documented_header_and_parses",),
     ),
     (

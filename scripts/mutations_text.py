@@ -43,8 +43,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: JSON report escapes C1 and bidi (issue 22.21)",
         "console/report.py",
-        "            ensure_ascii=True,",
-        "            ensure_ascii=False,",
+        '        self._flat = json.JSONEncoder(separators=(",\\n    ", ": "), allow_nan=False).encode',
+        '        self._flat = json.JSONEncoder(separators=(",\\n    ", ": "), allow_nan=False, ensure_ascii=False).encode',
         (f"{_CLI}test_the_json_report_writes_c1_and_bidi_controls_as_json_escapes",),
     ),
     (
@@ -148,8 +148,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: the header's identity escaped",
         "console/tui/widgets/header.py",
-        '            text.append(safe_text(info.identity), style="bold")',
-        '            text.append(info.identity, style="bold")',
+        "    identity = safe_text(info.identity)",
+        "    identity = info.identity",
         (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
     ),
     (

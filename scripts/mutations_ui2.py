@@ -47,11 +47,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: ops has a NAME column",
-        "console/cli/views.py",
-        "            person_name(v),\n",
+        "console/cli/journal_commands.py",
+        '                    item[at_name] or item[at_upn] or "-",\n',
         "",
         (f"{_VOCAB}test_ops_has_a_name_column_and_json_keeps_its_fields",),
         ('headers = ["NAME", "USER ID"', 'headers = ["USER ID"'),
+        ("                    person_name(v),\n", ""),
     ),
     (
         "ui2: the user column falls back to the journal's name",
