@@ -14,8 +14,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "hangs: a nextLink already followed is followed again",
         "console/graph/client.py",
-        "            if url in followed:",
-        "            if False:",
+        "            if url in followed:\n                raise self._paging_loop(f\"page {page}'s",
+        "            if False:\n                raise self._paging_loop(f\"page {page}'s",
         (f"{PAGING}::test_a_next_link_already_followed_stops_the_listing_and_keeps_what_was_read",),
     ),
     (
