@@ -35,7 +35,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "paging (issue 22.12): an empty page that carries a nextLink ends the listing",
         "console/graph/client.py",
+        '            empty_run = 0 if profiles else empty_run + 1\n            link = data.get("@odata.nextLink")\n'
         "            url = link if isinstance(link, str) and link else None",
+        '            empty_run = 0 if profiles else empty_run + 1\n            link = data.get("@odata.nextLink")\n'
         "            url = link if isinstance(link, str) and link and profiles else None",
         (
             f"{PAGING}::test_an_empty_page_that_carries_a_next_link_does_not_end_the_listing",
