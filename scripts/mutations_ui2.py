@@ -86,14 +86,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "ui2: toasts are one short line",
         "console/tui/app.py",
-        "short, cut = toast_text(text)",
-        "short, cut = text, False",
+        'short, cut = toast_text(f"{heading}: {text}" if heading else text, width',
+        'short, cut = (f"{heading}: {text}" if heading else text), False; (width',
         (f"{_HABITS}test_a_failure_toasts_one_short_line_and_the_event_log_keeps_it_whole",),
     ),
     (
         "ui2: every toast goes to the event log",
         "console/tui/app.py",
-        "self.event_log.add(text, title=plain_text(title, markup=markup), severity=severity)",
+        "self.event_log.add(text, title=heading, severity=severity)",
         "pass",
         (f"{_HABITS}test_a_failure_toasts_one_short_line_and_the_event_log_keeps_it_whole",),
     ),
