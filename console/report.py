@@ -326,18 +326,21 @@ _DELIVERED = COLUMN["delivered"]
 _SHOWN_STATES = frozenset({"rejected", "unconfirmed", "error", "resolved", "stopped"})
 
 
+def _shown_word(state: str, status: str | None) -> str:
+    """The status a report row shows for a row that is not an intent: Graph's word, else the journal's."""
+    if status:
+        return status
+    if state in _SHOWN_STATES and status is None:
+        return state
+    return {TRACKING: "notStarted"}.get(state, state)
+
+
 def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> dict[str, Any]:
     """``_report_row`` of a row that is not an intent (its view is the row as it is), straight from the
     query's tuple: no view, the times read as Graph wrote them, and the storage location as the journal
     keeps it (redacted when written: ``record_intent`` and the schema-1 upgrade are its only writers)."""
     state = values[_STATE]
-    status = values[_STATUS]
-    if status:
-        shown = status
-    elif state in _SHOWN_STATES and status is None:
-        shown = state
-    else:
-        shown = {TRACKING: "notStarted"}.get(state, state)
+    shown = _shown_word(state, values[_STATUS])
     delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
     (
         case,
@@ -380,13 +383,7 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
 def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> list[str]:
     """``_flat_cells(_values_row(journal, values, first_id, final_id))``, without the dict."""
     state = values[_STATE]
-    status = values[_STATUS]
-    if status:
-        shown = status
-    elif state in _SHOWN_STATES and status is None:
-        shown = state
-    else:
-        shown = {TRACKING: "notStarted"}.get(state, state)
+    shown = _shown_word(state, values[_STATUS])
     delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""
     (
         case,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 
 from console.tui.app import ConsoleApp
@@ -46,7 +47,7 @@ def test_bulk_question_with_warnings_and_refusals_fits_80x24(snap_compare: Calla
     assert snap_compare(ConsoleApp(services), terminal_size=(80, 24), run_before=run_before)
 
 
-def _status_line(app: ConsoleApp) -> str:
+def _status_line(app: App[Any]) -> str:
     """The main screen's polling status line (under the modal), as text."""
     for screen in app.screen_stack:
         for line in screen.query("#polling-status"):
