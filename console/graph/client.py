@@ -319,14 +319,7 @@ class GraphClient:
             page += 1
             what = "list profiles" if page == 1 else f"list profiles (page {page})"
             response, _info = await self._send("GET", url, what=what)
-            data = self._json_object(response, "the profile list")
-            values = data.get("value")
-            if not isinstance(values, list):
-                raise errors.MalformedResponse(
-                    "Graph's profile list had no 'value' array",
-                    status=response.status_code,
-                    request_id=response.headers.get("request-id", ""),
-                )
+            data, values = self._page(response, "the profile list", "profile list")
             profiles = [InboundSharedUserProfile.from_json(v) for v in values if isinstance(v, dict)]
             ids = {p.user_id.lower() for p in profiles}
             if profiles and ids <= seen_ids:
@@ -492,14 +485,7 @@ class GraphClient:
                 raise self._paging_loop("a nextLink was already followed", len(followed), len(users))
             followed.add(url)
             response, _info = await self._send("GET", url, what="list outbound profiles")
-            data = self._json_object(response, "the outbound profile list")
-            values = data.get("value")
-            if not isinstance(values, list):
-                raise errors.MalformedResponse(
-                    "Graph's outbound profile list had no 'value' array",
-                    status=response.status_code,
-                    request_id=response.headers.get("request-id", ""),
-                )
+            data, values = self._page(response, "the outbound profile list", "outbound profile list")
             users += [
                 safe_text(v["userId"]) for v in values if isinstance(v, dict) and isinstance(v.get("userId"), str)
             ]
@@ -515,13 +501,7 @@ class GraphClient:
         """
         url = f"{self.base_url}/{OUTBOUND_PATH}/{quote(user_id, safe='')}/tenants"
         response, _info = await self._send("GET", url, what=f"outbound tenants of {user_id}")
-        values = self._json_object(response, "the outbound tenants").get("value")
-        if not isinstance(values, list):
-            raise errors.MalformedResponse(
-                "Graph's outbound tenant list had no 'value' array",
-                status=response.status_code,
-                request_id=response.headers.get("request-id", ""),
-            )
+        _data, values = self._page(response, "the outbound tenants", "outbound tenant list")
         return [safe_text(v["tenantId"]) for v in values if isinstance(v, dict) and isinstance(v.get("tenantId"), str)]
 
     async def remove_outbound(self, user_id: str, tenant_id: str) -> str:
@@ -587,14 +567,7 @@ class GraphClient:
                         client_request_id=exc.client_request_id,
                     ) from None
                 raise
-            data = self._json_object(response, "the list of export operations")
-            values = data.get("value")
-            if not isinstance(values, list):
-                raise errors.MalformedResponse(
-                    "Graph's list of export operations had no 'value' array",
-                    status=response.status_code,
-                    request_id=response.headers.get("request-id", ""),
-                )
+            data, values = self._page(response, "the list of export operations", "list of export operations")
             for value in values:
                 if not isinstance(value, dict):
                     continue
@@ -654,6 +627,18 @@ class GraphClient:
             )
         if len(self._checked_urls) < 100_000:
             self._checked_urls.add(url)
+
+    def _page(self, response: httpx.Response, what: str, listing: str) -> tuple[dict[str, Any], list[Any]]:
+        """A page of a collection: its JSON object and its ``value`` array (MalformedResponse without one)."""
+        data = self._json_object(response, what)
+        values = data.get("value")
+        if not isinstance(values, list):
+            raise errors.MalformedResponse(
+                f"Graph's {listing} had no 'value' array",
+                status=response.status_code,
+                request_id=response.headers.get("request-id", ""),
+            )
+        return data, values
 
     def _json_object(self, response: httpx.Response, what: str) -> dict[str, Any]:
         try:
