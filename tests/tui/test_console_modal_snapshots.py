@@ -76,5 +76,7 @@ def test_export_results_fit_80x24(snap_compare: Callable[..., bool]) -> None:
         await until(pilot, lambda: "687" in _status_line(pilot.app), what="the quota, still")
         pilot.app.clear_notifications()
         await settle(pilot)
+        # The line under the modal is drawn from the main screen's last paint: wait for the picture.
+        await until(pilot, lambda: "687/1,000" in pilot.app.export_screenshot(), what="the quota on screen")
 
     assert snap_compare(ConsoleApp(services), terminal_size=(80, 24), run_before=run_before)
