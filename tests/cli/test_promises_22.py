@@ -50,12 +50,15 @@ def test_export_wait_exits_1_when_the_wait_ends_with_the_export_still_running(is
             taken = 0
             while taken == 0 and child.poll() is None and time.monotonic() < deadline:
                 if journal.exists():
-                    with sqlite3.connect(journal, timeout=30) as db:
-                        taken = db.execute(
-                            "UPDATE operations SET owner='another-process', lease_until=? "
-                            "WHERE state='tracking' AND location IS NOT NULL",
-                            (time.time() + 3600,),
-                        ).rowcount
+                    try:
+                        with sqlite3.connect(journal, timeout=30) as db:
+                            taken = db.execute(
+                                "UPDATE operations SET owner='another-process', lease_until=? "
+                                "WHERE state='tracking' AND location IS NOT NULL",
+                                (time.time() + 3600,),
+                            ).rowcount
+                    except sqlite3.OperationalError:
+                        pass  # the file is there before its schema (the child creates it, then the tables)
                 if taken == 0:
                     time.sleep(0.05)  # polling the journal for the state the test needs, not a timing guess
             assert taken == 1, "the export never reached the journal as tracking"
