@@ -21,7 +21,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
@@ -34,6 +33,7 @@ from console.tui.cells import (
     status_label,
     time_label,
 )
+from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import readable_error, shown_status
 
 REFRESH_SECONDS = 1.0
@@ -146,7 +146,7 @@ def _row_key(record: PollRecord) -> str:
     return f"{record.at!r}/{record.client_request_id}/{record.request_id}"
 
 
-class OperationDetailsScreen(ModalScreen[None]):
+class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
     """Details of one export operation (Esc closes).
 
     Args:
@@ -434,8 +434,3 @@ class OperationDetailsScreen(ModalScreen[None]):
         self._notes_shown = None
         await self.reload()
         self.notify("Note saved.", title="Note")
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group.startswith("details"):
-            error = event.worker.error
-            self.notify(safe_text(error) or type(error).__name__, title="Details", severity="error", markup=False)

@@ -27,6 +27,7 @@ from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
 from console.tui.focus import move_focus_now
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
+from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.storage import TemplateError, is_template, resolve_locations
 from console.tui.export_model import (
     ExportMemory,
@@ -55,7 +56,7 @@ TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsWorkerFailures, Screen[None]):
     """Profiles and operations of one signed-in session."""
 
     # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
@@ -383,13 +384,9 @@ class MainScreen(Screen[None]):
         self.post_message(ProfilesLoaded(len(self.index), pages))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.ERROR:
-            error = str(worker.error) or type(worker.error).__name__
-            if worker.group == "profiles":
-                self.post_message(ProfilesFailed(error))
-            else:
-                self.notify(safe_text(error), title="Operations", severity="error", timeout=10, markup=False)
+        """Listing stopped: the status line says why (the App shows the failure itself)."""
+        if event.state == WorkerState.ERROR and event.worker.group == "profiles":
+            self.post_message(ProfilesFailed(describe_failure(event.worker.error).text))
 
     @on(ProfilesPage)
     def _on_profiles_page(self, message: ProfilesPage) -> None:
@@ -414,9 +411,6 @@ class MainScreen(Screen[None]):
         self._loading = False
         self._load_error = message.error
         self._show_profiles_status()
-        self.notify(
-            safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=False
-        )
 
     def action_reload_profiles(self) -> None:
         self.index.clear()

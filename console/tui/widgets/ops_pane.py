@@ -22,11 +22,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState
 
 from console.clock import Clock
 from console.ops.events import Note, OperationView
 from console.tui.cells import STATUS_GLYPHS, safe_text, status_label
+from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import ATTENTION, readable_error, shown_status
 from console.tui.widgets.ops_table import OpsTable
 
@@ -88,7 +88,7 @@ class OpsFilterBox(Input):
         self.post_message(self.Leave())
 
 
-class OperationsPane(Vertical):
+class OperationsPane(ReportsWorkerFailures, Vertical):
     """Counts, filter box, the live operations table and the highlighted operation's error.
 
     Args:
@@ -431,14 +431,6 @@ class OperationsPane(Vertical):
         views = [v for v in (self.actions.operation(key) for key in keys) if v is not None]
         if views:
             self.table.apply(views)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place the pane's workers' failures are shown (STYLE.md: failures handled in one place)."""
-        worker = event.worker
-        if event.state == WorkerState.ERROR and worker.group.startswith("ops-"):
-            event.stop()
-            error = worker.error
-            self.notify(safe_text(error) or type(error).__name__, title="Operations", severity="error", markup=False)
 
     # -- the report ------------------------------------------------------------------------------
 
