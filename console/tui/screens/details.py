@@ -22,6 +22,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from console.tui.focus import hold_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
 from console.tui.cells import (
@@ -410,9 +411,7 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
     def action_add_note(self) -> None:
         from console.tui.dialogs.note import NoteScreen
 
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:  # what is typed right after n is the note
-            hold()
+        hold_keys(self.app)  # what is typed right after n is the note
         view = self.engine.operation(self.key)
         who = safe_text(self.user_label(view.user_id)) if view is not None else str(self.key)
 
@@ -422,9 +421,7 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
 
         screen = NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found")
         self.app.push_screen(screen, answered)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
-from console.tui.focus import move_focus_now
+from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
 from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.storage import TemplateError, is_template, resolve_locations
@@ -513,17 +513,13 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     def app_hold_keys(self) -> None:
         """Ask the app to hold the keys typed next until a screen opening now has taken focus."""
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:
-            hold()
+        hold_keys(self.app)
 
     def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
         """Push ``screen`` and deliver keys typed meanwhile to it once it has focus."""
         self.app_hold_keys()
         self.app.push_screen(screen, callback)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     # -- export -------------------------------------------------------------------------
 
@@ -593,9 +589,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
                 latest[view.user_id] = view
         people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest.values()]
         if not people:
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                release()
+            release_keys(self.app)
             return
         # A re-export keeps its case (when the operations chosen share one).
         cases = {getattr(v, "case", "") or "" for v in latest.values()}

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView
 from console.tui.cells import STATUS_GLYPHS, safe_text, status_label
@@ -81,9 +82,7 @@ class OpsFilterBox(Input):
         """Back to the table: everything typed before the key that leaves is in ``value`` by now."""
 
     def action_leave(self) -> None:
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:
-            hold()
+        hold_keys(self.app)
         # Queued behind the characters typed before this key, so they land first.
         self.post_message(self.Leave())
 
@@ -347,18 +346,14 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         if self.screen.focused is box:
             self.screen.set_focus(self.table)
         box.display = bool(box.value)
-        release = getattr(self.app, "release_keys", None)
-        if release is not None:
-            release()  # the keys typed after Esc, to the table
+        release_keys(self.app)  # the keys typed after Esc, to the table
 
     # -- bulk actions ------------------------------------------------------------------------
 
     def _open(self, screen: Screen[Any], callback: Callable[[Any], Any]) -> None:
         """Push a dialog; the keys typed since the key that asked for it go to it once it has focus."""
         self.app.push_screen(screen, callback)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     def _who(self, operations: Sequence[OperationView]) -> list[str]:
         return [safe_text(self.table.model.label(v)) for v in operations]
@@ -447,9 +442,7 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         journal = journal_path_of(self.engine)
         if journal is None:
             self.notify("This session has no journal to report from.", title="Report", severity="error")
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                release()
+            release_keys(self.app)
             return
         operations = event.operations
         cases = {v.case for v in operations}
