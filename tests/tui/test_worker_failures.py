@@ -6,7 +6,6 @@ control characters as visible escapes, secrets masked.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from textual.dom import DOMNode
