@@ -86,4 +86,13 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    if isinstance(app, KeyHolder):\n        return True",
         ("tests/tui/test_ops_console.py::test_one_burst_filters_marks_and_reports_on_what_was_marked",),
     ),
+    (
+        "errors: a sign-in failure loses its title",
+        "console/auth/errors.py",
+        '    title: ClassVar[str] = "Sign-in failed"',
+        '    title: ClassVar[str] = "Failed"',
+        (
+            "tests/auth/test_errors.py::test_a_sign_in_failure_is_a_console_error_with_its_title_exit_3_and_escaped_text",
+        ),
+    ),
 ]

@@ -16,10 +16,6 @@ from typing import Protocol
 from console.errors import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleError, UsageError
 
 __all__ = ["EXIT_AUTH", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageProblem"]
-EXIT_TERMINATED = EXIT_INTERRUPTED
-"""SIGTERM stops a run like Ctrl+C does (journal flushed, resume hint): 130."""
-EXIT_HANGUP = EXIT_INTERRUPTED
-"""SIGHUP likewise: 130."""
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "all good (with `--wait`: every export complete)"),
