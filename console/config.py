@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from console.errors import UsageError
 from console.paths import Paths
 
 DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
@@ -46,11 +47,10 @@ DELEGATED_PERMISSIONS = ("CrossTenantUserProfileSharing.Read.All", "User.Export.
 """Delegated permissions: list/get/export, and polling ``dataPolicyOperations`` (graph-api.md)."""
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """``config.toml`` is unreadable or a saved tenant is incomplete; the message says which key."""
 
-    exit_code = 2
-    """Process exit code: a usage/configuration error."""
+    title = "Configuration error"
 
 
 @dataclass(frozen=True)

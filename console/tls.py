@@ -19,14 +19,18 @@ import os
 import ssl
 from collections.abc import Mapping
 
+from console.errors import UsageError
+
 __all__ = ["CA_BUNDLE_VARIABLES", "CABundleError", "ca_bundle", "requests_verify", "ssl_context", "verification"]
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 """Checked in this order; the first non-empty one names the CA bundle."""
 
 
-class CABundleError(ValueError):
+class CABundleError(UsageError, ValueError):
     """The CA bundle an environment variable names cannot be used (a sentence naming the variable)."""
+
+    title = "CA bundle unusable"
 
 
 def ca_bundle(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
 from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
+from console.errors import UsageError  # the one "bad input, exit 2" class (it was defined here)
 from console.graph.models import parse_datetime
 from console.jwt import claim_str, token_claims
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
@@ -103,10 +104,6 @@ DEMO_CASE = "demo"
 """The case of the exports the demo seeds (once per journal: their presence says it was seeded)."""
 DEMO_APPROVE_AFTER = 2.5
 """Seconds after which the demo's device code approves itself."""
-
-
-class UsageError(Exception):
-    """Bad options or input: a one-line message and exit code 2."""
 
 
 @dataclass(frozen=True)

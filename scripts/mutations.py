@@ -375,8 +375,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "esc in box clears",
         "console/tui/widgets/ops_pane.py",
-        '    def action_leave(self) -> None:\n        hold = getattr(self.app, "hold_keys", None)',
-        '    def action_leave(self) -> None:\n        self.value = ""\n        hold = getattr(self.app, "hold_keys", None)',
+        "    def action_leave(self) -> None:\n        hold_keys(self.app)",
+        '    def action_leave(self) -> None:\n        self.value = ""\n        hold_keys(self.app)',
         ("tests/tui/test_ops_pane.py::test_esc_in_the_box_keeps_the_filter_and_esc_on_the_table_clears_it",),
     ),
     (
@@ -459,8 +459,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "leave without hold",
         "console/tui/widgets/ops_pane.py",
-        '        hold = getattr(self.app, "hold_keys", None)\n        if hold is not None:\n            hold()\n',
-        "",
+        "    def action_leave(self) -> None:\n        hold_keys(self.app)\n",
+        "    def action_leave(self) -> None:\n",
         ("tests/tui/test_ops_console.py::test_one_burst_filters_marks_and_reports_on_what_was_marked",),
     ),
 ]

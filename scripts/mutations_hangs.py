@@ -145,8 +145,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "exit codes: every ValueError passes for a usage error",
         "console/cli/exitcodes.py",
-        "    if isinstance(exc, usage_error_types()):",
-        "    if isinstance(exc, (*usage_error_types(), ValueError)):",
+        "    if isinstance(exc, ConsoleError):\n        return int(exc.exit_code)",
+        "    if isinstance(exc, ConsoleError | ValueError):\n        return EXIT_USAGE",
         (
             f"{EXITS}::test_only_the_projects_own_error_types_are_usage_errors",
             f"{EXITS}::test_a_value_error_inside_a_command_is_exit_1_not_a_usage_error",
@@ -165,8 +165,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "exit codes: a bug escaping a command prints a traceback",
         "console/cli/__init__.py",
-        "    except Exception as exc:  # a bug: one line, never a traceback on the terminal",
-        "    except ZeroDivisionError as exc:  # a bug: one line, never a traceback on the terminal",
+        "    except Exception as exc:  # the error family's one line and code; a bug: one line, never a traceback",
+        "    except ZeroDivisionError as exc:  # the error family's one line and code; a bug: one line, never a traceback",
         (f"{EXITS}::test_a_bug_escaping_a_command_is_exit_1_with_one_line_and_a_hint_to_rerun_with_debug",),
     ),
     (

@@ -445,9 +445,9 @@ MUTATIONS += [
     ),
     (
         "exit codes: a quota refusal exits 1",
-        "console/cli/exitcodes.py",
-        "        return EXIT_USAGE  # refused before anything was sent: an input problem",
-        "        return EXIT_FAILED",
+        "console/graph/errors.py",
+        '    title: ClassVar[str] = "Daily export limit"\n    exit_code: ClassVar[int] = EXIT_USAGE',
+        '    title: ClassVar[str] = "Daily export limit"\n    exit_code: ClassVar[int] = EXIT_FAILED',
         (CONTRACT + "test_outcome_exit_codes_come_from_the_typed_failure",),
     ),
     (

@@ -140,9 +140,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "text: the listing error toast is never markup",
-        "console/tui/screens/main.py",
-        'safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=False',
-        'safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=True',
+        "console/tui/app.py",
+        'self.notify(failure.text, title=failure.title, severity="error", timeout=15, markup=False)',
+        'self.notify(failure.text, title=failure.title, severity="error", timeout=15, markup=True)',
         (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),
     ),
     (
@@ -155,8 +155,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: a sign-in error escaped",
         "console/tui/screens/login.py",
-        """Text("Sign-in failed:", style="bold").append(f" {safe_text(error)}")""",
-        """Text("Sign-in failed:", style="bold").append(f" {error}")""",
+        """Text("Sign-in failed:", style="bold").append(f" {describe_failure(event.worker.error).text}")""",
+        """Text("Sign-in failed:", style="bold").append(f" {event.worker.error}")""",
         (f"{_TUI}test_a_sign_in_error_is_shown_as_text",),
     ),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from console.graph.errors import AuthenticationError, PermissionDenied
 
@@ -21,6 +21,8 @@ class SignInError(AuthenticationError):
 
     ``str()`` gives the sentence, the code and Entra's trace id (support asks for it).
     """
+
+    title: ClassVar[str] = "Sign-in failed"
 
     def __init__(
         self,

@@ -48,9 +48,9 @@ def _line(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``export-console`` and ``python -m console``: the command's exit code.
 
-    Ctrl+C at any point gives one line and 130; an exception that escaped every command's own
-    handling gives one line naming it, a hint to rerun with ``--debug``, and 1 (the traceback goes
-    to the debug log only).
+    Ctrl+C at any point gives one line and 130; a ``ConsoleError`` that escaped every command's own
+    handling gives its sentence and its exit code; any other exception one line naming it, a hint to
+    rerun with ``--debug``, and 1 (the traceback goes to the debug log only).
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:  # answered before anything heavy is imported
@@ -69,17 +69,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: one line, never a traceback on the terminal
-        try:
-            from console.cli.exitcodes import DEBUG_HINT
-            from console.redact import redact
+    except Exception as exc:  # the error family's one line and code; a bug: one line, never a traceback
+        return _escaped(exc)
 
-            logging.getLogger("console.cli").debug("unexpected failure", exc_info=True)
-            text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in redact(str(exc))[:300])
-            _line(f"export-console: unexpected error: {type(exc).__name__}: {text}; {DEBUG_HINT}")
-        except KeyboardInterrupt:
-            return _INTERRUPTED
-        return _FAILED
+
+def _escaped(exc: Exception) -> int:
+    """One line for a failure no command handled: the ``ConsoleError``'s sentence and exit code, or for
+    anything else (a bug) its type, a hint to rerun with ``--debug``, and 1."""
+    try:
+        from console.cli.exitcodes import DEBUG_HINT, exit_code_for_exception, is_expected
+        from console.redact import redact
+        from console.text import terminal_safe
+
+        text = terminal_safe(redact(str(exc))[:300])
+        if is_expected(exc):
+            _line(f"export-console: {text}")
+            return exit_code_for_exception(exc)
+        logging.getLogger("console.cli").debug("unexpected failure", exc_info=True)
+        _line(f"export-console: unexpected error: {type(exc).__name__}: {text}; {DEBUG_HINT}")
+    except KeyboardInterrupt:
+        return _INTERRUPTED
+    return _FAILED
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,8 @@
 """Exit codes of the headless commands, derived from typed values (never from class names).
 
+A failure's code is its family's: every ``console.errors.ConsoleError`` declares its ``exit_code``
+(``UsageError`` 2, the sign-in and permission errors 3, the rest 1); any other exception is a bug (1).
+
 The contract: 0 all good (with ``--wait``: all complete), 1 an export failed or errored (for
 ``watch``: unconfirmed exports remain), 2 usage or input error, 3 authentication or permission
 error, 130 interrupted (Ctrl+C, SIGTERM, or SIGHUP when the SSH session went away).
@@ -10,18 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from console.graph import errors
+from console.errors import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleError, UsageError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_INTERRUPTED = 130
-"""Ctrl+C, SIGTERM or SIGHUP (the SSH session went away): the contract's one "interrupted" code."""
-EXIT_TERMINATED = EXIT_INTERRUPTED
-"""SIGTERM stops a run like Ctrl+C does (journal flushed, resume hint): 130."""
-EXIT_HANGUP = EXIT_INTERRUPTED
-"""SIGHUP likewise: 130."""
+__all__ = ["EXIT_AUTH", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageProblem"]
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "all good (with `--wait`: every export complete)"),
@@ -47,8 +41,9 @@ def exit_codes_markdown() -> str:
     return "\n".join(lines)
 
 
-class UsageProblem(Exception):
-    """Bad options or input found by the CLI itself: one sentence, exit 2."""
+UsageProblem = UsageError
+"""Bad options or input found by the CLI itself: the one ``console.errors.UsageError`` under the CLI's
+name (the command modules raise it by this name)."""
 
 
 def worst(codes: Iterable[int]) -> int:
@@ -61,43 +56,19 @@ def worst(codes: Iterable[int]) -> int:
     return chosen
 
 
-def usage_error_types() -> tuple[type[BaseException], ...]:
-    """The project's own error types that mean "bad options or input, nothing was sent" (exit 2).
-
-    Only these: a ``ValueError`` (or ``KeyError``, ``TypeError``...) raised anywhere else is a bug,
-    and a bug must not pass for a usage error (issue 14). Imported here, not at module level, so
-    that the exit codes stay importable without the rest of the console.
-    """
-    from console.config import ConfigError
-    from console.ops.vocabulary import UnknownStatusWord
-    from console.storage.templates import TemplateError
-    from console.tls import CABundleError
-    from console.wiring import UsageError
-
-    return (UsageProblem, UsageError, ConfigError, TemplateError, CABundleError, UnknownStatusWord)
-
-
 def exit_code_for_exception(exc: BaseException) -> int:
-    """The exit code for a failure: the type's declared ``exit_code`` (GraphError and subclasses), 2 for
-    the project's usage errors (``usage_error_types``), 130 for Ctrl+C, 1 for everything else."""
+    """The exit code for a failure: its family's declared ``exit_code`` (``ConsoleError`` and below), 130 for
+    Ctrl+C, 1 for everything else (a bug must not pass for a usage error, issue 14)."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(exc, errors.QuotaExceeded):
-        return EXIT_USAGE  # refused before anything was sent: an input problem
-    if isinstance(exc, errors.GraphError):
+    if isinstance(exc, ConsoleError):
         return int(exc.exit_code)
-    if isinstance(exc, usage_error_types()):
-        return EXIT_USAGE
     return EXIT_FAILED
 
 
 def is_expected(exc: BaseException) -> bool:
     """True for the project's own failures (one line on stderr); False for a bug (a hint to rerun with --debug)."""
-    from console.ops.budget import LedgerUnavailable
-    from console.ops.journal import JournalError
-
-    expected = (errors.GraphError, KeyboardInterrupt, JournalError, LedgerUnavailable, *usage_error_types())
-    return isinstance(exc, expected)
+    return isinstance(exc, ConsoleError | KeyboardInterrupt)
 
 
 DEBUG_HINT = "this looks like a bug: rerun with --debug to write the details to a debug log"
@@ -117,7 +88,7 @@ class _Outcome(Protocol):
 
 def outcome_exit_code(outcome: _Outcome) -> int:
     """An outcome's exit code: the exception it carries decides, else the code the engine gave it."""
-    if outcome.exception is not None and isinstance(outcome.exception, errors.GraphError):
+    if outcome.exception is not None and isinstance(outcome.exception, ConsoleError):
         return exit_code_for_exception(outcome.exception)
     if outcome.exit_code:
         return outcome.exit_code

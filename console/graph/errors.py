@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from console.errors import EXIT_AUTH, EXIT_USAGE, ConsoleError
 from console.redact import redact
 from console.text import terminal_safe
 
@@ -23,11 +24,13 @@ def safe_text(text: str) -> str:
     return terminal_safe(redact(text))
 
 
-class GraphError(Exception):
-    """A failed Graph request: Graph's code and message, and the ids support needs."""
+class GraphError(ConsoleError):
+    """A failed Graph request: Graph's code and message, and the ids support needs.
 
-    exit_code: ClassVar[int] = 1
-    """Process exit code the CLI uses for this kind of failure (1: it failed)."""
+    ``message`` is the sentence, already redacted and escaped; ``str()`` adds Graph's code and request id.
+    """
+
+    title: ClassVar[str] = "Graph error"
 
     def __init__(
         self,
@@ -41,8 +44,6 @@ class GraphError(Exception):
     ) -> None:
         message = safe_text(message)
         super().__init__(message)
-        self.message = message
-        """The sentence, already redacted and escaped."""
         self.status = status
         self.code = safe_text(code)
         self.request_id = safe_text(request_id)
@@ -61,41 +62,57 @@ class GraphError(Exception):
 class AuthenticationError(GraphError):
     """401: the token is missing, expired or not accepted."""
 
-    exit_code: ClassVar[int] = 3
+    title: ClassVar[str] = "Not signed in"
+    exit_code: ClassVar[int] = EXIT_AUTH
 
 
 class PermissionDenied(GraphError):
     """403: the signed-in identity lacks a permission or role."""
 
-    exit_code: ClassVar[int] = 3
+    title: ClassVar[str] = "Permission denied"
+    exit_code: ClassVar[int] = EXIT_AUTH
 
 
 class NotFound(GraphError):
     """404: the profile or operation does not exist (gone or never shared)."""
 
+    title: ClassVar[str] = "Not found"
+
 
 class BadRequest(GraphError):
     """400: Graph refused the input (for example the storage location)."""
+
+    title: ClassVar[str] = "Graph refused the request"
 
 
 class Throttled(GraphError):
     """429 after every retry was spent, the daily export limit, or a Retry-After above the ceiling."""
 
+    title: ClassVar[str] = "Throttled"
+
 
 class ServiceUnavailable(GraphError):
     """5xx after every retry was spent."""
+
+    title: ClassVar[str] = "Graph unavailable"
 
 
 class TransportFailure(GraphError):
     """No usable HTTP answer: connection refused, timeout, protocol error."""
 
+    title: ClassVar[str] = "Graph unreachable"
+
 
 class MalformedResponse(GraphError):
     """Graph answered, but not with what its documentation promises."""
 
+    title: ClassVar[str] = "Unexpected answer from Graph"
+
 
 class UnsafeRedirect(GraphError):
     """A Location or nextLink points at a host the bearer token must not go to."""
+
+    title: ClassVar[str] = "Unsafe link refused"
 
 
 class UnreadableLocation(UnsafeRedirect):
@@ -105,15 +122,20 @@ class UnreadableLocation(UnsafeRedirect):
 class ExportUnconfirmed(GraphError):
     """The export POST may or may not have run (503/504/timeout): never re-POST blindly."""
 
+    title: ClassVar[str] = "Export unconfirmed"
+
 
 class RemovalUnconfirmed(GraphError):
     """The removePersonalData POST may or may not have run (5xx/timeout after sending): never re-POST blindly."""
+
+    title: ClassVar[str] = "Removal unconfirmed"
 
 
 class QuotaExceeded(GraphError):
     """The daily export budget (100 per user, 1,000 per tenant) would be passed (nothing was sent)."""
 
-    exit_code: ClassVar[int] = 2
+    title: ClassVar[str] = "Daily export limit"
+    exit_code: ClassVar[int] = EXIT_USAGE
 
 
 def parse_error_body(text: str) -> tuple[str, str, str, str]:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from console.errors import ConsoleError
 from console.redact import redact
 from console.clock import Clock
 
@@ -125,12 +126,14 @@ LEDGER_ATTEMPTS = 10
 disk must end a run within seconds with its exit code, not pause it for ever (issue 14, item 4)."""
 
 
-class LedgerUnavailable(Exception):
+class LedgerUnavailable(ConsoleError):
     """The tenant's shared ledger in the journal could not be written ``LEDGER_ATTEMPTS`` times in a row.
 
     Sending on without it could pass the tenant's budget (every process spends from that ledger),
     so the request is not sent and the caller ends what it was doing.
     """
+
+    title = "Budget ledger unavailable"
 
 
 class PollBudget:

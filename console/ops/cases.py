@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
+from console.errors import UsageError
 
 
 class OperationJournal(Protocol):
@@ -134,8 +135,10 @@ def parse_date(text: str) -> date:
 # -- the store ----------------------------------------------------------------------------------
 
 
-class CaseError(ValueError):
+class CaseError(UsageError, ValueError):
     """A case change the rules refuse (unknown case, a due date out of range, already closed...)."""
+
+    title = "Case refused"
 
 
 @dataclass(frozen=True)

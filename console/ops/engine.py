@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from console.errors import UsageError
 from console.clock import Clock, SystemClock
 from console.graph import errors
 from console.graph.models import KNOWN_STATUSES, DataPolicyOperation, is_final
@@ -130,12 +131,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-class AlreadyExporting(Exception):
+class AlreadyExporting(UsageError):
     """Some users already have an unfinished or unconfirmed export (in any process): nothing was sent.
 
     Attributes:
         conflicts: those exports.
     """
+
+    title = "Already exporting"
 
     def __init__(self, conflicts: list[OperationView]) -> None:
         users = sorted({view.user_id for view in conflicts})

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from console.errors import ConsoleError
 from console.graph.models import parse_datetime
 from console.ops.budget import HOUR, Reservation, plan_reservation
 from console.ops.schedule import takeover_due
@@ -191,11 +192,13 @@ _REMOVAL_INTERRUPTED = (
 )
 
 
-class JournalError(Exception):
+class JournalError(ConsoleError):
     """The journal cannot be opened or is from a newer version of the console."""
 
+    title = "Journal error"
 
-class DuplicateOperation(Exception):
+
+class DuplicateOperation(ConsoleError):
     """Graph returned an operation id the journal already tracks in another row."""
 
     def __init__(self, operation_id: str, existing_key: int) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from console.errors import UsageError
 from console.graph import errors
 from console.ops.events import FINAL, REJECTED, UNCONFIRMED, OperationView, PollRecord
 from console.ops.journal import REMOVAL_KIND, JournalError, OperationRow
@@ -67,9 +68,11 @@ class RemovalOutcome:
     exit_code: int
 
 
-class AlreadyRemoved(Exception):
+class AlreadyRemoved(UsageError):
     """A removal of these people may already have reached Graph (sent, in flight or unconfirmed): not sent again
     without ``force``."""
+
+    title = "Already removed"
 
     def __init__(self, previous: Sequence[OperationView]) -> None:
         self.previous = list(previous)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from console.errors import UsageError
 from console.graph.models import KNOWN_STATUSES
 
 from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED
@@ -101,7 +102,7 @@ WORDS = tuple(FILTERS)
 """The valid words, in the order help lists them."""
 
 
-class UnknownStatusWord(ValueError):
+class UnknownStatusWord(UsageError, ValueError):
     """A filter word that is not in the vocabulary."""
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import httpx
+from console.errors import ConsoleError
 
 __all__ = [
     "CONCURRENCY",
@@ -51,8 +52,10 @@ API_VERSION: Final = "2021-08-06"
 """``x-ms-version`` sent on every storage request (Azurite and Azure both serve it)."""
 
 
-class HostDown(Exception):
+class HostDown(ConsoleError):
     """A check skipped because its storage host is down (the breaker is open)."""
+
+    title = "Storage unreachable"
 
     def __init__(self, account: str, reason: str) -> None:
         super().__init__(f"storage account {account} unreachable ({reason}): check skipped")

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote, urlsplit
 
+from console.errors import UsageError
 from console.redact import redact
 from console.storage.location import container_path_index, is_blob_endpoint, is_loopback
 
@@ -54,12 +55,14 @@ _BRACED = re.compile(r"\{[^{}]*\}")
 _UNSAFE_RUN = re.compile(r"[^a-z0-9]+")
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError, ValueError):
     """A template that cannot be resolved, naming the profile(s) whose value breaks the rule.
 
     Attributes:
         profiles: the labels (UPN and id) of the profiles concerned; empty when the template itself is wrong.
     """
+
+    title = "Template refused"
 
     def __init__(self, message: str, profiles: Sequence[str] = ()) -> None:
         super().__init__(redact(message))

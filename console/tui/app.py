@@ -12,11 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
 
 from textual.notifications import SeverityLevel
 
-from console.redact import redact
 from console.tui.event_log import (
     ERROR_TOAST_SECONDS,
     TOAST_SECONDS,
@@ -26,7 +24,7 @@ from console.tui.event_log import (
     toast_text,
 )
 from console.tui.cells import safe_text
-from console.tui.messages import SessionOpened
+from console.tui.messages import ReportsWorkerFailures, SessionOpened, WorkerFailed, describe_failure
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
 from console.tui.services import ConsoleServices, Session
@@ -39,7 +37,7 @@ HOLD_SECONDS = 0.5
 """Longest a burst of keys waits for a screen that is opening (then it goes to whatever has focus)."""
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ReportsWorkerFailures, App[int]):
     """``export-console`` with no command: profiles, exports and live operations.
 
     Args:
@@ -244,11 +242,12 @@ class ConsoleApp(App[int]):
         while len(self.screen_stack) > 2:
             await self.pop_screen()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Export POSTs run in app workers (closing the form never cancels one): their failures show here."""
-        if event.state == WorkerState.ERROR and event.worker.group == "export":
-            error = redact(str(event.worker.error) or type(event.worker.error).__name__)
-            self.notify(safe_text(error), title="Export failed", severity="error", timeout=15, markup=False)
+    @on(WorkerFailed)
+    def _on_worker_failed(self, message: WorkerFailed) -> None:
+        """The one place a worker's failure is shown, whichever screen or widget ran it (``ReportsWorkerFailures``):
+        one formatter (``describe_failure``), a toast of text (never markup) and the whole of it in the event log."""
+        failure = describe_failure(message.worker.error, group=message.worker.group)
+        self.notify(failure.text, title=failure.title, severity="error", timeout=15, markup=False)
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -1,11 +1,50 @@
-"""Focus moves that take effect as the key is read, so the rest of a burst goes where the admin meant."""
+"""Focus moves that take effect as the key is read, so the rest of a burst goes where the admin meant.
+
+Widgets reach the App's key holding through ``KeyHolder`` (a typed protocol the console's App meets) and
+the three helpers below, never by looking a method up by its name: an App without it (a test's bare App)
+simply holds no keys.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from textual.screen import Screen
 from textual.widgets import Input
+
+
+@runtime_checkable
+class KeyHolder(Protocol):
+    """An App that can keep the keys typed while a screen opens or focus moves, then deliver them in order."""
+
+    def hold_keys(self) -> None:
+        """Keep the keys typed from now on until ``release_keys`` (or a short while)."""
+
+    def release_keys(self) -> None:
+        """Deliver the held keys, in order, to whatever has focus now."""
+
+    def release_keys_after_refresh(self, screen: Screen[Any]) -> None:
+        """Deliver the held keys once ``screen`` has been painted and has focus."""
+
+
+def hold_keys(app: object) -> bool:
+    """Ask ``app`` to hold the keys typed next; False when it cannot (nothing is held then)."""
+    if isinstance(app, KeyHolder):
+        app.hold_keys()
+        return True
+    return False
+
+
+def release_keys(app: object) -> None:
+    """Deliver the keys ``app`` holds (nothing when it holds none)."""
+    if isinstance(app, KeyHolder):
+        app.release_keys()
+
+
+def release_keys_after_refresh(app: object, screen: Screen[Any]) -> None:
+    """Deliver the keys ``app`` holds once ``screen`` is painted (nothing when it holds none)."""
+    if isinstance(app, KeyHolder):
+        app.release_keys_after_refresh(screen)
 
 
 def move_focus_now(screen: Screen[Any], step: int) -> None:
@@ -15,13 +54,8 @@ def move_focus_now(screen: Screen[Any], step: int) -> None:
     are held by the app until they are in, then delivered (in order) to the field focused now.
     """
     focused = screen.focused
-    app = screen.app
-    if isinstance(focused, Input):
-        hold = getattr(app, "hold_keys", None)
-        release = getattr(app, "release_keys", None)
-        if hold is not None and release is not None:
-            hold()
-            focused.call_later(release)
+    if isinstance(focused, Input) and hold_keys(screen.app):
+        focused.call_later(release_keys, screen.app)
     if step > 0:
         screen.focus_next()
     else:

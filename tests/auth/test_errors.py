@@ -49,3 +49,16 @@ def test_unknown_error_keeps_entra_first_line() -> None:
     error = explain({"error": "weird", "error_description": "AADSTS99999: Something odd.\r\nTrace ID: t"})
     assert type(error) is SignInError
     assert "Something odd." in str(error) and "Trace ID" not in error.message and error.aadsts == "AADSTS99999"
+
+
+def test_a_sign_in_failure_is_a_console_error_with_its_title_exit_3_and_escaped_text() -> None:
+    """Sign-in errors are in the one family: the CLI ends with 3, the console's toast reads "Sign-in failed"."""
+    from console.cli.exitcodes import exit_code_for_exception
+    from console.errors import ConsoleError
+    from console.tui.messages import describe_failure
+
+    error = explain({"error": "odd", "error_description": "AADSTS1: no [b]way[/b] \x1b[2J", "trace_id": "t-1"})
+    assert isinstance(error, ConsoleError) and error.exit_code == 3 == exit_code_for_exception(error)
+    assert error.message == "Sign-in failed: AADSTS1: no [b]way[/b] \\x1b[2J"
+    shown = describe_failure(error)
+    assert (shown.title, shown.text) == ("Sign-in failed", f"{error.message} [AADSTS1] (trace id t-1)")

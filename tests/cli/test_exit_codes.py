@@ -14,8 +14,11 @@ import pytest
 
 import console.cli.run as cli_run
 from console.cli import main
-from console.cli.exitcodes import UsageProblem, exit_code_for_exception
+from console.cli.exitcodes import UsageProblem, exit_code_for_exception, is_expected
 from console.config import ConfigError
+from console.errors import ConsoleError
+from console.errors import UsageError as ConsoleUsageError
+from console.graph.errors import AuthenticationError, PermissionDenied, QuotaExceeded
 from console.sim.server import LoopbackServer
 from console.sim.tenant import SimulatedTenant
 from console.storage.templates import TemplateError
@@ -289,3 +292,86 @@ def test_the_option_rules_refuse_an_empty_value_whoever_builds_the_options(field
                 token_env="" if field == "token_env" else None,
             )
         )
+
+
+def _console_error_classes() -> list[type[ConsoleError]]:
+    """Every class of the error family, once the modules that define them are imported."""
+    import importlib
+
+    for module in (
+        "console.auth.errors",
+        "console.config",
+        "console.ops.budget",
+        "console.ops.cases",
+        "console.ops.engine",
+        "console.ops.journal",
+        "console.ops.removal",
+        "console.ops.vocabulary",
+        "console.storage.pool",
+        "console.storage.templates",
+        "console.tls",
+    ):
+        importlib.import_module(module)
+    found: list[type[ConsoleError]] = []
+    todo: list[type[ConsoleError]] = [ConsoleError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _family_code(cls: type[ConsoleError]) -> int:
+    """What the contract says a family means: 2 input refused, 3 sign-in or permission, 1 the rest."""
+    if issubclass(cls, UsageError | QuotaExceeded):
+        return 2
+    if issubclass(cls, AuthenticationError | PermissionDenied):
+        return 3
+    return 1
+
+
+def test_every_console_error_maps_to_its_familys_exit_code() -> None:
+    classes = _console_error_classes()
+    names = {cls.__name__ for cls in classes}
+    # Graph, sign-in, journal, ledger, config, template, storage and usage errors are all in the family.
+    for name in ("GraphError", "SignInError", "JournalError", "LedgerUnavailable", "ConfigError", "TemplateError"):
+        assert name in names
+    assert {"HostDown", "CABundleError", "CaseError", "AlreadyExporting", "UnknownStatusWord"} <= names
+    for cls in classes:
+        error = cls.__new__(cls)  # the exit code is the class's: no constructor arguments needed
+        assert exit_code_for_exception(error) == _family_code(cls) == cls.exit_code, cls
+        assert is_expected(error), cls
+        assert cls.title, cls
+
+
+def test_the_usage_error_is_one_class_under_both_names() -> None:
+    assert UsageProblem is UsageError is ConsoleUsageError
+
+
+def test_a_console_error_escaping_a_command_is_its_one_line_and_code_without_a_debug_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from console.ops.journal import JournalError
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise JournalError("the journal is locked \x1b[2J by another program")
+
+    monkeypatch.setattr(cli_run, "run_journal_command", broken)
+    assert call(["--state-dir", str(tmp_path), "ops"]) == 1
+    line = assert_one_line(capsys.readouterr().err)
+    assert line == "export-console: the journal is locked \\x1b[2J by another program"
+
+
+def test_a_bug_before_any_command_is_one_escaped_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception that escapes even the commands' own handling: the entry's guard, one line, no traceback."""
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("boom \x1b]52;c;SGVsbG8=\x07 \u202e")
+
+    monkeypatch.setattr(cli_run, "main", broken)
+    assert call(["ops"]) == 1
+    line = assert_one_line(capsys.readouterr().err)
+    assert line.startswith("export-console: unexpected error: RuntimeError: boom \\x1b]52;c;SGVsbG8=\\x07 \\u202e;")
+    assert "\x1b" not in line and "\u202e" not in line and "--debug" in line

@@ -21,8 +21,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
+from console.tui.focus import hold_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
 from console.tui.cells import (
@@ -34,6 +34,7 @@ from console.tui.cells import (
     status_label,
     time_label,
 )
+from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import readable_error, shown_status
 
 REFRESH_SECONDS = 1.0
@@ -146,7 +147,7 @@ def _row_key(record: PollRecord) -> str:
     return f"{record.at!r}/{record.client_request_id}/{record.request_id}"
 
 
-class OperationDetailsScreen(ModalScreen[None]):
+class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
     """Details of one export operation (Esc closes).
 
     Args:
@@ -410,9 +411,7 @@ class OperationDetailsScreen(ModalScreen[None]):
     def action_add_note(self) -> None:
         from console.tui.dialogs.note import NoteScreen
 
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:  # what is typed right after n is the note
-            hold()
+        hold_keys(self.app)  # what is typed right after n is the note
         view = self.engine.operation(self.key)
         who = safe_text(self.user_label(view.user_id)) if view is not None else str(self.key)
 
@@ -422,9 +421,7 @@ class OperationDetailsScreen(ModalScreen[None]):
 
         screen = NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found")
         self.app.push_screen(screen, answered)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:
@@ -434,8 +431,3 @@ class OperationDetailsScreen(ModalScreen[None]):
         self._notes_shown = None
         await self.reload()
         self.notify("Note saved.", title="Note")
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group.startswith("details"):
-            error = event.worker.error
-            self.notify(safe_text(error) or type(error).__name__, title="Details", severity="error", markup=False)

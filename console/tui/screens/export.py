@@ -40,6 +40,7 @@ from console.tui.export_model import (
 )
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.focus import move_focus_now
+from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
 from console.tui.footer import ConsoleFooter
@@ -56,7 +57,7 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
-class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
+class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None]):
     """Export the personal data of some people, each to their own storage location.
 
     Args:
@@ -575,7 +576,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         """One place for this form's worker failures: say what happened, let the admin try again."""
         if event.state != WorkerState.ERROR or event.worker.group not in ("export-check", "export-quota"):
             return
-        error = redact(str(event.worker.error) or type(event.worker.error).__name__)
+        error = describe_failure(event.worker.error).text  # the App shows the failure; the form says what it means
         if event.worker.group == "export-quota":
             self.query_one("#export-quota", Static).update(literal(f"Today's quota is not known: {error}"))
             return

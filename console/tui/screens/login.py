@@ -20,13 +20,13 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from console.tui.cells import duration_label, literal, safe_text
-from console.tui.messages import SessionOpened
+from console.tui.messages import ReportsWorkerFailures, SessionOpened, describe_failure
 from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.footer import ConsoleFooter
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(ReportsWorkerFailures, Screen[None]):
     """Sign in to a saved tenant."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -203,14 +203,12 @@ class LoginScreen(Screen[None]):
         self.app.post_message(SessionOpened(session))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The sign-in ended without a session: the form again, and why under it (the App shows the failure)."""
         if event.worker.group != "sign-in":
             return
         if event.state == WorkerState.ERROR:
             self._finish()
-            error = event.worker.error
-            self._status(
-                Text("Sign-in failed:", style="bold").append(f" {safe_text(error)}") if error else "Sign-in failed."
-            )
+            self._status(Text("Sign-in failed:", style="bold").append(f" {describe_failure(event.worker.error).text}"))
         elif event.state == WorkerState.CANCELLED:
             self._finish()
 

@@ -25,8 +25,9 @@ from textual.worker import Worker, WorkerState
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
-from console.tui.focus import move_focus_now
+from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
 from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
+from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.storage import TemplateError, is_template, resolve_locations
 from console.tui.export_model import (
     ExportMemory,
@@ -55,7 +56,7 @@ TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsWorkerFailures, Screen[None]):
     """Profiles and operations of one signed-in session."""
 
     # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
@@ -383,13 +384,9 @@ class MainScreen(Screen[None]):
         self.post_message(ProfilesLoaded(len(self.index), pages))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.ERROR:
-            error = str(worker.error) or type(worker.error).__name__
-            if worker.group == "profiles":
-                self.post_message(ProfilesFailed(error))
-            else:
-                self.notify(safe_text(error), title="Operations", severity="error", timeout=10, markup=False)
+        """Listing stopped: the status line says why (the App shows the failure itself)."""
+        if event.state == WorkerState.ERROR and event.worker.group == "profiles":
+            self.post_message(ProfilesFailed(describe_failure(event.worker.error).text))
 
     @on(ProfilesPage)
     def _on_profiles_page(self, message: ProfilesPage) -> None:
@@ -414,9 +411,6 @@ class MainScreen(Screen[None]):
         self._loading = False
         self._load_error = message.error
         self._show_profiles_status()
-        self.notify(
-            safe_text(message.error), title="Listing profiles failed", severity="error", timeout=15, markup=False
-        )
 
     def action_reload_profiles(self) -> None:
         self.index.clear()
@@ -519,17 +513,13 @@ class MainScreen(Screen[None]):
 
     def app_hold_keys(self) -> None:
         """Ask the app to hold the keys typed next until a screen opening now has taken focus."""
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:
-            hold()
+        hold_keys(self.app)
 
     def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
         """Push ``screen`` and deliver keys typed meanwhile to it once it has focus."""
         self.app_hold_keys()
         self.app.push_screen(screen, callback)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     # -- export -------------------------------------------------------------------------
 
@@ -599,9 +589,7 @@ class MainScreen(Screen[None]):
                 latest[view.user_id] = view
         people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest.values()]
         if not people:
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                release()
+            release_keys(self.app)
             return
         # A re-export keeps its case (when the operations chosen share one).
         cases = {getattr(v, "case", "") or "" for v in latest.values()}

@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from console.ops.cases import ALERT_DAYS, CLOSED, OVERDUE, Case, CaseError, CaseStore, parse_date, utc_date
 from console.ops.events import OperationView
 from console.tui.cells import literal, safe_text, status_label
-from console.tui.focus import move_focus_now
+from console.tui.focus import release_keys, move_focus_now
 from console.tui.footer import ConsoleFooter
 
 OPERATIONS_SHOWN = 5
@@ -352,9 +352,7 @@ class CasesPane(Vertical):
         self._close()
 
     def _nothing_to_do(self) -> None:
-        release = getattr(self.app, "release_keys", None)
-        if release is not None:
-            release()
+        release_keys(self.app)
 
     def _extend(self) -> None:
         case = self.highlighted_case()

@@ -22,11 +22,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState
 
+from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView
 from console.tui.cells import STATUS_GLYPHS, safe_text, status_label
+from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import ATTENTION, readable_error, shown_status
 from console.tui.widgets.ops_table import OpsTable
 
@@ -81,14 +82,12 @@ class OpsFilterBox(Input):
         """Back to the table: everything typed before the key that leaves is in ``value`` by now."""
 
     def action_leave(self) -> None:
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:
-            hold()
+        hold_keys(self.app)
         # Queued behind the characters typed before this key, so they land first.
         self.post_message(self.Leave())
 
 
-class OperationsPane(Vertical):
+class OperationsPane(ReportsWorkerFailures, Vertical):
     """Counts, filter box, the live operations table and the highlighted operation's error.
 
     Args:
@@ -347,18 +346,14 @@ class OperationsPane(Vertical):
         if self.screen.focused is box:
             self.screen.set_focus(self.table)
         box.display = bool(box.value)
-        release = getattr(self.app, "release_keys", None)
-        if release is not None:
-            release()  # the keys typed after Esc, to the table
+        release_keys(self.app)  # the keys typed after Esc, to the table
 
     # -- bulk actions ------------------------------------------------------------------------
 
     def _open(self, screen: Screen[Any], callback: Callable[[Any], Any]) -> None:
         """Push a dialog; the keys typed since the key that asked for it go to it once it has focus."""
         self.app.push_screen(screen, callback)
-        release = getattr(self.app, "release_keys_after_refresh", None)
-        if release is not None:
-            release(screen)
+        release_keys_after_refresh(self.app, screen)
 
     def _who(self, operations: Sequence[OperationView]) -> list[str]:
         return [safe_text(self.table.model.label(v)) for v in operations]
@@ -432,14 +427,6 @@ class OperationsPane(Vertical):
         if views:
             self.table.apply(views)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place the pane's workers' failures are shown (STYLE.md: failures handled in one place)."""
-        worker = event.worker
-        if event.state == WorkerState.ERROR and worker.group.startswith("ops-"):
-            event.stop()
-            error = worker.error
-            self.notify(safe_text(error) or type(error).__name__, title="Operations", severity="error", markup=False)
-
     # -- the report ------------------------------------------------------------------------------
 
     def action_save_report(self) -> None:
@@ -455,9 +442,7 @@ class OperationsPane(Vertical):
         journal = journal_path_of(self.engine)
         if journal is None:
             self.notify("This session has no journal to report from.", title="Report", severity="error")
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                release()
+            release_keys(self.app)
             return
         operations = event.operations
         cases = {v.case for v in operations}

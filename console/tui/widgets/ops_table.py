@@ -29,6 +29,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from console.tui.focus import hold_keys, release_keys
 from console.clock import Clock
 from console.ops.events import OperationView
 from console.tui.cells import fit, safe_text, status_label, status_role
@@ -641,9 +642,7 @@ class OpsTable(LineList, can_focus=True):
 
     def _hold_keys(self) -> None:
         """A dialog opens for this key: the keys typed right after it are for the dialog (the app holds them)."""
-        hold = getattr(self.app, "hold_keys", None)
-        if hold is not None:
-            hold()
+        hold_keys(self.app)
 
     def action_resolve(self) -> None:
         chosen = self._pick("Resolve", is_resolvable, "only unconfirmed exports are resolved")
@@ -714,9 +713,7 @@ class OpsTable(LineList, can_focus=True):
         if key is not None:
             self.post_message(self.OperationChosen(self, key))
             return
-        release = getattr(self.app, "release_keys", None)
-        if release is not None:  # nothing opens: the keys the screen held for the details go on
-            release()
+        release_keys(self.app)  # nothing opens: the keys the screen held for the details go on
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -14,6 +14,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
+from console.tui.focus import hold_keys, release_keys
+
 
 class SearchBox(Input):
     """Search over name, UPN, userId and home tenant (case and accents ignored, words in any order).
@@ -68,11 +70,8 @@ class SearchBox(Input):
     def action_leave(self) -> None:
         # Characters typed before this key may still wait in this box's queue: hold the keys typed
         # after it until they are in (and the list filtered), so "/garcia<Enter>a" selects Garcias only.
-        hold = getattr(self.app, "hold_keys", None)
-        release = getattr(self.app, "release_keys", None)
-        if hold is not None and release is not None:
-            hold()
-            self.call_later(release)
+        if hold_keys(self.app):
+            self.call_later(release_keys, self.app)
         if self._leave_to is not None:
             self.screen.set_focus(self._leave_to())
         self.post_message(self.Leave(self))
