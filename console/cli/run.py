@@ -300,9 +300,10 @@ async def run_command(args: argparse.Namespace) -> int:
     request: ExportRequest | None = None
     removals: list[tuple[str, str]] = []
     try:
-        if args.command == "export" and getattr(args, "read_only", False):
-            raise UsageProblem("export refused: --read-only (nothing that changes anything is sent)")
         if args.command == "export":
+            from console.cli.remove_commands import refuse_if_read_only
+
+            refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
             request = read_export_request(args)
         elif args.command == "remove":  # every refusal before sign-in: nothing is sent
             from console.cli.remove_commands import check_removal
