@@ -50,8 +50,8 @@ class FakeOutboundClient:
         return list(HOLDINGS[user_id])
 
 
-def fake_services(*, allow: bool = True, read_only_tenant: bool = False) -> Any:
-    services, engine = make_services(views=[], profiles=5)
+def fake_services(*, allow: bool = True, read_only_tenant: bool = False, operations: bool = False) -> Any:
+    services, engine = make_services(views=None if operations else [], profiles=20)
     session = services.session
     assert session is not None
     session.allow_removal = allow
