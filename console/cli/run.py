@@ -372,7 +372,7 @@ def run_journal_command(args: argparse.Namespace) -> int:
             from console.cli.case_commands import cmd_case
 
             return cmd_case(journal_only, args, options)
-        if args.part != "all":  # report --case REF --part subject|internal (issue 19)
+        if args.part is not None:  # report --case REF --part subject|internal|all (issue 19)
             from console.cli.case_commands import cmd_case_report
 
             return cmd_case_report(journal_only, args)
