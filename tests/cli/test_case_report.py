@@ -20,6 +20,8 @@ SIG = "PARTSECRETSIG"
 LOCATION = f"https://acct.blob.core.windows.net/dsr-ann?sv=2024-05-04&sr=c&sp=cw&sig={SIG}"
 NOTE = "called the requester about ticket INTERNAL-77"
 ADMIN = "admin@contoso.com"
+AUDIT_ACTIONS = ["case opened", "case extended", "export submitted", "export complete", "note", "deadline"]
+"""The audit trail of the fixture's case, in order."""
 
 
 @pytest.fixture
@@ -103,14 +105,7 @@ def test_the_internal_part_is_the_audit_trail_with_the_deadline(
     state: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = list(csv.DictReader(io.StringIO(report(state, capsys, "--part", "internal", "--format", "csv"))))
-    assert [r["action"] for r in rows] == [
-        "case opened",
-        "case extended",
-        "export submitted",
-        "export complete",
-        "note",
-        "deadline",
-    ]
+    assert [r["action"] for r in rows] == AUDIT_ACTIONS
     extended = rows[1]
     assert (extended["text"], extended["due"]) == ("many systems to search", "2027-01-10")
     submitted = rows[2]
@@ -142,14 +137,7 @@ def test_part_all_is_both_parts_in_one_report(state: Path, capsys: pytest.Captur
     assert subject[0]["deliveredTo"] == "https://acct.blob.core.windows.net/dsr-ann"
     for row in subject:  # the person's rows carry none of the internal fields
         assert not any(row[name] for name in ("by", "exportRequestId", "finalRequestId", "operationId", "text"))
-    assert [r["action"] for r in internal] == [
-        "case opened",
-        "case extended",
-        "export submitted",
-        "export complete",
-        "note",
-        "deadline",
-    ]
+    assert [r["action"] for r in internal] == AUDIT_ACTIONS
     assert internal[2]["exportRequestId"] == "post-rid-1" and internal[4]["text"] == NOTE
     assert SIG not in out
 

@@ -21,12 +21,10 @@ def journal_path(tmp_path: Path) -> Iterator[Path]:
     """At the fixed clock (2027-01-15, UTC): due in 5 days, in 6 days, and a closed one due in 2 days."""
     path = tmp_path / "journal.sqlite"
     journal = OperationJournal(path)
-    store = CaseStore(journal)
-    at = NOW - 86_400
-    store.open(TENANT, "DSR-FIVE", received=date(2026, 12, 20), author="a", at=at)  # due 2027-01-20
-    store.open(TENANT, "DSR-SIX", received=date(2026, 12, 21), author="a", at=at)  # due 2027-01-21
-    store.open(TENANT, "DSR-SHUT", received=date(2026, 12, 17), author="a", at=at)  # due 2027-01-17
-    store.close(TENANT, "DSR-SHUT", note="answered", author="a", at=at)
+    opened = {"DSR-FIVE": date(2026, 12, 20), "DSR-SIX": date(2026, 12, 21), "DSR-SHUT": date(2026, 12, 17)}
+    for ref, received in opened.items():  # due 2027-01-20, 2027-01-21 and 2027-01-17
+        CaseStore(journal).open(TENANT, ref, received=received, author="a", at=NOW - 86_400)
+    CaseStore(journal).close(TENANT, "DSR-SHUT", note="answered", author="a", at=NOW - 86_400)
     journal.close()
     yield path
 
