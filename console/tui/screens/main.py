@@ -112,15 +112,6 @@ class MainScreen(Screen[None]):
             tooltip="Go to the cases (deadlines of the data-subject requests)",
         ),
         Binding(
-            "enter",
-            "open_operation",
-            "Details",
-            show=False,
-            id="main.details",
-            priority=True,
-            tooltip="On Operations: open the highlighted operation",
-        ),
-        Binding(
             "4",
             "outbound",
             "Outbound",
@@ -128,6 +119,15 @@ class MainScreen(Screen[None]):
             id="main.outbound",
             priority=True,
             tooltip="Our users whose data other tenants hold; del there asks one tenant to remove one user's data",
+        ),
+        Binding(
+            "enter",
+            "open_operation",
+            "Details",
+            show=False,
+            id="main.details",
+            priority=True,
+            tooltip="On Operations: open the highlighted operation",
         ),
         Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
         # (listed in the help under "Everywhere": no description here)
