@@ -129,7 +129,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "erasure: --read-only refuses a CLI export",
         "console/cli/remove_commands.py",
-        "    flag = bool(getattr(args, \"read_only\", False))",
+        '    flag = bool(getattr(args, "read_only", False))',
         "    flag = False",
         ("tests/cli/test_remove.py::test_read_only_refuses_an_export_too",),
     ),
