@@ -122,6 +122,9 @@ class SavedTenant:
     """Graph base URL replacing ``{cloud graph host}/beta``, under the ``--graph-url`` rules (https; plain http on loopback)."""
     allow_removal: bool = False
     """Whether ``remove`` (removePersonalData: destructive, issue 19) may be sent for this tenant; off by default."""
+    read_only: bool = False
+    """Nothing that changes anything is sent for this tenant (export, removal), as ``--read-only``; watching
+    and reporting go on."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -227,16 +230,18 @@ class SavedTenant:
             "authority",
             "graph_url",
             "allow_removal",
+            "read_only",
         }
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
-        allow_removal = table.get("allow_removal", False)
-        if not isinstance(allow_removal, bool):
-            raise ConfigError(f"{where}: 'allow_removal' must be true or false")
+        flags = {key: table.get(key, False) for key in ("allow_removal", "read_only")}
+        for key, flag in flags.items():
+            if not isinstance(flag, bool):
+                raise ConfigError(f"{where}: '{key}' must be true or false")
         values: dict[str, str] = {}
         for key, value in table.items():
-            if key == "allow_removal":
+            if key in flags:
                 continue
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: '{key}' must be a string")
@@ -260,7 +265,8 @@ class SavedTenant:
             thumbprint=values.get("thumbprint") or None,
             authority=values.get("authority") or None,
             graph_url=values.get("graph_url") or None,
-            allow_removal=allow_removal,
+            allow_removal=flags["allow_removal"],
+            read_only=flags["read_only"],
         )
 
     def to_table(self) -> dict[str, str | bool]:
@@ -276,6 +282,7 @@ class SavedTenant:
             "authority": self.authority,
             "graph_url": self.graph_url,
             "allow_removal": True if self.allow_removal else None,
+            "read_only": True if self.read_only else None,
         }
         return {k: v for k, v in table.items() if v is not None}
 

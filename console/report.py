@@ -973,6 +973,7 @@ def internal_rows(
         trail.append({name: values.get(name, "") for name in INTERNAL_FIELDS})
 
     for row in rows:
+        what = "removal" if row.get("kind") == "removal" else "export"
         common = {
             "case": row.get("case") or "",
             "userId": row.get("userId") or "",
@@ -983,7 +984,7 @@ def internal_rows(
         add(
             **common,
             at=row.get("submittedDateTime") or "",
-            action="export submitted",
+            action=f"{what} submitted",
             by=row.get("submittedBy") or "",
             status=row.get("status") or "",
             exportRequestId=row.get("exportRequestId") or "",
@@ -992,7 +993,7 @@ def internal_rows(
             add(
                 **common,
                 at=row.get("completedDateTime"),
-                action=f"export {row.get('status') or 'final'}",
+                action=f"{what} {row.get('status') or 'final'}",
                 by="Graph",
                 status=row.get("status") or "",
                 finalRequestId=row.get("finalRequestId") or "",

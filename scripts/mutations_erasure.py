@@ -115,22 +115,22 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "erasure: --read-only refuses the console's export",
         "console/tui/screens/main.py",
-        "        if self.services.read_only:",
+        "        if reason:  # the export key, the palette's command and a re-export from Operations alike",
         "        if False:",
         ("tests/tui/test_remove_dialog.py::test_read_only_refuses_removal_and_export",),
     ),
     (
         "erasure: --read-only refuses the console's removal",
         "console/tui/removal.py",
-        "    read_only = read_only or session.read_only",
-        "    read_only = session.read_only",
+        "    reason = read_only_reason(flag=read_only, saved=session.read_only",
+        "    reason = read_only_reason(flag=False, saved=session.read_only",
         ("tests/tui/test_remove_dialog.py::test_read_only_refuses_removal_and_export",),
     ),
     (
         "erasure: --read-only refuses a CLI export",
-        "console/cli/run.py",
-        '        if args.command == "export" and getattr(args, "read_only", False):',
-        "        if False:",
+        "console/cli/remove_commands.py",
+        '    flag = bool(getattr(args, "read_only", False))',
+        "    flag = False",
         ("tests/cli/test_remove.py::test_read_only_refuses_an_export_too",),
     ),
 ]

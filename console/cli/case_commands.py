@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.journal_commands import author_for
@@ -102,77 +104,112 @@ def _list(store: CaseStore, tenant_key: str | None, today: date, *, as_json: boo
     return EXIT_OK
 
 
+@dataclass(frozen=True)
+class ReportPart:
+    """One part of a case's report, ready to write."""
+
+    rows: Iterator[dict[str, Any]]
+    fields: tuple[str, ...]
+    title: str
+    head: list[str]
+    name: str
+    """``subject`` or ``internal`` (the ``part`` column of ``--part all`` in csv and json)."""
+
+
+def _find_case(store: CaseStore, tenant_key: str | None, ref: str) -> Case | None:
+    try:
+        return store.find(tenant_key, ref)
+    except CaseError:
+        return None  # exports filed under a case never opened: the trail still stands, without a deadline
+
+
+def _subject_part(journal_only: JournalOnly, case: Case | None, ref: str, since: Any, at: float) -> ReportPart:
+    """The part for the person: what was exported or removed, when and where; no internal names or ids."""
+    from console.report import SUBJECT_FIELDS, iter_report_rows, subject_rows
+
+    store = CaseStore(journal_only.journal)
+    rows = iter_report_rows(journal_only.journal, tenant_key=journal_only.tenant_key, case=ref, since=since, now=at)
+    head = [f"Request received: {case.received.isoformat()}", f"Answer due: {case.due.isoformat()}"] if case else []
+    parts = subject_rows(rows, store.removal_ids(journal_only.tenant_key, ref))
+    return ReportPart(parts, SUBJECT_FIELDS, f"Your request {ref}: what was done with your data", head, "subject")
+
+
+def _internal_part(journal_only: JournalOnly, case: Case | None, ref: str, since: Any, at: float) -> ReportPart:
+    """The audit trail: every action with time, author, request-ids and notes, the case's events, the deadline."""
+    from console.ops.cases import deadline_text
+    from console.report import INTERNAL_FIELDS, internal_rows, iso_utc, iter_report_rows
+
+    store = CaseStore(journal_only.journal)
+    rows = iter_report_rows(journal_only.journal, tenant_key=journal_only.tenant_key, case=ref, since=since, now=at)
+    if case is None:
+        trail = internal_rows(rows, [], None)
+        return ReportPart(iter(trail), INTERNAL_FIELDS, f"Audit trail: case {ref}", [NEVER_OPENED], "internal")
+    today = utc_date(at)
+    events = [
+        {
+            "case": ref,
+            "at": iso_utc(e.at),
+            "action": f"case {e.kind}",
+            "by": e.author,
+            "due": e.due.isoformat() if e.due else "",
+            "text": e.text,
+        }
+        for e in store.events(case)
+    ]
+    deadline = {"case": ref, "due": case.due.isoformat(), "met": deadline_text(case, today)}
+    head = [
+        f"Received: {case.received.isoformat()}",
+        f"Due: {case.due.isoformat()}",
+        f"State: {case.shown_state(today)}",
+        f"Deadline: {deadline['met']}",
+    ]
+    trail = internal_rows(rows, events, deadline)
+    return ReportPart(iter(trail), INTERNAL_FIELDS, f"Audit trail: case {ref}", head, "internal")
+
+
+NEVER_OPENED = "No case record: this case was never opened (no deadline)"
+
+
+def _write_parts(parts: list[ReportPart], fmt: Any, out: TextIO, at: float) -> int:
+    """Write one part, or (``--part all``) both in one report: md as two sections, csv and json as one
+    table whose ``part`` column says which part each row belongs to (the person's rows hold only theirs)."""
+    from console.report import write_part
+
+    if len(parts) == 1 or fmt == "md":
+        count = 0
+        for part in parts:
+            count += write_part(part.rows, part.fields, fmt, out, title=part.title, head=part.head, generated_at=at)
+            out.write("\n" if fmt == "md" and part is not parts[-1] else "")
+        return count
+    fields = ("part", *dict.fromkeys(name for part in parts for name in part.fields))
+    rows = ({"part": part.name, **row} for part in parts for row in part.rows)
+    return write_part(rows, fields, fmt, out, title="", generated_at=at)
+
+
 def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
-    """``report --case REF --part subject|internal``: the person's part, or the audit trail (issue 19)."""
+    """``report --case REF --part subject|internal|all``: the person's part, the audit trail, or both (issue 19)."""
     import os
 
     from console.cli.journal_commands import parse_since
-    from console.ops.cases import deadline_text
-    from console.report import (
-        INTERNAL_FIELDS,
-        SUBJECT_FIELDS,
-        internal_rows,
-        iso_utc,
-        iter_report_rows,
-        subject_rows,
-        write_part,
-    )
 
     if not args.case:
         raise UsageProblem(f"--part {args.part} is the report of one case: give --case REF")
     ref = args.case.strip()
     since = parse_since(args.since)
     at = now()
-    today = utc_date(at)
-    journal = journal_only.journal
-    store = CaseStore(journal)
-    try:
-        case: Case | None = store.find(journal_only.tenant_key, ref)
-    except CaseError:
-        case = None  # exports filed under a case never opened: the trail still stands, without a deadline
-    rows = iter_report_rows(journal, tenant_key=journal_only.tenant_key, case=ref, since=since, now=at)
-    head: list[str] = []
-    fields: tuple[str, ...]
-    if args.part == "subject":
-        if case is not None:
-            head = [f"Request received: {case.received.isoformat()}", f"Answer due: {case.due.isoformat()}"]
-        parts = subject_rows(rows, store.removal_ids(journal_only.tenant_key, ref))
-        fields, title = SUBJECT_FIELDS, f"Your request {ref}: what was done with your data"
-    else:
-        events = []
-        deadline = None
-        if case is not None:
-            events = [
-                {
-                    "case": ref,
-                    "at": iso_utc(e.at),
-                    "action": f"case {e.kind}",
-                    "by": e.author,
-                    "due": e.due.isoformat() if e.due else "",
-                    "text": e.text,
-                }
-                for e in store.events(case)
-            ]
-            deadline = {"case": ref, "due": case.due.isoformat(), "met": deadline_text(case, today)}
-            head = [
-                f"Received: {case.received.isoformat()}",
-                f"Due: {case.due.isoformat()}",
-                f"State: {case.shown_state(today)}",
-                f"Deadline: {deadline['met']}",
-            ]
-        else:
-            head = ["No case record: this case was never opened (no deadline)"]
-        parts = iter(internal_rows(rows, events, deadline))
-        fields, title = INTERNAL_FIELDS, f"Audit trail: case {ref}"
+    case = _find_case(CaseStore(journal_only.journal), journal_only.tenant_key, ref)
+    makers = {"subject": [_subject_part], "internal": [_internal_part], "all": [_subject_part, _internal_part]}
+    parts = [make(journal_only, case, ref, since, at) for make in makers[args.part]]
     if args.output is None or args.output == "-":
-        write_part(parts, fields, args.format, sys.stdout, title=title, head=head, generated_at=at)
+        _write_parts(parts, args.format, sys.stdout, at)
         return EXIT_OK
     try:
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = write_part(parts, fields, args.format, handle, title=title, head=head, generated_at=at)
+            count = _write_parts(parts, args.format, handle, at)
     except OSError as exc:
         say(f"export-console: cannot write {clean(args.output)}: {clean(exc.strerror or exc)}")
         return EXIT_USAGE
-    say(f"{args.part} part of case {clean(ref)}: {count} row(s) written to {clean(args.output)}")
+    what = "both parts" if args.part == "all" else f"{args.part} part"
+    say(f"{what} of case {clean(ref)}: {count} row(s) written to {clean(args.output)}")
     return EXIT_OK

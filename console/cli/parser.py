@@ -259,9 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--part",
         choices=("subject", "internal", "all"),
-        default="all",
         help="with --case: subject (for the person: no internal names, notes or request ids), internal "
-        "(the audit trail and the deadline) or all (default: the full evidence report)",
+        "(the audit trail and the deadline) or all (both in one report; without --part: the full evidence report)",
     )
 
     _case_parser(

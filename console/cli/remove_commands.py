@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from console.config import SavedTenant
     from console.wiring import ConnectionOptions, Services
 
 
@@ -54,6 +55,38 @@ def add_removal_commands(command: Callable[..., argparse.ArgumentParser]) -> Non
     outbound.add_argument("--json", action="store_true", help="JSON Lines: one object per user (userId, tenants)")
 
 
+def saved_tenant(options: ConnectionOptions) -> SavedTenant | None:
+    """The saved tenant ``--tenant NAME`` picks (None without ``--tenant``: a token or the demo).
+
+    Raises:
+        ConfigError: config.toml is wrong or has no such tenant.
+    """
+    if not options.tenant:
+        return None
+    from console.config import load_config
+    from console.wiring import resolve_paths
+
+    return load_config(resolve_paths(options)).tenant(options.tenant)
+
+
+def refuse_if_read_only(args: argparse.Namespace, options: ConnectionOptions, what: str) -> None:
+    """Refuse ``what`` (an export) under ``--read-only`` or a saved tenant's ``read_only = true``, naming which.
+
+    Raises:
+        UsageProblem: exit 2, nothing sent.
+    """
+    from console.cli.exitcodes import UsageProblem
+    from console.ops.removal import read_only_reason
+
+    flag = bool(getattr(args, "read_only", False))
+    saved = None if flag else saved_tenant(options)
+    reason = read_only_reason(
+        flag=flag, saved=bool(saved and saved.read_only), tenant_label=f"tenant {saved.name}" if saved else ""
+    )
+    if reason:
+        raise UsageProblem(f"{what} refused: read-only ({reason}): nothing that changes anything is sent")
+
+
 def check_removal(args: argparse.Namespace, options: ConnectionOptions) -> list[tuple[str, str]]:
     """Everything ``remove`` checks before signing in; returns ``(userId, from-tenant)`` targets.
 
@@ -61,7 +94,7 @@ def check_removal(args: argparse.Namespace, options: ConnectionOptions) -> list[
         UsageProblem: exit 2, nothing sent.
     """
     from console.cli.exitcodes import UsageProblem
-    from console.ops.removal import removal_refusal
+    from console.ops.removal import read_only_reason, removal_refusal
 
     if not args.case.strip():
         raise UsageProblem("--case is empty: give the data-subject request this removal answers (nothing was sent)")
@@ -78,17 +111,12 @@ def check_removal(args: argparse.Namespace, options: ConnectionOptions) -> list[
             raise UsageProblem("remove --outbound takes exactly one USER_ID (nothing was sent)")
     elif args.from_tenant is not None:
         raise UsageProblem("--from-tenant goes with --outbound (nothing was sent)")
-    if options.tenant:
-        from console.config import load_config
-        from console.wiring import resolve_paths
-
-        allowed = load_config(resolve_paths(options)).tenant(options.tenant).allow_removal
-        label = f"tenant {options.tenant}"
-    else:
-        allowed = bool(args.allow_removal)
-        label = "this session"
+    saved = saved_tenant(options)
+    allowed = saved.allow_removal if saved is not None else bool(args.allow_removal)
+    label = f"tenant {saved.name}" if saved is not None else "this session"
+    read_only = read_only_reason(flag=bool(args.read_only), saved=bool(saved and saved.read_only), tenant_label=label)
     refusal = removal_refusal(
-        people=len(users), confirm=args.confirm, allowed=allowed, read_only=bool(args.read_only), tenant_label=label
+        people=len(users), confirm=args.confirm, allowed=allowed, read_only=read_only, tenant_label=label
     )
     if refusal is not None:
         raise UsageProblem(refusal)

@@ -300,9 +300,10 @@ async def run_command(args: argparse.Namespace) -> int:
     request: ExportRequest | None = None
     removals: list[tuple[str, str]] = []
     try:
-        if args.command == "export" and getattr(args, "read_only", False):
-            raise UsageProblem("export refused: --read-only (nothing that changes anything is sent)")
         if args.command == "export":
+            from console.cli.remove_commands import refuse_if_read_only
+
+            refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
             request = read_export_request(args)
         elif args.command == "remove":  # every refusal before sign-in: nothing is sent
             from console.cli.remove_commands import check_removal
@@ -371,7 +372,7 @@ def run_journal_command(args: argparse.Namespace) -> int:
             from console.cli.case_commands import cmd_case
 
             return cmd_case(journal_only, args, options)
-        if args.part != "all":  # report --case REF --part subject|internal (issue 19)
+        if args.part is not None:  # report --case REF --part subject|internal|all (issue 19)
             from console.cli.case_commands import cmd_case_report
 
             return cmd_case_report(journal_only, args)

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from console.errors import UsageError
 from console.graph import errors
@@ -35,6 +35,8 @@ FAILED = "failed"
 """The status of a removal Graph refused (its error kept)."""
 ALLOW_SETTING = "allow_removal = true"
 """The saved tenant's setting (config.toml) that lets removals be sent."""
+READ_ONLY_SETTING = "read_only = true"
+"""The saved tenant's setting (config.toml) that refuses every change (export, removal), as ``--read-only``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,29 @@ class RemovalOutcome:
     exit_code: int
 
 
+@dataclass(frozen=True, slots=True)
+class OutboundHolding:
+    """One of our users whose profile data other tenants hold (``outboundSharedUserProfile``)."""
+
+    user_id: str
+    tenants: tuple[str, ...]
+    """The ``tenantId`` of every tenant holding it."""
+
+
+class OutboundSource(Protocol):
+    """What lists outbound profiles (``console.graph.client.GraphClient``)."""
+
+    async def list_outbound_profiles(self) -> list[str]: ...
+
+    async def outbound_tenants(self, user_id: str) -> list[str]: ...
+
+
+async def outbound_holdings(client: OutboundSource) -> list[OutboundHolding]:
+    """Our users whose data other tenants hold, each with those tenants (every page; one GET per user)."""
+    users = await client.list_outbound_profiles()
+    return [OutboundHolding(user, tuple(await client.outbound_tenants(user))) for user in users]
+
+
 class AlreadyRemoved(UsageError):
     """A removal of these people may already have reached Graph (sent, in flight or unconfirmed): not sent again
     without ``force``."""
@@ -87,8 +112,23 @@ class AlreadyRemoved(UsageError):
         )
 
 
+def read_only_reason(*, flag: bool, saved: bool, tenant_label: str = "") -> str:
+    """Why a session may change nothing, naming what to change ("" when it may).
+
+    Args:
+        flag: ``--read-only`` was given.
+        saved: the saved tenant has ``read_only = true``.
+        tenant_label: how to name the saved tenant (``tenant contoso``).
+    """
+    if flag:
+        return "--read-only"
+    if saved:
+        return f"{READ_ONLY_SETTING} for {tenant_label or 'the saved tenant'} in config.toml"
+    return ""
+
+
 def removal_refusal(
-    *, people: int, confirm: int | None, allowed: bool, read_only: bool, tenant_label: str = ""
+    *, people: int, confirm: int | None, allowed: bool, read_only: bool | str, tenant_label: str = ""
 ) -> str | None:
     """Why a removal must not be sent (then nothing is), or None. The same rules for the CLI and the console.
 
@@ -96,11 +136,12 @@ def removal_refusal(
         people: how many removals were asked for.
         confirm: the number the admin typed (``--confirm N``); it must equal ``people``.
         allowed: the tenant has ``allow_removal = true`` (or ``--allow-removal`` was given).
-        read_only: the session may change nothing.
+        read_only: the session may change nothing: True, or why (``read_only_reason``).
     """
     where = f" for {tenant_label}" if tenant_label else ""
     if read_only:
-        return "removal refused: read-only (nothing that changes anything is sent)"
+        why = f" ({read_only})" if isinstance(read_only, str) else ""
+        return f"removal refused: read-only{why}: nothing that changes anything is sent"
     if not allowed:
         return (
             f"removal is off{where}: set {ALLOW_SETTING} on the saved tenant in config.toml, "

@@ -349,6 +349,7 @@ def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, st
     from console.tui.screens.event_log import EventLogScreen
     from console.tui.screens.export import ExportScreen
     from console.tui.screens.login import LoginScreen
+    from console.tui.screens.outbound import OutboundScreen
     from console.tui.widgets.cases_pane import CasesPane
     from console.tui.widgets.ops_table import OpsTable
     from console.tui.widgets.profile_list import ProfileList
@@ -361,6 +362,7 @@ def help_sections() -> tuple[list[tuple[str, type[DOMNode]]], list[tuple[str, st
         ("Search box", SearchBox),
         ("Operations table", OpsTable),
         ("Cases pane", CasesPane),
+        ("Outbound view (4)", OutboundScreen),
         ("Login pane", LoginScreen),
         ("Export form", ExportScreen),
         ("Questions (bulk export, quit)", ConfirmScreen),

@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
-from console.ops.removal import ALLOW_SETTING, AlreadyRemoved, RemovalTarget, removal_refusal, submit_removals
+from console.ops.removal import (
+    ALLOW_SETTING,
+    AlreadyRemoved,
+    RemovalTarget,
+    read_only_reason,
+    removal_refusal,
+    submit_removals,
+)
 from console.tui.dialogs.remove import RemoveScreen
+from console.tui.read_only import refused_text
 
 if TYPE_CHECKING:
     from console.tui.export_model import Person
@@ -39,41 +47,66 @@ def remove_people(
     if not people:
         screen.notify("Select profiles first (space), or highlight one.", title="Remove", severity="warning")
         return
-    read_only = read_only or session.read_only
-    tenant = session.header.tenant
-    refusal = removal_refusal(
-        people=len(people),
-        confirm=len(people),
-        allowed=session.allow_removal,
-        read_only=read_only,
-        tenant_label=f"tenant {tenant}",
-    )
-    if refusal is not None:
-        # A toast is one short line (the event log keeps the whole text): the setting named first.
-        short = (
-            "Read-only: removal is refused."
-            if read_only
-            else f"Removal is off: set {ALLOW_SETTING} for this tenant in config.toml."
-        )
-        screen.notify(short, title="Remove", severity="error", markup=False)
-        return
-    engine = getattr(session.services, "engine", None)
+    engine = refused_or_engine(screen, session, len(people), read_only=read_only)
     if engine is None:
-        screen.notify("Removal needs a signed-in tenant.", title="Remove", severity="error")
         return
     labels = [f"{p.label} ({p.user_id})" if p.label != p.user_id else p.user_id for p in people]
     targets = [RemovalTarget(p.user_id, "", p.display_name, p.user_principal_name, p.home_tenant_id) for p in people]
 
     def answered(case: str | None) -> None:
-        if case is None:
-            return
-        screen.run_worker(
-            _send(screen, engine, targets, case, session.identity),
-            group="removal",
-            exit_on_error=False,
-        )
+        if case is not None:
+            send_in_worker(screen, engine, targets, case, session.identity)
 
-    open_screen(RemoveScreen(tenant, labels), answered)
+    open_screen(RemoveScreen(session.header.tenant, labels), answered)
+
+
+def refused_or_engine(screen: Screen[Any], session: Session, people: int, *, read_only: bool = False) -> Any:
+    """The engine to send removals with, or None after saying (a toast) why nothing may be sent.
+
+    Args:
+        screen: where the toast goes.
+        session: the signed-in session (its ``allow_removal``, ``read_only`` and engine).
+        people: how many removals are asked for.
+        read_only: ``--read-only`` (as well as the session's own: the saved tenant's ``read_only = true``).
+    """
+    tenant = session.header.tenant
+    reason = read_only_reason(flag=read_only, saved=session.read_only, tenant_label=f"tenant {tenant}")
+    refusal = removal_refusal(
+        people=people, confirm=people, allowed=session.allow_removal, read_only=reason, tenant_label=f"tenant {tenant}"
+    )
+    if refusal is not None:
+        # A toast is one short line (the event log keeps the whole text): the setting named first.
+        short = (
+            refused_text("removal", reason)
+            if reason
+            else f"Removal is off: set {ALLOW_SETTING} for this tenant in config.toml."
+        )
+        screen.notify(short, title="Remove", severity="error", markup=False)
+        return None
+    engine = getattr(session.services, "engine", None)
+    if engine is None:
+        screen.notify("Removal needs a signed-in tenant.", title="Remove", severity="error")
+    return engine
+
+
+def send_in_worker(
+    screen: Screen[Any],
+    engine: Any,
+    targets: list[RemovalTarget],
+    case: str,
+    who: str,
+    done: Callable[[], Any] | None = None,
+) -> None:
+    """Send the removals in a worker of ``screen`` (each journalled before and after); ``done`` runs after."""
+
+    async def send() -> None:
+        try:
+            await _send(screen, engine, targets, case, who)
+        finally:
+            if done is not None:
+                done()
+
+    screen.run_worker(send(), group="removal", exit_on_error=False)
 
 
 async def _send(screen: Screen[Any], engine: Any, targets: list[RemovalTarget], case: str, who: str) -> None:
@@ -89,12 +122,10 @@ async def _send(screen: Screen[Any], engine: Any, targets: list[RemovalTarget], 
         return
     done = [o for o in outcomes if o.request_id]
     failed = [o for o in outcomes if not o.request_id]
-    if done:
-        screen.notify(
-            f"Removal requested for {len(done):,} {'person' if len(done) == 1 else 'people'} (case {case}).",
-            title="Remove",
-            markup=False,
-        )
+    if len(done) == 1:
+        screen.notify(f"Removal requested: {done[0].target.label} (case {case}).", title="Remove", markup=False)
+    elif done:
+        screen.notify(f"Removal requested for {len(done):,} people (case {case}).", title="Remove", markup=False)
     for outcome in failed[:3]:
         screen.notify(
             f"Removal of {outcome.target.label} not done: {outcome.error}",

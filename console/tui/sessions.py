@@ -48,6 +48,7 @@ def session_from_services(services: Services) -> Session:
         identity=services.identity,
         services=services,
         allow_removal=bool(services.saved_tenant is not None and services.saved_tenant.allow_removal),
+        read_only=bool(services.saved_tenant is not None and services.saved_tenant.read_only),
     )
 
 

@@ -20,6 +20,8 @@ SIG = "PARTSECRETSIG"
 LOCATION = f"https://acct.blob.core.windows.net/dsr-ann?sv=2024-05-04&sr=c&sp=cw&sig={SIG}"
 NOTE = "called the requester about ticket INTERNAL-77"
 ADMIN = "admin@contoso.com"
+AUDIT_ACTIONS = ["case opened", "case extended", "export submitted", "export complete", "note", "deadline"]
+"""The audit trail of the fixture's case, in order."""
 
 
 @pytest.fixture
@@ -103,14 +105,7 @@ def test_the_internal_part_is_the_audit_trail_with_the_deadline(
     state: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = list(csv.DictReader(io.StringIO(report(state, capsys, "--part", "internal", "--format", "csv"))))
-    assert [r["action"] for r in rows] == [
-        "case opened",
-        "case extended",
-        "export submitted",
-        "export complete",
-        "note",
-        "deadline",
-    ]
+    assert [r["action"] for r in rows] == AUDIT_ACTIONS
     extended = rows[1]
     assert (extended["text"], extended["due"]) == ("many systems to search", "2027-01-10")
     submitted = rows[2]
@@ -130,3 +125,56 @@ def test_the_internal_part_is_the_audit_trail_with_the_deadline(
 def test_a_part_without_a_case_exits_2(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--demo", "--state-dir", str(state), "report", "--part", "subject"]) == 2
     assert "--case" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_part_all_is_both_parts_in_one_report(state: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    out = report(state, capsys, "--part", "all", "--format", fmt)
+    rows = json.loads(out) if fmt == "json" else list(csv.DictReader(io.StringIO(out)))
+    subject = [r for r in rows if r["part"] == "subject"]
+    internal = [r for r in rows if r["part"] == "internal"]
+    assert [r["action"] for r in subject] == ["export"]
+    assert subject[0]["deliveredTo"] == "https://acct.blob.core.windows.net/dsr-ann"
+    for row in subject:  # the person's rows carry none of the internal fields
+        assert not any(row[name] for name in ("by", "exportRequestId", "finalRequestId", "operationId", "text"))
+    assert [r["action"] for r in internal] == AUDIT_ACTIONS
+    assert internal[2]["exportRequestId"] == "post-rid-1" and internal[4]["text"] == NOTE
+    assert SIG not in out
+
+
+def test_part_all_in_markdown_has_the_persons_part_then_the_audit_trail(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = report(state, capsys, "--part", "all")
+    person = out.index("# Your request DSR-1: what was done with your data")
+    audit = out.index("# Audit trail: case DSR-1")
+    assert person < audit
+    assert NOTE not in out[:audit] and "post-rid-1" not in out[:audit]  # the person's part stays clean
+    assert NOTE in out[audit:] and "Deadline: open, 20 day(s) left" in out[audit:]
+    assert "https://acct.blob.core.windows.net/dsr-ann" in out[:audit]
+
+
+def test_without_part_the_case_report_is_the_full_evidence_report(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = report(state, capsys, "--format", "json")
+    (row,) = json.loads(out)
+    assert row["operationId"] == "op-secret-1" and "part" not in row
+
+
+def test_a_removal_is_named_a_removal_in_the_audit_trail(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.ops.journal import REMOVAL_KIND
+
+    only = open_journal_only(ConnectionOptions(demo=True, state_dir=str(state)))
+    row = only.journal.record_intent(
+        only.tenant_key or "", "bbbbbbbb-0000-4000-8000-000000000002", "", DEC_1 + 900, case="DSR-1", kind=REMOVAL_KIND
+    )
+    row.state, row.status, row.post_request_id = FINAL, "requested", "rm-rid-1"
+    row.submitted_at = row.completed_at = "2026-12-01T08:15:00Z"
+    only.journal.save_now(row, PollRecord(DEC_1 + 900, 204, None, "rm-rid-1", "", "requested", None, ""), DEC_1 + 900)
+    only.close()
+    rows = json.loads(report(state, capsys, "--part", "all", "--format", "json"))
+    assert [r["action"] for r in rows if r["part"] == "subject"] == ["export", "removal"]
+    internal = [r["action"] for r in rows if r["part"] == "internal"]
+    assert "removal submitted" in internal and "removal requested" in internal
+    assert "rm-rid-1" not in json.dumps([r for r in rows if r["part"] == "subject"])

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
@@ -38,6 +39,7 @@ from console.tui.export_model import (
     short_location,
 )
 from console.tui.profile_index import ProfileIndex
+from console.tui.screens.outbound import OutboundCommands, open_outbound
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.cases_pane import CaseBook, CaseList, CasesPane
 from console.tui.widgets.header import ConsoleHeader
@@ -111,6 +113,15 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
             tooltip="Go to the cases (deadlines of the data-subject requests)",
         ),
         Binding(
+            "4",
+            "outbound",
+            "Outbound",
+            show=False,
+            id="main.outbound",
+            priority=True,
+            tooltip="Our users whose data other tenants hold; del there asks one tenant to remove one user's data",
+        ),
+        Binding(
             "enter",
             "open_operation",
             "Details",
@@ -124,6 +135,9 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         Binding("tab", "move_focus(1)", "", show=False, id="main.next", priority=True),
         Binding("shift+tab", "move_focus(-1)", "", show=False, id="main.previous", priority=True),
     ]
+
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OutboundCommands}
+    """The command palette's entries of this screen (beside the app's): the Outbound view."""
 
     def __init__(self, session: Session, services: ConsoleServices) -> None:
         super().__init__()
@@ -572,9 +586,6 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         if not people:
             self.notify("Select profiles first (space), or highlight one.", title="Export", severity="warning")
             return
-        if self.services.read_only:
-            self.notify("Read-only: export is refused.", title="Export", severity="error")
-            return
         profile_list = self.query_one(ProfileList)
         hidden = profile_list.hidden_selected if profile_list.selected else 0
         self.open_export(people, source="profiles", hidden=hidden, search=profile_list.filter_text)
@@ -647,6 +658,15 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
     ) -> None:
         """Open the export form for ``people`` (from the profile list or from operations)."""
         from console.tui.screens.export import ExportScreen
+        from console.tui.read_only import console_read_only, refused_text
+
+        reason = console_read_only(self.services, self.session)  # --read-only or the tenant's read_only = true
+        if reason:  # the export key, the palette's command and a re-export from Operations alike
+            self.notify(refused_text("export", reason), title="Export", severity="error", markup=False)
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                release()  # the keys held for the form go where they were typed
+            return
 
         suggestion, note = self._propose_location(people, previous or [])
         self.open_screen(
@@ -664,6 +684,9 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
                 suggestion_note=note,
             )
         )
+
+    def action_outbound(self) -> None:
+        open_outbound(self)
 
     def action_remove(self) -> None:
         self.remove_profiles()
