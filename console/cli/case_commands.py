@@ -16,6 +16,7 @@ from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.journal_commands import author_for
 from console.cli.output import clean, json_text, print_table, say
 from console.ops.cases import Case, CaseError, CaseStore, parse_date, utc_date
+from console.private import open_private_file
 from console.wiring import ConnectionOptions, JournalOnly
 
 
@@ -104,7 +105,6 @@ def _list(store: CaseStore, tenant_key: str | None, today: date, *, as_json: boo
 
 def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     """``report --case REF --part subject|internal``: the person's part, or the audit trail (issue 19)."""
-    import os
 
     from console.cli.journal_commands import parse_since
     from console.ops.cases import deadline_text
@@ -168,8 +168,7 @@ def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         write_part(parts, fields, args.format, sys.stdout, title=title, head=head, generated_at=at)
         return EXIT_OK
     try:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open_private_file(args.output, encoding="utf-8", newline="") as handle:
             count = write_part(parts, fields, args.format, handle, title=title, head=head, generated_at=at)
     except OSError as exc:
         say(f"export-console: cannot write {clean(args.output)}: {clean(exc.strerror or exc)}")
