@@ -20,7 +20,7 @@ from console.auth.errors import (
     SignInCancelled,
     WrongTenant,
 )
-from console.auth.headless import provider_for_saved_tenant
+from console.auth.headless import sign_in_saved_tenant
 from console.auth.signin import DeviceCodePrompt
 from console.config import SavedTenant
 from console.graph.client import GraphClient
@@ -88,16 +88,20 @@ async def test_headless_prints_the_device_code_then_nothing_once_cached(
 ) -> None:
     tenant_sim.identity.auto_approve_after = 0.02
     printed: list[str] = []
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert len(printed) == 1 and "enter the code" in printed[0]
     assert await list_all(tenant_sim, provider) == 5
 
     printed.clear()
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert printed == []
     assert await list_all(tenant_sim, provider) == 5
 
@@ -118,9 +122,11 @@ async def test_expired_refresh_token_goes_back_to_interactive(
     assert "sign in again" in str(reason) and "AADSTS700082" in str(reason)
 
     printed: list[str] = []
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert "cannot be used" in printed[0] and "AADSTS700082" in printed[0]
     assert "enter the code" in printed[1]
     assert await list_all(tenant_sim, provider) == 5
