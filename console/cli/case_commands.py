@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
@@ -105,25 +106,14 @@ def _list(store: CaseStore, tenant_key: str | None, today: date, *, as_json: boo
 
 def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     """``report --case REF --part subject|internal``: the person's part, or the audit trail (issue 19)."""
-
     from console.cli.journal_commands import parse_since
-    from console.ops.cases import deadline_text
-    from console.report import (
-        INTERNAL_FIELDS,
-        SUBJECT_FIELDS,
-        internal_rows,
-        iso_utc,
-        iter_report_rows,
-        subject_rows,
-        write_part,
-    )
+    from console.report import iter_report_rows, write_part
 
     if not args.case:
         raise UsageProblem(f"--part {args.part} is the report of one case: give --case REF")
     ref = args.case.strip()
     since = parse_since(args.since)
     at = now()
-    today = utc_date(at)
     journal = journal_only.journal
     store = CaseStore(journal)
     try:
@@ -131,39 +121,11 @@ def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     except CaseError:
         case = None  # exports filed under a case never opened: the trail still stands, without a deadline
     rows = iter_report_rows(journal, tenant_key=journal_only.tenant_key, case=ref, since=since, now=at)
-    head: list[str] = []
-    fields: tuple[str, ...]
     if args.part == "subject":
-        if case is not None:
-            head = [f"Request received: {case.received.isoformat()}", f"Answer due: {case.due.isoformat()}"]
-        parts = subject_rows(rows, store.removal_ids(journal_only.tenant_key, ref))
-        fields, title = SUBJECT_FIELDS, f"Your request {ref}: what was done with your data"
+        part = _subject_part(store, journal_only.tenant_key, ref, case, rows)
     else:
-        events = []
-        deadline = None
-        if case is not None:
-            events = [
-                {
-                    "case": ref,
-                    "at": iso_utc(e.at),
-                    "action": f"case {e.kind}",
-                    "by": e.author,
-                    "due": e.due.isoformat() if e.due else "",
-                    "text": e.text,
-                }
-                for e in store.events(case)
-            ]
-            deadline = {"case": ref, "due": case.due.isoformat(), "met": deadline_text(case, today)}
-            head = [
-                f"Received: {case.received.isoformat()}",
-                f"Due: {case.due.isoformat()}",
-                f"State: {case.shown_state(today)}",
-                f"Deadline: {deadline['met']}",
-            ]
-        else:
-            head = ["No case record: this case was never opened (no deadline)"]
-        parts = iter(internal_rows(rows, events, deadline))
-        fields, title = INTERNAL_FIELDS, f"Audit trail: case {ref}"
+        part = _internal_part(store, ref, case, rows, utc_date(at))
+    parts, fields, title, head = part
     if args.output is None or args.output == "-":
         write_part(parts, fields, args.format, sys.stdout, title=title, head=head, generated_at=at)
         return EXIT_OK
@@ -175,3 +137,49 @@ def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     say(f"{args.part} part of case {clean(ref)}: {count} row(s) written to {clean(args.output)}")
     return EXIT_OK
+
+
+_Part = tuple[Iterator[dict[str, Any]], tuple[str, ...], str, list[str]]
+"""A case report's part: its rows, their fields, its title and the lines above the rows."""
+
+
+def _subject_part(store: CaseStore, tenant_key: str | None, ref: str, case: Case | None, rows: Any) -> _Part:
+    """The person's part: what was done with their data, without internal names, notes or request ids."""
+    from console.report import SUBJECT_FIELDS, subject_rows
+
+    head: list[str] = []
+    if case is not None:
+        head = [f"Request received: {case.received.isoformat()}", f"Answer due: {case.due.isoformat()}"]
+    parts = subject_rows(rows, store.removal_ids(tenant_key, ref))
+    return parts, SUBJECT_FIELDS, f"Your request {ref}: what was done with your data", head
+
+
+def _internal_part(store: CaseStore, ref: str, case: Case | None, rows: Any, today: date) -> _Part:
+    """The audit trail: every export and case event, and whether the deadline was met."""
+    from console.ops.cases import deadline_text
+    from console.report import INTERNAL_FIELDS, internal_rows, iso_utc
+
+    events = []
+    deadline = None
+    head = ["No case record: this case was never opened (no deadline)"]
+    if case is not None:
+        events = [
+            {
+                "case": ref,
+                "at": iso_utc(e.at),
+                "action": f"case {e.kind}",
+                "by": e.author,
+                "due": e.due.isoformat() if e.due else "",
+                "text": e.text,
+            }
+            for e in store.events(case)
+        ]
+        deadline = {"case": ref, "due": case.due.isoformat(), "met": deadline_text(case, today)}
+        head = [
+            f"Received: {case.received.isoformat()}",
+            f"Due: {case.due.isoformat()}",
+            f"State: {case.shown_state(today)}",
+            f"Deadline: {deadline['met']}",
+        ]
+    parts = iter(internal_rows(rows, events, deadline))
+    return parts, INTERNAL_FIELDS, f"Audit trail: case {ref}", head

@@ -9,7 +9,11 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.cli.exitcodes import EXIT_CODES_HELP
+from console.cli.remove_commands import add_removal_commands
 from console.ops.budget import DEFAULT_POLL_BUDGET
+
+Command = Callable[..., argparse.ArgumentParser]
+"""The parser's subcommand factory: ``command(name, help, *examples)`` gives a subcommand's parser."""
 
 SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&ss=b&srt=co&sp=rwlc&se=...&sig=..."
 
@@ -150,6 +154,33 @@ def build_parser() -> argparse.ArgumentParser:
         _global_options(sub, suppress=True)
         return sub
 
+    _add_profiles(command)
+    _add_export(command)
+    _add_watch(command)
+    _add_ops_and_note(command)
+    add_removal_commands(command)
+    _add_report(command)
+    _case_parser(
+        command(
+            "case",
+            "open, extend, close and list data-subject request cases (no sign-in, no network)",
+            "export-console --tenant contoso case open DSR-1234 --received 2026-12-01 --subject 'access request'",
+            "export-console --tenant contoso case extend DSR-1234 --due 2027-02-01 --reason 'complex request'",
+            "export-console --tenant contoso case list --json",
+        )
+    )
+
+    simulate = command(
+        "simulate",
+        "serve the simulated tenant on loopback",
+        "export-console simulate --port 8000 --profiles 1000",
+    )
+    _simulate_options(simulate)
+    return parser
+
+
+def _add_profiles(command: Command) -> None:
+    """``profiles``: the tenant's inbound shared user profiles (Graph)."""
     profiles = command(
         "profiles",
         "list the tenant's inbound shared user profiles",
@@ -160,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profiles.add_argument("--json", action="store_true", help="JSON Lines: one object per profile")
 
+
+def _add_export(command: Command) -> None:
+    """``export``: the one command that POSTs (every check first, then one export per profile)."""
     export = command(
         "export",
         "export the personal data of one or more profiles (one storage container per export). Nothing is sent "
@@ -201,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--wait", action="store_true", help="watch the exports until they are final")
     export.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
+
+def _add_watch(command: Command) -> None:
+    """``watch``: follow every unfinished operation until it is final (Graph)."""
     watch = command(
         "watch",
         "resume every unfinished operation in the journal, until all are final; lists unconfirmed exports",
@@ -208,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
+
+def _add_ops_and_note(command: Command) -> None:
+    """``ops`` and ``note``: the journal's operations and their notes (no sign-in, except ``--reconcile``)."""
     ops = command(
         "ops",
         "list the operations in the journal (no sign-in, no network)",
@@ -243,10 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
         "watch then stops listing it",
     )
 
-    from console.cli.remove_commands import add_removal_commands
 
-    add_removal_commands(command)
-
+def _add_report(command: Command) -> None:
+    """``report``: the evidence report of the journal's exports (no sign-in, no network)."""
     report = command(
         "report",
         "the evidence report of the journal's exports (no sign-in, no network)",
@@ -263,24 +302,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --case: subject (for the person: no internal names, notes or request ids), internal "
         "(the audit trail and the deadline) or all (default: the full evidence report)",
     )
-
-    _case_parser(
-        command(
-            "case",
-            "open, extend, close and list data-subject request cases (no sign-in, no network)",
-            "export-console --tenant contoso case open DSR-1234 --received 2026-12-01 --subject 'access request'",
-            "export-console --tenant contoso case extend DSR-1234 --due 2027-02-01 --reason 'complex request'",
-            "export-console --tenant contoso case list --json",
-        )
-    )
-
-    simulate = command(
-        "simulate",
-        "serve the simulated tenant on loopback",
-        "export-console simulate --port 8000 --profiles 1000",
-    )
-    _simulate_options(simulate)
-    return parser
 
 
 def _case_parser(case: argparse.ArgumentParser) -> None:
