@@ -18,10 +18,6 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERRUPTED = 130
 """Ctrl+C, SIGTERM or SIGHUP (the SSH session went away): the contract's one "interrupted" code."""
-EXIT_TERMINATED = EXIT_INTERRUPTED
-"""SIGTERM stops a run like Ctrl+C does (journal flushed, resume hint): 130."""
-EXIT_HANGUP = EXIT_INTERRUPTED
-"""SIGHUP likewise: 130."""
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "all good (with `--wait`: every export complete)"),

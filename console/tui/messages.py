@@ -47,11 +47,3 @@ class SessionOpened(Message):
     """Signed in: the main screen can show this session."""
 
     session: Session
-
-
-@dataclass
-class Notice(Message):
-    """Something to tell the admin in a toast."""
-
-    text: str
-    severity: str = "information"
