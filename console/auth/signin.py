@@ -32,7 +32,6 @@ from console.auth.cache import PrivateTokenCache
 from console.auth.errors import (
     InteractionRequired,
     MissingClientCredential,
-    MissingRoleOrPermission,
     SignInCancelled,
     SignInError,
 )
@@ -62,12 +61,6 @@ class Account:
     warnings: tuple[str, ...] = ()
     """What the token lacks (permission, consent, role), each a sentence; empty when it looks fine."""
 
-    def access_error(self) -> MissingRoleOrPermission | None:
-        """The warnings as an error (exit code 3), for callers that refuse to go on without access."""
-        if not self.warnings:
-            return None
-        return MissingRoleOrPermission(" ".join(self.warnings), status=403, code="Authorization_RequestDenied")
-
 
 @dataclass(frozen=True)
 class DeviceCodePrompt:
@@ -81,10 +74,6 @@ class DeviceCodePrompt:
     """When the code stops working, epoch seconds (for a countdown)."""
     message: str
     """Entra's own sentence with both of the above (what a headless command prints)."""
-
-    def seconds_left(self, now: float | None = None) -> float:
-        """Seconds until the code expires (never negative)."""
-        return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
 class SignIn:
@@ -126,11 +115,6 @@ class SignIn:
     def __repr__(self) -> str:
         who = self.account.username if self.account else "not signed in"
         return f"SignIn(tenant={self.tenant.name!r}, method={self.tenant.method.value}, {who})"
-
-    @property
-    def cache_path(self) -> Path | None:
-        """The token cache file, or None when it is kept in memory."""
-        return self._cache.path
 
     def _signed_in(self, result: dict[str, Any], username: str | None = None) -> Account:
         token = str(result.get("access_token", ""))

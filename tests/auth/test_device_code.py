@@ -60,7 +60,7 @@ async def test_device_code_signs_in_and_graph_accepts_the_token(
     prompt = prompts[0]
     assert prompt.verification_uri.endswith("/devicelogin")
     assert prompt.user_code and prompt.user_code in prompt.message
-    assert 800 < prompt.seconds_left() <= 900
+    assert 800 < prompt.expires_at - time.time() <= 900
     assert account.username == tenant_sim.identity.user.username
     assert account.tenant_id == tenant_sim.tenant_id
     assert account.warnings == ()
@@ -295,8 +295,6 @@ async def test_missing_role_is_explained_after_sign_in(
     tenant_sim.identity.auto_approve_after = 0.0
     account = await make_signin(delegated).device_code(lambda _p: None)
     assert any("Global Reader" in w for w in account.warnings)
-    error = account.access_error()
-    assert error is not None and error.exit_code == 3 and "Global Reader" in str(error)
 
 
 async def test_a_second_account_replaces_the_first(
