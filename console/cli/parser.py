@@ -59,39 +59,43 @@ def _port(text: str) -> int:
     return value
 
 
+_VALUE_OPTIONS = (
+    ("--graph-url", "URL", "", "Graph API base including the version (default https://graph.microsoft.com/beta)"),
+    (
+        "--token-env",
+        "VAR",
+        "the name of the environment variable holding the token",
+        "take a bearer token from this environment variable",
+    ),
+    ("--tenant", "NAME", "the name of a saved tenant", "a saved tenant from config.toml"),
+    (
+        "--state-dir",
+        "DIR",
+        "a directory (or leave the option out for the per-user directories)",
+        "keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
+    ),
+)
+"""The global options that take a value: (name, metavar, what an empty value should have been, help)."""
+
+_FLAG_OPTIONS = (
+    ("--read-only", "send nothing that changes anything (removals are refused; issue 19)"),
+    (
+        "--debug",
+        "write a debug log (request ids, throttling and budget decisions; secrets masked); its path is printed",
+    ),
+)
+"""The global on/off options after ``--poll-budget``: (name, help)."""
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """The global options, accepted before and after the command (``profiles --demo`` works too)."""
     default: Any = argparse.SUPPRESS if suppress else None
     flag: Any = argparse.SUPPRESS if suppress else False
     group = parser.add_argument_group("tenant")
     group.add_argument("--demo", action="store_true", default=flag, help="use the built-in simulated tenant")
-    group.add_argument(
-        "--graph-url",
-        metavar="URL",
-        default=default,
-        help="Graph API base including the version (default https://graph.microsoft.com/beta)",
-    )
-    group.add_argument(
-        "--token-env",
-        metavar="VAR",
-        default=default,
-        type=_not_empty("the name of the environment variable holding the token"),
-        help="take a bearer token from this environment variable",
-    )
-    group.add_argument(
-        "--tenant",
-        metavar="NAME",
-        default=default,
-        type=_not_empty("the name of a saved tenant"),
-        help="a saved tenant from config.toml",
-    )
-    group.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        default=default,
-        type=_not_empty("a directory (or leave the option out for the per-user directories)"),
-        help="keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
-    )
+    for name, metavar, empty, help_text in _VALUE_OPTIONS:
+        check = _not_empty(empty) if empty else None
+        group.add_argument(name, metavar=metavar, default=default, type=check, help=help_text)
     group.add_argument(
         "--poll-budget",
         metavar="N",
@@ -100,18 +104,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help=f"requests an hour for this tenant, shared by every process on the journal "
         f"(default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
     )
-    group.add_argument(
-        "--read-only",
-        action="store_true",
-        default=flag,
-        help="send nothing that changes anything (removals are refused; issue 19)",
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=flag,
-        help="write a debug log (request ids, throttling and budget decisions; secrets masked); its path is printed",
-    )
+    for name, help_text in _FLAG_OPTIONS:
+        group.add_argument(name, action="store_true", default=flag, help=help_text)
     parser.add_argument(
         "-v",
         "--verbose",
