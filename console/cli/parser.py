@@ -94,7 +94,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group = parser.add_argument_group("tenant")
     group.add_argument("--demo", action="store_true", default=flag, help="use the built-in simulated tenant")
     for name, metavar, empty, help_text in _VALUE_OPTIONS:
-        check = _not_empty(empty) if empty else None
+        check = _not_empty(empty) if empty else str
         group.add_argument(name, metavar=metavar, default=default, type=check, help=help_text)
     group.add_argument(
         "--poll-budget",
