@@ -25,10 +25,8 @@ in ``../shared/graph-api.md``.
 
 from __future__ import annotations
 
-import math
 import os
 import re
-import secrets as _secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,8 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import tomli_w
+
 from console.errors import UsageError
 from console.paths import Paths
+from console.private import write_private_file
 
 DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 """The public "Microsoft Graph Command Line Tools" client that Graph PowerShell uses."""
@@ -362,19 +363,13 @@ class Config:
         """A copy with ``tenant`` added or replaced."""
         return replace(self, tenants={**self.tenants, tenant.name: tenant})
 
-    def without_tenant(self, name: str) -> Config:
-        """A copy without the tenant named ``name``."""
-        tenants = {k: v for k, v in self.tenants.items() if k != name}
-        default = None if self.default_tenant == name else self.default_tenant
-        return replace(self, tenants=tenants, default_tenant=default)
-
     def to_toml(self) -> str:
         """The TOML text (comments in a hand-edited file are not kept)."""
         data: dict[str, Any] = dict(self.extra)
         if self.default_tenant is not None:
             data["default_tenant"] = self.default_tenant
         data["tenants"] = {name: t.to_table() for name, t in self.tenants.items()}
-        return dumps_toml(data)
+        return tomli_w.dumps(data)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically (temp file in the same directory, then rename), mode 0600."""
@@ -403,91 +398,3 @@ def save_tenant(paths: Paths, tenant: SavedTenant, *, make_default: bool = False
         config = replace(config, default_tenant=tenant.name)
     config.save(paths.config_file)
     return config
-
-
-def write_private_file(target: Path, content: bytes) -> None:
-    """Write ``content`` to ``target`` atomically with mode 0600 from creation (never chmod-ed after)."""
-    tmp = target.with_name(f".{target.name}.{_secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-# --- a minimal TOML writer (strings, numbers, booleans, arrays of those, nested tables) ---
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
-
-
-def _string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def dumps_toml(data: Mapping[str, Any]) -> str:
-    """Serialise a mapping to TOML (what ``tomllib`` reads back to the same mapping)."""
-    lines: list[str] = []
-
-    def emit(table: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
-        scalars = [(k, v) for k, v in table.items() if not isinstance(v, dict)]
-        tables = [(k, v) for k, v in table.items() if isinstance(v, dict)]
-        if prefix and (scalars or not tables):
-            if lines:
-                lines.append("")
-            lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
-        for k, v in scalars:
-            lines.append(f"{_key(k)} = {_value(v)}")
-        for k, v in tables:
-            emit(v, (*prefix, k))
-
-    emit(data, ())
-    return "\n".join(lines) + "\n"

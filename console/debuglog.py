@@ -16,6 +16,9 @@ from pathlib import Path
 
 import platformdirs
 
+from console.private import open_private_file
+from console.redact import redact
+
 APP_NAME = "export-console"
 LOG_FILE = "export-console-debug.log"
 MAX_BYTES = 5 * 1024 * 1024
@@ -25,14 +28,6 @@ BACKUPS = 3
 LOGGERS = ("console",)
 """Loggers set to DEBUG; ``httpx`` is added at INFO (one line per request, URL masked)."""
 FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s [%(process)d]: %(message)s"
-
-
-def _redact(text: str) -> str:
-    try:
-        from console.redact import redact
-    except ImportError:  # before the one redaction module existed
-        from console.storage import redact
-    return redact(text)
 
 
 def log_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -53,7 +48,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: log what there is
             message = f"{record.msg!r} % {record.args!r}"
-        record.msg = _redact(message)
+        record.msg = redact(message)
         record.args = None
         return True
 
@@ -64,16 +59,14 @@ class RedactingFormatter(logging.Formatter):
     converter = __import__("time").gmtime
 
     def format(self, record: logging.LogRecord) -> str:
-        return _redact(super().format(record))
+        return redact(super().format(record))
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A RotatingFileHandler whose files (and rotated files) are created 0600."""
 
     def _open(self):  # type: ignore[no-untyped-def]
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.chmod(self.baseFilename, 0o600)
-        return os.fdopen(fd, self.mode.replace("w", "a"), encoding=self.encoding, errors=self.errors)
+        return open_private_file(self.baseFilename, append=True, encoding=self.encoding, errors=self.errors)
 
 
 _installed: dict[Path, logging.Handler] = {}

@@ -75,12 +75,9 @@ def ssl_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
 def _context(variable: str, path: str) -> ssl.SSLContext:
     """The context for one CA rule (``("", "")``: the default store), built once."""
     if not variable:
-        try:
-            import certifi
+        import certifi  # httpx depends on it
 
-            return ssl.create_default_context(cafile=certifi.where())
-        except ImportError:  # pragma: no cover - httpx depends on certifi
-            return ssl.create_default_context()
+        return ssl.create_default_context(cafile=certifi.where())
     try:
         if os.path.isdir(path):
             return ssl.create_default_context(capath=path)

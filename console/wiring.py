@@ -10,31 +10,43 @@ Every way in goes through here, for the CLI and the console alike:
   sign in and never touch the network.
 
 One set of option rules (``check_options``, ``check_saved_graph_url``) serves the CLI, the console and
-saved tenants. No UI here: the CLI and the app both receive a ready ``Services``.
+saved tenants, and one function (``build_services``) builds every ``Services``. What makes the demo a
+demo lives in ``console.demo``. No UI here: the CLI and the app both receive a ready ``Services``.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
+from console.demo import (
+    DEMO_CASE,
+    DEMO_IDENTITY,
+    DEMO_PROFILES,
+    DEMO_RUNNING,
+    DEMO_STORAGE,
+    adopt_journal_operations,
+    create_demo_containers,
+    demo_location,
+    demo_prepare_storage,
+    demo_saved_tenant,
+    demo_signin,
+    demo_warm_up,
+    make_demo_tenant,
+)
 from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
 from console.errors import UsageError  # the one "bad input, exit 2" class (it was defined here)
-from console.graph.models import parse_datetime
-from console.jwt import claim_str, token_claims
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine import OperationsEngine
-from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
 from console.paths import STATE_DIR_ENV, Paths
-from console.storage import resolve_location
 from console.storage.blob import Delivery, inspect_delivery
 
 if TYPE_CHECKING:
@@ -44,66 +56,34 @@ if TYPE_CHECKING:
     from console.config import SavedTenant
 
 __all__ = [
-    "DEMO_ACCOUNT",
-    "DEMO_APPROVE_AFTER",
+    # The demo's names that callers have always imported from here (they live in console.demo).
     "DEMO_CASE",
-    "DEMO_EXPORT_DURATION",
     "DEMO_IDENTITY",
     "DEMO_PROFILES",
-    "DEMO_RETRY_AFTER",
     "DEMO_RUNNING",
     "DEMO_STORAGE",
-    "DEMO_TENANT_NAME",
+    "demo_location",
+    "demo_saved_tenant",
+    "demo_signin",
+    "make_demo_tenant",
+    # The composition root's own.
     "ConnectionOptions",
     "JournalOnly",
     "Services",
     "UsageError",
-    "adopt_journal_operations",
+    "build_services",
     "check_options",
     "check_saved_graph_url",
     "check_token_text",
-    "demo_container",
-    "demo_location",
-    "demo_saved_tenant",
-    "demo_signin",
     "identity_of",
     "journal_for",
     "journal_path_for",
-    "make_demo_tenant",
     "open_demo",
     "open_journal_only",
     "open_services",
     "resolve_paths",
     "services_for_signin",
 ]
-
-DEMO_PROFILES = 300
-"""Profiles in the demo tenant: enough to make search worth having."""
-DEMO_RETRY_AFTER = 2.0
-"""Retry-After in the demo: short, so a newcomer sees exports move."""
-DEMO_EXPORT_DURATION = 25.0
-"""Seconds a demo export takes from notStarted to complete."""
-DEMO_DURATION_JITTER = 0.6
-"""Spread of the demo's export durations (a fraction of it), so they don't all finish at once."""
-DEMO_RUNNING = 12
-"""The demo keeps at least this many exports on the go when it starts."""
-DEMO_ACCOUNT = "contosoexports"
-"""The demo's (simulated) storage account."""
-DEMO_STORAGE = (
-    f"https://{DEMO_ACCOUNT}.blob.core.windows.net/dsr-{{userId}}"
-    "?sv=2024-05-04&ss=b&srt=co&sp=rcwl&se=2099-12-31T00:00:00Z&sig=demo-not-a-secret"
-)
-"""Where the demo's exports go: a TEMPLATE, one container per profile (Graph refuses a reused location,
-../shared/graph-api.md "One export per storage location"). The containers live in the simulator's blob
-stand-in; the signature is fake and masked everywhere anyway."""
-DEMO_IDENTITY = "demo admin"
-"""Who submits in the demo."""
-DEMO_TENANT_NAME = "demo"
-"""Saved-tenant name used for the demo (its token cache stays in memory)."""
-DEMO_CASE = "demo"
-"""The case of the exports the demo seeds (once per journal: their presence says it was seeded)."""
-DEMO_APPROVE_AFTER = 2.5
-"""Seconds after which the demo's device code approves itself."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +145,6 @@ class Services:
     """The saved tenant signed in to, else None."""
     shared_profiles_available: bool = True
     """False in a national cloud: Graph has no shared-profile APIs there."""
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Kept for older callers (``signin``, ``saved_tenant``)."""
 
     @property
     def journal_path(self) -> Path:
@@ -237,10 +215,19 @@ def check_options(options: ConnectionOptions) -> None:
     if options.graph_url is not None:
         if not options.token_env and not options.tenant:
             raise UsageError("--graph-url needs --token-env VAR (the variable holding the access token)")
-        try:
-            validate_graph_url(options.graph_url)
-        except ValueError as exc:
-            raise UsageError(f"--graph-url: {exc}") from None
+        checked_graph_url(options.graph_url)
+
+
+def checked_graph_url(url: str) -> str:
+    """``url`` under ``validate_graph_url``'s rule, as an option (``--graph-url``) is checked.
+
+    Raises:
+        UsageError: naming ``--graph-url`` and what is wrong with it.
+    """
+    try:
+        return validate_graph_url(url)
+    except ValueError as exc:
+        raise UsageError(f"--graph-url: {exc}") from None
 
 
 def check_token_text(token: str, variable: str) -> None:
@@ -404,31 +391,79 @@ def _saved_tenant_id(paths: Paths, name: str) -> str | None:
         return None  # a domain name: its id is known only after sign-in
 
 
-# ------------------------------------------------------------------------------------------ engine
+# ---------------------------------------------------------------------------------------- assembly
 
 
-def _make_engine(
-    client: GraphClient,
-    journal: OperationJournal,
+def build_services(
+    paths: Paths,
     *,
+    graph_url: str,
+    tokens: TokenProvider,
     tenant_key: str,
+    tenant_label: str,
+    identity: str,
     poll_budget: int,
     clock: Clock,
-    identity: str,
-    delivery_check: Callable[[str], Awaitable[Delivery]] | None,
-    budget: PollBudget,
-) -> OperationsEngine:
-    """The engine: who submits (``identity``) and how a delivery is checked come from the wiring."""
-    return OperationsEngine(
-        client,
-        journal,
+    graph_transport: httpx.AsyncBaseTransport | None = None,
+    sim: Any = None,
+    seed: bool = False,
+    signin: SignIn | None = None,
+    shared_profiles_available: bool = True,
+) -> Services:
+    """The one place a ``Services`` is built: the journal, then the client and the engine over it.
+
+    ``sim``: the demo's SimulatedTenant (own journal file, blob stand-in, storage) or None; ``seed`` (``--demo``'s
+    start): it adopts the journal's unfinished exports and ``warm_up`` seeds a dozen once per journal.
+    """
+    storage_transport: httpx.AsyncBaseTransport | None = sim.storage_transport() if sim is not None else None
+    journal = journal_for(paths, sim is not None)
+    with _closed_on_failure(journal):
+        if seed:
+            adopt_journal_operations(sim, journal, tenant_key)
+        # One budget for the tenant: the engine's polls, the client's retries and profile listing all
+        # spend from it, and the engine keeps its ledger in the journal shared by every process.
+        budget = PollBudget(poll_budget, clock)
+        client = GraphClient(graph_url, tokens, transport=graph_transport, clock=clock, budget=budget)
+        engine = OperationsEngine(
+            client,
+            journal,
+            tenant_key=tenant_key,
+            poll_budget=poll_budget,
+            clock=clock,
+            identity=identity,
+            delivery_check=_delivery_check(storage_transport),
+            budget=budget,
+        )
+    return Services(
+        paths=paths,
+        journal=journal,
+        client=client,
+        engine=engine,
         tenant_key=tenant_key,
-        poll_budget=poll_budget,
-        clock=clock,
+        graph_url=graph_url,
+        tokens=tokens,
+        tenant_label=tenant_label,
         identity=identity,
-        delivery_check=delivery_check,
-        budget=budget,
+        cloud=signin.tenant.cloud if signin is not None else "global",
+        demo=sim,
+        storage_transport=storage_transport,
+        warm_up=demo_warm_up(engine, sim) if seed else None,
+        storage_suggestion=DEMO_STORAGE if sim is not None else "",
+        prepare_storage=demo_prepare_storage(sim) if sim is not None else None,
+        signin=signin,
+        saved_tenant=signin.tenant if signin is not None else None,
+        shared_profiles_available=shared_profiles_available,
     )
+
+
+@contextmanager
+def _closed_on_failure(journal: OperationJournal) -> Iterator[None]:
+    """Close ``journal`` if what is built over it fails (and let the failure through)."""
+    try:
+        yield
+    except BaseException:
+        journal.close()
+        raise
 
 
 def _delivery_check(transport: httpx.AsyncBaseTransport | None) -> Callable[[str], Awaitable[Delivery]]:
@@ -440,46 +475,47 @@ def _delivery_check(transport: httpx.AsyncBaseTransport | None) -> Callable[[str
     return check
 
 
-def _assemble(
+# ------------------------------------------------------------------------------------------ ways in
+
+
+def open_demo(
+    options: ConnectionOptions,
     *,
-    paths: Paths,
-    graph_url: str,
-    provider: TokenProvider,
-    tenant_key: str,
-    identity: str,
-    poll_budget: int,
-    clock: Clock,
-    demo: bool,
-    graph_transport: httpx.AsyncBaseTransport | None = None,
-    storage_transport: httpx.AsyncBaseTransport | None = None,
-    before_engine: Callable[[OperationJournal], object] | None = None,
-) -> tuple[GraphClient, OperationJournal, OperationsEngine]:
-    """The journal, then the client and the engine over it (the journal is closed if the rest fails)."""
-    journal = journal_for(paths, demo)
-    try:
-        if before_engine is not None:
-            before_engine(journal)
-        # One budget for the tenant: the engine's polls, the client's retries and profile listing all
-        # spend from it, and the engine keeps its ledger in the journal shared by every process.
-        budget = PollBudget(poll_budget, clock)
-        client = GraphClient(graph_url, provider, transport=graph_transport, clock=clock, budget=budget)
-        engine = _make_engine(
-            client,
-            journal,
-            tenant_key=tenant_key,
-            poll_budget=poll_budget,
-            clock=clock,
-            identity=identity,
-            delivery_check=_delivery_check(storage_transport),
-            budget=budget,
-        )
-    except BaseException:
-        journal.close()
-        raise
-    return client, journal, engine
+    clock: Clock | None = None,
+    tokens: TokenProvider | None = None,
+    sim: Any = None,
+) -> Services:
+    """The demo's services: one SimulatedTenant for Graph, identity and storage (sync; sends nothing).
 
+    Args:
+        options: ``--demo`` and its state dir and poll budget.
+        clock: the engine's and the simulator's clock.
+        tokens: a token provider instead of the simulator's app token (tests).
+        sim: a SimulatedTenant to use instead of ``make_demo_tenant`` (tests, benchmarks).
 
-# -------------------------------------------------------------------------------------- saved tenant
+    Raises:
+        UsageError: the options break ``check_options``.
+    """
+    check_options(options)
+    from console.sim.tenant import DEMO_GRAPH_URL
+
+    clock = clock or SystemClock()
+    paths = resolve_paths(options)
+    sim = sim if sim is not None else make_demo_tenant(clock)
+    create_demo_containers(sim)
+    return build_services(
+        paths,
+        graph_url=DEMO_GRAPH_URL,
+        tokens=tokens or StaticTokenProvider(sim.issue_token(lifetime=12 * 3600)),
+        tenant_key=sim.tenant_id,
+        tenant_label=f"{sim.tenant_domain} (simulated)",
+        identity=DEMO_IDENTITY,
+        poll_budget=options.poll_budget,
+        clock=clock,
+        graph_transport=sim.transport(),
+        sim=sim,
+        seed=True,
+    )
 
 
 def identity_of(signin: SignIn) -> str:
@@ -517,264 +553,23 @@ def services_for_signin(
     Raises:
         UsageError: the Graph URL is unusable.
     """
-    clock = clock or SystemClock()
     saved = signin.tenant
-    if graph_url is not None:
-        try:
-            url = validate_graph_url(graph_url)
-        except ValueError as exc:
-            raise UsageError(f"--graph-url: {exc}") from None
-    else:
-        url = check_saved_graph_url(saved)
+    url = checked_graph_url(graph_url) if graph_url is not None else check_saved_graph_url(saved)
     account = signin.account
-    tenant_key = (account.tenant_id if account and account.tenant_id else "") or url.rstrip("/")
-    tenant_label = saved.name if saved.tenant in saved.name else f"{saved.name} ({saved.tenant})"
-    identity = identity_of(signin)
-    storage_transport = _storage_transport(demo_tenant) if demo_tenant is not None else None
-    provider: TokenProvider = tokens or signin.provider
-    client, journal, engine = _assemble(
-        paths=paths,
-        graph_url=url,
-        provider=provider,
-        tenant_key=tenant_key,
-        identity=identity,
-        poll_budget=poll_budget,
-        clock=clock,
-        demo=demo_tenant is not None,
-        graph_transport=graph_transport,
-        storage_transport=storage_transport,
-    )
-    return Services(
-        paths=paths,
-        journal=journal,
-        client=client,
-        engine=engine,
-        tenant_key=tenant_key,
-        graph_url=url,
-        tokens=provider,
-        tenant_label=tenant_label,
-        identity=identity,
-        cloud=saved.cloud,
-        demo=demo_tenant,
-        storage_transport=storage_transport,
-        storage_suggestion=DEMO_STORAGE if demo_tenant is not None else "",
-        prepare_storage=_demo_prepare_storage(demo_tenant) if demo_tenant is not None else None,
-        signin=signin,
-        saved_tenant=saved,
-        shared_profiles_available=saved.shared_profiles_available or graph_url is not None or bool(saved.graph_url),
-        extras={"signin": signin, "saved_tenant": saved},
-    )
-
-
-# ---------------------------------------------------------------------------------------------- demo
-
-
-def make_demo_tenant(clock: Clock | None = None, *, profiles: int = DEMO_PROFILES) -> Any:
-    """The in-process simulated tenant used by --demo (one per process: Graph, identity and storage)."""
-    from console.sim.tenant import SimulatedTenant
-
-    now = (clock or SystemClock()).now
-    sim = SimulatedTenant(
-        profiles=profiles,
-        clock=now,
-        retry_after=DEMO_RETRY_AFTER,
-        export_duration=DEMO_EXPORT_DURATION,
-        export_duration_jitter=DEMO_DURATION_JITTER,
-    )
-    people = sim.graph.profiles
-    if len(people) > 7:
-        sim.graph.faults.failing_users.add(people[4].user_id.lower())  # one export fails, as some do
-    return sim
-
-
-def _storage_transport(sim: Any) -> httpx.AsyncBaseTransport:
-    """The simulator's blob stand-in transport (``https://*.blob.core.windows.net`` in-process)."""
-    transport: httpx.AsyncBaseTransport = sim.storage_transport()
-    return transport
-
-
-def demo_location(user_id: str) -> str:
-    """``DEMO_STORAGE`` resolved for one profile (its own container)."""
-    return resolve_location(DEMO_STORAGE, user_id=user_id)
-
-
-def demo_container(user_id: str) -> str:
-    """The demo container of one profile: the first path segment of its resolved location."""
-    return urlsplit(demo_location(user_id)).path.strip("/").split("/")[0]
-
-
-def _create_demo_containers(sim: Any, user_ids: list[str]) -> None:
-    """Create the demo's containers in the blob stand-in so that pre-flight passes."""
-    for user_id in user_ids:
-        sim.storage.create_container(DEMO_ACCOUNT, demo_container(user_id))
-
-
-def _demo_prepare_storage(sim: Any) -> Callable[[list[str]], None]:
-    """Create, in the demo's blob stand-in, the containers of locations on the demo's storage account."""
-
-    def prepare(locations: list[str]) -> None:
-        for location in locations:
-            parts = urlsplit(location)
-            container = parts.path.strip("/").split("/")[0]
-            if (parts.hostname or "").lower().startswith(f"{DEMO_ACCOUNT}.") and container:
-                sim.storage.create_container(DEMO_ACCOUNT, container)
-
-    return prepare
-
-
-def adopt_journal_operations(sim: Any, journal: OperationJournal, tenant_key: str) -> int:
-    """The in-process demo tenant forgets everything when the process exits; the journal does not.
-
-    Hand the simulator the demo's unfinished operations so that a restart resumes them, as it
-    would against Graph. The export started when Graph accepted it (``submitted_at``), falling back
-    to when the row was written.
-    """
-    adopted = 0
-    for row in journal.rows(tenant_key, ["tracking"]):
-        if row.operation_id:
-            submitted = parse_datetime(row.submitted_at)
-            at = submitted.timestamp() if submitted else row.created_at
-            sim.adopt_operation(row.operation_id, row.user_id, row.storage_location, at)
-            adopted += 1
-    return adopted
-
-
-def _demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[None]]:
-    people = sim.graph.profiles
-
-    async def warm_up() -> None:
-        # Once per journal: a restart of the demo resumes what it seeded, it never adds another batch.
-        if any(view.case == DEMO_CASE for view in engine.operations()):
-            return
-        running = sum(1 for view in engine.operations() if not view.is_done)
-        wanted = max(0, DEMO_RUNNING - running)
-        if not wanted or not people:
-            return
-        offset = (len(engine.operations()) * 7) % max(1, len(people) - wanted)
-        chosen = people[offset : offset + wanted]
-        if len(people) > 7 and people[4] not in chosen and not running:
-            chosen[-1] = people[4]
-        quota = await engine.quota()
-        if quota.tenant_left < len(chosen):
-            return
-        await engine.submit(_demo_targets(chosen), case=DEMO_CASE)
-
-    return warm_up
-
-
-def _demo_targets(chosen: list[Any]) -> list[ExportTarget]:
-    """One ExportTarget each, with its own resolved location (Graph refuses a reused one)."""
-    return [
-        ExportTarget(
-            user_id=p.user_id,
-            storage_location=demo_location(p.user_id),
-            display_name=p.display_name,
-            user_principal_name=p.user_principal_name,
-            home_tenant_id=p.home_tenant_id,
-        )
-        for p in chosen
-    ]
-
-
-def open_demo(
-    options: ConnectionOptions,
-    *,
-    clock: Clock | None = None,
-    tokens: TokenProvider | None = None,
-    sim: Any = None,
-) -> Services:
-    """The demo's services: one SimulatedTenant for Graph, identity and storage (sync; sends nothing).
-
-    Args:
-        options: ``--demo`` and its state dir and poll budget.
-        clock: the engine's and the simulator's clock.
-        tokens: a token provider instead of the simulator's app token (tests).
-        sim: a SimulatedTenant to use instead of ``make_demo_tenant`` (tests, benchmarks).
-
-    Raises:
-        UsageError: the options break ``check_options``.
-    """
-    check_options(options)
-    from console.sim.tenant import DEMO_GRAPH_URL
-
-    clock = clock or SystemClock()
-    paths = resolve_paths(options)
-    sim = sim if sim is not None else make_demo_tenant(clock)
-    provider: TokenProvider = tokens or StaticTokenProvider(sim.issue_token(lifetime=12 * 3600))
-    tenant_key = sim.tenant_id
-    storage_transport = _storage_transport(sim)
-    # Every profile's own container exists in the stand-in, so pre-flight passes for DEMO_STORAGE
-    # from the warm-up and from the export form alike.
-    _create_demo_containers(sim, [p.user_id for p in sim.graph.profiles])
-    client, journal, engine = _assemble(
-        paths=paths,
-        graph_url=DEMO_GRAPH_URL,
-        provider=provider,
-        tenant_key=tenant_key,
-        identity=DEMO_IDENTITY,
-        poll_budget=options.poll_budget,
-        clock=clock,
-        demo=True,
-        graph_transport=sim.transport(),
-        storage_transport=storage_transport,
-        before_engine=lambda journal: adopt_journal_operations(sim, journal, tenant_key),
-    )
-    return Services(
-        paths=paths,
-        journal=journal,
-        client=client,
-        engine=engine,
-        tenant_key=tenant_key,
-        graph_url=DEMO_GRAPH_URL,
-        tokens=provider,
-        tenant_label=f"{sim.tenant_domain} (simulated)",
-        identity=DEMO_IDENTITY,
-        demo=sim,
-        storage_transport=storage_transport,
-        warm_up=_demo_warm_up(engine, sim),
-        storage_suggestion=DEMO_STORAGE,
-        prepare_storage=_demo_prepare_storage(sim),
-    )
-
-
-def demo_saved_tenant(sim: Any) -> SavedTenant:
-    """A saved tenant pointing at the simulator's in-process login and Graph hosts."""
-    from console.config import SavedTenant, SignInMethod
-    from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL
-
-    return SavedTenant(
-        name=DEMO_TENANT_NAME,
-        tenant=sim.tenant_domain,
-        method=SignInMethod.DEVICE_CODE,
-        authority=f"{DEMO_LOGIN_URL}/{sim.tenant_id}",
-        graph_url=DEMO_GRAPH_URL,
-    )
-
-
-def demo_signin(
-    sim: Any, paths: Paths, *, approve_after: float | None = DEMO_APPROVE_AFTER, clock: Clock | None = None
-) -> SignIn:
-    """A ``SignIn`` over the simulator's identity, not yet signed in (the demo's login pane).
-
-    The real MSAL device-code flow runs against the in-process identity, which approves the code
-    by itself after ``approve_after`` seconds (None waits for ``sim.identity.approve()``).
-    """
-    from console.auth.signin import SignIn
-    from console.auth.transport import TransportHttpClient
-
-    identity = sim.identity
-    identity.auto_approve_after = approve_after
-    identity.poll_interval = 1
-    return SignIn(
-        demo_saved_tenant(sim),
+    return build_services(
         paths,
-        http_client=TransportHttpClient(sim.sync_transport()),
-        persist=False,
-        clock=clock,
+        graph_url=url,
+        tokens=tokens or signin.provider,
+        tenant_key=(account.tenant_id if account and account.tenant_id else "") or url.rstrip("/"),
+        tenant_label=saved.name if saved.tenant in saved.name else f"{saved.name} ({saved.tenant})",
+        identity=identity_of(signin),
+        poll_budget=poll_budget,
+        clock=clock or SystemClock(),
+        graph_transport=graph_transport,
+        sim=demo_tenant,
+        signin=signin,
+        shared_profiles_available=saved.shared_profiles_available or graph_url is not None or bool(saved.graph_url),
     )
-
-
-# ------------------------------------------------------------------------------------- open_services
 
 
 async def open_services(
@@ -806,28 +601,8 @@ async def open_services(
         return open_demo(options, clock=clock, tokens=tokens)
     paths = resolve_paths(options)
     if options.tenant:
-        from console.auth.headless import sign_in_saved_tenant
-        from console.config import ConfigError, load_config
-
-        try:
-            saved = load_config(paths).tenant(options.tenant)
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
-        if not saved.shared_profiles_available and not options.graph_url and not saved.graph_url:
-            raise UsageError(
-                f"tenant {saved.name} is in the {saved.cloud} cloud: Microsoft offers the inbound shared user "
-                "profile APIs (list, export) only in the global service"
-            )
-        if options.graph_url is None:
-            check_saved_graph_url(saved)  # before any sign-in
-        signin = await sign_in_saved_tenant(
-            saved,
-            paths,
-            interactive_prompt=on_device_code or (lambda _m: None),
-            clock=clock,
-            http_client=sign_in_http_client,
-        )
-        services = services_for_signin(
+        signin = await _sign_in_saved(options, paths, clock, on_device_code, sign_in_http_client)
+        return services_for_signin(
             signin,
             paths,
             poll_budget=options.poll_budget,
@@ -836,44 +611,75 @@ async def open_services(
             graph_transport=graph_transport,
             tokens=tokens,
         )
-        return services
     if options.token_env:
-        try:
-            graph_url = validate_graph_url(options.graph_url or DEFAULT_GRAPH_URL)
-        except ValueError as exc:
-            raise UsageError(f"--graph-url: {exc}") from None
-        try:
-            static = StaticTokenProvider.from_env(options.token_env)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        provider = tokens or static
-        token = await static.get_token()
-        check_token_text(token, options.token_env)
-        tenant_key = tenant_key_for(token, graph_url)
-        tenant_label = tenant_key if tenant_key != graph_url.rstrip("/") else graph_url
-        identity = f"token from ${options.token_env}"
-        upn = claim_str(token_claims(token), "upn", "preferred_username")
-        client, journal, engine = _assemble(
-            paths=paths,
-            graph_url=graph_url,
-            provider=provider,
-            tenant_key=tenant_key,
-            identity=identity,
-            poll_budget=options.poll_budget,
-            clock=clock,
-            demo=False,
-            graph_transport=graph_transport,
-        )
-        return Services(
-            paths=paths,
-            journal=journal,
-            client=client,
-            engine=engine,
-            tenant_key=tenant_key,
-            graph_url=graph_url,
-            tokens=provider,
-            tenant_label=tenant_label,
-            identity=identity,
-            extras={"token_user": upn} if upn else {},
-        )
+        return await _open_token_env(options, paths, clock, tokens, graph_transport)
     raise UsageError("no tenant chosen: use --demo, --tenant NAME (a saved tenant), or --graph-url URL --token-env VAR")
+
+
+async def _sign_in_saved(
+    options: ConnectionOptions,
+    paths: Paths,
+    clock: Clock,
+    on_device_code: Callable[[str], None] | None,
+    http_client: Any,
+) -> SignIn:
+    """Sign in to the saved tenant ``--tenant`` names, after every check that needs no request.
+
+    Raises:
+        UsageError: no such tenant, a national cloud without a ``graph_url``, an unusable saved URL.
+    """
+    from console.auth.headless import sign_in_saved_tenant
+    from console.config import ConfigError, load_config
+
+    try:
+        saved = load_config(paths).tenant(options.tenant or "")
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if not saved.shared_profiles_available and not options.graph_url and not saved.graph_url:
+        raise UsageError(
+            f"tenant {saved.name} is in the {saved.cloud} cloud: Microsoft offers the inbound shared user "
+            "profile APIs (list, export) only in the global service"
+        )
+    if options.graph_url is None:
+        check_saved_graph_url(saved)  # before any sign-in
+    return await sign_in_saved_tenant(
+        saved,
+        paths,
+        interactive_prompt=on_device_code or (lambda _m: None),
+        clock=clock,
+        http_client=http_client,
+    )
+
+
+async def _open_token_env(
+    options: ConnectionOptions,
+    paths: Paths,
+    clock: Clock,
+    tokens: TokenProvider | None,
+    graph_transport: httpx.AsyncBaseTransport | None,
+) -> Services:
+    """The services of ``--token-env VAR`` (and ``--graph-url``): the token is checked before any request.
+
+    Raises:
+        UsageError: an unusable URL, an unset variable, a token no header can carry.
+    """
+    variable = options.token_env or ""
+    graph_url = checked_graph_url(options.graph_url or DEFAULT_GRAPH_URL)
+    try:
+        static = StaticTokenProvider.from_env(variable)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    token = await static.get_token()
+    check_token_text(token, variable)
+    tenant_key = tenant_key_for(token, graph_url)
+    return build_services(
+        paths,
+        graph_url=graph_url,
+        tokens=tokens or static,
+        tenant_key=tenant_key,
+        tenant_label=tenant_key if tenant_key != graph_url.rstrip("/") else graph_url,
+        identity=f"token from ${variable}",
+        poll_budget=options.poll_budget,
+        clock=clock,
+        graph_transport=graph_transport,
+    )

@@ -410,8 +410,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "report file mode",
         "console/tui/report_file.py",
-        "os.O_TRUNC, 0o600)",
-        "os.O_TRUNC, 0o644)",
+        '    with open_private_file(path, encoding="utf-8", newline="") as handle:',
+        '    with open(path, "w", encoding="utf-8", newline="") as handle:',
         ("tests/tui/test_ops_report.py::test_w_saves_the_report_of_the_marked_operations_where_it_says",),
     ),
     (

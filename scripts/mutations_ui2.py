@@ -16,7 +16,7 @@ _PROGRESS = "tests/cli/test_progress.py::"
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "ui2: the demo seeds once per journal",
-        "console/wiring.py",
+        "console/demo.py",
         "if any(view.case == DEMO_CASE for view in engine.operations()):",
         "if False:",
         (f"{_SEED}test_restarting_the_demo_three_times_keeps_the_twelve_exports_it_seeded",),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.wiring import DEMO_CASE, DEMO_RUNNING, ConnectionOptions, open_demo
+from console.demo import DEMO_CASE, DEMO_RUNNING
+from console.wiring import ConnectionOptions, open_demo
 
 
 async def _run_demo_once(state: str) -> int:

@@ -22,10 +22,8 @@ from console.paths import Paths
 from console.sim.server import TenantHTTPServer, serve
 from console.sim.tenant import DEMO_TENANT_ID, SimulatedTenant
 from console.tui.entry import build_console_services
+from console.demo import DEMO_IDENTITY, DEMO_RUNNING, DEMO_STORAGE
 from console.wiring import (
-    DEMO_IDENTITY,
-    DEMO_RUNNING,
-    DEMO_STORAGE,
     ConnectionOptions,
     Services,
     UsageError,
@@ -141,7 +139,7 @@ async def test_the_demo_storage_stand_in_is_wired_to_services_and_the_engine(sta
     try:
         assert services.storage_transport is not None
         from console.storage.blob import preflight
-        from console.wiring import demo_location
+        from console.demo import demo_location
 
         await services.engine.start()
         assert services.warm_up is not None

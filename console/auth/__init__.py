@@ -6,6 +6,6 @@ it owns its provider), ``provider`` (MsalTokenProvider over a ``SilentTokenSourc
 (sign_in_saved_tenant for the CLI), ``errors`` (SignInError and its explained kinds), ``cache``
 (the 0600 token cache), ``transport`` (MSAL over an httpx transport; MSAL's requests session under
 the one CA-bundle rule of ``console.tls``), ``access`` (what a token lacks). JWT claims are read by
-``console.jwt``. The demo's sign-in over the simulator is wired in ``console.wiring``.
+``console.jwt``. The demo's sign-in over the simulator is built in ``console.demo``.
 Nothing is imported here so that ``console.auth.base`` stays cheap.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import msal  # msal ships no type hints
 
-from console.config import write_private_file
+from console.private import write_private_file
 
 log = logging.getLogger(__name__)
 

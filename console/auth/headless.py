@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console.auth.provider import MsalTokenProvider
 from console.auth.signin import DeviceCodePrompt, SignIn
 from console.clock import Clock
 from console.config import SavedTenant, SignInMethod
@@ -66,28 +65,3 @@ async def sign_in_saved_tenant(
 
     await signin.device_code(show)
     return signin
-
-
-async def provider_for_saved_tenant(
-    tenant: SavedTenant,
-    paths: Paths,
-    *,
-    interactive_prompt: Callable[[str], None],
-    allow_interactive: bool = True,
-    http_client: Any = None,
-    clock: Clock | None = None,
-) -> MsalTokenProvider:
-    """``sign_in_saved_tenant(...).provider``: what the CLI hands ``GraphClient``.
-
-    Raises:
-        console.auth.errors.SignInError: see ``sign_in_saved_tenant``.
-    """
-    signin = await sign_in_saved_tenant(
-        tenant,
-        paths,
-        interactive_prompt=interactive_prompt,
-        allow_interactive=allow_interactive,
-        http_client=http_client,
-        clock=clock,
-    )
-    return signin.provider

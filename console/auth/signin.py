@@ -23,33 +23,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 import msal  # msal ships no type hints
-import requests
 
 from console.auth.access import access_problems
 from console.auth.cache import PrivateTokenCache
 from console.auth.errors import (
     InteractionRequired,
     MissingClientCredential,
-    MissingRoleOrPermission,
     SignInCancelled,
     SignInError,
-    WrongTenant,
-    explain,
 )
+from console.auth.msal_apps import MsalApps
 from console.auth.provider import MsalTokenProvider
-from console.auth.transport import VerifiedSession
 from console.clock import Clock, SystemClock
 from console.jwt import token_claims
-from console.config import DELEGATED_PERMISSIONS, SavedTenant, SignInMethod
+from console.config import SavedTenant, SignInMethod
 from console.paths import Paths
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 _DEVICE_FLOW_RETRY = frozenset({"authorization_pending", "slow_down"})
 _CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -68,12 +61,6 @@ class Account:
     warnings: tuple[str, ...] = ()
     """What the token lacks (permission, consent, role), each a sentence; empty when it looks fine."""
 
-    def access_error(self) -> MissingRoleOrPermission | None:
-        """The warnings as an error (exit code 3), for callers that refuse to go on without access."""
-        if not self.warnings:
-            return None
-        return MissingRoleOrPermission(" ".join(self.warnings), status=403, code="Authorization_RequestDenied")
-
 
 @dataclass(frozen=True)
 class DeviceCodePrompt:
@@ -87,10 +74,6 @@ class DeviceCodePrompt:
     """When the code stops working, epoch seconds (for a countdown)."""
     message: str
     """Entra's own sentence with both of the above (what a headless command prints)."""
-
-    def seconds_left(self, now: float | None = None) -> float:
-        """Seconds until the code expires (never negative)."""
-        return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
 class SignIn:
@@ -117,10 +100,8 @@ class SignIn:
         self.tenant = tenant
         """The saved tenant signed in to."""
         self._cache = PrivateTokenCache(paths.token_cache_file(tenant.name) if persist else None)
-        self._http_client = http_client
         self._clock = clock or SystemClock()
-        self._public: msal.PublicClientApplication | None = None
-        self._confidential: msal.ConfidentialClientApplication | None = None
+        self._msal = MsalApps(tenant, self._cache, http_client)
         self._msal_account: dict[str, Any] | None = None
         self._flow: dict[str, Any] | None = None
         self._cancelled = False
@@ -134,108 +115,6 @@ class SignIn:
     def __repr__(self) -> str:
         who = self.account.username if self.account else "not signed in"
         return f"SignIn(tenant={self.tenant.name!r}, method={self.tenant.method.value}, {who})"
-
-    @property
-    def cache_path(self) -> Path | None:
-        """The token cache file, or None when it is kept in memory."""
-        return self._cache.path
-
-    # ------------------------------------------------------------------ MSAL plumbing
-
-    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking MSAL call in a thread, then persist the cache if MSAL changed it."""
-
-        def call() -> T:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                try:
-                    self._cache.save()
-                except OSError as exc:
-                    log.warning(
-                        "token cache %s not saved (%s): the next start will ask to sign in again",
-                        self._cache.path,
-                        exc.strerror,
-                    )
-
-        try:
-            return await asyncio.to_thread(call)
-        except (requests.RequestException, httpx.TransportError) as exc:
-            raise SignInError(
-                f"Cannot reach the sign-in service at {self.tenant.authority_url} ({type(exc).__name__}): check the "
-                "network, proxy and CA bundle (SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE).",
-                error="network",
-            ) from None
-
-    def _app_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "authority": self.tenant.authority_url,
-            "token_cache": self._cache.cache,
-            "instance_discovery": self.tenant.instance_discovery,
-        }
-        if self._http_client is not None:
-            kwargs["http_client"] = self._http_client
-        else:
-            kwargs["http_client"] = VerifiedSession()  # the one CA-bundle rule (console/tls.py)
-        return kwargs
-
-    def _explain(self, result: dict[str, Any]) -> SignInError:
-        permissions = (
-            ", ".join(DELEGATED_PERMISSIONS) if not self.tenant.method.app_only else "its application permissions"
-        )
-        return explain(
-            result,
-            name=self.tenant.name,
-            tenant=self.tenant.tenant,
-            client_id=self.tenant.client_id,
-            cloud=self.tenant.cloud,
-            permissions=permissions,
-        )
-
-    def _discovery_failed(self, exc: ValueError) -> SignInError:
-        """MSAL raises ValueError when the tenant's discovery document is refused (unknown tenant)."""
-        text = f"{exc} {exc.__context__ or ''}"
-        match = re.search(r"AADSTS(\d+)", text)
-        if match:
-            return self._explain({"error": "invalid_tenant", "error_codes": [int(match.group(1))]})
-        return WrongTenant(
-            f"Tenant {self.tenant.tenant} was not found at {self.tenant.authority_url}: check 'tenant', 'cloud' and "
-            "'authority' in config.toml.",
-            error="invalid_tenant",
-        )
-
-    async def _public_app(self) -> msal.PublicClientApplication:
-        if self._public is None:
-            try:
-                self._public = await self._run(
-                    msal.PublicClientApplication, self.tenant.client_id, **self._app_kwargs()
-                )
-            except ValueError as exc:
-                raise self._discovery_failed(exc) from None
-        return self._public
-
-    async def _confidential_app(self, credential: Any) -> msal.ConfidentialClientApplication:
-        try:
-            self._confidential = await self._run(
-                msal.ConfidentialClientApplication,
-                self.tenant.client_id,
-                client_credential=credential,
-                **self._app_kwargs(),
-            )
-        except ValueError as exc:
-            if "authority" in str(exc).lower() or "tenant" in str(exc).lower():
-                raise self._discovery_failed(exc) from None
-            raise MissingClientCredential(
-                f"The certificate for {self.tenant.name} cannot be used ({type(exc).__name__}): "
-                "'certificate_path' must be an unencrypted PEM private key, with 'thumbprint' or the certificate "
-                "in the same file."
-            ) from None
-        except TypeError:
-            raise MissingClientCredential(
-                f"The private key in {self.tenant.certificate_path} is encrypted: export it without a passphrase "
-                "into a file only you can read."
-            ) from None
-        return self._confidential
 
     def _signed_in(self, result: dict[str, Any], username: str | None = None) -> Account:
         token = str(result.get("access_token", ""))
@@ -288,15 +167,15 @@ class SignIn:
         saved = await asyncio.to_thread(lambda: list(self._cache.cache.search(msal.TokenCache.CredentialType.ACCOUNT)))
         if not saved:
             return None  # nothing saved: no network at all
-        app = await self._public_app()
-        accounts = await self._run(app.get_accounts)
+        app = await self._msal.public_app()
+        accounts = await self._msal.run(app.get_accounts)
         if not accounts:
             return None
         account = accounts[0]
-        result = await self._run(app.acquire_token_silent_with_error, self.tenant.delegated_scopes, account)
+        result = await self._msal.run(app.acquire_token_silent_with_error, self.tenant.delegated_scopes, account)
         if not result or "access_token" not in result:
             self.last_silent_failure = (
-                self._explain(result)
+                self._msal.explain(result)
                 if result
                 else InteractionRequired(
                     f"The saved sign-in for {self.tenant.name} holds no usable token: sign in again with the device code."
@@ -328,11 +207,11 @@ class SignIn:
             SignInCancelled, DeviceCodeExpired, DeviceCodeDeclined, ConsentRequired, PublicClientFlowsDisabled,
             WrongTenant, SignInError: each with a sentence the admin can act on.
         """
-        app = await self._public_app()
+        app = await self._msal.public_app()
         self._cancelled = False
-        flow: dict[str, Any] = await self._run(app.initiate_device_flow, scopes=self.tenant.delegated_scopes)
+        flow: dict[str, Any] = await self._msal.run(app.initiate_device_flow, scopes=self.tenant.delegated_scopes)
         if "user_code" not in flow:
-            raise self._explain(flow)
+            raise self._msal.explain(flow)
         self._flow = flow
 
         def cancelled() -> bool:
@@ -354,14 +233,14 @@ class SignIn:
                     flow["expires_at"] = 0
                     raise SignInCancelled("Sign-in cancelled.", error="cancelled")
                 if float(flow["expires_at"]) <= time.time():  # MSAL's own time base for the flow
-                    raise self._explain({"error": "expired_token"})
-                result: dict[str, Any] = await self._run(
+                    raise self._msal.explain({"error": "expired_token"})
+                result: dict[str, Any] = await self._msal.run(
                     app.acquire_token_by_device_flow, flow, exit_condition=lambda _flow: True
                 )
                 if "access_token" in result:
                     break
                 if result.get("error") not in _DEVICE_FLOW_RETRY:
-                    raise self._explain(result)
+                    raise self._msal.explain(result)
                 await self._wait_interval(flow, cancelled)
         finally:
             self._flow = None
@@ -388,7 +267,7 @@ class SignIn:
                     app.remove_account(candidate)
             return chosen
 
-        self._msal_account = await self._run(prune)
+        self._msal_account = await self._msal.run(prune)
         return self._signed_in(result, username=username or None)
 
     # ------------------------------------------------------------------ app-only
@@ -415,7 +294,7 @@ class SignIn:
                 else "type it, or name its variable in 'client_secret_env'"
             )
             raise MissingClientCredential(f"No client secret for {self.tenant.name}: {where}.")
-        app = await self._confidential_app(secret)
+        app = await self._msal.confidential_app(secret)
         del secret
         return await self._acquire_for_client(app)
 
@@ -446,13 +325,13 @@ class SignIn:
             raise MissingClientCredential(
                 f"{path} holds no certificate and config.toml gives no 'thumbprint' for {self.tenant.name}: add one."
             )
-        app = await self._confidential_app(credential)
+        app = await self._msal.confidential_app(credential)
         return await self._acquire_for_client(app)
 
     async def _acquire_for_client(self, app: msal.ConfidentialClientApplication) -> Account:
-        result: dict[str, Any] = await self._run(app.acquire_token_for_client, self.tenant.app_scopes)
+        result: dict[str, Any] = await self._msal.run(app.acquire_token_for_client, self.tenant.app_scopes)
         if "access_token" not in result:
-            raise self._explain(result)
+            raise self._msal.explain(result)
         return self._signed_in(result)
 
     # ------------------------------------------------------------------ sign out
@@ -462,9 +341,9 @@ class SignIn:
 
         def purge() -> None:
             cache = self._cache.cache
-            if self._public is not None:
-                for account in self._public.get_accounts():
-                    self._public.remove_account(account)
+            if self._msal.public is not None:
+                for account in self._msal.public.get_accounts():
+                    self._msal.public.remove_account(account)
             kinds = msal.TokenCache.CredentialType
             for kind, remove in (
                 (kinds.ACCESS_TOKEN, cache.remove_at),
@@ -479,7 +358,7 @@ class SignIn:
         await asyncio.to_thread(purge)
         self.account = None
         self._msal_account = None
-        self._confidential = None
+        self._msal.confidential = None
         self.provider.forget()
 
     # ------------------------------------------------------------------ the provider's source
@@ -508,7 +387,7 @@ class SignIn:
                 error="interaction_required",
             )
         if "access_token" not in result:
-            error = self._explain(result)
+            error = self._msal.explain(result)
             if not isinstance(error, InteractionRequired) and error.error in ("invalid_grant", "interaction_required"):
                 error = InteractionRequired(
                     error.message,
@@ -524,16 +403,16 @@ class SignIn:
     async def _token(self, *, force_refresh: bool) -> dict[str, Any] | None:
         """Acquire a token for the signed-in identity without interaction (the provider's core)."""
         if self.tenant.method.app_only:
-            app = self._confidential
+            app = self._msal.confidential
             if app is None:
                 return None
             if force_refresh:
-                await self._run(self._drop_app_tokens)
-            return await self._run(app.acquire_token_for_client, self.tenant.app_scopes)
-        if self._public is None or self._msal_account is None:
+                await self._msal.run(self._drop_app_tokens)
+            return await self._msal.run(app.acquire_token_for_client, self.tenant.app_scopes)
+        if self._msal.public is None or self._msal_account is None:
             return None
-        return await self._run(
-            self._public.acquire_token_silent_with_error,
+        return await self._msal.run(
+            self._msal.public.acquire_token_silent_with_error,
             self.tenant.delegated_scopes,
             self._msal_account,
             force_refresh=force_refresh,

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.journal_commands import author_for
+from console.private import open_private_file
 from console.cli.output import clean, json_text, print_table, say
 from console.ops.cases import Case, CaseError, CaseStore, parse_date, utc_date
 from console.wiring import ConnectionOptions, JournalOnly
@@ -188,8 +189,6 @@ def _write_parts(parts: list[ReportPart], fmt: Any, out: TextIO, at: float) -> i
 
 def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     """``report --case REF --part subject|internal|all``: the person's part, the audit trail, or both (issue 19)."""
-    import os
-
     from console.cli.journal_commands import parse_since
 
     if not args.case:
@@ -204,8 +203,7 @@ def cmd_case_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         _write_parts(parts, args.format, sys.stdout, at)
         return EXIT_OK
     try:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open_private_file(args.output, encoding="utf-8", newline="") as handle:
             count = _write_parts(parts, args.format, handle, at)
     except OSError as exc:
         say(f"export-console: cannot write {clean(args.output)}: {clean(exc.strerror or exc)}")

@@ -24,6 +24,7 @@ from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _is
 from console.cli.views import _progress, _when, explain_error, person_name, view_json
 from console.ops.journal import COLUMN, OperationJournal, row_from_values
 from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
+from console.private import open_private_file
 from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
@@ -457,8 +458,7 @@ def cmd_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         write_report(rows, args.format, sys.stdout, case=args.case, generated_at=now)
         return EXIT_OK
     try:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open_private_file(args.output, encoding="utf-8", newline="") as handle:
             count = write_report(rows, args.format, handle, case=args.case, generated_at=now)
     except OSError as exc:
         say(f"export-console: cannot write {clean(args.output)}: {clean(exc.strerror or exc)}")

@@ -9,7 +9,11 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.cli.exitcodes import EXIT_CODES_HELP
+from console.cli.remove_commands import add_removal_commands
 from console.ops.budget import DEFAULT_POLL_BUDGET
+
+Command = Callable[..., argparse.ArgumentParser]
+"""The parser's subcommand factory: ``command(name, help, *examples)`` gives a subcommand's parser."""
 
 SAS_EXAMPLE = "https://acct.blob.core.windows.net/dsr-{userId}?sv=...&ss=b&srt=co&sp=rwlc&se=...&sig=..."
 
@@ -55,39 +59,43 @@ def _port(text: str) -> int:
     return value
 
 
+_VALUE_OPTIONS = (
+    ("--graph-url", "URL", "", "Graph API base including the version (default https://graph.microsoft.com/beta)"),
+    (
+        "--token-env",
+        "VAR",
+        "the name of the environment variable holding the token",
+        "take a bearer token from this environment variable",
+    ),
+    ("--tenant", "NAME", "the name of a saved tenant", "a saved tenant from config.toml"),
+    (
+        "--state-dir",
+        "DIR",
+        "a directory (or leave the option out for the per-user directories)",
+        "keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
+    ),
+)
+"""The global options that take a value: (name, metavar, what an empty value should have been, help)."""
+
+_FLAG_OPTIONS = (
+    ("--read-only", "send nothing that changes anything (removals are refused; issue 19)"),
+    (
+        "--debug",
+        "write a debug log (request ids, throttling and budget decisions; secrets masked); its path is printed",
+    ),
+)
+"""The global on/off options after ``--poll-budget``: (name, help)."""
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """The global options, accepted before and after the command (``profiles --demo`` works too)."""
     default: Any = argparse.SUPPRESS if suppress else None
     flag: Any = argparse.SUPPRESS if suppress else False
     group = parser.add_argument_group("tenant")
     group.add_argument("--demo", action="store_true", default=flag, help="use the built-in simulated tenant")
-    group.add_argument(
-        "--graph-url",
-        metavar="URL",
-        default=default,
-        help="Graph API base including the version (default https://graph.microsoft.com/beta)",
-    )
-    group.add_argument(
-        "--token-env",
-        metavar="VAR",
-        default=default,
-        type=_not_empty("the name of the environment variable holding the token"),
-        help="take a bearer token from this environment variable",
-    )
-    group.add_argument(
-        "--tenant",
-        metavar="NAME",
-        default=default,
-        type=_not_empty("the name of a saved tenant"),
-        help="a saved tenant from config.toml",
-    )
-    group.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        default=default,
-        type=_not_empty("a directory (or leave the option out for the per-user directories)"),
-        help="keep config, journal, token cache and logs here (or EXPORT_CONSOLE_STATE_DIR)",
-    )
+    for name, metavar, empty, help_text in _VALUE_OPTIONS:
+        check = _not_empty(empty) if empty else str
+        group.add_argument(name, metavar=metavar, default=default, type=check, help=help_text)
     group.add_argument(
         "--poll-budget",
         metavar="N",
@@ -96,18 +104,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help=f"requests an hour for this tenant, shared by every process on the journal "
         f"(default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
     )
-    group.add_argument(
-        "--read-only",
-        action="store_true",
-        default=flag,
-        help="send nothing that changes anything (removals are refused; issue 19)",
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=flag,
-        help="write a debug log (request ids, throttling and budget decisions; secrets masked); its path is printed",
-    )
+    for name, help_text in _FLAG_OPTIONS:
+        group.add_argument(name, action="store_true", default=flag, help=help_text)
     parser.add_argument(
         "-v",
         "--verbose",
@@ -150,6 +148,33 @@ def build_parser() -> argparse.ArgumentParser:
         _global_options(sub, suppress=True)
         return sub
 
+    _add_profiles(command)
+    _add_export(command)
+    _add_watch(command)
+    _add_ops_and_note(command)
+    add_removal_commands(command)
+    _add_report(command)
+    _case_parser(
+        command(
+            "case",
+            "open, extend, close and list data-subject request cases (no sign-in, no network)",
+            "export-console --tenant contoso case open DSR-1234 --received 2026-12-01 --subject 'access request'",
+            "export-console --tenant contoso case extend DSR-1234 --due 2027-02-01 --reason 'complex request'",
+            "export-console --tenant contoso case list --json",
+        )
+    )
+
+    simulate = command(
+        "simulate",
+        "serve the simulated tenant on loopback",
+        "export-console simulate --port 8000 --profiles 1000",
+    )
+    _simulate_options(simulate)
+    return parser
+
+
+def _add_profiles(command: Command) -> None:
+    """``profiles``: the tenant's inbound shared user profiles (Graph)."""
     profiles = command(
         "profiles",
         "list the tenant's inbound shared user profiles",
@@ -160,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profiles.add_argument("--json", action="store_true", help="JSON Lines: one object per profile")
 
+
+def _add_export(command: Command) -> None:
+    """``export``: the one command that POSTs (every check first, then one export per profile)."""
     export = command(
         "export",
         "export the personal data of one or more profiles (one storage container per export). Nothing is sent "
@@ -201,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--wait", action="store_true", help="watch the exports until they are final")
     export.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
+
+def _add_watch(command: Command) -> None:
+    """``watch``: follow every unfinished operation until it is final (Graph)."""
     watch = command(
         "watch",
         "resume every unfinished operation in the journal, until all are final; lists unconfirmed exports",
@@ -208,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
+
+def _add_ops_and_note(command: Command) -> None:
+    """``ops`` and ``note``: the journal's operations and their notes (no sign-in, except ``--reconcile``)."""
     ops = command(
         "ops",
         "list the operations in the journal (no sign-in, no network)",
@@ -243,10 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
         "watch then stops listing it",
     )
 
-    from console.cli.remove_commands import add_removal_commands
 
-    add_removal_commands(command)
-
+def _add_report(command: Command) -> None:
+    """``report``: the evidence report of the journal's exports (no sign-in, no network)."""
     report = command(
         "report",
         "the evidence report of the journal's exports (no sign-in, no network)",
@@ -262,24 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --case: subject (for the person: no internal names, notes or request ids), internal "
         "(the audit trail and the deadline) or all (both in one report; without --part: the full evidence report)",
     )
-
-    _case_parser(
-        command(
-            "case",
-            "open, extend, close and list data-subject request cases (no sign-in, no network)",
-            "export-console --tenant contoso case open DSR-1234 --received 2026-12-01 --subject 'access request'",
-            "export-console --tenant contoso case extend DSR-1234 --due 2027-02-01 --reason 'complex request'",
-            "export-console --tenant contoso case list --json",
-        )
-    )
-
-    simulate = command(
-        "simulate",
-        "serve the simulated tenant on loopback",
-        "export-console simulate --port 8000 --profiles 1000",
-    )
-    _simulate_options(simulate)
-    return parser
 
 
 def _case_parser(case: argparse.ArgumentParser) -> None:

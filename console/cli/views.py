@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from console.cli.output import clean, json_text, print_table, silence_stdout
 from console.ops.events import EventKind, OperationEvent, OperationView
+from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 
 PRINTED_EVENTS: frozenset[EventKind] = frozenset(
     {"submitted", "status", "progress", "error", "unconfirmed", "rejected", "delivered"}
@@ -19,10 +20,6 @@ PRINTED_EVENTS: frozenset[EventKind] = frozenset(
 def explain_error(text: str) -> str:
     """Graph's error text, with StorageLocationAlreadyUsed explained (Graph's words and the fix)."""
     if not text:
-        return text
-    try:
-        from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
-    except ImportError:  # the storage package predates the explanation
         return text
     if STORAGE_LOCATION_ALREADY_USED not in text:
         return text

@@ -12,7 +12,6 @@ throttling decision is logged at DEBUG on the ``console.graph`` logger, redacted
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import math
@@ -52,6 +51,7 @@ from console.graph.retry import (
     transport_delay,
 )
 from console.graph.throttle import Pacer, Ticket
+from console.net import is_loopback  # the one loopback rule
 from console.tls import verification as tls_verification  # the one CA-bundle rule; name kept for callers
 
 log = logging.getLogger("console.graph")
@@ -93,16 +93,6 @@ MAX_OPERATION_PAGES = 100
 
 class OperationsListNotOffered(errors.GraphError):
     """``GET /dataPolicyOperations`` answered 400, 403, 404 or 405: this tenant does not list operations."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (the only hosts allowed plain http)."""
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_graph_url(url: str) -> str:
@@ -203,7 +193,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
             return f"cannot connect to {host} (connection refused)"
         if any(isinstance(e, socket.gaierror) for e in causes):
             return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
-        if "name or service" or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
+        if "name or service" in lowered or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
             return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
         reasons = [e.strerror for e in causes if e.strerror]
         return (

@@ -60,8 +60,6 @@ class Ticket:
 
     seq: int
     """Sequence number of the send: later sends have larger numbers."""
-    sent_at: float
-    """Clock time when the permission was granted."""
     probe: bool = False
     """True for the one request that tests a reopened gate."""
 
@@ -135,7 +133,7 @@ class Pacer:
                 return (1.0 - self._tokens) / self.rate
             self._tokens -= 1.0
         self._seq += 1
-        ticket = Ticket(seq=self._seq, sent_at=now, probe=self._probe_needed)
+        ticket = Ticket(seq=self._seq, probe=self._probe_needed)
         if ticket.probe:
             self._probe = ticket
             log.debug("throttle: probe sent (request #%d) to test the reopened gate", ticket.seq)

@@ -163,11 +163,6 @@ class BlobStore:
         with self._lock:
             self._accounts.setdefault(account.lower(), {}).setdefault(container.lower(), {})
 
-    def delete_container(self, account: str, container: str) -> None:
-        """Delete a container and its blobs (no error when missing)."""
-        with self._lock:
-            self._accounts.get(account.lower(), {}).pop(container.lower(), None)
-
     def has_container(self, account: str, container: str) -> bool:
         """True when the container exists."""
         self._sync()
@@ -209,11 +204,6 @@ class BlobStore:
         self._sync()
         with self._lock:
             return self._accounts.get(account.lower(), {}).get(container.lower(), {}).get(name)
-
-    def delete_blob(self, account: str, container: str, name: str) -> bool:
-        """Delete a blob; True when it existed."""
-        with self._lock:
-            return self._accounts.get(account.lower(), {}).get(container.lower(), {}).pop(name, None) is not None
 
     def list_blobs(self, account: str, container: str, prefix: str = "") -> list[tuple[str, int]]:
         """``(name, size)`` of each blob in the container, sorted by name.

@@ -62,6 +62,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from console.net import is_loopback
 from console.redact import redact
 from console.sim.blob import REQUEST_INFO, BlobAddress, BlobStore, blob_address
 from console.sim.knobs import (
@@ -1310,7 +1311,7 @@ def _is_loopback_url(location: str) -> bool:
         host = httpx.URL(location).host
     except (httpx.InvalidURL, ValueError):
         return False
-    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+    return is_loopback(host)
 
 
 def _blob_url(location: str, address: BlobAddress, name: str) -> str:

@@ -230,11 +230,6 @@ class SimulatedIdentity:
             app.secrets.discard(secret)
             app.expired_secrets.add(secret)
 
-    def pending_user_codes(self) -> list[str]:
-        """User codes of device codes still waiting for the user."""
-        with self._lock:
-            return [g.user_code for g in self._grants.values() if g.status == "pending"]
-
     def _pick(self, user_code: str | None) -> DeviceCodeGrant:
         pending = [g for g in self._grants.values() if g.status == "pending"]
         if user_code is not None:

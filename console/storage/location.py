@@ -20,10 +20,10 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from console.net import is_loopback  # the one loopback rule (plain http allowed: Azurite)
 from console.redact import redact
 
 __all__ = [
-    "LOOPBACK_HOSTS",
     "MAX_LOCATION_LENGTH",
     "account_of",
     "container_path_index",
@@ -47,15 +47,6 @@ _BLOB_HOST = re.compile(
 _CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PLACEHOLDER_PROBE = "x0x"
 """What a placeholder stands for when the shape of a template is checked."""
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-"""Hosts where plain http is allowed: a local blob emulator (Azurite) in tests and demos, never a tenant."""
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for a loopback host (plain http allowed: Azurite)."""
-    name = (host or "").lower().strip("[]")
-    return name in LOOPBACK_HOSTS or (name.startswith("127.") and name.replace(".", "").isdigit())
 
 
 def is_blob_endpoint(host: str | None) -> bool:

@@ -343,10 +343,6 @@ class OpsModel:
             self._counts = Counter(shown_status(view) for view in self.views.values())
         return self._counts
 
-    def shown_counts(self) -> Counter[str]:
-        """Operations per display status among the shown rows."""
-        return Counter(shown_status(self.views[key]) for key in self.order)
-
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
         return [key for key in self.order if key in self.marks]

@@ -19,6 +19,7 @@ from typing import Literal, cast
 import platformdirs
 
 from console.paths import APP_NAME, STATE_DIR_ENV, Paths
+from console.private import open_private_file
 
 FORMATS = ("md", "csv", "json")
 """Report formats, told apart by the file's extension."""
@@ -115,7 +116,6 @@ def write_report(
         journal.close()
     text = render_report(rows, fmt, case=case, generated_at=now)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+    with open_private_file(path, encoding="utf-8", newline="") as handle:
         handle.write(text)
     return SavedReport(path, len(rows))

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from console.auth.errors import InvalidClientCredential, MissingClientCredential
-from console.auth.headless import provider_for_saved_tenant
+from console.auth.headless import sign_in_saved_tenant
 from console.config import SavedTenant, SignInMethod
 from console.graph.client import GraphClient
 from console.paths import Paths
@@ -203,9 +203,9 @@ async def test_headless_app_only_prints_nothing(
 ) -> None:
     monkeypatch.setenv("CONTOSO_SECRET", SECRET)
     printed: list[str] = []
-    provider = await provider_for_saved_tenant(
-        app_secret, paths, interactive_prompt=printed.append, http_client=http_client
-    )
+    provider = (
+        await sign_in_saved_tenant(app_secret, paths, interactive_prompt=printed.append, http_client=http_client)
+    ).provider
     assert printed == []
     assert await _count(tenant_sim, provider) == 5
 

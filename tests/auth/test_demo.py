@@ -1,4 +1,4 @@
-"""--demo (wired in console.wiring: auth never imports the simulator): the real MSAL device-code flow against the in-process simulator, approved by itself."""
+"""--demo (wired in console.demo: auth never imports the simulator): the real MSAL device-code flow against the in-process simulator, approved by itself."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from console.auth.signin import DeviceCodePrompt
 from console.graph.client import GraphClient
 from console.paths import Paths
 from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL, SimulatedTenant
-from console.wiring import demo_signin
+from console.demo import demo_signin
 
 
 async def test_demo_sign_in_is_approved_automatically_and_keeps_nothing_on_disk(paths: Paths, clock: Any) -> None:
@@ -19,7 +19,7 @@ async def test_demo_sign_in_is_approved_automatically_and_keeps_nothing_on_disk(
     assert prompts and prompts[0].verification_uri.startswith(DEMO_LOGIN_URL)
     assert signin.account is not None and signin.account.tenant_id == sim.tenant_id
     assert signin.tenant.graph_base_url == DEMO_GRAPH_URL
-    assert signin.cache_path is None and not list(paths.cache_dir.glob("token-cache-*"))
+    assert not list(paths.cache_dir.glob("token-cache-*"))
     async with GraphClient(DEMO_GRAPH_URL, signin.provider, transport=sim.transport()) as client:
         assert sum([len(p) async for p in client.list_profiles()]) == 3
 

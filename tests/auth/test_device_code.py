@@ -20,7 +20,7 @@ from console.auth.errors import (
     SignInCancelled,
     WrongTenant,
 )
-from console.auth.headless import provider_for_saved_tenant
+from console.auth.headless import sign_in_saved_tenant
 from console.auth.signin import DeviceCodePrompt
 from console.config import SavedTenant
 from console.graph.client import GraphClient
@@ -60,7 +60,7 @@ async def test_device_code_signs_in_and_graph_accepts_the_token(
     prompt = prompts[0]
     assert prompt.verification_uri.endswith("/devicelogin")
     assert prompt.user_code and prompt.user_code in prompt.message
-    assert 800 < prompt.seconds_left() <= 900
+    assert 800 < prompt.expires_at - time.time() <= 900
     assert account.username == tenant_sim.identity.user.username
     assert account.tenant_id == tenant_sim.tenant_id
     assert account.warnings == ()
@@ -88,16 +88,20 @@ async def test_headless_prints_the_device_code_then_nothing_once_cached(
 ) -> None:
     tenant_sim.identity.auto_approve_after = 0.02
     printed: list[str] = []
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert len(printed) == 1 and "enter the code" in printed[0]
     assert await list_all(tenant_sim, provider) == 5
 
     printed.clear()
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert printed == []
     assert await list_all(tenant_sim, provider) == 5
 
@@ -118,9 +122,11 @@ async def test_expired_refresh_token_goes_back_to_interactive(
     assert "sign in again" in str(reason) and "AADSTS700082" in str(reason)
 
     printed: list[str] = []
-    provider = await provider_for_saved_tenant(
-        delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
-    )
+    provider = (
+        await sign_in_saved_tenant(
+            delegated, paths, interactive_prompt=printed.append, http_client=http_client, clock=clock
+        )
+    ).provider
     assert "cannot be used" in printed[0] and "AADSTS700082" in printed[0]
     assert "enter the code" in printed[1]
     assert await list_all(tenant_sim, provider) == 5
@@ -289,8 +295,6 @@ async def test_missing_role_is_explained_after_sign_in(
     tenant_sim.identity.auto_approve_after = 0.0
     account = await make_signin(delegated).device_code(lambda _p: None)
     assert any("Global Reader" in w for w in account.warnings)
-    error = account.access_error()
-    assert error is not None and error.exit_code == 3 and "Global Reader" in str(error)
 
 
 async def test_a_second_account_replaces_the_first(

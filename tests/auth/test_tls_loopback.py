@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 from console.auth.errors import SignInError
-from console.auth.headless import provider_for_saved_tenant
+from console.auth.headless import sign_in_saved_tenant
 from console.tls import CA_BUNDLE_VARIABLES
 from console.graph.client import GraphClient
 from console.paths import Paths
@@ -99,7 +99,7 @@ async def test_device_code_over_tls_with_the_ca_bundle_from_the_environment(
     tenant = saved(tenant_sim, authority=f"{tls_login}/{tenant_sim.tenant_id}")
     printed: list[str] = []
 
-    provider = await provider_for_saved_tenant(tenant, paths, interactive_prompt=printed.append, clock=clock)
+    provider = (await sign_in_saved_tenant(tenant, paths, interactive_prompt=printed.append, clock=clock)).provider
 
     assert "enter the code" in printed[0] and tls_login in printed[0]
     assert {c.endpoint for c in tenant_sim.identity.calls} == {"discovery", "devicecode", "token"}
@@ -107,7 +107,7 @@ async def test_device_code_over_tls_with_the_ca_bundle_from_the_environment(
         assert sum([len(p) async for p in client.list_profiles()]) == 5
 
     printed.clear()  # a restart over the network signs in silently
-    await provider_for_saved_tenant(tenant, paths, interactive_prompt=printed.append, clock=clock)
+    await sign_in_saved_tenant(tenant, paths, interactive_prompt=printed.append, clock=clock)
     assert printed == []
 
 
@@ -116,7 +116,7 @@ async def test_an_untrusted_certificate_is_a_clear_error(
 ) -> None:
     tenant = saved(tenant_sim, authority=f"{tls_login}/{tenant_sim.tenant_id}")
     with pytest.raises(SignInError, match="SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE"):
-        await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None)
+        await sign_in_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None)
     assert tenant_sim.identity.calls == []
 
 
@@ -141,10 +141,10 @@ async def test_ssl_cert_file_wins_over_requests_ca_bundle(
     monkeypatch.setenv("SSL_CERT_FILE", str(other))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(good))
     with pytest.raises(SignInError, match="CA bundle"):
-        await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)
+        await sign_in_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)
 
     monkeypatch.setenv("SSL_CERT_FILE", str(good))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(other))
-    provider = await provider_for_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)
+    provider = (await sign_in_saved_tenant(tenant, paths, interactive_prompt=lambda _m: None, clock=clock)).provider
     assert await provider.get_token()
