@@ -223,21 +223,6 @@ class OpsModel:
     # -- reading ------------------------------------------------------------------------
 
     @property
-    def status_filter(self) -> str:
-        """A word of ``console.ops.vocabulary``."""
-        return self.filter.status_filter
-
-    @property
-    def query_text(self) -> str:
-        """The text filter as typed."""
-        return self.filter.query_text
-
-    @property
-    def query(self) -> Query:
-        """The text filter, parsed."""
-        return self.filter.query
-
-    @property
     def highlighted_key(self) -> int | None:
         """The operation under the cursor."""
         return self.cursor.key(self.order)
@@ -279,9 +264,9 @@ class OpsModel:
         """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
         column = dict(COLUMNS).get(self.sort_column or "", "journal order")
         arrow = " ↓" if self.sort_reverse else " ↑"
-        text = f"sort: {column}{arrow} · filter: {self.status_filter}"
-        if self.query_text.strip():
-            text += f" · /{self.query_text.strip()}"
+        text = f"sort: {column}{arrow} · filter: {self.filter.status_filter}"
+        if self.filter.query_text.strip():
+            text += f" · /{self.filter.query_text.strip()}"
         return text
 
     # -- cells --------------------------------------------------------------------------
@@ -423,7 +408,7 @@ class OpsModel:
         self._ranked = None
         for key, texts in self.cells.items():
             texts["user"] = safe_text(self.label(self.views[key]))
-        if self.query.words:
+        if self.filter.query.words:
             self._rebuild()
         elif self.sort_column == "user":
             cursor_key = self.highlighted_key
@@ -496,7 +481,7 @@ class OpsModel:
 
     def cycle_filter(self) -> None:
         """The next of FILTERS."""
-        position = FILTERS.index(self.status_filter) if self.status_filter in FILTERS else -1
+        position = FILTERS.index(self.filter.status_filter) if self.filter.status_filter in FILTERS else -1
         self.set_filter(FILTERS[(position + 1) % len(FILTERS)])
 
     def set_query(self, text: str) -> str:

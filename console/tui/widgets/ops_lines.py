@@ -113,12 +113,12 @@ class OpsLines(LineList):
 
     @property
     def status_filter(self) -> str:
-        return self.model.status_filter
+        return self.model.filter.status_filter
 
     @property
     def query_text(self) -> str:
         """The text filter as typed."""
-        return self.model.query_text
+        return self.model.filter.query_text
 
     @property
     def paused(self) -> bool:
@@ -351,12 +351,7 @@ class OpsLines(LineList):
             position += size + gap
         return None
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self._base_style()
-        if y == 0:
-            return self._header(width, base)
-        row = int(self.scroll_y) + y - 1
+    def _row_line(self, y: int, row: int, width: int, base: Style) -> Strip:
         order = self.model.order
         if not 0 <= row < len(order):
             return Strip.blank(width, base)

@@ -313,7 +313,7 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
 
     def action_clear_filter(self) -> None:
         """Esc on the table: clear the text filter (marks and status filter stay)."""
-        if not self.model.query_text:
+        if not self.model.filter.query_text:
             return
         self.set_query("")
         self.post_message(self.QueryChanged(self, ""))
@@ -321,7 +321,7 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     def action_filter_case(self) -> None:
         view = self.highlighted
         case = view.case if view is not None else ""
-        current = self.model.query.case
+        current = self.model.filter.query.case
         text = "" if current is not None or not case else f"case:{case}"
         if not case and current is None:
             self.notify("The highlighted operation has no case.", title="Case", severity="warning")
