@@ -18,6 +18,10 @@ class Marks:
         self.anchor: int | None = None
         """The last key marked or unmarked (a range mark starts there)."""
 
+    def in_order(self, order: list[int]) -> list[int]:
+        """The marked keys, in ``order``."""
+        return [key for key in order if key in self.keys]
+
     def drop_hidden(self, shown: Container[int]) -> None:
         """Forget the marks (and the anchor) of rows no longer shown."""
         for key in [k for k in self.keys if k not in shown]:

@@ -245,7 +245,7 @@ class OpsModel:
 
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
-        return [key for key in self.order if key in self.marks]
+        return self._marks.in_order(self.order)
 
     def targets(self) -> list[OperationView]:
         """What a bulk action acts on: the marked operations, else the highlighted one."""
