@@ -302,9 +302,9 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "marks dropped with rows",
-        "console/tui/ops_model.py",
-        "        for key in [k for k in self.marks if k not in shown]:\n            del self.marks[key]\n",
-        "        for key in [k for k in self.marks if k not in shown]:\n            pass\n",
+        "console/tui/ops_marks.py",
+        "        for key in [k for k in self.keys if k not in shown]:\n            del self.keys[key]\n",
+        "        for key in [k for k in self.keys if k not in shown]:\n            pass\n",
         ("tests/tui/test_ops_model.py::test_marks_survive_refreshes_and_go_with_their_rows",),
     ),
     (
@@ -346,7 +346,7 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "no bell",
-        "console/tui/widgets/ops_table.py",
+        "console/tui/widgets/ops_lines.py",
         "            if self.bell_on_alerts:\n                self.app.bell()",
         "            if False:\n                self.app.bell()",
         ("tests/tui/test_ops_pane.py::test_a_failure_toasts_and_rings_the_bell_and_a_finished_batch_too",),
@@ -381,14 +381,14 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "case filter prefix",
-        "console/tui/ops_model.py",
+        "console/tui/ops_filter.py",
         "        if query.case is not None and fold(view.case) != query.case:",
         "        if query.case is not None and not fold(view.case).startswith(query.case):",
         ("tests/tui/test_ops_model.py::test_case_filter_is_exact",),
     ),
     (
         "snapshot alerts",
-        "console/tui/ops_model.py",
+        "console/tui/ops_alerts.py",
         "            if not primed:\n                continue",
         "            pass",
         ("tests/tui/test_ops_pane.py::test_a_failure_toasts_and_rings_the_bell_and_a_finished_batch_too",),
@@ -444,9 +444,9 @@ CONSOLE: list[tuple[Any, ...]] = [
     ),
     (
         "always narrower",
-        "console/tui/ops_model.py",
-        "            narrower = _narrows(self.query, query)",
-        "            narrower = True",
+        "console/tui/ops_filter.py",
+        "        narrower = _narrows(self.query, query)",
+        "        narrower = True",
         ("tests/tui/test_ops_model.py::test_typing_on_narrows_and_deleting_widens_again",),
     ),
     (

@@ -159,7 +159,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "console does not reconcile",
-        "console/tui/screens/main.py",
+        "console/tui/screens/live_operations.py",
         "        await self._reconcile()\n",
         "",
         ("tests/tui/test_reconcile_console.py::test_the_console_confirms_an_unconfirmed_export_it_finds_and_says_so",),

@@ -128,23 +128,23 @@ MUTATIONS += [
     ),
     (
         "targets: #22.18 marks the filter hides stay marked (and counted)",
-        "console/tui/ops_model.py",
-        "        for key in [k for k in self.marks if k not in shown]:",
+        "console/tui/ops_marks.py",
+        "        for key in [k for k in self.keys if k not in shown]:",
         "        for key in []:",
         (TUI22 + "test_marked_operations_the_filter_hides_are_not_targets_of_an_action",),
     ),
     (
         "targets: #22.18 hidden marked operations are targets of an action",
-        "console/tui/ops_model.py",
-        "        for key in [k for k in self.marks if k not in shown]:",
+        "console/tui/ops_marks.py",
+        "        for key in [k for k in self.keys if k not in shown]:",
         "        for key in []:",
         (
             TUI22 + "test_marked_operations_the_filter_hides_are_not_targets_of_an_action",
             TUI22 + "test_marks_the_typed_filter_hides_are_dropped_and_never_acted_on",
         ),
         (
-            "        return [key for key in self.order if key in self.marks]",
-            "        return list(self.marks)",
+            "        return [key for key in order if key in self.keys]",
+            "        return list(self.keys)",
         ),
     ),
 ]

@@ -119,7 +119,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "text: failure toast never markup",
-        "console/tui/widgets/ops_table.py",
+        "console/tui/widgets/ops_lines.py",
         '                severity="error",\n                timeout=10,\n                markup=False,',
         '                severity="error",\n                timeout=10,\n                markup=True,',
         (f"{_TUI}test_a_failure_toast_shows_the_name_and_graphs_error_as_text",),
@@ -133,7 +133,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "text: the listing error is never markup",
-        "console/tui/screens/main.py",
+        "console/tui/widgets/profiles_pane.py",
         '            status.append("listing stopped", style="bold").append(f" after {total:,}: {safe_text(self._load_error)}")',
         '            status = Text.from_markup(f"[b]listing stopped[/b] after {total:,}: {self._load_error}")',
         (f"{_TUI}test_a_listing_error_and_the_signed_in_identity_are_shown_as_text",),

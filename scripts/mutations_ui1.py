@@ -30,8 +30,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "select all is undone by ctrl+z",
-        "console/tui/widgets/profile_list.py",
-        "        self._undo.append(dict(self.selected))",
+        "console/tui/profile_selection.py",
+        "        self._undo.append(dict(self.ids))",
         "        pass",
         (f"{K}::test_star_selects_everything_shown_aloud_and_ctrl_z_undoes_it",),
     ),
@@ -51,7 +51,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "a selection hidden by the search shows on the list",
-        "console/tui/screens/main.py",
+        "console/tui/widgets/profiles_pane.py",
         "        hidden = profile_list.hidden_selected\n        if hidden:",
         "        hidden = profile_list.hidden_selected\n        if False:",
         (f"{K}::test_a_selection_hidden_by_the_search_shows_on_the_list_the_form_and_the_question",),

@@ -33,7 +33,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: the tab counts the problem group",
-        "console/tui/ops_model.py",
+        "console/tui/ops_alerts.py",
         "ATTENTION = PROBLEM_WORDS",
         'ATTENTION = frozenset({"failed"})',
         (f"{_HABITS}test_the_tab_the_status_line_and_the_filters_count_the_same_operations",),
@@ -148,14 +148,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: the status line says PAUSED",
-        "console/tui/screens/main.py",
+        "console/tui/screens/live_operations.py",
         "line.paused = self.query_one(OpsTable).paused",
         "line.paused = False",
         (f"{_HABITS}test_the_status_line_shows_budget_throttling_next_poll_quota_and_pause",),
     ),
     (
         "ui2: exports left today re-read after a batch",
-        "console/tui/screens/main.py",
+        "console/tui/screens/live_operations.py",
         "        if counted != self._quota_counted:\n",
         "        if self._quota_counted < 0:\n",
         (f"{_HABITS}test_the_status_line_shows_budget_throttling_next_poll_quota_and_pause",),
@@ -183,7 +183,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: !word leaves rows out",
-        "console/tui/ops_model.py",
+        "console/tui/ops_filter.py",
         "if any(word in haystack for word in query.not_words):",
         "if False:",
         (f"{_HABITS}test_sort_by_column_with_angle_brackets_copy_an_id_and_negate_a_filter",),

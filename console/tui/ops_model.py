@@ -5,18 +5,13 @@ into calls on it; everything that decides *which* operations are shown, in which
 which are marked and what an update changed lives here, so it is unit-tested without an
 app (STYLE.md habit 2; issue 11 item 5).
 
-Filters combine: a status word from ``console.ops.vocabulary`` (the same words as
-``ops --status``) and a text query whose words must all match, in any order, case- and
-accent-insensitively, over the user's name, UPN, user id, operation id, error and case.
-``case:REF`` matches one case exactly; ``status:WORD`` (or ``is:WORD``) adds a status word.
-Marks survive refreshes and are dropped when their row leaves the shown rows, so a bulk
-action never touches an operation the admin cannot see.
+Which rows pass the filters is ``console.tui.ops_filter``'s (``RowFilter``), which are marked
+``console.tui.ops_marks``'s (``Marks``), when to alert ``console.tui.ops_alerts``'s (``AlertWatch``).
 """
 
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,13 +19,7 @@ from typing import Any
 
 from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
 from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
-from console.ops.vocabulary import (
-    PROBLEM_WORDS,
-    UnknownStatusWord,
-    matches_status,
-    parse_status_word,
-    shown_status as shown_status,
-)
+from console.ops.vocabulary import shown_status as shown_status
 from console.tui.cells import (
     STATUS_ORDER,
     clock_label,
@@ -43,6 +32,9 @@ from console.tui.cells import (
     time_label,
 )
 from console.tui.cursor import RowCursor
+from console.tui.ops_alerts import ATTENTION as ATTENTION, AlertWatch
+from console.tui.ops_filter import Query as Query, RowFilter, fold as fold
+from console.tui.ops_marks import Marks
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("user", "User"),
@@ -67,20 +59,6 @@ HIGHLIGHT_SECONDS = 3.0
 """How long a row that just changed stays highlighted."""
 FLASH_COLUMNS = frozenset({"status", "error"})
 """A change in these highlights the row (progress creeping up every poll would light up every row)."""
-
-ATTENTION = PROBLEM_WORDS
-"""Display statuses that need the admin (the vocabulary's ``problem`` group: counted in red, toasted with a bell)."""
-
-_SEPARATOR = "\x00"
-"""Between the fields of a haystack, so a word never matches across two fields."""
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: ``García`` -> ``garcia`` (names are typed as people type them)."""
-    if text.isascii():  # the common case (GUIDs, UPNs, Graph's errors): no accents to strip
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def is_reexportable(view: OperationView) -> bool:
@@ -157,69 +135,6 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
     return (view.key,)
 
 
-@dataclass(frozen=True)
-class Query:
-    """A parsed text filter; ``!`` before a word, ``case:`` or ``status:`` leaves those out (k9s' ``/!``)."""
-
-    words: tuple[str, ...] = ()
-    """Folded words that must all appear in the haystack."""
-    case: str | None = None
-    """``case:REF``: this case only (folded)."""
-    statuses: tuple[str, ...] = ()
-    """``status:WORD``: vocabulary words that must all match (``!WORD``: must not)."""
-    not_words: tuple[str, ...] = ()
-    """``!word``: folded words that must not appear."""
-    not_cases: tuple[str, ...] = ()
-    """``!case:REF``: cases left out (folded)."""
-
-    @classmethod
-    def parse(cls, text: str) -> Query:
-        """Parse ``alice case:DSR-1 status:failed !status:complete !bob``.
-
-        Raises:
-            UnknownStatusWord: a ``status:`` word outside the vocabulary (with the valid ones).
-        """
-        words: list[str] = []
-        case: str | None = None
-        statuses: list[str] = []
-        not_words: list[str] = []
-        not_cases: list[str] = []
-        for token in text.split():
-            negated = token.startswith("!")
-            if negated:
-                token = token[1:]
-                if not token:
-                    continue  # "!" alone: still being typed
-            head, colon, rest = token.partition(":")
-            name = head.lower()
-            if colon and name in ("case", "status", "is") and not rest:
-                continue  # still being typed: no filter yet
-            if colon and name == "case":
-                if negated:
-                    not_cases.append(fold(rest))
-                else:
-                    case = fold(rest)
-            elif colon and name in ("status", "is"):
-                word = parse_status_word(rest)
-                if negated:
-                    word = word[1:] if word.startswith("!") else "!" + word
-                statuses.append(word)
-            elif negated:
-                not_words.append(fold(token))
-            else:
-                words.append(fold(token))
-        return cls(tuple(words), case, tuple(statuses), tuple(not_words), tuple(not_cases))
-
-    @property
-    def empty(self) -> bool:
-        return not (self.words or self.case is not None or self.statuses or self.not_words or self.not_cases)
-
-    @property
-    def simple(self) -> bool:
-        """Only words that must appear (the fast path: one substring test per row and word)."""
-        return self.case is None and not (self.statuses or self.not_words or self.not_cases)
-
-
 def _times(view: OperationView, now: float) -> tuple[str, str]:
     """The elapsed and next-poll cells.
 
@@ -237,17 +152,6 @@ def _times(view: OperationView, now: float) -> tuple[str, str]:
     if end is not None:
         return duration_label(end - submitted), next_at
     return running_label(now - submitted), next_at
-
-
-def _narrows(before: Query, after: Query) -> bool:
-    """True when every row ``after`` lets through ``before`` let through too (typing on)."""
-    if (before.not_words, before.not_cases) != (after.not_words, after.not_cases):
-        return False
-    if before.case != after.case and before.case is not None:
-        return False
-    if not set(before.statuses) <= set(after.statuses):
-        return False
-    return all(any(old in new for new in after.words) for old in before.words)
 
 
 @dataclass
@@ -291,16 +195,11 @@ class OpsModel:
         """Column sorted by; None keeps journal order (oldest first)."""
         self.sort_reverse = False
         """Descending instead of ascending."""
-        self.status_filter = "all"
-        """A word of ``console.ops.vocabulary``."""
-        self.query_text = ""
-        """The text filter as typed."""
-        self.query = Query()
-        """The text filter, parsed."""
-        self.marks: dict[int, None] = {}
+        self.filter = RowFilter(self.label)
+        """The status filter and the text query."""
+        self._marks = Marks()
+        self.marks = self._marks.keys
         """Marked keys, in the order they were marked."""
-        self.anchor: int | None = None
-        """The last key marked or unmarked (a range mark starts there)."""
         self.changed_at: dict[int, float] = {}
         """When each row last changed (highlighted for HIGHLIGHT_SECONDS)."""
         self.paused = False
@@ -318,10 +217,7 @@ class OpsModel:
         """Every key, shown or not, in sort order (a filter change then needs no sort); None when stale."""
         self._stash: dict[int, dict[str, str]] = {}
         """Cells of rows a filter hides, kept while their view does not change (clearing a filter is cheap)."""
-        self._haystacks: dict[int, str] = {}
-        self._primed = False
-        self._watching: dict[int, None] = {}
-        self._open: set[int] = set()
+        self._alert_watch = AlertWatch()
         self._counts: Counter[str] | None = None
 
     # -- reading ------------------------------------------------------------------------
@@ -345,7 +241,7 @@ class OpsModel:
 
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
-        return [key for key in self.order if key in self.marks]
+        return self._marks.in_order(self.order)
 
     def targets(self) -> list[OperationView]:
         """What a bulk action acts on: the marked operations, else the highlighted one."""
@@ -364,9 +260,9 @@ class OpsModel:
         """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
         column = dict(COLUMNS).get(self.sort_column or "", "journal order")
         arrow = " ↓" if self.sort_reverse else " ↑"
-        text = f"sort: {column}{arrow} · filter: {self.status_filter}"
-        if self.query_text.strip():
-            text += f" · /{self.query_text.strip()}"
+        text = f"sort: {column}{arrow} · filter: {self.filter.status_filter}"
+        if self.filter.query_text.strip():
+            text += f" · /{self.filter.query_text.strip()}"
         return text
 
     # -- cells --------------------------------------------------------------------------
@@ -399,41 +295,6 @@ class OpsModel:
         elapsed, next_in = _times(view, now)
         return {"elapsed": elapsed, "next": next_in}
 
-    def _haystack(self, view: OperationView) -> str:
-        parts = (
-            self.label(view),
-            view.display_name,
-            view.user_principal_name,
-            view.user_id,
-            view.operation_id or "",
-            view.last_error,
-            view.case,
-            shown_status(view),
-        )
-        return _SEPARATOR.join(fold(part) for part in parts)
-
-    def passes(self, view: OperationView) -> bool:
-        """True when ``view`` passes the status filter and the text filter."""
-        if self.status_filter != "all" and not matches_status(view, self.status_filter):
-            return False
-        query = self.query
-        if query.empty:
-            return True
-        if query.case is not None and fold(view.case) != query.case:
-            return False
-        if query.not_cases and fold(view.case) in query.not_cases:
-            return False
-        if any(not matches_status(view, word) for word in query.statuses):
-            return False
-        if query.words or query.not_words:
-            haystack = self._haystacks.get(view.key)
-            if haystack is None:
-                haystack = self._haystacks[view.key] = self._haystack(view)
-            if any(word in haystack for word in query.not_words):
-                return False
-            return all(word in haystack for word in query.words)
-        return True
-
     # -- the keyed diff -----------------------------------------------------------------
 
     def _key_of(self, key: int) -> Any:
@@ -447,8 +308,10 @@ class OpsModel:
         """
         result = ApplyResult()
         incoming = list(views)
-        live = self._primed
-        self._alerts(incoming, result)
+        live = self._alert_watch.primed
+        result.failures, result.batch_done = self._alert_watch.check(
+            incoming, lambda key: self.held.get(key) or self.views.get(key)
+        )
         if self.paused:
             for view in incoming:
                 self.held[view.key] = view
@@ -456,29 +319,6 @@ class OpsModel:
             return result
         self._merge(incoming, result, live=live)
         return result
-
-    def _alerts(self, views: list[OperationView], result: ApplyResult) -> None:
-        primed, self._primed = self._primed, True
-        finished = False
-        for view in views:
-            before = self.held.get(view.key) or self.views.get(view.key)
-            if not view.is_done:
-                self._watching[view.key] = None
-                self._open.add(view.key)
-            elif view.key in self._open:
-                self._open.discard(view.key)
-                finished = True
-            if not primed:
-                continue
-            was = shown_status(before) if before is not None else None
-            if shown_status(view) in ATTENTION and was != shown_status(view):
-                result.failures.append(view)
-        if primed and finished and not self._open:
-            # The last export watched since the previous batch just ended: that batch is finished.
-            arrived = {view.key: view for view in views}
-            batch = [arrived.get(key) or self.held.get(key) or self.views.get(key) for key in self._watching]
-            result.batch_done = [view for view in batch if view is not None]
-            self._watching = {}
 
     def _merge(self, views: list[OperationView], result: ApplyResult, *, live: bool) -> None:
         now = self.now()
@@ -496,14 +336,14 @@ class OpsModel:
             if old_view is None:
                 self._ranked = None
             elif old_view != view:
-                self._haystacks.pop(key, None)
+                self.filter.haystacks.pop(key, None)
                 self._stash.pop(key, None)
                 if self.sort_column is not None and self._ranked is not None:
                     label = self.cells[key]["user"] if key in self.cells else ""
                     if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):
                         self._ranked = None
             shown = key in self.cells
-            if not self.passes(view):
+            if not self.filter.passes(view):
                 if shown:
                     removed.add(key)
                     del self.cells[key]
@@ -528,6 +368,10 @@ class OpsModel:
         if not (added or removed or resort):
             return
         result.structure = True
+        self._place(added, removed, resort=resort)
+
+    def _place(self, added: list[int], removed: set[int], *, resort: bool) -> None:
+        """Take the ``removed`` rows out and put the ``added`` ones in sort order; the cursor stays on its row."""
         cursor_key = self.highlighted_key
         if removed:
             self.order = [k for k in self.order if k not in removed]
@@ -555,12 +399,12 @@ class OpsModel:
 
     def refresh_labels(self) -> None:
         """Profile names arrived: re-derive the user column and the search haystacks."""
-        self._haystacks.clear()
+        self.filter.haystacks.clear()
         self._stash.clear()
         self._ranked = None
         for key, texts in self.cells.items():
             texts["user"] = safe_text(self.label(self.views[key]))
-        if self.query.words:
+        if self.filter.query.words:
             self._rebuild()
         elif self.sort_column == "user":
             cursor_key = self.highlighted_key
@@ -628,12 +472,12 @@ class OpsModel:
         Raises:
             UnknownStatusWord: with the list of valid words.
         """
-        self.status_filter = parse_status_word(word)
+        self.filter.set_status(word)
         self._rebuild()
 
     def cycle_filter(self) -> None:
         """The next of FILTERS."""
-        position = FILTERS.index(self.status_filter) if self.status_filter in FILTERS else -1
+        position = FILTERS.index(self.filter.status_filter) if self.filter.status_filter in FILTERS else -1
         self.set_filter(FILTERS[(position + 1) % len(FILTERS)])
 
     def set_query(self, text: str) -> str:
@@ -641,17 +485,10 @@ class OpsModel:
 
         An unusable query keeps the previous filter, so a half-typed word never empties the table.
         """
-        try:
-            query = Query.parse(text)
-        except UnknownStatusWord as exc:
-            self.query_text = text
-            return str(exc)
-        self.query_text = text
-        if query != self.query:
-            narrower = _narrows(self.query, query)
-            self.query = query
+        problem, narrower = self.filter.set_query(text)
+        if narrower is not None:
             self._rebuild(narrower=narrower)
-        return ""
+        return problem
 
     def _rebuild(self, *, narrower: bool = False) -> None:
         """Show the rows that pass the filters, in sort order; ``narrower``: only the shown can pass."""
@@ -659,19 +496,7 @@ class OpsModel:
         key = self.highlighted_key
         candidates = self.order if narrower else self._ranking()
         views = self.views
-        query = self.query
-        if self.status_filter == "all" and query.simple:
-            # The common case, a few typed words: one substring test per row, no call per row.
-            haystacks = self._haystacks
-            if query.words and len(haystacks) < len(views):
-                for k in candidates:
-                    if k not in haystacks:
-                        haystacks[k] = self._haystack(views[k])
-            order = list(candidates)
-            for word in query.words:
-                order = [k for k in order if word in haystacks[k]]
-        else:
-            order = [k for k in candidates if self.passes(views[k])]
+        order = self.filter.select(candidates, views)
         cells: dict[int, dict[str, str]] = {}
         old_cells, stash = self.cells, self._stash
         for k in order:
@@ -696,45 +521,25 @@ class OpsModel:
     # -- marks ---------------------------------------------------------------------------
 
     def _drop_marks(self) -> None:
-        shown = self.cells
-        for key in [k for k in self.marks if k not in shown]:
-            del self.marks[key]
-        if self.anchor is not None and self.anchor not in shown:
-            self.anchor = None
+        self._marks.drop_hidden(self.cells)
 
     def toggle_mark(self, key: int | None = None) -> bool:
         """Mark or unmark ``key`` (the highlighted row by default); returns whether it is marked now."""
         key = self.highlighted_key if key is None else key
         if key is None or key not in self.cells:
             return False
-        self.anchor = key
-        if key in self.marks:
-            del self.marks[key]
-            return False
-        self.marks[key] = None
-        return True
+        return self._marks.toggle(key)
 
     def mark_range(self) -> int:
         """Mark every shown row from the last mark to the cursor (inclusive); returns how many are marked."""
-        cursor = self.cursor.row
         if not self.order:
             return 0
-        start = self.order.index(self.anchor) if self.anchor in self.cells else cursor
-        low, high = sorted((start, cursor))
-        for key in self.order[low : high + 1]:
-            self.marks[key] = None
-        self.anchor = self.order[cursor]
-        return len(self.marks)
+        return self._marks.mark_range(self.order, self.cursor.row, self.cells)
 
     def mark_all(self) -> int:
         """Mark every shown row; returns how many are marked."""
-        for key in self.order:
-            self.marks[key] = None
-        return len(self.marks)
+        return self._marks.mark_all(self.order)
 
     def clear_marks(self) -> int:
         """Unmark everything; returns how many were marked."""
-        count = len(self.marks)
-        self.marks.clear()
-        self.anchor = None
-        return count
+        return self._marks.clear()

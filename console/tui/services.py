@@ -28,8 +28,8 @@ class OperationsService(Protocol):
     posts_in_flight: int
     """Export POSTs sent and not yet answered (quitting now would leave them unconfirmed)."""
 
-    def subscribe(self, callback: Callable[[OperationEvent], None], kinds: Any = None) -> Callable[[], None]:
-        """Call ``callback`` (on the app's event loop) with every event (of ``kinds``); returns the unsubscribe."""
+    def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` (on the app's event loop) with every event; returns the unsubscribe."""
         ...
 
     async def start(self, *, resume: bool = True) -> None:

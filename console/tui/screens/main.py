@@ -7,16 +7,14 @@ and one pane at a time (keys 1 and 2) in a small terminal such as 80x24.
 from __future__ import annotations
 
 import gc
-from datetime import UTC, datetime
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.containers import Container, Vertical
+from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
@@ -27,17 +25,10 @@ from console.ops.events import OperationView
 from console.tui.cells import safe_text
 from console.tui.feed import OperationsFeed
 from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
-from console.tui.messages import OperationsChanged, ProfilesFailed, ProfilesLoaded, ProfilesPage
+from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage
 from console.tui.messages import ReportsWorkerFailures, describe_failure
-from console.storage import TemplateError, is_template, resolve_locations
-from console.tui.export_model import (
-    ExportMemory,
-    Person,
-    container_key,
-    fresh_location,
-    location_host,
-    short_location,
-)
+from console.tui.export_launch import person_for, propose_location
+from console.tui.export_model import ExportMemory, Person
 from console.tui.profile_index import ProfileIndex
 from console.tui.screens.outbound import OutboundCommands, open_outbound
 from console.tui.services import ConsoleServices, Session
@@ -46,8 +37,10 @@ from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
+from console.tui.widgets.profiles_pane import ProfilesPane
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.status_line import PollingStatusLine
+from console.tui.screens.live_operations import LiveOperations
 from console.tui.footer import ConsoleFooter
 
 WIDE_COLUMNS = 160
@@ -58,7 +51,7 @@ TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
 
-class MainScreen(ReportsWorkerFailures, Screen[None]):
+class MainScreen(ReportsWorkerFailures, LiveOperations):
     """Profiles and operations of one signed-in session."""
 
     # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
@@ -146,36 +139,17 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self.index = ProfileIndex()
         """Every listed profile, searchable."""
         self.feed = OperationsFeed(session.engine, self)
-        self._latest_key: dict[str, int] = {}
         self.export_memory = ExportMemory()
         """What the export form remembers for the next export of this session (the case reference)."""
-        self._pages = 0
-        self._loading = True
-        self._load_error = ""
         self.active_pane = "profiles"
         """The pane shown in the one-pane layout."""
-        self._quota_counted = -1
         self._cases_book: CaseBook | None = None
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(id="header")
         yield Static(id="pane-tabs")
         with Container(id="panes"):
-            with Vertical(id="profiles-pane", classes="pane"):
-                yield SearchBox(
-                    placeholder="/ search name, UPN, userId, home tenant",
-                    leave_to=lambda: self.query_one(ProfileList),
-                    on_query=self._on_query,
-                    id="search",
-                )
-                yield Static(id="profiles-status", classes="pane-status")
-                yield ProfileList(
-                    self.index,
-                    on_clear_filter=self._clear_search,
-                    on_type=self._type_to_search,
-                    on_export=self.export_profiles,
-                    id="profiles",
-                )
+            yield ProfilesPane(self.index, on_export=self.export_profiles, id="profiles-pane", classes="pane")
             yield OperationsPane(
                 self.session.engine,
                 self.services.clock,
@@ -207,7 +181,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one(CasesPane).reload()  # an open case near its due date is announced at once
         self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
         self._apply_layout(self.app.size.width, self.app.size.height)
-        self._show_profiles_status()
+        self.query_one(ProfilesPane).show_status()
         self._show_ops_status()
         self.set_focus(self.query_one(ProfileList))
         self.feed.start()
@@ -278,98 +252,6 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
             self.active_pane = pane
             self._show_tabs()
 
-    # -- engine -------------------------------------------------------------------------
-
-    @work(exclusive=True, group="engine", exit_on_error=False)
-    async def start_engine(self) -> None:
-        """Start (or join) the engine, then show every operation the journal has."""
-        await self.session.engine.start()
-        self.feed_snapshot(self.session.engine.operations())
-        await self._reconcile()
-        warm_up, self.session.warm_up = self.session.warm_up, None
-        if warm_up is not None:
-            await warm_up()
-
-    async def _reconcile(self) -> None:
-        """Ask Graph about unconfirmed exports (``OperationsEngine.reconcile``) and say what it found, in a toast."""
-        reconcile = getattr(self.session.engine, "reconcile", None)
-        if reconcile is None:  # an engine without it (a test's fake)
-            return
-        report = await reconcile()
-        if not report.results:
-            return
-        from console.tui.cells import safe_text
-
-        lines = [report.summary()] if report.not_offered else [report.summary(), *report.lines()[:3]]
-        self.notify(
-            "\n".join(safe_text(line) for line in lines),
-            title="Unconfirmed exports",
-            severity="warning" if report.remaining else "information",
-            timeout=15,
-            markup=False,
-        )
-
-    def feed_snapshot(self, views: list[OperationView]) -> None:
-        """Show a full snapshot at once (journal rows appear on start)."""
-        self._apply_operations(views)
-
-    @on(OperationsChanged)
-    def _on_operations_changed(self, message: OperationsChanged) -> None:
-        self._apply_operations(message.views)
-
-    def _apply_operations(self, views: tuple[OperationView, ...] | list[OperationView]) -> None:
-        latest: dict[str, str] = {}
-        for view in views:
-            if view.key >= self._latest_key.get(view.user_id, -1):
-                self._latest_key[view.user_id] = view.key
-                latest[view.user_id] = view.display_status
-        table = self.query_one(OpsTable)
-        with self.app.batch_update():
-            table.apply(views)
-            self.query_one(ProfileList).set_latest(latest)
-            self._show_ops_status()
-            self.refresh_polling_status()
-            if self.active_pane == "cases":  # its operations below each case follow
-                self.query_one(CasesPane).reload()
-        # A new export spends one of today's; a refused one gives it back: read the quota again.
-        counted = sum(1 for v in table.model.views.values() if v.state != "rejected")
-        if counted != self._quota_counted:
-            self._quota_counted = counted
-            self.refresh_quota()
-
-    def _tick(self) -> None:
-        self.query_one(OpsTable).tick()
-        self.refresh_polling_status()
-
-    # -- the polling status line ---------------------------------------------------------
-
-    def refresh_polling_status(self) -> None:
-        """Re-read the engine's polling state; the line repaints only when its text changed."""
-        line = self.query_one(PollingStatusLine)
-        line.paused = self.query_one(OpsTable).paused
-        line.refresh_status()
-
-    @work(exclusive=True, group="quota", exit_on_error=False)
-    async def refresh_quota(self) -> None:
-        """Exports left today, read again from the journal (after every batch: they change)."""
-        quota = getattr(self.session.engine, "quota", None)
-        if quota is None:
-            return
-        self.query_one(PollingStatusLine).quota = await quota()
-        self.refresh_polling_status()
-
-    def _show_ops_status(self) -> None:
-        # The pane writes its own counts, title and subtitle (console/tui/widgets/ops_pane.py).
-        pane = self.query_one(OperationsPane)
-        pane.show_status()
-        if pane.tab_label() != getattr(self, "_ops_tab", None):
-            self._ops_tab = pane.tab_label()
-            self._show_tabs()
-
-    @on(OpsTable.ViewChanged)
-    def _on_view_changed(self) -> None:
-        self._show_ops_status()
-
     @on(OpsTable.OperationChosen)
     def _on_operation_chosen(self, message: OpsTable.OperationChosen) -> None:
         from console.tui.screens.details import OperationDetailsScreen
@@ -404,16 +286,11 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     @on(ProfilesPage)
     def _on_profiles_page(self, message: ProfilesPage) -> None:
-        added = self.index.extend(message.profiles)
-        self._pages = message.pages
-        self.query_one(ProfileList).profiles_added(added)
-        self._show_profiles_status()
+        self.query_one(ProfilesPane).page_listed(message.profiles, message.pages)
 
     @on(ProfilesLoaded)
     def _on_profiles_loaded(self, message: ProfilesLoaded) -> None:
-        self._loading = False
-        self._pages = message.pages
-        self._show_profiles_status()
+        self.query_one(ProfilesPane).listing_done(message.pages)
         with self.app.batch_update():
             self.query_one(OpsTable).refresh_users()
         # The listed profiles live as long as the session: move them out of the cycle collector's
@@ -422,81 +299,11 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     @on(ProfilesFailed)
     def _on_profiles_failed(self, message: ProfilesFailed) -> None:
-        self._loading = False
-        self._load_error = message.error
-        self._show_profiles_status()
+        self.query_one(ProfilesPane).listing_failed(message.error)
 
     def action_reload_profiles(self) -> None:
-        self.index.clear()
-        self.query_one(ProfileList).reset()
-        self._loading = True
-        self._load_error = ""
-        self._pages = 0
-        self._show_profiles_status()
+        self.query_one(ProfilesPane).reset()
         self.load_profiles()
-
-    def _show_profiles_status(self) -> None:
-        profile_list = self.query_one(ProfileList)
-        total = len(self.index)
-        # A Text, never markup: the error is Graph's words.
-        status = Text()
-        if self._load_error:
-            status.append("listing stopped", style="bold").append(f" after {total:,}: {safe_text(self._load_error)}")
-        elif self._loading:
-            status.append(f"loading… {total:,} profiles (page {self._pages})")
-        else:
-            status.append(f"{total:,} profiles")
-        if profile_list.filter_text:
-            shown = len(profile_list.shown)
-            status.append(f" · {shown:,} match{'' if shown == 1 else 'es'}")
-        status.append(" · ").append(f"{len(profile_list.selected):,} selected", style="bold")
-        hidden = profile_list.hidden_selected
-        if hidden:
-            # Exported too: a selection the search hides is never out of sight.
-            status.append(" · ").append(f"{hidden:,} selected not shown", style="bold reverse")
-        self.query_one("#profiles-status", Static).update(status, layout=False)
-
-    def _on_query(self, text: str) -> None:
-        """The search text changed (synchronously, as the key is handled)."""
-        if not self.is_mounted:
-            return
-        profile_list = self.query_one(ProfileList)
-        if text != profile_list.filter_text:
-            profile_list.set_query(text)
-            self._show_profiles_status()
-
-    def _clear_search(self) -> None:
-        """Esc on the list: clear the search (synchronously, before the next key of a burst)."""
-        search = self.query_one(SearchBox)
-        search.value = ""  # on_query filters the list again
-        self._on_query("")
-
-    def _type_to_search(self, character: str, before: bool = False) -> None:
-        """A character typed on the list starts a new search with it, at once (the rest of a burst follows).
-
-        With ``before``, a later key of the burst has started the search already: this one goes in front.
-        """
-        search = self.query_one(SearchBox)
-        if before and self.focused is search:
-            cursor = search.cursor_position
-            search.value = character + search.value
-            search.cursor_position = cursor + len(character)
-            return
-        # The box selects its text when focused (so "/" then typing replaces the search); here the
-        # character just typed must stay, with the cursor after it, until that focus event has passed.
-        select_on_focus, search.select_on_focus = search.select_on_focus, False
-        self.set_focus(search)
-        search.call_later(setattr, search, "select_on_focus", select_on_focus)
-        search.value = character  # on_query filters the list
-        search.cursor_position = len(character)
-
-    @on(ProfileList.ClearFilter)
-    def _on_clear_filter(self) -> None:
-        self._clear_search()
-
-    @on(ProfileList.SelectionChanged)
-    def _on_selection_changed(self) -> None:
-        self._show_profiles_status()
 
     def action_move_focus(self, step: int) -> None:
         """Tab / Shift+Tab, at once (Textual's own focus_next runs only after the key has bubbled up)."""
@@ -538,22 +345,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
     # -- export -------------------------------------------------------------------------
 
     def _person(self, user_id: str, previous_key: int | None = None, view: OperationView | None = None) -> Person:
-        profile = self.index.get(user_id)
-        if profile is not None:
-            return Person(
-                user_id,
-                profile.display_name,
-                profile.user_principal_name,
-                profile.home_tenant_id,
-                previous_key=previous_key,
-            )
-        return Person(
-            user_id,
-            getattr(view, "display_name", "") or "",
-            getattr(view, "user_principal_name", "") or "",
-            getattr(view, "home_tenant_id", "") or "",
-            previous_key=previous_key,
-        )
+        return person_for(self.index, user_id, previous_key, view)
 
     def export_targets(self) -> list[Person]:
         """The selected profiles, or the highlighted one when none is selected."""
@@ -607,45 +399,6 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         case = cases.pop() if len(cases) == 1 and "" not in cases else None
         self.open_export(people, source="operations", case=case, previous=list(latest.values()))
 
-    def _propose_location(self, people: list[Person], previous: list[OperationView]) -> tuple[str, str]:
-        """(location to start with, a line about it): the demo's own storage, else a container not used before.
-
-        Graph refuses a container already exported into (StorageLocationAlreadyUsed); the journal knows
-        every location used (redacted: the container is all it needs).
-        """
-        used = {container_key(v.storage_location) for v in self.session.engine.operations()} - {""}
-        stamp = datetime.fromtimestamp(self.services.clock.now(), UTC).strftime("%Y%m%d")
-        services = getattr(self.session, "services", None)
-        demo_storage = getattr(services, "storage_suggestion", "") or ""
-        if demo_storage:
-            location = fresh_location(demo_storage, people, used, stamp=stamp)
-            prepare = getattr(services, "prepare_storage", None)
-            if prepare is not None:
-                pairs = [(p.user_id, p.user_principal_name) for p in people]
-                try:
-                    prepare(resolve_locations(location, pairs) if is_template(location) else [location])
-                except TemplateError:
-                    pass  # the form names the profile the template does not fit
-            account = location_host(location).split(".")[0]
-            note = f"Demo storage account {account} (simulated: its SAS works here)"
-            if location != demo_storage:
-                note += "; a container not used before"
-            return location, note
-        templates = {
-            v.storage_location.replace(v.user_id, "{userId}") for v in previous if container_key(v.storage_location)
-        }
-        if len(templates) != 1:
-            return "", ""
-        before = templates.pop()
-        fresh = fresh_location(before, people, used, stamp=stamp)
-        if fresh == before:
-            return "", ""
-        # The journal keeps no signature: name a new container, the admin creates it and pastes its SAS.
-        return "", (
-            f"Used before (Graph would refuse it): {short_location(before)}. "
-            f"A new container, e.g. {short_location(fresh)} (create it, paste its SAS)"
-        )
-
     def open_export(
         self,
         people: list[Person],
@@ -663,12 +416,10 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         reason = console_read_only(self.services, self.session)  # --read-only or the tenant's read_only = true
         if reason:  # the export key, the palette's command and a re-export from Operations alike
             self.notify(refused_text("export", reason), title="Export", severity="error", markup=False)
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                release()  # the keys held for the form go where they were typed
+            release_keys(self.app)  # the keys held for the form go where they were typed
             return
 
-        suggestion, note = self._propose_location(people, previous or [])
+        suggestion, note = propose_location(self.session, self.services.clock.now(), people, previous or [])
         self.open_screen(
             ExportScreen(
                 self.session.engine,

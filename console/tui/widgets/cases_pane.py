@@ -355,23 +355,27 @@ class CasesPane(Vertical):
         release_keys(self.app)
 
     def _extend(self) -> None:
-        case = self.highlighted_case()
-        if case is None or self.book is None:
-            self._nothing_to_do()
-            return
-        book = self.book
-
-        def save(values: dict[str, str]) -> str | None:
-            try:
-                book.extend(case.ref, parse_date(values["due"]), values["reason"], self.now())
-            except (ValueError, CaseError) as exc:
-                return str(exc)
-            return None
-
         fields = [Field("due", "New due date (YYYY-MM-DD)", placeholder="YYYY-MM-DD"), Field("reason", "Reason")]
-        self._open_form(CaseFormScreen(f"Extend {case.ref} (due {case.due.isoformat()})", fields, save))
+        self._edit_highlighted(
+            lambda case: f"Extend {case.ref} (due {case.due.isoformat()})",
+            fields,
+            lambda book, case, values: book.extend(case.ref, parse_date(values["due"]), values["reason"], self.now()),
+        )
 
     def _close(self) -> None:
+        self._edit_highlighted(
+            lambda case: f"Close {case.ref}",
+            [Field("note", "Note (optional)")],
+            lambda book, case, values: book.close(case.ref, values["note"], self.now()),
+        )
+
+    def _edit_highlighted(
+        self,
+        title: Callable[[Case], str],
+        fields: list[Field],
+        change: Callable[[CaseBook, Case, dict[str, str]], Case],
+    ) -> None:
+        """Open the form for the highlighted case; ``change`` saves it (its ValueError, a CaseError too, is what is wrong)."""
         case = self.highlighted_case()
         if case is None or self.book is None:
             self._nothing_to_do()
@@ -380,9 +384,9 @@ class CasesPane(Vertical):
 
         def save(values: dict[str, str]) -> str | None:
             try:
-                book.close(case.ref, values["note"], self.now())
-            except CaseError as exc:
+                change(book, case, values)
+            except ValueError as exc:
                 return str(exc)
             return None
 
-        self._open_form(CaseFormScreen(f"Close {case.ref}", [Field("note", "Note (optional)")], save))
+        self._open_form(CaseFormScreen(title(case), fields, save))

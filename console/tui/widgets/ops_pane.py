@@ -9,7 +9,7 @@ shows the highlighted operation's last error in full, wrapped (a 10-column cell 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, cast
 
@@ -26,15 +26,14 @@ from textual.widgets import Input, Static
 from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView
-from console.tui.cells import STATUS_GLYPHS, safe_text, status_label
+from console.tui.cells import safe_text, status_label
 from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import ATTENTION, readable_error, shown_status
+from console.tui.ops_status import TableCounts, status_line, tab_label
 from console.tui.widgets.ops_table import OpsTable
 
 DETAIL_LINES = 5
 """Lines under the table for the highlighted operation (more is cut with an ellipsis: Enter shows all)."""
-STATUS_ORDER = ("failed", "rejected", "error", "unconfirmed", "running", "notStarted", "submitting", "complete")
-"""The order of the per-status counts (attention first)."""
 
 
 class OperationsActions(Protocol):
@@ -160,12 +159,7 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
 
     def tab_label(self) -> str:
         """``Operations 7 · 2 problems`` for the one-pane layout's tab: the ``problem`` filter's count (f, ops --status)."""
-        counts = self.table.counts()
-        total = sum(counts.values())
-        attention = sum(counts.get(status, 0) for status in ATTENTION)
-        return f"Operations {total:,}" + (
-            f" · {attention:,} problem{'s' if attention != 1 else ''}" if attention else ""
-        )
+        return tab_label(self.table.counts())
 
     def status_text(self, width: int | None = None) -> Text:
         """``3/7 shown · ● 2 marked · ✗ failed 1 · ? unconfirmed 1 · ▶ running 3 · PAUSED``.
@@ -181,58 +175,10 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         return text
 
     def _status_text(self, level: int) -> Text:
-        if level == 2:
-            return self._tight_status_text()
         table = self.table
-        counts = table.counts()
-        total = sum(counts.values())
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if table.paused:
-            held = len(table.model.held)
-            text.append(f" PAUSED{f' ({held:,} held)' if held else ''} ", self._style("ops-pane--paused"))
-            text.append(" ")
-        shown = table.row_count
-        text.append(f"{shown:,}/{total:,} shown" if shown != total else f"{total:,} operations")
-        marked = len(table.model.marks)
-        if marked:
-            text.append(" · ")
-            text.append(f"● {marked:,} marked", self._style("ops-pane--marked"))
-        listed = [status for status in STATUS_ORDER if counts.get(status)]
-        listed += sorted(status for status in counts if status not in STATUS_ORDER)
-        for status in listed:
-            text.append(" · ")
-            role = "ops-pane--bad" if status in ("failed", "rejected", "error") else None
-            role = "ops-pane--warn" if status == "unconfirmed" else role
-            short = level >= 2 or (level == 1 and status not in ATTENTION)
-            label = STATUS_GLYPHS.get(status, "◆") if short else status_label(safe_text(status))
-            text.append(f"{label} {counts[status]:,}", self._style(role) if role else "")
-        return text
-
-    def _tight_status_text(self) -> Text:
-        """``4/7 shown ●2 marked │ failed 1 rejected 1 unconfirmed 1 │ ▶2 ✓1`` (80 columns and less)."""
-        table = self.table
-        counts = table.counts()
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if table.paused:
-            held = len(table.model.held)
-            text.append(f" PAUSED{f' ({held:,} held)' if held else ''} ", self._style("ops-pane--paused"))
-            text.append(" ")
-        text.append(f"{table.row_count:,}/{sum(counts.values()):,} shown")
-        if table.model.marks:
-            text.append(f" ●{len(table.model.marks):,} marked", self._style("ops-pane--marked"))
-        attention = [s for s in STATUS_ORDER if s in ATTENTION and counts.get(s)]
-        if attention:
-            text.append(" │")
-            for status in attention:
-                role = "ops-pane--warn" if status == "unconfirmed" else "ops-pane--bad"
-                text.append(f" {status} {counts[status]:,}", self._style(role))
-        others = [s for s in STATUS_ORDER if s not in ATTENTION and counts.get(s)]
-        others += sorted(s for s in counts if s not in STATUS_ORDER)
-        if others:
-            text.append(" │")
-            for status in others:
-                text.append(f" {STATUS_GLYPHS.get(status, '◆')}{counts[status]:,}")
-        return text
+        model = table.model
+        state = TableCounts(table.counts(), table.row_count, len(model.marks), table.paused, len(model.held))
+        return status_line(state, level, self._style)
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
@@ -374,18 +320,9 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
     @work(group="ops-actions", exit_on_error=False)
     async def resolve(self, keys: list[int], note: str) -> None:
         """Resolve each unconfirmed export with ``note`` (the engine records it with the author and time)."""
-        done = 0
-        for key in keys:
-            try:
-                await self.actions.resolve(key, note, self.identity)
-            except Exception as exc:  # one refusal must not hide the others: say which and why
-                self.notify(f"Operation {key}: {safe_text(exc)}", title="Resolve", severity="error", markup=False)
-                continue
-            done += 1
+        done = await self._each(keys, lambda key: self.actions.resolve(key, note, self.identity), "Resolve")
         if done:
-            self.table.model.clear_marks()
-            self.notify(f"Resolved {done:,} export{'s' if done != 1 else ''} with your note.", title="Resolve")
-            self._refresh_from_engine(keys)
+            self._acted(keys, f"Resolved {done:,} export{'s' if done != 1 else ''} with your note.", "Resolve")
 
     @on(OpsTable.StopRequested)
     def _on_stop(self, event: OpsTable.StopRequested) -> None:
@@ -409,18 +346,27 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
     @work(group="ops-actions", exit_on_error=False)
     async def stop_watching(self, keys: list[int]) -> None:
         """Stop polling each operation (history kept)."""
+        done = await self._each(keys, self.actions.stop_watching, "Stop watching")
+        if done:
+            self._acted(keys, f"Stopped watching {done:,} operation{'s' if done != 1 else ''}.", "Stop watching")
+
+    async def _each(self, keys: list[int], act: Callable[[int], Awaitable[None]], title: str) -> int:
+        """Run ``act`` on each key; returns how many succeeded."""
         done = 0
         for key in keys:
             try:
-                await self.actions.stop_watching(key)
-            except Exception as exc:
-                self.notify(f"Operation {key}: {safe_text(exc)}", title="Stop watching", severity="error", markup=False)
+                await act(key)
+            except Exception as exc:  # one refusal must not hide the others: say which and why
+                self.notify(f"Operation {key}: {safe_text(exc)}", title=title, severity="error", markup=False)
                 continue
             done += 1
-        if done:
-            self.table.model.clear_marks()
-            self.notify(f"Stopped watching {done:,} operation{'s' if done != 1 else ''}.", title="Stop watching")
-            self._refresh_from_engine(keys)
+        return done
+
+    def _acted(self, keys: list[int], text: str, title: str) -> None:
+        """Some of ``keys`` were acted on: the marks go, a toast says how many, the rows follow the engine."""
+        self.table.model.clear_marks()
+        self.notify(text, title=title)
+        self._refresh_from_engine(keys)
 
     def _refresh_from_engine(self, keys: list[int]) -> None:
         views = [v for v in (self.actions.operation(key) for key in keys) if v is not None]

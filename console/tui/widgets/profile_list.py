@@ -22,15 +22,15 @@ from textual.strip import Strip
 
 from console.tui.cells import safe_text, short_id, status_label, status_role
 from console.tui.profile_index import ProfileIndex
+from console.tui.profile_selection import ProfileSelection
 from console.tui.widgets.lines import LineList
+from console.tui.widgets.row_keys import RowKeys
 
 _MARK_WIDTH = 2
 _HOME_WIDTH = 9
 _LATEST_WIDTH = 15
 _GAP = 1
 
-UNDO_DEPTH = 10
-"""Select-alls and clears ctrl+z can undo."""
 SEARCH_STARTERS = "abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0" + "3456789"
 """Keys that start a search on the list (type-to-search, as file managers do). 1 and 2 switch panes,
 q quits and ? is help everywhere: to search for a name starting with q, press / first."""
@@ -43,7 +43,7 @@ TYPE_TO_SEARCH: list[BindingType] = [
 goes to the search box, never to the list's keys (space, *, -, Enter)."""
 
 
-class ProfileList(LineList, can_focus=True):
+class ProfileList(LineList, RowKeys, can_focus=True):
     """Inbound shared user profiles: name, UPN, home tenant, latest export; cursor and selection."""
 
     # Priority: resolved as each key is read, in order with the screen's keys (see MainScreen.BINDINGS);
@@ -125,21 +125,7 @@ class ProfileList(LineList, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     """Row (in the shown rows) under the cursor."""
 
-    class SelectionChanged(Message):
-        """The set of selected profiles changed."""
-
-        def __init__(self, profile_list: ProfileList, count: int) -> None:
-            super().__init__()
-            self.profile_list = profile_list
-            self.count = count
-
-        @property
-        def control(self) -> ProfileList:
-            return self.profile_list
-
-    class ClearFilter(Message):
-        """Esc on the list: the search should be cleared (the screen owns the search box)."""
-
+    class _ListMessage(Message):
         def __init__(self, profile_list: ProfileList) -> None:
             super().__init__()
             self.profile_list = profile_list
@@ -147,6 +133,16 @@ class ProfileList(LineList, can_focus=True):
         @property
         def control(self) -> ProfileList:
             return self.profile_list
+
+    class SelectionChanged(_ListMessage):
+        """The set of selected profiles changed."""
+
+        def __init__(self, profile_list: ProfileList, count: int) -> None:
+            super().__init__(profile_list)
+            self.count = count
+
+    class ClearFilter(_ListMessage):
+        """Esc on the list: the search should be cleared (the screen owns the search box)."""
 
     def __init__(
         self,
@@ -172,17 +168,21 @@ class ProfileList(LineList, can_focus=True):
         self._on_clear_filter = on_clear_filter
         self._on_type = on_type
         self._on_export = on_export
-        self._undo: list[dict[str, None]] = []
         self.index = index
         """The profiles and their search haystacks (shared with the screen)."""
         self.shown: list[int] = []
         """Indexes (into ``index.profiles``) of the rows the filter lets through, in order."""
         self.filter_text = ""
         """The current filter text."""
-        self.selected: dict[str, None] = {}
-        """Selected user ids, in the order they were selected."""
+        self.selection = ProfileSelection()
+        """Selected user ids, with what ctrl+z undoes."""
         self.latest: dict[str, str] = {}
         """user_id -> display status of that user's latest export."""
+
+    @property
+    def selected(self) -> dict[str, None]:
+        """Selected user ids, in the order they were selected."""
+        return self.selection.ids
 
     # -- data -------------------------------------------------------------------------
 
@@ -198,8 +198,7 @@ class ProfileList(LineList, can_focus=True):
     def reset(self) -> None:
         """Forget everything shown (the index was cleared)."""
         self.shown = []
-        self.selected.clear()
-        self._undo.clear()
+        self.selection.forget()
         self.latest.clear()
         self.cursor = 0
         self._update_size()
@@ -258,14 +257,13 @@ class ProfileList(LineList, can_focus=True):
 
     def select(self, user_ids: Iterable[str]) -> None:
         """Add users to the selection."""
-        for user_id in user_ids:
-            self.selected[user_id] = None
+        self.selection.add(user_ids)
         self.refresh()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     # -- actions ----------------------------------------------------------------------
 
-    def _move(self, row: int) -> None:
+    def move_cursor(self, row: int) -> None:
         if not self.shown:
             self.cursor = 0
             return
@@ -273,33 +271,18 @@ class ProfileList(LineList, can_focus=True):
         self._scroll_to_cursor()
         self.refresh()
 
-    def action_cursor_up(self) -> None:
-        self._move(self.cursor - 1)
+    def _cursor_row(self) -> int:
+        return self.cursor
 
-    def action_cursor_down(self) -> None:
-        self._move(self.cursor + 1)
-
-    def action_page_up(self) -> None:
-        self._move(self.cursor - self._page())
-
-    def action_page_down(self) -> None:
-        self._move(self.cursor + self._page())
-
-    def action_first(self) -> None:
-        self._move(0)
-
-    def action_last(self) -> None:
-        self._move(len(self.shown) - 1)
+    def _row_count(self) -> int:
+        return len(self.shown)
 
     def action_toggle_selection(self) -> None:
         user_id = self.highlighted_user_id
         if user_id is None:
             return
-        if user_id in self.selected:
-            del self.selected[user_id]
-        else:
-            self.selected[user_id] = None
-        self._move(self.cursor + 1)
+        self.selection.toggle(user_id)
+        self.move_cursor(self.cursor + 1)
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     @property
@@ -311,19 +294,11 @@ class ProfileList(LineList, can_focus=True):
         shown = sum(1 for i in self.shown if profiles[i].user_id in self.selected)
         return len(self.selected) - shown
 
-    def _remember_selection(self) -> None:
-        self._undo.append(dict(self.selected))
-        del self._undo[:-UNDO_DEPTH]
-
     def action_select_all(self) -> None:
         profiles = self.index.profiles
-        before = len(self.selected)
-        self._remember_selection()
-        for i in self.shown:
-            self.selected[profiles[i].user_id] = None
+        added = self.selection.add_all(profiles[i].user_id for i in self.shown)
         self.refresh()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
-        added = len(self.selected) - before
         where = f"matching “{safe_text(self.filter_text)}”" if self.filter_text else "in the list"
         self.notify(
             f"Selected {added:,} more profiles {where}: {len(self.selected):,} selected. ctrl+z undoes.",
@@ -333,10 +308,9 @@ class ProfileList(LineList, can_focus=True):
         )
 
     def action_undo_selection(self) -> None:
-        if not self._undo:
+        if not self.selection.undo():
             self.notify("Nothing to undo.", title="Selection", markup=False)
             return
-        self.selected = self._undo.pop()
         self.refresh()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
         self.notify(f"Selection restored: {len(self.selected):,} selected.", title="Selection", markup=False)
@@ -376,9 +350,7 @@ class ProfileList(LineList, can_focus=True):
     def action_clear_selection(self) -> None:
         if not self.selected:
             return
-        count = len(self.selected)
-        self._remember_selection()
-        self.selected.clear()
+        count = self.selection.clear()
         self.refresh()
         self.post_message(self.SelectionChanged(self, 0))
         self.notify(f"Selection of {count:,} cleared. ctrl+z undoes.", title="Selection", markup=False)
@@ -387,7 +359,7 @@ class ProfileList(LineList, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None or offset.y == 0:
             return
-        self._move(int(self.scroll_y) + offset.y - 1)
+        self.move_cursor(int(self.scroll_y) + offset.y - 1)
 
     def _on_resize(self, event: events.Resize) -> None:
         self._update_size()
@@ -419,12 +391,7 @@ class ProfileList(LineList, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self._base_style()
-        if y == 0:
-            return self._header(width, base)
-        row = int(self.scroll_y) + y - 1
+    def _row_line(self, y: int, row: int, width: int, base: Style) -> Strip:
         if y == 1 and not self.shown and self.filter_text:
             # An empty list says why: the search matched no one (Esc clears it).
             dim = base + self.get_component_rich_style("profile-list--dim", partial=True)
