@@ -17,9 +17,11 @@ from console.tui.dialogs.remove import RemoveScreen
 from console.tui.entry import build_console_services
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.ops_table import OpsTable
+from console.tui.widgets.search_box import SearchBox
 from console.wiring import ConnectionOptions
 from tests.tui.fakes import make_services
 from tests.tui.test_console import settle
+from tests.tui.test_console_flows import burst
 from tests.tui.test_real_engine import wait_for
 
 
@@ -73,6 +75,28 @@ async def test_a_burst_of_enter_or_y_never_answers_the_question() -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_delete_then_enter_in_one_burst_opens_the_removal_question_not_the_export_form() -> None:
+    """The keys of a slow link arrive together: Delete acts as it is read, so the Enter after it reaches the
+    question (which Enter never answers), not the profile list (where Enter opens the export form)."""
+    app = ConsoleApp(allowed_fake_services())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, ["space", "delete", "enter", "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, RemoveScreen) and app.screen.count == 1
+        assert [type(s).__name__ for s in app.screen_stack].count("ExportScreen") == 0
+
+
+async def test_delete_in_the_search_box_deletes_a_character() -> None:
+    app = ConsoleApp(allowed_fake_services())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "a", "b", "home", "delete")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one(SearchBox).value == "b"
 
 
 async def test_typing_the_number_sends_the_removal_and_journals_it(tmp_path: Path) -> None:

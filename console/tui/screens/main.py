@@ -18,7 +18,7 @@ from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.actions import SkipAction
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
@@ -59,13 +59,15 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
     # A focused Input still types these characters (Textual filters bindings an Input consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="main.search", priority=True, tooltip="Search profiles"),
-        # Not priority: in the search box Delete deletes (the Input consumes it); after Search in the footer,
-        # so that 80 columns keep Search (issue 19).
+        # Priority, so that it acts as the key is read (a burst's next Enter then goes to the question, not
+        # to the list's export form); in a text box Delete deletes (check_action lets the key through).
+        # After Search in the footer, so that 80 columns keep Search (issue 19).
         Binding(
             "delete",
             "remove",
             "Remove",
             id="main.remove",
+            priority=True,
             tooltip="On the profiles: remove the personal data of the selected (or highlighted) profiles; asks you "
             "to type their number; needs allow_removal = true on the tenant",
         ),
@@ -361,7 +363,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         if action == "export":
             return self.is_mounted and self._on_operations()
         if action == "remove":
-            return self.is_mounted and not self._on_operations()
+            return self.is_mounted and not self._on_operations() and not isinstance(self.focused, Input)
         return True
 
     def action_export(self) -> None:

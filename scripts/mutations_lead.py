@@ -1,0 +1,24 @@
+"""Mutations the lead added while merging (same tuple format as ``scripts/mutations.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REMOVE = "tests/tui/test_remove_dialog.py"
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "lead: Delete on the list waits its turn (a burst's Enter opens the export form instead)",
+        "console/tui/screens/main.py",
+        '            id="main.remove",\n            priority=True,',
+        '            id="main.remove",\n            priority=False,',
+        (f"{REMOVE}::test_delete_then_enter_in_one_burst_opens_the_removal_question_not_the_export_form",),
+    ),
+    (
+        "lead: Delete in the search box removes people instead of a character",
+        "console/tui/screens/main.py",
+        "not self._on_operations() and not isinstance(self.focused, Input)",
+        "not self._on_operations()",
+        (f"{REMOVE}::test_delete_in_the_search_box_deletes_a_character",),
+    ),
+]
