@@ -7,7 +7,7 @@ from typing import Any
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "a second connection re-opens the journal file and drops the process's locks",
-        "console/ops/journal.py",
+        "console/ops/journal_db.py",
         "        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)",
         "        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)",
         (
