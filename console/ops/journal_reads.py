@@ -80,17 +80,17 @@ class OperationReads:
         case: str | None = None,
         since: float | None = None,
         evidence: bool = False,
-        lean: Iterable[str] | None = None,
+        lean: Sequence[str] | None = None,
     ) -> Iterator[Sequence[Any]]:
         """``iter_rows`` (or with ``evidence``, ``iter_evidence``) as the query's own tuples, for readers
         that print most rows as they are: ``row_from_values`` makes the row of one (columns: ``COLUMN``).
 
         With ``evidence`` each tuple has the two request ids of ``iter_evidence`` after the row's columns.
-        With ``lean`` (names of ``COLUMN``), only those columns (and ``id``, ``state``, ``owner``) are read:
-        the others are None.
+        With ``lean`` (names of ``COLUMN``), the tuples hold only those columns, in that order
+        (``row_from_lean`` makes the row of one).
         """
         self._pending.try_flush()
-        selected = COLUMNS if lean is None else lean_columns(frozenset(lean) | {"id", "state"})
+        selected = COLUMNS if lean is None else lean_columns(lean)
         if not evidence:
             return self._connection.stream(*select(selected, tenant_key, states, case, since))
         query, params = select(selected + _EVIDENCE, tenant_key, states, case, since)
