@@ -28,7 +28,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from console.ops.events import ERROR, FINAL, OPEN_STATES, PollRecord
 from console.ops.journal_db import JournalConnection, create_private_file, pid_alive, retrying
@@ -54,12 +54,19 @@ from console.ops.journal_schema import SCHEMA_VERSION, schema_version
 from console.ops.journal_writebehind import WriteBehind
 from console.redact import redact
 
-if TYPE_CHECKING:
-    from console.ops.budget import Reservation
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class _Counted:
+    """A figure of the journal's ``WriteBehind`` (read-only)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(self, journal: OperationJournal, owner: type | None = None) -> int:
+        return int(getattr(journal.write_behind, self._name))
 
 
 class OperationJournal:
@@ -78,24 +85,18 @@ class OperationJournal:
         self.path = self.connection.path
         self.write_behind = pending = WriteBehind(self.connection)
         self.queue = pending.queue
+        self.flush = pending.flush
         self.prune = pending.prune
         notes = NoteStore(self.connection)
         self.notes = notes.notes
         self.add_note = notes.add_note
         operations = OperationStore(self.connection, pending, notes)
-        self._operations = operations
+        self.record_intent = operations.record_intent
         self.tracked_elsewhere = operations.tracked_elsewhere
         self.confirm = operations.confirm
         self.resolve = operations.resolve
         self.stop_watching = operations.stop_watching
-        self._bind_reads(OperationReads(self.connection, pending))
-        self._bind_processes(ProcessStore(self.connection))
-        self.ledger = LedgerStore(self.connection)
-        self.requests_in_last_hour = self.ledger.requests_in_last_hour
-        self.row_version = self.connection.row_version
-        self.size_bytes = self.connection.size_bytes
-
-    def _bind_reads(self, reads: OperationReads) -> None:
+        reads = OperationReads(self.connection, pending)
         self.rows = reads.rows
         self.iter_rows = reads.iter_rows
         self.iter_values = reads.iter_values
@@ -107,8 +108,7 @@ class OperationJournal:
         self.exports_since = reads.exports_since
         self.conflicts = reads.conflicts
         self.removals_of = reads.removals_of
-
-    def _bind_processes(self, processes: ProcessStore) -> None:
+        processes = ProcessStore(self.connection)
         self.register_process = processes.register_process
         self.unregister_process = processes.unregister_process
         self.process_alive = processes.process_alive
@@ -116,30 +116,24 @@ class OperationJournal:
         self.claim = processes.claim
         self.renew = processes.renew
         self.changes_since = processes.changes_since
+        ledger = LedgerStore(self.connection)
+        self.reserve_requests = ledger.reserve_requests
+        self.requests_in_last_hour = ledger.requests_in_last_hour
+        self.row_version = self.connection.row_version
+        self.size_bytes = self.connection.size_bytes
 
     @property
     def process_id(self) -> str | None:
         """This journal's process row, once ``register_process`` ran: it owns what it writes."""
         return self.connection.process_id
 
-    @property
-    def pending(self) -> int:
-        """Row changes and poll records waiting for the next flush."""
-        return self.write_behind.pending
-
-    @property
-    def writes(self) -> int:
-        """Rows written so far (for the benchmark's writes-per-second figure)."""
-        return self.write_behind.writes
-
-    @property
-    def flushes(self) -> int:
-        return self.write_behind.flushes
-
-    @property
-    def failed_flushes(self) -> int:
-        """Flushes that failed and were kept for the next one."""
-        return self.write_behind.failed_flushes
+    pending = _Counted("pending")
+    """Row changes and poll records waiting for the next flush."""
+    writes = _Counted("writes")
+    """Rows written so far (for the benchmark's writes-per-second figure)."""
+    flushes = _Counted("flushes")
+    failed_flushes = _Counted("failed_flushes")
+    """Flushes that failed and were kept for the next one."""
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -148,58 +142,6 @@ class OperationJournal:
     def schema_version(self) -> int:
         with self.connection.lock:
             return schema_version(self.connection.db)
-
-    # Methods of their own (not bound in ``__init__``): tests replace them on an instance, as a full disk.
-
-    def flush(self, now: float | None = None) -> None:
-        """Write every pending change in one transaction (``WriteBehind.flush``)."""
-        self.write_behind.flush(now)
-
-    def record_intent(
-        self,
-        tenant_key: str,
-        user_id: str,
-        storage_location: str,
-        now: float,
-        *,
-        owner: str | None = None,
-        case: str = "",
-        display_name: str = "",
-        user_principal_name: str = "",
-        home_tenant_id: str = "",
-        submitted_by: str = "",
-        previous_key: int | None = None,
-        lease_until: float | None = None,
-        kind: str = EXPORT_KIND,
-        target_tenant: str = "",
-    ) -> OperationRow:
-        """Write the intent before the POST leaves, and commit it (``OperationStore.record_intent``).
-
-        Raises:
-            sqlite3.Error: it could not be written (then the POST must not be sent).
-        """
-        return self._operations.record_intent(
-            tenant_key, user_id, storage_location, now, owner=owner, case=case, display_name=display_name,
-            user_principal_name=user_principal_name, home_tenant_id=home_tenant_id, submitted_by=submitted_by,
-            previous_key=previous_key, lease_until=lease_until, kind=kind, target_tenant=target_tenant,
-        )  # fmt: skip
-
-    def reserve_requests(
-        self,
-        tenant_key: str,
-        owner: str,
-        now: float,
-        want: int,
-        *,
-        per_hour: int,
-        burst: float,
-        rate: float,
-        grace: float,
-    ) -> Reservation:
-        """Reserve request slots from the tenant's one budget, for every process (``LedgerStore``)."""
-        return self.ledger.reserve_requests(
-            tenant_key, owner, now, want, per_hour=per_hour, burst=burst, rate=rate, grace=grace
-        )
 
     def save_now(self, row: OperationRow, record: PollRecord | None = None, now: float | None = None) -> None:
         """Write one row (and its history record) at once, with everything pending.

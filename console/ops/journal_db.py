@@ -93,7 +93,7 @@ class Transaction:
             self._lock.release()
             raise
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+    def __exit__(self, exc_type: object, _exc: object, _tb: object) -> None:
         try:
             if exc_type is None:
                 try:
