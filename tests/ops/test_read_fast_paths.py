@@ -312,3 +312,19 @@ def test_ops_of_printable_rows_cuts_a_long_cell_as_the_views_table_does(
     printed = cli(tmp_path, capsys, "ops")
     assert printed == expected.getvalue()
     assert "x" * 59 + "…" in printed and "x" * 60 not in printed
+
+
+@pytest.mark.parametrize("planted", ["=1+1", "@SUM(A1)", "a, b", 'say "hi"', "-2"])
+def test_a_csv_report_of_printable_rows_still_guards_each_cell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], planted: str
+) -> None:
+    """A chunk whose text is all printable is written as joined cells only when no cell is formula-like,
+    quoted or holds a comma: one such cell anywhere and every row is written as the writer would."""
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    now = time.time()
+    for n, name in enumerate(["Ann", planted, "Bob"]):
+        journal.record_intent(TENANT, f"user-{n}", "https://a.blob.core.windows.net/c", now, display_name=name)
+        journal.record_intent(TENANT, f"other-{n}", "https://a.blob.core.windows.net/d", now, submitted_by=name)
+    journal.close()
+    printed = cli(tmp_path, capsys, "report", "--format", "csv")
+    assert printed == cell_by_cell(reference_rows(tmp_path), "csv")
