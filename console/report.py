@@ -725,18 +725,25 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 
 _CHUNK_FORMULA = re.compile("(?:^|\n|,)[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
-"""A cell that starts as ``_CSV_FORMULA_START`` does, in lines joined by CRLF (or text that only looks like
-one, such as a line's last cell empty: then the row-by-row path decides)."""
+"""A cell that starts as ``_CSV_FORMULA_START`` does, in lines joined by a line feed (or text that only looks
+like one, such as a cell holding ``,=``: then the row-by-row path decides)."""
 
 
 def _plain_lines(chunk: list[list[str]]) -> str | None:
-    """The chunk's CSV lines when no cell needs the writer (nearly always: no quote, comma, line break,
-    unprintable character or formula-like start in any cell), else None (then row by row)."""
+    """The chunk's CSV lines when the writer would write each cell as it is, or in quotes for a comma
+    (nearly always: no quote, line break, unprintable character or formula-like start in any cell);
+    else None (then row by row)."""
     lines = list(map(",".join, chunk))
-    text = "\r\n".join(lines) + "\r\n"
-    if '"' in text or text.count(",") != (len(FIELDS) - 1) * len(lines) or _CHUNK_FORMULA.search(text):
+    text = "\n".join(lines)
+    if '"' in text or _CHUNK_FORMULA.search(text) or not "".join(lines).isprintable():
         return None
-    return text if "".join(lines).isprintable() else None
+    if text.count(",") != (len(FIELDS) - 1) * len(lines):  # a cell holds a comma: in quotes
+        columns = list(zip(*chunk, strict=True))
+        for i, column in enumerate(columns):
+            if "," in "".join(column):
+                columns[i] = tuple(f'"{t}"' if "," in t else t for t in column)
+        lines = list(map(",".join, zip(*columns, strict=True)))
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _write_csv_row(cells: list[str], buffer: io.StringIO, writer: Any) -> None:
