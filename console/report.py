@@ -24,7 +24,6 @@ from dataclasses import replace
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar
 
@@ -708,55 +707,24 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     writer = csv.writer(buffer)
     writer.writerow(FIELDS)
     count = 0
-    cells_of = rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows)
-    while chunk := list(islice(cells_of, 1000)):  # one write to ``out`` per thousand rows
-        plain = _plain_lines(chunk)
-        if plain is not None:
-            buffer.write(plain)
+    commas = len(FIELDS) - 1
+    for cells in rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
+        line = ",".join(cells)
+        if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
+            # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
+            # the writer's line is the cells joined by commas, a cell with a comma in quotes.
+            if line.count(",") != commas:
+                line = ",".join([f'"{t}"' if "," in t else t for t in cells])
+            buffer.write(line + "\r\n")
         else:
-            for cells in chunk:
-                _write_csv_row(cells, buffer, writer)
-        count += len(chunk)
-        out.write(buffer.getvalue())
-        buffer.seek(0)
-        buffer.truncate()
+            writer.writerow([_csv_cell(t) for t in cells])
+        count += 1
+        if not count % 1000:  # a chunk at a time: one write to ``out`` per thousand rows
+            out.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
     out.write(buffer.getvalue())
     return count
-
-
-_CHUNK_FORMULA = re.compile("(?:^|\n|,)[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
-"""A cell that starts as ``_CSV_FORMULA_START`` does, in lines joined by a line feed (or text that only looks
-like one, such as a cell holding ``,=``: then the row-by-row path decides)."""
-
-
-def _plain_lines(chunk: list[list[str]]) -> str | None:
-    """The chunk's CSV lines when the writer would write each cell as it is, or in quotes for a comma
-    (nearly always: no quote, line break, unprintable character or formula-like start in any cell);
-    else None (then row by row)."""
-    lines = list(map(",".join, chunk))
-    text = "\n".join(lines)
-    if '"' in text or _CHUNK_FORMULA.search(text) or not "".join(lines).isprintable():
-        return None
-    if text.count(",") != (len(FIELDS) - 1) * len(lines):  # a cell holds a comma: in quotes
-        columns = list(zip(*chunk, strict=True))
-        for i, column in enumerate(columns):
-            if "," in "".join(column):
-                columns[i] = tuple(f'"{t}"' if "," in t else t for t in column)
-        lines = list(map(",".join, zip(*columns, strict=True)))
-    return "\r\n".join(lines) + "\r\n"
-
-
-def _write_csv_row(cells: list[str], buffer: io.StringIO, writer: Any) -> None:
-    """One row of ``write_csv``: the cells joined by commas when the writer would write just that."""
-    line = ",".join(cells)
-    if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
-        # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
-        # the writer's line is the cells joined by commas, a cell with a comma in quotes.
-        if line.count(",") != len(FIELDS) - 1:
-            line = ",".join([f'"{t}"' if "," in t else t for t in cells])
-        buffer.write(line + "\r\n")
-    else:
-        writer.writerow([_csv_cell(t) for t in cells])
 
 
 def _flat_cells(row: Mapping[str, Any]) -> list[str]:

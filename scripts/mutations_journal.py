@@ -87,18 +87,4 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '_ALREADY_USED = "StorageLocationUsed"',
         ("tests/ops/test_journal_reads.py::test_the_listing_knows_the_one_storage_error_it_explains",),
     ),
-    (
-        "csv chunk: a formula-like cell of a printable chunk written as it is",
-        "console/report.py",
-        """    if '"' in text or _CHUNK_FORMULA.search(text) or not "".join(lines).isprintable():""",
-        """    if '"' in text or not "".join(lines).isprintable():""",
-        ("tests/ops/test_read_fast_paths.py::test_a_csv_report_of_printable_rows_still_guards_each_cell",),
-    ),
-    (
-        "csv chunk: a cell with a comma in a printable chunk left unquoted",
-        "console/report.py",
-        """                columns[i] = tuple(f'"{t}"' if "," in t else t for t in column)""",
-        """                columns[i] = column""",
-        ("tests/ops/test_read_fast_paths.py::test_a_csv_report_of_printable_rows_still_guards_each_cell",),
-    ),
 ]

@@ -73,8 +73,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv fast path: a cell with a comma is quoted",
         "console/report.py",
-        """            line = ",".join([f'"{t}"' if "," in t else t for t in cells])""",
-        """            line = ",".join(cells)""",
+        """                line = ",".join([f'"{t}"' if "," in t else t for t in cells])""",
+        """                line = ",".join(cells)""",
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]

@@ -318,8 +318,8 @@ def test_ops_of_printable_rows_cuts_a_long_cell_as_the_views_table_does(
 def test_a_csv_report_of_printable_rows_still_guards_each_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], planted: str
 ) -> None:
-    """A chunk whose text is all printable is written as joined cells only when no cell is formula-like,
-    quoted or holds a comma: one such cell anywhere and every row is written as the writer would."""
+    """Rows whose text is all printable are written as joined cells only when no cell is formula-like,
+    quoted or holds a comma: a row with one such cell is written as the writer would."""
     journal = OperationJournal(tmp_path / "journal.sqlite3")
     now = time.time()
     for n, name in enumerate(["Ann", planted, "Bob"]):
