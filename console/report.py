@@ -29,7 +29,8 @@ from typing import Any, Literal, TextIO, TypeVar
 
 from console.graph.models import parse_datetime
 from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationView, PollRecord, _iso
-from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json, row_from_values
+from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json
+from console.ops.journal_model import row_from_lean
 from console.redact import redact
 from console.text import terminal_safe
 
@@ -296,7 +297,7 @@ class ReportRows(Iterator[dict[str, Any]]):
             if values[_STATE] != INTENT:
                 yield plain(journal, values, first_id, final_id)
                 continue
-            row = row_from_values(values)
+            row = row_from_lean(_REPORT_READ, values)
             view = view_of(journal, row, self._now, alive)
             notes = _notes(journal, row.key) if row.notes else []
             yield other(
@@ -309,20 +310,16 @@ class ReportRows(Iterator[dict[str, Any]]):
             )
 
 
-_REPORT_READ = frozenset(COLUMN) - {
-    "location",
-    "created_at",
-    "next_poll_at",
-    "polls",
-    "previous_key",
-    "owner",
-    "lease_until",
-    "retry_after",
-}
-"""The columns ``_values_row`` takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
-_STATE = COLUMN["state"]
-_STATUS = COLUMN["status"]
-_DELIVERED = COLUMN["delivered"]
+_REPORT_READ = tuple(
+    name
+    for name in COLUMN
+    if name not in {"location", "created_at", "next_poll_at", "polls", "previous_key", "lease_until", "retry_after"}
+)
+"""The columns the report reads (``OperationJournal.iter_values``' ``lean``): an intent's view needs its owner."""
+_AT = {name: i for i, name in enumerate(_REPORT_READ)}
+_STATE = _AT["state"]
+_STATUS = _AT["status"]
+_DELIVERED = _AT["delivered"]
 _SHOWN_STATES = frozenset({"rejected", "unconfirmed", "error", "resolved", "stopped"})
 
 
@@ -520,7 +517,7 @@ def _redact_known(text: str) -> str:
 
 _REPORT_COLUMNS = itemgetter(
     *(
-        COLUMN[name]
+        _AT[name]
         for name in (
             "case_ref",
             "user_id",

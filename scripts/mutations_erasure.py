@@ -41,9 +41,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "erasure: an unconfirmed removal counts as asked",
-        "console/ops/journal.py",
-        '                "AND state != ? ORDER BY id",',
-        "                \"AND state = 'final' AND state != ? ORDER BY id\",",
+        "console/ops/journal_reads.py",
+        '            "AND state != ? ORDER BY id",',
+        "            \"AND state = 'final' AND state != ? ORDER BY id\",",
         (f"{_CLI}::test_a_crash_between_intent_and_204_is_never_resent_silently",),
     ),
     (
@@ -90,9 +90,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "erasure: the kind columns are added to an older journal on open",
-        "console/ops/journal.py",
-        "                self._add_kind_columns()\n                self._add_read_indexes()\n                return",
-        "                self._add_read_indexes()\n                return",
+        "console/ops/journal_schema.py",
+        "    _add_columns(db, _KIND_COLUMNS)\n",
+        "    if version < SCHEMA_VERSION:\n        _add_columns(db, _KIND_COLUMNS)\n",
         ("tests/ops/test_journal_removals.py::test_an_older_journal_gets_kind_on_open_and_its_rows_stay_exports",),
     ),
     (

@@ -7,7 +7,7 @@ from typing import Any
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "a second connection re-opens the journal file and drops the process's locks",
-        "console/ops/journal.py",
+        "console/ops/journal_db.py",
         "        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)",
         "        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)",
         (
@@ -65,5 +65,26 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    if not lost:\n        return False",
         "    if True:\n        return False",
         ("tests/e2e/test_meeting.py::test_a_full_disk_under_export_wait_ends_and_prints_every_export_graph_accepted",),
+    ),
+    (
+        "journal split: reading the journal imports the storage slice (httpx)",
+        "console/ops/events.py",
+        "if TYPE_CHECKING:  # the storage slice imports httpx: a read of the journal never needs it\n",
+        "if True:\n",
+        ("tests/ops/test_journal_reads.py::test_reading_the_journal_imports_neither_the_storage_slice_nor_asyncio",),
+    ),
+    (
+        "journal split: the ledger imports the budget (asyncio) at import",
+        "console/ops/journal_ledger.py",
+        "if TYPE_CHECKING:  # the budget brings asyncio: a read of the journal never needs it\n",
+        "if True:\n",
+        ("tests/ops/test_journal_reads.py::test_reading_the_journal_imports_neither_the_storage_slice_nor_asyncio",),
+    ),
+    (
+        "ops listing: the storage error it explains is another's",
+        "console/cli/journal_listing.py",
+        '_ALREADY_USED = "StorageLocationAlreadyUsed"',
+        '_ALREADY_USED = "StorageLocationUsed"',
+        ("tests/ops/test_journal_reads.py::test_the_listing_knows_the_one_storage_error_it_explains",),
     ),
 ]

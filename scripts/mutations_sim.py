@@ -124,7 +124,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "journal confirms an id another row tracks",
-        "console/ops/journal.py",
+        "console/ops/journal_operations.py",
         "            if other is not None:\n                raise DuplicateOperation(operation_id, int(other[0]))",
         "            if False:\n                raise DuplicateOperation(operation_id, int(other[0]))",
         (f"{_RECONCILE}::test_an_operation_already_tracked_is_never_attached_twice",),

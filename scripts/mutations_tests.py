@@ -48,14 +48,14 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "budget ledger: #22.4 reserved slots never recorded",
-        "console/ops/journal.py",
+        "console/ops/journal_ledger.py",
         '                    "INSERT INTO ledger (tenant_key, at, count, owner) VALUES (?, ?, ?, ?)",',
         '                    "SELECT ?, ?, ?, ?",',
         (OPS22 + "test_the_ledger_keeps_every_reserved_slot_of_the_last_hour_for_the_next_process",),
     ),
     (
         "budget ledger: #22.5 the ledger's window is 30 minutes",
-        "console/ops/journal.py",
+        "console/ops/journal_ledger.py",
         '                "SELECT at, count FROM ledger WHERE tenant_key=? AND at > ? ORDER BY at", (tenant_key, now - HOUR)',
         '                "SELECT at, count FROM ledger WHERE tenant_key=? AND at > ? ORDER BY at", (tenant_key, now - HOUR / 2)',
         (OPS22 + "test_the_ledger_keeps_every_reserved_slot_of_the_last_hour_for_the_next_process",),
@@ -94,9 +94,9 @@ MUTATIONS += [
     ),
     (
         "leases: #22.16 a claim skips the liveness check when the lease is NULL",
-        "console/ops/journal.py",
-        "                    if (lease is None or lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
-        "                    if (lease is not None and lease > now) and _alive(processes.get(row.owner), now, heartbeat_timeout):",
+        "console/ops/journal_processes.py",
+        "    if (lease is None or lease > now) and process_alive(processes.get(row.owner), now, heartbeat_timeout):",
+        "    if (lease is not None and lease > now) and process_alive(processes.get(row.owner), now, heartbeat_timeout):",
         (OPS22 + "test_a_claim_never_takes_a_row_whose_owner_is_alive_even_without_a_lease",),
     ),
 ]
@@ -112,8 +112,8 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "report: #22.23 finalRequestId from the first final poll",
-        "console/ops/journal.py",
-        "            \"ORDER BY rowid DESC LIMIT 1), '') ELSE '' END\"",
+        "console/ops/journal_reads.py",
+        "    \"ORDER BY rowid DESC LIMIT 1), '') ELSE '' END\"",
         "            \"ORDER BY rowid LIMIT 1), '') ELSE '' END\"",
         (CLI22 + "test_the_reports_final_request_id_is_the_last_final_polls",),
     ),
@@ -176,16 +176,16 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "leases: a clean stop keeps its leases (the others wait for them to lapse)",
-        "console/ops/journal.py",
+        "console/ops/journal_processes.py",
         '                "UPDATE operations SET owner=NULL, lease_until=NULL, version=? WHERE owner=? AND state=?",',
         '                "UPDATE operations SET version=? WHERE owner=? AND state=?",',
         (OPS22 + "test_a_clean_stop_hands_its_operations_over_at_their_saved_next_poll_not_a_lease_later",),
     ),
     (
         "no re-POST: the journal's conflicts compare user ids by case",
-        "console/ops/journal.py",
-        "            ).fetchall()\n        return [row for row in map(_row, found) if row.user_id.lower() in wanted]\n\n    def removals_of",
-        "            ).fetchall()\n        return [row for row in map(_row, found) if row.user_id in wanted]\n\n    def removals_of",
+        "console/ops/journal_reads.py",
+        "        return [row for row in found if row.user_id.lower() in wanted]\n\n    def removals_of",
+        "        return [row for row in found if row.user_id in wanted]\n\n    def removals_of",
         (OPS22 + "test_an_unconfirmed_export_blocks_the_user_whatever_the_case_of_their_id",),
     ),
 ]
@@ -273,7 +273,7 @@ MUTATIONS += [
     ),
     (
         "budget ledger: the pacer is not shared between processes",
-        "console/ops/journal.py",
+        "console/ops/journal_ledger.py",
         '                    "INSERT INTO pacer (tenant_key, tat) VALUES (?, ?) "',
         '                    "SELECT ?, ? WHERE 1 OR "',
         (BUDGET + "test_two_budgets_on_one_journal_share_the_tenants_budget",),
@@ -301,7 +301,7 @@ MUTATIONS += [
     ),
     (
         "quotas: unconfirmed exports not counted",
-        "console/ops/journal.py",
+        "console/ops/journal_model.py",
         "QUOTA_STATES = (INTENT, UNCONFIRMED, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)",
         "QUOTA_STATES = (INTENT, TRACKING, FINAL, ERROR, RESOLVED, STOPPED)",
         (P + "test_unconfirmed_exports_count_against_the_quota",),
@@ -322,9 +322,9 @@ MUTATIONS += [
     ),
     (
         "redaction: the intent keeps the SAS in clear",
-        "console/ops/journal.py",
-        "        safe = redact(storage_location)\n        owner = owner if owner is not None else self.process_id",
-        "        safe = storage_location\n        owner = owner if owner is not None else self.process_id",
+        "console/ops/journal_operations.py",
+        "        safe_location = redact(storage_location)\n",
+        "        safe_location = storage_location\n",
         (P + "test_a_completed_export_of_this_process_gets_its_delivery_checked_and_journalled",),
     ),
     (
@@ -350,8 +350,8 @@ MUTATIONS += [
     ),
     (
         "crash-safe submission: a live process's intents made unconfirmed",
-        "console/ops/journal.py",
-        "                    row.owner == owner or _alive(processes.get(row.owner), now, heartbeat_timeout)",
+        "console/ops/journal_processes.py",
+        "                    row.owner == owner or process_alive(processes.get(row.owner), now, heartbeat_timeout)",
         "                    row.owner == owner",
         (P + "test_a_live_processs_intents_are_left_alone",),
     ),
@@ -401,22 +401,21 @@ MUTATIONS += [
     ),
     (
         "leases: a renewal extends nothing",
-        "console/ops/journal.py",
-        '                "UPDATE operations SET lease_until=? WHERE owner=? AND state=?", (lease_until, owner, TRACKING)',
-        '                "UPDATE operations SET lease_until=lease_until WHERE owner=? AND state=? AND ? IS NOT NULL", '
-        "(owner, TRACKING, lease_until)",
+        "console/ops/journal_processes.py",
+        '            db.execute("UPDATE operations SET lease_until=? WHERE owner=? AND state=?", (lease_until, owner, TRACKING))',
+        '            db.execute("UPDATE operations SET lease_until=lease_until WHERE owner=? AND state=? AND ? IS NOT NULL", (owner, TRACKING, lease_until))',
         (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
     ),
     (
         "leases: a claim overwrites an owner that came meanwhile",
-        "console/ops/journal.py",
+        "console/ops/journal_processes.py",
         '                    "WHERE id=? AND state=? AND (owner IS NULL OR owner=?)",',
         '                    "WHERE id=? AND state=? AND (? IS NOT NULL)",',
         (P + "test_a_restart_keeps_each_operations_saved_next_poll",),
     ),
     (
         "leases: a silent owner judged alive",
-        "console/ops/journal.py",
+        "console/ops/journal_db.py",
         "    if now - float(beat) > heartbeat_timeout:\n        return False",
         "    if False:\n        return False",
         (P + "test_a_dead_processs_intents_become_unconfirmed",),
@@ -488,8 +487,8 @@ MUTATIONS += [
     ),
     (
         "report: exportRequestId from the last answer",
-        "console/ops/journal.py",
-        "            \"WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, \"",
+        "console/ops/journal_reads.py",
+        "    \"WHERE polls.operation = operations.id ORDER BY rowid LIMIT 1), '') ELSE '' END, \"",
         "            \"WHERE polls.operation = operations.id ORDER BY rowid DESC LIMIT 1), '') ELSE '' END, \"",
         (REPORT + "test_rows_hold_every_field_for_each_kind_of_export",),
     ),
@@ -502,15 +501,15 @@ MUTATIONS += [
     ),
     (
         "journal schema: a newer journal opened and overwritten",
-        "console/ops/journal.py",
-        "            if version > SCHEMA_VERSION:",
-        "            if False:",
+        "console/ops/journal_schema.py",
+        "    if version > SCHEMA_VERSION:",
+        "    if False:",
         ("tests/ops/test_journal.py::test_a_newer_schema_is_refused_plainly",),
     ),
     (
         "journal schema: an older journal not migrated",
-        "console/ops/journal.py",
-        "            self._migrate_to_2()\n",
+        "console/ops/journal_schema.py",
+        "        _migrate_to_2(db)\n",
         "",
         ("tests/ops/test_journal.py::test_schema_1_fixture_is_upgraded_in_place_and_keeps_every_row",),
     ),

@@ -126,7 +126,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "text: JSON Lines escape C1 and bidi",
-        "console/cli/journal_commands.py",
+        "console/cli/journal_listing.py",
         "    encode = c_make_encoder(None, str, json.encoder.encode_basestring_ascii,",
         "    encode = c_make_encoder(None, str, json.encoder.encode_basestring,",
         (f"{_CLI}test_json_lines_of_ops_and_watch_hold_no_raw_control_character",),

@@ -47,12 +47,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: ops has a NAME column",
-        "console/cli/journal_commands.py",
-        '                    item[at_name] or item[at_upn] or "-",\n',
+        "console/cli/journal_listing.py",
+        '            name or upn or "-",\n',
         "",
         (f"{_VOCAB}test_ops_has_a_name_column_and_json_keeps_its_fields",),
-        ('headers = ["NAME", "USER ID"', 'headers = ["USER ID"'),
-        ("                    person_name(v),\n", ""),
+        ('HEADERS = ("CASE", "NAME", "USER ID"', 'HEADERS = ("CASE", "USER ID"'),
+        ("            person_name(v),\n", ""),
     ),
     (
         "ui2: the user column falls back to the journal's name",

@@ -8,32 +8,32 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import math
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem
-from console.cli.output import CELL_WIDTH, _cut, clean, json_text, say
-from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView, _iso
-from console.cli.views import _progress, _when, explain_error, person_name, view_json
-from console.ops.journal import COLUMN, OperationJournal, row_from_values
-from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
+from console.cli.output import clean, json_text, say
+from console.ops.events import INTENT, TRACKING, UNCONFIRMED, OperationView
 from console.private import open_private_file
-from console.wiring import ConnectionOptions, JournalOnly
 
 if TYPE_CHECKING:
     from console.ops.reconcile import ReconcileReport
-    from console.wiring import Services
+    from console.wiring import ConnectionOptions, JournalOnly, Services
 
 
 def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     """List the journal's operations, filtered by the one status vocabulary and by case."""
+    from console.cli.journal_listing import (
+        JSON_COLUMNS,
+        TABLE_COLUMNS,
+        Views,
+        print_operations_streamed,
+        write_json_lines,
+    )
     from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
 
     word = None
@@ -42,172 +42,18 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
             word = parse_status_word(args.status)
         except UnknownStatusWord as exc:
             raise UsageProblem(str(exc)) from None
-    now = time.time()
     journal = journal_only.journal
-    alive: dict[str | None, bool] = {}
-    found: Iterator[OperationView | Sequence[Any]]
-    lean = None if word is not None else _JSON_READ if args.json else _TABLE_READ
-    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None, lean=lean)
+    columns = JSON_COLUMNS if args.json else TABLE_COLUMNS
+    views = Views(journal, columns, time.time())
+    found: Iterable[OperationView | Sequence[Any]]
+    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None, lean=columns)
     if word is not None:
-        views: Iterator[OperationView] = (view_of(journal, row_from_values(values), now, alive) for values in found)
-        found = (v for v in views if matches_status(v, word))
+        found = (v for v in map(views, found) if matches_status(v, word))
     if args.json:
-        write_json_lines(found, journal, now, alive)
-        return EXIT_OK
-    print_operations_streamed(found, journal, now, alive)
+        write_json_lines(found, views)
+    else:
+        print_operations_streamed(found, views)
     return EXIT_OK
-
-
-def _view(
-    item: OperationView | Sequence[Any], journal: OperationJournal, now: float, alive: dict[str | None, bool]
-) -> OperationView:
-    """The view of a listed item: a view already, or a query tuple (``OperationJournal.iter_values``)."""
-    if isinstance(item, OperationView):
-        return item
-    return view_of(journal, row_from_values(item), now, alive)
-
-
-def write_json_lines(
-    items: Iterable[OperationView | Sequence[Any]],
-    journal: OperationJournal,
-    now: float,
-    alive: dict[str | None, bool],
-) -> None:
-    """``ops --json``: one ``view_json`` object a line, a thousand lines a write. A tuple of a row that
-    is not an intent (its view is the row as it is) becomes the same object without its view."""
-    write = sys.stdout.write
-    chunk: list[str] = []
-    encode = _ENCODE
-    for item in items:
-        if not isinstance(item, OperationView) and item[_STATE] != INTENT:
-            record = _json_record(item)
-        else:
-            record = view_json(_view(item, journal, now, alive))
-        try:  # ``_json_line``, inlined
-            chunk.append(encode(record))
-        except ValueError:
-            chunk.append(json_text(record))
-        if len(chunk) == 1000:
-            chunk.append("")
-            write("\n".join(chunk))
-            chunk.clear()
-    if chunk:
-        chunk.append("")
-        write("\n".join(chunk))
-
-
-def _json_record(values: Sequence[Any]) -> dict[str, object]:
-    """``view_json(row_from_values(values).view())``, built from the tuple."""
-    (
-        operation_id,
-        user_id,
-        state,
-        status,
-        progress,
-        submitted,
-        completed,
-        storage,
-        error,
-        case,
-        text,
-        name,
-        upn,
-        kind,
-    ) = _JSON_COLUMNS(values)
-    return {
-        "operationId": operation_id,
-        "userId": user_id,
-        "status": status or _NOT_YET.get(state, state),
-        "progress": None if progress is None or not math.isfinite(progress) else progress,
-        "submittedDateTime": iso_of(submitted),
-        "completedDateTime": iso_of(completed),
-        "storageLocation": storage,
-        "state": state,
-        "error": explain_error(str(error)) if error else None,
-        "key": values[0],
-        "case": case,
-        "delivered": delivered_json(text) if text else None,
-        "displayName": name,
-        "userPrincipalName": upn,
-        "kind": kind,
-    }
-
-
-_JSON_COLUMNS = itemgetter(
-    *(
-        COLUMN[name]
-        for name in (
-            "operation_id",
-            "user_id",
-            "state",
-            "status",
-            "progress",
-            "submitted_at",
-            "completed_at",
-            "storage_location",
-            "last_error",
-            "case_ref",
-            "delivered",
-            "display_name",
-            "user_principal_name",
-            "kind",
-        )
-    )
-)
-"""The columns an ``ops --json`` object takes from the query's tuple, in ``_json_record``'s order."""
-_TABLE_READ = frozenset(
-    {
-        "user_id",
-        "operation_id",
-        "status",
-        "progress",
-        "submitted_at",
-        "completed_at",
-        "last_error",
-        "case_ref",
-        "display_name",
-        "user_principal_name",
-    }
-)
-"""The columns the table takes from a row that is not an intent (``OperationJournal.iter_values``' ``lean``)."""
-_JSON_READ = _TABLE_READ | {"storage_location", "delivered", "kind"}
-"""The columns ``_json_record`` takes."""
-_STATE = COLUMN["state"]
-_STATUS = COLUMN["status"]
-_NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
-
-
-def _json_line(record: dict[str, object]) -> str:
-    """``json_text(record)``, without its walk over every value when no number is NaN or infinite
-    (then the plain encoder writes the same text; it refuses a non-finite number, and the walk runs)."""
-    try:
-        return _ENCODE(record)
-    except ValueError:
-        return json_text(record)
-
-
-def _encoder() -> Callable[[object], str]:
-    """``json.dumps(value, allow_nan=False, default=str)``, with one encoder made once for every line:
-    the C encoder ``json.dumps`` itself makes for each call (a record holds no cycle to check for)."""
-    import json.encoder
-
-    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
-        return json.JSONEncoder(allow_nan=False, default=str).encode
-    encode = c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False)
-    return lambda value: "".join(encode(value, 0))
-
-
-_ENCODE = _encoder()
-
-
-def _table_when(raw: object) -> str:
-    """``_when(iso_of(raw))``: a journal time as the table shows it (``2026-12-01 10:00:00``)."""
-    found = _stamp(raw)
-    if found is None:
-        return _when(iso_of(raw))
-    seconds = found[1]
-    return f"{seconds[:10]} {seconds[11:]}"
 
 
 def _prefilter(word: str | None) -> tuple[str, ...] | None:
@@ -245,124 +91,6 @@ class _Probe:
 _PROBE_STATUSES = (None, "notStarted", "running", "complete", "failed", "someNewStatus")
 
 
-def print_operations_streamed(
-    items: Iterable[OperationView | Sequence[Any]],
-    journal: OperationJournal | None = None,
-    now: float = 0.0,
-    alive: dict[str | None, bool] | None = None,
-) -> None:
-    """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
-    to a temporary file while the column widths are measured, then come back as aligned lines.
-
-    ``items`` are views, or query tuples (``OperationJournal.iter_values`` of ``journal``): the cells of
-    a row that is not an intent come straight from its tuple (its view is the row as it is).
-    """
-    from console.ops.vocabulary import STATE_WORDS, shown_status
-
-    headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
-    widths = [len("CASE"), *(len(h) for h in headers)]
-    with_case = False
-    c = COLUMN
-    at_case, at_name, at_upn, at_user = c["case_ref"], c["display_name"], c["user_principal_name"], c["user_id"]
-    at_progress, at_submitted, at_completed = c["progress"], c["submitted_at"], c["completed_at"]
-    at_operation, at_error = c["operation_id"], c["last_error"]
-    percents: dict[object, str] = {}
-    stamp, days = _STAMP.fullmatch, _DAYS
-    # In memory up to SPOOL_IN_MEMORY (a full disk still gets its report), on disk beyond (flat memory).
-    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="") as spool:
-        chunk: list[str] = []
-        for item in items:
-            if type(item) is tuple and item[_STATE] != INTENT:
-                # The hot loop (100,000 rows): ``_progress`` and ``_table_when`` inlined, with memos.
-                state = item[_STATE]
-                error = item[at_error]
-                case = item[at_case]
-                progress = item[at_progress]
-                percent = percents.get(progress)
-                if percent is None:
-                    percent = _progress(progress)
-                    if len(percents) < 1000:
-                        percents[progress] = percent
-                submitted = item[at_submitted]
-                if type(submitted) is str and stamp(submitted) and days.get(submitted[:10]):
-                    submitted = f"{submitted[:10]} {submitted[11:19]}"
-                else:
-                    submitted = _table_when(submitted)
-                completed = item[at_completed]
-                if type(completed) is str and stamp(completed) and days.get(completed[:10]):
-                    completed = f"{completed[:10]} {completed[11:19]}"
-                else:
-                    completed = _table_when(completed)
-                raw: tuple[Any, ...] = (
-                    case or "-",
-                    item[at_name] or item[at_upn] or "-",
-                    item[at_user],
-                    state if state in STATE_WORDS else item[_STATUS] or _NOT_YET.get(state, state),
-                    percent,
-                    submitted,
-                    completed,
-                    item[at_operation] or f"(row {item[0]})",
-                    explain_error(error) if error else "",
-                )
-            else:
-                v = item if isinstance(item, OperationView) else _view(item, journal, now, alive or {})  # type: ignore[arg-type]
-                case = v.case
-                # The cells ``print_operations`` takes from ``view_json``, without building the rest of it.
-                raw = (
-                    v.case or "-",
-                    person_name(v),
-                    v.user_id,
-                    shown_status(v),
-                    _progress(v.progress),
-                    _when(_iso(v.submitted_at)),
-                    _when(_iso(v.completed_at)),
-                    v.operation_id or f"(row {v.key})",
-                    explain_error(v.last_error) if v.last_error else "",
-                )
-            if case:
-                with_case = True
-            try:
-                plain = "".join(raw).isprintable()
-            except TypeError:  # a cell that is not text
-                plain = False
-            lengths = list(map(len, raw)) if plain else None
-            cells: Sequence[str]
-            if lengths is not None and max(lengths) <= CELL_WIDTH:  # nearly always: escaping changes nothing
-                cells = raw
-            else:
-                cells = [_cut(clean(t)) for t in raw]
-                lengths = list(map(len, cells))
-            widths = list(map(max, widths, lengths))
-            # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
-            chunk.append("\0".join(cells))
-            if len(chunk) == 1000:
-                chunk.append("")
-                spool.write("\n".join(chunk))
-                chunk.clear()
-        if chunk:
-            chunk.append("")
-            spool.write("\n".join(chunk))
-        if with_case:
-            headers.insert(0, "CASE")
-            first = 0
-        else:
-            first = 1
-        line = "  ".join(f"{{:<{w}}}" for w in widths[first:]).format
-        write = sys.stdout.write
-        write(line(*headers).rstrip() + "\n")
-        spool.seek(0)
-        out: list[str] = []
-        for text in spool:
-            out.append(line(*text[:-1].split("\0")[first:]).rstrip())
-            if len(out) == 1000:
-                out.append("")
-                write("\n".join(out))
-                out.clear()
-        if out:
-            out.append("")
-            write("\n".join(out))
-
-
 def author_for(options: ConnectionOptions) -> str:
     """Who writes a note without signing in: the chosen tenant's identity when it is known, else $USER."""
     if options.demo:
@@ -387,6 +115,8 @@ def author_for(options: ConnectionOptions) -> str:
 
 def cmd_note(journal_only: JournalOnly, args: argparse.Namespace, options: ConnectionOptions) -> int:
     """Add a note to one operation, found by Graph's operation id or by its journal row number."""
+    from console.report import view_of
+
     journal = journal_only.journal
     text = args.text.strip()
     if not text:

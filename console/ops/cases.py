@@ -21,45 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
+
 from console.errors import UsageError
 
-
-class OperationJournal(Protocol):
-    """What the case store needs of ``console.ops.journal.OperationJournal`` (no import: the journal
-    imports this module for ``CASE_TABLES``)."""
-
-    _db: sqlite3.Connection
-    _db_lock: Any
-
-    def _transaction(self) -> Any: ...
+from console.ops.journal_schema import CASE_TABLES
 
 
-CASE_TABLES = (
-    """CREATE TABLE IF NOT EXISTS cases (
-    tenant_key TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    subject TEXT NOT NULL DEFAULT '',
-    received TEXT NOT NULL,
-    due TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'open',
-    opened_at REAL NOT NULL,
-    closed_at REAL,
-    PRIMARY KEY (tenant_key, ref)
-)""",
-    """CREATE TABLE IF NOT EXISTS case_events (
-    id INTEGER PRIMARY KEY,
-    tenant_key TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    at REAL NOT NULL,
-    author TEXT NOT NULL DEFAULT '',
-    kind TEXT NOT NULL,
-    text TEXT NOT NULL DEFAULT '',
-    due TEXT
-)""",
-    "CREATE INDEX IF NOT EXISTS case_events_case ON case_events (tenant_key, ref)",
-)
-"""Created by ``OperationJournal`` on every open when missing (not a schema version of their own)."""
+if TYPE_CHECKING:
+    from console.ops.journal import OperationJournal
 
 OPEN = "open"
 OVERDUE = "overdue"
@@ -203,13 +173,13 @@ class CaseStore:
     """The cases of one journal, over its connection (and its lock)."""
 
     def __init__(self, journal: OperationJournal) -> None:
-        self._journal = journal
-        self._db: sqlite3.Connection = journal._db
-        self._lock = journal._db_lock
+        self._connection = journal.connection
+        self._db: sqlite3.Connection = journal.connection.db
+        self._lock = journal.connection.lock
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        with self._journal._transaction():
+        with self._connection.transaction():
             yield
 
     def get(self, tenant_key: str, ref: str) -> Case | None:

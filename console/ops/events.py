@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from console.storage.blob import Delivery
+if TYPE_CHECKING:  # the storage slice imports httpx: a read of the journal never needs it
+    from console.storage.blob import Delivery
 
 INTENT = "intent"
 """Recorded before the POST; a row still here after a restart becomes unconfirmed."""

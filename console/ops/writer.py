@@ -18,11 +18,7 @@ from typing import Any, TypeVar
 
 from console.ops.events import PollRecord
 from console.ops.journal import JournalError, OperationJournal, OperationRow
-
-try:
-    from console.redact import redact
-except ImportError:  # pragma: no cover - before the one redaction module existed
-    from console.storage import redact
+from console.redact import redact
 
 T = TypeVar("T")
 

@@ -69,7 +69,7 @@ async def test_a_stop_that_cannot_write_the_journal_leaves_its_leases_to_lapse(t
     def disk_full(now: float | None = None) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    leaving.engine.writer.journal.flush = disk_full  # type: ignore[method-assign]
+    leaving.engine.writer.journal.flush = disk_full
     await rig.run_for(61)  # polled at 60 s (Retry-After 60 s): not written down
     assert leaving.engine.polls_sent == 5
     await leaving.close()

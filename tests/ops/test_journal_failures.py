@@ -63,7 +63,7 @@ async def test_a_full_disk_while_polling_ends_the_wait_with_the_reason(tmp_path:
     )
     assert all(o.accepted for o in outcomes)
     real_reserve = side.engine.writer.journal.reserve_requests
-    side.engine.writer.journal.reserve_requests = _disk_full  # type: ignore[assignment, method-assign]
+    side.engine.writer.journal.reserve_requests = _disk_full  # type: ignore[assignment]
     elapsed = await rig.run_until(lambda: side.engine._idle.is_set(), limit=300)
     assert isinstance(side.engine.journal_failure, LedgerUnavailable)
     assert elapsed < 60, f"polling went on for {elapsed:.0f} simulated seconds with no ledger"
@@ -71,7 +71,7 @@ async def test_a_full_disk_while_polling_ends_the_wait_with_the_reason(tmp_path:
     await rig.run_for(LEDGER_PAUSE / 2)
     assert len(rig.polls()) == polls, "polled on after the ledger gave up (outside the tenant's budget)"
     # The disk has room again: a process that lives on (the console) polls again, to the end.
-    side.engine.writer.journal.reserve_requests = real_reserve  # type: ignore[method-assign]
+    side.engine.writer.journal.reserve_requests = real_reserve
     await rig.run_until(lambda: all(r.state == "final" for r in side.engine._rows.values()), limit=1200)
     assert side.engine._idle.is_set()
     assert rig.early_polls() == 0
@@ -90,7 +90,7 @@ async def test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_
 
     async def post_then_fill_the_disk(user_id: str, location: str):  # type: ignore[no-untyped-def]
         accepted = await real_post(user_id, location)
-        journal.flush = _disk_full  # type: ignore[method-assign]
+        journal.flush = _disk_full
         return accepted
 
     side.client.export_personal_data = post_then_fill_the_disk  # type: ignore[method-assign, assignment]
@@ -107,7 +107,7 @@ async def test_exports_graph_accepted_but_the_journal_could_not_record_are_kept_
     assert kept.user_id == users[0] and kept.operation_id and kept.location
     assert kept.operation_id == outcomes[0].operation.operation_id  # type: ignore[union-attr]
     # The disk has room again: the next flush writes it, and it is no longer only in memory.
-    journal.flush = real_flush  # type: ignore[method-assign]
+    journal.flush = real_flush
     await rig.run_for(2)
     assert side.engine.unjournaled() == []
     reader = OperationJournal(rig.path)

@@ -132,3 +132,23 @@ def test_the_json_report_is_byte_for_byte_json_dumps_with_indent() -> None:
         out = io.StringIO()
         assert write_json(rows, out) == len(rows)
         assert out.getvalue() == json.dumps(rows, indent=2, allow_nan=False) + "\n"
+
+
+def test_reading_the_journal_imports_neither_the_storage_slice_nor_asyncio() -> None:
+    """``ops`` and ``report`` start fast: the journal, its stores and the listing never need httpx."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import console.ops.journal, console.ops.events, console.cli.journal_listing; "
+        "print(sorted(m for m in ('httpx', 'console.storage.blob', 'console.ops.budget') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_listing_knows_the_one_storage_error_it_explains() -> None:
+    from console.cli.journal_listing import _ALREADY_USED
+    from console.storage.sas import STORAGE_LOCATION_ALREADY_USED
+
+    assert _ALREADY_USED == STORAGE_LOCATION_ALREADY_USED

@@ -170,7 +170,7 @@ async def test_when_the_intent_cannot_be_written_nothing_is_posted(tmp_path: Pat
     def full_disk(*_args: object, **_kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    side.engine.writer.journal.record_intent = full_disk  # type: ignore[assignment, method-assign]
+    side.engine.writer.journal.record_intent = full_disk  # type: ignore[assignment]
     [outcome] = await side.engine.submit(targets(rig, 1))
     assert not outcome.accepted and outcome.exit_code == 1 and "not sent" in outcome.error
     assert not [r for r in rig.tenant.requests if r.kind == "export"]

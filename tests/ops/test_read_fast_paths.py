@@ -292,3 +292,39 @@ def test_journal_times_read_without_a_datetime_are_the_parsed_times() -> None:
     for raw in STAMPS:
         assert iso_of(raw) == _iso(parse_datetime(raw)), raw
         assert utc_of(raw) == report_when(parse_datetime(raw)), raw
+
+
+def test_ops_of_printable_rows_cuts_a_long_cell_as_the_views_table_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chunk of rows whose text is all printable skips the escaping, never the cut to 60 columns."""
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    now = time.time()
+    for n, name in enumerate(["Ann", "x" * 70, "y" * 60, ""]):
+        row = journal.record_intent(TENANT, f"user-{n}", "https://a.blob.core.windows.net/c", now, display_name=name)
+        row.state, row.operation_id, row.status = "final", f"op-{n}", "failed"
+        row.last_error = "the export failed: " + "z" * 80 if n == 2 else ""
+        journal.save_now(row, None, now)
+    journal.close()
+    views = reference_views(tmp_path)
+    expected = io.StringIO()
+    print_operations(views, stream=expected)
+    printed = cli(tmp_path, capsys, "ops")
+    assert printed == expected.getvalue()
+    assert "x" * 59 + "…" in printed and "x" * 60 not in printed
+
+
+@pytest.mark.parametrize("planted", ["=1+1", "@SUM(A1)", "a, b", 'say "hi"', "-2"])
+def test_a_csv_report_of_printable_rows_still_guards_each_cell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], planted: str
+) -> None:
+    """Rows whose text is all printable are written as joined cells only when no cell is formula-like,
+    quoted or holds a comma: a row with one such cell is written as the writer would."""
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    now = time.time()
+    for n, name in enumerate(["Ann", planted, "Bob"]):
+        journal.record_intent(TENANT, f"user-{n}", "https://a.blob.core.windows.net/c", now, display_name=name)
+        journal.record_intent(TENANT, f"other-{n}", "https://a.blob.core.windows.net/d", now, submitted_by=name)
+    journal.close()
+    printed = cli(tmp_path, capsys, "report", "--format", "csv")
+    assert printed == cell_by_cell(reference_rows(tmp_path), "csv")

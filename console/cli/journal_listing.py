@@ -1,0 +1,277 @@
+"""``ops``' listing of the journal, as a table or JSON Lines, streamed from one query (issue 15).
+
+Most rows print straight from the query's tuple (``OperationJournal.iter_values`` with ``lean``: only
+the columns shown); an intent's view depends on whether its process still lives (``report.view_of``),
+so its cells come from its view. What is printed is byte for byte what the view path prints
+(``views.print_operations`` and ``views.view_json``: tests/ops/test_read_fast_paths.py).
+
+The table's columns are as wide as their widest cell: the escaped cells go to a temporary file while
+the widths are measured, a thousand rows at a time, then come back as aligned lines.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import starmap
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from console.cli.output import CELL_WIDTH, _cut, clean, json_text
+from console.cli.views import _progress, _when, explain_error, person_name, view_json
+from console.ops.events import INTENT, TRACKING, OperationView, _iso
+from console.ops.journal_model import row_from_lean
+from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
+
+if TYPE_CHECKING:
+    from console.ops.journal import OperationJournal
+
+CHUNK = 1000
+"""Rows measured (and lines written) at a time."""
+
+TABLE_COLUMNS = (
+    "id",
+    "state",
+    "owner",
+    "case_ref",
+    "display_name",
+    "user_principal_name",
+    "user_id",
+    "status",
+    "progress",
+    "submitted_at",
+    "completed_at",
+    "operation_id",
+    "last_error",
+)
+"""What the table reads of each row (``iter_values``' ``lean``); an intent's view also needs its owner."""
+JSON_COLUMNS = (
+    *TABLE_COLUMNS,
+    "storage_location",
+    "delivered",
+    "kind",
+)
+"""What ``ops --json`` reads of each row."""
+_STATE = 1
+_STATUS = TABLE_COLUMNS.index("status")
+_NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
+HEADERS = ("CASE", "NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR")
+_ALREADY_USED = "StorageLocationAlreadyUsed"
+"""``console.storage.sas.STORAGE_LOCATION_ALREADY_USED``: the only error ``explain_error`` changes (the
+storage package, and httpx with it, is imported only for a row that has it)."""
+
+Listed = OperationView | Sequence[Any]
+"""A listed item: a view, or a ``TABLE_COLUMNS``/``JSON_COLUMNS`` tuple."""
+
+
+class Views:
+    """The view of a listed tuple (an intent's: unconfirmed when its process is dead), for one listing."""
+
+    def __init__(self, journal: OperationJournal | None, columns: Sequence[str], now: float) -> None:
+        self._journal = journal
+        self._columns = columns
+        self._now = now
+        self._alive: dict[str | None, bool] = {}
+
+    def __call__(self, item: Listed) -> OperationView:
+        if isinstance(item, OperationView):
+            return item
+        if self._journal is None:
+            raise ValueError("a journal tuple needs its journal")
+        return view_of(self._journal, row_from_lean(self._columns, item), self._now, self._alive)
+
+
+def _explain(text: str) -> str:
+    """``explain_error(text)``, without importing the storage package for text it leaves as it is."""
+    return explain_error(text) if _ALREADY_USED in text else text
+
+
+# -- JSON Lines ---------------------------------------------------------------------------------------
+
+
+def write_json_lines(items: Iterable[Listed], views: Views) -> None:
+    """``ops --json``: one ``view_json`` object a line, a thousand lines a write. A tuple of a row that
+    is not an intent (its view is the row as it is) becomes the same object without its view."""
+    write = sys.stdout.write
+    chunk: list[str] = []
+    encode = _ENCODE
+    for item in items:
+        if not isinstance(item, OperationView) and item[_STATE] != INTENT:
+            record = _json_record(item)
+        else:
+            record = view_json(views(item))
+        try:
+            chunk.append(encode(record))
+        except ValueError:  # a NaN or an infinity: the walk that makes it null
+            chunk.append(json_text(record))
+        if len(chunk) == CHUNK:
+            chunk.append("")
+            write("\n".join(chunk))
+            chunk.clear()
+    if chunk:
+        chunk.append("")
+        write("\n".join(chunk))
+
+
+_JSON_CELLS = itemgetter(*(JSON_COLUMNS.index(name) for name in JSON_COLUMNS[3:]))
+
+
+def _json_record(values: Sequence[Any]) -> dict[str, object]:
+    """``view_json(row.view())`` of a row that is not an intent, built from its ``JSON_COLUMNS`` tuple."""
+    case, name, upn, user_id, status, progress, submitted, completed, operation_id, error, storage, text, kind = (
+        _JSON_CELLS(values)
+    )
+    state = values[_STATE]
+    return {
+        "operationId": operation_id,
+        "userId": user_id,
+        "status": status or _NOT_YET.get(state, state),
+        "progress": None if progress is None or not math.isfinite(progress) else progress,
+        "submittedDateTime": iso_of(submitted),
+        "completedDateTime": iso_of(completed),
+        "storageLocation": storage,
+        "state": state,
+        "error": _explain(str(error)) if error else None,
+        "key": values[0],
+        "case": case,
+        "delivered": delivered_json(text) if text else None,
+        "displayName": name,
+        "userPrincipalName": upn,
+        "kind": kind,
+    }
+
+
+def _encoder() -> Callable[[object], str]:
+    """``json.dumps(value, allow_nan=False, default=str)``, with one encoder made once for every line:
+    the C encoder ``json.dumps`` itself makes for each call (a record holds no cycle to check for)."""
+    import json.encoder
+
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
+        return json.JSONEncoder(allow_nan=False, default=str).encode
+    encode = c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+_ENCODE = _encoder()
+
+
+# -- the table ----------------------------------------------------------------------------------------
+
+
+def _table_when(raw: object) -> str:
+    """``_when(iso_of(raw))``: a journal time as the table shows it (``2026-12-01 10:00:00``)."""
+    found = _stamp(raw)
+    if found is None:
+        return _when(iso_of(raw))
+    seconds = found[1]
+    return f"{seconds[:10]} {seconds[11:]}"
+
+
+class _Cells:
+    """The nine cells of each listed item, as ``print_operations`` shows them (not yet escaped).
+
+    ``with_case``: whether any row has a case (then the CASE column is shown).
+    """
+
+    def __init__(self, views: Views) -> None:
+        from console.ops.vocabulary import STATE_WORDS
+
+        self._views = views
+        self._state_words = STATE_WORDS
+        self._percents: dict[object, str] = {}
+        self.with_case = False
+
+    def of(self, items: Iterable[Listed]) -> Iterator[tuple[Any, ...]]:
+        tuple_cells, view_cells = self._tuple_cells, self._view_cells
+        for item in items:
+            yield tuple_cells(item) if type(item) is tuple and item[_STATE] != INTENT else view_cells(item)
+
+    def _tuple_cells(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The cells of a row that is not an intent, from its ``TABLE_COLUMNS`` tuple (the hot path)."""
+        _id, state, _owner, case, name, upn, user_id, status, progress, submitted, completed, operation, error = item
+        if case:
+            self.with_case = True
+        percent = self._percents.get(progress)
+        if percent is None:
+            percent = _progress(progress)
+            if len(self._percents) < 1000:
+                self._percents[progress] = percent
+        if type(submitted) is str and _STAMP.fullmatch(submitted) and _DAYS.get(submitted[:10]):
+            submitted = f"{submitted[:10]} {submitted[11:19]}"
+        else:
+            submitted = _table_when(submitted)
+        if type(completed) is str and _STAMP.fullmatch(completed) and _DAYS.get(completed[:10]):
+            completed = f"{completed[:10]} {completed[11:19]}"
+        else:
+            completed = _table_when(completed)
+        return (
+            case or "-",
+            name or upn or "-",
+            user_id,
+            state if state in self._state_words else status or _NOT_YET.get(state, state),
+            percent,
+            submitted,
+            completed,
+            operation or f"(row {_id})",
+            _explain(error) if error else "",
+        )
+
+    def _view_cells(self, item: Listed) -> tuple[Any, ...]:
+        """The cells ``print_operations`` takes from ``view_json``, without building the rest of it."""
+        from console.ops.vocabulary import shown_status
+
+        v = self._views(item)
+        if v.case:
+            self.with_case = True
+        return (
+            v.case or "-",
+            person_name(v),
+            v.user_id,
+            shown_status(v),
+            _progress(v.progress),
+            _when(_iso(v.submitted_at)),
+            _when(_iso(v.completed_at)),
+            v.operation_id or f"(row {v.key})",
+            explain_error(v.last_error) if v.last_error else "",
+        )
+
+
+def _escaped_columns(chunk: Sequence[Sequence[Any]]) -> list[Sequence[str]]:
+    """The chunk's cells as the table prints them (escaped, cut to ``CELL_WIDTH``), column by column."""
+    try:
+        printable = "".join(map("".join, chunk)).isprintable()
+    except TypeError:  # a cell that is not text
+        printable = False
+    if not printable:  # escaping changes nothing in printable text: only then row by row
+        chunk = [[_cut(clean(text)) for text in cells] for cells in chunk]
+    columns: list[Sequence[str]] = list(zip(*chunk, strict=True))
+    for i, column in enumerate(columns):
+        if max(map(len, column)) > CELL_WIDTH:
+            columns[i] = list(map(_cut, column))
+    return columns
+
+
+def print_operations_streamed(items: Iterable[Listed], views: Views | None = None) -> None:
+    """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
+    to a temporary file while the column widths are measured, then come back as aligned lines."""
+    cells = _Cells(views if views is not None else Views(None, TABLE_COLUMNS, 0.0))
+    widths = [len(h) for h in HEADERS]
+    # In memory up to SPOOL_IN_MEMORY (a full disk still gets its report), on disk beyond (flat memory).
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="") as spool:
+        rows = cells.of(items)
+        while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
+            columns = _escaped_columns(chunk)
+            widths = [max(w, *map(len, column)) for w, column in zip(widths, columns, strict=True)]
+            # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
+            spool.write("".join(text + "\n" for text in map("\0".join, zip(*columns, strict=True))))
+        first = 0 if cells.with_case else 1
+        line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if i >= first).format
+        write = sys.stdout.write
+        write(line(*HEADERS).rstrip() + "\n")
+        spool.seek(0)
+        while lines := spool.readlines(1 << 20):
+            split = (text[:-1].split("\0") for text in lines)
+            write("".join(text.rstrip() + "\n" for text in starmap(line, split)))
