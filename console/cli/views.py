@@ -9,7 +9,6 @@ from typing import Any, TextIO
 
 from console.cli.output import clean, json_text, print_table, silence_stdout
 from console.ops.events import EventKind, OperationEvent, OperationView
-from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 
 PRINTED_EVENTS: frozenset[EventKind] = frozenset(
     {"submitted", "status", "progress", "error", "unconfirmed", "rejected", "delivered"}
@@ -19,8 +18,11 @@ PRINTED_EVENTS: frozenset[EventKind] = frozenset(
 
 def explain_error(text: str) -> str:
     """Graph's error text, with StorageLocationAlreadyUsed explained (Graph's words and the fix)."""
-    if not text:
+    if not text or "StorageLocationAlreadyUsed" not in text:
         return text
+    # Imported here: the storage package brings httpx, which `ops` and `report` never need otherwise.
+    from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
+
     if STORAGE_LOCATION_ALREADY_USED not in text:
         return text
     if "RequestInfo.json" in text and "{userId}" in text:  # already explained (by the engine)
