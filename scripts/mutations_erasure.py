@@ -69,14 +69,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "erasure: a removed profile stays listed unless the knob says otherwise",
-        "console/sim/graph.py",
-        "        if profile is not None and self.config.removal_hides_profile:",
+        "console/sim/graph_removals.py",
+        "        if profile is not None and state.config.removal_hides_profile:",
         "        if profile is not None:",
         (f"{_CLIENT}::test_inbound_removal_answers_204_with_request_id_and_profile_stays",),
     ),
     (
         "erasure: the removal 403 knob",
-        "console/sim/graph.py",
+        "console/sim/faults.py",
         '        if faults.forbid_removal and kind in ("remove", "outbound_remove"):',
         '        if False and kind in ("remove", "outbound_remove"):',
         (f"{_CLIENT}::test_forbidden_removal_names_the_readwrite_permission",),
