@@ -55,16 +55,16 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "erasure: a removal POST is never retried on 5xx",
-        "console/graph/client.py",
-        "            if removal and status >= 500:",
-        "            if False:",
+        "console/graph/policy.py",
+        "        if removal and status >= 500:",
+        "        if False:",
         (f"{_CLIENT}::test_removal_post_is_never_retried",),
     ),
     (
         "erasure: no answer after sending leaves the removal unconfirmed",
-        "console/graph/client.py",
-        "                if removal and not isinstance(exc, httpx.ConnectError):",
-        "                if False:",
+        "console/graph/policy.py",
+        "        if removal and not isinstance(exc, httpx.ConnectError):",
+        "        if False:",
         (f"{_CLIENT}::test_no_answer_after_sending_leaves_the_removal_unconfirmed",),
     ),
     (

@@ -10,7 +10,9 @@ import binascii
 import hashlib
 import json
 import secrets
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import Protocol
 
 import httpx
 
@@ -28,9 +30,25 @@ from console.sim.identity_records import (
     no_client_credential,
     unb64,
 )
+from console.sim.tokens import TokenStore
 
-if TYPE_CHECKING:
-    from console.sim.identity import SimulatedIdentity
+
+class IdentityKnobs(Protocol):
+    """What the grants read of ``SimulatedIdentity``: its records, its knobs and its lock."""
+
+    lock: threading.RLock
+    tokens: TokenStore
+    tenant_id: str
+    tenant_domain: str
+    clock: Callable[[], float]
+    apps: dict[str, RegisteredApp]
+    user: SimulatedUser
+    auto_approve_after: float | None
+    slow_down_polls: int
+    consent_granted: bool
+    require_mfa_on_refresh: bool
+    access_token_lifetime: float
+    refresh_token_lifetime: float
 
 
 class TokenGrants:
@@ -44,7 +62,7 @@ class TokenGrants:
 
     def __init__(
         self,
-        identity: SimulatedIdentity,
+        identity: IdentityKnobs,
         device_codes: dict[str, DeviceCodeGrant],
         refresh: dict[str, RefreshGrant],
     ) -> None:
