@@ -185,6 +185,10 @@ class SimulatedGraph:
             outbound=generate_outbound(outbound, seed),
             pages=PageTokens(self._ids),
         )
+        self.config = self._state.config
+        """Behaviour knobs; mutable at run time (change its fields: the object is shared, never replaced)."""
+        self.faults = self._state.faults
+        """Injected faults; mutable at run time (change its fields: the object is shared, never replaced)."""
         self._profiles = self._state.profiles
         self._by_id = self._state.by_id
         self._operations = self._state.operations
@@ -192,6 +196,8 @@ class SimulatedGraph:
         """Every removal answered 204: ``(userId, from-tenant id or None for inbound, request-id)``."""
         self.delivery = ExportDelivery(tenant_id, storage, _is_loopback_url)
         """Writes finished exports into storage (``deliveries``, ``delivery_errors``)."""
+        self.delivery_errors = self.delivery.delivery_errors
+        """Why a delivery failed (redacted), for tests and the control endpoint."""
         self.injector = FaultInjector(self._state, self._lock, random.Random(f"{seed}:{self.run_id}:faults"))
         self.quotas = Quotas()
         self.profile_api = ProfileEndpoints(self._state)
@@ -207,39 +213,6 @@ class SimulatedGraph:
         self.removal_api = RemovalEndpoints(self._state)
 
     # ----------------------------------------------------------------- knobs and inspection
-
-    @property
-    def config(self) -> GraphConfig:
-        """Behaviour knobs; mutable at run time."""
-        return self._state.config
-
-    @config.setter
-    def config(self, value: GraphConfig) -> None:
-        self._state.config = value
-
-    @property
-    def faults(self) -> GraphFaults:
-        """Injected faults; mutable at run time."""
-        return self._state.faults
-
-    @faults.setter
-    def faults(self, value: GraphFaults) -> None:
-        self._state.faults = value
-
-    @property
-    def storage(self) -> BlobStore | None:
-        """The blob stand-in exports are written into (None: nothing written in-process)."""
-        return self.delivery.storage
-
-    @property
-    def deliveries(self) -> list[tuple[str, str]]:
-        """``(operation id, redacted location)`` of every export written into storage."""
-        return self.delivery.deliveries
-
-    @property
-    def delivery_errors(self) -> list[str]:
-        """Why a delivery failed (redacted), for tests and the control endpoint."""
-        return self.delivery.delivery_errors
 
     @property
     def profiles(self) -> list[SimulatedProfile]:

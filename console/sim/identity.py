@@ -320,15 +320,5 @@ class SimulatedIdentity:
     def _token(self, tenant: str, base: str, form: dict[str, str]) -> httpx.Response:
         if not self._known_tenant(tenant):
             return self._record("token", self._tenant_not_found(tenant), form)
-        grant_type = form.get("grant_type", "")
-        if grant_type == DEVICE_CODE_GRANT:
-            response = self._grant_api.redeem_device_code(base, form)
-        elif grant_type == "client_credentials":
-            response = self._grant_api.client_credentials(base, form)
-        elif grant_type == "refresh_token":
-            response = self._grant_api.redeem_refresh_token(base, form)
-        else:
-            response = entra_error(
-                400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
-            )
+        response = self._grant_api.redeem(form.get("grant_type", ""), base, form)
         return self._record("token", response, form)

@@ -17,6 +17,7 @@ from typing import Protocol
 import httpx
 
 from console.sim.identity_records import (
+    DEVICE_CODE_GRANT,
     JWT_BEARER_ASSERTION,
     OIDC_SCOPES,
     DeviceCodeGrant,
@@ -70,38 +71,52 @@ class TokenGrants:
         self._device_codes = device_codes
         self._refresh = refresh
 
-    def redeem_device_code(self, base: str, form: dict[str, str]) -> httpx.Response:
-        """Tokens for an approved device code, or why not yet (pending, slow down, expired, declined...)."""
+    def redeem(self, grant_type: str, base: str, form: dict[str, str]) -> httpx.Response:
+        """The token endpoint's answer to a grant: tokens, or Entra's refusal."""
+        if grant_type == "refresh_token":
+            return self.redeem_refresh_token(base, form)
+        if grant_type not in (DEVICE_CODE_GRANT, "client_credentials"):
+            return entra_error(
+                400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
+            )
         idp = self._identity
         client_id = form.get("client_id", "")
         with idp.lock:
             app = idp.apps.get(client_id)
             if app is None:
                 return app_not_found(client_id, idp.tenant_domain)
-            if not app.public_client_flows:
-                return no_client_credential()
-            grant = self._device_codes.get(form.get("device_code", ""))
-            if grant is None or grant.client_id != client_id or grant.status == "redeemed":
-                return entra_error(
-                    400,
-                    "invalid_grant",
-                    70000,
-                    "The provided value for the input parameter 'device_code' is not valid.",
-                )
-            waiting = self._not_approved(grant)
-            if waiting is not None:
-                return waiting
-            if not idp.consent_granted:
-                return entra_error(
-                    400,
-                    "invalid_grant",
-                    65001,
-                    f"The user or administrator has not consented "
-                    f"to use the application with ID '{client_id}'. Send an interactive "
-                    "authorization request for this user and resource.",
-                )
-            grant.status = "redeemed"
-            return self.user_tokens(base, client_id, grant.username or idp.user.username, grant.scopes)
+            if grant_type == DEVICE_CODE_GRANT:
+                return self.redeem_device_code(app, base, form)
+            return self.client_credentials(app, base, form)
+
+    def redeem_device_code(self, app: RegisteredApp, base: str, form: dict[str, str]) -> httpx.Response:
+        """Tokens for an approved device code, or why not yet (pending, slow down, expired, declined...)."""
+        idp = self._identity
+        client_id = app.client_id
+        if not app.public_client_flows:
+            return no_client_credential()
+        grant = self._device_codes.get(form.get("device_code", ""))
+        if grant is None or grant.client_id != client_id or grant.status == "redeemed":
+            return entra_error(
+                400,
+                "invalid_grant",
+                70000,
+                "The provided value for the input parameter 'device_code' is not valid.",
+            )
+        waiting = self._not_approved(grant)
+        if waiting is not None:
+            return waiting
+        if not idp.consent_granted:
+            return entra_error(
+                400,
+                "invalid_grant",
+                65001,
+                f"The user or administrator has not consented "
+                f"to use the application with ID '{client_id}'. Send an interactive "
+                "authorization request for this user and resource.",
+            )
+        grant.status = "redeemed"
+        return self.user_tokens(base, client_id, grant.username or idp.user.username, grant.scopes)
 
     def _not_approved(self, grant: DeviceCodeGrant) -> httpx.Response | None:
         """Count a poll of ``grant``; the answer while it is not approved (expired, declined, pending), or None."""
@@ -137,35 +152,30 @@ class TokenGrants:
             )
         return None
 
-    def client_credentials(self, base: str, form: dict[str, str]) -> httpx.Response:
+    def client_credentials(self, app: RegisteredApp, base: str, form: dict[str, str]) -> httpx.Response:
         """An app-only token for a client that proves itself with a secret or a signed assertion."""
         idp = self._identity
-        client_id = form.get("client_id", "")
-        with idp.lock:
-            app = idp.apps.get(client_id)
-            if app is None:
-                return app_not_found(client_id, idp.tenant_domain)
-            refused = self._check_client(app, base, form)
-            if refused is not None:
-                return refused
-            scopes = form.get("scope", "").split()
-            if not scopes or not all(s.endswith("/.default") for s in scopes):
-                return entra_error(
-                    400,
-                    "invalid_scope",
-                    1002012,
-                    "The provided value for scope is not valid. "
-                    "Client credential flows must have a scope value with /.default suffixed to "
-                    "the resource identifier (application ID URI).",
-                )
-            lifetime = idp.access_token_lifetime
-            token = idp.tokens.issue(
-                tenant_id=idp.tenant_id,
-                subject=app.service_principal_id,
-                lifetime=lifetime,
-                roles=app.roles,
-                extra={"appid": client_id, "idtyp": "app"},
+        refused = self._check_client(app, base, form)
+        if refused is not None:
+            return refused
+        scopes = form.get("scope", "").split()
+        if not scopes or not all(s.endswith("/.default") for s in scopes):
+            return entra_error(
+                400,
+                "invalid_scope",
+                1002012,
+                "The provided value for scope is not valid. "
+                "Client credential flows must have a scope value with /.default suffixed to "
+                "the resource identifier (application ID URI).",
             )
+        lifetime = idp.access_token_lifetime
+        token = idp.tokens.issue(
+            tenant_id=idp.tenant_id,
+            subject=app.service_principal_id,
+            lifetime=lifetime,
+            roles=app.roles,
+            extra={"appid": app.client_id, "idtyp": "app"},
+        )
         return entra_json(
             200,
             {
