@@ -6,6 +6,7 @@ from typing import Any
 
 _GRANTS = "tests/sim/test_identity_grants.py"
 _MODELS = "tests/graph/test_models.py"
+_RETRIES = "tests/graph/test_transport_retries.py"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
@@ -28,5 +29,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '    ("user_principal_name", "userPrincipalName"),',
         '    ("user_principal_name", "upn"),',
         (f"{_MODELS}::test_a_profile_reads_and_writes_graphs_names_as_the_simulator_sends_them",),
+    ),
+    (
+        "simgraph: every connection failure that is not refused or TLS called a name that cannot be resolved",
+        "console/graph/failures.py",
+        '        if any(word in lowered for word in ("name or service", "getaddrinfo", "nodename", "resolve")):',
+        '        if "name or service" or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:',
+        (f"{_RETRIES}::test_an_unreachable_network_is_named_as_such_not_as_a_name_that_cannot_be_resolved",),
     ),
 ]

@@ -208,7 +208,7 @@ class GraphClient:
     async def __aenter__(self) -> GraphClient:
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         await self.aclose()
 
     def check_url(self, url: str) -> None:

@@ -67,7 +67,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
             return f"cannot connect to {host} (connection refused)"
         if any(isinstance(e, socket.gaierror) for e in causes):
             return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
-        if "name or service" or "getaddrinfo" in lowered or "nodename" in lowered or "resolve" in lowered:
+        if any(word in lowered for word in ("name or service", "getaddrinfo", "nodename", "resolve")):
             return f"cannot resolve the host name {host.rsplit(':', 1)[0]}"
         reasons = [e.strerror for e in causes if e.strerror]
         return (
