@@ -94,13 +94,13 @@ def spread_export_durations(graph: Any, pick: Callable[[float], float]) -> None:
     this wraps the (instance's) export handler to set it per request. Benchmark-only monkeypatch:
     the simulator's source is untouched.
     """
-    original = graph._export
+    original = graph.exports.export
 
     def export(body: bytes, ctx: Any) -> Any:
         graph.config.export_duration = pick(ctx.now)
         return original(body, ctx)
 
-    graph._export = export
+    graph.exports.export = export
 
 
 def uniform_durations(low: float, high: float, seed: int) -> Callable[[float], float]:

@@ -181,7 +181,7 @@ def put_over_keepalive() -> Any:
     """
     import concurrent.futures
 
-    import console.sim.graph as sim_graph
+    import console.sim.delivery as sim_delivery
 
     local = threading.local()
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bench-put")
@@ -192,9 +192,9 @@ def put_over_keepalive() -> Any:
             http = local.http = httpx.Client(timeout=10.0, trust_env=False)
         for name, (data, content_type) in files.items():
             http.put(
-                sim_graph._blob_url(location, address, name),
+                sim_delivery._blob_url(location, address, name),
                 content=data,
-                headers={**sim_graph._BLOB_HEADERS, "Content-Type": content_type},
+                headers={**sim_delivery._BLOB_HEADERS, "Content-Type": content_type},
             )
 
     def put(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
@@ -208,7 +208,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
     from console.sim.server import LoopbackServer
     from console.sim.tenant import SimulatedTenant
 
-    import console.sim.graph as sim_graph
+    import console.sim.delivery as sim_delivery
 
     def put_in_process(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
         # The simulator writes to a loopback blob service with blocking HTTP on its own event loop; here the
@@ -216,7 +216,7 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
         for name, (data, content_type) in files.items():
             tenant.storage.put_blob(address.account, address.container, name, data, content_type, create_container=True)
 
-    sim_graph._put_over_http = put_over_keepalive() if options["azurite"] else put_in_process  # type: ignore[assignment]
+    sim_delivery._put_over_http = put_over_keepalive() if options["azurite"] else put_in_process  # type: ignore[assignment]
     try:
         tenant = SimulatedTenant(
             profiles=options["ops"],
@@ -226,16 +226,16 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
             limits=ServiceLimits(exports_per_day=10**9, exports_per_user_per_day=10**9, requests_per_hour=10**9),
         )
         graph = tenant.graph
-        in_process_used = graph._location_used
+        in_process_used = graph.exports.location_used
 
         def location_used(key: str, location: str) -> bool:  # RequestInfo.json looked up in process, not over HTTP
-            address = sim_graph.blob_address(location)
+            address = sim_delivery.blob_address(location)
             if address is not None and tenant.storage.get_blob(address.account, address.container, "RequestInfo.json"):
                 return True
             # (with Azurite: the locations this run accepted; every container starts empty)
             return in_process_used(key, location.replace("http://127.0.0.1", "http://not-loopback.invalid"))
 
-        graph._location_used = location_used  # type: ignore[method-assign]
+        graph.exports.location_used = location_used  # type: ignore[method-assign]
         durations = random.Random(options["seed"])
         low, high = options["min_duration"], options["max_duration"]
         spread_export_durations(tenant.graph, lambda _now: durations.uniform(low, high))

@@ -81,14 +81,14 @@ async def run(args: argparse.Namespace) -> int:
     tenant = SimulatedTenant(profiles=args.users, clock=clock.now, sleep=clock.sleep, retry_after=args.retry_after)
     tenant.graph.config.record_requests = False  # the record would grow with every poll and inflate RSS
     rng = random.Random(args.seed)
-    original_export = tenant.graph._export
+    original_export = tenant.graph.exports.export
 
     def export(body: bytes, ctx: object) -> object:
         # finish 0..spread after the watcher starts, however many days ago it was submitted
         tenant.graph.config.export_duration = (watch_at - ctx.now) + rng.uniform(0, args.spread_hours * 3600)  # type: ignore[attr-defined]
         return original_export(body, ctx)  # type: ignore[arg-type]
 
-    tenant.graph._export = export  # type: ignore[method-assign, assignment]  # benchmark-only monkeypatch
+    tenant.graph.exports.export = export  # type: ignore[method-assign, assignment]  # benchmark-only monkeypatch
     users = [p.user_id for p in tenant.graph.profiles[:users_per_day]]
     token = tenant.issue_token(lifetime=10**8)
 

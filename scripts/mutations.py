@@ -475,7 +475,7 @@ CLIENT_AND_CLI: list[tuple[Any, ...]] = [
     ),
     (
         "a foreign nextLink or Location followed with the token",
-        "console/graph/client.py",
+        "console/graph/policy.py",
         "        if origin != self._origin:",
         "        if False:",
         ("tests/graph",),

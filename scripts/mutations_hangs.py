@@ -14,8 +14,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "hangs: a nextLink already followed is followed again",
         "console/graph/client.py",
-        "            if url in followed:\n                raise self._paging_loop(f\"page {page}'s",
-        "            if False:\n                raise self._paging_loop(f\"page {page}'s",
+        "            if url in followed:\n                raise paging_loop(f\"page {page}'s",
+        "            if False:\n                raise paging_loop(f\"page {page}'s",
         (f"{PAGING}::test_a_next_link_already_followed_stops_the_listing_and_keeps_what_was_read",),
     ),
     (
@@ -67,9 +67,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "hangs: retries after no answer are silent",
-        "console/graph/client.py",
-        '                log.warning(\n                    "no answer from Graph for %s: %s; retry %d of %d in %g s",',
-        '                log.debug(\n                    "no answer from Graph for %s: %s; retry %d of %d in %g s",',
+        "console/graph/policy.py",
+        '        log.warning(\n            "no answer from Graph for %s: %s; retry %d of %d in %g s",',
+        '        log.debug(\n            "no answer from Graph for %s: %s; retry %d of %d in %g s",',
         (
             f"{RETRIES}::test_a_refused_connection_is_retried_twice_each_retry_said_then_it_fails",
             f"{HANGS}::test_a_closed_port_is_retried_twice_with_a_line_each_then_exits_1",
@@ -77,9 +77,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "hangs: a request that cannot be built is retried",
-        "console/graph/client.py",
-        "                if isinstance(exc, NOT_RETRIED):",
-        "                if False:",
+        "console/graph/policy.py",
+        "        if isinstance(exc, NOT_RETRIED):",
+        "        if False:",
         (f"{RETRIES}::test_a_request_that_cannot_be_built_is_not_retried",),
     ),
     (
@@ -91,9 +91,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "hangs: the client sends a token holding CR/LF or control characters",
-        "console/graph/client.py",
-        "            if not is_token_text(self._token):",
-        "            if False:",
+        "console/graph/policy.py",
+        "        if not is_token_text(self._token):",
+        "        if False:",
         (f"{RETRIES}::test_a_token_no_header_can_carry_is_never_sent",),
     ),
     (

@@ -11,14 +11,14 @@ _CLI = "tests/cli/test_reconcile_cli.py"
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "sim 202 puts the documented body back by default",
-        "console/sim/graph.py",
+        "console/sim/graph_exports.py",
         '        in_body = mode in ("header_and_body", "body_only", "none")',
         "        in_body = True",
         (f"{_OPERATIONS}::test_the_202_sends_location_and_retry_after_as_headers_with_an_empty_body",),
     ),
     (
         "sim body_only form sends headers too",
-        "console/sim/graph.py",
+        "console/sim/graph_exports.py",
         '        in_headers = mode in ("header", "header_and_body", "none")',
         "        in_headers = True",
         (f"{_OPERATIONS}::test_the_documented_body_form_is_a_knob",),
@@ -26,29 +26,29 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "sim refuses the namespace-qualified action",
         "console/sim/graph.py",
-        '            if len(s) == 4 and _action(s[3]) == "exportpersonaldata" and method == "POST":',
-        '            if len(s) == 4 and s[3] == "exportpersonaldata" and method == "POST":',
+        '        if len(s) == 4 and _action(s[3]) == "exportpersonaldata" and method == "POST":',
+        '        if len(s) == 4 and s[3] == "exportpersonaldata" and method == "POST":',
         (f"{_OPERATIONS}::test_the_namespace_qualified_action_path_is_accepted",),
     ),
     (
         "sim collection ignores $filter",
-        "console/sim/graph.py",
+        "console/sim/graph_operations.py",
         "            operations = [op for op in operations if all(p(op) for p in predicates)]",
         "            pass",
         (f"{_OPERATIONS}::test_the_collection_filters_on_user_and_pages_with_next_link",),
     ),
     (
         "sim collection has no nextLink",
-        "console/sim/graph.py",
+        "console/sim/graph_operations.py",
         "        if offset + size < len(operations):",
         "        if False:",
         (f"{_OPERATIONS}::test_the_collection_filters_on_user_and_pages_with_next_link",),
     ),
     (
         "sim collection always offered",
-        "console/sim/graph.py",
-        "        status = self.faults.operations_list_status\n        if status is not None:",
-        "        status = self.faults.operations_list_status\n        if False:",
+        "console/sim/graph_operations.py",
+        "        status = self._state.faults.operations_list_status\n        if status is not None:",
+        "        status = self._state.faults.operations_list_status\n        if False:",
         (f"{_OPERATIONS}::test_a_tenant_that_does_not_offer_the_collection",),
     ),
     (

@@ -23,16 +23,16 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "retry-after: #22.3 a 5xx on a GET retried without its Retry-After",
-        "console/graph/client.py",
-        "                            info.retry_after\n                            if info.retry_after is not None\n",
-        "                            info.retry_after\n                            if False\n",
+        "console/graph/policy.py",
+        "                info.retry_after\n                if info.retry_after is not None\n",
+        "                info.retry_after\n                if False\n",
         (GRAPH22 + "test_a_5xx_on_a_get_is_retried_only_after_the_retry_after_it_carries",),
     ),
     (
         "trusted urls: #22.8 only the host of a URL from Graph compared",
-        "console/graph/client.py",
-        '        return scheme, (host or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)',
-        '        return "", (host or "").lower(), None',
+        "console/graph/policy.py",
+        '    return scheme, (host or "").lower(), port if port is not None else DEFAULT_PORTS.get(scheme)',
+        '    return "", (host or "").lower(), None',
         (GRAPH22 + "test_a_url_from_graph_on_the_same_host_with_another_scheme_or_port_is_not_followed",),
     ),
 ]
@@ -250,11 +250,9 @@ MUTATIONS += [
     ),
     (
         "backoff: a 429 without Retry-After retried at once by the client",
-        "console/graph/client.py",
-        "                            await self._clock.sleep(\n"
-        "                                backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap)\n"
-        "                            )",
-        "                            pass",
+        "console/graph/policy.py",
+        "                await self._clock.sleep(backoff_delay(attempt, start=self._backoff_start, cap=self._backoff_cap))",
+        "                pass",
         (SAFETY + "test_a_sporadic_429_does_not_delay_other_requests",),
     ),
     (
@@ -287,9 +285,9 @@ MUTATIONS += [
     ),
     (
         "budget ledger: the client's retries not budgeted",
-        "console/graph/client.py",
-        "            if not export and self._budget is not None:",
-        "            if False:",
+        "console/graph/policy.py",
+        "        if not export and self._budget is not None:",
+        "        if False:",
         (SAFETY + "test_listing_profile_gets_and_poll_retries_spend_from_the_budget",),
     ),
     (
@@ -336,7 +334,7 @@ MUTATIONS += [
     ),
     (
         "trusted urls: a Graph URL with user-info followed",
-        "console/graph/client.py",
+        "console/graph/policy.py",
         "        if parts.username is not None or parts.password is not None:",
         "        if False:",
         (SAFETY + "test_an_odd_location_is_that_operations_error_never_a_traceback",),
@@ -357,16 +355,16 @@ MUTATIONS += [
     ),
     (
         "crash-safe submission: a timed-out POST retried as if refused",
-        "console/graph/client.py",
-        "                if export and not isinstance(exc, httpx.ConnectError):",
-        "                if False:",
+        "console/graph/policy.py",
+        "        if export and not isinstance(exc, httpx.ConnectError):",
+        "        if False:",
         (CLIENT + "test_timeout_on_get_retries_and_on_post_is_unconfirmed",),
     ),
     (
         "no re-POST: a 5xx on the export POST retried",
-        "console/graph/client.py",
-        "                if export and status != 429:\n                    raise errors.ExportUnconfirmed(",
-        "                if False:\n                    raise errors.ExportUnconfirmed(",
+        "console/graph/policy.py",
+        "        if export and status != 429:\n            raise errors.ExportUnconfirmed(",
+        "        if False:\n            raise errors.ExportUnconfirmed(",
         (CLIENT + "test_export_is_never_reposted_after_a_5xx",),
     ),
     (

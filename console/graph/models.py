@@ -67,6 +67,15 @@ def _str(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+_PROFILE_KEYS = (
+    ("user_id", "userId"),
+    ("display_name", "displayName"),
+    ("user_principal_name", "userPrincipalName"),
+    ("home_tenant_id", "homeTenantId"),
+)
+"""A profile's fields and Graph's JSON names for them (both ways: read and written)."""
+
+
 @dataclass(frozen=True, slots=True)
 class InboundSharedUserProfile:
     """A user from another tenant who used a shared resource here."""
@@ -78,20 +87,10 @@ class InboundSharedUserProfile:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InboundSharedUserProfile:
-        return cls(
-            user_id=_str(data, "userId"),
-            display_name=_str(data, "displayName"),
-            user_principal_name=_str(data, "userPrincipalName"),
-            home_tenant_id=_str(data, "homeTenantId"),
-        )
+        return cls(**{field: _str(data, key) for field, key in _PROFILE_KEYS})
 
     def to_json(self) -> dict[str, str]:
-        return {
-            "userId": self.user_id,
-            "displayName": self.display_name,
-            "userPrincipalName": self.user_principal_name,
-            "homeTenantId": self.home_tenant_id,
-        }
+        return {key: getattr(self, field) for field, key in _PROFILE_KEYS}
 
 
 @dataclass(frozen=True, slots=True)

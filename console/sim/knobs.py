@@ -387,8 +387,11 @@ class RecordedRequest:
 class _Graph(Protocol):
     """What the knobs need of the simulated Graph (a protocol: knobs never import the handler)."""
 
-    faults: GraphFaults
-    config: GraphConfig
+    @property
+    def faults(self) -> GraphFaults: ...
+    @property
+    def config(self) -> GraphConfig: ...
+
     clock: Callable[[], float]
 
 

@@ -231,23 +231,10 @@ class SimulatedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        drop = self._tenant.connection_fault(request)
-        if drop == "connect":
-            raise httpx.ConnectError("simulated: connection refused", request=request)
-        delay = self._tenant.delay_for(request)
+        drop, delay = _connection(self._tenant, request)
         if delay > 0:
             await self._tenant.sleep(delay)
-        if drop == "before":
-            raise httpx.ReadError("simulated: connection reset by peer", request=request)
-        response = self._tenant.handle(request)
-        if drop == "after":
-            raise httpx.RemoteProtocolError(
-                "simulated: server disconnected without sending a response", request=request
-            )
-        # A fresh response over the bytes: readable with aread()/aiter_bytes() when streamed.
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
-        )
+        return _answer(self._tenant, request, drop)
 
 
 class SimulatedSyncTransport(httpx.BaseTransport):
@@ -258,22 +245,31 @@ class SimulatedSyncTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        drop = self._tenant.connection_fault(request)
-        if drop == "connect":
-            raise httpx.ConnectError("simulated: connection refused", request=request)
-        delay = self._tenant.delay_for(request)
+        drop, delay = _connection(self._tenant, request)
         if delay > 0:
             time.sleep(delay)  # sync callers run in worker threads, never on the event loop
-        if drop == "before":
-            raise httpx.ReadError("simulated: connection reset by peer", request=request)
-        response = self._tenant.handle(request)
-        if drop == "after":
-            raise httpx.RemoteProtocolError(
-                "simulated: server disconnected without sending a response", request=request
-            )
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
-        )
+        return _answer(self._tenant, request, drop)
+
+
+def _connection(tenant: SimulatedTenant, request: httpx.Request) -> tuple[str | None, float]:
+    """The connection fault this request meets (a refused connection raised here) and its delay."""
+    drop = tenant.connection_fault(request)
+    if drop == "connect":
+        raise httpx.ConnectError("simulated: connection refused", request=request)
+    return drop, tenant.delay_for(request)
+
+
+def _answer(tenant: SimulatedTenant, request: httpx.Request, drop: str | None) -> httpx.Response:
+    """The tenant's answer, unless the connection drops before or after it is given."""
+    if drop == "before":
+        raise httpx.ReadError("simulated: connection reset by peer", request=request)
+    response = tenant.handle(request)
+    if drop == "after":
+        raise httpx.RemoteProtocolError("simulated: server disconnected without sending a response", request=request)
+    # A fresh response over the bytes: readable with aread()/aiter_bytes() when streamed.
+    return httpx.Response(
+        response.status_code, headers=response.headers, content=response.read(), extensions=response.extensions
+    )
 
 
 def _json_response(status: int, data: Any) -> httpx.Response:

@@ -83,6 +83,18 @@ async def test_a_host_that_cannot_be_resolved_is_named_and_given_up_within_three
     assert sum("retry" in r.getMessage() for r in caplog.records) == 2
 
 
+async def test_an_unreachable_network_is_named_as_such_not_as_a_name_that_cannot_be_resolved() -> None:
+    import errno
+
+    clock = ManualClock()
+    transport = Counting(httpx.ConnectError, OSError(errno.ENETUNREACH, "Network is unreachable"))
+    async with GraphClient(BASE, StaticTokenProvider("t"), transport=transport, clock=clock) as client:
+        exc = await run(client, clock)
+    assert isinstance(exc, errors.TransportFailure)
+    assert "cannot connect to graph.example.test:443 (network is unreachable)" in str(exc)
+    assert "resolve" not in str(exc)
+
+
 async def test_a_request_that_cannot_be_built_is_not_retried() -> None:
     clock = ManualClock()
     transport = Counting(httpx.LocalProtocolError)
