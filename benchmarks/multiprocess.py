@@ -67,7 +67,7 @@ async def run_clock_until(clock, engines, done, *, limit: float) -> tuple[float,
 
 
 async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
-    import console.ops.engine as engine_module
+    import console.ops.engine_submit as engine_module
     from console.auth.base import StaticTokenProvider
     from console.clock import ManualClock
     from console.graph.client import GraphClient

@@ -98,7 +98,17 @@ def plan_reservation(
 
 
 Reserve = Callable[[float, int], Awaitable[Reservation]]
-"""Asks the shared ledger for slots: (now, how many) -> Reservation."""
+"""The port to the shared ledger (``engine_link.JournalLedger``): (now, how many) -> Reservation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A budget's shape, as the shared ledger plans slots with it (``plan_reservation``'s arguments)."""
+
+    per_hour: int
+    burst: float
+    rate: float
+    grace: float
 
 
 @dataclass
@@ -184,8 +194,13 @@ class PollBudget:
         return self._reserve is not None
 
     def bind(self, reserve: Reserve) -> None:
-        """Keep the ledger in the shared journal from now on (the engine does this with its writer)."""
+        """Keep the ledger in the shared journal from now on (``engine_link.JournalLedger``)."""
         self._reserve = reserve
+
+    @property
+    def pace(self) -> Pace:
+        """This budget's shape, for a shared ledger to plan slots with."""
+        return Pace(self.per_hour, self.burst, self.rate, self.grace)
 
     @property
     def interval(self) -> float:
