@@ -181,8 +181,6 @@ class PollBudget:
         self.spent = 0
         """Requests granted so far (by this process)."""
         self._spent_at: deque[float] = deque()
-        self.reservations = 0
-        """Ledger reservations made (each covers a few slots)."""
         self.grace = SLOT_GRACE
         """How long after its time a reserved slot may still be used."""
         self.ledger_failures = 0
@@ -233,7 +231,6 @@ class PollBudget:
 
     async def _refill(self, now: float) -> float:
         """Ask the ledger for slots; returns 0 when some were granted, else how long to wait."""
-        self.reservations += 1
         if self._reserve is not None:
             try:
                 plan = await self._reserve(now, self.chunk)
