@@ -30,8 +30,8 @@ EXPORTS_PER_TENANT_PER_DAY = 1000
 EXPORTS_PER_USER_PER_DAY = 100
 SLOT_GRACE = 5.0
 """A reserved slot not used within this many seconds of its time is dropped (the ledger counted it)."""
-MAX_CHUNK = 8
-"""Slots reserved at once at most."""
+MAX_CHUNK = 64
+"""Slots reserved at once at most (reached only at high rates: 64 slots are 2 s of 32 requests a second)."""
 CHUNK_SECONDS = 2.0
 """A reservation covers about this many seconds of the steady rate."""
 
