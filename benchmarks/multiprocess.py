@@ -125,7 +125,9 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
         alive = engines[:-1]
 
         def finished() -> bool:
-            return all(not e._tracked for e in alive) and all(v.state in ("final", "error") for v in alive[0].operations())
+            return all(not e._tracked for e in alive) and all(
+                v.state in ("final", "error") for v in alive[0].operations()
+            )
 
         simulated, done = await run_clock_until(clock, alive, finished, limit=args.limit_hours * 3600)
         views = alive[0].operations()
