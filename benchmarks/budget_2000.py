@@ -6,7 +6,7 @@ of Retry-After pass in seconds of wall time. Retry-After is 60 s and exports tak
 
 Graph allows 1,000 exports a day per tenant; to submit 2,000 at once this script raises the
 simulator's limit (``tenant.graph.config.limits``) and, inside this script only, the engine's
-``EXPORTS_PER_TENANT_PER_DAY`` (``console.ops.engine`` imports the constant by name, so that is
+``EXPORTS_PER_TENANT_PER_DAY`` (``console.ops.engine_submit`` imports the constant by name, so that is
 the module patched). The simulator's 10,000 requests-an-hour limit is left as Graph has it: any
 hourly overrun past it would show as 429s.
 
@@ -64,7 +64,7 @@ async def run_clock_until(clock, engine, done, *, limit: float) -> tuple[float, 
 
 
 async def run(args: argparse.Namespace) -> int:
-    import console.ops.engine as engine_module
+    import console.ops.engine_submit as engine_module
     from console.auth.base import StaticTokenProvider
     from console.clock import ManualClock
     from console.graph.client import GraphClient

@@ -67,7 +67,7 @@ async def run_clock_until(clock, engines, done, *, limit: float) -> tuple[float,
 
 
 async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
-    import console.ops.engine as engine_module
+    import console.ops.engine_submit as engine_module
     from console.auth.base import StaticTokenProvider
     from console.clock import ManualClock
     from console.graph.client import GraphClient
@@ -118,14 +118,16 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
             )
         engines = [engine for _j, _c, engine in sides]
         victim = engines[-1]
-        victim_ops = set(victim._open)
+        victim_ops = set(victim._tracked)
         await run_clock_until(clock, engines, lambda: False, limit=args.kill_after_minutes * 60)
-        victim_left = {k for k in victim._open}
+        victim_left = {k for k in victim._tracked}
         await victim.stop(release=False)  # kill -9
         alive = engines[:-1]
 
         def finished() -> bool:
-            return all(not e._open for e in alive) and all(v.state in ("final", "error") for v in alive[0].operations())
+            return all(not e._tracked for e in alive) and all(
+                v.state in ("final", "error") for v in alive[0].operations()
+            )
 
         simulated, done = await run_clock_until(clock, alive, finished, limit=args.limit_hours * 3600)
         views = alive[0].operations()

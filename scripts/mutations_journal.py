@@ -27,14 +27,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "polling stopped by a full disk never lets the wait end",
-        "console/ops/engine.py",
-        "        if self.posts_in_flight == 0 and (self._polling_stopped or (not self._open and others == 0)):",
-        "        if self.posts_in_flight == 0 and (not self._open and others == 0):",
+        "console/ops/engine_core.py",
+        "        if self.posts_in_flight == 0 and (self._polling_stopped or (not self._tracked and others == 0)):",
+        "        if self.posts_in_flight == 0 and (not self._tracked and others == 0):",
         ("tests/ops/test_journal_failures.py::test_a_full_disk_while_polling_ends_the_wait_with_the_reason",),
     ),
     (
         "exports sent on after the journal could not record one",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "        if self._submit_failure is not None:\n            # The journal cannot record",
         "        if False:\n            # The journal cannot record",
         (
@@ -43,7 +43,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "an accepted export the journal could not record is forgotten",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "            self._unjournaled[row.key] = row",
         "            pass",
         (

@@ -10,7 +10,7 @@ from typing import Any
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "a stop with polls in flight hands over at their Retry-After",
-        "console/ops/engine.py",
+        "console/ops/engine_polling.py",
         "        self._hand_over_in_flight(self.clock.now())",
         "        pass",
         (
@@ -70,8 +70,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "a stop that cannot write the journal leaves its leases to lapse",
         "console/ops/engine.py",
-        "        if release and self._registered and flushed:",
-        "        if release and self._registered:",
+        "        if release and self._link.registered and flushed:",
+        "        if release and self._link.registered:",
         ("tests/ops/test_early_polls.py::test_a_stop_that_cannot_write_the_journal_leaves_its_leases_to_lapse",),
     ),
 ]

@@ -131,14 +131,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "confirmed export never polled",
-        "console/ops/engine.py",
-        "        if mine and row.state == TRACKING:\n            self._open.add(key)",
-        "        if False:\n            self._open.add(key)",
+        "console/ops/engine_reads.py",
+        "        if mine and row.state == TRACKING:\n            tracked = self._track(row)",
+        "        if False:\n            tracked = self._track(row)",
         (f"{_RECONCILE}::test_one_match_confirms_the_export_which_is_then_polled_to_its_end",),
     ),
     (
         "confirmed export polled before the lost 202's Retry-After",
-        "console/ops/engine.py",
+        "console/ops/engine_reads.py",
         "            due = max(now, operation.submitted.timestamp() + DEFAULT_POLL_INTERVAL)",
         "            due = now",
         (f"{_RECONCILE}::test_one_match_confirms_the_export_which_is_then_polled_to_its_end",),

@@ -14,7 +14,7 @@ PIPE = f"{CLI}test_the_first_post_leaves_before_every_container_is_checked"
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage2: every container checked before the first POST",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "        ahead = asyncio.Semaphore(max(1, window))\n",
         "        items = [i for i in items if precheck is None or await precheck(i)]\n        precheck = None\n"
         "        ahead = asyncio.Semaphore(max(1, window))\n",
@@ -22,7 +22,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "storage2: a target the pre-flight refused is POSTed",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "                if not await precheck(item):\n                    return None\n",
         "                if not await precheck(item) and False:\n                    return None\n",
         (PIPE, f"{CLI}test_preflight_keeps_back_a_user_whose_container_is_missing"),
@@ -36,7 +36,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "storage2: an operation id another row tracks is tracked twice",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "                existing = journal.retrying(lambda: journal.tracked_elsewhere(self.tenant_key, operation_id, row.key))",
         "                existing = None",
         ("tests/ops/test_engine.py::test_an_operation_id_the_journal_already_tracks_is_not_tracked_twice",),

@@ -16,7 +16,7 @@ TUI22 = "tests/tui/test_promises_22.py::"
 MUTATIONS: list[tuple[Any, ...]] = [
     (
         "retry-after: #22.1 a due check tolerates an early head of the queue",
-        "console/ops/engine.py",
+        "console/ops/poll_queue.py",
         "            if head is not None and head[0] <= now:",
         "            if head is not None and head[0] <= now + 1.0:",
         (OPS22 + "test_a_poll_never_leaves_before_its_due_time_even_when_another_queue_head_is_due",),
@@ -39,7 +39,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
 MUTATIONS += [
     (
         "backoff: #22.2 a failed poll waits the 60 s default instead of the error backoff",
-        "console/ops/engine.py",
+        "console/ops/answers.py",
         "    return exc.retry_after if exc.retry_after is not None else 0.0",
         "    return exc.retry_after if exc.retry_after is not None else 60.0",
         (OPS22 + "test_after_a_failed_poll_the_next_poll_comes_after_the_error_backoff_not_the_60_s_default",),
@@ -64,14 +64,14 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "quotas: #22.6 the tenant's daily quota ignores the batch's size",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "        if report.tenant_used + len(user_ids) > report.tenant_limit:",
         "        if report.tenant_used + 1 > report.tenant_limit:",
         (OPS22 + "test_the_tenants_daily_quota_counts_the_whole_batch_being_checked",),
     ),
     (
         "quotas: #22.7 the quota counts the last 12 hours",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "self.writer.journal.exports_since, self.tenant_key, self.clock.now() - DAY)",
         "self.writer.journal.exports_since, self.tenant_key, self.clock.now() - DAY / 2)",
         (OPS22 + "test_the_daily_quotas_count_the_last_24_hours_not_12",),
@@ -80,15 +80,15 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "leases: #22.14 a process that lost its lease keeps polling",
-        "console/ops/engine.py",
-        "            if key not in held and self._rows[key].state == TRACKING:",
+        "console/ops/engine_sync.py",
+        "            if key not in held and tracked.row.state == TRACKING:",
         "            if False:",
         (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
     ),
     (
         "leases: #22.15 it polls while its lease has lapsed",
-        "console/ops/engine.py",
-        "        if self._lease_until <= now:",
+        "console/ops/engine_polling.py",
+        "        if self._link.lease_until <= now:",
         "        if False:",
         (OPS22 + "test_a_process_whose_lease_lapsed_stops_polling_and_leaves_the_operation_to_its_new_owner",),
     ),
@@ -151,16 +151,16 @@ MUTATIONS += [
 MUTATIONS += [
     (
         "retry-after: the journal keeps the 202's Retry-After, not the last one",
-        "console/ops/engine.py",
+        "console/ops/engine_core.py",
         "        if retry_after is not None:\n            row.retry_after = retry_after\n        due = now + plan.delay",
         "        due = now + plan.delay",
         (OPS22 + "test_a_takeover_waits_the_last_retry_after_graph_gave_not_the_first",),
     ),
     (
         "backoff: a success keeps the error streak",
-        "console/ops/engine.py",
-        '        row.last_error = ""\n        self._error_streak.pop(key, None)',
-        '        row.last_error = ""',
+        "console/ops/answers.py",
+        "        return Step(Streaks(), retry_after=retry_after)",
+        "        return Step(replace(streaks, unknown=0), retry_after=retry_after)",
         (OPS22 + "test_a_success_ends_the_error_backoff_so_the_next_failure_starts_short_again",),
     ),
     (
@@ -222,9 +222,9 @@ MUTATIONS += [
     ),
     (
         "retry-after: the first poll ignores the 202's Retry-After",
-        "console/ops/engine.py",
-        "        self._reschedule(row, accepted.retry_after, now)",
-        "        self._reschedule(row, 0.0, now)",
+        "console/ops/engine_submit.py",
+        "        self._reschedule(tracked, accepted.retry_after, now)",
+        "        self._reschedule(tracked, 0.0, now)",
         (P + "test_a_restart_keeps_each_operations_saved_next_poll",),
     ),
     (
@@ -236,16 +236,16 @@ MUTATIONS += [
     ),
     (
         "backoff: the error streak never grows",
-        "console/ops/engine.py",
-        "            streak = self._error_streak.get(row.key, 0) + 1\n            self._error_streak[row.key] = streak",
-        "            streak = 1\n            self._error_streak[row.key] = streak",
+        "console/ops/answers.py",
+        "    streak = streaks.errors + 1\n",
+        "    streak = 1\n",
         (P + "test_failing_polls_back_off",),
     ),
     (
         "backoff: a 403 while polling retried without the sign-in interval",
-        "console/ops/engine.py",
-        "            self._reschedule(row, exc.retry_after, now, floor=AUTH_RETRY_INTERVAL)",
-        "            self._reschedule(row, exc.retry_after, now)",
+        "console/ops/answers.py",
+        "        return Step(streaks, retry_after=exc.retry_after, floor=AUTH_RETRY_INTERVAL, fatal=True)",
+        "        return Step(streaks, retry_after=exc.retry_after, fatal=True)",
         (P + "test_a_403_while_polling_backs_off_and_is_reported",),
     ),
     (
@@ -306,14 +306,14 @@ MUTATIONS += [
     ),
     (
         "quotas: a batch's repeats of one user counted once",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "            batch[user_id] = batch.get(user_id, 0) + 1",
         "            batch[user_id] = 1",
         (P + "test_the_per_user_quota_allows_the_hundredth_and_refuses_the_next",),
     ),
     (
         "quotas: the per-user limit allows one more",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "            if report.per_user_used.get(user_id, 0) + count > report.per_user_limit:",
         "            if report.per_user_used.get(user_id, 0) + count > report.per_user_limit + 1:",
         (P + "test_the_per_user_quota_allows_the_hundredth_and_refuses_the_next",),
@@ -369,7 +369,7 @@ MUTATIONS += [
     ),
     (
         "no re-POST: the engine asks the journal about nobody",
-        "console/ops/engine.py",
+        "console/ops/engine_submit.py",
         "        rows = await self.writer.call(self.writer.journal.conflicts, self.tenant_key, list(user_ids))",
         "        rows = await self.writer.call(self.writer.journal.conflicts, self.tenant_key, [])",
         (P + "test_users_with_an_unfinished_or_unconfirmed_export_are_refused_unless_forced",),

@@ -204,7 +204,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "ui2: the snapshot says when Graph throttled",
-        "console/ops/engine.py",
+        "console/ops/engine_polling.py",
         "throttled_until=gate if gate > now else None,",
         "throttled_until=None,",
         (

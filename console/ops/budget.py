@@ -31,8 +31,8 @@ EXPORTS_PER_TENANT_PER_DAY = 1000
 EXPORTS_PER_USER_PER_DAY = 100
 SLOT_GRACE = 5.0
 """A reserved slot not used within this many seconds of its time is dropped (the ledger counted it)."""
-MAX_CHUNK = 8
-"""Slots reserved at once at most."""
+MAX_CHUNK = 64
+"""Slots reserved at once at most (reached only at high rates: 64 slots are 2 s of 32 requests a second)."""
 CHUNK_SECONDS = 2.0
 """A reservation covers about this many seconds of the steady rate."""
 
@@ -99,7 +99,17 @@ def plan_reservation(
 
 
 Reserve = Callable[[float, int], Awaitable[Reservation]]
-"""Asks the shared ledger for slots: (now, how many) -> Reservation."""
+"""The port to the shared ledger (``engine_link.JournalLedger``): (now, how many) -> Reservation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A budget's shape, as the shared ledger plans slots with it (``plan_reservation``'s arguments)."""
+
+    per_hour: int
+    burst: float
+    rate: float
+    grace: float
 
 
 @dataclass
@@ -174,8 +184,6 @@ class PollBudget:
         self.spent = 0
         """Requests granted so far (by this process)."""
         self._spent_at: deque[float] = deque()
-        self.reservations = 0
-        """Ledger reservations made (each covers a few slots)."""
         self.grace = SLOT_GRACE
         """How long after its time a reserved slot may still be used."""
         self.ledger_failures = 0
@@ -187,8 +195,13 @@ class PollBudget:
         return self._reserve is not None
 
     def bind(self, reserve: Reserve) -> None:
-        """Keep the ledger in the shared journal from now on (the engine does this with its writer)."""
+        """Keep the ledger in the shared journal from now on (``engine_link.JournalLedger``)."""
         self._reserve = reserve
+
+    @property
+    def pace(self) -> Pace:
+        """This budget's shape, for a shared ledger to plan slots with."""
+        return Pace(self.per_hour, self.burst, self.rate, self.grace)
 
     @property
     def interval(self) -> float:
@@ -221,7 +234,6 @@ class PollBudget:
 
     async def _refill(self, now: float) -> float:
         """Ask the ledger for slots; returns 0 when some were granted, else how long to wait."""
-        self.reservations += 1
         if self._reserve is not None:
             try:
                 plan = await self._reserve(now, self.chunk)

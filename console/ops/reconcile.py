@@ -270,6 +270,13 @@ async def _one(
             view=view,
         )
     [operation] = fits
+    return await _confirm(engine, view, operation, taken)
+
+
+async def _confirm(
+    engine: Reconcilable, view: OperationView, operation: DataPolicyOperation, taken: set[str]
+) -> RowResult:
+    """Attach the one operation Graph listed to the unconfirmed export (the engine then watches it)."""
     note = f"{FOUND_BY} (operation {operation.id}, submitted {_when(operation.submitted)})"
     try:
         confirmed = await engine.confirm_export(view.key, operation, engine.client.operation_url(operation.id), note)

@@ -75,9 +75,15 @@ def next_poll(
     floor: float = 0.0,
     submitted: float | None = None,
 ) -> Due:
-    """The next poll of an operation (see ``next_poll_delay``), marked when it is aimed at the finish.
+    """The next poll of an operation: seconds from ``now`` until it is due, marked when it is aimed at the finish.
 
     Args:
+        retry_after: Graph's Retry-After on the last answer (None when absent).
+        fair_interval: how often each open operation can be polled on the tenant's budget.
+        progress: the last progress Graph reported.
+        first: the first progress sample above zero.
+        now: the time of the last answer.
+        floor: a back-off the caller requires (error streak, 401/403, unknown status).
         submitted: when the export was accepted (epoch seconds), for the second sample's timing.
     """
     least = not_before(retry_after, floor)
@@ -98,37 +104,6 @@ def next_poll(
     if landing <= cap:
         return Due(max(least, landing), landing=True)
     return Due(max(least, cap))
-
-
-def next_poll_delay(
-    *,
-    retry_after: float | None,
-    fair_interval: float,
-    progress: float | None = None,
-    first: ProgressSample | None = None,
-    now: float = 0.0,
-    floor: float = 0.0,
-    submitted: float | None = None,
-) -> float:
-    """Seconds from ``now`` until the operation is next due.
-
-    Args:
-        retry_after: Graph's Retry-After on the last answer (None when absent).
-        fair_interval: how often each open operation can be polled on the tenant's budget.
-        progress: the last progress Graph reported.
-        first: the first progress sample above zero.
-        now: the time of the last answer.
-        floor: a back-off the caller requires (error streak, 401/403, unknown status).
-    """
-    return next_poll(
-        retry_after=retry_after,
-        fair_interval=fair_interval,
-        progress=progress,
-        first=first,
-        now=now,
-        floor=floor,
-        submitted=submitted,
-    ).delay
 
 
 def takeover_due(now: float, next_poll_at: float | None, lease_until: float | None, retry_after: float | None) -> float:

@@ -27,12 +27,13 @@ def location_for(n: int) -> str:
 class Side:
     """One process's view: its client, journal and engine."""
 
-    def __init__(self, rig: Rig, budget: int, **engine_options: object) -> None:
+    def __init__(self, rig: Rig, budget: int, tenant: SimulatedTenant | None = None, **engine_options: object) -> None:
         self.rig = rig
+        tenant = tenant if tenant is not None else rig.tenant
         self.client = GraphClient(
             DEMO_GRAPH_URL,
-            StaticTokenProvider(rig.tenant.issue_token(lifetime=10**7)),
-            transport=rig.tenant.transport(),
+            StaticTokenProvider(tenant.issue_token(lifetime=10**7)),
+            transport=tenant.transport(),
             clock=rig.clock,
             backoff_start=0.5,
         )
@@ -41,7 +42,7 @@ class Side:
         self.engine = OperationsEngine(
             self.client,
             self.journal,
-            tenant_key=rig.tenant.tenant_id,
+            tenant_key=tenant.tenant_id,
             poll_budget=budget,
             clock=rig.clock,
             identity="admin@contoso.example",
@@ -80,10 +81,21 @@ class Rig:
         self.budget = budget
         self.sides: list[Side] = []
 
-    def side(self, budget: int | None = None, **engine_options: object) -> Side:
-        side = Side(self, budget if budget is not None else self.budget, **engine_options)
+    def side(
+        self, budget: int | None = None, *, tenant: SimulatedTenant | None = None, **engine_options: object
+    ) -> Side:
+        """One more process on the journal (an engine for ``tenant``: default, the rig's)."""
+        side = Side(self, budget if budget is not None else self.budget, tenant, **engine_options)
         self.sides.append(side)
         return side
+
+    def ledger(self, tenant_key: str) -> int:
+        """Requests the journal's ledger counts for ``tenant_key`` in the last hour (every process)."""
+        journal = OperationJournal(self.path)
+        try:
+            return journal.requests_in_last_hour(tenant_key, self.clock.now())
+        finally:
+            journal.close()
 
     def users(self, n: int, start: int = 0) -> list[str]:
         return [p.user_id for p in self.tenant.graph.profiles[start : start + n]]

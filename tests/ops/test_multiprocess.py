@@ -31,7 +31,7 @@ async def test_two_engines_stay_inside_one_budget_and_never_poll_early(tmp_path:
     assert max_in_window(polls, 600) <= 64
     assert rig.early_polls() == 0
     # Each operation has exactly one poller.
-    pollers = {side.engine.process_id: set(side.engine._open) for side in (first, second)}
+    pollers = {side.engine.process_id: set(side.engine._tracked) for side in (first, second)}
     assert not (pollers[first.engine.process_id] & pollers[second.engine.process_id])
     assert first.engine.polls_sent > 30 and second.engine.polls_sent > 30, "one process starved the other"
     await rig.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from console.ops.schedule import (
     DEFAULT_POLL_INTERVAL,
     LEARN_FRACTION,
@@ -10,9 +12,13 @@ from console.ops.schedule import (
     ProgressSample,
     eta,
     next_poll,
-    next_poll_delay,
     takeover_due,
 )
+
+
+def next_poll_delay(**when: Any) -> float:
+    """Seconds until the operation is next due (``next_poll``'s delay)."""
+    return next_poll(**when).delay
 
 
 def test_never_before_retry_after_or_the_floors() -> None:
