@@ -8,7 +8,7 @@ protocol so tests can pass in-memory fakes and the real ``OperationsEngine`` fit
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,6 +67,14 @@ class OperationsService(Protocol):
 
     async def quota(self) -> QuotaReport:
         """Exports left today under Graph's daily limits."""
+        ...
+
+    async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
+        """``quota``, refusing a batch that would pass the limits (``QuotaExceeded``)."""
+        ...
+
+    async def conflicts(self, user_ids: Iterable[str]) -> list[OperationView]:
+        """Unfinished or unconfirmed exports of these users, in any process."""
         ...
 
 

@@ -23,7 +23,8 @@ from textual.worker import Worker, WorkerState
 from console.clock import Clock, SystemClock
 from console.graph.errors import GraphError
 from console.ops.engine import AlreadyExporting
-from console.ops.events import UNCONFIRMED, ExportTarget, OperationView, QuotaReport, SubmitOutcome
+from console.ops.events import UNCONFIRMED, OperationView, QuotaReport, SubmitOutcome
+from console.ops.submission import Submission, case_opened_text, targets_for
 from console.redact import redact
 from console.tui.cells import literal, one_line, safe_text
 from console.tui.export_model import (
@@ -376,7 +377,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     # -- confirmation and submission -----------------------------------------------------------
 
-    def confirm_and_send(self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck | None = None) -> None:
+    def confirm_and_send(self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck[Person] | None = None) -> None:
         """Send at once for one person with nothing to warn about; otherwise ask first (default No).
 
         When pre-flight refused some people, the question offers to go on without them.
@@ -438,7 +439,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
             keep = {p.user_id for p in people}
             pairs = [(p, loc) for p, loc in zip(self.people, plan.locations, strict=True) if p.user_id in keep]
             self.people = [p for p, _loc in pairs]
-            plan = replace(plan, locations=tuple(loc for _p, loc in pairs))
+            plan = replace(plan, rules=replace(plan.rules, locations=tuple(loc for _p, loc in pairs)))
             self.query_one("#export-targets", Static).update(self._targets_text())
         self._set_editable(False)
         self.submitting = True
@@ -455,27 +456,15 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     async def _submit(self, plan: LocationPlan, *, force: bool) -> None:
         # The locations with their signatures live only in the plan, this coroutine and the engine's call.
-        targets = [
-            ExportTarget(
-                user_id=p.user_id,
-                storage_location=location,
-                display_name=p.display_name,
-                user_principal_name=p.user_principal_name,
-                home_tenant_id=p.home_tenant_id,
-                previous_key=p.previous_key,
-            )
-            for p, location in zip(self.people, plan.locations, strict=True)
-        ]
+        targets = targets_for(self.people, plan.locations)
         try:
-            outcomes = await self.engine.submit(targets, case=self.memory.case, force=force)
+            sent = await Submission(self.engine).send(targets, case=self.memory.case, force=force)
         except AlreadyExporting as exc:
             self.submitting = False
             if self.is_attached:
                 self._ask_force(plan, list(exc.conflicts))
             else:
-                self.app.notify(
-                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
-                )
+                self._notify_refused(str(exc))
             return
         except (ValueError, GraphError) as exc:
             self.submitting = False
@@ -484,21 +473,25 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 self._error(f"✗ {redact(str(exc))}")
                 self.query_one("#export-hint", Static).update(self._idle_hint())
             else:
-                self.app.notify(
-                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
-                )
+                self._notify_refused(str(exc))
             return
         self.submitting = False
+        if sent.case_opened:
+            said = safe_text(case_opened_text(sent.case_opened))
+            self.app.notify(said[:1].upper() + said[1:], title="Case", markup=False)
         if self.is_attached:
-            self.show_outcomes(outcomes)
+            self.show_outcomes(sent.outcomes)
         else:
-            accepted = sum(1 for outcome in outcomes if outcome.accepted)
-            refused = len(outcomes) - accepted
+            accepted = sum(1 for outcome in sent.outcomes if outcome.accepted)
+            refused = len(sent.outcomes) - accepted
             self.app.notify(
                 f"{accepted:,} accepted" + (f", {refused:,} not: see the operations table" if refused else ""),
                 title="Exports submitted",
                 severity="warning" if refused else "information",
             )
+
+    def _notify_refused(self, text: str) -> None:
+        self.app.notify(safe_text(redact(text)), title="Export refused", severity="error", timeout=15, markup=False)
 
     def _ask_force(self, plan: LocationPlan, conflicts: list[OperationView]) -> None:
         self._set_editable(True)
@@ -545,11 +538,8 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
                 detail = operation.operation_id if operation and operation.operation_id else "accepted"
                 results.add_row(literal(label), Text("✓ accepted", style="bold"), literal(detail))
                 continue
-            exception = getattr(outcome, "exception", None)
-            code = str(getattr(exception, "code", "") or "")
-            unconfirmed = (outcome.operation is not None and outcome.operation.state == UNCONFIRMED) or (
-                getattr(outcome, "error_type", "") == "ExportUnconfirmed"
-            )
+            code = str(getattr(outcome.exception, "code", "") or "")
+            unconfirmed = outcome.operation is not None and outcome.operation.state == UNCONFIRMED
             reason = outcome_reason(outcome.error, code)
             if reason not in explained:
                 explained.append(reason)
