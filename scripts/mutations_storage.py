@@ -102,9 +102,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage 22.10: --no-storage-check skips the rules before sign-in",
         "console/cli/run.py",
-        "    for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):",
-        "    for finding in (check_location(location, now=time.time(), targets=1 if templated else len(user_ids))"
-        " if not args.no_storage_check else []):",
+        "    if checked.errors:\n        raise UsageProblem(",
+        "    if checked.errors and not args.no_storage_check:\n        raise UsageProblem(",
         (f"{CLI}test_the_storage_rules_refuse_before_sign_in",),
     ),
     (

@@ -86,7 +86,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "warnings about many containers are grouped",
-        "console/tui/export_model.py",
+        "console/ops/submission.py",
         "            if code in _WARNING_GROUPS and name:",
         "            if False:",
         (f"{K}::test_a_bulk_export_to_unreachable_storage_fits_80x24_with_grouped_warnings",),

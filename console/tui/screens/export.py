@@ -377,7 +377,9 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
 
     # -- confirmation and submission -----------------------------------------------------------
 
-    def confirm_and_send(self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck[Person] | None = None) -> None:
+    def confirm_and_send(
+        self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck[Person] | None = None
+    ) -> None:
         """Send at once for one person with nothing to warn about; otherwise ask first (default No).
 
         When pre-flight refused some people, the question offers to go on without them.
@@ -478,7 +480,7 @@ class ExportScreen(ModalScreen[list[SubmitOutcome] | None]):
         self.submitting = False
         if sent.case_opened:
             said = safe_text(case_opened_text(sent.case_opened))
-            self.app.notify(said[:1].upper() + said[1:], title="Case", markup=False)
+            self.app.notify(said[:1].upper() + said[1:], markup=False)
         if self.is_attached:
             self.show_outcomes(sent.outcomes)
         else:
