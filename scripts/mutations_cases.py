@@ -74,8 +74,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "cases: export --case does not open a new case",
         "console/ops/submission.py",
-        "        return ref if opened else \"\"",
-        "        return \"\"",
+        '        return ref if opened else ""',
+        '        return ""',
         ("tests/cli/test_case_export.py::test_export_with_a_new_case_opens_it_once",),
     ),
     (

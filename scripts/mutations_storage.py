@@ -22,7 +22,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage: a SAS without sp accepted",
         "console/storage/sas.py",
-        "    if permissions is None and \"si\" not in params:",
+        '    if permissions is None and "si" not in params:',
         "    if False:",
         (f"{R}[no sp]",),
     ),
