@@ -56,6 +56,7 @@ from console.ops.events import (
     OperationView,
     PollRecord,
     QuotaReport,
+    SubmitFailure,
     SubmitOutcome,
 )
 from console.ops.journal import (
@@ -763,7 +764,7 @@ class OperationsEngine:
         if self._submit_failure is not None:
             # The journal cannot record an intent (or what Graph answered): send no further export.
             text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
-            return SubmitOutcome(user_id, None, text, 1, self._submit_failure)
+            return SubmitOutcome(user_id, None, SubmitFailure(text, self._submit_failure))
         now = self.clock.now()
         journal = self.writer.journal
         try:
@@ -786,7 +787,7 @@ class OperationsEngine:
             # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
             self.journal_failure = self._submit_failure = exc
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
-            return SubmitOutcome(user_id, None, text, 1, exc)
+            return SubmitOutcome(user_id, None, SubmitFailure(text, exc))
         self._rows[row.key] = row
         self.posts_in_flight += 1
         self._update_idle()
@@ -811,14 +812,14 @@ class OperationsEngine:
             )
             await self._save(row, record)
             self._emit("unconfirmed" if unconfirmed else "rejected", row)
-            return SubmitOutcome(user_id, row.view(), row.last_error, max(1, exc.exit_code), exc)
+            return SubmitOutcome(user_id, row.view(), SubmitFailure(row.last_error, exc))
         except Exception as exc:  # unknown outcome: never lose the intent, never re-POST blindly
             log.exception("export POST failed unexpectedly")
             row.state = UNCONFIRMED
             row.last_error = f"the export request failed unexpectedly ({type(exc).__name__}); check it in the portal"
             await self._save(row)
             self._emit("unconfirmed", row)
-            return SubmitOutcome(user_id, row.view(), row.last_error, 1, exc)
+            return SubmitOutcome(user_id, row.view(), SubmitFailure(row.last_error, exc))
         finally:
             self.posts_in_flight -= 1
             self._update_idle()
@@ -867,7 +868,7 @@ class OperationsEngine:
             )
         self._update_idle()
         self._emit("submitted", row)
-        return SubmitOutcome(user_id, row.view(), "")
+        return SubmitOutcome(user_id, row.view())
 
     def _track_or_find(self, row: OperationRow, record: PollRecord, now: float) -> tuple[int | None, bool]:
         """On the writer thread: the row already tracking ``row``'s operation id (then nothing is written), or
@@ -898,7 +899,7 @@ class OperationsEngine:
         row.last_error = text
         await self._save(row, record)
         self._emit("unconfirmed" if unconfirmed else "error", row)
-        return SubmitOutcome(row.user_id, row.view(), text, 1, exc)
+        return SubmitOutcome(row.user_id, row.view(), SubmitFailure(text, exc))
 
     # -- the shared budget ------------------------------------------------------------
 
