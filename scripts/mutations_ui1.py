@@ -72,9 +72,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "the question names the case",
-        "console/tui/screens/export.py",
-        '        lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")',
-        "        pass",
+        "console/tui/export_model.py",
+        '    lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")',
+        "    pass",
         (f"{K}::test_the_question_names_the_case",),
     ),
     (

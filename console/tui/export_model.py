@@ -9,9 +9,13 @@ export is spent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from rich.text import Text
+
+from console.ops.events import UNCONFIRMED, QuotaReport, SubmitOutcome
 from console.ops.submission import LocationPlan, PeopleCheck, check_people, plan_locations, propose_template
 from console.redact import redact
 from console.storage import (
@@ -79,6 +83,40 @@ def short_location(location: str) -> str:
     return path + ("?…" if query else "")
 
 
+def proposal_text(plan: LocationPlan) -> str:
+    """The line offering the proposed per-person template (signature masked), or ''."""
+    if not plan.proposal:
+        return ""
+    return f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} (same account and SAS)"
+
+
+def preview_text(plan: LocationPlan, people: list[Person]) -> str:
+    """The first resolved locations, one line per person (signature masked), or ''."""
+    if not plan.preview:
+        return ""
+    more = len(people) - len(plan.preview)
+    lines = [f"  {person.label} → {short_location(loc)}" for person, loc in zip(people, plan.preview, strict=False)]
+    if more > 0:
+        lines.append(f"  … and {more:,} more, each with its own container")
+    host = location_host(plan.preview[0])
+    return f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
+
+
+def quota_text(report: QuotaReport, people: list[Person]) -> Text:
+    """What is left of today's limits, and who this export would take over them."""
+    text = Text()
+    text.append(
+        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
+        f"{report.per_user_limit} a day per user."
+    )
+    if len(people) > report.tenant_left:
+        text.append(f" {len(people):,} asked: over today's tenant limit.", style="bold")
+    spent = [p.label for p in people if report.user_left(p.user_id) < 1]
+    if spent:
+        text.append(f" No exports left today for: {', '.join(spent[:3])}", style="bold")
+    return text
+
+
 def location_host(location: str) -> str:
     """The host of a location URL ('' for an account name)."""
     return urlsplit(location).netloc if "://" in location else ""
@@ -89,6 +127,62 @@ def outcome_reason(error: str, code: str = "") -> str:
     if code == STORAGE_LOCATION_ALREADY_USED or STORAGE_LOCATION_ALREADY_USED in error:
         return one_line(explain_storage_error(STORAGE_LOCATION_ALREADY_USED, error), 600)
     return one_line(redact(error), 600)
+
+
+def outcome_cells(outcome: SubmitOutcome) -> tuple[str, str, str]:
+    """(result, detail, reason to explain under the table): ✓ accepted with the operation id, or ? unconfirmed /
+    ✗ refused with Graph's answer (StorageLocationAlreadyUsed with its fix)."""
+    if outcome.accepted:
+        operation = outcome.operation
+        return "✓ accepted", operation.operation_id if operation and operation.operation_id else "accepted", ""
+    code = str(getattr(outcome.exception, "code", "") or "")
+    unconfirmed = outcome.operation is not None and outcome.operation.state == UNCONFIRMED
+    reason = outcome_reason(outcome.error, code)
+    return "? unconfirmed" if unconfirmed else "✗ refused", one_line(reason, 300), reason
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 person', '2 people', '1,000 exports'."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def bulk_question(
+    count: int,
+    where: str,
+    case: str,
+    *,
+    hidden: str,
+    refused: Sequence[tuple[str, Sequence[Person]]],
+    warnings: Sequence[str],
+    quota: QuotaReport | None,
+) -> str:
+    """The question before an export that is not one person with nothing to warn about (default No).
+
+    Args:
+        count: the people it goes on with; ``refused``: those pre-flight left out, grouped by reason.
+        where: the location, masked; ``case``: the Case field; ``hidden``: who the search hides ('' when none).
+    """
+    lines = [f"Export the personal data of {plural(count, 'person', 'people')} to {where}?"]
+    lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")
+    if hidden:
+        lines.append(hidden + ".")
+    skipped = len({p.user_id for _reason, people in refused for p in people})
+    if refused:
+        lines.append(f"Pre-flight refused {plural(skipped, 'person', 'people')}, left out if you go on:")
+        lines += [f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in refused]
+    lines += [f"! {w}" for w in warnings]
+    if quota is not None:
+        lines.append(f"Graph counts each against today's limits ({quota.tenant_left:,} left for the tenant).")
+    return "\n".join(lines)
+
+
+def force_question(users: int) -> str:
+    """The question when some people already have an unfinished or unconfirmed export."""
+    return (
+        f"{plural(users, 'person already has', 'people already have')} an unfinished or unconfirmed "
+        "export. Exporting again spends another of today's exports and may duplicate one Graph already "
+        "accepted (check unconfirmed ones first).\n\nExport them again anyway?"
+    )
 
 
 def names_text(people: list[Person], shown: int = 5) -> str:
