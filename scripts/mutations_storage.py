@@ -22,8 +22,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage: a SAS without sp accepted",
         "console/storage/sas.py",
-        '    if permissions is None and "si" not in params:',
-        "    if False:",
+        '        "sp",\n        permissions,\n',
+        '        "sp",\n        "c",\n',
         (f"{R}[no sp]",),
     ),
     (

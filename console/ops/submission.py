@@ -307,13 +307,19 @@ def _plural_word(count: int, one: str) -> str:
 
 
 class SubmitEngine(Protocol):
-    """The part of ``OperationsEngine`` a submission uses."""
+    """The part of ``OperationsEngine`` a submission uses (the console's ``OperationsService`` extends it)."""
 
-    async def quota(self) -> QuotaReport: ...
+    async def quota(self) -> QuotaReport:
+        """Exports left today under Graph's daily limits."""
+        ...
 
-    async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport: ...
+    async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
+        """``quota``, refusing a batch that would pass the limits (``QuotaExceeded``)."""
+        ...
 
-    async def conflicts(self, user_ids: Iterable[str]) -> list[OperationView]: ...
+    async def conflicts(self, user_ids: Iterable[str]) -> list[OperationView]:
+        """Unfinished or unconfirmed exports of these users, in any process."""
+        ...
 
     async def submit(
         self,
@@ -323,7 +329,10 @@ class SubmitEngine(Protocol):
         case: str = "",
         submitted_by: str | None = None,
         force: bool = False,
-    ) -> list[SubmitOutcome]: ...
+    ) -> list[SubmitOutcome]:
+        """Export each target (an ``ExportTarget`` or a user id); raises ValueError, QuotaExceeded or
+        AlreadyExporting (unless ``force``) before any POST."""
+        ...
 
 
 @dataclass(frozen=True)

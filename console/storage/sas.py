@@ -253,18 +253,25 @@ def _signature_rules(params: dict[str, list[str]], findings: list[SasFinding]) -
 
 def _time_rules(params: dict[str, list[str]], current: datetime, findings: list[SasFinding]) -> None:
     expiry_text = _single(params, "se", findings)
-    if expiry_text is None and "si" not in params:
-        findings.append(
-            SasFinding(
-                "error",
-                "se",
-                "the SAS has no expiry (se) and no stored access policy (si): Azure refuses it; make a new SAS",
-            )
-        )
+    _policy_rule(
+        params,
+        "se",
+        expiry_text,
+        "the SAS has no expiry (se) and no stored access policy (si): Azure refuses it; make a new SAS",
+        findings,
+    )
     expiry = None if expiry_text is None else _expiry_rules(expiry_text, current, findings)
     start_text = _single(params, "st", findings)
     if start_text is not None:
         _start_rules(start_text, expiry, current, findings)
+
+
+def _policy_rule(
+    params: dict[str, list[str]], name: str, value: str | None, message: str, findings: list[SasFinding]
+) -> None:
+    """``name`` may be left out only for a stored access policy (``si``) to give."""
+    if value is None and "si" not in params:
+        findings.append(SasFinding("error", name, message))
 
 
 def _expiry_rules(expiry_text: str, current: datetime, findings: list[SasFinding]) -> datetime | None:
@@ -311,15 +318,14 @@ def _start_rules(start_text: str, expiry: datetime | None, current: datetime, fi
 
 def _permission_rules(params: dict[str, list[str]], findings: list[SasFinding]) -> None:
     permissions = _single(params, "sp", findings)
-    if permissions is None and "si" not in params:
-        findings.append(
-            SasFinding(
-                "error",
-                "sp",
-                "the SAS names no permissions (sp) and no stored access policy (si): Graph needs create (c) and "
-                "write (w); make a SAS with sp=rcwl",
-            )
-        )
+    _policy_rule(
+        params,
+        "sp",
+        permissions,
+        "the SAS names no permissions (sp) and no stored access policy (si): Graph needs "
+        "create (c) and write (w); make a SAS with sp=rcwl",
+        findings,
+    )
     if permissions is not None and not ({"c", "w"} & set(permissions.lower())):
         shown = "".join(c for c in permissions if c.isalpha())[:20] or "(empty)"
         findings.append(
