@@ -322,16 +322,10 @@ class SubmitEngine(Protocol):
         ...
 
     async def submit(
-        self,
-        targets: Sequence[Any],
-        storage_location: str | None = None,
-        *,
-        case: str = "",
-        submitted_by: str | None = None,
-        force: bool = False,
+        self, targets: Sequence[ExportTarget], *, case: str = "", submitted_by: str | None = None, force: bool = False
     ) -> list[SubmitOutcome]:
-        """Export each target (an ``ExportTarget`` or a user id); raises ValueError, QuotaExceeded or
-        AlreadyExporting (unless ``force``) before any POST."""
+        """Export each target to its location; raises ValueError, QuotaExceeded or AlreadyExporting (unless
+        ``force``) before any POST."""
         ...
 
 
