@@ -10,8 +10,9 @@ changed once changes both front ends (and both refuse with the same words):
 2. ``plan_locations``: the template resolved per person, two people landing in one container
    refused (Graph accepts one export per storage location), and for a form the first resolved
    locations (masked) and a per-person template to propose.
-3. The Blob pre-flight with the SAS (network): ``console.storage.rules`` (``PreflightRun`` one
-   location at a time for the CLI's pipeline, ``preflight_batch`` for the form's per-person check).
+3. The Blob pre-flight with the SAS (network): ``console.storage.rules.PreflightRun``, one location
+   at a time just before its POST (the CLI's pipeline), or ``check_people``, every location at once
+   and told per person (the form, which then offers to go on without those refused).
 4. ``Submission.send``: the conflict check (an unfinished or unconfirmed export of the same
    person, unless forced), the daily quota, the case opened when it is new (received today, due a
    month later: ``console.ops.cases``), then the POSTs (``OperationsEngine.submit``).

@@ -2,7 +2,8 @@
 
 Nothing is sent before every check passed: the SAS rules (no network), Blob pre-flight with the SAS
 (the container exists and holds no earlier export), and, for more than one person or any warning,
-an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPersonalData.
+an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPersonalData. The rules,
+the conflict and quota checks and the case are the CLI's too: ``console.ops.submission``.
 """
 
 from __future__ import annotations
