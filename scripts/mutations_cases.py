@@ -73,9 +73,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "cases: export --case does not open a new case",
-        "console/cli/commands.py",
-        "        if ensure_case(services.journal, services.tenant_key, args.case, utc_date(now), services.identity):",
-        "        if False:",
+        "console/ops/submission.py",
+        '        return ref if opened else ""',
+        '        return ""',
         ("tests/cli/test_case_export.py::test_export_with_a_new_case_opens_it_once",),
     ),
     (

@@ -15,15 +15,15 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage: st in the future accepted",
         "console/storage/sas.py",
-        "        elif start > current:",
-        "        elif False:",
+        "    elif start > current:",
+        "    elif False:",
         (f"{R}[st in the future]", "tests/storage/test_sas.py::test_start_in_the_future_is_an_error"),
     ),
     (
         "storage: a SAS without sp accepted",
         "console/storage/sas.py",
-        "    if permissions is None and not policy:",
-        "    if False:",
+        '        "sp",\n        permissions,\n',
+        '        "sp",\n        "c",\n',
         (f"{R}[no sp]",),
     ),
     (
@@ -102,9 +102,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "storage 22.10: --no-storage-check skips the rules before sign-in",
         "console/cli/run.py",
-        "    for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):",
-        "    for finding in (check_location(location, now=time.time(), targets=1 if templated else len(user_ids))"
-        " if not args.no_storage_check else []):",
+        "    if checked.errors:\n        raise UsageProblem(",
+        "    if checked.errors and not args.no_storage_check:\n        raise UsageProblem(",
         (f"{CLI}test_the_storage_rules_refuse_before_sign_in",),
     ),
     (

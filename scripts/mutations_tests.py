@@ -377,8 +377,8 @@ MUTATIONS += [
     (
         "submission rules: an expired SAS accepted",
         "console/storage/sas.py",
-        "        elif expiry <= current:",
-        "        elif False:",
+        "    elif expiry <= current:",
+        "    elif False:",
         ("tests/storage/test_sas.py",),
     ),
     (

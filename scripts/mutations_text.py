@@ -113,8 +113,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: export results never markup",
         "console/tui/screens/export.py",
-        'results.add_row(literal(label), Text(word, style="bold"), literal(one_line(reason, 300)))',
-        'results.add_row(label, Text(word, style="bold"), one_line(reason, 300))',
+        'results.add_row(literal(label), Text(word, style="bold"), literal(detail))',
+        'results.add_row(label, Text(word, style="bold"), detail)',
         (f"{_TUI}test_graphs_refusal_is_shown_as_text_in_the_export_results",),
     ),
     (

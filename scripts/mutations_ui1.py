@@ -72,9 +72,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "the question names the case",
-        "console/tui/screens/export.py",
-        '        lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")',
-        "        pass",
+        "console/tui/export_model.py",
+        '    lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")',
+        "    pass",
         (f"{K}::test_the_question_names_the_case",),
     ),
     (
@@ -86,7 +86,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "warnings about many containers are grouped",
-        "console/tui/export_model.py",
+        "console/ops/submission.py",
         "            if code in _WARNING_GROUPS and name:",
         "            if False:",
         (f"{K}::test_a_bulk_export_to_unreachable_storage_fits_80x24_with_grouped_warnings",),

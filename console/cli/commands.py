@@ -23,7 +23,18 @@ from console.cli.output import clean, fail, json_text, print_table, say, warn
 from console.cli.views import PRINTED_EVENTS, EventPrinter, explain_error, unconfirmed_line
 from console.graph import errors
 from console.graph.models import InboundSharedUserProfile
-from console.ops.events import FINAL, TRACKING, UNCONFIRMED, ExportTarget, OperationEvent, OperationView
+from console.ops.engine import AlreadyExporting
+from console.ops.events import (
+    FINAL,
+    TRACKING,
+    UNCONFIRMED,
+    ExportTarget,
+    OperationEvent,
+    OperationView,
+    QuotaReport,
+    SubmitOutcome,
+)
+from console.ops.submission import RequestCheck, Submission, case_opened_text, plan_locations, targets_for
 from console.wiring import Services
 
 DELIVERY_WAIT = 10.0
@@ -129,10 +140,9 @@ class ExportRequest:
     """What ``export`` was asked, read and checked before sign-in."""
 
     user_ids: list[str]
-    location: str
-    """The storage location or template (may hold a SAS: memory only)."""
-    warned: frozenset[str] = frozenset()
-    """Storage warnings already printed while reading the request (not repeated)."""
+    checked: RequestCheck
+    """The storage location or template (may hold a SAS: memory only) and its SAS rules' findings, made once
+    (their warnings already printed)."""
 
 
 def conflict_lines(conflicts: Sequence[OperationView]) -> list[str]:
@@ -156,43 +166,30 @@ def refuse_conflicts(conflicts: Sequence[OperationView]) -> int:
 
 
 def build_targets(
-    location: str,
+    request: ExportRequest,
     profiles: Sequence[InboundSharedUserProfile],
     now: float,
     *,
     previous: dict[str, int] | None = None,
-    warned: set[str] | None = None,
 ) -> list[ExportTarget]:
     """One target per profile, with the template resolved for each (and, for ``--force``, the journal row
-    it exports again, keyed by lower-case user id), after every storage rule (``console.storage.plan_batch``,
-    the console's form applies the same): an error refuses the whole export, a warning goes to stderr.
+    it exports again, keyed by lower-case user id), after every storage rule (``console.ops.submission``,
+    the console's form applies the same; the SAS checked before sign-in is not checked again): an error
+    refuses the whole export, a warning not printed yet goes to stderr.
 
     Raises:
         UsageProblem: a rule broken (named; nothing is sent): a bad location, a profile whose value breaks
             the container rule, two profiles resolving to the same container.
     """
-    from console.storage.rules import plan_batch
-
-    plan = plan_batch(location, [(p.user_id, p.user_principal_name) for p in profiles], now=now)
+    checked = request.checked
+    plan = plan_locations(checked.location, profiles, now=now, checked=checked)
     if plan.errors:
         more = f" (and {len(plan.errors) - 3} more)" if len(plan.errors) > 3 else ""
         raise UsageProblem("; ".join(clean(e) for e in plan.errors[:3]) + more + " (nothing was sent)")
-    said = warned if warned is not None else set()
     for message in plan.warnings:
-        if message not in said:
-            said.add(message)
+        if message not in checked.warnings:
             warn(clean(message))
-    return [
-        ExportTarget(
-            user_id=profile.user_id,
-            storage_location=resolved,
-            display_name=profile.display_name,
-            user_principal_name=profile.user_principal_name,
-            home_tenant_id=profile.home_tenant_id,
-            previous_key=(previous or {}).get(profile.user_id.lower()),
-        )
-        for profile, resolved in zip(profiles, plan.locations, strict=True)
-    ]
+    return targets_for(profiles, plan.locations, previous=previous)
 
 
 class ExportPreflight:
@@ -262,62 +259,63 @@ def refused_record(target: ExportTarget, reason: str, case: str) -> dict[str, An
 
 
 async def cmd_export(services: Services, args: argparse.Namespace, request: ExportRequest) -> int:
-    """Export, after every check that can refuse without spending a daily export.
+    """Export, after every check that can refuse without spending a daily export (``console.ops.submission``).
 
     Order: the users exist (one paged listing); none already has an unfinished or unconfirmed
-    export (unless --force); the daily quota; the template resolved per user; the SAS rules (any
+    export (unless --force); the daily quota; the template resolved per user; the storage rules (any
     breach refuses the whole batch: nothing sent). Then, per user and in order, the pre-flight of
     the container (unless --no-storage-check) and the POST as soon as it passes, the checks a
     bounded window ahead of the POSTs (``ExportPreflight``). A user whose container the pre-flight refuses
     is not exported and is reported; the others are. Exit 2 when nothing at all was sent, else the
     worst outcome (a refused user counts as failed: 1).
     """
-    from console.ops.engine import AlreadyExporting
-
     engine = services.engine
-    now = engine.clock.now()
     profiles = await ProfileDirectory(services).resolve(request.user_ids)
-    user_ids = [p.user_id for p in profiles]
-    conflicts = await engine.conflicts(user_ids)
-    if conflicts and not args.force:
-        return refuse_conflicts(conflicts)
-    if conflicts:
-        say(f"exporting again (--force) {len({v.user_id for v in conflicts})} user(s) with an earlier export:")
-        for line in conflict_lines(conflicts):
+    submission = Submission(engine, identity=services.identity)
+    try:
+        cleared = await submission.prepare([p.user_id for p in profiles], force=args.force)
+    except AlreadyExporting as exc:
+        return refuse_conflicts(exc.conflicts)
+    if cleared.conflicts:
+        say(f"exporting again (--force) {len({v.user_id for v in cleared.conflicts})} user(s) with an earlier export:")
+        for line in conflict_lines(cleared.conflicts):
             say(line)
-    report = await engine.check_quota(user_ids)
-    previous = {v.user_id.lower(): v.key for v in sorted(conflicts, key=lambda v: v.key)}
-    targets = build_targets(request.location, profiles, now, previous=previous, warned=set(request.warned))
+    targets = build_targets(request, profiles, engine.clock.now(), previous=cleared.previous)
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     preflight: ExportPreflight | None = None
     if args.no_storage_check:
         engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
     else:
         preflight = ExportPreflight(services, printer, case=args.case)
-    if args.case:
-        from console.ops.cases import ensure_case, utc_date
-
-        if ensure_case(services.journal, services.tenant_key, args.case, utc_date(now), services.identity):
-            say(f"export-console: case {clean(args.case.strip())} opened (received today, due in one month)")
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     # On a terminal, stderr shows "sending 340/1,000 · accepted 338 · refused 2" while the POSTs go out.
     printer.sending, printer.refused_before = len(targets), 0
     printer.start_progress()
     try:
-        outcomes = await engine.submit(
-            targets,
-            case=args.case,
-            submitted_by=services.identity,
-            force=args.force,
-            precheck=preflight.check if preflight is not None else None,
-        )
+        check = preflight.check if preflight is not None else None
+        sent = await submission.send(targets, case=args.case, force=args.force, precheck=check, cleared=cleared)
     except AlreadyExporting as exc:  # another process submitted them meanwhile
         return refuse_conflicts(exc.conflicts)
     finally:
         printer.redraw()  # the last count, then the line goes before anything else is printed
         printer.sending = None
         printer.clear()
+    if sent.case_opened:
+        say(f"export-console: {case_opened_text(clean(sent.case_opened))}")
+    return await export_outcome(services, args, printer, sent.outcomes, preflight, cleared.quota)
+
+
+async def export_outcome(
+    services: Services,
+    args: argparse.Namespace,
+    printer: EventPrinter,
+    outcomes: list[SubmitOutcome],
+    preflight: ExportPreflight | None,
+    report: QuotaReport,
+) -> int:
+    """What ``export`` says once the POSTs are answered (and, with --wait, the exports final), and its exit code."""
+    engine = services.engine
     for outcome in outcomes:
         if outcome.operation is None and outcome.error:  # never sent (the journal could not record it)
             say(f"export-console: not exported: {clean(outcome.user_id)}: {clean(outcome.error)}")

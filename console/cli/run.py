@@ -228,7 +228,8 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
     Raises:
         UsageProblem, ValueError: exit 2.
     """
-    from console.storage import check_location, has_signature, is_template
+    from console.ops.submission import check_request
+    from console.storage import has_signature
 
     if args.from_file == "-" and args.storage_location_file == "-":
         raise UsageProblem(
@@ -244,17 +245,14 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
             "--storage-location carries a SAS signature (sig=): other users of this machine can read it in `ps` "
             "(and your shell history keeps it); prefer --storage-location-env VAR or --storage-location-file PATH"
         )
-    templated = is_template(location)
     # The storage rules need no network: refuse what Graph cannot write to before signing in, whatever
-    # --no-storage-check says (it skips the network checks only). The same rules run again per profile.
-    warned: set[str] = set()
-    for finding in check_location(location, now=time.time(), targets=1 if templated else len(user_ids)):
-        if finding.level == "error":
-            raise UsageProblem(f"{finding.message} (nothing was sent)")
-        if finding.message not in warned:
-            warned.add(finding.message)
-            warn(clean(finding.message))
-    return ExportRequest(user_ids=user_ids, location=location, warned=frozenset(warned))
+    # --no-storage-check says (it skips the network checks only). The SAS is not checked again after sign-in.
+    checked = check_request(location, len(user_ids), now=time.time())
+    if checked.errors:
+        raise UsageProblem(f"{checked.errors[0]} (nothing was sent)")
+    for message in dict.fromkeys(checked.warnings):
+        warn(clean(message))
+    return ExportRequest(user_ids=user_ids, checked=checked)
 
 
 def _failure(exc: BaseException) -> int:

@@ -26,6 +26,7 @@ from console.ops.events import (
     OperationView,
     PollRecord,
     QuotaReport,
+    SubmitFailure,
     SubmitOutcome,
 )
 from console.ops.journal import DuplicateOperation, JournalError, OperationRow
@@ -173,7 +174,7 @@ class SubmitMixin(EngineCore):
         if self._submit_failure is not None:
             # The journal cannot record an intent (or what Graph answered): send no further export.
             text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
-            return SubmitOutcome(user_id, None, text, 1, self._submit_failure)
+            return SubmitOutcome(user_id, None, SubmitFailure(text, self._submit_failure))
         now = self.clock.now()
         journal = self.writer.journal
         try:
@@ -196,7 +197,7 @@ class SubmitMixin(EngineCore):
             # No intent on disk, no POST: a crash now must not leave an export nobody knows of.
             self.journal_failure = self._submit_failure = exc
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
-            return SubmitOutcome(user_id, None, text, 1, exc)
+            return SubmitOutcome(user_id, None, SubmitFailure(text, exc))
         self._rows[row.key] = row
         outcome = await self._post(row, location)
         if isinstance(outcome, SubmitOutcome):
@@ -220,14 +221,14 @@ class SubmitMixin(EngineCore):
             record = _failure_record(self.clock.now(), exc, row.last_error)
             await self._save(row, record)
             self._emit("unconfirmed" if unconfirmed else "rejected", row)
-            return SubmitOutcome(user_id, row.view(), row.last_error, max(1, exc.exit_code), exc)
+            return SubmitOutcome(user_id, row.view(), SubmitFailure(row.last_error, exc))
         except Exception as exc:  # unknown outcome: never lose the intent, never re-POST blindly
             log.exception("export POST failed unexpectedly")
             row.state = UNCONFIRMED
             row.last_error = f"the export request failed unexpectedly ({type(exc).__name__}); check it in the portal"
             await self._save(row)
             self._emit("unconfirmed", row)
-            return SubmitOutcome(user_id, row.view(), row.last_error, 1, exc)
+            return SubmitOutcome(user_id, row.view(), SubmitFailure(row.last_error, exc))
         finally:
             self.posts_in_flight -= 1
             self._update_idle()
@@ -275,7 +276,7 @@ class SubmitMixin(EngineCore):
             )
         self._update_idle()
         self._emit("submitted", row)
-        return SubmitOutcome(row.user_id, row.view(), "")
+        return SubmitOutcome(row.user_id, row.view())
 
     def _track_or_find(self, row: OperationRow, record: PollRecord, now: float) -> tuple[int | None, bool]:
         """On the writer thread: the row already tracking ``row``'s operation id (then nothing is written), or
@@ -306,7 +307,7 @@ class SubmitMixin(EngineCore):
         row.last_error = text
         await self._save(row, record)
         self._emit("unconfirmed" if unconfirmed else "error", row)
-        return SubmitOutcome(row.user_id, row.view(), text, 1, exc)
+        return SubmitOutcome(row.user_id, row.view(), SubmitFailure(text, exc))
 
     # -- quotas and conflicts -----------------------------------------------------------
 

@@ -185,21 +185,47 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmitFailure:
+    """Why one export was not accepted (or is not known to be): one failure, in words and by type."""
+
+    message: str
+    """What to show: Graph's answer or what went wrong, redacted."""
+    cause: BaseException | None = None
+    """The typed failure behind it (a ``GraphError``, the journal's error...), for the edge that maps it."""
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: the cause's own when it declares one (3 sign-in or permission), else 1."""
+        declared = getattr(self.cause, "exit_code", None)
+        return max(1, declared) if isinstance(declared, int) else 1
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitOutcome:
-    """What became of one user's export request."""
+    """What became of one user's export request: its operation (if any), and its one failure (None: accepted)."""
 
     user_id: str
     operation: OperationView | None
-    error: str
-    """Empty when Graph accepted it."""
-    exit_code: int = 0
-    """The CLI's exit code for this outcome: 0 accepted, 1 refused/unconfirmed, 3 sign-in or permission."""
-    exception: BaseException | None = None
-    """The typed failure, for the edge that shows it."""
+    failure: SubmitFailure | None = None
 
     @property
     def accepted(self) -> bool:
-        return not self.error
+        return self.failure is None
+
+    @property
+    def error(self) -> str:
+        """The failure's words ('' when Graph accepted it)."""
+        return self.failure.message if self.failure is not None else ""
+
+    @property
+    def exit_code(self) -> int:
+        """0 accepted, else the failure's (1 refused/unconfirmed, 3 sign-in or permission)."""
+        return self.failure.exit_code if self.failure is not None else 0
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The failure's typed cause, if any."""
+        return self.failure.cause if self.failure is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -408,54 +408,59 @@ async def inspect_delivery(
         return Delivery(
             checked_at, 0, 0, (), False, error=f"the SAS grants no list (l) permission: container {name} not listed"
         )
-    files = total = 0
-    names: list[str] = []
-    request_info = False
+    tally = _Tally()
 
     async def listing(http: httpx.AsyncClient) -> Delivery:
-        nonlocal files, total, request_info
-        marker = ""
-        for _ in range(MAX_PAGES):
-            params = {"restype": "container", "comp": "list", "maxresults": "5000"}
-            if marker:
-                params["marker"] = marker
-            response = await http.get(address.url(**params))
-            if response.status_code != 200:
-                code = _error_code(response) or str(response.status_code)
-                return Delivery(
-                    checked_at,
-                    files,
-                    total,
-                    tuple(names),
-                    request_info,
-                    error=f"storage answered {response.status_code} {code} listing container {name}",
-                )
-            root = _xml(response.content[:MAX_BODY])
-            for blob_name, size in _blobs(root):
-                files += 1
-                total += size
-                request_info = request_info or blob_name == REQUEST_INFO
-                if len(names) < MAX_NAMES:
-                    names.append(_printable(blob_name))
-            marker = root.findtext("NextMarker") or ""
-            if not marker:
-                break
-        return Delivery(checked_at, files, total, tuple(names), request_info)
+        return tally.delivery(checked_at, await _list_container(http, address, name, tally))
 
     try:
         return await storage_pool(transport).run(address.origin, account_of(location), listing)
     except HostDown as exc:
-        return Delivery(checked_at, 0, 0, (), False, error=redact(str(exc)))
+        return _Tally().delivery(checked_at, redact(str(exc)))
     except httpx.InvalidURL:
-        return Delivery(checked_at, files, total, tuple(names), request_info, error="the URL cannot be sent")
+        return tally.delivery(checked_at, "the URL cannot be sent")
     except httpx.HTTPError as exc:
-        return Delivery(
-            checked_at,
-            files,
-            total,
-            tuple(names),
-            request_info,
-            error=redact(f"storage could not be reached to list container {name} ({type(exc).__name__})"),
+        return tally.delivery(
+            checked_at, redact(f"storage could not be reached to list container {name} ({type(exc).__name__})")
         )
     except ValueError as exc:
-        return Delivery(checked_at, files, total, tuple(names), request_info, error=redact(str(exc)))
+        return tally.delivery(checked_at, redact(str(exc)))
+
+
+class _Tally:
+    """What a container listing found so far (kept when a later page fails)."""
+
+    def __init__(self) -> None:
+        self.files = self.total = 0
+        self.names: list[str] = []
+        self.request_info = False
+
+    def add(self, blob_name: str, size: int) -> None:
+        self.files += 1
+        self.total += size
+        self.request_info = self.request_info or blob_name == REQUEST_INFO
+        if len(self.names) < MAX_NAMES:
+            self.names.append(_printable(blob_name))
+
+    def delivery(self, checked_at: float, error: str = "") -> Delivery:
+        return Delivery(checked_at, self.files, self.total, tuple(self.names), self.request_info, error=error)
+
+
+async def _list_container(http: httpx.AsyncClient, address: ContainerAddress, name: str, tally: _Tally) -> str:
+    """Every page of the container's listing into ``tally``; why it stopped short ('' when it did not)."""
+    marker = ""
+    for _ in range(MAX_PAGES):
+        params = {"restype": "container", "comp": "list", "maxresults": "5000"}
+        if marker:
+            params["marker"] = marker
+        response = await http.get(address.url(**params))
+        if response.status_code != 200:
+            code = _error_code(response) or str(response.status_code)
+            return f"storage answered {response.status_code} {code} listing container {name}"
+        root = _xml(response.content[:MAX_BODY])
+        for blob_name, size in _blobs(root):
+            tally.add(blob_name, size)
+        marker = root.findtext("NextMarker") or ""
+        if not marker:
+            break
+    return ""

@@ -22,7 +22,7 @@ import httpx
 from console.redact import redact
 from console.storage.blob import Preflight, preflight
 from console.storage.pool import storage_pool
-from console.storage.sas import SasFinding, check_location
+from console.storage.sas import SasFinding, check_location, check_shape
 from console.storage.templates import TemplateError, is_template, resolve_locations
 
 __all__ = ["BatchPlan", "BatchPreflight", "PreflightRun", "plan_batch", "preflight_batch"]
@@ -48,16 +48,27 @@ class BatchPlan:
         return bool(self.errors) or not self.locations
 
 
-def plan_batch(location: str, profiles: Sequence[tuple[str, str]], *, now: float) -> BatchPlan:
+def plan_batch(
+    location: str,
+    profiles: Sequence[tuple[str, str]],
+    *,
+    now: float,
+    findings: Sequence[SasFinding] | None = None,
+) -> BatchPlan:
     """Resolve ``location`` for each ``(user_id, upn)`` and apply every storage rule, without the network.
+
+    The SAS is checked once: on ``location`` itself (or taken from ``findings``, when the caller checked it
+    already); a resolved location carries the same SAS, so only its shape (the container) is checked.
 
     Args:
         location: the location or template as given (may hold the SAS).
         profiles: who the export is for.
         now: epoch seconds (the SAS times, ``{date}``).
+        findings: ``check_location``'s findings on ``location`` for these profiles, if already made.
     """
     text = location.strip()
-    findings = check_location(text, now=now, targets=max(1, len(profiles)))
+    if findings is None:
+        findings = check_location(text, now=now, targets=max(1, len(profiles)))
     errors = [redact(f.message) for f in findings if f.level == "error"]
     warnings = [redact(f.message) for f in findings if f.level == "warning"]
     if errors:
@@ -71,7 +82,7 @@ def plan_batch(location: str, profiles: Sequence[tuple[str, str]], *, now: float
         )
     if is_template(text):  # what a placeholder produced obeys the same rules as what was typed
         for each in dict.fromkeys(resolved):
-            for finding in check_location(each, now=now):
+            for finding in check_shape(each):
                 message = redact(finding.message)
                 target = errors if finding.level == "error" else warnings
                 if message not in target:

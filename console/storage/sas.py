@@ -34,6 +34,7 @@ __all__ = [
     "STORAGE_LOCATION_ALREADY_USED",
     "SasFinding",
     "check_location",
+    "check_shape",
     "errors",
     "explain_storage_error",
     "normalise_key",
@@ -151,8 +152,8 @@ def _single(params: dict[str, list[str]], name: str, findings: list[SasFinding])
 def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFinding]:
     """Check a storage location (or template) before the POST, without any network call.
 
-    The one set of storage rules: the CLI (before sign-in and again per resolved location) and the
-    console's export form both call it, so what one refuses the other refuses with the same words.
+    The one set of storage rules: ``console.ops.submission`` applies it once per request for the CLI
+    and the console's export form alike, so what one refuses the other refuses with the same words.
 
     Errors (refuse, nothing sent): a shape Graph cannot write to (``validate_storage_location``); a
     malformed template; a URL without a SAS signature in its query; ``sig`` empty; ``sp`` missing or
@@ -172,37 +173,52 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
     Returns:
         The findings, errors first; empty when nothing is wrong.
     """
-    findings: list[SasFinding] = []
     text = location.strip()
-    template = is_template(text)
-    try:
-        validate_storage_location(text)
-    except ValueError as exc:
-        return [SasFinding("error", "storageLocation", redact(str(exc)))]
-    try:
-        check_placement(text)
-    except TemplateError as exc:
-        return [SasFinding("error", "storageLocation", str(exc))]
+    shape = check_shape(text)
+    if shape:
+        return shape
+    findings: list[SasFinding] = []
+    if targets > 1 and not is_template(text):
+        findings.append(SasFinding("warning", "storageLocation", _one_location_warning(targets)))
+    if "://" not in text:
+        return findings
     probe = text
     for placeholder in PLACEHOLDERS:
         probe = probe.replace(placeholder, "x0x")
+    query = urlsplit(probe).query
+    params = parse_query(query)
+    _name_rules(query, findings)
+    _signature_rules(params, findings)
+    _time_rules(params, datetime.fromtimestamp(now, UTC), findings)
+    _permission_rules(params, findings)
+    _scope_rules(params, text, findings)
+    return _sorted(findings)
 
-    if targets > 1 and not template:
-        findings.append(
-            SasFinding(
-                "warning",
-                "storageLocation",
-                f"one export per storage location: Graph refuses a location that already holds an export "
-                f"({STORAGE_LOCATION_ALREADY_USED}), so {targets - 1} of these {targets} exports would fail; "
-                f"give each profile its own container with a template such as {_TEMPLATE_HINT}",
-            )
-        )
-    if "://" not in text:
-        return _sorted(findings)
 
-    parts = urlsplit(probe)
-    params = parse_query(parts.query)
-    names = (unquote(unquote(piece.partition("=")[0])) for piece in parts.query.replace(";", "&").split("&"))
+def check_shape(location: str) -> list[SasFinding]:
+    """The shape rules alone (``validate_storage_location``, where placeholders may stand): what a location
+    resolved from a checked template can add, since it carries the template's SAS unchanged."""
+    try:
+        validate_storage_location(location)
+    except ValueError as exc:
+        return [SasFinding("error", "storageLocation", redact(str(exc)))]
+    try:
+        check_placement(location)
+    except TemplateError as exc:
+        return [SasFinding("error", "storageLocation", str(exc))]
+    return []
+
+
+def _one_location_warning(targets: int) -> str:
+    return (
+        f"one export per storage location: Graph refuses a location that already holds an export "
+        f"({STORAGE_LOCATION_ALREADY_USED}), so {targets - 1} of these {targets} exports would fail; "
+        f"give each profile its own container with a template such as {_TEMPLATE_HINT}"
+    )
+
+
+def _name_rules(query: str, findings: list[SasFinding]) -> None:
+    names = (unquote(unquote(piece.partition("=")[0])) for piece in query.replace(";", "&").split("&"))
     if any(not n.isascii() or not n.isprintable() for n in names):
         findings.append(
             SasFinding(
@@ -212,7 +228,9 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "as the SAS parameter it looks like): copy the container's SAS URL again",
             )
         )
-    policy = "si" in params
+
+
+def _signature_rules(params: dict[str, list[str]], findings: list[SasFinding]) -> None:
     sig = _single(params, "sig", findings)
     if sig is None:
         findings.append(
@@ -232,86 +250,82 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
             )
         )
 
-    current = datetime.fromtimestamp(now, UTC)
+
+def _time_rules(params: dict[str, list[str]], current: datetime, findings: list[SasFinding]) -> None:
     expiry_text = _single(params, "se", findings)
-    expiry = None
-    if expiry_text is None and not policy:
-        findings.append(
-            SasFinding(
-                "error",
-                "se",
-                "the SAS has no expiry (se) and no stored access policy (si): Azure refuses it; make a new SAS",
-            )
-        )
-    if expiry_text is not None:
-        expiry = _parse_time(expiry_text)
-        if expiry is None:
-            findings.append(
-                SasFinding(
-                    "error",
-                    "se",
-                    f"the SAS expiry (se) {_shown(expiry_text)!r} is not an ISO 8601 time: make a new SAS "
-                    "(for example se=2026-12-31T23:59:59Z)",
-                )
-            )
-        elif expiry <= current:
-            findings.append(
-                SasFinding(
-                    "error",
-                    "se",
-                    f"the SAS expired at {_when(expiry)} (se), {_span((current - expiry).total_seconds())} ago: "
-                    "make a new SAS with a later expiry",
-                )
-            )
-        elif (expiry - current).total_seconds() < EXPIRY_MARGIN:
-            findings.append(
-                SasFinding(
-                    "warning",
-                    "se",
-                    f"the SAS expires at {_when(expiry)} (se), in {_span((expiry - current).total_seconds())}: "
-                    "the export may outlive it; make a SAS valid for a few days",
-                )
-            )
+    _policy_rule(
+        params,
+        "se",
+        expiry_text,
+        "the SAS has no expiry (se) and no stored access policy (si): Azure refuses it; make a new SAS",
+        findings,
+    )
+    expiry = None if expiry_text is None else _expiry_rules(expiry_text, current, findings)
     start_text = _single(params, "st", findings)
     if start_text is not None:
-        start = _parse_time(start_text)
-        if start is None:
-            findings.append(
-                SasFinding(
-                    "error",
-                    "st",
-                    f"the SAS start (st) {_shown(start_text)!r} is not an ISO 8601 time: Azure refuses the SAS; "
-                    "make a new SAS",
-                )
-            )
-        elif expiry is not None and start >= expiry:
-            findings.append(
-                SasFinding(
-                    "error",
-                    "st",
-                    f"the SAS starts at {_when(start)} (st), not before it expires (se): make a new SAS",
-                )
-            )
-        elif start > current:
-            findings.append(
-                SasFinding(
-                    "error",
-                    "st",
-                    f"the SAS is valid only from {_when(start)} (st), in {_span((start - current).total_seconds())}: "
-                    "Graph cannot write before then (the export would fail and still count); make a SAS that "
-                    "starts now",
-                )
-            )
-    permissions = _single(params, "sp", findings)
-    if permissions is None and not policy:
-        findings.append(
-            SasFinding(
-                "error",
-                "sp",
-                "the SAS names no permissions (sp) and no stored access policy (si): Graph needs create (c) and "
-                "write (w); make a SAS with sp=rcwl",
-            )
+        _start_rules(start_text, expiry, current, findings)
+
+
+def _policy_rule(
+    params: dict[str, list[str]], name: str, value: str | None, message: str, findings: list[SasFinding]
+) -> None:
+    """``name`` may be left out only for a stored access policy (``si``) to give."""
+    if value is None and "si" not in params:
+        findings.append(SasFinding("error", name, message))
+
+
+def _expiry_rules(expiry_text: str, current: datetime, findings: list[SasFinding]) -> datetime | None:
+    expiry = _parse_time(expiry_text)
+    if expiry is None:
+        message = (
+            f"the SAS expiry (se) {_shown(expiry_text)!r} is not an ISO 8601 time: make a new SAS "
+            "(for example se=2026-12-31T23:59:59Z)"
         )
+        findings.append(SasFinding("error", "se", message))
+    elif expiry <= current:
+        message = (
+            f"the SAS expired at {_when(expiry)} (se), {_span((current - expiry).total_seconds())} ago: "
+            "make a new SAS with a later expiry"
+        )
+        findings.append(SasFinding("error", "se", message))
+    elif (expiry - current).total_seconds() < EXPIRY_MARGIN:
+        message = (
+            f"the SAS expires at {_when(expiry)} (se), in {_span((expiry - current).total_seconds())}: "
+            "the export may outlive it; make a SAS valid for a few days"
+        )
+        findings.append(SasFinding("warning", "se", message))
+    return expiry
+
+
+def _start_rules(start_text: str, expiry: datetime | None, current: datetime, findings: list[SasFinding]) -> None:
+    start = _parse_time(start_text)
+    if start is None:
+        message = (
+            f"the SAS start (st) {_shown(start_text)!r} is not an ISO 8601 time: Azure refuses the SAS; make a new SAS"
+        )
+    elif expiry is not None and start >= expiry:
+        message = f"the SAS starts at {_when(start)} (st), not before it expires (se): make a new SAS"
+    elif start > current:
+        message = (
+            f"the SAS is valid only from {_when(start)} (st), in {_span((start - current).total_seconds())}: "
+            "Graph cannot write before then (the export would fail and still count); make a SAS that "
+            "starts now"
+        )
+    else:
+        return
+    findings.append(SasFinding("error", "st", message))
+
+
+def _permission_rules(params: dict[str, list[str]], findings: list[SasFinding]) -> None:
+    permissions = _single(params, "sp", findings)
+    _policy_rule(
+        params,
+        "sp",
+        permissions,
+        "the SAS names no permissions (sp) and no stored access policy (si): Graph needs "
+        "create (c) and write (w); make a SAS with sp=rcwl",
+        findings,
+    )
     if permissions is not None and not ({"c", "w"} & set(permissions.lower())):
         shown = "".join(c for c in permissions if c.isalpha())[:20] or "(empty)"
         findings.append(
@@ -323,26 +337,28 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "container first)",
             )
         )
-    services = _single(params, "ss", findings)
-    if services is not None and "b" not in services.lower():
-        findings.append(
-            SasFinding(
-                "error",
-                "ss",
-                f"the account SAS is for services ss={services[:10]!r} but not Blob (b): Graph cannot write with it; "
-                "make an account SAS with ss=b",
-            )
-        )
-    resource_types = _single(params, "srt", findings)
-    if resource_types is not None and "o" not in resource_types.lower():
-        findings.append(
-            SasFinding(
-                "error",
-                "srt",
-                f"the account SAS resource types (srt={resource_types[:10]}) lack object (o): Graph cannot write "
-                "the export's files; make an account SAS with srt=co (or sco)",
-            )
-        )
+
+
+_ACCOUNT_RULES = {
+    "ss": (
+        "b",
+        "the account SAS is for services ss={value!r} but not Blob (b): Graph cannot write with it; "
+        "make an account SAS with ss=b",
+    ),
+    "srt": (
+        "o",
+        "the account SAS resource types (srt={value}) lack object (o): Graph cannot write "
+        "the export's files; make an account SAS with srt=co (or sco)",
+    ),
+}
+"""An account SAS parameter, the letter Graph needs in it, and what is said when it lacks it."""
+
+
+def _scope_rules(params: dict[str, list[str]], text: str, findings: list[SasFinding]) -> None:
+    for name, (needed, message) in _ACCOUNT_RULES.items():
+        value = _single(params, name, findings)
+        if value is not None and needed not in value.lower():
+            findings.append(SasFinding("error", name, message.format(value=value[:10])))
     scope = _single(params, "sr", findings)
     if scope is not None and scope.strip().lower() != "c":
         findings.append(
@@ -353,7 +369,7 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "files into the container; make a container SAS (sr=c) or an account SAS (ss=b, srt=co)",
             )
         )
-    if template and scope is not None and scope.strip().lower() == "c" and _template_in_container(text):
+    if scope is not None and scope.strip().lower() == "c" and is_template(text) and _template_in_container(text):
         findings.append(
             SasFinding(
                 "warning",
@@ -363,7 +379,6 @@ def check_location(location: str, *, now: float, targets: int = 1) -> list[SasFi
                 "the signature is valid for every container",
             )
         )
-    return _sorted(findings)
 
 
 def _shown(value: str) -> str:

@@ -3,37 +3,46 @@
 Graph accepts one export per storage location (../shared/graph-api.md, "One export per storage
 location"): several people need a template such as ``.../dsr-{userId}?<sas>``. The form proposes
 one from the location typed, previews the first resolved locations (signature masked), and blocks
-on every error of the storage rules (``console.storage.plan_batch``, the CLI's too) before a daily
+on every error of the storage rules (``console.ops.submission``, the CLI's too) before a daily
 export is spent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
+from rich.text import Text
 
+from console.ops.events import UNCONFIRMED, QuotaReport, SubmitOutcome
+from console.ops.submission import LocationPlan, PeopleCheck, check_people, plan_locations, propose_template
 from console.redact import redact
 from console.storage import (
     STORAGE_LOCATION_ALREADY_USED,
     TemplateError,
     explain_storage_error,
     is_template,
-    preview_locations,
     resolve_locations,
 )
 from console.storage.location import container_path_index
-from console.storage.rules import plan_batch, preflight_batch
 from console.tui.cells import one_line, safe_text
 
-PREVIEW_COUNT = 3
-"""Resolved locations previewed under the storage field."""
-TEMPLATE_SUFFIX = "-{userId}"
-"""Appended to the typed container to propose a template (a GUID keeps the name within 63 characters)."""
-_MAX_CONTAINER_PREFIX = 63 - 1 - 36
-"""A container prefix that still leaves room for '-' and a 36-character userId."""
+__all__ = [
+    "ExportMemory",
+    "LocationPlan",
+    "PeopleCheck",
+    "Person",
+    "check_people",
+    "container_key",
+    "fresh_location",
+    "location_host",
+    "names_text",
+    "outcome_reason",
+    "plan_locations",
+    "propose_template",
+    "short_location",
+]
 
 
 @dataclass(frozen=True)
@@ -61,81 +70,6 @@ class ExportMemory:
     """The last case reference (a data-subject request id such as DSR-1234)."""
 
 
-@dataclass(frozen=True)
-class LocationPlan:
-    """What one storage location (or template) means for the people of a form."""
-
-    locations: tuple[str, ...] = ()
-    """One full location per person, in order (secrets included: memory only); empty when blocked."""
-    errors: tuple[str, ...] = ()
-    """Reasons nothing can be sent (redacted)."""
-    warnings: tuple[str, ...] = ()
-    """Things the admin must know before sending (redacted)."""
-    preview: tuple[str, ...] = ()
-    """The first resolved locations, signature masked (only for a template)."""
-    proposal: str = ""
-    """A template to use instead of a fixed location for several people (full, with its SAS), or ''."""
-    findings_by_parameter: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def blocked(self) -> bool:
-        return bool(self.errors) or not self.locations
-
-
-def propose_template(location: str) -> str:
-    """A per-person template from a fixed container URL: the container name + ``-{userId}``, same query.
-
-    Returns:
-        The template (keeping the SAS query), or '' when there is nothing sensible to propose
-        (already a template, an account name, no container in the path).
-    """
-    text = location.strip()
-    if not text or is_template(text) or "://" not in text:
-        return ""
-    parts = urlsplit(text)
-    segments = parts.path.split("/")
-    index = container_path_index(parts.hostname) + 1  # path starts with "/": segment 0 is ""
-    if index >= len(segments) or not segments[index]:
-        return ""
-    container = segments[index][:_MAX_CONTAINER_PREFIX].rstrip("-")
-    segments[index] = container + TEMPLATE_SUFFIX
-    # Only the container gets the placeholder: a blob path under it would not make a new container.
-    path = "/".join(segments[: index + 1])
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}{path}{query}"
-
-
-def plan_locations(location: str, people: list[Person], *, now: float) -> LocationPlan:
-    """Check ``location`` for ``people`` without any network call: the same rules as the CLI's
-    (``console.storage.plan_batch``), so the form refuses with the CLI's words.
-
-    Args:
-        location: what the admin typed (full, with its signature).
-        people: who the export is for.
-        now: the time (epoch seconds) for the SAS expiry rules.
-    """
-    text = location.strip()
-    pairs = [(p.user_id, p.user_principal_name) for p in people]
-    plan = plan_batch(text, pairs, now=now)
-    by_parameter = {f.parameter: redact(f.message) for f in plan.findings}
-    proposal = propose_template(text) if len(people) > 1 and not plan.errors else ""
-    preview: tuple[str, ...] = ()
-    if is_template(text) and not any(f.level == "error" for f in plan.findings):
-        preview = tuple(preview_locations(text, pairs, limit=PREVIEW_COUNT, day=_day(now)))
-    return LocationPlan(
-        locations=plan.locations if not plan.errors else (),
-        errors=plan.errors,
-        warnings=plan.warnings,
-        preview=preview,
-        proposal=proposal,
-        findings_by_parameter=by_parameter,
-    )
-
-
-def _day(now: float) -> date:
-    return datetime.fromtimestamp(now, UTC).date()
-
-
 def short_location(location: str) -> str:
     """A previewed location on one line: its path (the container), the (masked) SAS query as ``?…``.
 
@@ -147,6 +81,40 @@ def short_location(location: str) -> str:
     head, _, query = location.partition("?")
     path = "/" + head.partition("://")[2].partition("/")[2]
     return path + ("?…" if query else "")
+
+
+def proposal_text(plan: LocationPlan) -> str:
+    """The line offering the proposed per-person template (signature masked), or ''."""
+    if not plan.proposal:
+        return ""
+    return f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} (same account and SAS)"
+
+
+def preview_text(plan: LocationPlan, people: list[Person]) -> str:
+    """The first resolved locations, one line per person (signature masked), or ''."""
+    if not plan.preview:
+        return ""
+    more = len(people) - len(plan.preview)
+    lines = [f"  {person.label} → {short_location(loc)}" for person, loc in zip(people, plan.preview, strict=False)]
+    if more > 0:
+        lines.append(f"  … and {more:,} more, each with its own container")
+    host = location_host(plan.preview[0])
+    return f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
+
+
+def quota_text(report: QuotaReport, people: list[Person]) -> Text:
+    """What is left of today's limits, and who this export would take over them."""
+    text = Text()
+    text.append(
+        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
+        f"{report.per_user_limit} a day per user."
+    )
+    if len(people) > report.tenant_left:
+        text.append(f" {len(people):,} asked: over today's tenant limit.", style="bold")
+    spent = [p.label for p in people if report.user_left(p.user_id) < 1]
+    if spent:
+        text.append(f" No exports left today for: {', '.join(spent[:3])}", style="bold")
+    return text
 
 
 def location_host(location: str) -> str:
@@ -161,6 +129,62 @@ def outcome_reason(error: str, code: str = "") -> str:
     return one_line(redact(error), 600)
 
 
+def outcome_cells(outcome: SubmitOutcome) -> tuple[str, str, str]:
+    """(result, detail, reason to explain under the table): ✓ accepted with the operation id, or ? unconfirmed /
+    ✗ refused with Graph's answer (StorageLocationAlreadyUsed with its fix)."""
+    if outcome.accepted:
+        operation = outcome.operation
+        return "✓ accepted", operation.operation_id if operation and operation.operation_id else "accepted", ""
+    code = str(getattr(outcome.exception, "code", "") or "")
+    unconfirmed = outcome.operation is not None and outcome.operation.state == UNCONFIRMED
+    reason = outcome_reason(outcome.error, code)
+    return "? unconfirmed" if unconfirmed else "✗ refused", one_line(reason, 300), reason
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 person', '2 people', '1,000 exports'."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def bulk_question(
+    count: int,
+    where: str,
+    case: str,
+    *,
+    hidden: str,
+    refused: Sequence[tuple[str, Sequence[Person]]],
+    warnings: Sequence[str],
+    quota: QuotaReport | None,
+) -> str:
+    """The question before an export that is not one person with nothing to warn about (default No).
+
+    Args:
+        count: the people it goes on with; ``refused``: those pre-flight left out, grouped by reason.
+        where: the location, masked; ``case``: the Case field; ``hidden``: who the search hides ('' when none).
+    """
+    lines = [f"Export the personal data of {plural(count, 'person', 'people')} to {where}?"]
+    lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")
+    if hidden:
+        lines.append(hidden + ".")
+    skipped = len({p.user_id for _reason, people in refused for p in people})
+    if refused:
+        lines.append(f"Pre-flight refused {plural(skipped, 'person', 'people')}, left out if you go on:")
+        lines += [f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in refused]
+    lines += [f"! {w}" for w in warnings]
+    if quota is not None:
+        lines.append(f"Graph counts each against today's limits ({quota.tenant_left:,} left for the tenant).")
+    return "\n".join(lines)
+
+
+def force_question(users: int) -> str:
+    """The question when some people already have an unfinished or unconfirmed export."""
+    return (
+        f"{plural(users, 'person already has', 'people already have')} an unfinished or unconfirmed "
+        "export. Exporting again spends another of today's exports and may duplicate one Graph already "
+        "accepted (check unconfirmed ones first).\n\nExport them again anyway?"
+    )
+
+
 def names_text(people: list[Person], shown: int = 5) -> str:
     """'For: A, B, C … and N more' (every form names its targets)."""
     names = [p.label for p in people[:shown]]
@@ -169,26 +193,6 @@ def names_text(people: list[Person], shown: int = 5) -> str:
     if more > 0:
         text += f" … and {more:,} more"
     return text
-
-
-async def preflight_locations(
-    locations: tuple[str, ...], *, transport: httpx.AsyncBaseTransport | None = None
-) -> tuple[list[str], list[str]]:
-    """Blob pre-flight of every distinct URL location, with its own SAS (never a bearer token), as the CLI's
-    (``console.storage.preflight_batch``: bounded, one breaker and one line per unreachable storage account).
-
-    Returns:
-        (refusals, warnings), redacted: a refusal means nothing may be sent (a missing container,
-        an export already there); a warning is shown (storage unreachable, SAS without read/list).
-    """
-    urls = list(dict.fromkeys(loc for loc in locations if "://" in loc))
-    if not urls:
-        return [], []
-    batch = await preflight_batch(urls, transport=transport)
-    refused = [redact(r.refused) for r in batch.results if not r.ok and r.refused]
-    if len(refused) > 3:
-        refused = [*refused[:3], f"… and {len(refused) - 3:,} more locations refused"]
-    return refused, list(batch.notes[:3])
 
 
 # -- a location not used before (re-exports, the demo) ------------------------------------------
@@ -251,116 +255,3 @@ def fresh_location(location: str, people: list[Person], used: set[str], *, stamp
         if not containers(candidate) & used:
             return candidate
     return location
-
-
-# -- pre-flight per person ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PeopleCheck:
-    """The Blob pre-flight of a form's locations, told per person."""
-
-    refused: tuple[tuple[str, tuple[Person, ...]], ...] = ()
-    """(reason, the people it refuses), grouped by reason (redacted)."""
-    warnings: tuple[str, ...] = ()
-    """Grouped warnings (``3 containers could not be reached: a, b, c``), redacted."""
-
-    @property
-    def refused_people(self) -> list[Person]:
-        """Everyone refused, in order, once."""
-        seen: dict[str, Person] = {}
-        for _reason, people in self.refused:
-            for person in people:
-                seen.setdefault(person.user_id, person)
-        return list(seen.values())
-
-
-GROUP_NAMES_SHOWN = 3
-"""Names (or containers) listed in one grouped line before '… and N more'."""
-
-
-def _listed(items: list[str], shown: int = GROUP_NAMES_SHOWN) -> str:
-    text = ", ".join(items[:shown])
-    if len(items) > shown:
-        text += f" … and {len(items) - shown:,} more"
-    return text
-
-
-_WARNING_GROUPS = {
-    "Unreachable": "could not be reached to be checked; the export goes on without the check",
-    "NotChecked": "not checked",
-}
-
-
-async def check_people(
-    people: list[Person], locations: tuple[str, ...], *, transport: httpx.AsyncBaseTransport | None = None
-) -> PeopleCheck:
-    """Blob pre-flight of every distinct URL location, answered per person and grouped.
-
-    A refusal names the people it stops (so the rest can go on without them); warnings about many
-    containers become one line per kind.
-    """
-    from console.storage.blob import container_address
-
-    by_url: dict[str, list[Person]] = {}
-    for person, location in zip(people, locations, strict=False):
-        if "://" in location:
-            by_url.setdefault(location, []).append(person)
-    if not by_url:
-        return PeopleCheck()
-    urls = list(by_url)
-    batch = await preflight_batch(urls, transport=transport)
-    results = list(zip(urls, batch.results, strict=True))
-    refused: dict[str, list[Person]] = {}
-    reasons: dict[str, list[str]] = {}
-    containers: dict[str, list[str]] = {}
-    warned: dict[str, list[str]] = {}
-    first_warning: dict[str, str] = {}
-    plain: list[str] = []
-    for url, result in results:
-        address = container_address(url)
-        name = safe_text(address.container) if address is not None else ""
-        if not result.ok and result.refused:
-            key = result.code or redact(result.refused)
-            refused.setdefault(key, []).extend(by_url[url])
-            reasons.setdefault(key, []).append(redact(result.refused))
-            containers.setdefault(key, []).append(name)
-        elif result.warning:
-            # A host the pool found down is tried once; its other checks are skipped: one group.
-            code = "Unreachable" if result.code == "Skipped" else result.code
-            if code in _WARNING_GROUPS and name:
-                warned.setdefault(code, []).append(name)
-                first_warning.setdefault(code, redact(result.warning))
-            else:
-                plain.append(redact(result.warning))
-    groups = tuple((_refusal_text(key, reasons[key], containers[key]), tuple(refused[key])) for key in refused)
-    warnings = [
-        first_warning[code]
-        if len(names) == 1
-        else f"{_plural_word(len(names), 'container')} ({_listed(names, 2)}) {_WARNING_GROUPS[code]}"
-        + ("" if code == "Unreachable" else f": {first_warning[code]}")
-        for code, names in warned.items()
-    ]
-    warnings += list(dict.fromkeys(plain))[:GROUP_NAMES_SHOWN]
-    return PeopleCheck(refused=groups, warnings=tuple(warnings))
-
-
-_REFUSAL_GROUPS = {
-    "ContainerNotFound": "do not exist: create them first (Graph exports into an existing container)",
-    "RequestInfoPresent": (
-        "already hold an export (Graph would refuse them: StorageLocationAlreadyUsed): use new containers"
-    ),
-    "AuthenticationFailed": "refused the SAS (AuthenticationFailed): make a new SAS",
-}
-
-
-def _refusal_text(code: str, reasons: list[str], names: list[str]) -> str:
-    """One sentence for every container refused for the same reason."""
-    if len(reasons) == 1 or not all(names):
-        return reasons[0] + (f" (and {len(reasons) - 1:,} more containers)" if len(reasons) > 1 else "")
-    what = _REFUSAL_GROUPS.get(code, "were refused: " + reasons[0])
-    return f"{_plural_word(len(names), 'container')} ({_listed(names)}) {what}"
-
-
-def _plural_word(count: int, one: str) -> str:
-    return f"{count:,} {one if count == 1 else one + 's'}"

@@ -8,18 +8,21 @@ protocol so tests can pass in-memory fakes and the real ``OperationsEngine`` fit
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from console.clock import Clock, SystemClock
 from console.graph.models import InboundSharedUserProfile
-from console.ops.events import OperationEvent, OperationView, PollRecord, QuotaReport, SubmitOutcome
+from console.ops.events import OperationEvent, OperationView, PollRecord
+from console.ops.submission import SubmitEngine
 
 
-class OperationsService(Protocol):
-    """The part of ``console.ops.engine.OperationsEngine`` the console uses (docs/interfaces.md, "console/ops").
+class OperationsService(SubmitEngine, Protocol):
+    """The part of ``console.ops.engine.OperationsEngine`` the console uses (docs/interfaces.md, "console/ops"):
+    what a submission needs (``submit``, ``quota``, ``check_quota``, ``conflicts``: ``console.ops.submission``),
+    and the rest below.
 
     Calls that read the journal are async (the engine keeps SQLite off the event loop); ``operations``
     and ``operation`` answer from memory.
@@ -40,19 +43,6 @@ class OperationsService(Protocol):
         """Stop polling and flush the journal."""
         ...
 
-    async def submit(
-        self,
-        targets: Sequence[Any],
-        storage_location: str | None = None,
-        *,
-        case: str = "",
-        submitted_by: str | None = None,
-        force: bool = False,
-    ) -> list[SubmitOutcome]:
-        """Export each target (an ``ExportTarget`` or a user id); raises ValueError, QuotaExceeded or
-        AlreadyExporting (unless ``force``) before any POST."""
-        ...
-
     def operations(self) -> list[OperationView]:
         """Every operation of the tenant, oldest first."""
         ...
@@ -63,10 +53,6 @@ class OperationsService(Protocol):
 
     async def history(self, key: int) -> list[PollRecord]:
         """Every poll of one operation, oldest first."""
-        ...
-
-    async def quota(self) -> QuotaReport:
-        """Exports left today under Graph's daily limits."""
         ...
 
 

@@ -588,12 +588,12 @@ def test_outcome_exit_codes_come_from_the_typed_failure() -> None:
     from console.auth.errors import SignInError
     from console.cli.exitcodes import exit_code_for_exception, outcome_exit_code, worst
     from console.graph import errors
-    from console.ops.events import SubmitOutcome
+    from console.ops.events import SubmitFailure, SubmitOutcome
 
     signin = SignInError("the refresh token expired", aadsts="AADSTS700082")
-    assert outcome_exit_code(SubmitOutcome("u", None, str(signin), exception=signin)) == 3
-    assert outcome_exit_code(SubmitOutcome("u", None, "refused", exit_code=1)) == 1
-    assert outcome_exit_code(SubmitOutcome("u", None, "")) == 0
+    assert outcome_exit_code(SubmitOutcome("u", None, SubmitFailure(str(signin), signin))) == 3
+    assert outcome_exit_code(SubmitOutcome("u", None, SubmitFailure("refused"))) == 1
+    assert outcome_exit_code(SubmitOutcome("u", None)) == 0
     assert exit_code_for_exception(errors.PermissionDenied("no role")) == 3
     assert exit_code_for_exception(errors.QuotaExceeded("too many")) == 2
     assert (

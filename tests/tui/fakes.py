@@ -24,6 +24,7 @@ from console.ops.events import (
     OperationView,
     PollRecord,
     QuotaReport,
+    SubmitFailure,
     SubmitOutcome,
     ExportTarget,
     Note,
@@ -376,7 +377,7 @@ def _view_extras(**values: Any) -> dict[str, Any]:
 
 
 def _outcome(user_id: str, operation: OperationView, error: str, exception: Exception | None) -> SubmitOutcome:
-    return SubmitOutcome(user_id, operation, error, exit_code=1 if error else 0, exception=exception)
+    return SubmitOutcome(user_id, operation, SubmitFailure(error, exception) if error else None)
 
 
 class FakeBlobService:

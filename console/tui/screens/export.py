@@ -2,7 +2,8 @@
 
 Nothing is sent before every check passed: the SAS rules (no network), Blob pre-flight with the SAS
 (the container exists and holds no earlier export), and, for more than one person or any warning,
-an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPersonalData.
+an explicit Yes (the default answer is No). See ../shared/graph-api.md, exportPersonalData. The rules,
+the conflict and quota checks and the case are the CLI's too: ``console.ops.submission``.
 """
 
 from __future__ import annotations
@@ -23,20 +24,25 @@ from textual.worker import Worker, WorkerState
 from console.clock import Clock, SystemClock
 from console.graph.errors import GraphError
 from console.ops.engine import AlreadyExporting
-from console.ops.events import UNCONFIRMED, ExportTarget, OperationView, QuotaReport, SubmitOutcome
+from console.ops.events import OperationView, QuotaReport, SubmitOutcome
+from console.ops.submission import Submission, case_opened_text, targets_for
 from console.redact import redact
-from console.tui.cells import literal, one_line, safe_text
+from console.tui.cells import literal, safe_text
 from console.tui.export_model import (
     ExportMemory,
     LocationPlan,
     PeopleCheck,
     Person,
+    bulk_question,
     check_people,
-    location_host,
+    force_question,
     names_text,
-    outcome_reason,
+    outcome_cells,
     plan_locations,
-    short_location,
+    plural,
+    preview_text,
+    proposal_text,
+    quota_text,
 )
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.focus import move_focus_now
@@ -53,11 +59,239 @@ TARGETS_SHOWN = 5
 """Names listed before '… and N more'."""
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
+    """The export form's second half: the question, the POSTs (through ``console.ops.submission``) and Graph's
+    answers, with the lines and hints both halves show. ``ExportScreen`` is the form itself."""
+
+    engine: OperationsService
+    people: list[Person]
+    memory: ExportMemory
+    hidden: int
+    search: str
+    skipped: list[Person]
+    outcomes: list[SubmitOutcome] | None
+    submitting: bool
+    quota_report: QuotaReport | None
+
+    def _fit(self) -> None:
+        """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
+        dialog = self.query_one("#export-dialog")
+        body = self.query_one("#export-body")
+        fixed = sum(child.outer_size.height for child in dialog.children if child is not body and child.display)
+        # The screen less its footer, the dialog's border and one line of air.
+        height = max(3, self.size.height - 1 - 2 - 1 - fixed)
+        if body.styles.max_height is None or body.styles.max_height.value != height:
+            body.styles.max_height = height
+
+    def _hidden_text(self) -> str:
+        if not self.hidden:
+            return ""
+        search = f" “{safe_text(self.search)}”" if self.search else ""
+        return f"{plural(self.hidden, 'of them is', 'of them are')} not shown by the search{search}: exported too"
+
+    def _idle_hint(self) -> str:
+        count = len(self.people)
+        return f"Enter exports {plural(count, 'person', 'people')} · Esc cancels"
+
+    def _targets_text(self) -> str:
+        return "For: " + names_text(self.people, TARGETS_SHOWN)
+
+    def _show(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update("\n".join(safe_text(line) for line in text.split("\n")))
+        widget.display = bool(text)
+        self.call_after_refresh(self._fit)
+
+    def _error(self, message: str) -> None:
+        self._show("#storage-error", message)
+        self.set_class(bool(message), "-invalid")
+
+    def _set_editable(self, editable: bool) -> None:
+        self.query_one("#storage", StorageLocationInput).disabled = not editable
+        self.query_one("#case", Input).disabled = not editable
+        if editable:
+            self.set_focus(self.query_one("#storage", StorageLocationInput))
+
+    # -- confirmation and submission -----------------------------------------------------------
+
+    def confirm_and_send(
+        self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck[Person] | None = None
+    ) -> None:
+        """Send at once for one person with nothing to warn about; otherwise ask first (default No).
+
+        When pre-flight refused some people, the question offers to go on without them.
+        """
+        refused = {p.user_id for p in check.refused_people} if check is not None else set()
+        going = [p for p in self.people if p.user_id not in refused]
+        skipped = [p for p in self.people if p.user_id in refused]
+        if len(self.people) == 1 and not warnings and not skipped:
+            self.submit(plan)
+            return
+        self.query_one("#export-hint", Static).update("Nothing is sent until you answer Yes.")
+        storage = self.query_one("#storage", StorageLocationInput)
+        where = redact(storage.location.strip())
+        count = len(going)
+        question = bulk_question(
+            count,
+            where,
+            self.query_one("#case", Input).value.strip(),
+            hidden=self._hidden_text(),
+            refused=check.refused if skipped and check is not None else (),
+            warnings=warnings,
+            quota=self.quota_report,
+        )
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.skipped = skipped
+                self.submit(plan, people=going)
+            else:
+                self._set_editable(True)
+                self.query_one("#export-hint", Static).update(self._idle_hint())
+
+        yes = f"Export {count:,}" + (f", skip these {len(skipped):,}" if skipped else "")
+        self.app.push_screen(
+            ConfirmScreen(
+                question,
+                title="Export personal data?",
+                yes=yes,
+                no="Cancel",
+                names=[p.label for p in going],
+                id="bulk-confirm",
+            ),
+            answered,
+        )
+
+    def submit(self, plan: LocationPlan, *, force: bool = False, people: list[Person] | None = None) -> None:
+        """Send the exports in an app worker, so closing the form never cancels a POST half-way.
+
+        Args:
+            plan: the checked locations (one per person of the form).
+            force: export again although an export is unfinished (the admin said so).
+            people: who to send for (the form's people without those pre-flight refused); None: all.
+        """
+        if people is not None and len(people) != len(self.people):
+            keep = {p.user_id for p in people}
+            pairs = [(p, loc) for p, loc in zip(self.people, plan.locations, strict=True) if p.user_id in keep]
+            self.people = [p for p, _loc in pairs]
+            plan = replace(plan, rules=replace(plan.rules, locations=tuple(loc for _p, loc in pairs)))
+            self.query_one("#export-targets", Static).update(self._targets_text())
+        self._set_editable(False)
+        self.submitting = True
+        self.memory.case = self.query_one("#case", Input).value.strip()
+        self.query_one("#export-hint", Static).update(
+            f"Submitting {plural(len(self.people), 'export')}… (Esc hides this form; the exports go on)"
+        )
+        self.app.run_worker(
+            self._submit(plan, force=force),
+            group="export",
+            exit_on_error=False,
+            description=f"export {len(self.people)} profiles",
+        )
+
+    async def _submit(self, plan: LocationPlan, *, force: bool) -> None:
+        # The locations with their signatures live only in the plan, this coroutine and the engine's call.
+        targets = targets_for(self.people, plan.locations)
+        try:
+            sent = await Submission(self.engine).send(targets, case=self.memory.case, force=force)
+        except AlreadyExporting as exc:
+            self.submitting = False
+            if self.is_attached:
+                self._ask_force(plan, list(exc.conflicts))
+            else:
+                self._notify_refused(str(exc))
+            return
+        except (ValueError, GraphError) as exc:
+            self.submitting = False
+            if self.is_attached:
+                self._set_editable(True)
+                self._error(f"✗ {redact(str(exc))}")
+                self.query_one("#export-hint", Static).update(self._idle_hint())
+            else:
+                self._notify_refused(str(exc))
+            return
+        self.submitting = False
+        if sent.case_opened:
+            said = safe_text(case_opened_text(sent.case_opened))
+            self.app.notify(said[:1].upper() + said[1:], markup=False)
+        if self.is_attached:
+            self.show_outcomes(sent.outcomes)
+        else:
+            accepted = sum(1 for outcome in sent.outcomes if outcome.accepted)
+            refused = len(sent.outcomes) - accepted
+            self.app.notify(
+                f"{accepted:,} accepted" + (f", {refused:,} not: see the operations table" if refused else ""),
+                title="Exports submitted",
+                severity="warning" if refused else "information",
+            )
+
+    def _notify_refused(self, text: str) -> None:
+        self.app.notify(safe_text(redact(text)), title="Export refused", severity="error", timeout=15, markup=False)
+
+    def _ask_force(self, plan: LocationPlan, conflicts: list[OperationView]) -> None:
+        self._set_editable(True)
+        self.query_one("#export-hint", Static).update(self._idle_hint())
+        labels = {p.user_id: p.label for p in self.people}
+        users = list(dict.fromkeys(view.user_id for view in conflicts))
+        states = {view.user_id: view.display_status for view in conflicts}
+        question = force_question(len(users))
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self.submit(plan, force=True)
+            else:
+                self.set_focus(self.query_one("#storage", StorageLocationInput))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                question,
+                title="Already exporting",
+                yes="Export again",
+                no="Don't",
+                names=[f"{labels.get(u, u)} ({states[u]})" for u in users],
+            ),
+            answered,
+        )
+
+    def show_outcomes(self, outcomes: list[SubmitOutcome]) -> None:
+        """Show Graph's answer for each person (StorageLocationAlreadyUsed with its fix)."""
+        self.outcomes = outcomes
+        labels = {p.user_id: p.label for p in self.people}
+        results = self.query_one("#results", DataTable)
+        results.display = True
+        explained: list[str] = []
+        for outcome in outcomes:
+            word, detail, reason = outcome_cells(outcome)
+            label = labels.get(outcome.user_id, outcome.user_id)
+            results.add_row(literal(label), Text(word, style="bold"), literal(detail))
+            if reason and reason not in explained:
+                explained.append(reason)
+        ok = sum(1 for outcome in outcomes if outcome.accepted)
+        for person in self.skipped:
+            results.add_row(literal(person.label), Text("– skipped", style="bold"), "refused by the storage pre-flight")
+        failed = len(outcomes) - ok
+        self._show("#results-note", "\n".join(explained[:2]))
+        summary = f"{ok:,} accepted" + (f", {failed:,} not" if failed else "") + " · Enter or Esc closes"
+        self.query_one("#export-hint", Static).update(summary)
+        self.set_class(failed > 0, "-some-failed")
+        # The form's fields have done their job: hide them so the answers fit at 80x24.
+        for selector in ("#storage-warnings", "#storage-proposal", "#storage-preview"):
+            self.query_one(selector).display = False
+        self.set_focus(results)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.dismiss(self.outcomes)
+
+    def action_close(self) -> None:
+        if self.submitting:
+            self.app.notify(
+                "The exports are still being sent: their results will show in the operations table.", title="Export"
+            )
+        self.dismiss(self.outcomes)
 
 
-class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None]):
+class ExportScreen(ReportsWorkerFailures, ExportSending):
     """Export the personal data of some people, each to their own storage location.
 
     Args:
@@ -171,7 +405,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
         dialog = self.query_one("#export-dialog")
         count = len(self.people)
         verb = "Export again" if self.source == "operations" else "Export personal data of"
-        dialog.border_title = f"{verb} {_plural(count, 'person', 'people')}"
+        dialog.border_title = f"{verb} {plural(count, 'person', 'people')}"
         results = self.query_one("#results", DataTable)
         results.add_column("Person", key="user", width=24)
         results.add_column("Result", key="result", width=14)
@@ -198,16 +432,6 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit)
 
-    def _fit(self) -> None:
-        """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
-        dialog = self.query_one("#export-dialog")
-        body = self.query_one("#export-body")
-        fixed = sum(child.outer_size.height for child in dialog.children if child is not body and child.display)
-        # The screen less its footer, the dialog's border and one line of air.
-        height = max(3, self.size.height - 1 - 2 - 1 - fixed)
-        if body.styles.max_height is None or body.styles.max_height.value != height:
-            body.styles.max_height = height
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # ctrl+t is shown (and works) only while there is a template to propose.
         if action == "use_template":
@@ -223,19 +447,6 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
     def action_next_field(self) -> None:
         move_focus_now(self, 1)
 
-    def _hidden_text(self) -> str:
-        if not self.hidden:
-            return ""
-        search = f" “{safe_text(self.search)}”" if self.search else ""
-        return f"{_plural(self.hidden, 'of them is', 'of them are')} not shown by the search{search}: exported too"
-
-    def _idle_hint(self) -> str:
-        count = len(self.people)
-        return f"Enter exports {_plural(count, 'person', 'people')} · Esc cancels"
-
-    def _targets_text(self) -> str:
-        return "For: " + names_text(self.people, TARGETS_SHOWN)
-
     # -- quota ---------------------------------------------------------------------------
 
     @work(exclusive=True, group="export-quota", exit_on_error=False)
@@ -243,32 +454,9 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
         """Ask the engine how much of today's quota is left (it reads the journal off the event loop)."""
         report = await self.engine.quota()
         self.quota_report = report
-        self.query_one("#export-quota", Static).update(self._quota_text(report))
-
-    def _quota_text(self, report: QuotaReport) -> Text:
-        text = Text()
-        text.append(
-            f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
-            f"{report.per_user_limit} a day per user."
-        )
-        if len(self.people) > report.tenant_left:
-            text.append(f" {len(self.people):,} asked: over today's tenant limit.", style="bold")
-        spent = [p.label for p in self.people if report.user_left(p.user_id) < 1]
-        if spent:
-            text.append(f" No exports left today for: {', '.join(spent[:3])}", style="bold")
-        return text
+        self.query_one("#export-quota", Static).update(quota_text(report, self.people))
 
     # -- checking the location (no network) ------------------------------------------------
-
-    def _show(self, selector: str, text: str) -> None:
-        widget = self.query_one(selector, Static)
-        widget.update("\n".join(safe_text(line) for line in text.split("\n")))
-        widget.display = bool(text)
-        self.call_after_refresh(self._fit)
-
-    def _error(self, message: str) -> None:
-        self._show("#storage-error", message)
-        self.set_class(bool(message), "-invalid")
 
     @on(Input.Changed, "#storage")
     def _on_storage_changed(self) -> None:
@@ -299,24 +487,8 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
             self.refresh_bindings()
         self._error("\n".join(f"✗ {e}" for e in plan.errors))
         self._show("#storage-warnings", "\n".join(f"! {w}" for w in plan.warnings))
-        proposal = ""
-        if plan.proposal:
-            proposal = (
-                f"ctrl+t uses one container per person: {short_location(redact(plan.proposal))} (same account and SAS)"
-            )
-        self._show("#storage-proposal", proposal)
-        preview = ""
-        if plan.preview:
-            more = len(self.people) - len(plan.preview)
-            lines = [
-                f"  {person.label} → {short_location(loc)}"
-                for person, loc in zip(self.people, plan.preview, strict=False)
-            ]
-            if more > 0:
-                lines.append(f"  … and {more:,} more, each with its own container")
-            host = location_host(plan.preview[0])
-            preview = f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
-        self._show("#storage-preview", preview)
+        self._show("#storage-proposal", proposal_text(plan))
+        self._show("#storage-preview", preview_text(plan, self.people))
         return plan
 
     def action_use_template(self) -> None:
@@ -352,12 +524,6 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
         self.query_one("#export-hint", Static).update("Checking the storage location… (nothing is sent yet)")
         self.check_storage(plan)
 
-    def _set_editable(self, editable: bool) -> None:
-        self.query_one("#storage", StorageLocationInput).disabled = not editable
-        self.query_one("#case", Input).disabled = not editable
-        if editable:
-            self.set_focus(self.query_one("#storage", StorageLocationInput))
-
     # -- pre-flight (network, SAS only) ------------------------------------------------------
 
     @work(exclusive=True, group="export-check", exit_on_error=False)
@@ -375,203 +541,6 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
                 return
         self.confirm_and_send(plan, [*plan.warnings, *check.warnings], check=check)
 
-    # -- confirmation and submission -----------------------------------------------------------
-
-    def confirm_and_send(self, plan: LocationPlan, warnings: list[str], *, check: PeopleCheck | None = None) -> None:
-        """Send at once for one person with nothing to warn about; otherwise ask first (default No).
-
-        When pre-flight refused some people, the question offers to go on without them.
-        """
-        refused = {p.user_id for p in check.refused_people} if check is not None else set()
-        going = [p for p in self.people if p.user_id not in refused]
-        skipped = [p for p in self.people if p.user_id in refused]
-        if len(self.people) == 1 and not warnings and not skipped:
-            self.submit(plan)
-            return
-        self.query_one("#export-hint", Static).update("Nothing is sent until you answer Yes.")
-        storage = self.query_one("#storage", StorageLocationInput)
-        where = redact(storage.location.strip())
-        count = len(going)
-        case = self.query_one("#case", Input).value.strip()
-        lines = [f"Export the personal data of {_plural(count, 'person', 'people')} to {where}?"]
-        lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")
-        if self.hidden:
-            lines.append(self._hidden_text() + ".")
-        if skipped and check is not None:
-            lines.append(f"Pre-flight refused {_plural(len(skipped), 'person', 'people')}, left out if you go on:")
-            lines += [f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in check.refused]
-        lines += [f"! {w}" for w in warnings]
-        if self.quota_report is not None:
-            lines.append(
-                f"Graph counts each against today's limits ({self.quota_report.tenant_left:,} left for the tenant)."
-            )
-
-        def answered(go: bool | None) -> None:
-            if go:
-                self.skipped = skipped
-                self.submit(plan, people=going)
-            else:
-                self._set_editable(True)
-                self.query_one("#export-hint", Static).update(self._idle_hint())
-
-        yes = f"Export {count:,}" + (f", skip these {len(skipped):,}" if skipped else "")
-        self.app.push_screen(
-            ConfirmScreen(
-                "\n".join(lines),
-                title="Export personal data?",
-                yes=yes,
-                no="Cancel",
-                names=[p.label for p in going],
-                id="bulk-confirm",
-            ),
-            answered,
-        )
-
-    def submit(self, plan: LocationPlan, *, force: bool = False, people: list[Person] | None = None) -> None:
-        """Send the exports in an app worker, so closing the form never cancels a POST half-way.
-
-        Args:
-            plan: the checked locations (one per person of the form).
-            force: export again although an export is unfinished (the admin said so).
-            people: who to send for (the form's people without those pre-flight refused); None: all.
-        """
-        if people is not None and len(people) != len(self.people):
-            keep = {p.user_id for p in people}
-            pairs = [(p, loc) for p, loc in zip(self.people, plan.locations, strict=True) if p.user_id in keep]
-            self.people = [p for p, _loc in pairs]
-            plan = replace(plan, locations=tuple(loc for _p, loc in pairs))
-            self.query_one("#export-targets", Static).update(self._targets_text())
-        self._set_editable(False)
-        self.submitting = True
-        self.memory.case = self.query_one("#case", Input).value.strip()
-        self.query_one("#export-hint", Static).update(
-            f"Submitting {_plural(len(self.people), 'export')}… (Esc hides this form; the exports go on)"
-        )
-        self.app.run_worker(
-            self._submit(plan, force=force),
-            group="export",
-            exit_on_error=False,
-            description=f"export {len(self.people)} profiles",
-        )
-
-    async def _submit(self, plan: LocationPlan, *, force: bool) -> None:
-        # The locations with their signatures live only in the plan, this coroutine and the engine's call.
-        targets = [
-            ExportTarget(
-                user_id=p.user_id,
-                storage_location=location,
-                display_name=p.display_name,
-                user_principal_name=p.user_principal_name,
-                home_tenant_id=p.home_tenant_id,
-                previous_key=p.previous_key,
-            )
-            for p, location in zip(self.people, plan.locations, strict=True)
-        ]
-        try:
-            outcomes = await self.engine.submit(targets, case=self.memory.case, force=force)
-        except AlreadyExporting as exc:
-            self.submitting = False
-            if self.is_attached:
-                self._ask_force(plan, list(exc.conflicts))
-            else:
-                self.app.notify(
-                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
-                )
-            return
-        except (ValueError, GraphError) as exc:
-            self.submitting = False
-            if self.is_attached:
-                self._set_editable(True)
-                self._error(f"✗ {redact(str(exc))}")
-                self.query_one("#export-hint", Static).update(self._idle_hint())
-            else:
-                self.app.notify(
-                    safe_text(redact(str(exc))), title="Export refused", severity="error", timeout=15, markup=False
-                )
-            return
-        self.submitting = False
-        if self.is_attached:
-            self.show_outcomes(outcomes)
-        else:
-            accepted = sum(1 for outcome in outcomes if outcome.accepted)
-            refused = len(outcomes) - accepted
-            self.app.notify(
-                f"{accepted:,} accepted" + (f", {refused:,} not: see the operations table" if refused else ""),
-                title="Exports submitted",
-                severity="warning" if refused else "information",
-            )
-
-    def _ask_force(self, plan: LocationPlan, conflicts: list[OperationView]) -> None:
-        self._set_editable(True)
-        self.query_one("#export-hint", Static).update(self._idle_hint())
-        labels = {p.user_id: p.label for p in self.people}
-        users = list(dict.fromkeys(view.user_id for view in conflicts))
-        states = {view.user_id: view.display_status for view in conflicts}
-        question = (
-            f"{_plural(len(users), 'person already has', 'people already have')} an unfinished or unconfirmed "
-            "export. Exporting again spends another of today's exports and may duplicate one Graph already "
-            "accepted (check unconfirmed ones first).\n\nExport them again anyway?"
-        )
-
-        def answered(again: bool | None) -> None:
-            if again:
-                self.submit(plan, force=True)
-            else:
-                self.set_focus(self.query_one("#storage", StorageLocationInput))
-
-        self.app.push_screen(
-            ConfirmScreen(
-                question,
-                title="Already exporting",
-                yes="Export again",
-                no="Don't",
-                names=[f"{labels.get(u, u)} ({states[u]})" for u in users],
-            ),
-            answered,
-        )
-
-    def show_outcomes(self, outcomes: list[SubmitOutcome]) -> None:
-        """Show Graph's answer for each person (StorageLocationAlreadyUsed with its fix)."""
-        self.outcomes = outcomes
-        labels = {p.user_id: p.label for p in self.people}
-        results = self.query_one("#results", DataTable)
-        results.display = True
-        ok = 0
-        explained: list[str] = []
-        for outcome in outcomes:
-            label = labels.get(outcome.user_id, outcome.user_id)
-            if outcome.accepted:
-                ok += 1
-                operation = outcome.operation
-                detail = operation.operation_id if operation and operation.operation_id else "accepted"
-                results.add_row(literal(label), Text("✓ accepted", style="bold"), literal(detail))
-                continue
-            exception = getattr(outcome, "exception", None)
-            code = str(getattr(exception, "code", "") or "")
-            unconfirmed = (outcome.operation is not None and outcome.operation.state == UNCONFIRMED) or (
-                getattr(outcome, "error_type", "") == "ExportUnconfirmed"
-            )
-            reason = outcome_reason(outcome.error, code)
-            if reason not in explained:
-                explained.append(reason)
-            word = "? unconfirmed" if unconfirmed else "✗ refused"
-            results.add_row(literal(label), Text(word, style="bold"), literal(one_line(reason, 300)))
-        for person in self.skipped:
-            results.add_row(literal(person.label), Text("– skipped", style="bold"), "refused by the storage pre-flight")
-        failed = len(outcomes) - ok
-        self._show("#results-note", "\n".join(explained[:2]))
-        summary = f"{ok:,} accepted" + (f", {failed:,} not" if failed else "") + " · Enter or Esc closes"
-        self.query_one("#export-hint", Static).update(summary)
-        self.set_class(failed > 0, "-some-failed")
-        # The form's fields have done their job: hide them so the answers fit at 80x24.
-        for selector in ("#storage-warnings", "#storage-proposal", "#storage-preview"):
-            self.query_one(selector).display = False
-        self.set_focus(results)
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.dismiss(self.outcomes)
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for this form's worker failures: say what happened, let the admin try again."""
         if event.state != WorkerState.ERROR or event.worker.group not in ("export-check", "export-quota"):
@@ -584,10 +553,3 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[list[SubmitOutcome] | None
         self._set_editable(True)
         self._error(f"✗ the storage check failed: {error}")
         self.query_one("#export-hint", Static).update(self._idle_hint())
-
-    def action_close(self) -> None:
-        if self.submitting:
-            self.app.notify(
-                "The exports are still being sent: their results will show in the operations table.", title="Export"
-            )
-        self.dismiss(self.outcomes)
