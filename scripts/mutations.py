@@ -254,9 +254,9 @@ OPS: list[tuple[Any, ...]] = [
     ),
     (
         "exit code not from the exception",
-        "console/ops/engine_submit.py",
-        "row.last_error, max(1, exc.exit_code), exc)",
-        "row.last_error, 1, exc)",
+        "console/ops/events.py",
+        "        return max(1, declared) if isinstance(declared, int) else 1",
+        "        return 1",
         ("tests/ops/test_promises.py::test_outcomes_carry_typed_exit_codes",),
     ),
     (

@@ -107,9 +107,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "case19: a removal killed before its 204 is asked again",
-        "console/ops/journal.py",
-        '                "AND state != ? ORDER BY id",',
-        "                \"AND state = 'final' AND state != ? ORDER BY id\",",
+        "console/ops/journal_reads.py",
+        '            "AND state != ? ORDER BY id",',
+        "            \"AND state = 'final' AND state != ? ORDER BY id\",",
         ("tests/e2e/test_removal_crash.py::test_a_removal_killed_before_its_204_is_unconfirmed_and_never_sent_again",),
     ),
 ]
