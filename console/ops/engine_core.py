@@ -14,7 +14,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
@@ -22,7 +22,7 @@ from console.ops import schedule
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine_link import JournalLedger, JournalLink
 from console.ops.events import EventKind, OperationEvent, OperationView, PollRecord
-from console.ops.journal import HEARTBEAT_TIMEOUT, JournalError, OperationJournal, OperationRow
+from console.ops.journal import EXPORT_KIND, HEARTBEAT_TIMEOUT, JournalError, OperationJournal, OperationRow
 from console.ops.poll_queue import PollQueue
 from console.ops.tracked import TrackedOperation
 from console.ops.writer import JournalWriter
@@ -42,6 +42,19 @@ LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 
 Subscriber = tuple[Callable[[OperationEvent], None], frozenset[str] | None]
+
+
+class IntentTarget(Protocol):
+    """Who an intent is for: an export's or a removal's target."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def user_principal_name(self) -> str: ...
+    @property
+    def home_tenant_id(self) -> str: ...
 
 
 def iso(value: datetime | None) -> str | None:
@@ -270,6 +283,42 @@ class EngineCore:
                 log.warning("journal heartbeat failed; retrying: %s", redact(str(exc)))
 
     # -- journal writes -----------------------------------------------------------------
+
+    async def record_intent_for(
+        self,
+        target: IntentTarget,
+        location: str,
+        now: float,
+        *,
+        case: str,
+        who: str,
+        previous_key: int | None = None,
+        lease_until: float | None = None,
+        kind: str = EXPORT_KIND,
+        target_tenant: str = "",
+    ) -> OperationRow:
+        """Write the intent for ``target`` (as this process's, sent by ``who``) before its request leaves.
+
+        Raises:
+            sqlite3.Error, JournalError: it could not be written (then the request must not be sent).
+        """
+        return await self.writer.call(
+            self.writer.journal.record_intent,
+            self.tenant_key,
+            target.user_id,
+            location,
+            now,
+            owner=self.process_id,
+            case=case,
+            display_name=target.display_name,
+            user_principal_name=target.user_principal_name,
+            home_tenant_id=target.home_tenant_id,
+            submitted_by=who,
+            previous_key=previous_key,
+            lease_until=lease_until,
+            kind=kind,
+            target_tenant=target_tenant,
+        )
 
     async def _save(self, row: OperationRow, record: PollRecord | None = None) -> bool:
         """Queue a change and write it now (a locked journal is waited for a while); a failed write stays

@@ -176,20 +176,13 @@ class SubmitMixin(EngineCore):
             text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
             return SubmitOutcome(user_id, None, SubmitFailure(text, self._submit_failure))
         now = self.clock.now()
-        journal = self.writer.journal
         try:
-            row = await self.writer.call(
-                journal.record_intent,
-                self.tenant_key,
-                user_id,
+            row = await self.record_intent_for(
+                target,
                 location,
                 now,
-                owner=self.process_id,
                 case=case,
-                display_name=target.display_name,
-                user_principal_name=target.user_principal_name,
-                home_tenant_id=target.home_tenant_id,
-                submitted_by=who,
+                who=who,
                 previous_key=target.previous_key,
                 lease_until=now + self._lease_ttl,
             )
