@@ -14,15 +14,15 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
 from console.ops import schedule
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine_link import JournalLedger, JournalLink
-from console.ops.events import EventKind, OperationEvent, OperationView, PollRecord
-from console.ops.journal import EXPORT_KIND, HEARTBEAT_TIMEOUT, JournalError, OperationJournal, OperationRow
+from console.ops.events import EventKind, OperationEvent, OperationView, PollRecord, Someone, names_of
+from console.ops.journal import HEARTBEAT_TIMEOUT, JournalError, OperationJournal, OperationRow
 from console.ops.poll_queue import PollQueue
 from console.ops.tracked import TrackedOperation
 from console.ops.writer import JournalWriter
@@ -44,17 +44,13 @@ LEASE_TTL = 30.0
 Subscriber = tuple[Callable[[OperationEvent], None], frozenset[str] | None]
 
 
-class IntentTarget(Protocol):
-    """Who an intent is for: an export's or a removal's target."""
+class IntentMore(TypedDict, total=False):
+    """What ``record_intent_for`` passes on to ``record_intent`` as it is."""
 
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def user_principal_name(self) -> str: ...
-    @property
-    def home_tenant_id(self) -> str: ...
+    previous_key: int | None
+    lease_until: float | None
+    kind: str
+    target_tenant: str
 
 
 def iso(value: datetime | None) -> str | None:
@@ -285,39 +281,25 @@ class EngineCore:
     # -- journal writes -----------------------------------------------------------------
 
     async def record_intent_for(
-        self,
-        target: IntentTarget,
-        location: str,
-        now: float,
-        *,
-        case: str,
-        who: str,
-        previous_key: int | None = None,
-        lease_until: float | None = None,
-        kind: str = EXPORT_KIND,
-        target_tenant: str = "",
+        self, target: Someone, location: str, now: float, *, case: str, who: str, **more: Unpack[IntentMore]
     ) -> OperationRow:
         """Write the intent for ``target`` (as this process's, sent by ``who``) before its request leaves.
 
         Raises:
             sqlite3.Error, JournalError: it could not be written (then the request must not be sent).
         """
+        journal, names = self.writer.journal, names_of(target)
         return await self.writer.call(
-            self.writer.journal.record_intent,
+            journal.record_intent,
             self.tenant_key,
             target.user_id,
             location,
             now,
             owner=self.process_id,
             case=case,
-            display_name=target.display_name,
-            user_principal_name=target.user_principal_name,
-            home_tenant_id=target.home_tenant_id,
+            **names,
             submitted_by=who,
-            previous_key=previous_key,
-            lease_until=lease_until,
-            kind=kind,
-            target_tenant=target_tenant,
+            **more,
         )
 
     async def _save(self, row: OperationRow, record: PollRecord | None = None) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from console.errors import UsageError
@@ -72,16 +73,7 @@ def export_targets(targets: Sequence[ExportTarget | str], storage_location: str 
             if storage_location is None:
                 raise ValueError("no storage location given for these exports")
             target = ExportTarget(user_id=target, storage_location=storage_location)
-        items.append(
-            ExportTarget(
-                user_id=target.user_id,
-                storage_location=validate_storage_location(target.storage_location),
-                display_name=target.display_name,
-                user_principal_name=target.user_principal_name,
-                home_tenant_id=target.home_tenant_id,
-                previous_key=target.previous_key,
-            )
-        )
+        items.append(replace(target, storage_location=validate_storage_location(target.storage_location)))
     return items
 
 
