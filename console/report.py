@@ -32,7 +32,7 @@ from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationVi
 from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json
 from console.ops.journal_model import row_from_lean
 from console.redact import redact
-from console.text import terminal_safe
+from console.text import finite, terminal_safe
 
 T = TypeVar("T")
 
@@ -516,19 +516,6 @@ _REPORT_COLUMNS = itemgetter(
 # -- rendering ------------------------------------------------------------------------------------
 
 
-def _finite(value: Any) -> Any:
-    kind = type(value)
-    if kind is str or value is None or kind is int or kind is bool:  # most values: nothing to look into
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def delivered_text(delivered: Mapping[str, Any] | None) -> str:
     """``3 files, 12,345 bytes, RequestInfo.json present`` (or the check's error), for CSV and Markdown."""
     if not delivered:
@@ -734,7 +721,7 @@ def write_json(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     count = 0
     encode = _IndentedObject()
     for row in rows:
-        out.write(("[\n  " if count == 0 else ",\n  ") + encode({name: _finite(row.get(name)) for name in FIELDS}))
+        out.write(("[\n  " if count == 0 else ",\n  ") + encode({name: finite(row.get(name)) for name in FIELDS}))
         count += 1
     out.write("\n]\n" if count else "[]\n")
     return count
@@ -1001,7 +988,7 @@ def write_part(
         return count
     if fmt == "json":
         for row in rows:
-            obj = {name: _finite(row.get(name)) for name in fields}
+            obj = {name: finite(row.get(name)) for name in fields}
             out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(obj, indent=2).replace("\n", "\n  "))
             count += 1
         out.write("\n]\n" if count else "[]\n")
