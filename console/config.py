@@ -54,6 +54,11 @@ class ConfigError(UsageError, ValueError):
     title = "Configuration error"
 
 
+def _url_or(override: str | None, default: str) -> str:
+    """An overriding URL without its trailing slash, else ``default``."""
+    return override.rstrip("/") if override else default
+
+
 @dataclass(frozen=True)
 class Cloud:
     """One Microsoft cloud: where to sign in and where Graph lives."""
@@ -171,9 +176,7 @@ class SavedTenant:
     @property
     def authority_url(self) -> str:
         """The MSAL authority: the override, or ``{cloud login host}/{tenant}``."""
-        if self.authority:
-            return self.authority.rstrip("/")
-        return f"{self.cloud_info.login_url}/{self.tenant.strip()}"
+        return _url_or(self.authority, f"{self.cloud_info.login_url}/{self.tenant.strip()}")
 
     @property
     def instance_discovery(self) -> bool | None:
@@ -183,9 +186,7 @@ class SavedTenant:
     @property
     def graph_base_url(self) -> str:
         """The Graph base URL the client uses: the override, or ``{cloud graph host}/beta``."""
-        if self.graph_url:
-            return self.graph_url.rstrip("/")
-        return f"{self.cloud_info.graph_host}/beta"
+        return _url_or(self.graph_url, f"{self.cloud_info.graph_host}/beta")
 
     @property
     def graph_resource(self) -> str:

@@ -177,16 +177,7 @@ def demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[N
 
 def _demo_targets(chosen: list[Any]) -> list[ExportTarget]:
     """One ExportTarget each, with its own resolved location (Graph refuses a reused one)."""
-    return [
-        ExportTarget(
-            user_id=p.user_id,
-            storage_location=demo_location(p.user_id),
-            display_name=p.display_name,
-            user_principal_name=p.user_principal_name,
-            home_tenant_id=p.home_tenant_id,
-        )
-        for p in chosen
-    ]
+    return [ExportTarget.of(p, demo_location(p.user_id)) for p in chosen]
 
 
 def demo_saved_tenant(sim: Any) -> SavedTenant:

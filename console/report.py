@@ -32,7 +32,7 @@ from console.ops.events import FINAL, INTENT, TRACKING, UNCONFIRMED, OperationVi
 from console.ops.journal import COLUMN, OperationJournal, OperationRow, delivery_from_json
 from console.ops.journal_model import row_from_lean
 from console.redact import redact
-from console.text import terminal_safe
+from console.text import finite, terminal_safe
 
 T = TypeVar("T")
 
@@ -332,13 +332,12 @@ def _shown_word(state: str, status: str | None) -> str:
     return {TRACKING: "notStarted"}.get(state, state)
 
 
-def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> dict[str, Any]:
-    """``_report_row`` of a row that is not an intent (its view is the row as it is), straight from the
-    query's tuple: no view, the times read as Graph wrote them, and the storage location as the journal
-    keeps it (redacted when written: ``record_intent`` and the schema-1 upgrade are its only writers)."""
+def _values_fields(values: Sequence[Any], first_id: str, final_id: str) -> list[Any]:
+    """A report row's fields in ``FIELDS`` order, of a row that is not an intent, straight from the
+    query's tuple: the times read as Graph wrote them, the storage location as the journal keeps it
+    (redacted when written: ``record_intent`` and the schema-1 upgrade are its only writers), and the
+    delivery and notes columns as the journal keeps them (for the caller to read)."""
     state = values[_STATE]
-    shown = _shown_word(state, values[_STATUS])
-    delivered = delivered_json(values[_DELIVERED]) if values[_DELIVERED] else None
     (
         case,
         user_id,
@@ -356,68 +355,42 @@ def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str,
         notes,
         kind,
     ) = _REPORT_COLUMNS(values)
-    return {
-        "case": case,
-        "userId": user_id,
-        "displayName": name,
-        "userPrincipalName": upn,
-        "homeTenantId": home,
-        "operationId": operation_id or "",
-        "status": shown,
-        "submittedDateTime": utc_of(submitted),
-        "completedDateTime": utc_of(completed),
-        "storageLocation": storage,
-        "delivered": delivered,
-        "exportRequestId": post_id or first_id,
-        "finalRequestId": final or (final_id if state == FINAL else ""),
-        "submittedBy": by,
-        "tenant": tenant,
-        "notes": _notes(journal, values[0]) if notes else [],
-        "kind": kind,
-    }
-
-
-def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> list[str]:
-    """``_flat_cells(_values_row(journal, values, first_id, final_id))``, without the dict."""
-    state = values[_STATE]
-    shown = _shown_word(state, values[_STATUS])
-    delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""
-    (
-        case,
-        user_id,
-        name,
-        upn,
-        home,
-        operation_id,
-        submitted,
-        completed,
-        storage,
-        post_id,
-        final,
-        by,
-        tenant,
-        notes,
-        kind,
-    ) = _REPORT_COLUMNS(values)
-    cells = [
+    return [
         case,
         user_id,
         name,
         upn,
         home,
         operation_id or "",
-        shown,
+        _shown_word(state, values[_STATUS]),
         utc_of(submitted),
         utc_of(completed),
         storage,
-        delivered,
+        values[_DELIVERED],
         post_id or first_id,
         final or (final_id if state == FINAL else ""),
         by,
         tenant,
-        notes_text(_notes(journal, values[0])) if notes else "",
+        notes,
         kind,
     ]
+
+
+def _values_row(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> dict[str, Any]:
+    """``_report_row`` of a row that is not an intent (its view is the row as it is), without the view."""
+    fields = _values_fields(values, first_id, final_id)
+    delivered = fields[_DELIVERED_AT]
+    fields[_DELIVERED_AT] = delivered_json(delivered) if delivered else None
+    fields[_NOTES_AT] = _notes(journal, values[0]) if fields[_NOTES_AT] else []
+    return dict(zip(FIELDS, fields, strict=True))
+
+
+def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> list[str]:
+    """``_flat_cells(_values_row(journal, values, first_id, final_id))``, without the dict."""
+    cells = _values_fields(values, first_id, final_id)
+    delivered = cells[_DELIVERED_AT]
+    cells[_DELIVERED_AT] = _delivered_cell(delivered) if delivered else ""
+    cells[_NOTES_AT] = notes_text(_notes(journal, values[0])) if cells[_NOTES_AT] else ""
     if None in cells:
         return ["" if value is None else str(value) for value in cells]
     return list(map(str, cells))
@@ -537,23 +510,10 @@ _REPORT_COLUMNS = itemgetter(
         )
     )
 )
-"""The columns a report row takes from the query's tuple, in ``_values_row``'s order."""
+"""The columns a report row takes from the query's tuple, in ``_values_fields``' order."""
 
 
 # -- rendering ------------------------------------------------------------------------------------
-
-
-def _finite(value: Any) -> Any:
-    kind = type(value)
-    if kind is str or value is None or kind is int or kind is bool:  # most values: nothing to look into
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def delivered_text(delivered: Mapping[str, Any] | None) -> str:
@@ -761,7 +721,7 @@ def write_json(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     count = 0
     encode = _IndentedObject()
     for row in rows:
-        out.write(("[\n  " if count == 0 else ",\n  ") + encode({name: _finite(row.get(name)) for name in FIELDS}))
+        out.write(("[\n  " if count == 0 else ",\n  ") + encode({name: finite(row.get(name)) for name in FIELDS}))
         count += 1
     out.write("\n]\n" if count else "[]\n")
     return count
@@ -1028,7 +988,7 @@ def write_part(
         return count
     if fmt == "json":
         for row in rows:
-            obj = {name: _finite(row.get(name)) for name in fields}
+            obj = {name: finite(row.get(name)) for name in fields}
             out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(obj, indent=2).replace("\n", "\n  "))
             count += 1
         out.write("\n]\n" if count else "[]\n")

@@ -13,7 +13,10 @@ This module is the ground floor: it imports nothing from the project (``lint-imp
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 """Bidirectional marks, embeddings, overrides and isolates: they reorder what the admin reads."""
@@ -59,3 +62,17 @@ def one_line(value: object, limit: int = 200) -> str:
     """``value`` on one line (runs of whitespace become one space), terminal-safe, cut to ``limit`` with ``…``."""
     flat = terminal_safe(" ".join(("" if value is None else str(value)).split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None (JSON has neither)."""
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool:  # most values: nothing to look into
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value

@@ -59,8 +59,8 @@ OPS: list[tuple[Any, ...]] = [
     (
         "intent written only after the POST",
         "console/ops/engine_submit.py",
-        "        try:\n            row = await self.writer.call(\n                journal.record_intent,",
-        "        self._early = asyncio.ensure_future(self.client.export_personal_data(user_id, location))  # type: ignore[attr-defined]\n        await asyncio.sleep(0)\n        try:\n            row = await self.writer.call(\n                journal.record_intent,",
+        "        try:\n            row = await self.record_intent_for(",
+        "        self._early = asyncio.ensure_future(self.client.export_personal_data(user_id, location))  # type: ignore[attr-defined]\n        await asyncio.sleep(0)\n        try:\n            row = await self.record_intent_for(",
         ("tests/ops/test_promises.py::test_the_intent_is_committed_before_the_post_and_the_outcome_after_the_202",),
         (
             "            return await self.client.export_personal_data(user_id, location)",

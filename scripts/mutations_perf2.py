@@ -107,15 +107,15 @@ MUTATIONS += [
     (
         "csv cells without the dict: the notes",
         "console/report.py",
-        '        notes_text(_notes(journal, values[0])) if notes else "",',
-        '        "",',
+        '    cells[_NOTES_AT] = notes_text(_notes(journal, values[0])) if cells[_NOTES_AT] else ""',
+        '    cells[_NOTES_AT] = ""',
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
     (
         "csv cells without the dict: the delivery",
         "console/report.py",
-        '    delivered = _delivered_cell(values[_DELIVERED]) if values[_DELIVERED] else ""',
-        '    delivered = ""',
+        '    cells[_DELIVERED_AT] = _delivered_cell(delivered) if delivered else ""',
+        '    cells[_DELIVERED_AT] = ""',
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]

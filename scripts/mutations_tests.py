@@ -457,8 +457,8 @@ MUTATIONS += [
     (
         "targets and markup: markup in the confirmation's names interpreted",
         "console/tui/dialogs/confirm.py",
-        '                yield Static(self._names_text(), id="confirm-names", markup=False)',
-        '                yield Static(self._names_text(), id="confirm-names", markup=True)',
+        '                yield Static(names_text(self.names), id="confirm-names", markup=False)',
+        '                yield Static(names_text(self.names), id="confirm-names", markup=True)',
         (TUI22 + "test_markup_in_a_name_is_shown_as_typed_in_the_form_and_the_confirmation",),
     ),
     (

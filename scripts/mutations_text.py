@@ -71,8 +71,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: bulk confirmation names never markup (issue 22.19)",
         "console/tui/dialogs/confirm.py",
-        'yield Static(self._names_text(), id="confirm-names", markup=False)',
-        'yield Static(self._names_text(), id="confirm-names", markup=True)',
+        'yield Static(names_text(self.names), id="confirm-names", markup=False)',
+        'yield Static(names_text(self.names), id="confirm-names", markup=True)',
         (f"{_TUI}test_markup_in_a_name_is_shown_as_typed_in_the_bulk_confirmations_names",),
     ),
     (

@@ -10,27 +10,15 @@ JSON is produced with non-finite numbers turned into ``null`` (``NaN`` is not JS
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from console.text import terminal_safe
+from console.text import finite, terminal_safe
 
 clean = terminal_safe
 """Tenant or Graph text made safe for a terminal: the one rule of ``console.text`` under its CLI name."""
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float (at any depth) replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:

@@ -163,19 +163,24 @@ def run_async(make: Callable[[], Awaitable[int]]) -> int:
 
     try:
         return asyncio.run(runner())
-    except BrokenPipeError:
-        # `... | head`: the reader left; not an error worth a traceback.
-        silence_stdout()
-        return EXIT_OK
-    except KeyboardInterrupt:
-        _hint("interrupted")
-        return EXIT_INTERRUPTED
+    except (BrokenPipeError, KeyboardInterrupt) as exc:
+        return _left(exc)
     except asyncio.CancelledError:
         if not received:
             raise
         name = signal.Signals(received[0]).name
         _hint(f"stopped by {name}")
         return EXIT_INTERRUPTED
+
+
+def _left(exc: BrokenPipeError | KeyboardInterrupt) -> int:
+    """The exit code of a run whose reader left (`... | head`: not an error worth a traceback) or that
+    Ctrl+C interrupted."""
+    if isinstance(exc, BrokenPipeError):
+        silence_stdout()
+        return EXIT_OK
+    _hint("interrupted")
+    return EXIT_INTERRUPTED
 
 
 def _hint(what: str) -> None:
@@ -375,12 +380,8 @@ def run_journal_command(args: argparse.Namespace) -> int:
 
             return cmd_case_report(journal_only, args)
         return cmd_report(journal_only, args)
-    except BrokenPipeError:
-        silence_stdout()
-        return EXIT_OK
-    except KeyboardInterrupt:
-        _hint("interrupted")
-        return EXIT_INTERRUPTED
+    except (BrokenPipeError, KeyboardInterrupt) as exc:
+        return _left(exc)
     except Exception as exc:
         return _failure(exc)
     finally:

@@ -14,14 +14,14 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from console.clock import Clock, SystemClock
 from console.graph import errors
 from console.ops import schedule
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine_link import JournalLedger, JournalLink
-from console.ops.events import EventKind, OperationEvent, OperationView, PollRecord
+from console.ops.events import EventKind, OperationEvent, OperationView, PollRecord, Someone, names_of
 from console.ops.journal import HEARTBEAT_TIMEOUT, JournalError, OperationJournal, OperationRow
 from console.ops.poll_queue import PollQueue
 from console.ops.tracked import TrackedOperation
@@ -42,6 +42,15 @@ LEASE_TTL = 30.0
 """A lease not renewed for this long lapses: another process takes the operation over."""
 
 Subscriber = tuple[Callable[[OperationEvent], None], frozenset[str] | None]
+
+
+class IntentMore(TypedDict, total=False):
+    """What ``record_intent_for`` passes on to ``record_intent`` as it is."""
+
+    previous_key: int | None
+    lease_until: float | None
+    kind: str
+    target_tenant: str
 
 
 def iso(value: datetime | None) -> str | None:
@@ -270,6 +279,28 @@ class EngineCore:
                 log.warning("journal heartbeat failed; retrying: %s", redact(str(exc)))
 
     # -- journal writes -----------------------------------------------------------------
+
+    async def record_intent_for(
+        self, target: Someone, location: str, now: float, *, case: str, who: str, **more: Unpack[IntentMore]
+    ) -> OperationRow:
+        """Write the intent for ``target`` (as this process's, sent by ``who``) before its request leaves.
+
+        Raises:
+            sqlite3.Error, JournalError: it could not be written (then the request must not be sent).
+        """
+        journal, names = self.writer.journal, names_of(target)
+        return await self.writer.call(
+            journal.record_intent,
+            self.tenant_key,
+            target.user_id,
+            location,
+            now,
+            owner=self.process_id,
+            case=case,
+            **names,
+            submitted_by=who,
+            **more,
+        )
 
     async def _save(self, row: OperationRow, record: PollRecord | None = None) -> bool:
         """Queue a change and write it now (a locked journal is waited for a while); a failed write stays

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from console.errors import UsageError
@@ -72,16 +73,7 @@ def export_targets(targets: Sequence[ExportTarget | str], storage_location: str 
             if storage_location is None:
                 raise ValueError("no storage location given for these exports")
             target = ExportTarget(user_id=target, storage_location=storage_location)
-        items.append(
-            ExportTarget(
-                user_id=target.user_id,
-                storage_location=validate_storage_location(target.storage_location),
-                display_name=target.display_name,
-                user_principal_name=target.user_principal_name,
-                home_tenant_id=target.home_tenant_id,
-                previous_key=target.previous_key,
-            )
-        )
+        items.append(replace(target, storage_location=validate_storage_location(target.storage_location)))
     return items
 
 
@@ -176,20 +168,13 @@ class SubmitMixin(EngineCore):
             text = f"not sent: the journal cannot be written ({redact(str(self._submit_failure))})"
             return SubmitOutcome(user_id, None, SubmitFailure(text, self._submit_failure))
         now = self.clock.now()
-        journal = self.writer.journal
         try:
-            row = await self.writer.call(
-                journal.record_intent,
-                self.tenant_key,
-                user_id,
+            row = await self.record_intent_for(
+                target,
                 location,
                 now,
-                owner=self.process_id,
                 case=case,
-                display_name=target.display_name,
-                user_principal_name=target.user_principal_name,
-                home_tenant_id=target.home_tenant_id,
-                submitted_by=who,
+                who=who,
                 previous_key=target.previous_key,
                 lease_until=now + self._lease_ttl,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 if TYPE_CHECKING:  # the storage slice imports httpx: a read of the journal never needs it
     from console.storage.blob import Delivery
@@ -159,6 +159,38 @@ class OperationEvent:
     operation: OperationView
 
 
+class Someone(Protocol):
+    """Who an export or a removal is for, as either front end names them (a profile, a form's person)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def user_principal_name(self) -> str: ...
+
+    @property
+    def home_tenant_id(self) -> str: ...
+
+
+class Names(TypedDict):
+    """The fields that name a person, kept beside each export and removal of theirs."""
+
+    display_name: str
+    user_principal_name: str
+    home_tenant_id: str
+
+
+def names_of(someone: Someone) -> Names:
+    return Names(
+        display_name=someone.display_name,
+        user_principal_name=someone.user_principal_name,
+        home_tenant_id=someone.home_tenant_id,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ExportTarget:
     """One person to export, with where to (each user its own location: one export per location)."""
@@ -171,6 +203,11 @@ class ExportTarget:
     home_tenant_id: str = ""
     previous_key: int | None = None
     """The journal row this export repeats, if any."""
+
+    @classmethod
+    def of(cls, someone: Someone, location: str, previous_key: int | None = None) -> ExportTarget:
+        """``someone``'s export to ``location``."""
+        return cls(someone.user_id, location, **names_of(someone), previous_key=previous_key)
 
 
 @dataclass(frozen=True, slots=True)

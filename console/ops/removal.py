@@ -198,23 +198,10 @@ async def submit_removals(
 
 
 async def _submit_one(engine: OperationsEngine, target: RemovalTarget, *, case: str, who: str) -> RemovalOutcome:
-    journal = engine.writer.journal
     now = engine.clock.now()
     try:
-        row: OperationRow = await engine.writer.call(
-            journal.record_intent,
-            engine.tenant_key,
-            target.user_id,
-            "",
-            now,
-            owner=engine.process_id,
-            case=case,
-            display_name=target.display_name,
-            user_principal_name=target.user_principal_name,
-            home_tenant_id=target.home_tenant_id,
-            submitted_by=who,
-            kind=REMOVAL_KIND,
-            target_tenant=target.target_tenant.lower(),
+        row = await engine.record_intent_for(
+            target, "", now, case=case, who=who, kind=REMOVAL_KIND, target_tenant=target.target_tenant.lower()
         )
     except (sqlite3.Error, JournalError) as exc:
         # No intent on disk, no POST: a crash now must not leave a removal nobody knows of.

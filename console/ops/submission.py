@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from console.ops.engine import AlreadyExporting
-from console.ops.events import ExportTarget, OperationView, QuotaReport, SubmitOutcome
+from console.ops.events import ExportTarget, OperationView, QuotaReport, Someone, SubmitOutcome
 from console.redact import redact
 from console.storage.blob import container_address
 from console.storage.location import container_path_index
@@ -46,22 +46,6 @@ TEMPLATE_SUFFIX = "-{userId}"
 """Appended to a fixed container to propose a template (a GUID keeps the name within 63 characters)."""
 _MAX_CONTAINER_PREFIX = 63 - 1 - 36
 """A container prefix that still leaves room for '-' and a 36-character userId."""
-
-
-class Someone(Protocol):
-    """Who an export is for, as either front end names them (a profile, a form's person)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-    @property
-    def user_principal_name(self) -> str: ...
-
-    @property
-    def home_tenant_id(self) -> str: ...
 
 
 P = TypeVar("P", bound=Someone)
@@ -180,16 +164,7 @@ def targets_for(
         again = getattr(person, "previous_key", None)
         if again is None and previous:
             again = previous.get(person.user_id.lower())
-        targets.append(
-            ExportTarget(
-                user_id=person.user_id,
-                storage_location=location,
-                display_name=person.display_name,
-                user_principal_name=person.user_principal_name,
-                home_tenant_id=person.home_tenant_id,
-                previous_key=again,
-            )
-        )
+        targets.append(ExportTarget.of(person, location, again))
     return targets
 
 

@@ -27,7 +27,7 @@ from console.tui.cells import safe_text
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, WorkerFailed, describe_failure
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
-from console.tui.services import ConsoleServices, Session
+from console.tui.services import ConsoleServices, LoginService, Session
 from console.tui.widgets.ops_table import FILTERS
 
 
@@ -210,32 +210,33 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
 
     async def action_sign_out(self) -> None:
         """Sign out of the current tenant and show the login pane."""
-        if self.services.login is None:
-            self.notify(
-                "This console was given a token (--token-env): there is nothing to sign out of.", severity="warning"
-            )
-            return
-        if self.session is not None and self.session.engine.posts_in_flight:
-            self.notify("Exports are being sent: sign out when Graph has answered.", severity="warning")
-            return
-        await self.close_forms()
-        await self.close_session()
-        await self.services.login.sign_out(None)
-        await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
+        login = await self._leave_tenant(
+            "This console was given a token (--token-env): there is nothing to sign out of.", "sign out"
+        )
+        if login is not None:
+            await login.sign_out(None)
+            await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
 
     async def action_switch_tenant(self) -> None:
         """Leave this tenant (staying signed in to it) and pick another on the login pane."""
+        login = await self._leave_tenant(
+            "Start the console with --tenant NAME or without --token-env to switch tenants.", "switch tenants"
+        )
+        if login is not None:
+            await self.switch_screen(self._login_screen(try_silent=False))
+
+    async def _leave_tenant(self, without_login: str, doing: str) -> LoginService | None:
+        """Close the forms and the session, and hand back the login service; None (and say why, with
+        ``without_login`` or what one is ``doing``) when there is no login pane or exports are being sent."""
         if self.services.login is None:
-            self.notify(
-                "Start the console with --tenant NAME or without --token-env to switch tenants.", severity="warning"
-            )
-            return
+            self.notify(without_login, severity="warning")
+            return None
         if self.session is not None and self.session.engine.posts_in_flight:
-            self.notify("Exports are being sent: switch tenants when Graph has answered.", severity="warning")
-            return
+            self.notify(f"Exports are being sent: {doing} when Graph has answered.", severity="warning")
+            return None
         await self.close_forms()
         await self.close_session()
-        await self.switch_screen(self._login_screen(try_silent=False))
+        return self.services.login
 
     async def close_forms(self) -> None:
         """Close every form and overlay over the base screen (before it is replaced: no stale screen under it)."""

@@ -15,6 +15,17 @@ from console.tui.cells import literal, one_line, safe_text
 from console.tui.footer import ConsoleFooter
 
 NAMES_SHOWN = 5
+
+
+def names_text(names: Sequence[str]) -> str:
+    """The first ``NAMES_SHOWN`` names a question is about, one a line, and how many more."""
+    shown = [f"  • {one_line(name, 60)}" for name in names[:NAMES_SHOWN]]
+    more = len(names) - len(shown)
+    if more > 0:
+        shown.append(f"  … and {more:,} more")
+    return "\n".join(shown)
+
+
 """Names listed under a question about many people before '… and N more'."""
 FRAME_LINES = 9
 """Lines around the question: the dialog's border (2), the buttons (3 and a margin), the footer, slack."""
@@ -65,18 +76,11 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll(id="confirm-body"):
                 yield Static(_safe_lines(self.question), id="confirm-question", markup=False)
                 if self.names:
-                    yield Static(self._names_text(), id="confirm-names", markup=False)
+                    yield Static(names_text(self.names), id="confirm-names", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="warning")
                 yield Button(f"{self.no_label} (n)", id="confirm-no", variant="primary")
         yield ConsoleFooter()
-
-    def _names_text(self) -> str:
-        shown = [f"  • {one_line(name, 60)}" for name in self.names[:NAMES_SHOWN]]
-        more = len(self.names) - len(shown)
-        if more > 0:
-            shown.append(f"  … and {more:,} more")
-        return "\n".join(shown)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-dialog").border_title = literal(self.title_text)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from console.tui.footer import ConsoleFooter
 from console.tui.cells import literal
+from console.tui.dialogs.one_line import OneLineDialog
 
 NOTE_LIMIT = 2000
 """Characters a note may hold (the report carries it in full)."""
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(OneLineDialog[str]):
     """Asks for one line of text; Enter saves it (when not empty), Esc cancels.
 
     Args:
@@ -30,6 +29,9 @@ class NoteScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="note.cancel"),
     ]
+
+    EMPTY = "Write something first (Esc cancels)."
+    ERROR_ID = "#note-error"
 
     DEFAULT_CSS = """
     NoteScreen #note-dialog { max-width: 76; }
@@ -58,17 +60,8 @@ class NoteScreen(ModalScreen[str | None]):
         # At once, not on the next idle: the keys typed right after the key that opened us are the note.
         self.set_focus(self.query_one("#note-text", Input))
 
-    @on(Input.Submitted, "#note-text")
-    def _on_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
-        if not text:
-            self.query_one("#note-error", Static).update("Write something first (Esc cancels).")
-            return
+    def submit(self, text: str) -> None:
         self.dismiss(text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ResolveScreen(NoteScreen):

@@ -19,10 +19,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from console.tui.cells import literal, one_line, safe_text
+from console.tui.dialogs.confirm import names_text
 from console.tui.focus import move_focus_now
 from console.tui.footer import ConsoleFooter
 
-NAMES_SHOWN = 5
 """People listed by name before '… and N more'."""
 
 
@@ -75,7 +75,7 @@ class RemoveScreen(ModalScreen[str | None]):
                     id="remove-question",
                     markup=False,
                 )
-                yield Static(self._names_text(), id="remove-names", markup=False)
+                yield Static(names_text(self.people), id="remove-names", markup=False)
             yield Input(self.case, placeholder="case reference, e.g. DSR-1234", id="remove-case")
             yield Input(
                 placeholder=f"type {n} to remove {who}",
@@ -85,13 +85,6 @@ class RemoveScreen(ModalScreen[str | None]):
             )
             yield Static(f"Type {n} and press Enter to remove; Esc closes.", id="remove-hint", classes="hint")
         yield ConsoleFooter()
-
-    def _names_text(self) -> str:
-        shown = [f"  • {one_line(name, 60)}" for name in self.people[:NAMES_SHOWN]]
-        more = len(self.people) - len(shown)
-        if more > 0:
-            shown.append(f"  … and {more:,} more")
-        return "\n".join(shown)
 
     def on_mount(self) -> None:
         self.query_one("#remove-dialog").border_title = literal(self.DIALOG_TITLE)

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from console.tui.footer import ConsoleFooter
 from console.tui.cells import safe_text
+from console.tui.dialogs.one_line import OneLineDialog
 from console.tui.report_file import format_of
 
 
-class ReportScreen(ModalScreen[Path | None]):
+class ReportScreen(OneLineDialog[Path]):
     """Proposes a path (editable); Enter saves there, Esc cancels. The extension picks the format.
 
     Args:
@@ -27,6 +26,8 @@ class ReportScreen(ModalScreen[Path | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="report.cancel")]
+    EMPTY = "Give a file name."
+    ERROR_ID = "#report-error"
 
     DEFAULT_CSS = """
     ReportScreen #report-dialog { max-width: 100; }
@@ -59,20 +60,11 @@ class ReportScreen(ModalScreen[Path | None]):
         self.query_one("#report-dialog").border_title = "Save report"
         self.set_focus(self.query_one("#report-path", Input))
 
-    @on(Input.Submitted, "#report-path")
-    def _on_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
-        if not text:
-            self.query_one("#report-error", Static).update("Give a file name.")
-            return
+    def submit(self, text: str) -> None:
         path = Path(text).expanduser()
         try:
             format_of(path)
         except ValueError as exc:
-            self.query_one("#report-error", Static).update(safe_text(exc))
+            self.show_error(safe_text(exc))
             return
         self.dismiss(path)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

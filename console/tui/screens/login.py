@@ -133,20 +133,15 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
     def _on_tenant_highlighted(self) -> None:
         self._show_methods()
 
-    @on(OptionList.OptionSelected, "#tenant-list")
-    def _on_tenant_selected(self) -> None:
-        self.action_sign_in()
-
     @on(RadioSet.Changed, "#methods")
     def _on_method_changed(self) -> None:
         self._show_secret()
 
+    @on(OptionList.OptionSelected, "#tenant-list")
     @on(Button.Pressed, "#sign-in")
-    def _on_sign_in_pressed(self) -> None:
-        self.action_sign_in()
-
     @on(Input.Submitted, "#secret")
-    def _on_secret_submitted(self) -> None:
+    def _on_sign_in_asked(self) -> None:
+        """A tenant chosen, Sign in pressed, or Enter in the secret's field."""
         self.action_sign_in()
 
     @on(Button.Pressed, "#add-tenant")

@@ -81,12 +81,7 @@ class StorageLocationInput(Input):
 
     def _mask(self, shown: str, value_start: int, value_end: int, cursor: int) -> tuple[str, int]:
         self._signature = shown[value_start:value_end]
-        masked = shown[:value_start] + MASK + shown[value_end:]
-        if cursor >= value_end:
-            cursor -= (value_end - value_start) - len(MASK)
-        elif cursor > value_start:
-            cursor = value_start + len(MASK)
-        return masked, cursor
+        return _masked(shown, value_start, value_end, cursor)
 
     def _mask_further(self, shown: str, cursor: int) -> tuple[str, int]:
         """A second ``sig=`` (a SAS pasted after another) is never shown either: the newest one is kept."""
@@ -96,12 +91,7 @@ class StorageLocationInput(Input):
                 continue
             typed_on = value[len(MASK) :] if value.startswith(MASK) else ""
             self._signature = self._signature + typed_on if typed_on else value
-            start, end = match.span(2)
-            shown = shown[:start] + MASK + shown[end:]
-            if cursor >= end:
-                cursor -= (end - start) - len(MASK)
-            elif cursor > start:
-                cursor = start + len(MASK)
+            shown, cursor = _masked(shown, *match.span(2), cursor)
         return shown, cursor
 
     def mask_now(self) -> None:
@@ -116,3 +106,12 @@ class StorageLocationInput(Input):
     def on_blur(self, event: events.Blur) -> None:
         # The public hook: Textual also runs Input's own _on_blur (overriding it ran that twice).
         self.mask_now()
+
+
+def _masked(shown: str, start: int, end: int, cursor: int) -> tuple[str, int]:
+    """``shown`` with ``MASK`` for its characters ``start:end``, and where the cursor stands then."""
+    if cursor >= end:
+        cursor -= (end - start) - len(MASK)
+    elif cursor > start:
+        cursor = start + len(MASK)
+    return shown[:start] + MASK + shown[end:], cursor
