@@ -424,15 +424,15 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "stash kept on change",
         "console/tui/ops_model.py",
-        "                self._stash.pop(key, None)\n",
+        "            self._stash.pop(key, None)\n",
         "",
         ("tests/tui/test_ops_model.py::test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order",),
     ),
     (
         "ranking not invalidated",
         "console/tui/ops_model.py",
-        "                    if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):\n                        self._ranked = None",
-        "                    pass",
+        "                if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):\n                    self._ranked = None",
+        "                pass",
         ("tests/tui/test_ops_model.py::test_a_row_that_changes_while_filtered_out_comes_back_up_to_date_and_in_order",),
     ),
     (

@@ -297,48 +297,65 @@ def report_unjournaled(services: Services) -> bool:
     return True
 
 
+def _check_before_sign_in(
+    args: argparse.Namespace, options: ConnectionOptions
+) -> tuple[ExportRequest | None, list[tuple[str, str]]]:
+    """Every refusal that needs no sign-in: the export's request, the removals' checks (nothing is sent)."""
+    request: ExportRequest | None = None
+    removals: list[tuple[str, str]] = []
+    if args.command == "export":
+        from console.cli.remove_commands import refuse_if_read_only
+
+        refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
+        request = read_export_request(args)
+    elif args.command == "remove":  # every refusal before sign-in: nothing is sent
+        from console.cli.remove_commands import check_removal
+        from console.wiring import check_options
+
+        check_options(options)
+        removals = check_removal(args, options)
+    return request, removals
+
+
+async def _dispatch_command(
+    services: Services,
+    args: argparse.Namespace,
+    request: ExportRequest | None,
+    removals: list[tuple[str, str]],
+) -> int:
+    """Run the signed-in command named by ``args.command``; its exit code."""
+    if args.command == "profiles":
+        return await cmd_profiles(services, args)
+    if args.command == "export":
+        assert request is not None
+        return await cmd_export(services, args, request)
+    if args.command == "watch":
+        return await cmd_watch(services, args)
+    if args.command in ("remove", "outbound"):
+        from console.cli.remove_commands import cmd_outbound, cmd_remove
+
+        return await (
+            cmd_remove(services, args, removals) if args.command == "remove" else cmd_outbound(services, args)
+        )
+    if args.command == "ops":  # ops --reconcile: the one ops that asks Graph
+        from console.cli.journal_commands import cmd_ops_reconcile
+
+        return await cmd_ops_reconcile(services, args)
+    return fail(f"unknown command {args.command}", EXIT_USAGE)
+
+
 async def run_command(args: argparse.Namespace) -> int:
     """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
     options = options_from(args)
-    request: ExportRequest | None = None
-    removals: list[tuple[str, str]] = []
     try:
-        if args.command == "export":
-            from console.cli.remove_commands import refuse_if_read_only
-
-            refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
-            request = read_export_request(args)
-        elif args.command == "remove":  # every refusal before sign-in: nothing is sent
-            from console.cli.remove_commands import check_removal
-            from console.wiring import check_options
-
-            check_options(options)
-            removals = check_removal(args, options)
+        request, removals = _check_before_sign_in(args, options)
     except Exception as exc:
         return _failure(exc)
     services: Services | None = None
     code = EXIT_FAILED
     try:
         services = await open_services(options, on_device_code=_device_code)
-        if args.command == "profiles":
-            code = await cmd_profiles(services, args)
-        elif args.command == "export":
-            assert request is not None
-            code = await cmd_export(services, args, request)
-        elif args.command == "watch":
-            code = await cmd_watch(services, args)
-        elif args.command in ("remove", "outbound"):
-            from console.cli.remove_commands import cmd_outbound, cmd_remove
-
-            code = await (
-                cmd_remove(services, args, removals) if args.command == "remove" else cmd_outbound(services, args)
-            )
-        elif args.command == "ops":  # ops --reconcile: the one ops that asks Graph
-            from console.cli.journal_commands import cmd_ops_reconcile
-
-            code = await cmd_ops_reconcile(services, args)
-        else:
-            code = fail(f"unknown command {args.command}", EXIT_USAGE)
+        code = await _dispatch_command(services, args, request, removals)
     except BrokenPipeError:
         raise
     except Exception as exc:  # journal unreadable, disk full, sign-in failed...: one line, no traceback

@@ -126,6 +126,23 @@ def blob_address(url: httpx.URL | str) -> BlobAddress | None:
     return BlobAddress(account=account, container=container, blob=blob, base=base)
 
 
+def _permission_needed(method: str, address: BlobAddress, params: dict[str, list[str]]) -> str | None:
+    """The SAS permission letters a request needs (``l``, ``c``, ``r``, ``cw``, ``d``), or None when unsupported."""
+    restype = (params.get("restype") or [""])[0]
+    comp = (params.get("comp") or [""])[0]
+    if not address.blob and restype == "container" and comp == "list" and method == "GET":
+        return "l"
+    if not address.blob and restype == "container" and method == "PUT":
+        return "c"
+    if address.blob and method in ("GET", "HEAD"):
+        return "r"
+    if address.blob and method == "PUT":
+        return "cw"
+    if address.blob and method == "DELETE":
+        return "d"
+    return None
+
+
 class BlobStore:
     """Accounts, containers and blobs in memory, thread-safe; ``transport()`` serves them to httpx.
 
@@ -252,19 +269,8 @@ class BlobStore:
         if address is None or not address.container:
             return self._error("InvalidUri", method), "InvalidUri"
         params = parse_query(request.url.query.decode("ascii", "replace"))
-        restype = (params.get("restype") or [""])[0]
-        comp = (params.get("comp") or [""])[0]
-        if not address.blob and restype == "container" and comp == "list" and method == "GET":
-            need = "l"
-        elif not address.blob and restype == "container" and method == "PUT":
-            need = "c"
-        elif address.blob and method in ("GET", "HEAD"):
-            need = "r"
-        elif address.blob and method == "PUT":
-            need = "cw"
-        elif address.blob and method == "DELETE":
-            need = "d"
-        else:
+        need = _permission_needed(method, address, params)
+        if need is None:
             return self._error("UnsupportedHttpVerb", method), "UnsupportedHttpVerb"
         refused = self._check_sas(params, need)
         if refused is not None:
@@ -279,6 +285,18 @@ class BlobStore:
             return self._error("ContainerNotFound", method), "ContainerNotFound"
         if need == "l":
             return self._list(address, params, blobs), None
+        return self._blob_request(request, body, address, blobs, need)
+
+    def _blob_request(
+        self,
+        request: httpx.Request,
+        body: bytes,
+        address: BlobAddress,
+        blobs: dict[str, StoredBlob],
+        need: str,
+    ) -> tuple[httpx.Response, str | None]:
+        """Write, delete or read one blob of an existing container (the SAS already allowed ``need``)."""
+        method = request.method.upper()
         if need == "cw":
             self.put_blob(
                 address.account,

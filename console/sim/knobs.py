@@ -509,39 +509,12 @@ def apply_knobs(tenant: KnobTarget, knobs: dict[str, Any]) -> list[str]:
         ValueError: an unknown name or an unusable value (nothing is changed then).
     """
     graph = tenant.graph
-    faults, config = graph.faults, graph.config
-    fault_fields = {f.name: str(f.type) for f in fields(GraphFaults)}
-    config_fields = {f.name: str(f.type) for f in fields(GraphConfig) if f.name != "limits"}
-    limit_fields = {f.name: str(f.type) for f in fields(ServiceLimits)}
-    staged: list[tuple[object, str, Any]] = []
-    actions: dict[str, Any] = {}
-    for name, value in knobs.items():
-        if name in _ACTIONS:
-            if name == "limits":
-                if not isinstance(value, dict):
-                    raise ValueError("limits is a dict of exports_per_day, exports_per_user_per_day, requests_per_hour")
-                for key, item in value.items():
-                    if key not in limit_fields:
-                        raise ValueError(f"unknown limit {key!r}: {', '.join(limit_fields)}")
-                    staged.append((config.limits, key, _coerce(limit_fields[key], item, key)))
-            else:
-                actions[name] = _as_number(value, float) if name == "storm_seconds" else _as_bool(value)
-        elif name in fault_fields:
-            staged.append((faults, name, _coerce(fault_fields[name], value, name)))
-        elif name in config_fields:
-            staged.append((config, name, _coerce(config_fields[name], value, name)))
-        else:
-            known = sorted([*fault_fields, *config_fields, *_ACTIONS])
-            raise ValueError(f"unknown knob {name!r}; known: {', '.join(known)}")
+    faults = graph.faults
+    staged, actions = _stage_knobs(graph.faults, graph.config, knobs)
     for _target, name, value in staged:
-        if name in ("storm_status", "sporadic_status") and value not in (429, 500, 502, 503, 504):
-            raise ValueError(f"{name} is 429, 500, 502, 503 or 504, not {value}")
-        if name == "error_status" and value not in (500, 502, 503, 504):
-            raise ValueError(f"error_status is 500, 502, 503 or 504, not {value}")
-        if name == "sporadic_fraction" and not 0.0 <= value <= 1.0:
-            raise ValueError(f"sporadic_fraction is between 0 and 1, not {value}")
-        if name == "poll_error" and value is not None and not 400 <= value <= 499:
-            raise ValueError(f"poll_error is a 4xx status, not {value}")
+        rule = _VALUE_RULES.get(name)
+        if rule is not None and not rule[0](value):
+            raise ValueError(rule[1].format(value))
     if actions.get("reset"):
         faults.reset()
     for target, name, value in staged:
@@ -552,6 +525,59 @@ def apply_knobs(tenant: KnobTarget, knobs: dict[str, Any]) -> list[str]:
         seconds = actions["storm_seconds"]
         faults.storm_until = graph.clock() + seconds if seconds > 0 else 0.0
     return [name for name in knobs]
+
+
+_VALUE_RULES: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
+    "storm_status": (lambda v: v in (429, 500, 502, 503, 504), "storm_status is 429, 500, 502, 503 or 504, not {}"),
+    "sporadic_status": (
+        lambda v: v in (429, 500, 502, 503, 504),
+        "sporadic_status is 429, 500, 502, 503 or 504, not {}",
+    ),
+    "error_status": (lambda v: v in (500, 502, 503, 504), "error_status is 500, 502, 503 or 504, not {}"),
+    "sporadic_fraction": (lambda v: 0.0 <= v <= 1.0, "sporadic_fraction is between 0 and 1, not {}"),
+    "poll_error": (lambda v: v is None or 400 <= v <= 499, "poll_error is a 4xx status, not {}"),
+}
+"""Knobs whose coerced value has a narrower range than its type: (accepts the value, the refusal)."""
+
+
+def _stage_knobs(
+    faults: GraphFaults, config: GraphConfig, knobs: dict[str, Any]
+) -> tuple[list[tuple[object, str, Any]], dict[str, Any]]:
+    """Each knob coerced, not yet set: the (object, field, value) settings and the actions by name.
+
+    Raises:
+        ValueError: an unknown name or a value its type cannot take.
+    """
+    fault_fields = {f.name: str(f.type) for f in fields(GraphFaults)}
+    config_fields = {f.name: str(f.type) for f in fields(GraphConfig) if f.name != "limits"}
+    staged: list[tuple[object, str, Any]] = []
+    actions: dict[str, Any] = {}
+    for name, value in knobs.items():
+        if name == "limits":
+            staged.extend(_stage_limits(config.limits, value))
+        elif name in _ACTIONS:
+            actions[name] = _as_number(value, float) if name == "storm_seconds" else _as_bool(value)
+        elif name in fault_fields:
+            staged.append((faults, name, _coerce(fault_fields[name], value, name)))
+        elif name in config_fields:
+            staged.append((config, name, _coerce(config_fields[name], value, name)))
+        else:
+            known = sorted([*fault_fields, *config_fields, *_ACTIONS])
+            raise ValueError(f"unknown knob {name!r}; known: {', '.join(known)}")
+    return staged, actions
+
+
+def _stage_limits(limits: ServiceLimits, value: Any) -> list[tuple[object, str, Any]]:
+    """The ``limits`` knob (a dict of ``ServiceLimits`` fields) as coerced settings."""
+    limit_fields = {f.name: str(f.type) for f in fields(ServiceLimits)}
+    if not isinstance(value, dict):
+        raise ValueError("limits is a dict of exports_per_day, exports_per_user_per_day, requests_per_hour")
+    staged: list[tuple[object, str, Any]] = []
+    for key, item in value.items():
+        if key not in limit_fields:
+            raise ValueError(f"unknown limit {key!r}: {', '.join(limit_fields)}")
+        staged.append((limits, key, _coerce(limit_fields[key], item, key)))
+    return staged
 
 
 def _plain(value: Any) -> Any:
@@ -631,48 +657,64 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-delivery", action="store_true", help="do not write exported files into the location")
 
 
+_OPTION_KNOBS: Final = (
+    ("storm_status", ("storm_status",)),
+    ("sporadic_status", ("sporadic_status",)),
+    ("throttle_retry_after", ("storm_retry_after", "sporadic_retry_after")),
+    ("sporadic", ("sporadic_fraction",)),
+    ("location_style", ("location_style",)),
+    ("retry_after_value", ("retry_after_value",)),
+)
+"""``simulate`` options that set knobs to their value when given: (option, the knobs it sets)."""
+
+_FLAG_KNOBS: Final = (
+    ("no_retry_after", "omit_retry_after", True),
+    ("allow_reused_location", "refuse_reused_location", False),
+    ("no_delivery", "deliver_exports", False),
+)
+"""``simulate`` switches: (option, the knob it sets, the value it sets it to)."""
+
+
+def _knobs_file(path: str | None) -> dict[str, Any]:
+    """The knobs of ``--knobs-file`` (none without one).
+
+    Raises:
+        ValueError: the file cannot be read or holds no JSON object.
+    """
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the knobs file {path}: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ValueError(f"the knobs file {path} must hold a JSON object")
+    return dict(loaded)
+
+
 def apply_simulate_arguments(tenant: KnobTarget, args: argparse.Namespace) -> None:
     """Apply the options ``add_simulate_arguments`` added to a built tenant.
 
     Raises:
         ValueError: an unknown knob or an unusable value (a sentence for the CLI to print, exit 2).
     """
-    knobs: dict[str, Any] = {}
-    path = getattr(args, "knobs_file", None)
-    if path:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                loaded = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read the knobs file {path}: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ValueError(f"the knobs file {path} must hold a JSON object")
-        knobs.update(loaded)
-    retry_after = getattr(args, "throttle_retry_after", None)
-    if getattr(args, "storm_status", None) is not None:
-        knobs["storm_status"] = args.storm_status
-    if getattr(args, "sporadic_status", None) is not None:
-        knobs["sporadic_status"] = args.sporadic_status
-    if retry_after is not None:
-        knobs["storm_retry_after"] = knobs["sporadic_retry_after"] = retry_after
-    if getattr(args, "sporadic", None) is not None:
-        knobs["sporadic_fraction"] = args.sporadic
-    if getattr(args, "location_style", None):
-        knobs["location_style"] = args.location_style
-    if getattr(args, "retry_after_value", None) is not None:
-        knobs["retry_after_value"] = args.retry_after_value
-    if getattr(args, "no_retry_after", False):
-        knobs["omit_retry_after"] = True
-    failing = [u for u in getattr(args, "failing_user", None) or [] if u]
-    if failing:
-        knobs["failing_users"] = sorted(tenant.graph.faults.failing_users | {u.lower() for u in failing})
-    stuck = [u for u in getattr(args, "stuck_user", None) or [] if u]
-    if stuck:
-        knobs["stuck_users"] = sorted(tenant.graph.faults.stuck_users | {u.lower() for u in stuck})
-    if getattr(args, "allow_reused_location", False):
-        knobs["refuse_reused_location"] = False
-    if getattr(args, "no_delivery", False):
-        knobs["deliver_exports"] = False
+    knobs = _knobs_file(getattr(args, "knobs_file", None))
+    for option, names in _OPTION_KNOBS:
+        value = getattr(args, option, None)
+        if value is not None:
+            knobs.update(dict.fromkeys(names, value))
+    for option, name, value in _FLAG_KNOBS:
+        if getattr(args, option, False):
+            knobs[name] = value
+    faults = tenant.graph.faults
+    for option, name, already in (
+        ("failing_user", "failing_users", faults.failing_users),
+        ("stuck_user", "stuck_users", faults.stuck_users),
+    ):
+        users = [u for u in getattr(args, option, None) or [] if u]
+        if users:
+            knobs[name] = sorted(already | {u.lower() for u in users})
     for name, value in getattr(args, "knob", None) or []:
         knobs[name] = value
     if getattr(args, "storm", None) is not None:

@@ -140,15 +140,8 @@ class TenantHTTPServer:
         local = writer.get_extra_info("sockname")
         fallback_host = f"{local[0]}:{local[1]}" if isinstance(local, tuple) else "localhost"
         while True:
-            try:
-                async with asyncio.timeout(self.idle_timeout):
-                    head = await reader.readuntil(b"\r\n\r\n")
-            except TimeoutError:
-                return
-            except asyncio.IncompleteReadError:
-                return  # the client closed the connection between requests
-            except asyncio.LimitOverrunError:
-                await self._write_error(writer, 431, "Request header fields too large")
+            head = await self._read_head(reader, writer)
+            if head is None:
                 return
             head = head.lstrip(b"\r\n")  # tolerate stray CRLFs between requests (RFC 9112 2.2)
             if not head:
@@ -163,30 +156,47 @@ class TenantHTTPServer:
             except _BadRequest as error:
                 await self._write_error(writer, error.status, error.message)
                 return
-            drop = self.tenant.connection_fault(request)
-            if drop in ("connect", "before"):
-                _abort(writer)  # a reset: the request was never acted on
+            if not await self._answer(writer, request, method, target, keep_alive):
                 return
-            delay = self.tenant.delay_for(request)
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                response = self.tenant.handle(request)
-                content = response.read()
-            except Exception:  # a simulator bug must not take the whole server down
-                log.exception("simulated tenant failed on %s %s", method, redact(target))
-                await self._write_error(writer, 500, "Simulator error", keep_alive=keep_alive)
-                if not keep_alive:
-                    return
-                continue
-            if drop == "after":
-                _abort(writer)  # the server acted (an export may exist); the answer is lost
-                return
-            self.requests_served += 1
-            _write_response(writer, response, content if method != "HEAD" else b"", len(content), keep_alive)
-            await writer.drain()
-            if not keep_alive:
-                return
+
+    async def _read_head(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes | None:
+        """The next request's head, or None when the connection ends (idle, closed, or a head too large)."""
+        try:
+            async with asyncio.timeout(self.idle_timeout):
+                return await reader.readuntil(b"\r\n\r\n")
+        except TimeoutError:
+            return None
+        except asyncio.IncompleteReadError:
+            return None  # the client closed the connection between requests
+        except asyncio.LimitOverrunError:
+            await self._write_error(writer, 431, "Request header fields too large")
+            return None
+
+    async def _answer(
+        self, writer: asyncio.StreamWriter, request: httpx.Request, method: str, target: str, keep_alive: bool
+    ) -> bool:
+        """Answer one parsed request (or drop it, as the faults say); whether the connection goes on."""
+        drop = self.tenant.connection_fault(request)
+        if drop in ("connect", "before"):
+            _abort(writer)  # a reset: the request was never acted on
+            return False
+        delay = self.tenant.delay_for(request)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            response = self.tenant.handle(request)
+            content = response.read()
+        except Exception:  # a simulator bug must not take the whole server down
+            log.exception("simulated tenant failed on %s %s", method, redact(target))
+            await self._write_error(writer, 500, "Simulator error", keep_alive=keep_alive)
+            return keep_alive
+        if drop == "after":
+            _abort(writer)  # the server acted (an export may exist); the answer is lost
+            return False
+        self.requests_served += 1
+        _write_response(writer, response, content if method != "HEAD" else b"", len(content), keep_alive)
+        await writer.drain()
+        return keep_alive
 
     async def _write_error(
         self, writer: asyncio.StreamWriter, status: int, message: str, *, keep_alive: bool = False

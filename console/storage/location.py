@@ -154,7 +154,18 @@ def _check_url(text: str) -> None:
             "the storage location has a #fragment: Graph never sees it (a SAS belongs in the query, after ?): "
             "copy the container's SAS URL again"
         )
-    segments = parts.path.split("/")[1:]
+    segments = _container_path(parts.path, host, port, loopback=loopback)
+    container = segments[-1]
+    if not _CONTAINER.match(container):
+        raise ValueError(
+            f"the container name {redact(container)[:80]!r} breaks Azure's rule (3-63 characters, lowercase "
+            "letters, digits and single hyphens): https://<account>.blob.core.windows.net/<container>?<sas>"
+        )
+
+
+def _container_path(path: str, host: str, port: int | None, *, loopback: bool) -> list[str]:
+    """The URL path's segments, checked against the endpoint's style (Azurite's or Azure Blob's host)."""
+    segments = path.split("/")[1:]
     if segments and segments[-1] == "" and len(segments) > 1:
         segments = segments[:-1]  # one trailing slash
     if loopback:
@@ -176,9 +187,4 @@ def _check_url(text: str) -> None:
                 f"the storage location must name exactly one container after the host ({len(segments)} path "
                 "segments given): https://<account>.blob.core.windows.net/<container>?<sas>"
             )
-    container = segments[-1]
-    if not _CONTAINER.match(container):
-        raise ValueError(
-            f"the container name {redact(container)[:80]!r} breaks Azure's rule (3-63 characters, lowercase "
-            "letters, digits and single hyphens): https://<account>.blob.core.windows.net/<container>?<sas>"
-        )
+    return segments

@@ -1,12 +1,15 @@
 """Who an export is for and where it could go, as the main screen opens the export form.
 
 ``person_for`` turns a listed profile (or, before the listing has it, an operation the journal
-kept) into the form's ``Person``; ``propose_location`` picks the location the form starts with:
-the demo's own storage, or a container not exported into before (Graph refuses a reused one).
+kept) into the form's ``Person``; ``re_export_choice`` picks, from operations chosen to export
+again, each user's newest and the case they share; ``propose_location`` picks the location the
+form starts with: the demo's own storage, or a container not exported into before (Graph refuses
+a reused one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from console.tui.services import Session
 
@@ -36,6 +39,21 @@ def person_for(
         getattr(view, "home_tenant_id", "") or "",
         previous_key=previous_key,
     )
+
+
+def re_export_choice(operations: Iterable[OperationView]) -> tuple[list[OperationView], str | None]:
+    """What exporting chosen operations again starts from: each user's newest one, and the case they share.
+
+    One new export per user, linked to that user's newest chosen operation (the journal keeps both).
+    A re-export keeps its case when the operations chosen share one (else None: the form asks).
+    """
+    latest: dict[str, OperationView] = {}
+    for view in operations:
+        if view.user_id not in latest or view.key > latest[view.user_id].key:
+            latest[view.user_id] = view
+    cases = {getattr(v, "case", "") or "" for v in latest.values()}
+    case = cases.pop() if len(cases) == 1 and "" not in cases else None
+    return list(latest.values()), case
 
 
 def propose_location(

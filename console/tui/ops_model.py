@@ -329,19 +329,7 @@ class OpsModel:
         removed: set[int] = set()
         for view in views:
             key = view.key
-            old_view = self.views.get(key)
-            self.views[key] = view
-            if view.case:
-                self.has_cases = True
-            if old_view is None:
-                self._ranked = None
-            elif old_view != view:
-                self.filter.haystacks.pop(key, None)
-                self._stash.pop(key, None)
-                if self.sort_column is not None and self._ranked is not None:
-                    label = self.cells[key]["user"] if key in self.cells else ""
-                    if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):
-                        self._ranked = None
+            self._take_view(view)
             shown = key in self.cells
             if not self.filter.passes(view):
                 if shown:
@@ -355,20 +343,42 @@ class OpsModel:
                 if live:
                     self.changed_at[key] = now
                 continue
-            old = self.cells[key]
-            changed = [column for column in COLUMN_KEYS if old[column] != texts[column]]
-            if changed:
-                self.cells[key] = texts
-                self.updates += len(changed)
-                result.dirty.append(key)
-                if any(column in FLASH_COLUMNS for column in changed):
-                    self.changed_at[key] = now
-                if self.sort_column in changed:
-                    resort = True
+            if self._update_cells(key, texts, now, result):
+                resort = True
         if not (added or removed or resort):
             return
         result.structure = True
         self._place(added, removed, resort=resort)
+
+    def _take_view(self, view: OperationView) -> None:
+        """Keep ``view`` as its row's latest; forget what was worked out from the row's former view."""
+        key = view.key
+        old_view = self.views.get(key)
+        self.views[key] = view
+        if view.case:
+            self.has_cases = True
+        if old_view is None:
+            self._ranked = None
+        elif old_view != view:
+            self.filter.haystacks.pop(key, None)
+            self._stash.pop(key, None)
+            if self.sort_column is not None and self._ranked is not None:
+                label = self.cells[key]["user"] if key in self.cells else ""
+                if sort_key(self.sort_column, old_view, label) != sort_key(self.sort_column, view, label):
+                    self._ranked = None
+
+    def _update_cells(self, key: int, texts: dict[str, str], now: float, result: ApplyResult) -> bool:
+        """Put a shown row's new ``texts`` in place; whether the sort column's text changed."""
+        old = self.cells[key]
+        changed = [column for column in COLUMN_KEYS if old[column] != texts[column]]
+        if not changed:
+            return False
+        self.cells[key] = texts
+        self.updates += len(changed)
+        result.dirty.append(key)
+        if any(column in FLASH_COLUMNS for column in changed):
+            self.changed_at[key] = now
+        return self.sort_column in changed
 
     def _place(self, added: list[int], removed: set[int], *, resort: bool) -> None:
         """Take the ``removed`` rows out and put the ``added`` ones in sort order; the cursor stays on its row."""

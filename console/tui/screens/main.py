@@ -27,7 +27,7 @@ from console.tui.feed import OperationsFeed
 from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
 from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage
 from console.tui.messages import ReportsWorkerFailures, describe_failure
-from console.tui.export_launch import person_for, propose_location
+from console.tui.export_launch import person_for, propose_location, re_export_choice
 from console.tui.export_model import ExportMemory, Person
 from console.tui.profile_index import ProfileIndex
 from console.tui.screens.outbound import OutboundCommands, open_outbound
@@ -346,9 +346,6 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
 
     # -- export -------------------------------------------------------------------------
 
-    def _person(self, user_id: str, previous_key: int | None = None, view: OperationView | None = None) -> Person:
-        return person_for(self.index, user_id, previous_key, view)
-
     def export_targets(self) -> list[Person]:
         """The selected profiles, or the highlighted one when none is selected."""
         profile_list = self.query_one(ProfileList)
@@ -356,7 +353,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         if not selected:
             highlighted = profile_list.highlighted_user_id
             selected = [highlighted] if highlighted else []
-        return [self._person(user_id) for user_id in selected]
+        return [person_for(self.index, user_id) for user_id in selected]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # e is a letter of a name on the profiles (type-to-search): it exports again on Operations only.
@@ -387,19 +384,12 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
     @on(OpsTable.ExportRequested)
     def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
         message.stop()
-        # One new export per user, linked to that user's newest chosen operation (the journal keeps both).
-        latest: dict[str, OperationView] = {}
-        for view in message.operations:
-            if view.user_id not in latest or view.key > latest[view.user_id].key:
-                latest[view.user_id] = view
-        people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest.values()]
+        latest, case = re_export_choice(message.operations)
+        people = [person_for(self.index, v.user_id, v.key, v) for v in latest]
         if not people:
             release_keys(self.app)
             return
-        # A re-export keeps its case (when the operations chosen share one).
-        cases = {getattr(v, "case", "") or "" for v in latest.values()}
-        case = cases.pop() if len(cases) == 1 and "" not in cases else None
-        self.open_export(people, source="operations", case=case, previous=list(latest.values()))
+        self.open_export(people, source="operations", case=case, previous=latest)
 
     def open_export(
         self,
