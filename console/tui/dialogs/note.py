@@ -9,9 +9,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from console.tui.footer import ConsoleFooter
 from console.tui.cells import literal
 from console.tui.dialogs.one_line import OneLineDialog
+from console.tui.footer import ConsoleFooter
 
 NOTE_LIMIT = 2000
 """Characters a note may hold (the report carries it in full)."""

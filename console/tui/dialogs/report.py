@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from console.tui.footer import ConsoleFooter
 from console.tui.cells import safe_text
 from console.tui.dialogs.one_line import OneLineDialog
+from console.tui.footer import ConsoleFooter
 from console.tui.report_file import format_of
 
 
