@@ -45,6 +45,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("next", "Next poll"),
     ("error", "Last error"),
     ("case", "Case"),
+    ("tenant", "Tenant"),
 )
 """Column keys and labels, in the order ``s`` cycles the sort through them (``row_texts`` order)."""
 
@@ -132,6 +133,8 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
     if column == "case":
         case = view.case
         return (case == "", case.lower(), view.key)
+    if column == "tenant":
+        return (view.tenant_key, view.key)
     return (view.key,)
 
 
@@ -195,7 +198,9 @@ class OpsModel:
         """Column sorted by; None keeps journal order (oldest first)."""
         self.sort_reverse = False
         """Descending instead of ascending."""
-        self.filter = RowFilter(self.label)
+        self.tenant_names: dict[str, str] = {}
+        """Tenant key -> the tenant's saved name, when several tenants are open (the Tenant column)."""
+        self.filter = RowFilter(self.label, self.tenant_of)
         """The status filter and the text query."""
         self._marks = Marks()
         self.marks = self._marks.keys
@@ -267,6 +272,15 @@ class OpsModel:
 
     # -- cells --------------------------------------------------------------------------
 
+    @property
+    def has_tenants(self) -> bool:
+        """Several tenants are open: the table shows a Tenant column."""
+        return len(self.tenant_names) > 1
+
+    def tenant_of(self, view: OperationView) -> str:
+        """The saved name of the operation's tenant (its tenant key when none is known)."""
+        return self.tenant_names.get(view.tenant_key, view.tenant_key)
+
     def label(self, view: OperationView) -> str:
         """Who the operation is for: the listed profile's name, else the name the journal kept, else the id.
 
@@ -289,6 +303,7 @@ class OpsModel:
             "next": next_in,
             "error": one_line(view.last_error) if view.last_error else "",
             "case": safe_text(view.case),
+            "tenant": safe_text(self.tenant_of(view)),
         }
 
     def _time_texts(self, view: OperationView, now: float) -> dict[str, str]:
@@ -404,6 +419,7 @@ class OpsModel:
         self._ranked = None
         for key, texts in self.cells.items():
             texts["user"] = safe_text(self.label(self.views[key]))
+            texts["tenant"] = safe_text(self.tenant_of(self.views[key]))
         if self.filter.query.words:
             self._rebuild()
         elif self.sort_column == "user":

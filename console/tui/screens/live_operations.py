@@ -36,6 +36,9 @@ class LiveOperations(Screen[None]):
     def _show_tabs(self) -> None:
         raise NotImplementedError
 
+    def refresh_tenant_quotas(self) -> None:
+        """Each tenant's exports left today read again (several tenants: ``TenantView``)."""
+
     # -- engine -------------------------------------------------------------------------
 
     @work(exclusive=True, group="engine", exit_on_error=False)
@@ -94,6 +97,7 @@ class LiveOperations(Screen[None]):
         if counted != self._quota_counted:
             self._quota_counted = counted
             self.refresh_quota()
+            self.refresh_tenant_quotas()
 
     def _tick(self) -> None:
         self.query_one(OpsTable).tick()

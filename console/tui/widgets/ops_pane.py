@@ -224,6 +224,8 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         who = safe_text(table.model.label(view))
         upn = safe_text(view.user_principal_name)
         head.append(f"  {who}" + (f" <{upn}>" if upn and upn != who else ""))
+        if table.model.has_tenants:
+            head.append(f" · in {safe_text(table.model.tenant_of(view))}")
         if view.case:
             head.append(f" · case {safe_text(view.case)}")
         head.append(f" · {safe_text(view.operation_id or 'no operation id')}")
