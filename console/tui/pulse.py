@@ -18,6 +18,10 @@ from console.tui.cells import epoch, running_label
 from console.tui.tenants import Sessions, tenant_name_of
 
 
+COMPACT_SEPARATOR = " │ "
+"""Between two tenants in the one-line strip."""
+
+
 class TenantPulseLike(Protocol):
     """What the pulse strip shows of a tenant (``console.ops.fleet.TenantPulse`` has these fields; read-only,
     so a frozen dataclass fits)."""
@@ -158,16 +162,22 @@ def pulse_line(pulse: TenantPulseLike, now: float, name_width: int) -> str:
 
 
 def compact_item(pulse: TenantPulseLike, now: float) -> str:
-    """``fabrikam throttled 40s 4 unf 1 fail 58/60``: one tenant in the one-line strip."""
-    text = f"{pulse.tenant} {_state_text(pulse, now)} {pulse.unfinished} unf"
+    """``fabrikam throttled 40s 4▸ 1✗ 58/60``: one tenant in the one-line strip (▸ unfinished, ✗ failed,
+    then polls this hour against its budget)."""
+    text = f"{pulse.tenant} {_state_text(pulse, now)} {pulse.unfinished}▸"
     if pulse.failed:
-        text += f" {pulse.failed} fail"
-    return text + f" {pulse.polls_this_hour}/{pulse.poll_budget}"
+        text += f" {pulse.failed}✗"
+    return text + f" {pulse.polls_this_hour}/{_short(pulse.poll_budget)}"
+
+
+def _short(number: int) -> str:
+    """``9k`` for 9,000, ``120`` for 120 (the one-line strip is tight at 80 columns)."""
+    return f"{number // 1000}k" if number >= 1000 and number % 1000 == 0 else str(number)
 
 
 def pulse_lines(pulses: Sequence[TenantPulseLike], now: float, *, compact: bool) -> list[str]:
     """The strip's text: one line per tenant, or (``compact``) every tenant on one line."""
     if compact:
-        return [" │ ".join(compact_item(pulse, now) for pulse in pulses)]
+        return [COMPACT_SEPARATOR.join(compact_item(pulse, now) for pulse in pulses)]
     width = max((len(pulse.tenant) for pulse in pulses), default=0)
     return [pulse_line(pulse, now, width) for pulse in pulses]

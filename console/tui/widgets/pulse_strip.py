@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.tui.cells import safe_text
-from console.tui.pulse import TenantPulseLike, pulse_lines
+from console.tui.pulse import COMPACT_SEPARATOR, TenantPulseLike, compact_item, pulse_lines
 
 _ROLES = {
     "ok": "",
@@ -50,8 +50,12 @@ class PulseStrip(Static):
             return
         self._shown = key
         text = Text(no_wrap=True, overflow="ellipsis")
+        self.styles.height = 1 if self.compact else len(lines)
         if self.compact:
-            text.append(safe_text(lines[0]), style=self._worst_style(pulses))
+            for number, pulse in enumerate(pulses):
+                if number:
+                    text.append(COMPACT_SEPARATOR, style="dim")
+                text.append(safe_text(compact_item(pulse, now)), style=self._style(pulse.state))
         else:
             for number, (line, pulse) in enumerate(zip(lines, pulses, strict=True)):
                 if number:
@@ -62,9 +66,3 @@ class PulseStrip(Static):
     def _style(self, state: str) -> Style | str:
         role = _ROLES.get(state, "pulse-strip--bad")
         return self.get_component_rich_style(role, partial=True) if role else ""
-
-    def _worst_style(self, pulses: Sequence[TenantPulseLike]) -> Style | str:
-        states = {pulse.state for pulse in pulses}
-        if states - {"ok", "throttled"}:
-            return self._style("set aside")
-        return self._style("throttled") if "throttled" in states else ""
