@@ -102,11 +102,12 @@ def preview_text(plan: LocationPlan, people: list[Person]) -> str:
     return f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
 
 
-def quota_text(report: QuotaReport, people: list[Person]) -> Text:
-    """What is left of today's limits, and who this export would take over them."""
+def quota_text(report: QuotaReport, people: list[Person], tenant: str = "") -> Text:
+    """What is left of today's limits (of ``tenant`` when several are open), and who this export would take over them."""
     text = Text()
+    whose = safe_text(tenant) if tenant else "the tenant"
     text.append(
-        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
+        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for {whose}, "
         f"{report.per_user_limit} a day per user."
     )
     if len(people) > report.tenant_left:

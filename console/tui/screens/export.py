@@ -464,7 +464,7 @@ class ExportScreen(ReportsWorkerFailures, ExportSending):
         """Ask the engine how much of today's quota is left (it reads the journal off the event loop)."""
         report = await self.engine.quota()
         self.quota_report = report
-        self.query_one("#export-quota", Static).update(quota_text(report, self.people))
+        self.query_one("#export-quota", Static).update(quota_text(report, self.people, self.tenant))
 
     # -- checking the location (no network) ------------------------------------------------
 
