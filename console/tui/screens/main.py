@@ -42,7 +42,7 @@ from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.status_line import PollingStatusLine
 from console.tui.screens.tenant_view import TenantCommands, TenantView
 from console.tui.pulse import PulseBoard
-from console.tui.tenants import Sessions
+from console.tui.tenants import Sessions, tenant_key_of
 from console.tui.widgets.pulse_strip import PulseStrip
 from console.tui.footer import ConsoleFooter
 
@@ -218,12 +218,12 @@ class MainScreen(ReportsWorkerFailures, TenantView):
         """The cases of this session's tenant, in its journal file (None without one: a test's fake engine)."""
         from console.tui.widgets.ops_pane import journal_path_of
 
-        engine = self.session.engine
-        path = self.session.journal_path or journal_path_of(engine)
+        engine = self.profile_session.engine  # several tenants: the picked one's cases
+        path = self.session.journal_path or journal_path_of(self.session.engine)
         if not path:
             return None
-        author = self.session.identity or str(getattr(engine, "identity", "") or "")
-        return CaseBook(str(path), str(getattr(engine, "tenant_key", "") or ""), author)
+        author = self.profile_session.identity or str(getattr(engine, "identity", "") or "")
+        return CaseBook(str(path), tenant_key_of(self.profile_session), author)
 
     # -- layout -----------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from console.tui.export_launch import propose_location
 from console.tui.export_model import ExportMemory, Person
 from console.tui.focus import release_keys
 from console.tui.services import ConsoleServices, Session
-from console.tui.tenants import Sessions, tenant_name_of
+from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
+from console.tui.widgets.cases_pane import CasesPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profiles_pane import ProfilesPane
 from console.tui.widgets.pulse_strip import PulseStrip
@@ -53,6 +54,12 @@ class TenantView(LiveOperations):
 
     def refresh_tenant_quotas(self) -> None:
         self.refresh_quotas()
+
+    def reconcile_targets(self) -> list[tuple[object, str]]:
+        """Each tenant's engine (several tenants: each toast names its tenant)."""
+        if not self.tenants.several:
+            return super().reconcile_targets()
+        return [(session.engine, self.tenant_suffix(session)) for session in self.tenants]
 
     @property
     def profile_session(self) -> Session:
@@ -95,10 +102,19 @@ class TenantView(LiveOperations):
         if name == self.tenants.current:
             return
         self.tenants.pick(name)
+        self.follow_cases()
         self.show_profiles_title()
         self.query_one(ProfilesPane).reset()
         self.load_profiles()
         self.notify(f"Profiles of {name}: exports from the list go to {name}.", title="Tenant", markup=False)
+
+    def follow_cases(self) -> None:
+        """The cases pane shows the picked tenant's cases (and opens new ones there)."""
+        book = self.query_one(CasesPane).book
+        if book is not None:
+            book.tenant_key = tenant_key_of(self.profile_session)
+            book.author = self.profile_session.identity or book.author
+            self.query_one(CasesPane).reload()
 
     def operations_tenant(self, views: Iterable[OperationView]) -> Session | None:
         """The one tenant these operations belong to; None (with a toast) when they span several."""
