@@ -77,4 +77,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "reason = console_read_only(self.services, self.tenants.sessions[0])",
         (f"{_T}test_a_read_only_tenant_refuses_and_the_others_export",),
     ),
+    (
+        "tenants_tui: the counts line gives the operations per tenant",
+        "console/tui/widgets/ops_pane.py",
+        "per_tenant = tuple(model.tenant_counts().items()) if model.has_tenants else ()",
+        "per_tenant = ()",
+        (f"{_T}test_one_table_across_tenants_with_a_tenant_column_and_the_tenant_filter",),
+    ),
 ]

@@ -244,6 +244,11 @@ class OpsModel:
             self._counts = Counter(shown_status(view) for view in self.views.values())
         return self._counts
 
+    def tenant_counts(self) -> dict[str, int]:
+        """Operations per tenant name (all of them, whatever the filter), in the order the names are known."""
+        counts = Counter(view.tenant_key for view in self.views.values())
+        return {name: counts[key] for key, name in self.tenant_names.items()}
+
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
         return self._marks.in_order(self.order)

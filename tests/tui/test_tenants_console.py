@@ -91,6 +91,8 @@ async def test_one_table_across_tenants_with_a_tenant_column_and_the_tenant_filt
         assert len(table(app).model.order) == sum(len(e.views) for e in engines.values())
         header = table(app).render_line(0).text
         assert "Tenant" in header
+        counts = str(app.screen.query_one("#ops-status", Static).render())  # counts per tenant
+        assert all(f"{name} {len(engine.views)}" in counts for name, engine in engines.items()), counts
         burst(app, ["2", "/", *"tenant:fabrikam"])
         await settle(pilot)
         assert shown_tenants(app) == ["fabrikam"] * len(engines["fabrikam"].views)

@@ -177,7 +177,10 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
     def _status_text(self, level: int) -> Text:
         table = self.table
         model = table.model
-        state = TableCounts(table.counts(), table.row_count, len(model.marks), table.paused, len(model.held))
+        per_tenant = tuple(model.tenant_counts().items()) if model.has_tenants else ()
+        state = TableCounts(
+            table.counts(), table.row_count, len(model.marks), table.paused, len(model.held), tenants=per_tenant
+        )
         return status_line(state, level, self._style)
 
     def _style(self, component: str) -> Style:
