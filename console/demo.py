@@ -98,7 +98,7 @@ class DemoTenant:
     """Exports already running when the demo starts."""
     throttle: float = 0.0
     """Share of its polls Graph answers 429 (with ``throttle_retry_after``): a tenant that throttles hard."""
-    throttle_retry_after: str = "20"
+    throttle_retry_after: str = "12"
     poll_budget: int | None = None
     """Polls an hour for this tenant (None: ``--poll-budget``): a small budget shows in the pulse strip."""
 
@@ -106,7 +106,7 @@ class DemoTenant:
 DEMO_TENANTS: tuple[DemoTenant, ...] = (
     DemoTenant("contoso", "5f1c7e2a-9b3d-4c8e-a6f0-2d4b8e1c3a7f", "contoso.onmicrosoft.com", 7),
     DemoTenant(
-        "fabrikam", "8a2d4f6b-1c3e-4b5a-9d7f-3e5c7a9b1d2f", "fabrikam.onmicrosoft.com", 11, running=6, throttle=0.6
+        "fabrikam", "8a2d4f6b-1c3e-4b5a-9d7f-3e5c7a9b1d2f", "fabrikam.onmicrosoft.com", 11, running=6, throttle=0.4
     ),
     DemoTenant(
         "northwind", "c3e5a7b9-2d4f-4a6c-8e1b-5f7d9b1c3e4a", "northwind.onmicrosoft.com", 13, running=4, poll_budget=120

@@ -84,4 +84,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "per_tenant = ()",
         (f"{_T}test_one_table_across_tenants_with_a_tenant_column_and_the_tenant_filter",),
     ),
+    (
+        "tenants_tui: each demo tenant has its own poll budget",
+        "console/tui/entry.py",
+        "poll_budget=spec.poll_budget or options.poll_budget,",
+        "poll_budget=options.poll_budget,",
+        (f"{_T}test_the_demo_opens_three_tenants_each_with_its_own_engine_and_budget",),
+    ),
 ]

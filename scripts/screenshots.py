@@ -168,9 +168,9 @@ async def tenant_filter(pilot: Pilot[object]) -> None:
 
 
 async def tenant_export(pilot: Pilot[object]) -> None:
-    """The picker (^t) on fabrikam, then an export of three of its people: the question names the tenant."""
+    """The picker (^t twice) on northwind, then an export of three of its people: the question names the tenant."""
     await warm(pilot, 2.0)
-    await pilot.press("ctrl+t")
+    await pilot.press("ctrl+t", "ctrl+t")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(1.0)
     await _form_for_three(pilot, SAS)

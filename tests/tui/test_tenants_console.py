@@ -194,3 +194,22 @@ def test_pulse_strip_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
 
     services, _engines = tenant_services(3)
     assert snap_compare(ConsoleApp(services), terminal_size=size, run_before=run_before)
+
+
+async def test_the_demo_opens_three_tenants_each_with_its_own_engine_and_budget(tmp_path: Any) -> None:
+    from console.tui.entry import build_console_services
+    from console.wiring import ConnectionOptions
+    from tests.tui.waiting import until
+
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    assert services.tenants is not None and services.tenants.names() == list(NAMES)
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: set(shown_tenants(app)) == set(NAMES), what="every tenant's exports")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        pulses = {pulse.tenant: pulse for pulse in screen.board.pulses()}
+        assert pulses["northwind"].poll_budget == 120 and pulses["contoso"].poll_budget > 120
+        sims = services.extra["simulated_tenants"]
+        assert sims[1].graph.faults.sporadic_fraction > 0 and not sims[0].graph.faults.sporadic_fraction
+        await app.action_quit()
