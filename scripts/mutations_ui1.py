@@ -103,7 +103,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "a re-export keeps its case",
-        "console/tui/screens/main.py",
+        "console/tui/screens/tenant_view.py",
         '        case = cases.pop() if len(cases) == 1 and "" not in cases else None',
         "        case = None",
         (f"{K}::test_a_re_export_keeps_its_case_and_proposes_a_container_not_used_before",),
