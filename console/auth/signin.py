@@ -38,8 +38,8 @@ from console.auth.errors import (
 from console.auth.msal_apps import MsalApps
 from console.auth.provider import MsalTokenProvider
 from console.clock import Clock, SystemClock
-from console.jwt import token_claims
 from console.config import SavedTenant, SignInMethod
+from console.jwt import token_claims
 from console.paths import Paths
 
 log = logging.getLogger(__name__)

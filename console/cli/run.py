@@ -19,11 +19,11 @@ from typing import Any
 
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
+    DEBUG_HINT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    DEBUG_HINT,
     UsageProblem,
     exit_code_for_exception,
     is_expected,

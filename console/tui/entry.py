@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from console.clock import Clock, SystemClock
 from console.config import ConfigError
-from console.tui.services import ConsoleServices
-from console.tui.sessions import SavedTenantLogin, session_from_services
-from typing import Any
-
 from console.demo import (
     DEMO_IDENTITY,
     DEMO_RUNNING,
@@ -32,7 +29,8 @@ from console.demo import (
     make_demo_tenant,
 )
 from console.paths import Paths
-from console.tui.services import HeaderInfo, Session
+from console.tui.services import ConsoleServices, HeaderInfo, Session
+from console.tui.sessions import SavedTenantLogin, session_from_services
 from console.tui.tenants import Sessions
 from console.wiring import (
     ConnectionOptions,

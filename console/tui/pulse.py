@@ -17,7 +17,6 @@ from console.ops.vocabulary import matches_status
 from console.tui.cells import epoch, running_label
 from console.tui.tenants import Sessions, tenant_name_of
 
-
 COMPACT_SEPARATOR = " │ "
 """Between two tenants in the one-line strip."""
 

@@ -13,16 +13,16 @@ from functools import partial
 from typing import Any
 
 from textual import on, work
-from textual.screen import Screen
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
-from console.tui.pulse import PulseBoard
-from console.tui.screens.live_operations import LiveOperations
 from console.tui.export_launch import propose_location
 from console.tui.export_model import ExportMemory, Person
 from console.tui.focus import release_keys
+from console.tui.pulse import PulseBoard
+from console.tui.screens.live_operations import LiveOperations
 from console.tui.services import ConsoleServices, Session
 from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 from console.tui.widgets.cases_pane import CasesPane
@@ -160,8 +160,8 @@ class TenantView(LiveOperations):
         session: Session | None = None,
     ) -> None:
         """Open the export form for ``people`` of ``session``'s tenant (the picked one by default)."""
-        from console.tui.screens.export import ExportScreen
         from console.tui.read_only import console_read_only, refused_text
+        from console.tui.screens.export import ExportScreen
 
         session = session or self.profile_session
         reason = console_read_only(self.services, session)  # --read-only or the tenant's read_only = true
