@@ -12,6 +12,7 @@ never loads ``console.sim``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,7 +38,9 @@ __all__ = [
     "DEMO_RETRY_AFTER",
     "DEMO_RUNNING",
     "DEMO_STORAGE",
+    "DEMO_TENANTS",
     "DEMO_TENANT_NAME",
+    "DemoTenant",
     "adopt_journal_operations",
     "create_demo_containers",
     "demo_container",
@@ -47,6 +50,7 @@ __all__ = [
     "demo_signin",
     "demo_warm_up",
     "make_demo_tenant",
+    "make_demo_tenants",
 ]
 
 DEMO_PROFILES = 300
@@ -80,22 +84,72 @@ _FAILING_PROFILE = 4
 """The index of the demo profile whose export fails, as some do (only in a tenant of more than 7)."""
 
 
-def make_demo_tenant(clock: Clock | None = None, *, profiles: int = DEMO_PROFILES) -> Any:
-    """The in-process simulated tenant used by --demo (one per process: Graph, identity and storage)."""
+@dataclass(frozen=True)
+class DemoTenant:
+    """One of the demo's simulated tenants and what makes it behave as it does (issue 18)."""
+
+    name: str
+    """Its saved name: the Tenant column, ``tenant:NAME``, the pulse strip."""
+    tenant_id: str
+    domain: str
+    seed: int
+    """Its own people (a different seed: other names, other ids)."""
+    running: int = DEMO_RUNNING
+    """Exports already running when the demo starts."""
+    throttle: float = 0.0
+    """Share of its polls Graph answers 429 (with ``throttle_retry_after``): a tenant that throttles hard."""
+    throttle_retry_after: str = "12"
+    poll_budget: int | None = None
+    """Polls an hour for this tenant (None: ``--poll-budget``): a small budget shows in the pulse strip."""
+
+
+DEMO_TENANTS: tuple[DemoTenant, ...] = (
+    DemoTenant("contoso", "5f1c7e2a-9b3d-4c8e-a6f0-2d4b8e1c3a7f", "contoso.onmicrosoft.com", 7),
+    DemoTenant(
+        "fabrikam", "8a2d4f6b-1c3e-4b5a-9d7f-3e5c7a9b1d2f", "fabrikam.onmicrosoft.com", 11, running=6, throttle=0.4
+    ),
+    DemoTenant(
+        "northwind", "c3e5a7b9-2d4f-4a6c-8e1b-5f7d9b1c3e4a", "northwind.onmicrosoft.com", 13, running=4, poll_budget=120
+    ),
+)
+"""The demo's tenants: contoso as usual (the first: ``DEMO_TENANT_ID``), fabrikam throttling hard,
+northwind on a small poll budget. A newcomer sees at once what the pulse strip and the Tenant column are for."""
+
+
+def make_demo_tenant(
+    clock: Clock | None = None, *, profiles: int = DEMO_PROFILES, spec: DemoTenant | None = None
+) -> Any:
+    """One in-process simulated tenant of --demo (Graph, identity and storage): contoso unless ``spec``."""
+    from console.sim.knobs import POLLS
     from console.sim.tenant import SimulatedTenant
 
     now = (clock or SystemClock()).now
-    sim = SimulatedTenant(
+    extra: dict[str, Any] = {}
+    if spec is not None:
+        extra = {"tenant_id": spec.tenant_id, "tenant_domain": spec.domain, "seed": spec.seed}
+    sim: Any = SimulatedTenant(
         profiles=profiles,
         clock=now,
         retry_after=DEMO_RETRY_AFTER,
         export_duration=DEMO_EXPORT_DURATION,
         export_duration_jitter=DEMO_DURATION_JITTER,
+        **extra,
     )
+    sim.demo_running = spec.running if spec is not None else DEMO_RUNNING
+    if spec is not None and spec.throttle:
+        faults = sim.graph.faults
+        faults.sporadic_fraction = spec.throttle
+        faults.sporadic_retry_after = spec.throttle_retry_after
+        faults.sporadic_only = POLLS
     failing = _failing_profile(sim.graph.profiles)
     if failing is not None:
         sim.graph.faults.failing_users.add(failing.user_id.lower())
     return sim
+
+
+def make_demo_tenants(clock: Clock | None = None, *, profiles: int = DEMO_PROFILES) -> list[tuple[DemoTenant, Any]]:
+    """Every demo tenant with its own simulated Graph, identity and storage."""
+    return [(spec, make_demo_tenant(clock, profiles=profiles, spec=spec)) for spec in DEMO_TENANTS]
 
 
 def _failing_profile(people: list[Any]) -> Any:
@@ -159,7 +213,7 @@ def demo_warm_up(engine: OperationsEngine, sim: Any) -> Callable[[], Awaitable[N
         if any(view.case == DEMO_CASE for view in engine.operations()):
             return
         running = sum(1 for view in engine.operations() if not view.is_done)
-        wanted = max(0, DEMO_RUNNING - running)
+        wanted = max(0, int(getattr(sim, "demo_running", DEMO_RUNNING)) - running)
         if not wanted or not people:
             return
         offset = (len(engine.operations()) * 7) % max(1, len(people) - wanted)

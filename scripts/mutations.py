@@ -289,8 +289,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "slash not priority",
         "console/tui/widgets/ops_table.py",
-        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",\n            priority=True,',
-        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",\n            priority=False,',
+        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",\n            priority=True,',
+        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",\n            priority=False,',
         ("tests/tui/test_ops_console.py::test_slash_and_a_name_in_one_burst_filter_the_operations_not_the_profiles",),
     ),
     (

@@ -114,7 +114,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "erasure: --read-only refuses the console's export",
-        "console/tui/screens/main.py",
+        "console/tui/screens/tenant_view.py",
         "        if reason:  # the export key, the palette's command and a re-export from Operations alike",
         "        if False:",
         ("tests/tui/test_remove_dialog.py::test_read_only_refuses_removal_and_export",),

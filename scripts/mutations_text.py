@@ -99,8 +99,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "text: details title never markup",
         "console/tui/screens/details.py",
-        'border_title = literal(f"Export of {self.user_label(view.user_id)}")',
-        'border_title = f"Export of {self.user_label(view.user_id)}"',
+        'border_title = literal(f"Export of {self.user_label(view.user_id)}{where}")',
+        'border_title = f"Export of {self.user_label(view.user_id)}{where}"',
         (f"{_TUI}test_the_details_show_every_hostile_field_as_text",),
     ),
     (

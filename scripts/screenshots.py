@@ -152,6 +152,31 @@ async def details(pilot: Pilot[object]) -> None:
     await pilot.pause(0.5)
 
 
+async def tenants(pilot: Pilot[object]) -> None:
+    """The three demo tenants in one table, the pulse strip under it (fabrikam throttles, northwind's budget is small)."""
+    await warm(pilot, 8.0)
+    await pilot.press("2")
+    await pilot.pause(0.3)
+
+
+async def tenant_filter(pilot: Pilot[object]) -> None:
+    await warm(pilot, 8.0)
+    await pilot.press("2", "slash", *"tenant:fabrikam", "enter")
+    await pilot.pause(0.3)
+
+
+async def tenant_export(pilot: Pilot[object]) -> None:
+    """The picker (^t twice) on northwind, then an export of three of its people: the question names the tenant."""
+    await warm(pilot, 2.0)
+    await pilot.press("ctrl+t", "ctrl+t")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(1.0)
+    await _form_for_three(pilot, SAS)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.5)
+
+
 async def login(pilot: Pilot[object]) -> None:
     await warm(pilot, 1.0)
     app = pilot.app
@@ -179,6 +204,10 @@ SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
     ("demo-bulk-confirm-80x24", bulk_confirmation, (80, 24)),
     ("demo-failed-unconfirmed-80x24", failed_and_unconfirmed, (80, 24)),
     ("demo-details", details, (120, 40)),
+    ("demo-tenants-120x40", tenants, (120, 40)),
+    ("demo-tenants-80x24", tenants, (80, 24)),
+    ("demo-tenant-filter", tenant_filter, (120, 40)),
+    ("demo-tenant-export", tenant_export, (120, 40)),
     ("demo-login", login, (120, 40)),
     ("demo-help", help_overlay, (120, 40)),
 ]

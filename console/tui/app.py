@@ -173,7 +173,11 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
-        if self.services.session is not None:
+        tenants = self.services.tenants
+        if tenants is not None:  # several tenants at once (issue 18): one table, a session each
+            self.session = tenants.table_session
+            self.push_screen(MainScreen(self.session, self.services, tenants))
+        elif self.services.session is not None:
             self.session = self.services.session
             self.push_screen(MainScreen(self.session, self.services))
         else:

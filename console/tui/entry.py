@@ -13,13 +13,35 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from console.clock import Clock, SystemClock
 from console.config import ConfigError
-from console.demo import DEMO_RUNNING, DEMO_STORAGE, demo_saved_tenant, demo_signin, make_demo_tenant
-from console.tui.services import ConsoleServices
+from console.demo import (
+    DEMO_IDENTITY,
+    DEMO_RUNNING,
+    DEMO_STORAGE,
+    DEMO_TENANTS,
+    DemoTenant,
+    create_demo_containers,
+    demo_saved_tenant,
+    demo_signin,
+    make_demo_tenant,
+)
+from console.paths import Paths
+from console.tui.services import ConsoleServices, HeaderInfo, Session
 from console.tui.sessions import SavedTenantLogin, session_from_services
-from console.wiring import ConnectionOptions, UsageError, check_options, open_demo, open_services, resolve_paths
+from console.tui.tenants import Sessions
+from console.wiring import (
+    ConnectionOptions,
+    Services,
+    UsageError,
+    build_services,
+    check_options,
+    open_demo,
+    open_services,
+    resolve_paths,
+)
 
 __all__ = ["DEMO_RUNNING", "DEMO_STORAGE", "build_console_services", "demo_services", "run_console"]
 
@@ -66,16 +88,19 @@ def build_console_services(options: ConnectionOptions, *, clock: Clock | None = 
 
 
 def demo_services(
-    options: ConnectionOptions, *, clock: Clock | None = None, profiles: int | None = None
+    options: ConnectionOptions, *, clock: Clock | None = None, profiles: int | None = None, tenants: int = 3
 ) -> ConsoleServices:
-    """The simulated tenant, signed in by itself, with a few exports running.
+    """The simulated tenants (``console.demo.DEMO_TENANTS``: contoso, fabrikam throttling hard, northwind on
+    a small budget), signed in by themselves, with a few exports running in each; ``tenants=1``: contoso alone.
 
-    Signing out and in again goes through the real MSAL device-code flow against the same simulated
+    Signing out and in again goes through the real MSAL device-code flow against contoso's simulated
     tenant (its identity approves the code by itself), and opens its session through the same wiring.
     """
     clock = clock or SystemClock()
     sim = make_demo_tenant(clock) if profiles is None else make_demo_tenant(clock, profiles=profiles)
     services = open_demo(options, clock=clock, sim=sim)
+    first = _named(session_from_services(services), DEMO_TENANTS[0], services)
+    others = [_demo_tenant_session(options, spec, services.paths, clock, profiles) for spec in DEMO_TENANTS[1:tenants]]
     login = SavedTenantLogin(
         services.paths,
         clock=clock,
@@ -85,9 +110,46 @@ def demo_services(
         tenants=[demo_saved_tenant(sim)],
     )
     return ConsoleServices(
-        session=session_from_services(services),
+        session=first,
         login=login,
         demo=True,
         clock=clock,
-        extra={"simulated_tenant": sim},
+        tenants=Sessions([first, *(session for session, _sim in others)]) if others else None,
+        extra={"simulated_tenant": sim, "simulated_tenants": [sim, *(other for _session, other in others)]},
     )
+
+
+def _named(session: Session, spec: DemoTenant, services: Services) -> Session:
+    """The demo tenant's session under its saved name (the Tenant column, the pulse strip, the forms)."""
+    session.name = spec.name
+    session.header = HeaderInfo(f"{spec.domain} (simulated)", services.identity, services.cloud)
+    return session
+
+
+def _demo_tenant_session(
+    options: ConnectionOptions, spec: DemoTenant, paths: Paths, clock: Clock, profiles: int | None
+) -> tuple[Session, Any]:
+    """Another demo tenant: its own simulated Graph, identity and storage, engine and budget, the same journal."""
+    from console.auth.base import StaticTokenProvider
+    from console.sim.tenant import DEMO_GRAPH_URL
+
+    sim = (
+        make_demo_tenant(clock, spec=spec)
+        if profiles is None
+        else make_demo_tenant(clock, profiles=profiles, spec=spec)
+    )
+    create_demo_containers(sim)
+    services = build_services(
+        paths,
+        graph_url=DEMO_GRAPH_URL,
+        tokens=StaticTokenProvider(sim.issue_token(lifetime=12 * 3600)),
+        tenant_key=sim.tenant_id,
+        tenant_label=f"{spec.domain} (simulated)",
+        identity=DEMO_IDENTITY,
+        poll_budget=spec.poll_budget or options.poll_budget,
+        clock=clock,
+        graph_transport=sim.transport(),
+        sim=sim,
+        seed=True,
+    )
+    return _named(session_from_services(services), spec, services), sim

@@ -102,11 +102,12 @@ def preview_text(plan: LocationPlan, people: list[Person]) -> str:
     return f"Locations{' on ' + host if host else ''}, each with the SAS:\n" + "\n".join(lines)
 
 
-def quota_text(report: QuotaReport, people: list[Person]) -> Text:
-    """What is left of today's limits, and who this export would take over them."""
+def quota_text(report: QuotaReport, people: list[Person], tenant: str = "") -> Text:
+    """What is left of today's limits (of ``tenant`` when several are open), and who this export would take over them."""
     text = Text()
+    whose = safe_text(tenant) if tenant else "the tenant"
     text.append(
-        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for the tenant, "
+        f"Exports left today: {report.tenant_left:,} of {report.tenant_limit:,} for {whose}, "
         f"{report.per_user_limit} a day per user."
     )
     if len(people) > report.tenant_left:
@@ -155,14 +156,17 @@ def bulk_question(
     refused: Sequence[tuple[str, Sequence[Person]]],
     warnings: Sequence[str],
     quota: QuotaReport | None,
+    tenant: str = "",
 ) -> str:
     """The question before an export that is not one person with nothing to warn about (default No).
 
     Args:
         count: the people it goes on with; ``refused``: those pre-flight left out, grouped by reason.
         where: the location, masked; ``case``: the Case field; ``hidden``: who the search hides ('' when none).
+        tenant: the tenant's saved name when several are open (named in the question), else ''.
     """
-    lines = [f"Export the personal data of {plural(count, 'person', 'people')} to {where}?"]
+    in_tenant = f" in {safe_text(tenant)}" if tenant else ""
+    lines = [f"Export the personal data of {plural(count, 'person', 'people')}{in_tenant} to {where}?"]
     lines.append(f"Case: {safe_text(case)}" if case else "Case: none (the Case field is empty)")
     if hidden:
         lines.append(hidden + ".")
@@ -172,7 +176,8 @@ def bulk_question(
         lines += [f"✗ {reason}: {names_text(list(people), 3)}" for reason, people in refused]
     lines += [f"! {w}" for w in warnings]
     if quota is not None:
-        lines.append(f"Graph counts each against today's limits ({quota.tenant_left:,} left for the tenant).")
+        whose = safe_text(tenant) if tenant else "the tenant"
+        lines.append(f"Graph counts each against today's limits ({quota.tenant_left:,} left for {whose}).")
     return "\n".join(lines)
 
 

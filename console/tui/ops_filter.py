@@ -3,7 +3,8 @@
 Filters combine: a status word from ``console.ops.vocabulary`` (the same words as
 ``ops --status``) and a text query whose words must all match, in any order, case- and
 accent-insensitively, over the user's name, UPN, user id, operation id, error and case.
-``case:REF`` matches one case exactly; ``status:WORD`` (or ``is:WORD``) adds a status word.
+``case:REF`` matches one case exactly; ``status:WORD`` (or ``is:WORD``) adds a status word;
+``tenant:NAME`` keeps one tenant's operations (issue 18: one table across several tenants).
 No Textual: ``console.tui.ops_model.OpsModel`` asks ``RowFilter`` which rows pass.
 """
 
@@ -16,6 +17,10 @@ from dataclasses import dataclass
 from console.ops.events import OperationView
 from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word, shown_status
 
+_PARTS = ("words", "cases", "statuses", "not_words", "not_cases", "tenants", "not_tenants")
+"""What ``Query.parse`` collects, by field (``cases``: the last one is ``case``)."""
+_PREFIXES = ("case", "status", "is", "tenant")
+"""The words before a colon that name a part of the query."""
 _SEPARATOR = "\x00"
 """Between the fields of a haystack, so a word never matches across two fields."""
 
@@ -42,19 +47,19 @@ class Query:
     """``!word``: folded words that must not appear."""
     not_cases: tuple[str, ...] = ()
     """``!case:REF``: cases left out (folded)."""
+    tenants: tuple[str, ...] = ()
+    """``tenant:NAME``: only these tenants (folded saved names; several: any of them)."""
+    not_tenants: tuple[str, ...] = ()
+    """``!tenant:NAME``: tenants left out (folded)."""
 
     @classmethod
     def parse(cls, text: str) -> Query:
-        """Parse ``alice case:DSR-1 status:failed !status:complete !bob``.
+        """Parse ``alice case:DSR-1 status:failed !status:complete tenant:fabrikam !bob``.
 
         Raises:
             UnknownStatusWord: a ``status:`` word outside the vocabulary (with the valid ones).
         """
-        words: list[str] = []
-        case: str | None = None
-        statuses: list[str] = []
-        not_words: list[str] = []
-        not_cases: list[str] = []
+        found: dict[str, list[str]] = {name: [] for name in _PARTS}
         for token in text.split():
             negated = token.startswith("!")
             if negated:
@@ -63,37 +68,49 @@ class Query:
                     continue  # "!" alone: still being typed
             head, colon, rest = token.partition(":")
             name = head.lower()
-            if colon and name in ("case", "status", "is") and not rest:
+            if colon and name in _PREFIXES and not rest:
                 continue  # still being typed: no filter yet
-            if colon and name == "case":
-                if negated:
-                    not_cases.append(fold(rest))
-                else:
-                    case = fold(rest)
-            elif colon and name in ("status", "is"):
+            if colon and name in ("status", "is"):
                 word = parse_status_word(rest)
                 if negated:
                     word = word[1:] if word.startswith("!") else "!" + word
-                statuses.append(word)
-            elif negated:
-                not_words.append(fold(token))
+                found["statuses"].append(word)
+            elif colon and name in ("case", "tenant"):
+                found[("not_" if negated else "") + name + "s"].append(fold(rest))
             else:
-                words.append(fold(token))
-        return cls(tuple(words), case, tuple(statuses), tuple(not_words), tuple(not_cases))
+                found["not_words" if negated else "words"].append(fold(token))
+        cases = found.pop("cases")
+        return cls(case=cases[-1] if cases else None, **{name: tuple(values) for name, values in found.items()})
 
     @property
     def empty(self) -> bool:
-        return not (self.words or self.case is not None or self.statuses or self.not_words or self.not_cases)
+        return not (
+            self.words
+            or self.case is not None
+            or self.statuses
+            or self.not_words
+            or self.not_cases
+            or self.tenants
+            or self.not_tenants
+        )
 
     @property
     def simple(self) -> bool:
         """Only words that must appear (the fast path: one substring test per row and word)."""
-        return self.case is None and not (self.statuses or self.not_words or self.not_cases)
+        return self.case is None and not (
+            self.statuses or self.not_words or self.not_cases or self.tenants or self.not_tenants
+        )
 
 
 def _narrows(before: Query, after: Query) -> bool:
     """True when every row ``after`` lets through ``before`` let through too (typing on)."""
-    if (before.not_words, before.not_cases) != (after.not_words, after.not_cases):
+    if (before.not_words, before.not_cases, before.not_tenants) != (
+        after.not_words,
+        after.not_cases,
+        after.not_tenants,
+    ):
+        return False
+    if before.tenants != after.tenants and before.tenants:
         return False
     if before.case != after.case and before.case is not None:
         return False
@@ -109,8 +126,12 @@ class RowFilter:
         label: who an operation is for, as the table shows it (searched too).
     """
 
-    def __init__(self, label: Callable[[OperationView], str]) -> None:
+    def __init__(
+        self, label: Callable[[OperationView], str], tenant: Callable[[OperationView], str] | None = None
+    ) -> None:
         self.label = label
+        self.tenant: Callable[[OperationView], str] = tenant or (lambda view: view.tenant_key)
+        """The saved name of an operation's tenant (what ``tenant:NAME`` matches)."""
         self.status_filter = "all"
         """A word of ``console.ops.vocabulary``."""
         self.query_text = ""
@@ -171,6 +192,8 @@ class RowFilter:
             return False
         if any(not matches_status(view, word) for word in query.statuses):
             return False
+        if (query.tenants or query.not_tenants) and not self._tenant_passes(view):
+            return False
         if query.words or query.not_words:
             haystack = self.haystacks.get(view.key)
             if haystack is None:
@@ -179,6 +202,13 @@ class RowFilter:
                 return False
             return all(word in haystack for word in query.words)
         return True
+
+    def _tenant_passes(self, view: OperationView) -> bool:
+        """``tenant:NAME`` (any of several) and ``!tenant:NAME``: the saved name, exactly (folded)."""
+        name = fold(self.tenant(view))
+        if self.query.tenants and name not in self.query.tenants:
+            return False
+        return name not in self.query.not_tenants
 
     def select(self, candidates: list[int], views: dict[int, OperationView]) -> list[int]:
         """The ``candidates`` that pass, in their order."""

@@ -48,6 +48,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("next", "Next poll"),
     ("error", "Last error"),
     ("case", "Case"),
+    ("tenant", "Tenant"),
 )
 """Column keys and labels, in the order ``s`` cycles the sort through them (``row_texts`` order)."""
 
@@ -135,6 +136,8 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
     if column == "case":
         case = view.case
         return (case == "", case.lower(), view.key)
+    if column == "tenant":
+        return (view.tenant_key, view.key)
     return (view.key,)
 
 
@@ -198,7 +201,9 @@ class OpsModel:
         """Column sorted by; None keeps journal order (oldest first)."""
         self.sort_reverse = False
         """Descending instead of ascending."""
-        self.filter = RowFilter(self.label)
+        self.tenant_names: dict[str, str] = {}
+        """Tenant key -> the tenant's saved name, when several tenants are open (the Tenant column)."""
+        self.filter = RowFilter(self.label, self.tenant_of)
         """The status filter and the text query."""
         self._marks = Marks()
         self.marks = self._marks.keys
@@ -242,6 +247,11 @@ class OpsModel:
             self._counts = Counter(shown_status(view) for view in self.views.values())
         return self._counts
 
+    def tenant_counts(self) -> dict[str, int]:
+        """Operations per tenant name (all of them, whatever the filter), in the order the names are known."""
+        counts = Counter(view.tenant_key for view in self.views.values())
+        return {name: counts[key] for key, name in self.tenant_names.items()}
+
     def marked_keys(self) -> list[int]:
         """Marked keys in display order."""
         return self._marks.in_order(self.order)
@@ -259,16 +269,16 @@ class OpsModel:
         at = self.changed_at.get(key)
         return at is not None and now - at < HIGHLIGHT_SECONDS
 
-    def describe(self) -> str:
-        """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
-        column = dict(COLUMNS).get(self.sort_column or "", "journal order")
-        arrow = " ↓" if self.sort_reverse else " ↑"
-        text = f"sort: {column}{arrow} · filter: {self.filter.status_filter}"
-        if self.filter.query_text.strip():
-            text += f" · /{self.filter.query_text.strip()}"
-        return text
-
     # -- cells --------------------------------------------------------------------------
+
+    @property
+    def has_tenants(self) -> bool:
+        """Several tenants are open: the table shows a Tenant column."""
+        return len(self.tenant_names) > 1
+
+    def tenant_of(self, view: OperationView) -> str:
+        """The saved name of the operation's tenant (its tenant key when none is known)."""
+        return self.tenant_names.get(view.tenant_key, view.tenant_key)
 
     def label(self, view: OperationView) -> str:
         """Who the operation is for: the listed profile's name, else the name the journal kept, else the id.
@@ -292,6 +302,7 @@ class OpsModel:
             "next": next_in,
             "error": one_line(view.last_error) if view.last_error else "",
             "case": safe_text(view.case),
+            "tenant": safe_text(self.tenant_of(view)),
         }
 
     def _time_texts(self, view: OperationView, now: float) -> dict[str, str]:
@@ -417,6 +428,7 @@ class OpsModel:
         self._ranked = None
         for key, texts in self.cells.items():
             texts["user"] = safe_text(self.label(self.views[key]))
+            texts["tenant"] = safe_text(self.tenant_of(self.views[key]))
         if self.filter.query.words:
             self._rebuild()
         elif self.sort_column == "user":
@@ -556,3 +568,13 @@ class OpsModel:
     def clear_marks(self) -> int:
         """Unmark everything; returns how many were marked."""
         return self._marks.clear()
+
+
+def describe(model: OpsModel) -> str:
+    """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
+    column = dict(COLUMNS).get(model.sort_column or "", "journal order")
+    arrow = " ↓" if model.sort_reverse else " ↑"
+    text = f"sort: {column}{arrow} · filter: {model.filter.status_filter}"
+    if model.filter.query_text.strip():
+        text += f" · /{model.filter.query_text.strip()}"
+    return text

@@ -31,6 +31,8 @@ class TableCounts:
     paused: bool
     held: int
     """Views held back while paused."""
+    tenants: tuple[tuple[str, int], ...] = ()
+    """Operations per tenant, when several tenants are open (issue 18)."""
 
 
 def tab_label(counts: Counter[str]) -> str:
@@ -60,6 +62,8 @@ def status_line(state: TableCounts, level: int, style: Callable[[str], Style]) -
     _paused(text, state, style)
     shown = state.shown
     text.append(f"{shown:,}/{total:,} shown" if shown != total else f"{total:,} operations")
+    if state.tenants and level == 0:
+        text.append(" (" + " · ".join(f"{safe_text(name)} {count:,}" for name, count in state.tenants) + ")")
     marked = state.marked
     if marked:
         text.append(" · ")

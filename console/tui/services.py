@@ -95,6 +95,9 @@ class Session:
     """Removal (removePersonalData) may be sent: the saved tenant's ``allow_removal = true`` (issue 19)."""
     read_only: bool = False
     """Nothing that changes anything may be sent (removals are refused)."""
+    name: str = ""
+    """The saved tenant's name (``--tenant NAME``; the demo's tenants have names too): what the console
+    calls the tenant in its Tenant column, forms, confirmations and toasts ("" : the header's tenant)."""
 
 
 @dataclass(frozen=True)
@@ -207,5 +210,7 @@ class ConsoleServices:
     """Refresh time-based cells every second; snapshot tests turn it off."""
     read_only: bool = False
     """``--read-only``: nothing that changes anything is sent (export and removal are refused)."""
+    tenants: Any = None
+    """``console.tui.tenants.Sessions`` when several tenants are open at once (issue 18), else None."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything a wiring wants to keep alive with the app (e.g. the simulated tenant)."""

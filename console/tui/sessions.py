@@ -49,6 +49,7 @@ def session_from_services(services: Services) -> Session:
         services=services,
         allow_removal=bool(services.saved_tenant is not None and services.saved_tenant.allow_removal),
         read_only=bool(services.saved_tenant is not None and services.saved_tenant.read_only),
+        name=services.saved_tenant.name if services.saved_tenant is not None else "",
     )
 
 

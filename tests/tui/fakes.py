@@ -182,7 +182,11 @@ OPEN_OR_UNCONFIRMED = frozenset({"intent", TRACKING, UNCONFIRMED})
 class FakeEngine:
     """Matches ``console.ops.engine.OperationsEngine`` as the console uses it (docs/interfaces.md, console/ops)."""
 
-    def __init__(self, views: Sequence[OperationView] = (), *, clock: FixedClock | None = None) -> None:
+    def __init__(
+        self, views: Sequence[OperationView] = (), *, clock: FixedClock | None = None, tenant_key: str = "tenant"
+    ) -> None:
+        self.tenant_key = tenant_key
+        """The tenant key of the operations it creates (several tenants: one fake engine each)."""
         self.views: dict[int, OperationView] = {v.key: v for v in views}
         self.clock = clock or FixedClock()
         self.subscribers: list[Callable[[OperationEvent], None]] = []
@@ -343,6 +347,7 @@ class FakeEngine:
                         next_poll=None,
                     ),
                     storage_location=redact(target.storage_location),
+                    tenant_key=self.tenant_key,
                     last_error=self.refuse[user_id],
                     **extra,
                 )
@@ -362,6 +367,7 @@ class FakeEngine:
                     polls=0,
                 ),
                 storage_location=redact(target.storage_location),
+                tenant_key=self.tenant_key,
                 **extra,
             )
             self.tenant_used += 1

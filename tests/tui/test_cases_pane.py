@@ -45,7 +45,7 @@ def journal_path(tmp_path: Path) -> Iterator[Path]:
 def cases_app(journal_path: Path) -> tuple[ConsoleApp, FakeEngine, list[int]]:
     services, engine = make_services()
     engine.journal_path = str(journal_path)  # type: ignore[attr-defined]
-    engine.tenant_key = TENANT  # type: ignore[attr-defined]
+    engine.tenant_key = TENANT
     first = engine.views[1]
     engine.views[1] = replace(first, case="DSR-SOON")
     app = ConsoleApp(services)

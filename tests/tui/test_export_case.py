@@ -44,7 +44,7 @@ async def test_the_export_form_opens_a_new_case_with_the_deadline_rule_and_says_
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-        session = app.screen.session
+        session = app.screen.profile_session  # the picked tenant (the demo opens three)
         engine = session.engine
         await export_one(app, pilot, "DSR-77")
         said = [entry.text for entry in app.event_log]  # the whole sentence (the toast is cut to one line)

@@ -110,7 +110,7 @@ async def test_typing_the_number_sends_the_removal_and_journals_it(tmp_path: Pat
         await pilot.press("delete")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen) and not sim.graph.removals  # demo: off by default
-        main.session.allow_removal = True
+        main.profile_session.allow_removal = True
         await pilot.press("delete", "enter", "enter", "y", "y", "enter", "y", "enter", "enter")
         await settle(pilot)
         assert isinstance(app.screen, RemoveScreen) and not sim.graph.removals

@@ -201,9 +201,12 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         *,
         live: bool = True,
         author: str | None = None,
+        tenant: str = "",
     ) -> None:
         super().__init__()
         self.engine = cast(DetailsEngine, engine)
+        self.tenant = tenant
+        """The saved name of the operation's tenant, shown when several tenants are open ("" : one)."""
         self.key = key
         self.clock = clock
         self.user_label = user_label
@@ -256,7 +259,8 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         if view is None:
             self.query_one("#details-summary", Static).update(f"Operation {self.key} is no longer known.")
             return
-        self.query_one("#details-dialog").border_title = literal(f"Export of {self.user_label(view.user_id)}")
+        where = f" in {self.tenant}" if self.tenant else ""
+        self.query_one("#details-dialog").border_title = literal(f"Export of {self.user_label(view.user_id)}{where}")
         marker = (view.polls, view.state, view.status)
         if marker != self._shown:
             self._shown = marker
@@ -332,6 +336,7 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         person = Text(name)
         if view.user_principal_name:
             person.append(f" <{safe_text(view.user_principal_name)}>")
+        person.append(f" · in tenant {safe_text(self.tenant)}" if self.tenant else "")
         grid.add_row("Person", person)
         grid.add_row("Case", safe_text(view.case) or "—")
         grid.add_row(

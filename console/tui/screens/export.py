@@ -72,6 +72,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
     outcomes: list[SubmitOutcome] | None
     submitting: bool
     quota_report: QuotaReport | None
+    tenant: str
 
     def _fit(self) -> None:
         """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
@@ -139,6 +140,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
             refused=check.refused if skipped and check is not None else (),
             warnings=warnings,
             quota=self.quota_report,
+            tenant=self.tenant,
         )
 
         def answered(go: bool | None) -> None:
@@ -153,7 +155,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
         self.app.push_screen(
             ConfirmScreen(
                 question,
-                title="Export personal data?",
+                title="Export personal data?" if not self.tenant else f"Export personal data in {self.tenant}?",
                 yes=yes,
                 no="Cancel",
                 names=[p.label for p in going],
@@ -221,12 +223,17 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
             refused = len(sent.outcomes) - accepted
             self.app.notify(
                 f"{accepted:,} accepted" + (f", {refused:,} not: see the operations table" if refused else ""),
-                title="Exports submitted",
+                title="Exports submitted" + self._in_tenant(),
                 severity="warning" if refused else "information",
             )
 
     def _notify_refused(self, text: str) -> None:
-        self.app.notify(safe_text(redact(text)), title="Export refused", severity="error", timeout=15, markup=False)
+        title = "Export refused" + self._in_tenant()
+        self.app.notify(safe_text(redact(text)), title=title, severity="error", timeout=15, markup=False)
+
+    def _in_tenant(self) -> str:
+        """`` in fabrikam`` when several tenants are open (every toast names the tenant), else ''."""
+        return f" in {safe_text(self.tenant)}" if self.tenant else ""
 
     def _ask_force(self, plan: LocationPlan, conflicts: list[OperationView]) -> None:
         self._set_editable(True)
@@ -338,9 +345,12 @@ class ExportScreen(ReportsWorkerFailures, ExportSending):
         search: str = "",
         suggestion: str = "",
         suggestion_note: str = "",
+        tenant: str = "",
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.tenant = tenant
+        """The saved name of the tenant exported from, when several are open (the form names it), else ''."""
         self.people = list(people)
         self.memory = memory or ExportMemory()
         self.clock: Clock = clock or SystemClock()
@@ -405,7 +415,7 @@ class ExportScreen(ReportsWorkerFailures, ExportSending):
         dialog = self.query_one("#export-dialog")
         count = len(self.people)
         verb = "Export again" if self.source == "operations" else "Export personal data of"
-        dialog.border_title = f"{verb} {plural(count, 'person', 'people')}"
+        dialog.border_title = f"{verb} {plural(count, 'person', 'people')}{self._in_tenant()}"
         results = self.query_one("#results", DataTable)
         results.add_column("Person", key="user", width=24)
         results.add_column("Result", key="result", width=14)
@@ -454,7 +464,7 @@ class ExportScreen(ReportsWorkerFailures, ExportSending):
         """Ask the engine how much of today's quota is left (it reads the journal off the event loop)."""
         report = await self.engine.quota()
         self.quota_report = report
-        self.query_one("#export-quota", Static).update(quota_text(report, self.people))
+        self.query_one("#export-quota", Static).update(quota_text(report, self.people, self.tenant))
 
     # -- checking the location (no network) ------------------------------------------------
 

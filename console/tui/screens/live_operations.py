@@ -36,6 +36,9 @@ class LiveOperations(Screen[None]):
     def _show_tabs(self) -> None:
         raise NotImplementedError
 
+    def refresh_tenant_quotas(self) -> None:
+        """Each tenant's exports left today read again (several tenants: ``TenantView``)."""
+
     # -- engine -------------------------------------------------------------------------
 
     @work(exclusive=True, group="engine", exit_on_error=False)
@@ -48,9 +51,17 @@ class LiveOperations(Screen[None]):
         if warm_up is not None:
             await warm_up()
 
+    def reconcile_targets(self) -> list[tuple[object, str]]:
+        """The engines to ask about unconfirmed exports, each with the words its toast's title ends with."""
+        return [(self.session.engine, "")]
+
     async def _reconcile(self) -> None:
+        for engine, where in self.reconcile_targets():
+            await self._reconcile_one(engine, where)
+
+    async def _reconcile_one(self, engine: object, where: str) -> None:
         """Ask Graph about unconfirmed exports (``OperationsEngine.reconcile``) and say what it found, in a toast."""
-        reconcile = getattr(self.session.engine, "reconcile", None)
+        reconcile = getattr(engine, "reconcile", None)
         if reconcile is None:  # an engine without it (a test's fake)
             return
         report = await reconcile()
@@ -61,7 +72,7 @@ class LiveOperations(Screen[None]):
         lines = [report.summary()] if report.not_offered else [report.summary(), *report.lines()[:3]]
         self.notify(
             "\n".join(safe_text(line) for line in lines),
-            title="Unconfirmed exports",
+            title="Unconfirmed exports" + where,
             severity="warning" if report.remaining else "information",
             timeout=15,
             markup=False,
@@ -94,6 +105,7 @@ class LiveOperations(Screen[None]):
         if counted != self._quota_counted:
             self._quota_counted = counted
             self.refresh_quota()
+            self.refresh_tenant_quotas()
 
     def _tick(self) -> None:
         self.query_one(OpsTable).tick()

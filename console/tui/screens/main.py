@@ -21,24 +21,26 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from console.ops.events import OperationView
 from console.tui.cells import safe_text
-from console.tui.export_launch import person_for, propose_location, re_export_choice
+from console.tui.export_launch import person_for
 from console.tui.export_model import ExportMemory, Person
 from console.tui.feed import OperationsFeed
-from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
+from console.tui.focus import hold_keys, move_focus_now, release_keys_after_refresh
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage, ReportsWorkerFailures, describe_failure
 from console.tui.profile_index import ProfileIndex
-from console.tui.screens.live_operations import LiveOperations
+from console.tui.pulse import PulseBoard
 from console.tui.screens.outbound import OutboundCommands, open_outbound
+from console.tui.screens.tenant_view import TenantCommands, TenantView
 from console.tui.services import ConsoleServices, Session
+from console.tui.tenants import Sessions, tenant_key_of
 from console.tui.widgets.cases_pane import CaseBook, CaseList, CasesPane
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.profiles_pane import ProfilesPane
+from console.tui.widgets.pulse_strip import PulseStrip
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.status_line import PollingStatusLine
 
@@ -50,8 +52,8 @@ TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
 
-class MainScreen(ReportsWorkerFailures, LiveOperations):
-    """Profiles and operations of one signed-in session."""
+class MainScreen(ReportsWorkerFailures, TenantView):
+    """Profiles and operations of one signed-in session, or of several tenants at once (``tenants``)."""
 
     # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
     # focus synchronously (Screen.set_focus), so what follows goes where the admin meant it to.
@@ -124,18 +126,30 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
             priority=True,
             tooltip="On Operations: open the highlighted operation",
         ),
+        Binding(
+            "ctrl+t",
+            "pick_tenant",
+            "Tenant",
+            id="main.tenant",
+            priority=True,
+            tooltip="With several tenants open: show the next tenant's profiles (the export form is for it)",
+        ),
         Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
         # (listed in the help under "Everywhere": no description here)
         Binding("tab", "move_focus(1)", "", show=False, id="main.next", priority=True),
         Binding("shift+tab", "move_focus(-1)", "", show=False, id="main.previous", priority=True),
     ]
 
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OutboundCommands}
-    """The command palette's entries of this screen (beside the app's): the Outbound view."""
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OutboundCommands, TenantCommands}
+    """The command palette's entries of this screen (beside the app's): the Outbound view, the tenant picker."""
 
-    def __init__(self, session: Session, services: ConsoleServices) -> None:
+    def __init__(self, session: Session, services: ConsoleServices, tenants: Sessions | None = None) -> None:
         super().__init__()
-        self.session = session
+        self.tenants = tenants or Sessions([session])
+        """The open tenants (one, or several: issue 18) and the one the profiles show."""
+        self.session = self.tenants.table_session
+        """What the operations table follows: the tenant's session, or one over every tenant's engine."""
+        self.board = PulseBoard(self.tenants, services.clock.now)
         self.services = services
         self.index = ProfileIndex()
         """Every listed profile, searchable."""
@@ -166,6 +180,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
                 id="cases-pane",
                 classes="pane",
             )
+        yield PulseStrip(id="pulse-strip")
         event_log = getattr(self.app, "event_log", None)
         yield PollingStatusLine(
             self.session.engine,
@@ -176,7 +191,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#profiles-pane").border_title = "Profiles"
+        self.setup_tenants()
         self.query_one("#operations-pane").border_title = "Operations"
         self.query_one("#cases-pane").border_title = "Cases"
         self.query_one(CasesPane).reload()  # an open case near its due date is announced at once
@@ -201,12 +216,12 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         """The cases of this session's tenant, in its journal file (None without one: a test's fake engine)."""
         from console.tui.widgets.ops_pane import journal_path_of
 
-        engine = self.session.engine
-        path = self.session.journal_path or journal_path_of(engine)
+        engine = self.profile_session.engine  # several tenants: the picked one's cases
+        path = self.session.journal_path or journal_path_of(self.session.engine)
         if not path:
             return None
-        author = self.session.identity or str(getattr(engine, "identity", "") or "")
-        return CaseBook(str(path), str(getattr(engine, "tenant_key", "") or ""), author)
+        author = self.profile_session.identity or str(getattr(engine, "identity", "") or "")
+        return CaseBook(str(path), tenant_key_of(self.profile_session), author)
 
     # -- layout -----------------------------------------------------------------------
 
@@ -219,6 +234,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         self.set_class(wide, "-wide")
         self.set_class(stacked, "-stacked")
         self.set_class(not wide and not stacked, "-compact")
+        self.layout_strip(not wide and not stacked)
         self._show_tabs()
 
     def _show_tabs(self) -> None:
@@ -257,11 +273,11 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
     def _on_operation_chosen(self, message: OpsTable.OperationChosen) -> None:
         from console.tui.screens.details import OperationDetailsScreen
 
-        self.open_screen(
-            OperationDetailsScreen(
-                self.session.engine, message.key, self.services.clock, self._user_label, live=self.services.live_ticks
-            )
-        )
+        view = self.session.engine.operation(message.key)
+        owner = self.tenants.session_of(view) if view is not None and self.tenants.several else None
+        tenant = owner.name or owner.header.tenant if owner is not None else ""
+        engine, clock, live = self.session.engine, self.services.clock, self.services.live_ticks
+        self.open_screen(OperationDetailsScreen(engine, message.key, clock, self._user_label, live=live, tenant=tenant))
 
     # -- profiles -----------------------------------------------------------------------
 
@@ -275,7 +291,7 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
     async def load_profiles(self) -> None:
         """List every page in the background; the list is usable while it loads."""
         pages = 0
-        async for page in self.session.profiles():
+        async for page in self.profile_session.profiles():
             pages += 1
             self.post_message(ProfilesPage(tuple(page), pages))
         self.post_message(ProfilesLoaded(len(self.index), pages))
@@ -358,6 +374,8 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         # e is a letter of a name on the profiles (type-to-search): it exports again on Operations only.
         if action == "export":
             return self.is_mounted and self._on_operations()
+        if action == "pick_tenant":
+            return self.tenants.several
         if action == "remove":
             return self.is_mounted and not self._on_operations() and not isinstance(self.focused, Input)
         return True
@@ -380,53 +398,6 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         hidden = profile_list.hidden_selected if profile_list.selected else 0
         self.open_export(people, source="profiles", hidden=hidden, search=profile_list.filter_text)
 
-    @on(OpsTable.ExportRequested)
-    def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
-        message.stop()
-        latest, case = re_export_choice(message.operations)
-        people = [person_for(self.index, v.user_id, v.key, v) for v in latest]
-        if not people:
-            release_keys(self.app)
-            return
-        self.open_export(people, source="operations", case=case, previous=latest)
-
-    def open_export(
-        self,
-        people: list[Person],
-        *,
-        source: str,
-        case: str | None = None,
-        hidden: int = 0,
-        search: str = "",
-        previous: list[OperationView] | None = None,
-    ) -> None:
-        """Open the export form for ``people`` (from the profile list or from operations)."""
-        from console.tui.read_only import console_read_only, refused_text
-        from console.tui.screens.export import ExportScreen
-
-        reason = console_read_only(self.services, self.session)  # --read-only or the tenant's read_only = true
-        if reason:  # the export key, the palette's command and a re-export from Operations alike
-            self.notify(refused_text("export", reason), title="Export", severity="error", markup=False)
-            release_keys(self.app)  # the keys held for the form go where they were typed
-            return
-
-        suggestion, note = propose_location(self.session, self.services.clock.now(), people, previous or [])
-        self.open_screen(
-            ExportScreen(
-                self.session.engine,
-                people,
-                memory=self.export_memory,
-                clock=self.services.clock,
-                storage_transport=getattr(self.session, "storage_transport", None),
-                source=source,
-                case=case,
-                hidden=hidden,
-                search=search,
-                suggestion=suggestion,
-                suggestion_note=note,
-            )
-        )
-
     def action_outbound(self) -> None:
         open_outbound(self)
 
@@ -437,7 +408,8 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         """Ask to remove the personal data of the selected profiles (or the highlighted one), issue 19."""
         from console.tui.removal import remove_people
 
-        remove_people(self, self.session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
+        session = self.profile_session
+        remove_people(self, session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""

@@ -163,7 +163,8 @@ class OutboundScreen(Screen[None]):
 
 def open_outbound(main: Any) -> None:
     """Open the Outbound view over the main screen ``main`` (its key and the palette's command)."""
-    main.open_screen(OutboundScreen(main.session, main.open_screen, read_only=main.services.read_only))
+    session = getattr(main, "profile_session", main.session)  # several tenants: the picked one's
+    main.open_screen(OutboundScreen(session, main.open_screen, read_only=main.services.read_only))
 
 
 class OutboundCommands(Provider):

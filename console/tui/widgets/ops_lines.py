@@ -23,7 +23,7 @@ from console.clock import Clock
 from console.ops.events import OperationView
 from console.tui.cells import fit, safe_text, status_label, status_role
 from console.tui.cursor import RowCursor
-from console.tui.ops_model import COLUMN_KEYS, COLUMNS, ApplyResult, OpsModel, readable_error, shown_status
+from console.tui.ops_model import COLUMN_KEYS, COLUMNS, ApplyResult, OpsModel, describe, readable_error, shown_status
 from console.tui.widgets.lines import LineList
 
 TIME_COLUMNS = ("elapsed", "next")
@@ -31,7 +31,15 @@ TIME_COLUMNS = ("elapsed", "next")
 RIGHT_ALIGNED = frozenset({"progress", "elapsed", "next"})
 LABELS: dict[str, str] = {**dict(COLUMNS), "mark": "", "next": "Next"}
 """Header labels (``Next`` fits the narrow next-poll column)."""
-WIDTHS: dict[str, int] = {"mark": 1, "user": 16, "case": 10, "status": 13, "progress": 4, "submitted": 14}
+WIDTHS: dict[str, int] = {
+    "mark": 1,
+    "tenant": 9,
+    "user": 16,
+    "case": 10,
+    "status": 13,
+    "progress": 4,
+    "submitted": 14,
+}
 """Fixed column widths; the last error takes the rest."""
 WIDE_USER = 28
 """The user column's width when the table has room (118 columns and more)."""
@@ -160,7 +168,7 @@ class OpsLines(LineList):
 
     def describe_view(self) -> str:
         """``sort: Status ↓ · filter: failed`` for the pane's subtitle."""
-        return self.model.describe()
+        return describe(self.model)
 
     # -- updates --------------------------------------------------------------------------
 
@@ -256,6 +264,11 @@ class OpsLines(LineList):
         """Profile names arrived: show them in the user column."""
         self._restructure(self.model.refresh_labels)
 
+    def set_tenants(self, names: dict[str, str]) -> None:
+        """Several tenants are open (tenant key -> saved name): a Tenant column, ``tenant:NAME`` filters."""
+        self.model.tenant_names = dict(names)
+        self._restructure(self.model.refresh_labels)
+
     def _restructure(self, change: Callable[[], Any], *, view_changed: bool = False) -> None:
         line = self.cursor - int(self.scroll_y)
         change()
@@ -332,7 +345,10 @@ class OpsLines(LineList):
     def _widths(self, width: int) -> list[tuple[str, int, int]]:
         """(column, width, gap after it) for a line ``width`` cells wide; the error takes the rest."""
         gap = 2 if width >= ROOMY_FROM else 1
-        columns: list[tuple[str, int, int]] = [("mark", 1, 1), ("user", WIDE_USER if width >= 118 else 16, gap)]
+        columns: list[tuple[str, int, int]] = [("mark", 1, 1)]
+        if self.model.has_tenants:  # several tenants in one table (issue 18)
+            columns.append(("tenant", WIDTHS["tenant"], gap))
+        columns.append(("user", WIDE_USER if width >= 118 else 16, gap))
         if self.model.has_cases:
             columns.append(("case", WIDTHS["case"], gap))
         columns += [("status", WIDTHS["status"], gap), ("progress", WIDTHS["progress"], gap)]

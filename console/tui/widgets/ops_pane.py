@@ -177,7 +177,10 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
     def _status_text(self, level: int) -> Text:
         table = self.table
         model = table.model
-        state = TableCounts(table.counts(), table.row_count, len(model.marks), table.paused, len(model.held))
+        per_tenant = tuple(model.tenant_counts().items()) if model.has_tenants else ()
+        state = TableCounts(
+            table.counts(), table.row_count, len(model.marks), table.paused, len(model.held), tenants=per_tenant
+        )
         return status_line(state, level, self._style)
 
     def _style(self, component: str) -> Style:
@@ -224,6 +227,8 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         who = safe_text(table.model.label(view))
         upn = safe_text(view.user_principal_name)
         head.append(f"  {who}" + (f" <{upn}>" if upn and upn != who else ""))
+        if table.model.has_tenants:
+            head.append(f" · in {safe_text(table.model.tenant_of(view))}")
         if view.case:
             head.append(f" · case {safe_text(view.case)}")
         head.append(f" · {safe_text(view.operation_id or 'no operation id')}")

@@ -95,7 +95,7 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
             "filter_text",
             "Filter",
             id="operations.filter-text",
-            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD)",
+            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",
             priority=True,
         ),
         Binding(

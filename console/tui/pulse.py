@@ -1,0 +1,182 @@
+"""The pulse of each tenant (issue 18): one line of figures per tenant, without Textual.
+
+``PulseBoard`` reads each tenant's engine (``polling_status()``, ``quota()``, its operations) and
+gives one ``Pulse`` per tenant, with the fields of ``console.ops.fleet.TenantPulse`` (so the console
+can take those instead with a one-line change); ``pulse_lines`` writes them for the strip, one line
+per tenant or, at 80x24, every tenant on one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from console.ops.events import QuotaReport
+from console.ops.vocabulary import matches_status
+from console.tui.cells import epoch, running_label
+from console.tui.tenants import Sessions, tenant_name_of
+
+COMPACT_SEPARATOR = " │ "
+"""Between two tenants in the one-line strip."""
+
+
+class TenantPulseLike(Protocol):
+    """What the pulse strip shows of a tenant (``console.ops.fleet.TenantPulse`` has these fields; read-only,
+    so a frozen dataclass fits)."""
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def signed_in(self) -> bool: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def polls_this_hour(self) -> int: ...
+
+    @property
+    def poll_budget(self) -> int: ...
+
+    @property
+    def exports_left_today(self) -> int: ...
+
+    @property
+    def throttled_until(self) -> float | None: ...
+
+    @property
+    def unfinished(self) -> int: ...
+
+    @property
+    def failed(self) -> int: ...
+
+    @property
+    def oldest_running_since(self) -> float | None: ...
+
+    @property
+    def last_error(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """One tenant's figures now (the fields of ``console.ops.fleet.TenantPulse``)."""
+
+    tenant: str
+    """The saved tenant's name."""
+    signed_in: bool
+    state: str
+    """``ok``, ``throttled``, ``sign-in failed`` or ``set aside``."""
+    polls_this_hour: int
+    poll_budget: int
+    exports_left_today: int
+    """-1 until the journal has been read."""
+    throttled_until: float | None
+    unfinished: int
+    failed: int
+    oldest_running_since: float | None
+    last_error: str
+
+
+def _state(blocked: str, throttled_until: float | None) -> str:
+    if blocked:
+        lowered = blocked.lower()
+        return "sign-in failed" if ("401" in lowered or "sign" in lowered or "token" in lowered) else "set aside"
+    return "throttled" if throttled_until is not None else "ok"
+
+
+def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> Pulse:
+    """One tenant's pulse from its engine (a test's fake without ``polling_status`` reads as idle)."""
+    read = getattr(engine, "polling_status", None)
+    status = read() if read is not None else None
+    views = list(engine.operations())
+    unfinished = [view for view in views if matches_status(view, "unfinished")]
+    started = [epoch(view.submitted_at) or view.created_at for view in unfinished]
+    throttled = status.throttled_until if status is not None else None
+    if throttled is not None and throttled <= now:
+        throttled = None
+    blocked = status.blocked if status is not None else ""
+    errors = [view.last_error for view in views if view.last_error]
+    return Pulse(
+        tenant=name,
+        signed_in=not blocked,
+        state=_state(blocked, throttled),
+        polls_this_hour=status.requests_this_hour if status is not None else 0,
+        poll_budget=status.per_hour if status is not None else 0,
+        exports_left_today=quota.tenant_left if quota is not None else -1,
+        throttled_until=throttled,
+        unfinished=len(unfinished),
+        failed=sum(1 for view in views if matches_status(view, "problem")),
+        oldest_running_since=min(started) if started else None,
+        last_error=blocked or (errors[-1] if errors else ""),
+    )
+
+
+class PulseBoard:
+    """Every open tenant's pulse, with each tenant's exports left today as last read from the journal.
+
+    Args:
+        sessions: the open tenants.
+        now: the console's clock.
+    """
+
+    def __init__(self, sessions: Sessions, now: Callable[[], float]) -> None:
+        self.sessions = sessions
+        self.now = now
+        self.quotas: dict[str, QuotaReport] = {}
+        """Each tenant's quota, by name (read again after every batch of operations)."""
+
+    def pulses(self) -> list[Pulse]:
+        now = self.now()
+        return [pulse_of(tenant_name_of(s), s.engine, self.quotas.get(tenant_name_of(s)), now) for s in self.sessions]
+
+    async def read_quotas(self) -> None:
+        """Read each tenant's exports left today (the journal is read on the engine's thread)."""
+        for session in self.sessions:
+            quota = getattr(session.engine, "quota", None)
+            if quota is not None:
+                self.quotas[tenant_name_of(session)] = await quota()
+
+
+def _state_text(pulse: TenantPulseLike, now: float) -> str:
+    if pulse.state == "throttled" and pulse.throttled_until is not None:
+        return f"throttled {running_label(max(0.0, pulse.throttled_until - now))}"
+    return pulse.state if pulse.signed_in or pulse.state != "ok" else "signed out"
+
+
+def pulse_line(pulse: TenantPulseLike, now: float, name_width: int) -> str:
+    """``contoso    ok  polls 12/10,000 this hour · 988 exports left today · 12 unfinished · 1 failed · oldest 4m``."""
+    left = f"{pulse.exports_left_today:,}" if pulse.exports_left_today >= 0 else "…"
+    parts = [
+        f"{pulse.tenant:<{name_width}}  {_state_text(pulse, now):<14}",
+        f"polls {pulse.polls_this_hour:,}/{pulse.poll_budget:,} this hour",
+        f"{left} exports left today",
+        f"{pulse.unfinished:,} unfinished",
+        f"{pulse.failed:,} failed",
+    ]
+    if pulse.oldest_running_since is not None:
+        parts.append(f"oldest {running_label(max(0.0, now - pulse.oldest_running_since))}")
+    return " · ".join(parts)
+
+
+def compact_item(pulse: TenantPulseLike, now: float) -> str:
+    """``fabrikam throttled 40s 4▸ 1✗ 58/60``: one tenant in the one-line strip (▸ unfinished, ✗ failed,
+    then polls this hour against its budget)."""
+    text = f"{pulse.tenant} {_state_text(pulse, now)} {pulse.unfinished}▸"
+    if pulse.failed:
+        text += f" {pulse.failed}✗"
+    return text + f" {pulse.polls_this_hour}/{_short(pulse.poll_budget)}"
+
+
+def _short(number: int) -> str:
+    """``9k`` for 9,000, ``120`` for 120 (the one-line strip is tight at 80 columns)."""
+    return f"{number // 1000}k" if number >= 1000 and number % 1000 == 0 else str(number)
+
+
+def pulse_lines(pulses: Sequence[TenantPulseLike], now: float, *, compact: bool) -> list[str]:
+    """The strip's text: one line per tenant, or (``compact``) every tenant on one line."""
+    if compact:
+        return [COMPACT_SEPARATOR.join(compact_item(pulse, now) for pulse in pulses)]
+    width = max((len(pulse.tenant) for pulse in pulses), default=0)
+    return [pulse_line(pulse, now, width) for pulse in pulses]

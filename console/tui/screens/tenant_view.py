@@ -1,0 +1,226 @@
+"""The main screen's tenants (issue 18): which tenant the profiles show, the picker, the pulse strip.
+
+With one tenant nothing here shows: the console looks as it always did. With several, the
+operations table follows every tenant (``console.tui.tenants.TenantsEngine``), the profile list
+and the export form are for the picked tenant (ctrl+t, or the palette's "Show profiles of ..."),
+and the pulse strip replaces the polling line: one line per tenant, or one for all at 80x24.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from textual import on, work
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from console.ops.events import OperationView
+from console.tui.cells import safe_text
+from console.tui.export_launch import propose_location, re_export_choice
+from console.tui.export_model import ExportMemory, Person
+from console.tui.focus import release_keys
+from console.tui.pulse import PulseBoard
+from console.tui.screens.live_operations import LiveOperations
+from console.tui.services import ConsoleServices, Session
+from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
+from console.tui.widgets.cases_pane import CasesPane
+from console.tui.widgets.ops_table import OpsTable
+from console.tui.widgets.profiles_pane import ProfilesPane
+from console.tui.widgets.pulse_strip import PulseStrip
+from console.tui.widgets.status_line import PollingStatusLine
+
+
+class TenantView(LiveOperations):
+    """The tenants of the main screen (``MainScreen`` composes the panes and the strip)."""
+
+    tenants: Sessions
+    board: PulseBoard
+    services: ConsoleServices
+    export_memory: ExportMemory
+
+    load_profiles: Callable[[], object]
+
+    def _person(self, user_id: str, previous_key: int | None = None, view: OperationView | None = None) -> Person:
+        raise NotImplementedError
+
+    def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def refresh_polling_status(self) -> None:
+        super().refresh_polling_status()
+        self.refresh_pulse()
+
+    def refresh_tenant_quotas(self) -> None:
+        self.refresh_quotas()
+
+    def reconcile_targets(self) -> list[tuple[object, str]]:
+        """Each tenant's engine (several tenants: each toast names its tenant)."""
+        if not self.tenants.several:
+            return super().reconcile_targets()
+        return [(session.engine, self.tenant_suffix(session)) for session in self.tenants]
+
+    @property
+    def profile_session(self) -> Session:
+        """The session of the tenant the profile list and the export form are for."""
+        return self.tenants.current_session
+
+    def tenant_suffix(self, session: Session) -> str:
+        """`` in fabrikam`` when several tenants are open (forms, questions and toasts name it), else ''."""
+        return f" in {tenant_name_of(session)}" if self.tenants.several else ""
+
+    def setup_tenants(self) -> None:
+        """Tell the table the tenants' names and show the strip (several tenants only)."""
+        several = self.tenants.several
+        self.query_one(OpsTable).set_tenants(self.tenants.name_for_key() if several else {})
+        self.query_one(PulseStrip).display = several
+        self.query_one(PollingStatusLine).display = not several
+        self.show_profiles_title()
+
+    def show_profiles_title(self) -> None:
+        title = "Profiles"
+        if self.tenants.several:
+            title += f" · {safe_text(self.tenants.current)} (^t: tenant)"
+        self.query_one("#profiles-pane").border_title = title
+
+    def layout_strip(self, compact: bool) -> None:
+        """Every tenant on one line in the one-pane layout (80x24), one line each otherwise."""
+        strip = self.query_one(PulseStrip)
+        if strip.compact != compact:
+            strip.compact = compact
+            self.refresh_pulse()
+
+    # -- the picker --------------------------------------------------------------------
+
+    def action_pick_tenant(self, name: str = "") -> None:
+        """Show the profiles of tenant ``name`` (the next one when ''); the export form is then for it."""
+        if not self.tenants.several:
+            self.notify("One tenant is open.", title="Tenant", severity="warning")
+            return
+        name = name or self.tenants.next_name()
+        if name == self.tenants.current:
+            return
+        self.tenants.pick(name)
+        self.follow_cases()
+        self.show_profiles_title()
+        self.query_one(ProfilesPane).reset()
+        self.load_profiles()
+        self.notify(f"Profiles of {name}: exports from the list go to {name}.", title="Tenant", markup=False)
+
+    def follow_cases(self) -> None:
+        """The cases pane shows the picked tenant's cases (and opens new ones there)."""
+        book = self.query_one(CasesPane).book
+        if book is not None:
+            book.tenant_key = tenant_key_of(self.profile_session)
+            book.author = self.profile_session.identity or book.author
+            self.query_one(CasesPane).reload()
+
+    def operations_tenant(self, views: Iterable[OperationView]) -> Session | None:
+        """The one tenant these operations belong to; None (with a toast) when they span several."""
+        sessions = {id(s): s for v in views if (s := self.tenants.session_of(v)) is not None}
+        if len(sessions) > 1:
+            self.notify(
+                "Export again acts on one tenant at a time: mark operations of one tenant (tenant:NAME filters).",
+                title="Export",
+                severity="warning",
+            )
+            return None
+        return next(iter(sessions.values()), self.profile_session)
+
+    # -- export, from the profiles (the picked tenant) or from operations (their tenant) ------------
+
+    @on(OpsTable.ExportRequested)
+    def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
+        message.stop()
+        latest, case = re_export_choice(message.operations)
+        people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest]
+        session = self.operations_tenant(latest)
+        if not people or session is None:
+            release_keys(self.app)
+            return
+        self.open_export(people, source="operations", case=case, previous=latest, session=session)
+
+    def open_export(
+        self,
+        people: list[Person],
+        *,
+        source: str,
+        case: str | None = None,
+        hidden: int = 0,
+        search: str = "",
+        previous: list[OperationView] | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Open the export form for ``people`` of ``session``'s tenant (the picked one by default)."""
+        from console.tui.read_only import console_read_only, refused_text
+        from console.tui.screens.export import ExportScreen
+
+        session = session or self.profile_session
+        reason = console_read_only(self.services, session)  # --read-only or the tenant's read_only = true
+        if reason:  # the export key, the palette's command and a re-export from Operations alike
+            title = "Export" + self.tenant_suffix(session)
+            self.notify(refused_text("export", reason), title=title, severity="error", markup=False)
+            release_keys(self.app)  # the keys held for the form go where they were typed
+            return
+
+        suggestion, note = propose_location(session, self.services.clock.now(), people, previous or [])
+        self.open_screen(
+            ExportScreen(
+                session.engine,
+                people,
+                memory=self.export_memory,
+                clock=self.services.clock,
+                storage_transport=getattr(session, "storage_transport", None),
+                source=source,
+                case=case,
+                hidden=hidden,
+                search=search,
+                suggestion=suggestion,
+                suggestion_note=note,
+                tenant=tenant_name_of(session) if self.tenants.several else "",
+            )
+        )
+
+    # -- the pulse strip -----------------------------------------------------------------
+
+    def refresh_pulse(self) -> None:
+        """Re-read every tenant's figures (after each batch and each tick); repaints only on change."""
+        if self.tenants.several:
+            self.query_one(PulseStrip).show_pulses(self.board.pulses(), self.board.now())
+
+    @work(exclusive=True, group="pulse-quota", exit_on_error=False)
+    async def refresh_quotas(self) -> None:
+        """Each tenant's exports left today, read again from the journal."""
+        if self.tenants.several:
+            await self.board.read_quotas()
+            self.refresh_pulse()
+
+
+class TenantCommands(Provider):
+    """The command palette's tenant picker: "Show profiles of NAME" for each open tenant."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        screen = self.screen
+        if not isinstance(screen, TenantView) or not screen.tenants.several:
+            return []
+        return [
+            (f"Show profiles of {name}", f"The profile list and the export form for {name}", name)
+            for name in screen.tenants.names()
+        ]
+
+    async def discover(self) -> Hits:
+        for title, help_text, name in self._commands():
+            yield DiscoveryHit(title, partial(self._pick, str(name)), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, name in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._pick, str(name)), help=help_text)
+
+    def _pick(self, name: str) -> None:
+        screen = self.screen
+        if isinstance(screen, TenantView):
+            screen.action_pick_tenant(name)
