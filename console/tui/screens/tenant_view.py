@@ -18,9 +18,10 @@ from textual.screen import Screen
 
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
-from console.tui.export_launch import propose_location, re_export_choice
+from console.tui.export_launch import person_for, propose_location, re_export_choice
 from console.tui.export_model import ExportMemory, Person
 from console.tui.focus import release_keys
+from console.tui.profile_index import ProfileIndex
 from console.tui.pulse import PulseBoard
 from console.tui.screens.live_operations import LiveOperations
 from console.tui.services import ConsoleServices, Session
@@ -40,10 +41,8 @@ class TenantView(LiveOperations):
     services: ConsoleServices
     export_memory: ExportMemory
 
+    index: ProfileIndex
     load_profiles: Callable[[], object]
-
-    def _person(self, user_id: str, previous_key: int | None = None, view: OperationView | None = None) -> Person:
-        raise NotImplementedError
 
     def open_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> None:
         raise NotImplementedError
@@ -134,7 +133,7 @@ class TenantView(LiveOperations):
     def _on_export_requested(self, message: OpsTable.ExportRequested) -> None:
         message.stop()
         latest, case = re_export_choice(message.operations)
-        people = [self._person(v.user_id, previous_key=v.key, view=v) for v in latest]
+        people = [person_for(self.index, v.user_id, v.key, v) for v in latest]
         session = self.operations_tenant(latest)
         if not people or session is None:
             release_keys(self.app)
