@@ -35,6 +35,7 @@ from console.cli.inputs import (
     storage_location_from,
 )
 from console.cli.output import clean, fail, say, silence_stdout, warn
+from console.cli.views import TENANT_NAMES
 from console.cli.parser import build_parser
 from console.redact import redact
 from console.wiring import ConnectionOptions, Services, open_journal_only, open_services
@@ -49,13 +50,16 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def options_from(args: argparse.Namespace) -> ConnectionOptions:
+    tenants = tuple(dict.fromkeys(args.tenant or ()))  # --tenant may be repeated: each name once, in order
     return ConnectionOptions(
         demo=bool(args.demo),
         graph_url=args.graph_url,
         token_env=args.token_env,
-        tenant=args.tenant,
+        tenant=tenants[0] if tenants else None,
         state_dir=args.state_dir,
         poll_budget=args.poll_budget,
+        tenants=tenants,
+        all_tenants=bool(getattr(args, "all_tenants", False)),
     )
 
 
@@ -128,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--poll-budget {args.poll_budget} is above Graph's limit of {GRAPH_HOURLY_LIMIT:,} requests an hour "
             "per tenant: Graph will throttle (429) before the budget binds"
         )
+    from console.cli.fleet_commands import refuse_several
+
+    refused = refuse_several(args.command, options_from(args), reconcile=bool(getattr(args, "reconcile", False)))
+    if refused is not None:  # a one-tenant command given several: nothing sent
+        return refused
     if args.command is None:
         return run_tui(args)
     if args.command in JOURNAL_COMMANDS and not getattr(args, "reconcile", False):
@@ -311,10 +320,19 @@ async def run_command(args: argparse.Namespace) -> int:
             removals = check_removal(args, options)
     except Exception as exc:
         return _failure(exc)
+    if args.command == "watch":
+        from console.cli.fleet_commands import fleet_watch_wanted, run_fleet_watch
+
+        if fleet_watch_wanted(options):
+            try:
+                return await run_fleet_watch(args, options, _device_code)
+            except Exception as exc:
+                return _failure(exc)
     services: Services | None = None
     code = EXIT_FAILED
     try:
         services = await open_services(options, on_device_code=_device_code)
+        TENANT_NAMES.add(services.tenant_key, services.tenant_name)
         if args.command == "profiles":
             code = await cmd_profiles(services, args)
         elif args.command == "export":
@@ -361,7 +379,12 @@ def run_journal_command(args: argparse.Namespace) -> int:
         journal_only = open_journal_only(options)
     except Exception as exc:
         return _failure(exc)
+    TENANT_NAMES.use(journal_only.names)
     try:
+        if args.command == "ops" and args.summary:
+            from console.cli.fleet_commands import cmd_ops_summary
+
+            return cmd_ops_summary(journal_only, args, options)
         if args.command == "ops":
             return cmd_ops(journal_only, args)
         if args.command == "note":
