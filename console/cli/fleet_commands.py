@@ -13,10 +13,10 @@ import argparse
 import asyncio
 import heapq
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.cli.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, worst
+from console.cli.exitcodes import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE, worst
 from console.cli.output import clean, fail, json_text, say
 from console.cli.views import TENANT_NAMES
 from console.ops.fleet import Fleet, TenantPulse, journal_tenant_keys, pulse_from_journal
@@ -52,7 +52,13 @@ def fleet_watch_wanted(options: ConnectionOptions) -> bool:
 # -- watch over several tenants ----------------------------------------------------------------------
 
 
-async def run_fleet_watch(args: argparse.Namespace, options: ConnectionOptions, on_device_code: Any) -> int:
+WatchOne = Callable[["Services"], Awaitable[int]]
+"""One tenant's ``watch`` (``run.watch_services``): its exit code, its services closed when it returns."""
+
+
+async def run_fleet_watch(
+    args: argparse.Namespace, options: ConnectionOptions, on_device_code: Any, watch: WatchOne
+) -> int:
     """``watch`` over several tenants at once: each with its own engine; a failing one is named and set aside."""
     from console.clock import SystemClock
     from console.wiring import chosen_tenants, journal_for, open_tenants, resolve_paths, resumable_tenants
@@ -88,36 +94,23 @@ async def run_fleet_watch(args: argparse.Namespace, options: ConnectionOptions, 
     TENANT_NAMES.use({s.tenant_key: s.tenant_name for s in opened})
     if not opened and not failed and not cannot and not args.json:
         say("nothing to watch: no saved tenant has unfinished operations in the journal")
-    codes = await asyncio.gather(*(_watch_one(fleet, services, args) for services in opened))
+    codes = await asyncio.gather(*(_watch_one(fleet, services, watch) for services in opened))
     if failed or cannot or fleet.set_aside():
         codes.append(EXIT_FAILED)
     return worst(list(codes) or [EXIT_OK])
 
 
-async def _watch_one(fleet: Fleet, services: Services, args: argparse.Namespace) -> int:
-    """One tenant's ``watch``; a sign-in Graph refuses (401/403) sets it aside; its services closed at once."""
-    from console.cli.commands import cmd_watch
-    from console.cli.run import _failure, report_unjournaled
-
+async def _watch_one(fleet: Fleet, services: Services, watch: WatchOne) -> int:
+    """One tenant's ``watch``; a sign-in Graph refuses (401/403) sets it aside (its services are closed)."""
     name = services.tenant_name
     fleet.add(name, services.engine, poll_budget=services.engine.budget.per_hour)
-    code = EXIT_FAILED
-    try:
-        code = await cmd_watch(services, args)
-        fatal = services.engine.fatal_error
-        if fatal is not None:
-            fleet.sign_in_failed(name, str(fatal))
-            _set_aside(name, str(fatal))
-            code = EXIT_FAILED
-    except Exception as exc:  # this tenant only: the others go on
-        fleet.polling_failed(name, str(exc))
-        code = _failure(exc)
-    finally:
-        try:
-            await services.aclose()  # set aside: no further request for it in this run
-        finally:
-            if report_unjournaled(services) and code == EXIT_OK:
-                code = EXIT_FAILED
+    code = await watch(services)
+    fatal = services.engine.fatal_error
+    if fatal is not None or code == EXIT_AUTH:
+        error = str(fatal) if fatal is not None else "sign-in failed"
+        fleet.sign_in_failed(name, error)
+        _set_aside(name, error)
+        code = EXIT_FAILED
     return code
 
 

@@ -325,7 +325,7 @@ async def run_command(args: argparse.Namespace) -> int:
 
         if fleet_watch_wanted(options):
             try:
-                return await run_fleet_watch(args, options, _device_code)
+                return await run_fleet_watch(args, options, _device_code, lambda s: watch_services(s, args))
             except Exception as exc:
                 return _failure(exc)
     services: Services | None = None
@@ -367,6 +367,24 @@ async def run_command(args: argparse.Namespace) -> int:
         from console.storage.pool import close_storage_pools
 
         await close_storage_pools()
+    return code
+
+
+async def watch_services(services: Services, args: argparse.Namespace) -> int:
+    """One tenant's ``watch`` among several: its failures are its own; its services closed when it ends."""
+    code = EXIT_FAILED
+    try:
+        code = await cmd_watch(services, args)
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # this tenant only: the others go on
+        code = _failure(exc)
+    finally:
+        try:
+            await services.aclose()  # no further request for it in this run
+        finally:
+            if report_unjournaled(services) and code == EXIT_OK:
+                code = EXIT_FAILED
     return code
 
 

@@ -39,7 +39,9 @@ class Two:
 
 @pytest.fixture
 def two(tmp_path: Path) -> Iterator[Two]:
-    alpha = SimulatedTenant(profiles=20, page_size=10, retry_after=0.3, export_duration=1.2, tenant_id=str(uuid.uuid4()))
+    alpha = SimulatedTenant(
+        profiles=20, page_size=10, retry_after=0.3, export_duration=1.2, tenant_id=str(uuid.uuid4())
+    )
     beta = SimulatedTenant(profiles=20, page_size=10, retry_after=0.3, export_duration=1.2, tenant_id=str(uuid.uuid4()))
     state = tmp_path / "state"
     paths = Paths.resolve(state)
@@ -103,7 +105,9 @@ def test_watch_two_tenants_each_on_its_own_budget_and_the_json_names_them(two: T
     rows = __import__("json").loads(report.stdout)
     rows = rows["operations"] if isinstance(rows, dict) else rows
     assert len(rows) == 3 and {r["tenant"] for r in rows} == {"beta"}
-    both = __import__("json").loads(two.cli("--tenant", "alpha", "--tenant", "beta", "report", "--format", "json").stdout)
+    both = __import__("json").loads(
+        two.cli("--tenant", "alpha", "--tenant", "beta", "report", "--format", "json").stdout
+    )
     both = both["operations"] if isinstance(both, dict) else both
     assert sorted(r["tenant"] for r in both) == ["alpha"] * 2 + ["beta"] * 3
 
