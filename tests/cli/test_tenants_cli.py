@@ -92,6 +92,7 @@ def test_watch_two_tenants_each_on_its_own_budget_and_the_json_names_them(two: T
         import time
 
         spent = {t.tenant_id: journal.requests_in_last_hour(t.tenant_id, time.time()) for t in (two.alpha, two.beta)}
+        journal.record_intent("another-tenant", "user-x", "https://acct.example/c", time.time())  # not chosen
     finally:
         journal.close()
     assert all(0 < n <= 400 for n in spent.values()), spent
