@@ -460,14 +460,13 @@ def saved_tenant_key(saved: SavedTenant) -> str | None:
     import uuid
 
     if saved.method is SignInMethod.TOKEN_ENV:
-        token = os.environ.get(saved.token_env or "", "").strip()
-        if token.lower().startswith("bearer "):
-            token = token[7:].strip()
-        if token and is_token_text(token):
-            try:
-                return tenant_key_for(token, validate_graph_url(saved.graph_base_url))
-            except ValueError:
-                return None
+        from console.auth.signin import env_token
+
+        try:
+            token = env_token(saved)
+            return tenant_key_for(token, validate_graph_url(saved.graph_base_url)) if token else None
+        except (ValueError, UsageError):  # an unusable URL or token: said at sign-in
+            return None
     try:
         return str(uuid.UUID(saved.tenant))
     except ValueError:
