@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from console.auth.signin import SignIn
     from console.config import Config, SavedTenant
+    from console.ops.fleet import Fleet
 
 __all__ = [
     # The demo's names that callers have always imported from here (they live in console.demo).
@@ -82,6 +83,7 @@ __all__ = [
     "journal_for",
     "journal_path_for",
     "open_demo",
+    "open_fleet",
     "open_journal_only",
     "open_services",
     "open_tenants",
@@ -874,6 +876,38 @@ async def open_tenants(
         except Exception as exc:  # this tenant only: the others go on
             failed[name] = exc
     return opened, failed
+
+
+async def open_fleet(
+    options: ConnectionOptions,
+    names: Sequence[str],
+    *,
+    allow_interactive: bool = True,
+    on_device_code: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
+    sign_in_http_client: Any = None,
+) -> tuple[Fleet, list[Services]]:
+    """``open_tenants``, with the ``Fleet`` over them: each signed-in tenant's engine, each failed one set aside.
+
+    The caller starts the engines it wants polling and closes every ``Services`` (``aclose``).
+    """
+    from console.ops.fleet import Fleet
+
+    clock = clock or SystemClock()
+    opened, failed = await open_tenants(
+        options,
+        names,
+        allow_interactive=allow_interactive,
+        on_device_code=on_device_code,
+        clock=clock,
+        sign_in_http_client=sign_in_http_client,
+    )
+    fleet = Fleet(clock)
+    for services in opened:
+        fleet.add(services.tenant_name, services.engine)
+    for name, exc in failed.items():
+        fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)
+    return fleet, opened
 
 
 def resumable_tenants(paths: Paths, journal: OperationJournal) -> tuple[list[str], dict[str, str]]:

@@ -95,4 +95,18 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '            "token_env": None,',
         (f"{CLI}::test_token_env_in_config_is_checked_with_clear_errors",),
     ),
+    (
+        "fleet: Graph's throttling never shows in the pulse",
+        "console/ops/fleet.py",
+        "            throttled = gate if gate > self.clock.now() else None",
+        "            throttled = None",
+        (f"{CLI}::test_open_fleet_gives_each_tenant_its_engine_and_a_live_pulse",),
+    ),
+    (
+        "fleet: a tenant whose sign-in failed is left out of the fleet",
+        "console/wiring.py",
+        "        fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)",
+        "        pass",
+        (f"{CLI}::test_open_fleet_gives_each_tenant_its_engine_and_a_live_pulse",),
+    ),
 ]

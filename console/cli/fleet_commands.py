@@ -61,7 +61,7 @@ async def run_fleet_watch(
 ) -> int:
     """``watch`` over several tenants at once: each with its own engine; a failing one is named and set aside."""
     from console.clock import SystemClock
-    from console.wiring import chosen_tenants, journal_for, open_tenants, resolve_paths, resumable_tenants
+    from console.wiring import chosen_tenants, journal_for, open_fleet, resolve_paths, resumable_tenants
 
     paths = resolve_paths(options)
     cannot: dict[str, str] = {}
@@ -81,14 +81,12 @@ async def run_fleet_watch(
             names, cannot = resumable_tenants(paths, journal)
         finally:
             journal.close()
-    clock = SystemClock()
-    fleet = Fleet(clock)
-    opened, failed = await open_tenants(
-        options, names, allow_interactive=explicit, on_device_code=on_device_code, clock=clock
+    fleet, opened = await open_fleet(
+        options, names, allow_interactive=explicit, on_device_code=on_device_code, clock=SystemClock()
     )
-    for name, exc in failed.items():
-        fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)
-        _set_aside(name, str(exc))
+    failed = fleet.set_aside()
+    for member in failed:
+        _set_aside(member.name, member.health.last_error)
     for name, why in cannot.items():
         say(f"export-console: tenant {clean(name)}: cannot resume without a prompt: {clean(why)}")
     TENANT_NAMES.use({s.tenant_key: s.tenant_name for s in opened})

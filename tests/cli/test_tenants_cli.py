@@ -175,3 +175,41 @@ def test_token_env_in_config_is_checked_with_clear_errors(two: Two) -> None:
     done = two.cli("--tenant", "broken", "watch")
     assert done.returncode == 2
     assert "[tenants.broken]" in done.stderr and "token_env" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_open_fleet_gives_each_tenant_its_engine_and_a_live_pulse(two: Two, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the console builds on: ``wiring.open_fleet`` over saved tenants, one engine each, and the pulse."""
+    import asyncio
+
+    from console.wiring import ConnectionOptions, open_fleet
+
+    for name, value in two.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GAMMA_TOKEN", "")
+    save_tenant(
+        Paths.resolve(two.state),
+        SavedTenant(name="gamma", tenant="gamma.example", method=SignInMethod.TOKEN_ENV, token_env="GAMMA_TOKEN"),
+    )
+    options = ConnectionOptions(state_dir=str(two.state), poll_budget=77)
+
+    async def scenario() -> None:
+        fleet, opened = await open_fleet(options, ["alpha", "beta", "gamma"], allow_interactive=False)
+        try:
+            assert [s.tenant_name for s in opened] == ["alpha", "beta"]
+            assert {s.tenant_key for s in opened} == {two.alpha.tenant_id, two.beta.tenant_id}
+            assert [m.name for m in fleet.active()] == ["alpha", "beta"]
+            assert [m.name for m in fleet.set_aside()] == ["gamma"]
+            for services in opened:
+                await services.engine.start(resume=True)
+            alpha_engine = opened[0].engine
+            alpha_engine.client.pacer.gate_until = fleet.clock.now() + 60  # Graph throttles alpha only
+            pulses = {p.tenant: p for p in fleet.pulses(opened[0].journal)}
+            assert pulses["alpha"].state == "throttled" and pulses["alpha"].throttled_until is not None
+            assert pulses["beta"].state == "ok" and pulses["beta"].signed_in and pulses["beta"].poll_budget == 77
+            assert pulses["gamma"].state == "sign-in failed" and not pulses["gamma"].signed_in
+            assert "GAMMA_TOKEN is not set" in pulses["gamma"].last_error
+        finally:
+            for services in opened:
+                await services.aclose()
+
+    asyncio.run(scenario())
