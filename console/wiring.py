@@ -585,16 +585,23 @@ def build_services(
         tenant_label=tenant_label,
         identity=identity,
         cloud=signin.tenant.cloud if signin is not None else "global",
-        demo=sim,
         storage_transport=storage_transport,
-        warm_up=demo_warm_up(engine, sim) if seed else None,
-        storage_suggestion=DEMO_STORAGE if sim is not None else "",
-        prepare_storage=demo_prepare_storage(sim) if sim is not None else None,
+        **_demo_parts(sim, engine, seed),
         signin=signin,
         saved_tenant=signin.tenant if signin is not None else None,
         shared_profiles_available=shared_profiles_available,
         tenant_name=tenant_name or (signin.tenant.name if signin is not None else tenant_key),
     )
+
+
+def _demo_parts(sim: Any, engine: OperationsEngine, seed: bool) -> dict[str, Any]:
+    """What ``Services`` holds of the demo (its simulator, warm-up, storage), or the empty values elsewhere."""
+    return {
+        "demo": sim,
+        "warm_up": demo_warm_up(engine, sim) if seed else None,
+        "storage_suggestion": DEMO_STORAGE if sim is not None else "",
+        "prepare_storage": demo_prepare_storage(sim) if sim is not None else None,
+    }
 
 
 @contextmanager

@@ -301,33 +301,55 @@ def report_unjournaled(services: Services) -> bool:
     return True
 
 
-async def run_command(args: argparse.Namespace) -> int:
-    """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
-    options = options_from(args)
+def _checked_before_sign_in(
+    args: argparse.Namespace, options: ConnectionOptions
+) -> tuple[ExportRequest | None, list[tuple[str, str]]]:
+    """``export``'s request and ``remove``'s removals, every refusal before sign-in (nothing is sent).
+
+    Raises:
+        UsageProblem, ValueError, ConsoleError: exit 2 (or the error's own code).
+    """
     request: ExportRequest | None = None
     removals: list[tuple[str, str]] = []
+    if args.command == "export":
+        from console.cli.remove_commands import refuse_if_read_only
+
+        refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
+        request = read_export_request(args)
+    elif args.command == "remove":
+        from console.cli.remove_commands import check_removal
+        from console.wiring import check_options
+
+        check_options(options)
+        removals = check_removal(args, options)
+    return request, removals
+
+
+async def _fleet_watch(args: argparse.Namespace, options: ConnectionOptions) -> int:
+    """``watch`` over several tenants (``console.cli.fleet_commands``): one line and a code on failure."""
+    from console.cli.fleet_commands import run_fleet_watch
+
     try:
-        if args.command == "export":
-            from console.cli.remove_commands import refuse_if_read_only
-
-            refuse_if_read_only(args, options, "export")  # --read-only or the saved tenant's read_only = true
-            request = read_export_request(args)
-        elif args.command == "remove":  # every refusal before sign-in: nothing is sent
-            from console.cli.remove_commands import check_removal
-            from console.wiring import check_options
-
-            check_options(options)
-            removals = check_removal(args, options)
+        return await run_fleet_watch(args, options, _device_code, lambda s: watch_services(s, args))
     except Exception as exc:
         return _failure(exc)
-    if args.command == "watch":
-        from console.cli.fleet_commands import fleet_watch_wanted, run_fleet_watch
+    finally:
+        from console.storage.pool import close_storage_pools
 
-        if fleet_watch_wanted(options):
-            try:
-                return await run_fleet_watch(args, options, _device_code, lambda s: watch_services(s, args))
-            except Exception as exc:
-                return _failure(exc)
+        await close_storage_pools()
+
+
+async def run_command(args: argparse.Namespace) -> int:
+    """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
+    from console.cli.fleet_commands import fleet_watch_wanted
+
+    options = options_from(args)
+    try:
+        request, removals = _checked_before_sign_in(args, options)
+    except Exception as exc:
+        return _failure(exc)
+    if args.command == "watch" and fleet_watch_wanted(options):
+        return await _fleet_watch(args, options)
     services: Services | None = None
     code = EXIT_FAILED
     try:
@@ -374,7 +396,7 @@ async def watch_services(services: Services, args: argparse.Namespace) -> int:
     """One tenant's ``watch`` among several: its failures are its own; its services closed when it ends."""
     code = EXIT_FAILED
     try:
-        code = await cmd_watch(services, args)
+        code = await cmd_watch(services, args, named=True)
     except BrokenPipeError:
         raise
     except Exception as exc:  # this tenant only: the others go on

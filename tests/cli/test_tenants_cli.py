@@ -152,6 +152,10 @@ def test_watch_without_a_tenant_resumes_those_that_sign_in_without_a_prompt(two:
     events = lines(watched.stdout)
     assert {e["tenant"] for e in events} == {"alpha"}
     assert any(e.get("status") == "complete" for e in events)
+    text = two.cli("--tenant", "alpha", "--tenant", "beta", "watch")  # alpha final; beta still unfinished
+    assert text.returncode == 0, text.stderr
+    assert "tenant alpha: nothing to watch" in text.stderr and "tenant beta: watching 1 unfinished" in text.stderr
+    assert "tenant beta:\n" in text.stdout
 
 
 def test_token_env_in_config_is_checked_with_clear_errors(two: Two) -> None:
