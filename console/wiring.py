@@ -86,7 +86,6 @@ __all__ = [
     "open_fleet",
     "open_journal_only",
     "open_services",
-    "open_tenants",
     "remember_tenant_key",
     "resumable_tenants",
     "saved_tenant_key",
@@ -843,48 +842,6 @@ async def _open_token_env(
     )
 
 
-async def open_tenants(
-    options: ConnectionOptions,
-    names: Sequence[str],
-    *,
-    allow_interactive: bool = True,
-    on_device_code: Callable[[str], None] | None = None,
-    clock: Clock | None = None,
-    sign_in_http_client: Any = None,
-) -> tuple[list[Services], dict[str, Exception]]:
-    """One ``Services`` per saved tenant named (each its own sign-in, client, budget and engine; one clock).
-
-    A tenant whose sign-in fails does not stop the others: it comes back in the second value with why
-    (nothing was sent for it). Used by ``watch`` with several tenants; the console can use it as well.
-
-    Args:
-        options: the global options (``--state-dir``, ``--poll-budget``, ``--graph-url``).
-        names: saved tenants' names.
-        allow_interactive: False refuses a tenant that would need a device code (``watch`` with no tenant).
-        on_device_code: receives the device-code messages when prompts are allowed.
-        clock: every engine's clock.
-        sign_in_http_client: MSAL's requests-like client (tests).
-    """
-    clock = clock or SystemClock()
-    opened: list[Services] = []
-    failed: dict[str, Exception] = {}
-    for name in names:
-        one = replace(options, tenant=name, tenants=(name,), all_tenants=False)
-        try:
-            opened.append(
-                await open_services(
-                    one,
-                    on_device_code=on_device_code,
-                    clock=clock,
-                    sign_in_http_client=sign_in_http_client,
-                    allow_interactive=allow_interactive,
-                )
-            )
-        except Exception as exc:  # this tenant only: the others go on
-            failed[name] = exc
-    return opened, failed
-
-
 async def open_fleet(
     options: ConnectionOptions,
     names: Sequence[str],
@@ -894,26 +851,39 @@ async def open_fleet(
     clock: Clock | None = None,
     sign_in_http_client: Any = None,
 ) -> tuple[Fleet, list[Services]]:
-    """``open_tenants``, with the ``Fleet`` over them: each signed-in tenant's engine, each failed one set aside.
+    """One ``Services`` per saved tenant named (each its own sign-in, client, budget and engine; one clock),
+    and the ``Fleet`` over them: each signed-in tenant's engine, each one whose sign-in failed set aside
+    with why (nothing was sent for it; the others open all the same). Used by ``watch`` with several
+    tenants; the console can use it as well. The caller starts the engines and closes every ``Services``.
 
-    The caller starts the engines it wants polling and closes every ``Services`` (``aclose``).
+    Args:
+        options: the global options (``--state-dir``, ``--poll-budget``, ``--graph-url``).
+        names: saved tenants' names.
+        allow_interactive: False refuses a tenant that would need a device code (``watch`` with no tenant).
+        on_device_code: receives the device-code messages when prompts are allowed.
+        clock: every engine's clock, and the fleet's.
+        sign_in_http_client: MSAL's requests-like client (tests).
     """
     from console.ops.fleet import Fleet
 
     clock = clock or SystemClock()
-    opened, failed = await open_tenants(
-        options,
-        names,
-        allow_interactive=allow_interactive,
-        on_device_code=on_device_code,
-        clock=clock,
-        sign_in_http_client=sign_in_http_client,
-    )
     fleet = Fleet(clock)
-    for services in opened:
+    opened: list[Services] = []
+    for name in names:
+        one = replace(options, tenant=name, tenants=(name,), all_tenants=False)
+        try:
+            services = await open_services(
+                one,
+                on_device_code=on_device_code,
+                clock=clock,
+                sign_in_http_client=sign_in_http_client,
+                allow_interactive=allow_interactive,
+            )
+        except Exception as exc:  # this tenant only: the others go on
+            fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)
+            continue
+        opened.append(services)
         fleet.add(services.tenant_name, services.engine)
-    for name, exc in failed.items():
-        fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)
     return fleet, opened
 
 

@@ -105,8 +105,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "fleet: a tenant whose sign-in failed is left out of the fleet",
         "console/wiring.py",
-        "        fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)",
-        "        pass",
+        "            fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)",
+        "            pass",
         (f"{CLI}::test_open_fleet_gives_each_tenant_its_engine_and_a_live_pulse",),
     ),
 ]
