@@ -227,8 +227,8 @@ async def child(spec: dict[str, object]) -> int:
 
 
 def real_scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
-    from console.ops.budget import PollBudget
     from console.clock import SystemClock
+    from console.ops.budget import PollBudget
     from console.sim.server import LoopbackServer
     from console.sim.tenant import SimulatedTenant
 

@@ -98,10 +98,9 @@ def bench_model(count: int) -> bool:
 
 
 async def bench_app(count: int) -> bool:
-    from tests.tui.fakes import make_profiles, make_services
-
     from console.tui.app import ConsoleApp
     from console.tui.widgets.ops_pane import OperationsPane
+    from tests.tui.fakes import make_profiles, make_services
 
     people = make_profiles(300)
     data = [replace(v, user_id=people[v.key % len(people)].user_id) for v in views(count)]

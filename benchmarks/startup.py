@@ -51,8 +51,8 @@ shows them: the operations pane shows display names)."""
 
 def demo_upns() -> list[bytes]:
     """The demo tenant's profiles' user principal names."""
-    from console.wiring import DEMO_PROFILES
     from console.sim.tenant import SimulatedTenant
+    from console.wiring import DEMO_PROFILES
 
     tenant = SimulatedTenant(profiles=DEMO_PROFILES)
     return sorted({p.user_principal_name.encode() for p in tenant.graph.profiles if p.user_principal_name})

@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from _common import median, print_block, spread_export_durations, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,11 +203,10 @@ def put_over_keepalive() -> Any:
 
 
 def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
+    import console.sim.delivery as sim_delivery
     from console.sim.graph import ServiceLimits
     from console.sim.server import LoopbackServer
     from console.sim.tenant import SimulatedTenant
-
-    import console.sim.delivery as sim_delivery
 
     def put_in_process(location: str, address: Any, files: dict[str, tuple[bytes, str]]) -> None:
         # The simulator writes to a loopback blob service with blocking HTTP on its own event loop; here the

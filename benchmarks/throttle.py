@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from _common import median, percentile, print_block, verdict
 
 FINAL = ("complete", "failed")

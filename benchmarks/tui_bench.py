@@ -30,14 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from tests.tui.fakes import load_services, make_profiles  # noqa: E402
-
 from console.clock import SystemClock  # noqa: E402
 from console.tui.app import ConsoleApp  # noqa: E402
 from console.tui.messages import OperationsChanged  # noqa: E402
 from console.tui.profile_index import ProfileIndex  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402
 from console.tui.widgets.profile_list import ProfileList  # noqa: E402
+from tests.tui.fakes import load_services, make_profiles  # noqa: E402
 
 QUERIES = ("s", "sm", "smi", "smit", "smith", "smith@", "smith@c", "smith@co", "zz", "a", "garcia", "5a4c")
 

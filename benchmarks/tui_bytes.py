@@ -60,7 +60,6 @@ def child_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-    from tests.tui.fakes import load_services
     from textual.css.query import NoMatches
     from textual.worker import get_current_worker
 
@@ -69,6 +68,7 @@ def child_main(args: argparse.Namespace) -> None:
     from console.tui.screens.main import MainScreen
     from console.tui.widgets.ops_table import OpsTable
     from console.tui.widgets.profile_list import ProfileList
+    from tests.tui.fakes import load_services
 
     control = os.fdopen(args.control_fd, "w", buffering=1)
     launched = args.launched

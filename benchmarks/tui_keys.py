@@ -71,7 +71,6 @@ def child_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-    from tests.tui.fakes import load_services
     from textual.css.query import NoMatches
 
     from console.clock import SystemClock
@@ -79,6 +78,7 @@ def child_main(args: argparse.Namespace) -> None:
     from console.tui.screens.main import MainScreen
     from console.tui.widgets.ops_table import OpsTable
     from console.tui.widgets.profile_list import ProfileList
+    from tests.tui.fakes import load_services
 
     control = open(args.control_fifo, "w", buffering=1)  # noqa: SIM115 - open for the whole run
 

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from _common import median, percentile, print_block, spread_export_durations, verdict
 
 

@@ -20,9 +20,9 @@ import math
 import re
 import shutil
 import tempfile
-from dataclasses import replace
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar

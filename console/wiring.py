@@ -43,8 +43,8 @@ from console.demo import (
     demo_warm_up,
     make_demo_tenant,
 )
-from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
 from console.errors import UsageError  # the one "bad input, exit 2" class (it was defined here)
+from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
 from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
 from console.ops.engine import OperationsEngine
 from console.ops.journal import OperationJournal

@@ -25,13 +25,14 @@ sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
 
-from console.wiring import ConnectionOptions  # noqa: E402
 from console.tui.app import ConsoleApp  # noqa: E402
 from console.tui.entry import build_console_services  # noqa: E402
 from console.tui.widgets.ops_table import OpsTable  # noqa: E402
 from console.tui.widgets.storage_input import StorageLocationInput  # noqa: E402
-
-from console.wiring import DEMO_STORAGE  # noqa: E402
+from console.wiring import (
+    DEMO_STORAGE,  # noqa: E402
+    ConnectionOptions,  # noqa: E402
+)
 
 SAS = DEMO_STORAGE
 """Typed into the export form (the demo's template, one container per person): its signature shows masked."""

@@ -67,7 +67,8 @@ def test_the_unsafe_set_of_the_tests_is_all_escaped() -> None:
 def test_every_output_uses_the_one_rule() -> None:
     """The CLI, the console, Graph's errors and the report escape exactly the same way."""
     from console.cli.output import clean
-    from console.graph.errors import BadRequest, safe_text as graph_safe
+    from console.graph.errors import BadRequest
+    from console.graph.errors import safe_text as graph_safe
     from console.report import render_report
     from console.tui.cells import safe_text
 

@@ -18,11 +18,11 @@ import pytest
 from console.auth.transport import TransportHttpClient
 from console.clock import SystemClock
 from console.config import SavedTenant, SignInMethod, save_tenant
+from console.demo import DEMO_IDENTITY, DEMO_RUNNING, DEMO_STORAGE
 from console.paths import Paths
 from console.sim.server import TenantHTTPServer, serve
 from console.sim.tenant import DEMO_TENANT_ID, SimulatedTenant
 from console.tui.entry import build_console_services
-from console.demo import DEMO_IDENTITY, DEMO_RUNNING, DEMO_STORAGE
 from console.wiring import (
     ConnectionOptions,
     Services,
@@ -138,8 +138,8 @@ async def test_the_demo_storage_stand_in_is_wired_to_services_and_the_engine(sta
     services = open_demo(ConnectionOptions(demo=True, state_dir=state))
     try:
         assert services.storage_transport is not None
-        from console.storage.blob import preflight
         from console.demo import demo_location
+        from console.storage.blob import preflight
 
         await services.engine.start()
         assert services.warm_up is not None

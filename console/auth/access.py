@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from console.jwt import token_claims
 from console.config import DELEGATED_PERMISSIONS
+from console.jwt import token_claims
 
 ROLES_THAT_MAY_EXPORT: Final = {
     "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",

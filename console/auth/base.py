@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 from console.graph.ports import TokenProvider as TokenProvider  # the port lives beside its consumer
 from console.jwt import token_claims as token_claims  # the one JWT-claims reader
 

@@ -38,9 +38,9 @@ from console.auth.errors import (
 from console.auth.msal_apps import MsalApps
 from console.auth.provider import MsalTokenProvider
 from console.clock import Clock, SystemClock
+from console.config import SavedTenant, SignInMethod
 from console.errors import UsageError
 from console.jwt import token_claims
-from console.config import SavedTenant, SignInMethod
 from console.paths import Paths
 
 log = logging.getLogger(__name__)

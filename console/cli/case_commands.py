@@ -16,9 +16,9 @@ from typing import Any, TextIO
 
 from console.cli.exitcodes import EXIT_OK, EXIT_USAGE, UsageProblem
 from console.cli.journal_commands import author_for
-from console.private import open_private_file
 from console.cli.output import clean, json_text, print_table, say
 from console.ops.cases import Case, CaseError, CaseStore, parse_date, utc_date
+from console.private import open_private_file
 from console.wiring import ConnectionOptions, JournalOnly
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
+    DEBUG_HINT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    DEBUG_HINT,
     UsageProblem,
     exit_code_for_exception,
     is_expected,
@@ -35,8 +35,8 @@ from console.cli.inputs import (
     storage_location_from,
 )
 from console.cli.output import clean, fail, say, silence_stdout, warn
-from console.cli.views import TENANT_NAMES
 from console.cli.parser import build_parser
+from console.cli.views import TENANT_NAMES
 from console.redact import redact
 from console.wiring import ConnectionOptions, Services, open_journal_only, open_services
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 
 NOT_STARTED = "notStarted"

@@ -19,9 +19,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from console.clock import Clock
 from console.errors import ConsoleError
 from console.redact import redact
-from console.clock import Clock
 
 HOUR = 3600.0
 DAY = 86400.0

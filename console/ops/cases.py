@@ -24,9 +24,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from console.errors import UsageError
-
 from console.ops.journal_schema import CASE_TABLES
-
 
 if TYPE_CHECKING:
     from console.ops.journal import OperationJournal

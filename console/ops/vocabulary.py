@@ -20,7 +20,6 @@ from typing import Protocol
 
 from console.errors import UsageError
 from console.graph.models import KNOWN_STATUSES
-
 from console.ops.events import ERROR, FINAL, INTENT, REJECTED, RESOLVED, STOPPED, TRACKING, UNCONFIRMED
 
 STATES = (INTENT, TRACKING, UNCONFIRMED, FINAL, REJECTED, ERROR, RESOLVED, STOPPED)

@@ -28,8 +28,8 @@ import argparse
 import json
 import math
 import re
-from dataclasses import dataclass, field, fields
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any, Final, Literal, Protocol, get_args
 
 __all__ = [

@@ -11,9 +11,9 @@ import base64
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import httpx
+
 from console.errors import ConsoleError
 
 __all__ = [

@@ -10,11 +10,12 @@ from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
-from textual.notifications import SeverityLevel
-
+from console.tui.cells import safe_text
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.event_log import (
     ERROR_TOAST_SECONDS,
     TOAST_SECONDS,
@@ -23,13 +24,10 @@ from console.tui.event_log import (
     plain_text,
     toast_text,
 )
-from console.tui.cells import safe_text
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, WorkerFailed, describe_failure
-from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.main import MainScreen
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.ops_table import FILTERS
-
 
 QUIT_QUESTION = "quit-question"
 """Id of the 'exports in flight: quit anyway?' question (q on it does not ask twice)."""

@@ -6,11 +6,12 @@ Status is always glyph + Graph's word + colour, so colour is never the only sign
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from rich.text import Text
 
-from console.text import one_line as one_line, terminal_safe
+from console.text import one_line as one_line
+from console.text import terminal_safe
 
 safe_text = terminal_safe
 """Tenant or Graph text made safe for the screen: the one rule of ``console.text`` (markup: see ``literal``)."""

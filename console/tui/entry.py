@@ -16,9 +16,9 @@ import sys
 
 from console.clock import Clock, SystemClock
 from console.config import ConfigError
+from console.demo import DEMO_RUNNING, DEMO_STORAGE, demo_saved_tenant, demo_signin, make_demo_tenant
 from console.tui.services import ConsoleServices
 from console.tui.sessions import SavedTenantLogin, session_from_services
-from console.demo import DEMO_RUNNING, DEMO_STORAGE, demo_saved_tenant, demo_signin, make_demo_tenant
 from console.wiring import ConnectionOptions, UsageError, check_options, open_demo, open_services, resolve_paths
 
 __all__ = ["DEMO_RUNNING", "DEMO_STORAGE", "build_console_services", "demo_services", "run_console"]

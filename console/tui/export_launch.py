@@ -8,12 +8,12 @@ the demo's own storage, or a container not exported into before (Graph refuses a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from console.tui.services import Session
 
 from console.ops.events import OperationView
 from console.storage import TemplateError, is_template, resolve_locations
 from console.tui.export_model import Person, container_key, fresh_location, location_host, short_location
 from console.tui.profile_index import ProfileIndex
+from console.tui.services import Session
 
 
 def person_for(

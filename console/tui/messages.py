@@ -11,9 +11,9 @@ from textual.worker import Worker, WorkerState
 
 from console.errors import ConsoleError
 from console.graph.models import InboundSharedUserProfile
+from console.ops.events import OperationView
 from console.redact import redact
 from console.text import terminal_safe
-from console.ops.events import OperationView
 from console.tui.services import Session
 
 

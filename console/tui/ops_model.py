@@ -18,22 +18,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.ops.events import ERROR, FINAL, INTENT, REJECTED, TRACKING, UNCONFIRMED, OperationView
-from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 from console.ops.vocabulary import shown_status as shown_status
+from console.storage import STORAGE_LOCATION_ALREADY_USED, explain_storage_error
 from console.tui.cells import (
     STATUS_ORDER,
     clock_label,
     duration_label,
-    running_label,
     epoch,
     one_line,
     progress_label,
+    running_label,
     safe_text,
     time_label,
 )
 from console.tui.cursor import RowCursor
-from console.tui.ops_alerts import ATTENTION as ATTENTION, AlertWatch
-from console.tui.ops_filter import Query as Query, RowFilter, fold as fold
+from console.tui.ops_alerts import ATTENTION as ATTENTION
+from console.tui.ops_alerts import AlertWatch
+from console.tui.ops_filter import Query as Query
+from console.tui.ops_filter import RowFilter
+from console.tui.ops_filter import fold as fold
 from console.tui.ops_marks import Marks
 
 COLUMNS: tuple[tuple[str, str], ...] = (

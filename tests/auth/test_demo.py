@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from console.auth.signin import DeviceCodePrompt
+from console.demo import demo_signin
 from console.graph.client import GraphClient
 from console.paths import Paths
 from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL, SimulatedTenant
-from console.demo import demo_signin
 
 
 async def test_demo_sign_in_is_approved_automatically_and_keeps_nothing_on_disk(paths: Paths, clock: Any) -> None:

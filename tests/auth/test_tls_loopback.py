@@ -15,10 +15,10 @@ import trustme
 
 from console.auth.errors import SignInError
 from console.auth.headless import sign_in_saved_tenant
-from console.tls import CA_BUNDLE_VARIABLES
 from console.graph.client import GraphClient
 from console.paths import Paths
 from console.sim.tenant import SimulatedTenant
+from console.tls import CA_BUNDLE_VARIABLES
 
 from .conftest import saved
 

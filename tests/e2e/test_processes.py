@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from console.ops.budget import default_burst
-
 from tests.e2e.helpers import (
     Console,
     Sim,

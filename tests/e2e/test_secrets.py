@@ -142,8 +142,8 @@ async def test_console_session_leaks_no_secret(tmp_path: Path) -> None:
     from textual.worker import WorkerFailed
 
     from console.tui.app import ConsoleApp
-    from console.tui.entry import build_console_services
     from console.tui.dialogs.confirm import ConfirmScreen
+    from console.tui.entry import build_console_services
     from console.tui.screens.export import ExportScreen
     from console.tui.screens.main import MainScreen
     from console.tui.widgets.profile_list import ProfileList

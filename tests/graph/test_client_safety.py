@@ -11,8 +11,8 @@ import logging
 import random
 import ssl
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest

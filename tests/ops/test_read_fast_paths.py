@@ -13,8 +13,8 @@ import json
 import re
 import sqlite3
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +22,8 @@ import pytest
 from console.cli import main
 from console.cli.output import json_text
 from console.cli.views import print_operations, view_json
-from console.ops.events import PollRecord
+from console.graph.models import parse_datetime
+from console.ops.events import PollRecord, _iso
 from console.ops.journal import OperationJournal
 from console.ops.vocabulary import matches_status, parse_status_word
 from console.report import (
@@ -38,8 +39,6 @@ from console.report import (
     utc_of,
     view_of,
 )
-from console.graph.models import parse_datetime
-from console.ops.events import _iso
 from console.report import _when as report_when
 from tests.hostile import ESCAPES, MARKUP
 

@@ -14,9 +14,8 @@ from console.auth.base import StaticTokenProvider
 from console.graph import errors
 from console.graph.client import GraphClient, OperationsListNotOffered
 from console.graph.errors import parse_error_body
-from console.sim.tenant import DEMO_GRAPH_URL
 from console.sim.graph import EXPORTS
-from console.sim.tenant import SimulatedTenant
+from console.sim.tenant import DEMO_GRAPH_URL, SimulatedTenant
 from tests.sim.conftest import SteppingClock
 
 PROFILES = "directory/inboundSharedUserProfiles"

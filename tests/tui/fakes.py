@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-
-import httpx
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
+
+import httpx
 
 from console.graph.errors import BadRequest, QuotaExceeded
 from console.graph.models import InboundSharedUserProfile
+from console.ops.engine import AlreadyExporting
 from console.ops.events import (
     FINAL,
     REJECTED,
@@ -20,21 +21,20 @@ from console.ops.events import (
     STOPPED,
     TRACKING,
     UNCONFIRMED,
+    ExportTarget,
+    Note,
     OperationEvent,
     OperationView,
     PollRecord,
     QuotaReport,
     SubmitFailure,
     SubmitOutcome,
-    ExportTarget,
-    Note,
 )
 from console.sim.profiles import generate_profiles
-from console.ops.engine import AlreadyExporting
 from console.storage import redact, validate_storage_location
 from console.tui.services import (
-    DEVICE_CODE,
     CLIENT_SECRET,
+    DEVICE_CODE,
     ConsoleServices,
     HeaderInfo,
     Session,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from console.ops.events import ERROR, FINAL, REJECTED, TRACKING, UNCONFIRMED, OperationView

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import asyncio
 from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 from textual import events
@@ -17,8 +16,8 @@ from textual.worker import WorkerFailed
 
 from console.ops.events import FINAL
 from console.tui.app import ConsoleApp
-from console.tui.messages import OperationsChanged
 from console.tui.dialogs.confirm import ConfirmScreen
+from console.tui.messages import OperationsChanged
 from console.tui.screens.details import OperationDetailsScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.help import HelpScreen

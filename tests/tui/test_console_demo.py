@@ -16,12 +16,12 @@ from textual.widgets import Static
 from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
-from console.tui.entry import build_console_services
 from console.tui.dialogs.confirm import ConfirmScreen
+from console.tui.entry import build_console_services
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.main import MainScreen
-from console.tui.widgets.storage_input import StorageLocationInput
 from console.tui.widgets.profile_list import ProfileList
+from console.tui.widgets.storage_input import StorageLocationInput
 from console.wiring import DEMO_STORAGE, ConnectionOptions, demo_location
 
 

@@ -7,10 +7,9 @@ Each burst test checks the burst gives the same result as slow typing.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import asyncio
 from collections.abc import Sequence
+from typing import Any, cast
 
 import pytest
 from textual import events
@@ -20,10 +19,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, RadioButton, Static
 
 from console.graph.models import InboundSharedUserProfile
+from console.ops.events import FINAL
 from console.tui.app import HOLD_SECONDS, ConsoleApp
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.messages import SessionOpened
 from console.tui.screens.add_tenant import AddTenantScreen
-from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.help import HelpScreen
 from console.tui.screens.login import LoginScreen
@@ -32,7 +32,6 @@ from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.storage_input import StorageLocationInput
-from console.ops.events import FINAL
 from tests.tui.fakes import NOW, FakeBlobService, make_profiles, make_services, view
 from tests.tui.test_console import screen_text, settle
 

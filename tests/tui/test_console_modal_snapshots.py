@@ -17,8 +17,8 @@ from console.tui.app import ConsoleApp
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import FakeBlobService, make_profiles, make_services
 from tests.tui.test_console import settle
-from tests.tui.waiting import until
 from tests.tui.test_console_flows import SAS
+from tests.tui.waiting import until
 
 TEMPLATE = SAS.replace("/exports?", "/dsr-{userId}?")
 

@@ -10,11 +10,10 @@ details, the export form, the bulk confirmation and the toasts.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
-
-import io
 
 from rich.console import Console
 from rich.text import Text

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 from textual.pilot import Pilot
@@ -14,7 +14,7 @@ from textual.worker import WorkerFailed
 from console.ops.events import UNCONFIRMED
 from console.tui.app import ConsoleApp
 from console.tui.screens.details import OperationDetailsScreen
-from console.tui.widgets.ops_pane import OpsFilterBox, OperationsPane
+from console.tui.widgets.ops_pane import OperationsPane, OpsFilterBox
 from console.tui.widgets.ops_table import OpsTable
 from tests.tui.fakes import make_profiles, make_services
 from tests.tui.ops_fakes import burst

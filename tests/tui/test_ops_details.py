@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import io
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from console.tui.screens.details import OperationDetailsScreen
 from console.tui.dialogs.note import NoteScreen
+from console.tui.screens.details import OperationDetailsScreen
 from tests.tui.ops_fakes import NOW, PaneEngine, label_of, triage_views
 from tests.tui.ops_host import PaneApp
 

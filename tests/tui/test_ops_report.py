@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from console.ops.journal import OperationJournal
-from console.tui.report_file import format_of, propose_report_path, reports_dir
 from console.tui.dialogs.report import ReportScreen
+from console.tui.report_file import format_of, propose_report_path, reports_dir
 from tests.tui.ops_fakes import NOW, PaneEngine, op
 from tests.tui.ops_host import PaneApp
 from tests.tui.waiting import until

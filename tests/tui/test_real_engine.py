@@ -8,7 +8,6 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
-from console.wiring import ConnectionOptions
 from console.tui.app import ConsoleApp
 from console.tui.entry import DEMO_RUNNING, DEMO_STORAGE, build_console_services
 from console.tui.screens.export import ExportScreen
@@ -17,6 +16,7 @@ from console.tui.screens.main import MainScreen
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.storage_input import StorageLocationInput
+from console.wiring import ConnectionOptions
 
 
 async def wait_for(pilot: Pilot[Any], condition: object, seconds: float = 10.0) -> None:

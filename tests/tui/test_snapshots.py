@@ -5,9 +5,8 @@ Update them with ``pytest tests/tui --snapshot-update`` after checking the pictu
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual import events
@@ -15,8 +14,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
-from console.tui.widgets.storage_input import StorageLocationInput
 from console.tui.widgets.ops_table import OpsTable
+from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import make_services
 from tests.tui.waiting import until
 

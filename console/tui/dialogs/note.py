@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from console.tui.footer import ConsoleFooter
 from console.tui.cells import literal
+from console.tui.footer import ConsoleFooter
 
 NOTE_LIMIT = 2000
 """Characters a note may hold (the report carries it in full)."""

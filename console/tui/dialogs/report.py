@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from console.tui.footer import ConsoleFooter
 from console.tui.cells import safe_text
+from console.tui.footer import ConsoleFooter
 from console.tui.report_file import format_of
 
 

@@ -17,8 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from console.tui.cells import safe_text
-from console.tui.services import CERTIFICATE, CLIENT_SECRET, DEVICE_CODE, LoginService, SignInMethod
 from console.tui.footer import ConsoleFooter
+from console.tui.services import CERTIFICATE, CLIENT_SECRET, DEVICE_CODE, LoginService, SignInMethod
 
 CLOUD_CHOICES: tuple[tuple[str, str], ...] = (
     ("Global (graph.microsoft.com)", "global"),

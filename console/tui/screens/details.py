@@ -22,7 +22,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from console.tui.focus import hold_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
 from console.tui.cells import (
@@ -34,6 +33,7 @@ from console.tui.cells import (
     status_label,
     time_label,
 )
+from console.tui.focus import hold_keys, release_keys_after_refresh
 from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import readable_error, shown_status
 

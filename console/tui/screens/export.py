@@ -28,6 +28,7 @@ from console.ops.events import OperationView, QuotaReport, SubmitOutcome
 from console.ops.submission import Submission, case_opened_text, targets_for
 from console.redact import redact
 from console.tui.cells import literal, safe_text
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.export_model import (
     ExportMemory,
     LocationPlan,
@@ -44,12 +45,11 @@ from console.tui.export_model import (
     proposal_text,
     quota_text,
 )
-from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.focus import move_focus_now
+from console.tui.footer import ConsoleFooter
 from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.tui.services import OperationsService
 from console.tui.widgets.storage_input import StorageLocationInput
-from console.tui.footer import ConsoleFooter
 
 PLACEHOLDER = "https://account.blob.core.windows.net/container?sv=…&sig=…  or  StorageAccountName"
 """What the storage input suggests: a container SAS URL or a storage account name (graph-api.md)."""

@@ -15,6 +15,7 @@ from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
 from console.tui.footer import ConsoleFooter
 
 

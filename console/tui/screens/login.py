@@ -20,10 +20,10 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from console.tui.cells import duration_label, literal, safe_text
+from console.tui.footer import ConsoleFooter
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, describe_failure
 from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
-from console.tui.footer import ConsoleFooter
 
 
 class LoginScreen(ReportsWorkerFailures, Screen[None]):

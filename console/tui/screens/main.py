@@ -11,25 +11,26 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
-from textual.actions import SkipAction
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
-from console.tui.feed import OperationsFeed
-from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
-from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage
-from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.tui.export_launch import person_for, propose_location
 from console.tui.export_model import ExportMemory, Person
+from console.tui.feed import OperationsFeed
+from console.tui.focus import hold_keys, move_focus_now, release_keys, release_keys_after_refresh
+from console.tui.footer import ConsoleFooter
+from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage, ReportsWorkerFailures, describe_failure
 from console.tui.profile_index import ProfileIndex
+from console.tui.screens.live_operations import LiveOperations
 from console.tui.screens.outbound import OutboundCommands, open_outbound
 from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.cases_pane import CaseBook, CaseList, CasesPane
@@ -40,8 +41,6 @@ from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.profiles_pane import ProfilesPane
 from console.tui.widgets.search_box import SearchBox
 from console.tui.widgets.status_line import PollingStatusLine
-from console.tui.screens.live_operations import LiveOperations
-from console.tui.footer import ConsoleFooter
 
 WIDE_COLUMNS = 160
 """From this width the panes sit side by side."""
@@ -412,8 +411,8 @@ class MainScreen(ReportsWorkerFailures, LiveOperations):
         previous: list[OperationView] | None = None,
     ) -> None:
         """Open the export form for ``people`` (from the profile list or from operations)."""
-        from console.tui.screens.export import ExportScreen
         from console.tui.read_only import console_read_only, refused_text
+        from console.tui.screens.export import ExportScreen
 
         reason = console_read_only(self.services, self.session)  # --read-only or the tenant's read_only = true
         if reason:  # the export key, the palette's command and a re-export from Operations alike

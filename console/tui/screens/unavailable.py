@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
+from console.tui.footer import ConsoleFooter
 from console.tui.services import ConsoleServices
 from console.tui.widgets.header import ConsoleHeader
-from console.tui.footer import ConsoleFooter
 
 
 class NoLoginScreen(Screen[None]):

@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from console.ops.cases import ALERT_DAYS, CLOSED, OVERDUE, Case, CaseError, CaseStore, parse_date, utc_date
 from console.ops.events import OperationView
 from console.tui.cells import literal, safe_text, status_label
-from console.tui.focus import release_keys, move_focus_now
+from console.tui.focus import move_focus_now, release_keys
 from console.tui.footer import ConsoleFooter
 
 OPERATIONS_SHOWN = 5

@@ -23,10 +23,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.clock import Clock
 from console.ops.events import Note, OperationView
 from console.tui.cells import safe_text, status_label
+from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import ATTENTION, readable_error, shown_status
 from console.tui.ops_status import TableCounts, status_line, tab_label
@@ -382,8 +382,8 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
     @on(OpsTable.ReportRequested)
     def _on_report(self, event: OpsTable.ReportRequested) -> None:
         event.stop()
-        from console.tui.report_file import propose_report_path, reports_dir
         from console.tui.dialogs.report import ReportScreen
+        from console.tui.report_file import propose_report_path, reports_dir
 
         journal = journal_path_of(self.engine)
         if journal is None:

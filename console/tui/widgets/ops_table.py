@@ -24,9 +24,9 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from console.tui.focus import hold_keys, release_keys
 from console.ops.events import OperationView
 from console.tui.cells import safe_text
+from console.tui.focus import hold_keys, release_keys
 from console.tui.ops_model import (
     COLUMN_KEYS,
     COLUMNS,
