@@ -10,8 +10,9 @@ saved tenant::
     tenant = "contoso.onmicrosoft.com"  # tenant id (GUID) or a verified domain
     client_id = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
     cloud = "global"                    # global | usgov | dod | china
-    method = "device_code"              # device_code | client_secret | certificate
+    method = "device_code"              # device_code | client_secret | certificate | token_env
     client_secret_env = "CONTOSO_SECRET"
+    token_env = "CONTOSO_TOKEN"         # token_env: the variable holding a Graph access token
     certificate_path = "/home/admin/.keys/contoso.pem"
     thumbprint = "A1B2..."
     authority = "https://login.example.test/contoso"   # optional override
@@ -92,14 +93,22 @@ class SignInMethod(StrEnum):
     """App-only: the app registration's client secret."""
     CERTIFICATE = "certificate"
     """App-only: a PEM private key whose certificate is registered on the app."""
+    TOKEN_ENV = "token_env"
+    """A Graph access token got elsewhere (``az account get-access-token``), read from an environment variable."""
 
     @property
     def app_only(self) -> bool:
         """True for the client-credentials methods (no user, no role needed)."""
+        return self in (SignInMethod.CLIENT_SECRET, SignInMethod.CERTIFICATE)
+
+    @property
+    def silent(self) -> bool:
+        """True when signing in never prompts (a secret, a certificate, a token from the environment)."""
         return self is not SignInMethod.DEVICE_CODE
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,8 @@ class SavedTenant:
     read_only: bool = False
     """Nothing that changes anything is sent for this tenant (export, removal), as ``--read-only``; watching
     and reporting go on."""
+    token_env: str | None = None
+    """For ``token_env``: the name of the environment variable holding the access token (never the token)."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -152,6 +163,7 @@ class SavedTenant:
             raise ConfigError(f"{where}: cloud {self.cloud!r} is not one of {', '.join(CLOUDS)}")
         if self.method is SignInMethod.CERTIFICATE and not self.certificate_path:
             raise ConfigError(f"{where}: method 'certificate' needs 'certificate_path' (a PEM private key)")
+        self._validate_token_env(where)
         if self.authority is not None:
             parts = urlsplit(self.authority)
             if parts.scheme != "https" or not parts.hostname:
@@ -167,6 +179,26 @@ class SavedTenant:
                 raise ConfigError(f"{where}: 'graph_url': {str(exc).replace('--graph-url ', '', 1)}") from None
         if self.authority is not None and urlsplit(self.authority).path.strip("/") == "":
             raise ConfigError(f"{where}: 'authority' needs the tenant in its path, e.g. https://login.example/TENANT")
+
+    def _validate_token_env(self, where: str) -> None:
+        """``method = "token_env"`` needs ``token_env``, a variable's name (not a token); other methods none.
+
+        Raises:
+            ConfigError: naming the table and the key.
+        """
+        if self.method is SignInMethod.TOKEN_ENV:
+            if not self.token_env:
+                raise ConfigError(
+                    f"{where}: method 'token_env' needs 'token_env' (the name of the environment variable "
+                    "holding the access token)"
+                )
+            if not _VARIABLE_RE.match(self.token_env):
+                raise ConfigError(
+                    f"{where}: 'token_env' must be the name of an environment variable (letters, digits, "
+                    "'_'), not the token itself"
+                )
+        elif self.token_env:
+            raise ConfigError(f"{where}: 'token_env' is used only with method 'token_env', not {self.method.value!r}")
 
     @property
     def cloud_info(self) -> Cloud:
@@ -227,6 +259,7 @@ class SavedTenant:
             "cloud",
             "method",
             "client_secret_env",
+            "token_env",
             "certificate_path",
             "thumbprint",
             "authority",
@@ -263,6 +296,7 @@ class SavedTenant:
             cloud=values.get("cloud", "global"),
             method=method,
             client_secret_env=values.get("client_secret_env") or None,
+            token_env=values.get("token_env") or None,
             certificate_path=values.get("certificate_path") or None,
             thumbprint=values.get("thumbprint") or None,
             authority=values.get("authority") or None,
@@ -279,6 +313,7 @@ class SavedTenant:
             "cloud": self.cloud,
             "method": self.method.value,
             "client_secret_env": self.client_secret_env,
+            "token_env": self.token_env,
             "certificate_path": self.certificate_path,
             "thumbprint": self.thumbprint,
             "authority": self.authority,

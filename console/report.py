@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -231,6 +231,8 @@ def iter_report_rows(
     case: str | None = None,
     since: float | None = None,
     now: float | None = None,
+    tenants: Collection[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The report's rows, oldest first, streamed from one query (constant memory).
 
@@ -241,10 +243,14 @@ def iter_report_rows(
         case: only this case reference.
         since: only operations recorded at or after this epoch time.
         now: the time against which a process's heartbeat is judged (default: the system clock).
+        tenants: only these tenant keys (None: as ``tenant_key`` says).
+        names: tenant key -> the saved tenant's name, shown as ``tenant`` (a key not in it is shown as is).
     """
     import time
 
-    return ReportRows(journal, keys, tenant_key, case, since, time.time() if now is None else now)
+    rows = ReportRows(journal, keys, tenant_key, case, since, time.time() if now is None else now)
+    rows.only_tenants(tenants, names)
+    return rows
 
 
 class ReportRows(Iterator[dict[str, Any]]):
@@ -265,6 +271,13 @@ class ReportRows(Iterator[dict[str, Any]]):
         self._filters = (tenant_key, case or None, since)
         self._now = now
         self._rows: Iterator[dict[str, Any]] | None = None
+        self._tenants: frozenset[str] | None = None
+        self._names: Mapping[str, str] = {}
+
+    def only_tenants(self, tenants: Collection[str] | None, names: Mapping[str, str] | None) -> None:
+        """Keep only the rows of ``tenants`` (None: every one) and show each tenant by its name in ``names``."""
+        self._tenants = frozenset(tenants) if tenants is not None else None
+        self._names = names or {}
 
     def __iter__(self) -> ReportRows:
         return self
@@ -290,7 +303,9 @@ class ReportRows(Iterator[dict[str, Any]]):
         journal, wanted = self._journal, self._wanted
         tenant_key, case, since = self._filters
         alive: dict[str | None, bool] = {}
-        for values in journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ):
+        for values in self._named(
+            journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ)
+        ):
             if wanted is not None and values[0] not in wanted:
                 continue
             first_id, final_id = str(values[-2]), str(values[-1])
@@ -309,6 +324,19 @@ class ReportRows(Iterator[dict[str, Any]]):
                 )
             )
 
+    def _named(self, found: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        """The rows of the chosen tenants, each with its tenant's name in place of its key (when named)."""
+        only, names = self._tenants, self._names
+        if only is None and not names:
+            yield from found
+            return
+        for values in found:
+            key = values[_TENANT]
+            if only is not None and key not in only:
+                continue
+            name = names.get(key)
+            yield values if name is None else (*values[:_TENANT], name, *values[_TENANT + 1 :])
+
 
 _REPORT_READ = tuple(
     name
@@ -318,6 +346,7 @@ _REPORT_READ = tuple(
 """The columns the report reads (``OperationJournal.iter_values``' ``lean``): an intent's view needs its owner."""
 _AT = {name: i for i, name in enumerate(_REPORT_READ)}
 _STATE = _AT["state"]
+_TENANT = _AT["tenant_key"]
 _STATUS = _AT["status"]
 _DELIVERED = _AT["delivered"]
 _SHOWN_STATES = frozenset({"rejected", "unconfirmed", "error", "resolved", "stopped"})

@@ -18,20 +18,22 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
+from console.config import SignInMethod
 from console.demo import (
     DEMO_CASE,
     DEMO_IDENTITY,
     DEMO_PROFILES,
     DEMO_RUNNING,
     DEMO_STORAGE,
+    DEMO_TENANT_NAME,
     adopt_journal_operations,
     create_demo_containers,
     demo_location,
@@ -53,7 +55,8 @@ if TYPE_CHECKING:
     import httpx
 
     from console.auth.signin import SignIn
-    from console.config import SavedTenant
+    from console.config import Config, SavedTenant
+    from console.ops.fleet import Fleet
 
 __all__ = [
     # The demo's names that callers have always imported from here (they live in console.demo).
@@ -75,12 +78,18 @@ __all__ = [
     "check_options",
     "check_saved_graph_url",
     "check_token_text",
+    "chosen_tenants",
     "identity_of",
     "journal_for",
     "journal_path_for",
     "open_demo",
+    "open_fleet",
     "open_journal_only",
     "open_services",
+    "remember_tenant_key",
+    "resumable_tenants",
+    "saved_tenant_key",
+    "tenant_names",
     "resolve_paths",
     "services_for_signin",
 ]
@@ -102,6 +111,10 @@ class ConnectionOptions:
     """``--state-dir``: where config, journal and caches live."""
     poll_budget: int = DEFAULT_POLL_BUDGET
     """``--poll-budget``: requests an hour for the tenant."""
+    tenants: tuple[str, ...] = ()
+    """Every ``--tenant NAME`` given (``tenant`` is the first); several: ``watch``, ``ops``, ``report``."""
+    all_tenants: bool = False
+    """``--all-tenants``: every saved tenant."""
 
 
 @dataclass
@@ -145,6 +158,8 @@ class Services:
     """The saved tenant signed in to, else None."""
     shared_profiles_available: bool = True
     """False in a national cloud: Graph has no shared-profile APIs there."""
+    tenant_name: str = ""
+    """The saved tenant's name (``demo`` for the demo; the tenant key for a bare ``--token-env``)."""
 
     @property
     def journal_path(self) -> Path:
@@ -170,6 +185,16 @@ class JournalOnly:
     """Rows of this tenant only; None means every tenant in the journal."""
     paths: Paths
     """State paths."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Tenant key -> saved tenant's name, for every tenant whose key is known without signing in."""
+    tenant_keys: tuple[str, ...] | None = None
+    """With several tenants chosen: the keys of those whose key is known (None: as ``tenant_key`` says)."""
+    unknown: tuple[str, ...] = ()
+    """Tenants chosen whose key is not known yet (never signed in: nothing of theirs can be picked out)."""
+
+    def name_of(self, tenant_key: str) -> str:
+        """The saved tenant's name of ``tenant_key``, else the key itself."""
+        return self.names.get(tenant_key, tenant_key)
 
     def close(self) -> None:
         """Close the journal."""
@@ -212,6 +237,10 @@ def check_options(options: ConnectionOptions) -> None:
             raise UsageError(f"--demo uses its own simulated tenant: it cannot be combined with {', '.join(others)}")
     if options.tenant and options.token_env:
         raise UsageError("choose one of --tenant, --token-env")
+    if options.all_tenants and (options.demo or options.token_env or options.tenant):
+        raise UsageError(
+            "--all-tenants takes every saved tenant: it cannot be combined with --demo, --tenant or --token-env"
+        )
     if options.graph_url is not None:
         if not options.token_env and not options.tenant:
             raise UsageError("--graph-url needs --token-env VAR (the variable holding the access token)")
@@ -373,22 +402,131 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
             tenant_key = tenant_key_for(token, validate_graph_url(graph_url))
     elif options.tenant:
         tenant_key = _saved_tenant_id(paths, options.tenant)
-    return JournalOnly(journal=journal_for(paths, options.demo), tenant_key=tenant_key, paths=paths)
+    names = tenant_names(paths, demo=options.demo)
+    if tenant_key is not None and options.token_env:
+        names.setdefault(tenant_key, tenant_key)
+    only = JournalOnly(journal=journal_for(paths, options.demo), tenant_key=tenant_key, paths=paths, names=names)
+    chosen = chosen_tenants(options, paths)
+    if len(chosen) > 1 or options.all_tenants:
+        keys = {name: key for key, name in names.items()}
+        only.tenant_key = None
+        only.tenant_keys = tuple(keys[name] for name in chosen if name in keys)
+        only.unknown = tuple(name for name in chosen if name not in keys)
+    return only
+
+
+def chosen_tenants(options: ConnectionOptions, paths: Paths) -> list[str]:
+    """The saved tenants' names the options choose: every ``--tenant``, or with ``--all-tenants`` every saved one.
+
+    Raises:
+        UsageError: a name no saved tenant has, or ``config.toml`` is wrong.
+    """
+    names = list(options.tenants) or ([options.tenant] if options.tenant else [])
+    if not names and not options.all_tenants:
+        return []
+    config = saved_tenants(paths)
+    if options.all_tenants:
+        return list(config.tenants)
+    for name in names:
+        config.tenant(name)  # no such tenant: a ConfigError (exit 2) naming the saved ones
+    return names
 
 
 def _saved_tenant_id(paths: Paths, name: str) -> str | None:
-    import uuid
+    saved = saved_tenants(paths).tenant(name)
+    return saved_tenant_key(saved) or _remembered_names(paths).get(name)
 
+
+def saved_tenants(paths: Paths) -> Config:
+    """``config.toml``'s saved tenants.
+
+    Raises:
+        UsageError: the file is wrong (a ``ConfigError``: naming the table and key).
+    """
     from console.config import ConfigError, load_config
 
     try:
-        saved = load_config(paths).tenant(name)
+        return load_config(paths)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+
+
+def saved_tenant_key(saved: SavedTenant) -> str | None:
+    """The key a saved tenant's operations are journalled under, when it is known without a request.
+
+    ``token_env``: the token's tenant (``tid``), or the Graph URL for an opaque token (as ``open_services``
+    keys it), when the variable is set; otherwise the tenant id when ``tenant`` is a GUID; else None (a
+    domain: its id is known after sign-in, and remembered then).
+    """
+    import uuid
+
+    if saved.method is SignInMethod.TOKEN_ENV:
+        from console.auth.signin import env_token
+
+        try:
+            token = env_token(saved)
+            return tenant_key_for(token, validate_graph_url(saved.graph_base_url)) if token else None
+        except (ValueError, UsageError):  # an unusable URL or token: said at sign-in
+            return None
     try:
         return str(uuid.UUID(saved.tenant))
     except ValueError:
-        return None  # a domain name: its id is known only after sign-in
+        return None
+
+
+_NAMES_FILE = "tenant-names.json"
+"""In the data dir: saved tenant name -> the key its operations are journalled under (learnt at sign-in)."""
+
+
+def _remembered_names(paths: Paths) -> dict[str, str]:
+    """Saved tenant name -> tenant key, as remembered at their last sign-in ({} when none)."""
+    import json
+
+    try:
+        data = json.loads((paths.data_dir / _NAMES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def remember_tenant_key(paths: Paths, name: str, tenant_key: str) -> None:
+    """Remember which key a saved tenant's operations carry (a domain's id is known only after sign-in)."""
+    import json
+
+    from console.private import write_private_file
+
+    known = _remembered_names(paths)
+    if known.get(name) == tenant_key:
+        return
+    known[name] = tenant_key
+    try:
+        write_private_file(paths.data_dir / _NAMES_FILE, json.dumps(known, sort_keys=True).encode("utf-8"))
+    except OSError:  # a read-only or full disk: names fall back to the keys
+        pass
+
+
+def tenant_names(paths: Paths, *, demo: bool = False) -> dict[str, str]:
+    """Tenant key -> saved tenant's name, for every saved tenant whose key is known (and the demo's).
+
+    A ``config.toml`` that cannot be read names nothing here (the command that needs a saved tenant says why).
+    """
+    names = {key: name for name, key in _remembered_names(paths).items()}
+    if demo:
+        from console.sim.tenant import DEMO_TENANT_ID
+
+        names[DEMO_TENANT_ID] = DEMO_TENANT_NAME
+        return names
+    try:
+        saved_ones = list(saved_tenants(paths).tenants.values())
+    except UsageError:
+        saved_ones = []
+    for saved in saved_ones:
+        key = saved_tenant_key(saved)
+        if key is not None:
+            names[key] = saved.name
+    return names
 
 
 # ---------------------------------------------------------------------------------------- assembly
@@ -409,6 +547,7 @@ def build_services(
     seed: bool = False,
     signin: SignIn | None = None,
     shared_profiles_available: bool = True,
+    tenant_name: str = "",
 ) -> Services:
     """The one place a ``Services`` is built: the journal, then the client and the engine over it.
 
@@ -445,15 +584,23 @@ def build_services(
         tenant_label=tenant_label,
         identity=identity,
         cloud=signin.tenant.cloud if signin is not None else "global",
-        demo=sim,
         storage_transport=storage_transport,
-        warm_up=demo_warm_up(engine, sim) if seed else None,
-        storage_suggestion=DEMO_STORAGE if sim is not None else "",
-        prepare_storage=demo_prepare_storage(sim) if sim is not None else None,
+        **_demo_parts(sim, engine, seed),
         signin=signin,
         saved_tenant=signin.tenant if signin is not None else None,
         shared_profiles_available=shared_profiles_available,
+        tenant_name=tenant_name or (signin.tenant.name if signin is not None else tenant_key),
     )
+
+
+def _demo_parts(sim: Any, engine: OperationsEngine, seed: bool) -> dict[str, Any]:
+    """What ``Services`` holds of the demo (its simulator, warm-up, storage), or the empty values elsewhere."""
+    return {
+        "demo": sim,
+        "warm_up": demo_warm_up(engine, sim) if seed else None,
+        "storage_suggestion": DEMO_STORAGE if sim is not None else "",
+        "prepare_storage": demo_prepare_storage(sim) if sim is not None else None,
+    }
 
 
 @contextmanager
@@ -515,12 +662,15 @@ def open_demo(
         graph_transport=sim.transport(),
         sim=sim,
         seed=True,
+        tenant_name=DEMO_TENANT_NAME,
     )
 
 
 def identity_of(signin: SignIn) -> str:
     """Who submits for a signed-in tenant: the user's UPN, or the app id (client id) for app-only."""
     saved = signin.tenant
+    if saved.method is SignInMethod.TOKEN_ENV:
+        return f"token from ${saved.token_env}"
     if saved.method.app_only:
         return saved.client_id
     account = signin.account
@@ -556,11 +706,14 @@ def services_for_signin(
     saved = signin.tenant
     url = checked_graph_url(graph_url) if graph_url is not None else check_saved_graph_url(saved)
     account = signin.account
+    tenant_key = (account.tenant_id if account and account.tenant_id else "") or url.rstrip("/")
+    if demo_tenant is None:
+        remember_tenant_key(paths, saved.name, tenant_key)
     return build_services(
         paths,
         graph_url=url,
         tokens=tokens or signin.provider,
-        tenant_key=(account.tenant_id if account and account.tenant_id else "") or url.rstrip("/"),
+        tenant_key=tenant_key,
         tenant_label=saved.name if saved.tenant in saved.name else f"{saved.name} ({saved.tenant})",
         identity=identity_of(signin),
         poll_budget=poll_budget,
@@ -580,6 +733,7 @@ async def open_services(
     tokens: TokenProvider | None = None,
     graph_transport: httpx.AsyncBaseTransport | None = None,
     sign_in_http_client: Any = None,
+    allow_interactive: bool = True,
 ) -> Services:
     """Build the client, journal and engine for the chosen tenant.
 
@@ -590,6 +744,7 @@ async def open_services(
         tokens: a token provider in place of the sign-in's (tests).
         graph_transport: the Graph client's transport (tests; None: the network, TLS per console/tls.py).
         sign_in_http_client: MSAL's requests-like client (tests; ``TransportHttpClient``).
+        allow_interactive: False refuses a saved tenant that would need a prompt (a device code).
 
     Raises:
         UsageError: options that cannot work together, a missing token variable, an unsafe URL.
@@ -601,7 +756,7 @@ async def open_services(
         return open_demo(options, clock=clock, tokens=tokens)
     paths = resolve_paths(options)
     if options.tenant:
-        signin = await _sign_in_saved(options, paths, clock, on_device_code, sign_in_http_client)
+        signin = await _sign_in_saved(options, paths, clock, on_device_code, sign_in_http_client, allow_interactive)
         return services_for_signin(
             signin,
             paths,
@@ -622,6 +777,7 @@ async def _sign_in_saved(
     clock: Clock,
     on_device_code: Callable[[str], None] | None,
     http_client: Any,
+    allow_interactive: bool = True,
 ) -> SignIn:
     """Sign in to the saved tenant ``--tenant`` names, after every check that needs no request.
 
@@ -648,6 +804,7 @@ async def _sign_in_saved(
         interactive_prompt=on_device_code or (lambda _m: None),
         clock=clock,
         http_client=http_client,
+        allow_interactive=allow_interactive,
     )
 
 
@@ -683,3 +840,91 @@ async def _open_token_env(
         clock=clock,
         graph_transport=graph_transport,
     )
+
+
+async def open_fleet(
+    options: ConnectionOptions,
+    names: Sequence[str],
+    *,
+    allow_interactive: bool = True,
+    on_device_code: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
+    sign_in_http_client: Any = None,
+) -> tuple[Fleet, list[Services]]:
+    """One ``Services`` per saved tenant named (each its own sign-in, client, budget and engine; one clock),
+    and the ``Fleet`` over them: each signed-in tenant's engine, each one whose sign-in failed set aside
+    with why (nothing was sent for it; the others open all the same). Used by ``watch`` with several
+    tenants; the console can use it as well. The caller starts the engines and closes every ``Services``.
+
+    Args:
+        options: the global options (``--state-dir``, ``--poll-budget``, ``--graph-url``).
+        names: saved tenants' names.
+        allow_interactive: False refuses a tenant that would need a device code (``watch`` with no tenant).
+        on_device_code: receives the device-code messages when prompts are allowed.
+        clock: every engine's clock, and the fleet's.
+        sign_in_http_client: MSAL's requests-like client (tests).
+    """
+    from console.ops.fleet import Fleet
+
+    clock = clock or SystemClock()
+    fleet = Fleet(clock)
+    opened: list[Services] = []
+    for name in names:
+        one = replace(options, tenant=name, tenants=(name,), all_tenants=False)
+        try:
+            services = await open_services(
+                one,
+                on_device_code=on_device_code,
+                clock=clock,
+                sign_in_http_client=sign_in_http_client,
+                allow_interactive=allow_interactive,
+            )
+        except Exception as exc:  # this tenant only: the others go on
+            fleet.sign_in_failed(name, str(exc), poll_budget=options.poll_budget)
+            continue
+        opened.append(services)
+        fleet.add(services.tenant_name, services.engine)
+    return fleet, opened
+
+
+def resumable_tenants(paths: Paths, journal: OperationJournal) -> tuple[list[str], dict[str, str]]:
+    """``watch`` with no tenant: the saved tenants with unfinished operations that sign in without a prompt.
+
+    Returns:
+        The names to resume, and the tenants (name, or key when no saved tenant is known for it) that
+        have unfinished operations but cannot be resumed, each with why.
+    """
+    from console.ops.fleet import tenants_with_unfinished
+
+    config = saved_tenants(paths)
+    names = tenant_names(paths)
+    chosen: list[str] = []
+    cannot: dict[str, str] = {}
+    for key in sorted(tenants_with_unfinished(journal)):
+        name = names.get(key)
+        saved = config.tenants.get(name) if name is not None else None
+        if saved is None:
+            cannot[name or key] = "no saved tenant in config.toml signs in to it"
+            continue
+        why = _prompt_needed(saved, paths)
+        if why:
+            cannot[saved.name] = why
+        else:
+            chosen.append(saved.name)
+    return chosen, cannot
+
+
+def _prompt_needed(saved: SavedTenant, paths: Paths) -> str:
+    """Why signing in to ``saved`` would need a prompt, or '' when it can sign in without one."""
+    if saved.method is SignInMethod.TOKEN_ENV:
+        return "" if os.environ.get(saved.token_env or "", "").strip() else f"${saved.token_env} is not set"
+    if saved.method is SignInMethod.CLIENT_SECRET:
+        variable = saved.client_secret_env or ""
+        return (
+            "" if variable and os.environ.get(variable, "").strip() else "its client secret is not in the environment"
+        )
+    if saved.method is SignInMethod.CERTIFICATE:
+        return ""
+    if paths.token_cache_file(saved.name).exists():
+        return ""
+    return f"it signs in with a device code and has no saved sign-in: run `export-console --tenant {saved.name} watch`"

@@ -22,3 +22,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (f"{REMOVE}::test_delete_in_the_search_box_deletes_a_character",),
     ),
 ]
+MUTATIONS.append(
+    (
+        "lead: the console's login signs a token_env tenant in with a certificate",
+        "console/tui/sessions.py",
+        "        elif method.id == TOKEN_ENV.id:\n            signin.token_from_env()\n",
+        "",
+        ("tests/auth/test_login_secret.py::test_a_token_env_tenant_signs_in_from_its_variable_in_the_console",),
+    )
+)

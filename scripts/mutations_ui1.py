@@ -111,7 +111,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "the demo proposes its own storage",
         "console/wiring.py",
-        '        storage_suggestion=DEMO_STORAGE if sim is not None else "",\n',
+        '        "storage_suggestion": DEMO_STORAGE if sim is not None else "",\n',
         "",
         (
             "tests/tui/test_console_demo.py::test_the_demo_proposes_its_own_storage_and_a_fresh_container_for_a_re_export",

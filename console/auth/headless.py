@@ -40,6 +40,9 @@ async def sign_in_saved_tenant(
         console.auth.errors.SignInError: with a sentence the admin can act on (exit code 3).
     """
     signin = SignIn(tenant, paths, http_client=http_client, clock=clock)
+    if tenant.method is SignInMethod.TOKEN_ENV:
+        signin.token_from_env()  # the variable's token: no prompt, no request
+        return signin
     if tenant.method is SignInMethod.CLIENT_SECRET:
         await signin.client_secret()
         return signin

@@ -39,10 +39,35 @@ from console.auth.msal_apps import MsalApps
 from console.auth.provider import MsalTokenProvider
 from console.clock import Clock, SystemClock
 from console.config import SavedTenant, SignInMethod
+from console.errors import UsageError
 from console.jwt import token_claims
 from console.paths import Paths
 
 log = logging.getLogger(__name__)
+
+
+class TokenEnvProblem(UsageError):
+    """A saved tenant's ``token_env`` variable is unset, empty or holds no usable token (nothing is sent)."""
+
+
+def env_token(tenant: SavedTenant) -> str:
+    """The token in ``tenant.token_env`` ('' when unset or empty), without a ``Bearer `` prefix.
+
+    Raises:
+        TokenEnvProblem: the value holds a line break, a space or another character no token has.
+    """
+    from console.graph.client import is_token_text
+
+    value = os.environ.get(tenant.token_env or "", "").strip() if tenant.token_env else ""
+    if value.lower().startswith("bearer "):
+        value = value[7:].strip()
+    if value and not is_token_text(value):
+        raise TokenEnvProblem(
+            f"{tenant.name}: the token in ${tenant.token_env} holds a line break, a space or another character "
+            "no access token has: nothing was sent (copy the token into the variable again)"
+        )
+    return value
+
 
 _DEVICE_FLOW_RETRY = frozenset({"authorization_pending", "slow_down"})
 _CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -105,6 +130,7 @@ class SignIn:
         self._msal_account: dict[str, Any] | None = None
         self._flow: dict[str, Any] | None = None
         self._cancelled = False
+        self._env_token = ""
         self.account: Account | None = None
         """The signed-in account, or None."""
         self.last_silent_failure: SignInError | None = None
@@ -150,6 +176,8 @@ class SignIn:
             SignInError: the sign-in service cannot be reached, or the tenant does not exist.
         """
         self.last_silent_failure = None
+        if self.tenant.method is SignInMethod.TOKEN_ENV:
+            return self.token_from_env() if env_token(self.tenant) else None
         if self.tenant.method is SignInMethod.CLIENT_SECRET:
             if not self._secret_from_env():
                 return None
@@ -328,6 +356,31 @@ class SignIn:
         app = await self._msal.confidential_app(credential)
         return await self._acquire_for_client(app)
 
+    def token_from_env(self) -> Account:
+        """``method = "token_env"``: the access token in the saved tenant's variable (read, never shown).
+
+        Raises:
+            TokenEnvProblem: the variable is unset or empty, or holds what no access token holds.
+        """
+        token = env_token(self.tenant)
+        if not token:
+            raise TokenEnvProblem(
+                f"{self.tenant.name}: the environment variable {self.tenant.token_env} is not set or empty: "
+                "export a Graph access token in it"
+            )
+        claims = token_claims(token) or {}
+        tid = claims.get("tid")
+        self._env_token = token
+        account = Account(
+            username=f"token from ${self.tenant.token_env}",
+            tenant_id=tid if isinstance(tid, str) else "",
+            method=self.tenant.method,
+        )
+        self.account = account
+        self.last_silent_failure = None
+        self.provider.remember(token)
+        return account
+
     async def _acquire_for_client(self, app: msal.ConfidentialClientApplication) -> Account:
         result: dict[str, Any] = await self._msal.run(app.acquire_token_for_client, self.tenant.app_scopes)
         if "access_token" not in result:
@@ -357,6 +410,7 @@ class SignIn:
 
         await asyncio.to_thread(purge)
         self.account = None
+        self._env_token = ""
         self._msal_account = None
         self._msal.confidential = None
         self.provider.forget()
@@ -402,6 +456,8 @@ class SignIn:
 
     async def _token(self, *, force_refresh: bool) -> dict[str, Any] | None:
         """Acquire a token for the signed-in identity without interaction (the provider's core)."""
+        if self.tenant.method is SignInMethod.TOKEN_ENV:
+            return {"access_token": self._env_token} if self._env_token else None
         if self.tenant.method.app_only:
             app = self._msal.confidential
             if app is None:

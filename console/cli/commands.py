@@ -402,9 +402,13 @@ async def wait_for(services: Services, printer: EventPrinter) -> None:
 # -- watch ---------------------------------------------------------------------------------
 
 
-async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
-    """Resume every unfinished operation; list every unconfirmed export; exit 1 while any remain."""
+async def cmd_watch(services: Services, args: argparse.Namespace, *, named: bool = False) -> int:
+    """Resume every unfinished operation; list every unconfirmed export; exit 1 while any remain.
+
+    ``named``: one tenant among several (``watch --tenant a --tenant b``): its lines and table name it.
+    """
     engine = services.engine
+    who = f"tenant {clean(services.tenant_name)}: " if named else ""
     printer = EventPrinter(as_json=args.json, polls=lambda: engine.polls_sent)
     engine.subscribe(printer, kinds=PRINTED_EVENTS | {"added"})
     await engine.start(resume=True)
@@ -427,14 +431,17 @@ async def cmd_watch(services: Services, args: argparse.Namespace) -> int:
             say(f"export-console: nothing to watch, but {len(unconfirmed)} unconfirmed export(s) need checking")
             return EXIT_FAILED
         if not args.json:
-            say("nothing to watch: every operation in the journal is final")
+            say(f"{who}nothing to watch: every operation in the journal is final")
         return EXIT_OK
     if not args.json:
-        say(f"watching {len(watching)} unfinished operations")
+        say(f"{who}watching {len(watching)} unfinished operations")
     await wait_for(services, printer)
     await wait_for_deliveries(services, sorted(printer.watched))
     keys = set(printer.watched)
     latest = [v for v in engine.operations() if v.key in keys]
+    if named and not args.json:
+        printer.clear()
+        print(f"{who.rstrip()}", flush=True)
     printer.final_table(latest)
     codes = [exit_code_for_views([v for v in latest if v.state != UNCONFIRMED], waited=True)]
     if engine.fatal_error is not None and any(v.state == TRACKING for v in latest):

@@ -46,7 +46,13 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     columns = JSON_COLUMNS if args.json else TABLE_COLUMNS
     views = Views(journal, columns, time.time())
     found: Iterable[OperationView | Sequence[Any]]
-    found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None, lean=columns)
+    if journal_only.tenant_keys is not None:  # several tenants
+        from console.cli.fleet_commands import rows_of_tenants, warn_unknown
+
+        warn_unknown(journal_only)
+        found = rows_of_tenants(journal, journal_only.tenant_keys, _prefilter(word), args.case or None, columns)
+    else:
+        found = journal.iter_values(journal_only.tenant_key, _prefilter(word), case=args.case or None, lean=columns)
     if word is not None:
         found = (v for v in map(views, found) if matches_status(v, word))
     if args.json:
@@ -181,8 +187,18 @@ def cmd_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
 
     since = parse_since(args.since)
     now = time.time()
+    if journal_only.tenant_keys is not None:
+        from console.cli.fleet_commands import warn_unknown
+
+        warn_unknown(journal_only)
     rows = iter_report_rows(
-        journal_only.journal, tenant_key=journal_only.tenant_key, case=args.case, since=since, now=now
+        journal_only.journal,
+        tenant_key=journal_only.tenant_key,
+        case=args.case,
+        since=since,
+        now=now,
+        tenants=journal_only.tenant_keys,
+        names=journal_only.names,
     )
     if args.output is None or args.output == "-":
         write_report(rows, args.format, sys.stdout, case=args.case, generated_at=now)

@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from console.cli.output import CELL_WIDTH, _cut, clean, json_text
-from console.cli.views import _progress, _when, explain_error, person_name, view_json
+from console.cli.views import TENANT_NAMES, _progress, _when, explain_error, person_name, view_json
 from console.ops.events import INTENT, TRACKING, OperationView, _iso
 from console.ops.journal_model import row_from_lean
 from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
@@ -52,6 +52,7 @@ JSON_COLUMNS = (
     "storage_location",
     "delivered",
     "kind",
+    "tenant_key",
 )
 """What ``ops --json`` reads of each row."""
 _STATE = 1
@@ -120,7 +121,7 @@ _JSON_CELLS = itemgetter(*(JSON_COLUMNS.index(name) for name in JSON_COLUMNS[3:]
 
 def _json_record(values: Sequence[Any]) -> dict[str, object]:
     """``view_json(row.view())`` of a row that is not an intent, built from its ``JSON_COLUMNS`` tuple."""
-    case, name, upn, user_id, status, progress, submitted, completed, operation_id, error, storage, text, kind = (
+    case, name, upn, user_id, status, progress, submitted, completed, operation_id, error, storage, text, kind, key = (
         _JSON_CELLS(values)
     )
     state = values[_STATE]
@@ -140,6 +141,7 @@ def _json_record(values: Sequence[Any]) -> dict[str, object]:
         "displayName": name,
         "userPrincipalName": upn,
         "kind": kind,
+        "tenant": TENANT_NAMES(key),
     }
 
 

@@ -67,7 +67,12 @@ _VALUE_OPTIONS = (
         "the name of the environment variable holding the token",
         "take a bearer token from this environment variable",
     ),
-    ("--tenant", "NAME", "the name of a saved tenant", "a saved tenant from config.toml"),
+    (
+        "--tenant",
+        "NAME",
+        "the name of a saved tenant",
+        "a saved tenant from config.toml; repeat it for several (watch, ops, report and the console)",
+    ),
     (
         "--state-dir",
         "DIR",
@@ -78,6 +83,7 @@ _VALUE_OPTIONS = (
 """The global options that take a value: (name, metavar, what an empty value should have been, help)."""
 
 _FLAG_OPTIONS = (
+    ("--all-tenants", "every saved tenant in config.toml (watch, ops, report and the console)"),
     ("--read-only", "send nothing that changes anything (removals are refused; issue 19)"),
     (
         "--debug",
@@ -95,7 +101,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group.add_argument("--demo", action="store_true", default=flag, help="use the built-in simulated tenant")
     for name, metavar, empty, help_text in _VALUE_OPTIONS:
         check = _not_empty(empty) if empty else str
-        group.add_argument(name, metavar=metavar, default=default, type=check, help=help_text)
+        action = "append" if name == "--tenant" else "store"
+        group.add_argument(name, metavar=metavar, default=default, type=check, help=help_text, action=action)
     group.add_argument(
         "--poll-budget",
         metavar="N",
@@ -255,6 +262,12 @@ def _add_ops_and_note(command: Command) -> None:
     )
     ops.add_argument("--case", metavar="REF", help="only operations of this case")
     ops.add_argument("--json", action="store_true", help="JSON Lines: one object per operation")
+    ops.add_argument(
+        "--summary",
+        action="store_true",
+        help="one row per tenant: polls this hour against its budget, exports left today, unfinished, failed, "
+        "oldest running (with --json: one object per tenant)",
+    )
     ops.add_argument(
         "--reconcile",
         action="store_true",

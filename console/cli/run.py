@@ -36,6 +36,7 @@ from console.cli.inputs import (
 )
 from console.cli.output import clean, fail, say, silence_stdout, warn
 from console.cli.parser import build_parser
+from console.cli.views import TENANT_NAMES
 from console.redact import redact
 from console.wiring import ConnectionOptions, Services, open_journal_only, open_services
 
@@ -49,13 +50,16 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def options_from(args: argparse.Namespace) -> ConnectionOptions:
+    tenants = tuple(dict.fromkeys(args.tenant or ()))  # --tenant may be repeated: each name once, in order
     return ConnectionOptions(
         demo=bool(args.demo),
         graph_url=args.graph_url,
         token_env=args.token_env,
-        tenant=args.tenant,
+        tenant=tenants[0] if tenants else None,
         state_dir=args.state_dir,
         poll_budget=args.poll_budget,
+        tenants=tenants,
+        all_tenants=bool(getattr(args, "all_tenants", False)),
     )
 
 
@@ -128,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--poll-budget {args.poll_budget} is above Graph's limit of {GRAPH_HOURLY_LIMIT:,} requests an hour "
             "per tenant: Graph will throttle (429) before the budget binds"
         )
+    from console.cli.fleet_commands import refuse_several
+
+    refused = refuse_several(args.command, options_from(args), reconcile=bool(getattr(args, "reconcile", False)))
+    if refused is not None:  # a one-tenant command given several: nothing sent
+        return refused
     if args.command is None:
         return run_tui(args)
     if args.command in JOURNAL_COMMANDS and not getattr(args, "reconcile", False):
@@ -344,17 +353,36 @@ async def _dispatch_command(
     return fail(f"unknown command {args.command}", EXIT_USAGE)
 
 
+async def _fleet_watch(args: argparse.Namespace, options: ConnectionOptions) -> int:
+    """``watch`` over several tenants (``console.cli.fleet_commands``): one line and a code on failure."""
+    from console.cli.fleet_commands import run_fleet_watch
+
+    try:
+        return await run_fleet_watch(args, options, _device_code, lambda s: watch_services(s, args))
+    except Exception as exc:
+        return _failure(exc)
+    finally:
+        from console.storage.pool import close_storage_pools
+
+        await close_storage_pools()
+
+
 async def run_command(args: argparse.Namespace) -> int:
     """Run one command that talks to Graph; errors become one line on stderr and an exit code."""
+    from console.cli.fleet_commands import fleet_watch_wanted
+
     options = options_from(args)
     try:
         request, removals = _check_before_sign_in(args, options)
     except Exception as exc:
         return _failure(exc)
+    if args.command == "watch" and fleet_watch_wanted(options):
+        return await _fleet_watch(args, options)
     services: Services | None = None
     code = EXIT_FAILED
     try:
         services = await open_services(options, on_device_code=_device_code)
+        TENANT_NAMES.add(services.tenant_key, services.tenant_name)
         code = await _dispatch_command(services, args, request, removals)
     except BrokenPipeError:
         raise
@@ -374,6 +402,24 @@ async def run_command(args: argparse.Namespace) -> int:
     return code
 
 
+async def watch_services(services: Services, args: argparse.Namespace) -> int:
+    """One tenant's ``watch`` among several: its failures are its own; its services closed when it ends."""
+    code = EXIT_FAILED
+    try:
+        code = await cmd_watch(services, args, named=True)
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # this tenant only: the others go on
+        code = _failure(exc)
+    finally:
+        try:
+            await services.aclose()  # no further request for it in this run
+        finally:
+            if report_unjournaled(services) and code == EXIT_OK:
+                code = EXIT_FAILED
+    return code
+
+
 def run_journal_command(args: argparse.Namespace) -> int:
     """``ops``, ``note``, ``report``: the journal only (never a token, never the network)."""
     from console.cli.journal_commands import cmd_note, cmd_ops, cmd_report
@@ -383,7 +429,12 @@ def run_journal_command(args: argparse.Namespace) -> int:
         journal_only = open_journal_only(options)
     except Exception as exc:
         return _failure(exc)
+    TENANT_NAMES.use(journal_only.names)
     try:
+        if args.command == "ops" and args.summary:
+            from console.cli.fleet_commands import cmd_ops_summary
+
+            return cmd_ops_summary(journal_only, args, options)
         if args.command == "ops":
             return cmd_ops(journal_only, args)
         if args.command == "note":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from console.cli.output import clean, json_text, print_table, silence_stdout
@@ -30,8 +30,33 @@ def explain_error(text: str) -> str:
     return explain_storage_error(STORAGE_LOCATION_ALREADY_USED, text)
 
 
+class TenantNames:
+    """Tenant key -> the saved tenant's name: the ``"tenant"`` of every JSON row (the key itself when unknown).
+
+    The command sets it once it knows its tenants (``use``); every printer of JSON rows reads it.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+
+    def use(self, names: Mapping[str, str]) -> None:
+        """Name the tenants of this run (replacing what an earlier run in this process named)."""
+        self._names = dict(names)
+
+    def add(self, tenant_key: str, name: str) -> None:
+        """Name one more tenant."""
+        self._names[tenant_key] = name
+
+    def __call__(self, tenant_key: str) -> str:
+        return self._names.get(tenant_key, tenant_key)
+
+
+TENANT_NAMES = TenantNames()
+"""The one naming of tenants for this process's JSON rows."""
+
+
 def view_json(view: OperationView, *, event: str | None = None) -> dict[str, Any]:
-    """The JSON Lines object of one operation (the contract's fields, always present)."""
+    """The JSON Lines object of one operation (the contract's fields, always present, and ``tenant``)."""
     record: dict[str, Any] = {}
     if event is not None:
         record["event"] = event
@@ -40,6 +65,7 @@ def view_json(view: OperationView, *, event: str | None = None) -> dict[str, Any
         record["error"] = explain_error(str(record["error"]))
     record["case"] = view.case
     record["delivered"] = view.delivered.to_json() if view.delivered is not None else None
+    record["tenant"] = TENANT_NAMES(view.tenant_key)
     return record
 
 

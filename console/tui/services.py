@@ -118,7 +118,7 @@ class SignInMethod:
     """One way to sign in, as the login pane lists it."""
 
     id: str
-    """``device_code``, ``client_secret`` or ``certificate``."""
+    """``device_code``, ``client_secret``, ``certificate`` or ``token_env``."""
     label: str
     needs_secret: bool = False
     """The method asks for a secret or certificate path the pane collects (not device code)."""
@@ -127,6 +127,7 @@ class SignInMethod:
 DEVICE_CODE = SignInMethod("device_code", "Device code (works over SSH)")
 CLIENT_SECRET = SignInMethod("client_secret", "Client secret (app-only)", needs_secret=True)
 CERTIFICATE = SignInMethod("certificate", "Certificate (app-only)", needs_secret=True)
+TOKEN_ENV = SignInMethod("token_env", "Token from the tenant's environment variable")
 
 
 class DeviceCodePrompt(Protocol):

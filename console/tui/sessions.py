@@ -22,6 +22,7 @@ from console.tui.services import (
     CERTIFICATE,
     CLIENT_SECRET,
     DEVICE_CODE,
+    TOKEN_ENV,
     DeviceCodePrompt,
     HeaderInfo,
     Session,
@@ -30,7 +31,7 @@ from console.tui.services import (
 )
 from console.wiring import Services, services_for_signin
 
-_METHODS = {m.id: m for m in (DEVICE_CODE, CLIENT_SECRET, CERTIFICATE)}
+_METHODS = {m.id: m for m in (DEVICE_CODE, CLIENT_SECRET, CERTIFICATE, TOKEN_ENV)}
 
 
 def session_from_services(services: Services) -> Session:
@@ -134,7 +135,9 @@ class SavedTenantLogin:
         first = _METHODS[saved.method.value]
         if self._demo:
             return [first]
-        return [first, *(m for m in _METHODS.values() if m is not first)]
+        # A token from the environment is offered only where the tenant names its variable.
+        others = (m for m in _METHODS.values() if m is not first and m is not TOKEN_ENV)
+        return [first, *others]
 
     def add_tenant(self, name: str, tenant: str, client_id: str, cloud: str) -> TenantChoice:
         if self._fixed_tenants is not None:
@@ -185,6 +188,8 @@ class SavedTenantLogin:
             # SignIn, SavedTenant, config or this object. The form clears its field once this returns.
             await signin.client_secret(secret or None)
             del secret
+        elif method.id == TOKEN_ENV.id:
+            signin.token_from_env()
         else:
             await signin.certificate()
         return self._open(tenant, signin)

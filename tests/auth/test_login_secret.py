@@ -73,3 +73,28 @@ async def test_the_typed_secret_signs_in_and_is_kept_by_nobody(
         assert not any(SECRET in text for text in strings_in(holder)), name
     assert SECRET not in repr(made[0]) and SECRET not in repr(made[0].tenant)
     await opened[0].aclose()
+
+
+async def test_a_token_env_tenant_signs_in_from_its_variable_in_the_console(
+    tenant_sim: SimulatedTenant, paths: Paths, clock: FastClock, http_client: TransportHttpClient, monkeypatch: Any
+) -> None:
+    """A saved tenant with ``method = "token_env"`` is offered that method first in the login pane and signs
+    in from its variable (issue 18), never asking for a secret."""
+    from console.auth.signin import SignIn
+    from console.tui.services import TOKEN_ENV
+
+    monkeypatch.setenv("CONTOSO_TOKEN", tenant_sim.issue_token())
+    tenant = saved(tenant_sim, method=SignInMethod.TOKEN_ENV, token_env="CONTOSO_TOKEN")
+    opened: list[Any] = []
+    login = SavedTenantLogin(
+        paths,
+        clock=clock,
+        make_signin=lambda saved_tenant: SignIn(saved_tenant, paths, http_client=http_client, clock=clock),
+        tenants=[tenant],
+        on_session=lambda session, services: opened.append(services),
+    )
+    choice = TenantChoice(tenant.name, tenant.tenant)
+    assert login.methods(choice)[0] is TOKEN_ENV
+    session = await login.sign_in(choice, TOKEN_ENV, on_prompt=lambda _p: None, cancel=threading.Event())
+    assert session.header.identity == "token from $CONTOSO_TOKEN"
+    await opened[0].aclose()
