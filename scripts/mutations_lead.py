@@ -31,3 +31,21 @@ MUTATIONS.append(
         ("tests/auth/test_login_secret.py::test_a_token_env_tenant_signs_in_from_its_variable_in_the_console",),
     )
 )
+MUTATIONS.extend(
+    [
+        (
+            "lead: the console on several saved tenants opens only the login pane",
+            "console/tui/entry.py",
+            "    if len(names) > 1:\n        return fleet_services(options, names, clock)",
+            "    if False:\n        return fleet_services(options, names, clock)",
+            ("tests/tui/test_tenants_saved.py::test_all_tenants_opens_one_console_over_each_saved_tenant",),
+        ),
+        (
+            "lead: a tenant set aside when the console opens is not named",
+            "console/tui/app.py",
+            '            self.notify(f"{name}: set aside, not polled: {why}"',
+            '            self.log(f"{name}: set aside, not polled: {why}"',
+            ("tests/tui/test_tenants_saved.py::test_a_tenant_that_cannot_sign_in_is_set_aside_and_named",),
+        ),
+    ]
+)

@@ -173,6 +173,8 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        for name, why in self.services.extra.get("set_aside", []):  # several tenants: one could not sign in
+            self.notify(f"{name}: set aside, not polled: {why}", title="Tenant", severity="error", markup=False)
         tenants = self.services.tenants
         if tenants is not None:  # several tenants at once (issue 18): one table, a session each
             self.session = tenants.table_session

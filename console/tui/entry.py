@@ -38,7 +38,9 @@ from console.wiring import (
     UsageError,
     build_services,
     check_options,
+    chosen_tenants,
     open_demo,
+    open_fleet,
     open_services,
     resolve_paths,
 )
@@ -80,11 +82,40 @@ def build_console_services(options: ConnectionOptions, *, clock: Clock | None = 
         services = asyncio.run(open_services(options, clock=clock))
         return ConsoleServices(session=session_from_services(services), clock=clock)
     paths = resolve_paths(options)
+    names = chosen_tenants(options, paths) if len(options.tenants) > 1 or options.all_tenants else []
+    if len(names) > 1:
+        return fleet_services(options, names, clock)
     login = SavedTenantLogin(paths, clock=clock, poll_budget=options.poll_budget, graph_url=options.graph_url)
     if options.tenant and options.tenant not in {t.name for t in login.tenants()}:
         known = ", ".join(t.name for t in login.tenants()) or "none"
         raise UsageError(f"no saved tenant named {options.tenant!r} (saved: {known})")
     return ConsoleServices(login=login, clock=clock, initial_tenant=options.tenant)
+
+
+def fleet_services(options: ConnectionOptions, names: list[str], clock: Clock) -> ConsoleServices:
+    """Several saved tenants in one console (``--tenant`` repeated, ``--all-tenants``): each signs in without a
+    prompt (a token variable, a secret, a certificate or a cached sign-in) through ``wiring.open_fleet``; one
+    that cannot is set aside and named when the console opens, and the others open all the same.
+
+    Raises:
+        UsageError: none of them could sign in (each one's reason named).
+    """
+    fleet, opened = asyncio.run(open_fleet(options, names, allow_interactive=False, clock=clock))
+    set_aside = [(member.name, member.health.last_error) for member in fleet.set_aside()]
+    if not opened:
+        reasons = "; ".join(f"{name}: {why}" for name, why in set_aside)
+        raise UsageError(f"none of the tenants could sign in without a prompt ({reasons})")
+    sessions = []
+    for services in opened:
+        session = session_from_services(services)
+        session.name = services.tenant_name
+        sessions.append(session)
+    return ConsoleServices(
+        session=sessions[0],
+        clock=clock,
+        tenants=Sessions(sessions) if len(sessions) > 1 else None,
+        extra={"set_aside": set_aside},
+    )
 
 
 def demo_services(
