@@ -1,82 +1,23 @@
 """The pulse of each tenant (issue 18): one line of figures per tenant, without Textual.
 
 ``PulseBoard`` reads each tenant's engine (``polling_status()``, ``quota()``, its operations) and
-gives one ``Pulse`` per tenant, with the fields of ``console.ops.fleet.TenantPulse`` (so the console
-can take those instead with a one-line change); ``pulse_lines`` writes them for the strip, one line
-per tenant or, at 80x24, every tenant on one line.
+gives one ``console.ops.fleet.TenantPulse`` per tenant (the type ``ops --summary`` prints);
+``pulse_lines`` writes them for the strip, one line per tenant or, at 80x24, every tenant on one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from console.ops.events import QuotaReport
+from console.ops.fleet import TenantPulse
 from console.ops.vocabulary import matches_status
 from console.tui.cells import epoch, running_label
 from console.tui.tenants import Sessions, tenant_name_of
 
 COMPACT_SEPARATOR = " │ "
 """Between two tenants in the one-line strip."""
-
-
-class TenantPulseLike(Protocol):
-    """What the pulse strip shows of a tenant (``console.ops.fleet.TenantPulse`` has these fields; read-only,
-    so a frozen dataclass fits)."""
-
-    @property
-    def tenant(self) -> str: ...
-
-    @property
-    def signed_in(self) -> bool: ...
-
-    @property
-    def state(self) -> str: ...
-
-    @property
-    def polls_this_hour(self) -> int: ...
-
-    @property
-    def poll_budget(self) -> int: ...
-
-    @property
-    def exports_left_today(self) -> int: ...
-
-    @property
-    def throttled_until(self) -> float | None: ...
-
-    @property
-    def unfinished(self) -> int: ...
-
-    @property
-    def failed(self) -> int: ...
-
-    @property
-    def oldest_running_since(self) -> float | None: ...
-
-    @property
-    def last_error(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Pulse:
-    """One tenant's figures now (the fields of ``console.ops.fleet.TenantPulse``)."""
-
-    tenant: str
-    """The saved tenant's name."""
-    signed_in: bool
-    state: str
-    """``ok``, ``throttled``, ``sign-in failed`` or ``set aside``."""
-    polls_this_hour: int
-    poll_budget: int
-    exports_left_today: int
-    """-1 until the journal has been read."""
-    throttled_until: float | None
-    unfinished: int
-    failed: int
-    oldest_running_since: float | None
-    last_error: str
 
 
 def _state(blocked: str, throttled_until: float | None) -> str:
@@ -86,7 +27,7 @@ def _state(blocked: str, throttled_until: float | None) -> str:
     return "throttled" if throttled_until is not None else "ok"
 
 
-def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> Pulse:
+def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> TenantPulse:
     """One tenant's pulse from its engine (a test's fake without ``polling_status`` reads as idle)."""
     read = getattr(engine, "polling_status", None)
     status = read() if read is not None else None
@@ -98,7 +39,7 @@ def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> P
         throttled = None
     blocked = status.blocked if status is not None else ""
     errors = [view.last_error for view in views if view.last_error]
-    return Pulse(
+    return TenantPulse(
         tenant=name,
         signed_in=not blocked,
         state=_state(blocked, throttled),
@@ -127,7 +68,7 @@ class PulseBoard:
         self.quotas: dict[str, QuotaReport] = {}
         """Each tenant's quota, by name (read again after every batch of operations)."""
 
-    def pulses(self) -> list[Pulse]:
+    def pulses(self) -> list[TenantPulse]:
         now = self.now()
         return [pulse_of(tenant_name_of(s), s.engine, self.quotas.get(tenant_name_of(s)), now) for s in self.sessions]
 
@@ -139,13 +80,13 @@ class PulseBoard:
                 self.quotas[tenant_name_of(session)] = await quota()
 
 
-def _state_text(pulse: TenantPulseLike, now: float) -> str:
+def _state_text(pulse: TenantPulse, now: float) -> str:
     if pulse.state == "throttled" and pulse.throttled_until is not None:
         return f"throttled {running_label(max(0.0, pulse.throttled_until - now))}"
     return pulse.state if pulse.signed_in or pulse.state != "ok" else "signed out"
 
 
-def pulse_line(pulse: TenantPulseLike, now: float, name_width: int) -> str:
+def pulse_line(pulse: TenantPulse, now: float, name_width: int) -> str:
     """``contoso    ok  polls 12/10,000 this hour · 988 exports left today · 12 unfinished · 1 failed · oldest 4m``."""
     left = f"{pulse.exports_left_today:,}" if pulse.exports_left_today >= 0 else "…"
     parts = [
@@ -160,7 +101,7 @@ def pulse_line(pulse: TenantPulseLike, now: float, name_width: int) -> str:
     return " · ".join(parts)
 
 
-def compact_item(pulse: TenantPulseLike, now: float) -> str:
+def compact_item(pulse: TenantPulse, now: float) -> str:
     """``fabrikam throttled 40s 4▸ 1✗ 58/60``: one tenant in the one-line strip (▸ unfinished, ✗ failed,
     then polls this hour against its budget)."""
     text = f"{pulse.tenant} {_state_text(pulse, now)} {pulse.unfinished}▸"
@@ -174,7 +115,7 @@ def _short(number: int) -> str:
     return f"{number // 1000}k" if number >= 1000 and number % 1000 == 0 else str(number)
 
 
-def pulse_lines(pulses: Sequence[TenantPulseLike], now: float, *, compact: bool) -> list[str]:
+def pulse_lines(pulses: Sequence[TenantPulse], now: float, *, compact: bool) -> list[str]:
     """The strip's text: one line per tenant, or (``compact``) every tenant on one line."""
     if compact:
         return [COMPACT_SEPARATOR.join(compact_item(pulse, now) for pulse in pulses)]

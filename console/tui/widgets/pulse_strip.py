@@ -15,8 +15,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from console.ops.fleet import TenantPulse
 from console.tui.cells import safe_text
-from console.tui.pulse import COMPACT_SEPARATOR, TenantPulseLike, compact_item, pulse_lines
+from console.tui.pulse import COMPACT_SEPARATOR, compact_item, pulse_lines
 
 _ROLES = {
     "ok": "",
@@ -42,7 +43,7 @@ class PulseStrip(Static):
         self.compact = False
         self._shown: tuple[str, ...] | None = None
 
-    def show_pulses(self, pulses: Sequence[TenantPulseLike], now: float) -> None:
+    def show_pulses(self, pulses: Sequence[TenantPulse], now: float) -> None:
         """Write ``pulses``; repaints only when the text changed."""
         lines = pulse_lines(pulses, now, compact=self.compact)
         key = tuple(lines) + tuple(p.state for p in pulses)
