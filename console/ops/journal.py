@@ -69,8 +69,11 @@ class _Counted:
         return int(getattr(journal.write_behind, self._name))
 
 
-class OperationJournal:
+class OperationJournal(OperationStore, OperationReads, ProcessStore, LedgerStore, NoteStore):
     """SQLite journal of export operations (WAL, batched writes, versioned schema, shared by processes).
+
+    Its stores' methods are its own by inheritance (each store's state is its connection and, for
+    the two that read or write operations, the write-behind); ``WriteBehind`` stays a part of it.
 
     Thread-safe: ``queue()`` may be called from the event loop while another thread flushes.
 
@@ -81,46 +84,19 @@ class OperationJournal:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        self.connection = JournalConnection(path, busy_timeout=busy_timeout)
-        self.path = self.connection.path
-        self.write_behind = pending = WriteBehind(self.connection)
+        self.connection = connection = JournalConnection(path, busy_timeout=busy_timeout)
+        self.path = connection.path
+        self.write_behind = pending = WriteBehind(connection)
         self.queue = pending.queue
         self.flush = pending.flush
         self.prune = pending.prune
-        notes = NoteStore(self.connection)
-        self.notes = notes.notes
-        self.add_note = notes.add_note
-        operations = OperationStore(self.connection, pending, notes)
-        self.record_intent = operations.record_intent
-        self.tracked_elsewhere = operations.tracked_elsewhere
-        self.confirm = operations.confirm
-        self.resolve = operations.resolve
-        self.stop_watching = operations.stop_watching
-        reads = OperationReads(self.connection, pending)
-        self.rows = reads.rows
-        self.iter_rows = reads.iter_rows
-        self.iter_values = reads.iter_values
-        self.iter_evidence = reads.iter_evidence
-        self.row = reads.row
-        self.find_operation = reads.find_operation
-        self.history = reads.history
-        self.poll_count = reads.poll_count
-        self.exports_since = reads.exports_since
-        self.conflicts = reads.conflicts
-        self.removals_of = reads.removals_of
-        processes = ProcessStore(self.connection)
-        self.register_process = processes.register_process
-        self.unregister_process = processes.unregister_process
-        self.process_alive = processes.process_alive
-        self.recover_intents = processes.recover_intents
-        self.claim = processes.claim
-        self.renew = processes.renew
-        self.changes_since = processes.changes_since
-        ledger = LedgerStore(self.connection)
-        self.reserve_requests = ledger.reserve_requests
-        self.requests_in_last_hour = ledger.requests_in_last_hour
-        self.row_version = self.connection.row_version
-        self.size_bytes = self.connection.size_bytes
+        OperationStore.__init__(self, connection, pending, notes=self)
+        OperationReads.__init__(self, connection, pending)
+        ProcessStore.__init__(self, connection)
+        LedgerStore.__init__(self, connection)
+        NoteStore.__init__(self, connection)
+        self.row_version = connection.row_version
+        self.size_bytes = connection.size_bytes
 
     @property
     def process_id(self) -> str | None:
