@@ -23,6 +23,7 @@ class SignInError(AuthenticationError):
     """
 
     title: ClassVar[str] = "Sign-in failed"
+    request_id_label: ClassVar[str] = "trace id"
 
     def __init__(
         self,
@@ -43,14 +44,6 @@ class SignInError(AuthenticationError):
         """The OAuth ``error`` (``invalid_grant``, ``expired_token`` ...), or empty."""
         self.detail = detail
         """Entra's own description (first line), for logs and a "details" view."""
-
-    def __str__(self) -> str:
-        parts = [self.message]
-        if self.code:
-            parts.append(f"[{self.code}]")
-        if self.request_id:
-            parts.append(f"(trace id {self.request_id})")
-        return " ".join(parts)
 
 
 class ConsentRequired(SignInError):

@@ -31,6 +31,8 @@ class GraphError(ConsoleError):
     """
 
     title: ClassVar[str] = "Graph error"
+    request_id_label: ClassVar[str] = "request-id"
+    """How ``str()`` names ``request_id`` (Entra calls its own a trace id)."""
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class GraphError(ConsoleError):
         if self.code:
             parts.append(f"[{self.code}]")
         if self.request_id:
-            parts.append(f"(request-id {self.request_id})")
+            parts.append(f"({self.request_id_label} {self.request_id})")
         return " ".join(parts)
 
 
