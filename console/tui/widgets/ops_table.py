@@ -38,6 +38,7 @@ from console.tui.ops_model import (
 )
 from console.tui.widgets.ops_lines import OpsLines, plural
 from console.tui.widgets.row_keys import RowKeys
+from console.tui.widgets.widget_message import WidgetMessage
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "FILTERS", "OpsTable"]
 
@@ -212,14 +213,8 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     OpsTable > .ops-table--changed { background: $primary-darken-3; }
     """
 
-    class _TableMessage(Message):
-        def __init__(self, table: OpsTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> OpsTable:
-            return self.table
+    class _TableMessage(WidgetMessage["OpsTable"]):
+        """A message about this table (its ``control``)."""
 
     class OperationChosen(_TableMessage):
         """Enter (or a click on the highlighted row) on an operation: show its details."""
@@ -235,7 +230,7 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
         """Rows, counts, marks or the highlighted row changed (coalesced: the latest replaces any pending)."""
 
         def can_replace(self, message: Message) -> bool:
-            return isinstance(message, OpsTable.Updated) and message.table is self.table
+            return isinstance(message, OpsTable.Updated) and message.control is self.control
 
     class QueryChanged(_TableMessage):
         """The table changed its own text filter (Esc cleared it, ``c`` chose a case): the box follows."""

@@ -16,7 +16,6 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
@@ -25,6 +24,7 @@ from console.tui.profile_index import ProfileIndex
 from console.tui.profile_selection import ProfileSelection
 from console.tui.widgets.lines import LineList
 from console.tui.widgets.row_keys import RowKeys
+from console.tui.widgets.widget_message import WidgetMessage
 
 _MARK_WIDTH = 2
 _HOME_WIDTH = 9
@@ -125,14 +125,8 @@ class ProfileList(LineList, RowKeys, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     """Row (in the shown rows) under the cursor."""
 
-    class _ListMessage(Message):
-        def __init__(self, profile_list: ProfileList) -> None:
-            super().__init__()
-            self.profile_list = profile_list
-
-        @property
-        def control(self) -> ProfileList:
-            return self.profile_list
+    class _ListMessage(WidgetMessage["ProfileList"]):
+        """A message about this list (its ``control``)."""
 
     class SelectionChanged(_ListMessage):
         """The set of selected profiles changed."""

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
 from console.tui.focus import hold_keys, release_keys
+from console.tui.widgets.widget_message import WidgetMessage
 
 
 class SearchBox(Input):
@@ -39,16 +39,8 @@ class SearchBox(Input):
         Binding("down", "leave", "To list", show=False, id="search.to-list", priority=True),
     ]
 
-    class Leave(Message):
+    class Leave(WidgetMessage["SearchBox"]):
         """The admin went back to the list (Enter, Down or Esc)."""
-
-        def __init__(self, box: SearchBox) -> None:
-            super().__init__()
-            self.box = box
-
-        @property
-        def control(self) -> SearchBox:
-            return self.box
 
     def __init__(
         self,
