@@ -11,14 +11,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from console.tui.event_log import EventLog, LogEntry, filtered, matches
 from console.tui.footer import ConsoleFooter
+from console.tui.widgets.filter_line import FilterLine
 
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "information": "dim"}
 
@@ -38,7 +38,7 @@ def _nothing() -> None:
     return None
 
 
-class EventLogInput(Input):
+class EventLogInput(FilterLine):
     """The log's filter: Enter, Down or Esc go back to the log (the filter stays)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -46,9 +46,6 @@ class EventLogInput(Input):
             "escape,enter,down", "leave", "Keep filter", id="event-log-filter.leave", priority=True, key_display="esc"
         ),
     ]
-
-    def action_leave(self) -> None:
-        self.screen.set_focus(self.screen.query_one(RichLog))
 
 
 class EventLogScreen(Screen[None]):
@@ -81,12 +78,16 @@ class EventLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="event-log-title")
-        yield EventLogInput(placeholder="/ filter: words, !word leaves out, error, warning", id="event-log-filter")
+        yield EventLogInput(
+            back_to="#event-log-lines",
+            on_query=self._filter,
+            placeholder="/ filter: words, !word leaves out, error, warning",
+            id="event-log-filter",
+        )
         yield RichLog(id="event-log-lines", wrap=True, markup=False, highlight=False, auto_scroll=True)
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        self.query_one(EventLogInput).display = False
         self._fill()
         self._stop_listening = self.log_model.listen(self._on_entry)
         self.set_focus(self.query_one(RichLog))
@@ -127,14 +128,10 @@ class EventLogScreen(Screen[None]):
         self.query_one("#event-log-title", Static).update(self._title(len(self.shown)))
 
     def action_filter(self) -> None:
-        box = self.query_one(EventLogInput)
-        box.display = True
-        self.set_focus(box)
+        self.query_one(EventLogInput).open()
 
-    @on(Input.Changed, "#event-log-filter")
-    def _on_filter(self, event: Input.Changed) -> None:
-        event.stop()
-        self.query_text = event.value
+    def _filter(self, text: str) -> None:
+        self.query_text = text
         self._fill()
 
     def action_close(self) -> None:

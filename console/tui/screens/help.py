@@ -7,16 +7,16 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from console.tui.footer import ConsoleFooter
+from console.tui.widgets.filter_line import FilterLine
 
 
 def _bindings(node_type: type[DOMNode]) -> Iterable[Binding]:
@@ -67,15 +67,12 @@ def keys_markdown(sections: list[tuple[str, type[DOMNode]]], extra: list[tuple[s
     return "\n".join(lines)
 
 
-class HelpSearch(Input):
+class HelpSearch(FilterLine):
     """The help's search box: Enter, Down or Esc go back to the list (the search stays)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,down", "leave", "Keep search", id="help-search.leave", priority=True, key_display="esc"),
     ]
-
-    def action_leave(self) -> None:
-        self.screen.set_focus(self.screen.query_one("#help-dialog"))
 
 
 def row_matches(row: tuple[str, str, str], query: str) -> bool:
@@ -112,26 +109,26 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):
-            yield HelpSearch(placeholder="/ search keys and what they do", id="help-search")
+            yield HelpSearch(
+                back_to="#help-dialog",
+                on_query=self._search,
+                placeholder="/ search keys and what they do",
+                id="help-search",
+            )
             yield Static(self._table(), id="help-table")
             yield Static("/ searches · Esc or ? closes · q quits", classes="hint")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Keys"
-        self.query_one(HelpSearch).display = False
 
     def action_search(self) -> None:
-        box = self.query_one(HelpSearch)
-        box.display = True
-        self.set_focus(box)
+        self.query_one(HelpSearch).open()
 
-    @on(Input.Changed, "#help-search")
-    def _on_search(self, event: Input.Changed) -> None:
-        event.stop()
-        self.query_text = event.value
+    def _search(self, text: str) -> None:
+        self.query_text = text
         self.query_one("#help-table", Static).update(self._table())
-        typed = event.value.strip()
+        typed = text.strip()
         # Text, never markup: what was typed is shown as typed.
         self.query_one("#help-dialog").border_title = Text(f"Keys · /{typed}") if typed else "Keys"
 
