@@ -28,7 +28,7 @@ class PaneApp(App[None]):
         self.bells = 0
 
     def compose(self) -> ComposeResult:
-        yield OperationsPane(self.engine, self.clock, user_label=self.label, id="operations-pane", classes="pane")
+        yield OperationsPane(self.engine, self.clock, user_label=self.label)
         yield Footer()
 
     def on_mount(self) -> None:

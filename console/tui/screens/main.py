@@ -164,21 +164,13 @@ class MainScreen(ReportsWorkerFailures, TenantView):
         yield ConsoleHeader(id="header")
         yield Static(id="pane-tabs")
         with Container(id="panes"):
-            yield ProfilesPane(self.index, on_export=self.export_profiles, id="profiles-pane", classes="pane")
-            yield OperationsPane(
-                self.session.engine,
-                self.services.clock,
-                user_label=self._user_label,
-                id="operations-pane",
-                classes="pane",
-            )
+            yield ProfilesPane(self.index, on_export=self.export_profiles)
+            yield OperationsPane(self.session.engine, self.services.clock, user_label=self._user_label)
             self._cases_book = self._case_book()
             yield CasesPane(
                 self._cases_book,
                 self.services.clock.now,
                 self.session.engine.operations,
-                id="cases-pane",
-                classes="pane",
             )
         yield PulseStrip(id="pulse-strip")
         event_log = getattr(self.app, "event_log", None)

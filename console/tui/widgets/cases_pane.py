@@ -27,6 +27,7 @@ from console.ops.events import OperationView
 from console.tui.cells import literal, safe_text, status_label
 from console.tui.focus import move_focus_now, release_keys
 from console.tui.footer import ConsoleFooter
+from console.tui.widgets.pane import Pane
 
 OPERATIONS_SHOWN = 5
 """Operations listed under a case (the rest are counted)."""
@@ -195,8 +196,10 @@ class CaseList(OptionList):
     ]
 
 
-class CasesPane(Vertical):
+class CasesPane(Pane):
     """Cases with their countdown and operations; ``o`` open, ``x`` extend, ``c`` close."""
+
+    PANE_ID = "cases-pane"
 
     # Priority: run as the key is read, so the keys of a burst typed after it are held for the form.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -237,11 +240,8 @@ class CasesPane(Vertical):
         book: CaseBook | None,
         now: Callable[[], float],
         operations: Callable[[], Sequence[OperationView]],
-        *,
-        id: str | None = None,
-        classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__()
         self.book = book
         self.now = now
         self.operations = operations

@@ -18,7 +18,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
@@ -31,6 +30,7 @@ from console.tui.messages import ReportsWorkerFailures
 from console.tui.ops_model import ATTENTION, readable_error, shown_status
 from console.tui.ops_status import TableCounts, status_line, tab_label
 from console.tui.widgets.ops_table import OpsTable
+from console.tui.widgets.pane import Pane
 
 DETAIL_LINES = 5
 """Lines under the table for the highlighted operation (more is cut with an ellipsis: Enter shows all)."""
@@ -86,7 +86,7 @@ class OpsFilterBox(Input):
         self.post_message(self.Leave())
 
 
-class OperationsPane(ReportsWorkerFailures, Vertical):
+class OperationsPane(ReportsWorkerFailures, Pane):
     """Counts, filter box, the live operations table and the highlighted operation's error.
 
     Args:
@@ -101,6 +101,8 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         "ops-pane--paused",
         "ops-pane--marked",
     }
+
+    PANE_ID = "operations-pane"
 
     DEFAULT_CSS = """
     OperationsPane > .ops-pane--bad { color: $text-error; text-style: bold; }
@@ -120,10 +122,8 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         *,
         user_label: Callable[[str], str] | None = None,
         identity: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__()
         self.engine = engine
         self.clock = clock
         self.user_label = user_label or (lambda user_id: user_id)

@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from console.graph.models import InboundSharedUserProfile
 from console.tui.cells import safe_text
 from console.tui.profile_index import ProfileIndex
+from console.tui.widgets.pane import Pane
 from console.tui.widgets.profile_list import ProfileList
 from console.tui.widgets.search_box import SearchBox
 
 
-class ProfilesPane(Vertical):
+class ProfilesPane(Pane):
     """Search box, status line and profile list over one ``ProfileIndex``.
 
     Args:
@@ -31,15 +31,15 @@ class ProfilesPane(Vertical):
         on_export: opens the export form for the selection (Enter on the list).
     """
 
+    PANE_ID = "profiles-pane"
+
     def __init__(
         self,
         index: ProfileIndex,
         *,
         on_export: Callable[[], None] | None = None,
-        id: str | None = None,
-        classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__()
         self.index = index
         self._on_export = on_export
         self._pages = 0
