@@ -68,8 +68,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "errors: the operations pane keeps its failures to itself",
         "console/tui/widgets/ops_pane.py",
-        "class OperationsPane(ReportsWorkerFailures, Vertical):",
-        "class OperationsPane(Vertical):",
+        "class OperationsPane(ReportsWorkerFailures, Pane):",
+        "class OperationsPane(Pane):",
         (f"{FAILURES}::test_a_worker_failure_shows_once_formatted_and_as_text[operations pane]",),
     ),
     (
