@@ -54,8 +54,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "errors: the export form keeps its failures to itself",
         "console/tui/screens/export.py",
-        "class ExportScreen(ReportsWorkerFailures, ExportSending):",
-        "class ExportScreen(ExportSending):",
+        "class ExportScreen(MovesFocusNow, ReportsWorkerFailures, ExportSending):",
+        "class ExportScreen(MovesFocusNow, ExportSending):",
         (f"{FAILURES}::test_a_worker_failure_shows_once_formatted_and_as_text[export form]",),
     ),
     (

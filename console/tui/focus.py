@@ -60,3 +60,16 @@ def move_focus_now(screen: Screen[Any], step: int) -> None:
         screen.focus_next()
     else:
         screen.focus_previous()
+
+
+class _OnAScreen(Protocol):
+    @property
+    def screen(self) -> Screen[object]: ...
+
+
+class MovesFocusNow:
+    """Mixin of a screen whose Tab and Shift+Tab are bound to ``move_focus(1)`` and ``move_focus(-1)``
+    (each screen binds them with its own ids): they move focus at once (``move_focus_now``)."""
+
+    def action_move_focus(self: _OnAScreen, step: int) -> None:
+        move_focus_now(self.screen, step)

@@ -20,13 +20,13 @@ from textual.widgets import Input, Static
 
 from console.tui.cells import literal, one_line, safe_text
 from console.tui.dialogs.confirm import names_text
-from console.tui.focus import move_focus_now
+from console.tui.focus import MovesFocusNow
 from console.tui.footer import ConsoleFooter
 
 """People listed by name before '… and N more'."""
 
 
-class RemoveScreen(ModalScreen[str | None]):
+class RemoveScreen(MovesFocusNow, ModalScreen[str | None]):
     """Asks whether to remove the personal data of ``people`` at ``tenant``; dismisses with the case
     reference when the admin typed the number of people, or None (Esc).
 
@@ -97,9 +97,6 @@ class RemoveScreen(ModalScreen[str | None]):
             focused = self.focused
             return focused is not None and focused.id == "remove-case"
         return True
-
-    def action_move_focus(self, step: int) -> None:
-        move_focus_now(self, step)
 
     def action_case_given(self) -> None:
         # At once and whatever the box holds: characters typed before this Enter may still be on their way

@@ -45,7 +45,7 @@ from console.tui.export_model import (
     proposal_text,
     quota_text,
 )
-from console.tui.focus import move_focus_now
+from console.tui.focus import MovesFocusNow, move_focus_now
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.tui.services import OperationsService
@@ -298,7 +298,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
         self.dismiss(self.outcomes)
 
 
-class ExportScreen(ReportsWorkerFailures, ExportSending):
+class ExportScreen(MovesFocusNow, ReportsWorkerFailures, ExportSending):
     """Export the personal data of some people, each to their own storage location.
 
     Args:
@@ -450,9 +450,6 @@ class ExportScreen(ReportsWorkerFailures, ExportSending):
             focused = self.focused
             return focused is not None and focused.id == "case"
         return True
-
-    def action_move_focus(self, step: int) -> None:
-        move_focus_now(self, step)
 
     def action_next_field(self) -> None:
         move_focus_now(self, 1)

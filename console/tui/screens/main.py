@@ -25,7 +25,7 @@ from console.tui.cells import safe_text
 from console.tui.export_launch import person_for
 from console.tui.export_model import ExportMemory, Person
 from console.tui.feed import OperationsFeed
-from console.tui.focus import hold_keys, move_focus_now, release_keys_after_refresh
+from console.tui.focus import MovesFocusNow, hold_keys, release_keys_after_refresh
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage, ReportsWorkerFailures, describe_failure
 from console.tui.profile_index import ProfileIndex
@@ -52,7 +52,7 @@ TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
 
-class MainScreen(ReportsWorkerFailures, TenantView):
+class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
     """Profiles and operations of one signed-in session, or of several tenants at once (``tenants``)."""
 
     # Priority bindings run as the key is read, before the next key of a burst is routed: each moves
@@ -313,10 +313,6 @@ class MainScreen(ReportsWorkerFailures, TenantView):
     def action_reload_profiles(self) -> None:
         self.query_one(ProfilesPane).reset()
         self.load_profiles()
-
-    def action_move_focus(self, step: int) -> None:
-        """Tab / Shift+Tab, at once (Textual's own focus_next runs only after the key has bubbled up)."""
-        move_focus_now(self, step)
 
     def action_focus_search(self) -> None:
         # In the search box too: "/" is the search key, never a character searched for (no name, UPN or

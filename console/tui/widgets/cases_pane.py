@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from console.ops.cases import ALERT_DAYS, CLOSED, OVERDUE, Case, CaseError, CaseStore, parse_date, utc_date
 from console.ops.events import OperationView
 from console.tui.cells import literal, safe_text, status_label
-from console.tui.focus import move_focus_now, release_keys
+from console.tui.focus import MovesFocusNow, release_keys
 from console.tui.footer import ConsoleFooter
 from console.tui.widgets.pane import Pane
 
@@ -125,7 +125,7 @@ class Field:
     placeholder: str = ""
 
 
-class CaseFormScreen(ModalScreen[dict[str, str] | None]):
+class CaseFormScreen(MovesFocusNow, ModalScreen[dict[str, str] | None]):
     """A small form (open, extend or close a case): Enter saves (``save`` says what is wrong, or None), Esc cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -174,9 +174,6 @@ class CaseFormScreen(ModalScreen[dict[str, str] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def action_move_focus(self, step: int) -> None:
-        move_focus_now(self, step)
 
 
 class CaseList(OptionList):
