@@ -71,7 +71,7 @@ async def test_a_full_disk_while_polling_ends_the_wait_with_the_reason(tmp_path:
     await rig.run_for(LEDGER_PAUSE / 2)
     assert len(rig.polls()) == polls, "polled on after the ledger gave up (outside the tenant's budget)"
     # The disk has room again: a process that lives on (the console) polls again, to the end.
-    side.engine.writer.journal.reserve_requests = real_reserve
+    side.engine.writer.journal.reserve_requests = real_reserve  # type: ignore[method-assign]
     await rig.run_until(lambda: all(r.state == "final" for r in side.engine._rows.values()), limit=1200)
     assert side.engine._idle.is_set()
     assert rig.early_polls() == 0
