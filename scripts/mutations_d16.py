@@ -28,14 +28,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "d16: the help's search line filters as typed (FilterLine)",
         "console/tui/widgets/filter_line.py",
-        "        self._on_query(event.value)",
+        "        self.post_message(self.Query(event.value))",
         "        pass",
         (f"{HABITS}::test_the_help_is_searched_with_slash[burst]",),
     ),
     (
         "d16: the event log's filter line filters as typed (FilterLine)",
         "console/tui/widgets/filter_line.py",
-        "        self._on_query(event.value)",
+        "        self.post_message(self.Query(event.value))",
         "        pass",
         (f"{HABITS}::test_a_failure_toasts_one_short_line_and_the_event_log_keeps_it_whole[burst]",),
     ),

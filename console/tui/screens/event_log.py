@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -47,6 +48,8 @@ class EventLogInput(FilterLine):
         ),
     ]
 
+    BACK_TO = "#event-log-lines"
+
 
 class EventLogScreen(Screen[None]):
     """The event log, newest at the bottom, following new events while at the bottom."""
@@ -78,12 +81,7 @@ class EventLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="event-log-title")
-        yield EventLogInput(
-            back_to="#event-log-lines",
-            on_query=self._filter,
-            placeholder="/ filter: words, !word leaves out, error, warning",
-            id="event-log-filter",
-        )
+        yield EventLogInput(placeholder="/ filter: words, !word leaves out, error, warning", id="event-log-filter")
         yield RichLog(id="event-log-lines", wrap=True, markup=False, highlight=False, auto_scroll=True)
         yield ConsoleFooter()
 
@@ -130,8 +128,9 @@ class EventLogScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(EventLogInput).open()
 
-    def _filter(self, text: str) -> None:
-        self.query_text = text
+    @on(EventLogInput.Query)
+    def _filter(self, event: EventLogInput.Query) -> None:
+        self.query_text = event.text
         self._fill()
 
     def action_close(self) -> None:

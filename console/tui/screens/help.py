@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -74,6 +75,8 @@ class HelpSearch(FilterLine):
         Binding("escape,enter,down", "leave", "Keep search", id="help-search.leave", priority=True, key_display="esc"),
     ]
 
+    BACK_TO = "#help-dialog"
+
 
 def row_matches(row: tuple[str, str, str], query: str) -> bool:
     """Every word of ``query`` in the row's section, keys or description (case-insensitive)."""
@@ -109,12 +112,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):
-            yield HelpSearch(
-                back_to="#help-dialog",
-                on_query=self._search,
-                placeholder="/ search keys and what they do",
-                id="help-search",
-            )
+            yield HelpSearch(placeholder="/ search keys and what they do", id="help-search")
             yield Static(self._table(), id="help-table")
             yield Static("/ searches · Esc or ? closes · q quits", classes="hint")
         yield ConsoleFooter()
@@ -125,10 +123,11 @@ class HelpScreen(ModalScreen[None]):
     def action_search(self) -> None:
         self.query_one(HelpSearch).open()
 
-    def _search(self, text: str) -> None:
-        self.query_text = text
+    @on(HelpSearch.Query)
+    def _search(self, event: HelpSearch.Query) -> None:
+        self.query_text = event.text
         self.query_one("#help-table", Static).update(self._table())
-        typed = text.strip()
+        typed = event.text.strip()
         # Text, never markup: what was typed is shown as typed.
         self.query_one("#help-dialog").border_title = Text(f"Keys · /{typed}") if typed else "Keys"
 

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
+from textual.message import Message
 from textual.widgets import Input
 
 
 class FilterLine(Input):
-    """A filter line: every change calls ``on_query`` with the text (``Input.Changed`` stops here), and its
-    ``leave`` action (each subclass binds its own keys, so that the help lists them) focuses ``back_to``
-    again, keeping the text.
+    """A filter line, hidden until ``open``: every change posts ``Query`` with the text (``Input.Changed``
+    stops here), and its ``leave`` action (each subclass binds its own keys, so that the help lists them)
+    focuses ``BACK_TO`` again, keeping the text."""
 
-    Args:
-        back_to: the selector of the widget ``leave`` focuses (the list the line filters).
-        on_query: called with the text on every change.
-    """
+    BACK_TO: ClassVar[str]
+    """The selector of the widget ``leave`` focuses (what the line filters)."""
 
-    def __init__(self, *, back_to: str, on_query: Callable[[str], None], placeholder: str, id: str) -> None:
+    @dataclass
+    class Query(Message):
+        """The filter's text changed."""
+
+        text: str
+
+    def __init__(self, *, placeholder: str, id: str) -> None:
         super().__init__(placeholder=placeholder, id=id)
         self.display = False
-        self._back_to = back_to
-        self._on_query = on_query
 
     def open(self) -> None:
         """Show the line and focus it (``/``)."""
@@ -30,9 +34,9 @@ class FilterLine(Input):
         self.screen.set_focus(self)
 
     def action_leave(self) -> None:
-        self.screen.set_focus(self.screen.query_one(self._back_to))
+        self.screen.set_focus(self.screen.query_one(self.BACK_TO))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._on_query(event.value)
+        self.post_message(self.Query(event.value))
