@@ -2,7 +2,7 @@
 
 What an auditor asks for case DSR-1234: which accounts were exported, when, by whom, where to,
 did it finish, and what Graph answered (the request-ids of the export POST and of the final poll).
-``report_rows`` reads that from the journal, one dict per operation with exactly ``FIELDS``;
+``iter_report_rows`` reads that from the journal, one dict per operation with exactly ``FIELDS``;
 ``render_report`` writes it as Markdown (for people: a title with the case, a summary of counts and
 dates, then a table), CSV (a header row of exactly ``FIELDS``) or one JSON array. Times are UTC
 ISO 8601 (``2026-12-01T10:00:00Z``); the storage location's SAS signature is masked.
@@ -208,19 +208,6 @@ def _report_row(view: OperationView, export_id: str, final_id: str, notes: list[
         "notes": notes,
         "kind": view.kind,
     }
-
-
-def report_rows(
-    journal: OperationJournal,
-    *,
-    keys: Iterable[int] | None = None,
-    tenant_key: str | None = None,
-    case: str | None = None,
-    since: float | None = None,
-    now: float | None = None,
-) -> list[dict[str, Any]]:
-    """The report's rows, oldest first: every operation of the journal that matches (``iter_report_rows``)."""
-    return list(iter_report_rows(journal, keys=keys, tenant_key=tenant_key, case=case, since=since, now=now))
 
 
 def iter_report_rows(

@@ -106,12 +106,12 @@ def write_report(
         OSError: the file cannot be written (its text is shown to the admin).
     """
     from console.ops.journal import OperationJournal
-    from console.report import render_report, report_rows
+    from console.report import iter_report_rows, render_report
 
     fmt = format_of(path)
     journal = OperationJournal(journal_path)
     try:
-        rows = report_rows(journal, keys=list(keys), tenant_key=tenant_key, now=now)
+        rows = list(iter_report_rows(journal, keys=list(keys), tenant_key=tenant_key, now=now))
     finally:
         journal.close()
     text = render_report(rows, fmt, case=case, generated_at=now)

@@ -12,7 +12,7 @@ from pathlib import Path
 from console.ops.events import FINAL, TRACKING, PollRecord
 from console.ops.journal import OperationJournal
 from console.paths import Paths
-from console.report import render_report, report_rows
+from console.report import iter_report_rows, render_report
 from console.sim.server import LoopbackServer
 from console.sim.tenant import SimulatedTenant
 from tests.cli.conftest import TEMPLATE, child_env, graph_args
@@ -88,7 +88,7 @@ def test_the_reports_final_request_id_is_the_last_final_polls(tmp_path: Path) ->
     journal.save_now(row, PollRecord(at + 180, 200, None, "last-final-rid", "c3", "complete", 100.0, ""), at + 180)
     [stored] = journal.rows()
     assert stored.final_request_id == ""
-    [entry] = json.loads(render_report(report_rows(journal, now=at + 200), "json", generated_at=at + 200))
+    [entry] = json.loads(render_report(list(iter_report_rows(journal, now=at + 200)), "json", generated_at=at + 200))
     assert entry["finalRequestId"] == "last-final-rid"
     assert entry["exportRequestId"] == "post-rid"
     journal.close()

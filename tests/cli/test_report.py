@@ -14,7 +14,7 @@ import pytest
 
 from console.ops.events import FINAL, REJECTED, TRACKING, UNCONFIRMED, PollRecord
 from console.ops.journal import OperationJournal
-from console.report import FIELDS, render_report, report_rows
+from console.report import FIELDS, iter_report_rows, render_report
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report.md"
 T0 = 1_796_112_000.0  # 2026-12-01T08:00:00Z
@@ -102,7 +102,7 @@ def journal(tmp_path: Path) -> Iterator[OperationJournal]:
 
 
 def test_rows_hold_every_field_for_each_kind_of_export(journal: OperationJournal) -> None:
-    rows = report_rows(journal, case="DSR-1234", now=T0 + 10_000)
+    rows = list(iter_report_rows(journal, case="DSR-1234", now=T0 + 10_000))
     assert [list(r) for r in rows] == [list(FIELDS)] * 5
     complete, failed, unconfirmed, rejected, leftover = rows
     assert complete["status"] == "complete" and failed["status"] == "failed"
@@ -121,21 +121,26 @@ def test_rows_hold_every_field_for_each_kind_of_export(journal: OperationJournal
     assert complete["delivered"]["files"] == 4 and complete["delivered"]["requestInfo"] is True
     assert failed["delivered"] is None
     assert all(r["case"] == "DSR-1234" for r in rows)
-    assert len(report_rows(journal, now=T0)) == 6
-    assert [r["userId"] for r in report_rows(journal, keys=[2, 4], now=T0)] == [rows[1]["userId"], rows[3]["userId"]]
-    assert len(report_rows(journal, since=T0 + 100, now=T0)) == 4
-    assert report_rows(journal, tenant_key="another-tenant", now=T0) == []
+    assert len(list(iter_report_rows(journal, now=T0))) == 6
+    assert [r["userId"] for r in iter_report_rows(journal, keys=[2, 4], now=T0)] == [
+        rows[1]["userId"],
+        rows[3]["userId"],
+    ]
+    assert len(list(iter_report_rows(journal, since=T0 + 100, now=T0))) == 4
+    assert list(iter_report_rows(journal, tenant_key="another-tenant", now=T0)) == []
 
 
 @pytest.mark.parametrize("fmt", ["md", "csv", "json"])
 def test_the_signature_is_never_in_the_report(journal: OperationJournal, fmt: Any) -> None:
-    text = render_report(report_rows(journal, now=T0), fmt, generated_at=T0)
+    text = render_report(list(iter_report_rows(journal, now=T0)), fmt, generated_at=T0)
     assert SIG not in text
     assert "sig=" in text  # the location is there, masked
 
 
 def test_csv_has_exactly_the_documented_header_and_parses(journal: OperationJournal) -> None:
-    text = render_report(report_rows(journal, case="DSR-1234", now=T0), "csv", case="DSR-1234", generated_at=T0)
+    text = render_report(
+        list(iter_report_rows(journal, case="DSR-1234", now=T0)), "csv", case="DSR-1234", generated_at=T0
+    )
     parsed = list(csv.reader(io.StringIO(text)))
     assert tuple(parsed[0]) == FIELDS
     assert len(parsed) == 6 and all(len(r) == len(FIELDS) for r in parsed)
@@ -146,7 +151,7 @@ def test_csv_has_exactly_the_documented_header_and_parses(journal: OperationJour
 
 
 def test_json_is_one_array_of_field_objects(journal: OperationJournal) -> None:
-    text = render_report(report_rows(journal, now=T0), "json", generated_at=T0)
+    text = render_report(list(iter_report_rows(journal, now=T0)), "json", generated_at=T0)
     data = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     assert isinstance(data, list) and len(data) == 6
     assert all(tuple(item) == FIELDS for item in data)
@@ -154,7 +159,10 @@ def test_json_is_one_array_of_field_objects(journal: OperationJournal) -> None:
 
 def test_markdown_matches_the_committed_snapshot(journal: OperationJournal) -> None:
     text = render_report(
-        report_rows(journal, case="DSR-1234", now=T0 + 10_000), "md", case="DSR-1234", generated_at=T0 + 86_400
+        list(iter_report_rows(journal, case="DSR-1234", now=T0 + 10_000)),
+        "md",
+        case="DSR-1234",
+        generated_at=T0 + 86_400,
     )
     if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(text, encoding="utf-8")
