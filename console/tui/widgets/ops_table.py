@@ -37,7 +37,7 @@ from console.tui.ops_model import (
     shown_status,
 )
 from console.tui.widgets.ops_lines import OpsLines, plural
-from console.tui.widgets.row_keys import RowKeys
+from console.tui.widgets.row_keys import RowKeys, row_key_bindings
 from console.tui.widgets.widget_message import WidgetMessage
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "FILTERS", "OpsTable"]
@@ -50,12 +50,7 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     # key of a burst is routed. So "/abc" filters by abc (focus moves at once), "space space w" reports
     # on the two rows just marked, and what follows R, d or w waits for their dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="operations.up", priority=True),
-        Binding("down", "cursor_down", "Down", show=False, id="operations.down", priority=True),
-        Binding("pageup", "page_up", "Page up", show=False, id="operations.page-up", priority=True),
-        Binding("pagedown", "page_down", "Page down", show=False, id="operations.page-down", priority=True),
-        Binding("home", "first", "First", show=False, id="operations.first", priority=True),
-        Binding("end", "last", "Last", show=False, id="operations.last", priority=True),
+        *row_key_bindings("operations"),
         Binding(
             "enter",
             "choose",

@@ -23,7 +23,7 @@ from console.tui.cells import safe_text, short_id, status_label, status_role
 from console.tui.profile_index import ProfileIndex
 from console.tui.profile_selection import ProfileSelection
 from console.tui.widgets.lines import LineList
-from console.tui.widgets.row_keys import RowKeys
+from console.tui.widgets.row_keys import RowKeys, row_key_bindings
 from console.tui.widgets.widget_message import WidgetMessage
 
 _MARK_WIDTH = 2
@@ -49,12 +49,7 @@ class ProfileList(LineList, RowKeys, can_focus=True):
     # Priority: resolved as each key is read, in order with the screen's keys (see MainScreen.BINDINGS);
     # a non-priority binding is resolved only after the key has bubbled up, against whatever has focus then.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, priority=True, id="profiles.up"),
-        Binding("down", "cursor_down", "Down", show=False, priority=True, id="profiles.down"),
-        Binding("pageup", "page_up", "Page up", show=False, priority=True, id="profiles.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="profiles.page-down"),
-        Binding("home", "first", "First", show=False, priority=True, id="profiles.first"),
-        Binding("end", "last", "Last", show=False, priority=True, id="profiles.last"),
+        *row_key_bindings("profiles"),
         Binding(
             "space",
             "toggle_selection",

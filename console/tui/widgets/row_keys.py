@@ -1,11 +1,32 @@
 """The cursor keys the console's two line lists share (the profiles and the operations table).
 
-Each list declares its own bindings (their ids differ); the actions they name are these. A list
-mixing this in (after its widget base, so its own methods win) says where the cursor is, how many
-rows it shows, how far a page goes, and moves its cursor.
+Each list puts ``row_key_bindings(PREFIX)`` in its own bindings (their ids differ); the actions they
+name are these. A list mixing this in (after its widget base, so its own methods win) says where the
+cursor is, how many rows it shows, how far a page goes, and moves its cursor.
 """
 
 from __future__ import annotations
+
+from textual.binding import Binding
+
+_ROW_KEYS = (
+    ("up", "cursor_up", "Up", "up"),
+    ("down", "cursor_down", "Down", "down"),
+    ("pageup", "page_up", "Page up", "page-up"),
+    ("pagedown", "page_down", "Page down", "page-down"),
+    ("home", "first", "First", "first"),
+    ("end", "last", "Last", "last"),
+)
+"""(key, action, description, id after the list's prefix) of each cursor key."""
+
+
+def row_key_bindings(prefix: str) -> list[Binding]:
+    """The six cursor keys as priority bindings (each runs as the key is read, in order with the keys of
+    a burst), kept out of the footer, with the ids ``PREFIX.up`` ... ``PREFIX.last``."""
+    return [
+        Binding(key, action, description, show=False, priority=True, id=f"{prefix}.{name}")
+        for key, action, description, name in _ROW_KEYS
+    ]
 
 
 class RowKeys:
