@@ -17,9 +17,10 @@ its migrations from ``journal_schema``) and puts one store per concern over it:
   a pacer (the shared token bucket), so that every process together stays inside one poll budget;
 * ``console.ops.cases.CaseStore``: the data-subject request cases (built by its callers).
 
-Their methods are the journal's own (``journal.flush``, ``journal.claim``...). Secrets never reach
-the disk: storage locations, Locations, last errors, poll errors and notes are redacted on write,
-whatever the caller passed.
+Their methods are the journal's own (``journal.flush``, ``journal.claim``...): the stores' by
+inheritance (``OperationJournal`` derives from each store class), the write-behind's by name.
+Secrets never reach the disk: storage locations, Locations, last errors, poll errors and notes are
+redacted on write, whatever the caller passed.
 """
 
 from __future__ import annotations
