@@ -160,6 +160,39 @@ async def test_a_failure_toasts_one_short_line_and_the_event_log_keeps_it_whole(
         assert not isinstance(app.screen, EventLogScreen)
 
 
+GRAPH_FAILED = (
+    "Graph reported the export failed and gives no reason (a dataPolicyOperation has no error field): check the"
+    " storage location (it must be writable, unused and its SAS valid long enough), then export again (e)."
+)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_event_log_shows_every_word_of_a_long_error_on_screen(size: tuple[int, int]) -> None:
+    """Wrapped at the width the log really has: no letter lost at a line's end, the severity in full."""
+    from tests.tui.test_console import screen_text
+
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await _fail_one(app, pilot)
+        app.notify("22 exports finished: 19 complete, 3 need attention", title="Batch finished", severity="warning")
+        for _ in range(3):  # enough lines that the log needs its scroll bar
+            app.notify(GRAPH_FAILED, title="Export failed: Amara Schmidt", severity="error", markup=False)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        words = set(shown.split())
+        missing = [word for word in GRAPH_FAILED.split() if word not in words]
+        assert not missing, (missing, shown)
+        assert {"error", "warn"} <= words and "warni" not in words  # the severity never cut mid-word
+        await pilot.resize_terminal(70, 24)  # narrower: wrapped again, still nothing cut
+        await pilot.pause()
+        await pilot.pause()
+        words = set(screen_text(app).split())
+        assert not [word for word in GRAPH_FAILED.split() if word not in words]
+
+
 async def test_the_event_log_never_reads_tenant_text_as_markup_and_escapes_controls() -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
