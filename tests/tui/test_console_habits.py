@@ -217,7 +217,11 @@ def entry_lines(app: ConsoleApp) -> str:
 def footer_keys(app: ConsoleApp) -> list[str]:
     from textual.widgets._footer import FooterKey
 
-    return [key.key_display for key in app.screen.query(FooterKey) if key.region.right <= app.size.width]
+    return [
+        key.key_display
+        for key in app.screen.query(FooterKey)
+        if key.display and key.region.width and key.region.right <= app.size.width
+    ]
 
 
 async def test_at_80_columns_the_header_names_who_is_signed_in_and_every_footer_has_help_and_quit() -> None:
@@ -370,3 +374,39 @@ async def test_the_help_is_searched_with_slash(press: Press) -> None:
         assert any("operation" in row[2].lower() for row in screen.rows)
         await press(pilot, ("escape", "escape"))
         assert not isinstance(app.screen, HelpScreen)
+
+
+def cut_footer_keys(app: ConsoleApp) -> list[str]:
+    """What the footer's line shows left of the palette key, less the keys listed whole: a key drawn in part."""
+    from textual.widgets._footer import FooterKey
+
+    from tests.tui.test_console import screen_text
+
+    listed = [key for key in app.screen.query(FooterKey) if key.display and not key.has_class("-command-palette")]
+    drawn = screen_text(app).splitlines()[-1].split("▏")[0].split()
+    whole = " ".join(f"{key.key_display} {key.description}" for key in listed).split()
+    return drawn[len(whole) :] if drawn[: len(whole)] == whole else drawn
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_no_footer_key_is_drawn_in_part(size: tuple[int, int]) -> None:
+    """A footer lists whole keys only (a cut ``d▏`` reads as a key that does nothing); ? and q stay."""
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for screen_key in ("1", "2", "ctrl+l"):
+            await pilot.press(screen_key)
+            await settle(pilot)
+            await pilot.pause()
+            assert cut_footer_keys(app) == [], (screen_key, cut_footer_keys(app))
+            assert footer_keys(app)[:2] == ["?", "q"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.resize_terminal(200, 40)  # wider: what did not fit is listed again
+        await settle(pilot)
+        await pilot.pause()
+        wide = footer_keys(app)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.pause()
+        assert cut_footer_keys(app) == [] and len(footer_keys(app)) < len(wide)
