@@ -10,6 +10,7 @@ from typing import Any
 
 _DEMO = "tests/tui/test_console_demo.py::"
 _HABITS = "tests/tui/test_console_habits.py::"
+_OUTBOUND = "tests/tui/test_outbound_view.py::"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
@@ -53,5 +54,12 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        self.call_after_refresh(self.recompose)",
         "        pass",
         (f"{_HABITS}test_no_footer_key_is_drawn_in_part[80x24]",),
+    ),
+    (
+        "a17: with several tenants the outbound view names the picked one",
+        "console/tui/screens/outbound.py",
+        '    tenant = tenant_name_of(session) if several else ""',
+        '    tenant = ""',
+        (f"{_OUTBOUND}test_with_several_tenants_the_outbound_view_names_the_picked_one",),
     ),
 ]
