@@ -10,7 +10,6 @@ from typing import Any
 
 _DEMO = "tests/tui/test_console_demo.py::"
 _HABITS = "tests/tui/test_console_habits.py::"
-_OUTBOUND = "tests/tui/test_outbound_view.py::"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
@@ -60,6 +59,6 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "console/tui/screens/outbound.py",
         '    tenant = tenant_name_of(session) if several else ""',
         '    tenant = ""',
-        (f"{_OUTBOUND}test_with_several_tenants_the_outbound_view_names_the_picked_one",),
+        ("tests/tui/test_outbound_view.py::test_with_several_tenants_the_outbound_view_names_the_picked_one",),
     ),
 ]
