@@ -62,3 +62,26 @@ class ConsoleFooter(Footer):
                     disabled=not enabled,
                     tooltip=binding.tooltip or binding.description,
                 )
+        self.call_after_refresh(self._hide_cut_keys)
+
+    def on_resize(self) -> None:
+        # Listed again at the new width (what did not fit may fit now), then cut again.
+        self.call_after_refresh(self.recompose)
+
+    def _hide_cut_keys(self, tries: int = 5) -> None:
+        """Hide the keys drawn only in part (under the palette key or past the end), and all after them:
+        a footer lists whole keys, in order; ``?`` help lists every key."""
+        keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
+        palette = [key for key in self.query(FooterKey) if key.has_class("-command-palette")]
+        if not keys or any(key.outer_size.width == 0 for key in keys + palette) or not self.size.width:
+            if keys and tries:  # not laid out yet
+                self.call_after_refresh(self._hide_cut_keys, tries - 1)
+            return
+        room = self.size.width - (palette[0].outer_size.width if palette else 0)
+        used = 0
+        for key in keys:
+            used += key.outer_size.width + key.styles.margin.width
+            # The description's right padding may go under the palette key: its letters all show.
+            blank = key.styles.margin.right + key.get_component_styles("footer-key--description").padding.right
+            if used - blank > room:
+                key.display = False

@@ -153,3 +153,29 @@ async def test_a_location_pasted_in_the_demo_replaces_its_proposal(tmp_path: Pat
         assert storage.location == mine
         assert "MyS1gnature" not in storage.value
         await app.action_quit()
+
+
+async def test_a_refused_bulk_form_at_80x24_keeps_its_title_and_hint_above_the_footer(tmp_path: Path) -> None:
+    """Issue 17 (5): 300 selected, 295 hidden by a search, every container missing: the refusal scrolls
+    inside the form; its title and its last line (what Enter does) stay on the screen, above the footer."""
+    services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)))
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("asterisk", "slash", *"meyer", "enter", "enter", *"DSR-77", "tab")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ExportScreen) and len(form.people) == 300
+        missing = DEMO_STORAGE.replace("dsr-{userId}", "nowhere-{userId}")
+        form.query_one("#storage", StorageLocationInput).post_message(events.Paste(missing))
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "do not exist" in _text(form, "#storage-error"))
+        await settle(pilot)
+        dialog = form.query_one("#export-dialog")
+        hint = form.query_one("#export-hint")
+        footer_top = app.size.height - 1
+        assert dialog.region.y >= 0 and dialog.region.bottom <= footer_top, dialog.region
+        assert hint.region.height == 1 and hint.region.bottom < dialog.region.bottom, (hint.region, dialog.region)
+        assert "Esc cancels" in str(hint.render())
+        await app.action_quit()

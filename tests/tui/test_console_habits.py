@@ -160,6 +160,39 @@ async def test_a_failure_toasts_one_short_line_and_the_event_log_keeps_it_whole(
         assert not isinstance(app.screen, EventLogScreen)
 
 
+GRAPH_FAILED = (
+    "Graph reported the export failed and gives no reason (a dataPolicyOperation has no error field): check the"
+    " storage location (it must be writable, unused and its SAS valid long enough), then export again (e)."
+)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_event_log_shows_every_word_of_a_long_error_on_screen(size: tuple[int, int]) -> None:
+    """Wrapped at the width the log really has: no letter lost at a line's end, the severity in full."""
+    from tests.tui.test_console import screen_text
+
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await _fail_one(app, pilot)
+        app.notify("22 exports finished: 19 complete, 3 need attention", title="Batch finished", severity="warning")
+        for _ in range(3):  # enough lines that the log needs its scroll bar
+            app.notify(GRAPH_FAILED, title="Export failed: Amara Schmidt", severity="error", markup=False)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        words = set(shown.split())
+        missing = [word for word in GRAPH_FAILED.split() if word not in words]
+        assert not missing, (missing, shown)
+        assert {"error", "warn"} <= words and "warni" not in words  # the severity never cut mid-word
+        await pilot.resize_terminal(70, 24)  # narrower: wrapped again, still nothing cut
+        await pilot.pause()
+        await pilot.pause()
+        words = set(screen_text(app).split())
+        assert not [word for word in GRAPH_FAILED.split() if word not in words]
+
+
 async def test_the_event_log_never_reads_tenant_text_as_markup_and_escapes_controls() -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -184,7 +217,11 @@ def entry_lines(app: ConsoleApp) -> str:
 def footer_keys(app: ConsoleApp) -> list[str]:
     from textual.widgets._footer import FooterKey
 
-    return [key.key_display for key in app.screen.query(FooterKey) if key.region.right <= app.size.width]
+    return [
+        key.key_display
+        for key in app.screen.query(FooterKey)
+        if key.display and key.region.width and key.region.right <= app.size.width
+    ]
 
 
 async def test_at_80_columns_the_header_names_who_is_signed_in_and_every_footer_has_help_and_quit() -> None:
@@ -337,3 +374,39 @@ async def test_the_help_is_searched_with_slash(press: Press) -> None:
         assert any("operation" in row[2].lower() for row in screen.rows)
         await press(pilot, ("escape", "escape"))
         assert not isinstance(app.screen, HelpScreen)
+
+
+def cut_footer_keys(app: ConsoleApp) -> list[str]:
+    """What the footer's line shows left of the palette key, less the keys listed whole: a key drawn in part."""
+    from textual.widgets._footer import FooterKey
+
+    from tests.tui.test_console import screen_text
+
+    listed = [key for key in app.screen.query(FooterKey) if key.display and not key.has_class("-command-palette")]
+    drawn = screen_text(app).splitlines()[-1].split("▏")[0].split()
+    whole = " ".join(f"{key.key_display} {key.description}" for key in listed).split()
+    return drawn[len(whole) :] if drawn[: len(whole)] == whole else drawn
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_no_footer_key_is_drawn_in_part(size: tuple[int, int]) -> None:
+    """A footer lists whole keys only (a cut ``d▏`` reads as a key that does nothing); ? and q stay."""
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for screen_key in ("1", "2", "ctrl+l"):
+            await pilot.press(screen_key)
+            await settle(pilot)
+            await pilot.pause()
+            assert cut_footer_keys(app) == [], (screen_key, cut_footer_keys(app))
+            assert footer_keys(app)[:2] == ["?", "q"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.resize_terminal(200, 40)  # wider: what did not fit is listed again
+        await settle(pilot)
+        await pilot.pause()
+        wide = footer_keys(app)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.pause()
+        assert cut_footer_keys(app) == [] and len(footer_keys(app)) < len(wide)

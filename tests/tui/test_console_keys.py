@@ -113,20 +113,19 @@ async def test_star_selects_everything_shown_aloud_and_ctrl_z_undoes_it(fast: bo
 # -- 2. a selection hidden by the search is always in sight ------------------------------------------
 
 
-async def test_a_selection_hidden_by_the_search_shows_on_the_list_the_form_and_the_question() -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["burst", "slow"])
+async def test_a_selection_hidden_by_the_search_shows_on_the_list_the_form_and_the_question(fast: bool) -> None:
     services, engine = make_services(views=[])
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         profiles = the_list(app)
-        await pilot.press("asterisk", "slash", *"meyer", "enter")
-        await settle(pilot)
+        await type_keys(pilot, ["*", "/", *"meyer", "enter"], fast=fast)
         shown = len(profiles.shown)
         assert 0 < shown < 300
         hidden = 300 - shown
         assert f"{hidden} selected not shown" in text(app, "#profiles-status")
-        await pilot.press("enter")  # the form: for all 300
-        await settle(pilot)
+        await type_keys(pilot, ["enter"], fast=fast)  # the form: for all 300
         form = app.screen
         assert isinstance(form, ExportScreen) and len(form.people) == 300
         assert f"{hidden} of them are not shown by the search “meyer”" in text(app, "#export-hidden")
@@ -175,7 +174,8 @@ async def test_enter_on_case_moves_to_storage_at_once(fast: bool) -> None:
 # -- 4. typing into the hidden signature shows ------------------------------------------------------
 
 
-async def test_keys_typed_into_the_hidden_signature_change_its_shown_length() -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["burst", "slow"])
+async def test_keys_typed_into_the_hidden_signature_change_its_shown_length(fast: bool) -> None:
     services, _engine = make_services()
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -186,10 +186,9 @@ async def test_keys_typed_into_the_hidden_signature_change_its_shown_length() ->
         await settle(pilot)
         signature = SAS.split("sig=")[1]
         assert f"sig=*** holds {len(signature)} characters (hidden)" in text(app, "#storage-secret")
-        await pilot.press("home", "end")
+        await type_keys(pilot, ["home", "end"], fast=fast)
         assert storage.cursor_position == len(storage.value)
-        await pilot.press(*"qqq")
-        await settle(pilot)
+        await type_keys(pilot, list("qqq"), fast=fast)
         assert storage.value.endswith("sig=***")
         assert storage.location.endswith(signature + "qqq")
         assert f"sig=*** holds {len(signature) + 3} characters (hidden)" in text(app, "#storage-secret")

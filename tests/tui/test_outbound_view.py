@@ -197,3 +197,22 @@ def test_the_outbound_view_fits_80x24(snap_compare: Callable[..., bool]) -> None
         await settle(pilot)
 
     assert snap_compare(ConsoleApp(fake_services()), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_with_several_tenants_the_outbound_view_names_the_picked_one(tmp_path: Path) -> None:
+    """The demo's three tenants: the view has no header, so its title says whose users these are (burst)."""
+    app = ConsoleApp(build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path))))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(pilot.app, ["4"])
+        await settle(pilot)
+        assert isinstance(app.screen, OutboundScreen)
+        title = str(app.screen.query_one(OptionList).border_title)
+        assert "contoso" in title and title.startswith("Outbound")
+        burst(pilot.app, ["escape"])
+        await settle(pilot)
+        burst(pilot.app, ["ctrl+t", "4"])
+        await settle(pilot)
+        assert isinstance(app.screen, OutboundScreen)
+        assert "fabrikam" in str(app.screen.query_one(OptionList).border_title)
+        await app.action_quit()

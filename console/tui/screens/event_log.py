@@ -22,13 +22,16 @@ from console.tui.footer import ConsoleFooter
 from console.tui.widgets.filter_line import FilterLine
 
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "information": "dim"}
+SEVERITY_LABELS = {"error": "error", "warning": "warn", "information": "info"}
+"""Whole words of at most five letters (a cut ``warni`` reads as a glitch)."""
 
 
 def entry_text(entry: LogEntry) -> Text:
     """One entry: time, severity, title and the full text (wrapped by the log, never cut)."""
     text = Text()
     text.append(entry.time_label + " ", style="dim")
-    text.append(f"{entry.severity[:5]:<5} ", style=SEVERITY_STYLES.get(entry.severity, ""))
+    label = SEVERITY_LABELS.get(entry.severity, entry.severity[:5])
+    text.append(f"{label:<5} ", style=SEVERITY_STYLES.get(entry.severity, ""))
     if entry.title:
         text.append(entry.title + ": ", style="bold")
     text.append(entry.text)
@@ -70,7 +73,7 @@ class EventLogScreen(Screen[None]):
     EventLogScreen #event-log-title { height: 1; background: $panel; padding: 0 1; }
     EventLogScreen #event-log-filter { height: 1; border: none; padding: 0 1; background: $boost; }
     EventLogScreen #event-log-filter:focus { background: $accent 20%; }
-    EventLogScreen RichLog { height: 1fr; padding: 0 1; }
+    EventLogScreen RichLog { height: 1fr; padding: 0 1; scrollbar-gutter: stable; overflow-x: hidden; }
     """
 
     def __init__(self, log: EventLog) -> None:
@@ -82,13 +85,18 @@ class EventLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="event-log-title")
         yield EventLogInput(placeholder="/ filter: words, !word leaves out, error, warning", id="event-log-filter")
-        yield RichLog(id="event-log-lines", wrap=True, markup=False, highlight=False, auto_scroll=True)
+        # Wrapped at the width it has (RichLog's default min_width, 78, cut 80 columns' lines short), with
+        # the scroll bar's column kept from the start, so lines written before it appeared are not cut.
+        yield RichLog(id="event-log-lines", wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=20)
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self._fill()
         self._stop_listening = self.log_model.listen(self._on_entry)
         self.set_focus(self.query_one(RichLog))
+
+    def on_resize(self) -> None:
+        self._fill()  # wrapped again at the new width
 
     def on_unmount(self) -> None:
         self._stop_listening()

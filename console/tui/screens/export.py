@@ -78,7 +78,12 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
         """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
         dialog = self.query_one("#export-dialog")
         body = self.query_one("#export-body")
-        fixed = sum(child.outer_size.height for child in dialog.children if child is not body and child.display)
+        # Margins too (the quota's and the hint's blank line): outer_size leaves them out.
+        fixed = sum(
+            child.outer_size.height + child.styles.margin.height
+            for child in dialog.children
+            if child is not body and child.display
+        )
         # The screen less its footer, the dialog's border and one line of air.
         height = max(3, self.size.height - 1 - 2 - 1 - fixed)
         if body.styles.max_height is None or body.styles.max_height.value != height:

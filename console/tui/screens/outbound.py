@@ -28,6 +28,7 @@ from console.tui.dialogs.remove import OutboundRemoveScreen
 from console.tui.footer import ConsoleFooter
 from console.tui.outbound_model import OutboundLine, outbound_lines, outbound_summary, removal_targets
 from console.tui.removal import OpenScreen, refused_or_engine, send_in_worker
+from console.tui.tenants import tenant_name_of
 
 TITLE = "Outbound: our users whose data other tenants hold"
 """The view's title (and the palette's command)."""
@@ -61,9 +62,11 @@ class OutboundScreen(Screen[None]):
         Binding("escape", "close", "Back", id="outbound.close", tooltip="Back to the main screen"),
     ]
 
-    def __init__(self, session: Any, open_screen: OpenScreen, *, read_only: bool = False) -> None:
+    def __init__(self, session: Any, open_screen: OpenScreen, *, read_only: bool = False, tenant: str = "") -> None:
         super().__init__()
         self.session = session
+        self.tenant = tenant
+        """The tenant's name when several are open (this screen has no header to say whose users these are)."""
         self.open_screen = open_screen
         self.read_only = read_only
         self.lines: list[OutboundLine] = []
@@ -75,7 +78,8 @@ class OutboundScreen(Screen[None]):
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#outbound-list").border_title = TITLE
+        title = TITLE.replace("Outbound:", f"Outbound · {safe_text(self.tenant)}:") if self.tenant else TITLE
+        self.query_one("#outbound-list").border_title = title
         self._status("loading…")
         self.set_focus(self.query_one(OptionList))  # synchronously: a burst's next key lands here
         self.load()
@@ -164,7 +168,9 @@ class OutboundScreen(Screen[None]):
 def open_outbound(main: Any) -> None:
     """Open the Outbound view over the main screen ``main`` (its key and the palette's command)."""
     session = getattr(main, "profile_session", main.session)  # several tenants: the picked one's
-    main.open_screen(OutboundScreen(session, main.open_screen, read_only=main.services.read_only))
+    several = getattr(getattr(main, "tenants", None), "several", False)
+    tenant = tenant_name_of(session) if several else ""
+    main.open_screen(OutboundScreen(session, main.open_screen, read_only=main.services.read_only, tenant=tenant))
 
 
 class OutboundCommands(Provider):
