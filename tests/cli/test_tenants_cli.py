@@ -101,6 +101,12 @@ def test_watch_two_tenants_each_on_its_own_budget_and_the_json_names_them(two: T
     assert sorted(e["tenant"] for e in listed) == ["alpha"] * 2 + ["beta"] * 3
     only_beta = lines(two.cli("--tenant", "beta", "ops", "--json").stdout)
     assert [e["tenant"] for e in only_beta] == ["beta"] * 3
+    # The table names each row's tenant when it lists several, and keeps its one-tenant form otherwise.
+    table = two.cli("--all-tenants", "ops").stdout.splitlines()
+    assert table[0].split()[:2] == ["TENANT", "NAME"]
+    assert sorted(line.split()[0] for line in table[1:]) == ["alpha"] * 2 + ["beta"] * 3
+    assert two.cli("--tenant", "beta", "ops").stdout.splitlines()[0].split()[0] == "NAME"
+    assert two.cli("--tenant", "beta", "--tenant", "alpha", "ops", "--status", "complete").stdout.count("alpha") == 2
     report = two.cli("--tenant", "beta", "report", "--format", "json")
     assert report.returncode == 0, report.stderr
     rows = __import__("json").loads(report.stdout)

@@ -1,0 +1,32 @@
+"""Issue 18's leftovers (worktree t18): the ops table's TENANT column, tenants on their own, per-tenant budgets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "ops table never names the tenants",
+        "console/cli/journal_commands.py",
+        "    tenants = not args.json and journal_only.tenant_key is None and several_tenants(journal)",
+        "    tenants = False",
+        (
+            "tests/ops/test_read_fast_paths.py::test_ops_prints_the_views_table_byte_for_byte",
+            "tests/cli/test_tenants_cli.py::test_watch_two_tenants_each_on_its_own_budget_and_the_json_names_them",
+        ),
+    ),
+    (
+        "ops table's TENANT column never shown for a second tenant",
+        "console/cli/journal_listing.py",
+        "            self.with_tenant = self.with_tenant or bool(self._names)",
+        "            self.with_tenant = self.with_tenant",
+        ("tests/ops/test_read_fast_paths.py::test_ops_prints_the_views_table_byte_for_byte",),
+    ),
+    (
+        "views table's TENANT column shown for one tenant",
+        "console/cli/views.py",
+        "    with_tenant = len({v.tenant_key for v in views}) > 1",
+        "    with_tenant = len({v.tenant_key for v in views}) > 0",
+        ("tests/ops/test_read_fast_paths.py::test_ops_of_printable_rows_cuts_a_long_cell_as_the_views_table_does",),
+    ),
+]
