@@ -29,4 +29,25 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    with_tenant = len({v.tenant_key for v in views}) > 0",
         ("tests/ops/test_read_fast_paths.py::test_ops_of_printable_rows_cuts_a_long_cell_as_the_views_table_does",),
     ),
+    (
+        "one pacer shared by every tenant's client",
+        "console/graph/client.py",
+        "        self.pacer = pacer or Pacer(self._clock)",
+        '        self.pacer = pacer or self._clock.__dict__.setdefault("shared_pacer", Pacer(self._clock))',
+        ("tests/ops/test_tenants.py::test_a_throttling_storm_on_one_tenant_never_delays_another",),
+    ),
+    (
+        "one budget ledger shared by every tenant",
+        "console/ops/engine_link.py",
+        "        self._tenant_key = tenant_key\n        self._pace = pace",
+        '        self._tenant_key = "shared"\n        self._pace = pace',
+        ("tests/ops/test_tenants.py::test_a_throttling_storm_on_one_tenant_never_delays_another",),
+    ),
+    (
+        "a token Graph refuses never stops the engine",
+        "console/ops/engine_polling.py",
+        "        if step.fatal:\n            self.fatal_error = exc",
+        "        if False:\n            self.fatal_error = exc",
+        ("tests/ops/test_tenants.py::test_a_token_refused_on_one_tenant_leaves_the_other_polling",),
+    ),
 ]
