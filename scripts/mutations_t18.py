@@ -50,4 +50,49 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        if False:\n            self.fatal_error = exc",
         ("tests/ops/test_tenants.py::test_a_token_refused_on_one_tenant_leaves_the_other_polling",),
     ),
+    (
+        "a saved tenant's poll_budget beats --poll-budget",
+        "console/config.py",
+        "    if given is not None:\n        return given",
+        "    if given is not None and saved is None:\n        return given",
+        (
+            "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
+        ),
+    ),
+    (
+        "a saved tenant's poll_budget never used by its engine",
+        "console/wiring.py",
+        "            poll_budget=options.poll_budget if options.poll_budget_given else None,",
+        "            poll_budget=options.poll_budget,",
+        (
+            "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
+        ),
+    ),
+    (
+        "--poll-budget never noted as given",
+        "console/cli/parser.py",
+        "        namespace.poll_budget_given = True",
+        "        namespace.poll_budget_given = False",
+        (
+            "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
+        ),
+    ),
+    (
+        "a saved poll_budget of 0 accepted",
+        "console/config.py",
+        "not 1 <= value <= POLL_BUDGET_MAX:",
+        "not 0 <= value <= POLL_BUDGET_MAX:",
+        (
+            "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
+        ),
+    ),
+    (
+        "ops --summary ignores a saved tenant's poll_budget",
+        "console/cli/fleet_commands.py",
+        "        budget = poll_budget_for(saved.get(name), given, options.poll_budget)",
+        "        budget = options.poll_budget",
+        (
+            "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
+        ),
+    ),
 ]
