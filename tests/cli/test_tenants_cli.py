@@ -233,9 +233,10 @@ def test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_on
 
     from console.wiring import ConnectionOptions, open_fleet
 
-    for table, error in [({"poll_budget": 0}, "0"), ({"poll_budget": "300"}, "'300'"), ({"poll_budget": True}, "True")]:
+    bad: list[tuple[object, str]] = [(0, "0"), ("300", "'300'"), (True, "True")]
+    for value, error in bad:
         with pytest.raises(ConfigError, match=rf"\[tenants\.x\]: 'poll_budget' must be a whole number .* not {error}"):
-            SavedTenant.from_table("x", {"tenant": "t", **table})
+            SavedTenant.from_table("x", {"tenant": "t", "poll_budget": value})
     with pytest.raises(ConfigError, match=r"\[tenants\.x\]: 'poll_budget' .* from 1 to 10,000, not 10001"):
         SavedTenant.from_table("x", {"tenant": "t", "poll_budget": 10_001})
     paths = Paths.resolve(two.state)
