@@ -95,4 +95,25 @@ MUTATIONS: list[tuple[Any, ...]] = [
             "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
         ),
     ),
+    (
+        "the strip's polls this hour are this process's, not the ledger's",
+        "console/ops/engine_submit.py",
+        "        if not self.budget.shared:\n            return self.budget.spent_last_hour(self.clock.now())",
+        "        if True:\n            return self.budget.spent_last_hour(self.clock.now())",
+        ("tests/ops/test_tenants.py::test_the_console_strip_and_ops_summary_give_the_same_figures_on_one_journal",),
+    ),
+    (
+        "the strip's exports left ignore the journal's quota",
+        "console/tui/pulse.py",
+        "    used = quota.tenant_used if quota is not None else None",
+        "    used = None",
+        ("tests/ops/test_tenants.py::test_the_console_strip_and_ops_summary_give_the_same_figures_on_one_journal",),
+    ),
+    (
+        "the pulse counts problems as failed",
+        "console/ops/fleet.py",
+        '        elif matches_status(view, "failed"):',
+        '        elif matches_status(view, "problem"):',
+        ("tests/ops/test_tenants.py::test_the_console_strip_and_ops_summary_give_the_same_figures_on_one_journal",),
+    ),
 ]

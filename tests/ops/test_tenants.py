@@ -159,3 +159,48 @@ async def test_a_token_refused_on_one_tenant_leaves_the_other_polling(tmp_path: 
     assert [status for _, kind, status in both.requests_a if kind == "poll"][-1:] == [401]
     assert both.noticed_b == alone_b.noticed_b and len(both.noticed_b) == 6
     assert both.ledger_b == alone_b.ledger_b > 0
+
+
+async def test_the_console_strip_and_ops_summary_give_the_same_figures_on_one_journal(tmp_path: Path) -> None:
+    """The strip's pulse (live engines: ``console.tui.pulse.pulse_of``) and ``ops --summary``'s (the journal
+    alone: ``pulse_from_journal``) come from one computation: the same figures for each tenant."""
+    from console.ops.fleet import pulse_from_journal
+    from console.ops.journal import OperationJournal
+    from console.tui.pulse import pulse_of
+
+    rig = Rig(tmp_path, retry_after=5, duration=30)
+    tenant_b = other_tenant(rig)
+    rig.tenant.graph.faults.failing_users.update(rig.users(2))
+    a = rig.side(budget=720)
+    b = rig.side(budget=720, tenant=tenant_b)
+    for side in (a, b):
+        await side.engine.start()
+    await a.engine.submit([ExportTarget(u, location_for(n)) for n, u in enumerate(rig.users(5))])
+    await rig.run_for(90)  # A: two failed, three complete
+    await a.engine.submit([ExportTarget(u, location_for(10 + n)) for n, u in enumerate(rig.users(2, start=5))])
+    await b.engine.submit([ExportTarget(p.user_id, location_for(20)) for p in tenant_b.graph.profiles[:1]])
+    await b.engine.submit([ExportTarget("00000000-0000-4000-8000-00000000dead", location_for(21))])  # Graph: 404
+    await rig.run_for(10)  # A: two more running; B: one running, one refused (a problem, not a failed export)
+    await rig.settle()
+    journal = OperationJournal(rig.path)
+    now = rig.clock.now()
+    pace = a.engine.budget.pace
+    grant = journal.reserve_requests(  # another process spends from A's budget: its ledger counts it
+        a.engine.tenant_key, "another-process", now, 4, per_hour=720, burst=pace.burst, rate=pace.rate, grace=pace.grace
+    )
+    assert grant.slots
+    try:
+        for name, side in (("alpha", a), ("beta", b)):
+            engine = side.engine
+            live = pulse_of(name, engine, await engine.quota(), now, await engine.requests_this_hour())
+            stored = pulse_from_journal(journal, engine.tenant_key, name, now=now, poll_budget=engine.budget.per_hour)
+            figures = ("polls_this_hour", "poll_budget", "exports_left_today", "unfinished", "failed")
+            assert [getattr(live, f) for f in figures] == [getattr(stored, f) for f in figures], name
+            assert live.oldest_running_since == stored.oldest_running_since is not None
+        assert (live.unfinished, live.failed, live.exports_left_today) == (1, 0, 999)
+        alpha = pulse_from_journal(journal, a.engine.tenant_key, "alpha", now=now, poll_budget=720)
+        assert (alpha.unfinished, alpha.failed, alpha.exports_left_today) == (2, 2, 993)
+        assert alpha.polls_this_hour > 0
+    finally:
+        journal.close()
+        await rig.close()
