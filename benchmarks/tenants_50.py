@@ -140,6 +140,7 @@ async def fleet(count: int, args: argparse.Namespace) -> dict[str, Any]:
         for i, (tenant, engine) in enumerate(zip(tenants, engines, strict=True)):
             users = [p.user_id for p in tenant.graph.profiles[:ops]]
             await engine.submit([ExportTarget(u, location_for(i, u)) for u in users])
+        submitted = time.time()
         await asyncio.sleep(args.seconds)
         cpu, wall = time.process_time() - cpu0, time.time() - wall0
         for engine in engines:
@@ -160,6 +161,7 @@ async def fleet(count: int, args: argparse.Namespace) -> dict[str, Any]:
         overruns.append((max_in_window(times, window), allowed))
     return {
         "ops": ops,
+        "polling": wall - (submitted - wall0),
         "posts": [sum(1 for r in t.requests if r.kind == "export") for t in tenants],
         "with_posts": [max_in_window([r.at for r in t.requests], window) for t in tenants],
         "delays": delays,
@@ -200,7 +202,8 @@ def main() -> int:
     allowed = run["overruns"][0][1]
     done = [len(d) for d in run["delays"]]
     pressed = median([got for got, _ in run["overruns"]])
-    steady = (args.budget - default_burst(args.budget)) * run["wall"] / 3600  # the pace after the burst
+    # The pace after the burst, over the time every export was out (the POSTs of 50 tenants take a while).
+    steady = (args.budget - default_burst(args.budget)) * run["polling"] / 3600
     print_block(
         f"{args.tenants} tenants, one process, {run['wall']:.0f} s, Retry-After {args.retry_after:g} s, "
         f"exports ~{args.duration:g} s, budget {args.budget}/h each, {run['ops']} exports each",
@@ -254,7 +257,7 @@ def main() -> int:
         (
             pressed >= 0.8 * steady,
             f"the budget binds (median tenant's budgeted requests >= 80% of its steady pace, {steady:.0f} "
-            f"in {run['wall']:.0f} s): {pressed}",
+            f"in the {run['polling']:.0f} s after the last POST): {pressed}",
         ),
         (min(done) < run["ops"], f"more exports than the budget can poll: min {min(done)} of {run['ops']} noticed"),
     ]
