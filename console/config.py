@@ -18,6 +18,8 @@ saved tenant::
     authority = "https://login.example.test/contoso"   # optional override
     graph_url = "https://graph.example.test/beta"      # optional override (the --graph-url rules:
                                                        # https, or http://127.0.0.1:PORT/beta on loopback)
+    poll_budget = 2000                  # optional: requests an hour for this tenant (1 to 10,000);
+                                        # an explicit --poll-budget overrides it
 
 A client secret never goes into this file, only the *name* of the environment
 variable that holds it. Login hosts and Graph hosts come from the clouds table
@@ -111,6 +113,26 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
+_TENANT_KEYS = frozenset(
+    {
+        "tenant",
+        "client_id",
+        "cloud",
+        "method",
+        "client_secret_env",
+        "token_env",
+        "certificate_path",
+        "thumbprint",
+        "authority",
+        "graph_url",
+        "allow_removal",
+        "read_only",
+        "poll_budget",
+    }
+)
+"""The keys a ``[tenants.NAME]`` table may hold."""
+
+
 @dataclass(frozen=True)
 class SavedTenant:
     """One ``[tenants.NAME]`` table."""
@@ -142,6 +164,9 @@ class SavedTenant:
     and reporting go on."""
     token_env: str | None = None
     """For ``token_env``: the name of the environment variable holding the access token (never the token)."""
+    poll_budget: int | None = None
+    """Requests an hour for this tenant (1 to ``POLL_BUDGET_MAX``) in place of the default; an explicit
+    ``--poll-budget`` overrides it (``poll_budget_for``)."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -164,6 +189,7 @@ class SavedTenant:
         if self.method is SignInMethod.CERTIFICATE and not self.certificate_path:
             raise ConfigError(f"{where}: method 'certificate' needs 'certificate_path' (a PEM private key)")
         self._validate_token_env(where)
+        _poll_budget(where, {"poll_budget": self.poll_budget})
         if self.authority is not None:
             parts = urlsplit(self.authority)
             if parts.scheme != "https" or not parts.hostname:
@@ -253,20 +279,7 @@ class SavedTenant:
             ConfigError: a key is missing, unknown or of the wrong type.
         """
         where = f"[tenants.{name}]"
-        known = {
-            "tenant",
-            "client_id",
-            "cloud",
-            "method",
-            "client_secret_env",
-            "token_env",
-            "certificate_path",
-            "thumbprint",
-            "authority",
-            "graph_url",
-            "allow_removal",
-            "read_only",
-        }
+        known = _TENANT_KEYS
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -274,9 +287,10 @@ class SavedTenant:
         for key, flag in flags.items():
             if not isinstance(flag, bool):
                 raise ConfigError(f"{where}: '{key}' must be true or false")
+        poll_budget = _poll_budget(where, table)
         values: dict[str, str] = {}
         for key, value in table.items():
-            if key in flags:
+            if key in flags or key == "poll_budget":
                 continue
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: '{key}' must be a string")
@@ -303,11 +317,12 @@ class SavedTenant:
             graph_url=values.get("graph_url") or None,
             allow_removal=flags["allow_removal"],
             read_only=flags["read_only"],
+            poll_budget=poll_budget,
         )
 
-    def to_table(self) -> dict[str, str | bool]:
+    def to_table(self) -> dict[str, str | bool | int]:
         """The ``[tenants.NAME]`` table, without keys left at None (``allow_removal`` only when true)."""
-        table: dict[str, str | bool | None] = {
+        table: dict[str, str | bool | int | None] = {
             "tenant": self.tenant,
             "client_id": self.client_id,
             "cloud": self.cloud,
@@ -320,8 +335,39 @@ class SavedTenant:
             "graph_url": self.graph_url,
             "allow_removal": True if self.allow_removal else None,
             "read_only": True if self.read_only else None,
+            "poll_budget": self.poll_budget,
         }
         return {k: v for k, v in table.items() if v is not None}
+
+
+POLL_BUDGET_MAX = 10_000
+"""The most requests an hour a saved tenant's ``poll_budget`` may ask for (Graph's limit per tenant)."""
+
+
+def _poll_budget(where: str, table: Mapping[str, Any]) -> int | None:
+    """A ``[tenants.NAME]`` table's ``poll_budget`` (None when absent).
+
+    Raises:
+        ConfigError: not a whole number from 1 to ``POLL_BUDGET_MAX``.
+    """
+    value = table.get("poll_budget")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= POLL_BUDGET_MAX:
+        raise ConfigError(
+            f"{where}: 'poll_budget' must be a whole number of requests an hour from 1 to {POLL_BUDGET_MAX:,}, "
+            f"not {value!r}"
+        )
+    return value
+
+
+def poll_budget_for(saved: SavedTenant | None, given: int | None, default: int) -> int:
+    """A tenant's requests an hour: ``--poll-budget`` when given, else its saved ``poll_budget``, else ``default``."""
+    if given is not None:
+        return given
+    if saved is not None and saved.poll_budget is not None:
+        return saved.poll_budget
+    return default
 
 
 @dataclass(frozen=True)

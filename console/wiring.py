@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.auth.base import StaticTokenProvider, TokenProvider, tenant_key_for
 from console.clock import Clock, SystemClock
-from console.config import SignInMethod
+from console.config import SignInMethod, poll_budget_for
 from console.demo import (
     DEMO_CASE,
     DEMO_IDENTITY,
@@ -111,6 +111,8 @@ class ConnectionOptions:
     """``--state-dir``: where config, journal and caches live."""
     poll_budget: int = DEFAULT_POLL_BUDGET
     """``--poll-budget``: requests an hour for the tenant."""
+    poll_budget_given: bool = True
+    """False: ``poll_budget`` is only the default (no ``--poll-budget`` given): a saved tenant's own goes first."""
     tenants: tuple[str, ...] = ()
     """Every ``--tenant NAME`` given (``tenant`` is the first); several: ``watch``, ``ops``, ``report``."""
     all_tenants: bool = False
@@ -681,7 +683,7 @@ def services_for_signin(
     signin: SignIn,
     paths: Paths,
     *,
-    poll_budget: int = DEFAULT_POLL_BUDGET,
+    poll_budget: int | None = None,
     clock: Clock | None = None,
     graph_url: str | None = None,
     graph_transport: httpx.AsyncBaseTransport | None = None,
@@ -693,7 +695,7 @@ def services_for_signin(
     Args:
         signin: a ``SignIn`` with an account.
         paths: state paths.
-        poll_budget: requests an hour.
+        poll_budget: requests an hour (None: the saved tenant's ``poll_budget``, else the default).
         clock: the engine's clock.
         graph_url: overrides the saved tenant's graph URL (``--tenant X --graph-url U``).
         graph_transport: the simulator's transport in the demo, else None for the network.
@@ -716,7 +718,7 @@ def services_for_signin(
         tenant_key=tenant_key,
         tenant_label=saved.name if saved.tenant in saved.name else f"{saved.name} ({saved.tenant})",
         identity=identity_of(signin),
-        poll_budget=poll_budget,
+        poll_budget=poll_budget_for(saved, poll_budget, DEFAULT_POLL_BUDGET),
         clock=clock or SystemClock(),
         graph_transport=graph_transport,
         sim=demo_tenant,
@@ -760,7 +762,7 @@ async def open_services(
         return services_for_signin(
             signin,
             paths,
-            poll_budget=options.poll_budget,
+            poll_budget=options.poll_budget if options.poll_budget_given else None,
             clock=clock,
             graph_url=options.graph_url,
             graph_transport=graph_transport,

@@ -60,8 +60,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "tenants: the summary counts every tenant's operations",
         "console/ops/fleet.py",
-        "            views = [row.view() for row in journal.rows(tenant_key)]",
-        "            views = [row.view() for row in journal.rows()]",
+        "        views = [row.view() for row in journal.rows(tenant_key)]",
+        "        views = [row.view() for row in journal.rows()]",
         (
             f"{FLEET}::test_the_pulse_counts_one_tenant_only",
             f"{CLI}::test_ops_summary_has_one_row_per_tenant_with_the_pulse",

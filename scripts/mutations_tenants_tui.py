@@ -59,8 +59,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "tenants_tui: the pulse counts each tenant's failed operations",
         "console/tui/pulse.py",
-        'failed=sum(1 for view in views if matches_status(view, "problem")),',
-        "failed=0,",
+        "        journal_figures(views, polls_this_hour=polls, exports_used_today=used),",
+        "        journal_figures((), polls_this_hour=polls, exports_used_today=used),",
         (f"{_T}test_the_pulse_figures_come_from_each_engine",),
     ),
     (

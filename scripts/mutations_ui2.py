@@ -51,7 +51,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '            name or upn or "-",\n',
         "",
         (f"{_VOCAB}test_ops_has_a_name_column_and_json_keeps_its_fields",),
-        ('HEADERS = ("CASE", "NAME", "USER ID"', 'HEADERS = ("CASE", "USER ID"'),
+        ('    "CASE",\n    "NAME",\n', '    "CASE",\n'),
         ("            person_name(v),\n", ""),
     ),
     (

@@ -145,11 +145,18 @@ def summary_pulses(journal_only: JournalOnly, options: ConnectionOptions) -> lis
         keys = [journal_only.tenant_key]
     else:
         keys = journal_tenant_keys(journal)
+    from console.config import poll_budget_for
+    from console.wiring import saved_tenants
+
+    saved = saved_tenants(journal_only.paths).tenants
+    given = options.poll_budget if options.poll_budget_given else None  # else each saved tenant's own
     now = time.time()
-    return [
-        pulse_from_journal(journal, key, journal_only.name_of(key), now=now, poll_budget=options.poll_budget)
-        for key in keys
-    ]
+    pulses = []
+    for key in keys:
+        name = journal_only.name_of(key)
+        budget = poll_budget_for(saved.get(name), given, options.poll_budget)
+        pulses.append(pulse_from_journal(journal, key, name, now=now, poll_budget=budget))
+    return pulses
 
 
 def cmd_ops_summary(journal_only: JournalOnly, args: argparse.Namespace, options: ConnectionOptions) -> int:

@@ -30,8 +30,10 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     from console.cli.journal_listing import (
         JSON_COLUMNS,
         TABLE_COLUMNS,
+        TENANTS_TABLE_COLUMNS,
         Views,
         print_operations_streamed,
+        several_tenants,
         write_json_lines,
     )
     from console.ops.vocabulary import UnknownStatusWord, matches_status, parse_status_word
@@ -43,7 +45,9 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         except UnknownStatusWord as exc:
             raise UsageProblem(str(exc)) from None
     journal = journal_only.journal
-    columns = JSON_COLUMNS if args.json else TABLE_COLUMNS
+    # The table's TENANT column: read only when the journal holds several tenants (the query stays lean).
+    tenants = not args.json and journal_only.tenant_key is None and several_tenants(journal)
+    columns = JSON_COLUMNS if args.json else TENANTS_TABLE_COLUMNS if tenants else TABLE_COLUMNS
     views = Views(journal, columns, time.time())
     found: Iterable[OperationView | Sequence[Any]]
     if journal_only.tenant_keys is not None:  # several tenants
@@ -58,7 +62,7 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
     if args.json:
         write_json_lines(found, views)
     else:
-        print_operations_streamed(found, views)
+        print_operations_streamed(found, views, tenants=tenants)
     return EXIT_OK
 
 

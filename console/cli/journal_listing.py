@@ -47,6 +47,8 @@ TABLE_COLUMNS = (
     "last_error",
 )
 """What the table reads of each row (``iter_values``' ``lean``); an intent's view also needs its owner."""
+TENANTS_TABLE_COLUMNS = (*TABLE_COLUMNS, "tenant_key")
+"""What the table reads of each row when the journal holds several tenants (the TENANT column)."""
 JSON_COLUMNS = (
     *TABLE_COLUMNS,
     "storage_location",
@@ -58,7 +60,18 @@ JSON_COLUMNS = (
 _STATE = 1
 _STATUS = TABLE_COLUMNS.index("status")
 _NOT_YET = {INTENT: "submitting", TRACKING: "notStarted"}
-HEADERS = ("CASE", "NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR")
+HEADERS = (
+    "TENANT",
+    "CASE",
+    "NAME",
+    "USER ID",
+    "STATUS",
+    "PROGRESS",
+    "SUBMITTED (UTC)",
+    "COMPLETED (UTC)",
+    "OPERATION",
+    "ERROR",
+)
 _ALREADY_USED = "StorageLocationAlreadyUsed"
 """``console.storage.sas.STORAGE_LOCATION_ALREADY_USED``: the only error ``explain_error`` changes (the
 storage package, and httpx with it, is imported only for a row that has it)."""
@@ -173,23 +186,45 @@ def _table_when(raw: object) -> str:
 
 
 class _Cells:
-    """The nine cells of each listed item, as ``print_operations`` shows them (not yet escaped).
+    """The cells of each listed item, as ``print_operations`` shows them (not yet escaped): nine, and
+    with ``tenants`` (the tuples end with their tenant key) ten, the tenant's name first.
 
-    ``with_case``: whether any row has a case (then the CASE column is shown).
+    ``with_case``: whether any row has a case (then the CASE column is shown); ``with_tenant``: whether
+    the rows are of more than one tenant (then the TENANT column is shown).
     """
 
-    def __init__(self, views: Views) -> None:
+    def __init__(self, views: Views, *, tenants: bool = False) -> None:
         from console.ops.vocabulary import STATE_WORDS
 
         self._views = views
         self._state_words = STATE_WORDS
         self._percents: dict[object, str] = {}
+        self._names: dict[object, str] = {}
+        self.tenants = tenants
         self.with_case = False
+        self.with_tenant = False
 
     def of(self, items: Iterable[Listed]) -> Iterator[tuple[Any, ...]]:
         tuple_cells, view_cells = self._tuple_cells, self._view_cells
+        if not self.tenants:
+            for item in items:
+                yield tuple_cells(item) if type(item) is tuple and item[_STATE] != INTENT else view_cells(item)
+            return
+        name = self._tenant_name
         for item in items:
-            yield tuple_cells(item) if type(item) is tuple and item[_STATE] != INTENT else view_cells(item)
+            if type(item) is tuple and item[_STATE] != INTENT:
+                yield (name(item[-1]), *tuple_cells(item[:-1]))
+            else:
+                view = self._views(item)
+                yield (name(view.tenant_key), *view_cells(view))
+
+    def _tenant_name(self, key: object) -> str:
+        """The saved tenant's name of a row's tenant key; a second key shows the TENANT column."""
+        name = self._names.get(key)
+        if name is None:
+            self.with_tenant = self.with_tenant or bool(self._names)
+            name = self._names[key] = TENANT_NAMES(str(key))
+        return name
 
     def _tuple_cells(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
         """The cells of a row that is not an intent, from its ``TABLE_COLUMNS`` tuple (the hot path)."""
@@ -256,11 +291,16 @@ def _escaped_columns(chunk: Sequence[Sequence[Any]]) -> list[Sequence[str]]:
     return columns
 
 
-def print_operations_streamed(items: Iterable[Listed], views: Views | None = None) -> None:
+def print_operations_streamed(items: Iterable[Listed], views: Views | None = None, *, tenants: bool = False) -> None:
     """``print_operations``' table, byte for byte, without holding every row: the escaped cells go
-    to a temporary file while the column widths are measured, then come back as aligned lines."""
-    cells = _Cells(views if views is not None else Views(None, TABLE_COLUMNS, 0.0))
-    widths = [len(h) for h in HEADERS]
+    to a temporary file while the column widths are measured, then come back as aligned lines.
+
+    ``tenants``: the tuples are ``TENANTS_TABLE_COLUMNS``' (the journal holds several tenants); the
+    TENANT column is shown when the rows listed are of more than one.
+    """
+    cells = _Cells(views if views is not None else Views(None, TABLE_COLUMNS, 0.0), tenants=tenants)
+    headers = HEADERS if tenants else HEADERS[1:]
+    widths = [len(h) for h in headers]
     # In memory up to SPOOL_IN_MEMORY (a full disk still gets its report), on disk beyond (flat memory).
     with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="") as spool:
         rows = cells.of(items)
@@ -269,11 +309,22 @@ def print_operations_streamed(items: Iterable[Listed], views: Views | None = Non
             widths = [max(w, *map(len, column)) for w, column in zip(widths, columns, strict=True)]
             # Escaped cells hold neither NUL nor a line break: one line, NUL-separated.
             spool.write("".join(text + "\n" for text in map("\0".join, zip(*columns, strict=True))))
-        first = 0 if cells.with_case else 1
-        line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if i >= first).format
+        case = 1 if tenants else 0
+        hidden = {case} if not cells.with_case else set()
+        if tenants and not cells.with_tenant:
+            hidden.add(0)
+        line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if i not in hidden).format
         write = sys.stdout.write
-        write(line(*HEADERS).rstrip() + "\n")
+        write(line(*headers).rstrip() + "\n")
         spool.seek(0)
         while lines := spool.readlines(1 << 20):
             split = (text[:-1].split("\0") for text in lines)
             write("".join(text.rstrip() + "\n" for text in starmap(line, split)))
+
+
+def several_tenants(journal: OperationJournal) -> bool:
+    """Whether the journal holds operations of more than one tenant (two index look-ups, no scan)."""
+    found = journal.connection.fetch_one(
+        "SELECT (SELECT min(tenant_key) FROM operations) != (SELECT max(tenant_key) FROM operations)"
+    )
+    return bool(found and found[0])

@@ -49,6 +49,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _PollBudget(argparse.Action):
+    """``--poll-budget N``: also notes that it was given (it then overrides a saved tenant's ``poll_budget``)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, _s: Any = None
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.poll_budget_given = True
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -107,9 +117,10 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--poll-budget",
         metavar="N",
         type=_positive_int,
+        action=_PollBudget,
         default=argparse.SUPPRESS if suppress else DEFAULT_POLL_BUDGET,
-        help=f"requests an hour for this tenant, shared by every process on the journal "
-        f"(default {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
+        help=f"requests an hour for this tenant, shared by every process on the journal (default: the saved "
+        f"tenant's poll_budget, else {DEFAULT_POLL_BUDGET}; Graph allows 10,000)",
     )
     for name, help_text in _FLAG_OPTIONS:
         group.add_argument(name, action="store_true", default=flag, help=help_text)

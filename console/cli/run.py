@@ -58,6 +58,7 @@ def options_from(args: argparse.Namespace) -> ConnectionOptions:
         tenant=tenants[0] if tenants else None,
         state_dir=args.state_dir,
         poll_budget=args.poll_budget,
+        poll_budget_given=bool(getattr(args, "poll_budget_given", False)),
         tenants=tenants,
         all_tenants=bool(getattr(args, "all_tenants", False)),
     )

@@ -88,12 +88,14 @@ def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = 
     """The final table of ``export``/``watch`` and the listing of ``ops`` (every cell escaped).
 
     STATUS is the vocabulary's one word per operation (``console.ops.vocabulary.shown_status``):
-    the word ``ops --status`` and the console's filter match.
+    the word ``ops --status`` and the console's filter match. TENANT (the saved tenant's name) is shown
+    only when the rows are of more than one tenant.
     """
     from console.ops.vocabulary import shown_status
 
     rows = []
     with_case = any(v.case for v in views)
+    with_tenant = len({v.tenant_key for v in views}) > 1
     for v in views:
         record = view_json(v)
         row = [
@@ -108,10 +110,14 @@ def print_operations(views: Sequence[OperationView], *, stream: TextIO | None = 
         ]
         if with_case:
             row.insert(0, record.get("case") or "-")
+        if with_tenant:
+            row.insert(0, record["tenant"])
         rows.append(row)
     headers = ["NAME", "USER ID", "STATUS", "PROGRESS", "SUBMITTED (UTC)", "COMPLETED (UTC)", "OPERATION", "ERROR"]
     if with_case:
         headers.insert(0, "CASE")
+    if with_tenant:
+        headers.insert(0, "TENANT")
     print_table(headers, rows, stream)
 
 

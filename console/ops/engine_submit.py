@@ -307,6 +307,14 @@ class SubmitMixin(EngineCore):
             per_user_limit=EXPORTS_PER_USER_PER_DAY,
         )
 
+    async def requests_this_hour(self) -> int:
+        """Requests the tenant's ledger counts in the last hour (every process on the journal; this
+        process's own while its budget is not the journal's): the pulse's "polls this hour"."""
+        if not self.budget.shared:
+            return self.budget.spent_last_hour(self.clock.now())
+        await self._ensure_open()
+        return await self.writer.call(self.writer.journal.requests_in_last_hour, self.tenant_key, self.clock.now())
+
     async def check_quota(self, user_ids: Sequence[str]) -> QuotaReport:
         """Refuse a batch that would pass Graph's daily export limits.
 

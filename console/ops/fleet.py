@@ -8,8 +8,10 @@ back-off (doubling from ``SET_ASIDE_START`` up to ``SET_ASIDE_CAP``): never in a
 
 The *pulse* of a tenant is what one line of the pulse strip (and a row of ``ops --summary``) shows:
 sign-in state, polls this hour against its budget, exports left today, throttled now or not,
-unfinished, failed, the oldest running. ``pulse_from_journal`` computes it from the journal alone
-(``ops --summary`` never signs in); ``Fleet.pulse`` adds what the live engine knows.
+unfinished, failed, the oldest running. ``journal_figures`` is the one computation of the figures the
+journal holds (``ops --summary``'s ``pulse_from_journal`` reads them from the journal alone; the console's
+strip from its live engines, ``console.tui.pulse``); ``tenant_pulse`` adds what only the live side knows
+(sign-in state, throttled now).
 """
 
 from __future__ import annotations
@@ -158,6 +160,76 @@ def pulse_state(health: TenantHealth, throttled_until: float | None, now: float)
     return OK
 
 
+@dataclass(frozen=True)
+class JournalFigures:
+    """A tenant's figures as the journal holds them (every process's rows, ledger and quota): what
+    ``ops --summary`` and the console's pulse strip both show, computed by ``journal_figures`` alone."""
+
+    polls_this_hour: int
+    exports_left_today: int
+    """-1 while not read yet."""
+    unfinished: int
+    failed: int
+    oldest_running_since: float | None
+
+
+def journal_figures(
+    views: Iterable[OperationView], *, polls_this_hour: int, exports_used_today: int | None
+) -> JournalFigures:
+    """The one computation of a tenant's journal figures, for ``ops --summary`` and the pulse strip alike.
+
+    Args:
+        views: its operations (a live engine's, or the journal's rows: the same operations).
+        polls_this_hour: requests its ledger counts in the last hour (every process).
+        exports_used_today: its exports of the last 24 hours (None: not read yet).
+    """
+    unfinished, failed, oldest = count_operations(views)
+    left = -1 if exports_used_today is None else max(0, EXPORTS_PER_TENANT_PER_DAY - exports_used_today)
+    return JournalFigures(polls_this_hour, left, unfinished, failed, oldest)
+
+
+def read_journal_figures(
+    journal: OperationJournal, tenant_key: str | None, now: float, views: Sequence[OperationView] | None = None
+) -> JournalFigures:
+    """``journal_figures`` read from the journal: its ledger, its exports of the day, and its rows (or ``views``).
+
+    ``tenant_key`` None (not known yet): every figure zero.
+    """
+    if tenant_key is None:
+        return journal_figures((), polls_this_hour=0, exports_used_today=0)
+    used = sum(journal.exports_since(tenant_key, now - DAY).values())
+    spent = journal.requests_in_last_hour(tenant_key, now)
+    if views is None:
+        views = [row.view() for row in journal.rows(tenant_key)]
+    return journal_figures(views, polls_this_hour=spent, exports_used_today=used)
+
+
+def tenant_pulse(
+    name: str,
+    figures: JournalFigures,
+    *,
+    poll_budget: int,
+    signed_in: bool,
+    state: str,
+    throttled_until: float | None,
+    last_error: str,
+) -> TenantPulse:
+    """A tenant's pulse: the journal's figures, and what only the live side knows (sign-in, state, throttling)."""
+    return TenantPulse(
+        tenant=name,
+        signed_in=signed_in,
+        state=state,
+        polls_this_hour=figures.polls_this_hour,
+        poll_budget=poll_budget,
+        exports_left_today=figures.exports_left_today,
+        throttled_until=throttled_until,
+        unfinished=figures.unfinished,
+        failed=figures.failed,
+        oldest_running_since=figures.oldest_running_since,
+        last_error=last_error,
+    )
+
+
 def pulse_from_journal(
     journal: OperationJournal,
     tenant_key: str | None,
@@ -182,29 +254,15 @@ def pulse_from_journal(
         views: its operations when the caller holds them (an engine's), else read from the journal.
     """
     health = health or TenantHealth()
-    counts: tuple[int, int, float | None]
-    if tenant_key is None:
-        used, spent, counts = 0, 0, (0, 0, None)
-    else:
-        used = sum(journal.exports_since(tenant_key, now - DAY).values())
-        spent = journal.requests_in_last_hour(tenant_key, now)
-        if views is None:
-            views = [row.view() for row in journal.rows(tenant_key)]
-        counts = count_operations(views)
     if throttled_until is not None and throttled_until <= now:
         throttled_until = None
-    unfinished, failed, oldest = counts
-    return TenantPulse(
-        tenant=name,
+    return tenant_pulse(
+        name,
+        read_journal_figures(journal, tenant_key, now, views),
+        poll_budget=poll_budget,
         signed_in=health.signed_in,
         state=pulse_state(health, throttled_until, now),
-        polls_this_hour=spent,
-        poll_budget=poll_budget,
-        exports_left_today=max(0, EXPORTS_PER_TENANT_PER_DAY - used),
         throttled_until=throttled_until,
-        unfinished=unfinished,
-        failed=failed,
-        oldest_running_since=oldest,
         last_error=health.last_error,
     )
 

@@ -85,7 +85,8 @@ def build_console_services(options: ConnectionOptions, *, clock: Clock | None = 
     names = chosen_tenants(options, paths) if len(options.tenants) > 1 or options.all_tenants else []
     if len(names) > 1:
         return fleet_services(options, names, clock)
-    login = SavedTenantLogin(paths, clock=clock, poll_budget=options.poll_budget, graph_url=options.graph_url)
+    budget = options.poll_budget if options.poll_budget_given else None  # None: each saved tenant's own
+    login = SavedTenantLogin(paths, clock=clock, poll_budget=budget, graph_url=options.graph_url)
     if options.tenant and options.tenant not in {t.name for t in login.tenants()}:
         known = ", ".join(t.name for t in login.tenants()) or "none"
         raise UsageError(f"no saved tenant named {options.tenant!r} (saved: {known})")

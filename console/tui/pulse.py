@@ -1,7 +1,8 @@
 """The pulse of each tenant (issue 18): one line of figures per tenant, without Textual.
 
-``PulseBoard`` reads each tenant's engine (``polling_status()``, ``quota()``, its operations) and
-gives one ``console.ops.fleet.TenantPulse`` per tenant (the type ``ops --summary`` prints);
+``PulseBoard`` reads each tenant's engine (``polling_status()``, ``quota()``, ``requests_this_hour()``, its
+operations) and gives one ``console.ops.fleet.TenantPulse`` per tenant: the figures by
+``console.ops.fleet.journal_figures``, as ``ops --summary``'s;
 ``pulse_lines`` writes them for the strip, one line per tenant or, at 80x24, every tenant on one line.
 """
 
@@ -11,9 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from console.ops.events import QuotaReport
-from console.ops.fleet import TenantPulse
-from console.ops.vocabulary import matches_status
-from console.tui.cells import epoch, running_label
+from console.ops.fleet import TenantPulse, journal_figures, tenant_pulse
+from console.tui.cells import running_label
 from console.tui.tenants import Sessions, tenant_name_of
 
 COMPACT_SEPARATOR = " │ "
@@ -27,29 +27,27 @@ def _state(blocked: str, throttled_until: float | None) -> str:
     return "throttled" if throttled_until is not None else "ok"
 
 
-def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> TenantPulse:
-    """One tenant's pulse from its engine (a test's fake without ``polling_status`` reads as idle)."""
+def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float, polls: int | None = None) -> TenantPulse:
+    """One tenant's pulse: ``journal_figures`` of its engine's operations, its ledger's ``polls`` (else this
+    process's) and ``quota``, plus what only the engine knows (a test's fake without ``polling_status``: idle)."""
     read = getattr(engine, "polling_status", None)
     status = read() if read is not None else None
     views = list(engine.operations())
-    unfinished = [view for view in views if matches_status(view, "unfinished")]
-    started = [epoch(view.submitted_at) or view.created_at for view in unfinished]
     throttled = status.throttled_until if status is not None else None
     if throttled is not None and throttled <= now:
         throttled = None
     blocked = status.blocked if status is not None else ""
     errors = [view.last_error for view in views if view.last_error]
-    return TenantPulse(
-        tenant=name,
+    if polls is None:
+        polls = status.requests_this_hour if status is not None else 0
+    used = quota.tenant_used if quota is not None else None
+    return tenant_pulse(
+        name,
+        journal_figures(views, polls_this_hour=polls, exports_used_today=used),
+        poll_budget=status.per_hour if status is not None else 0,
         signed_in=not blocked,
         state=_state(blocked, throttled),
-        polls_this_hour=status.requests_this_hour if status is not None else 0,
-        poll_budget=status.per_hour if status is not None else 0,
-        exports_left_today=quota.tenant_left if quota is not None else -1,
         throttled_until=throttled,
-        unfinished=len(unfinished),
-        failed=sum(1 for view in views if matches_status(view, "problem")),
-        oldest_running_since=min(started) if started else None,
         last_error=blocked or (errors[-1] if errors else ""),
     )
 
@@ -67,10 +65,16 @@ class PulseBoard:
         self.now = now
         self.quotas: dict[str, QuotaReport] = {}
         """Each tenant's quota, by name (read again after every batch of operations)."""
+        self.polls: dict[str, int] = {}
+        """Each tenant's requests in its ledger this hour, by name (read with the quotas)."""
 
     def pulses(self) -> list[TenantPulse]:
         now = self.now()
-        return [pulse_of(tenant_name_of(s), s.engine, self.quotas.get(tenant_name_of(s)), now) for s in self.sessions]
+        return [
+            pulse_of(name, s.engine, self.quotas.get(name), now, self.polls.get(name))
+            for s in self.sessions
+            for name in (tenant_name_of(s),)
+        ]
 
     async def read_quotas(self) -> None:
         """Read each tenant's exports left today (the journal is read on the engine's thread)."""
@@ -78,6 +82,9 @@ class PulseBoard:
             quota = getattr(session.engine, "quota", None)
             if quota is not None:
                 self.quotas[tenant_name_of(session)] = await quota()
+            ledger = getattr(session.engine, "requests_this_hour", None)
+            if ledger is not None:
+                self.polls[tenant_name_of(session)] = await ledger()
 
 
 def _state_text(pulse: TenantPulse, now: float) -> str:

@@ -16,7 +16,6 @@ from console.clock import Clock, SystemClock
 from console.config import DEFAULT_CLIENT_ID, SavedTenant, load_config, save_tenant
 from console.config import SignInMethod as ConfigMethod
 from console.graph.models import InboundSharedUserProfile
-from console.ops.budget import DEFAULT_POLL_BUDGET
 from console.paths import Paths
 from console.tui.services import (
     CERTIFICATE,
@@ -73,7 +72,7 @@ class SavedTenantLogin:
     Args:
         paths: state paths (config, journal, token caches).
         clock: the engine's and the device code's clock.
-        poll_budget: polls an hour for each session's engine.
+        poll_budget: polls an hour for each session's engine (None: each saved tenant's, else the default).
         make_signin: builds the ``SignIn`` of a saved tenant (the demo passes one over the simulator).
         demo_tenant: the demo's SimulatedTenant (its Graph, identity and storage), None for a real tenant.
         tenants: the saved tenants to offer instead of ``config.toml`` (the demo's one).
@@ -86,7 +85,7 @@ class SavedTenantLogin:
         paths: Paths,
         *,
         clock: Clock | None = None,
-        poll_budget: int = DEFAULT_POLL_BUDGET,
+        poll_budget: int | None = None,
         make_signin: Callable[[SavedTenant], Any] | None = None,
         demo_tenant: Any = None,
         tenants: list[SavedTenant] | None = None,

@@ -101,6 +101,12 @@ def test_watch_two_tenants_each_on_its_own_budget_and_the_json_names_them(two: T
     assert sorted(e["tenant"] for e in listed) == ["alpha"] * 2 + ["beta"] * 3
     only_beta = lines(two.cli("--tenant", "beta", "ops", "--json").stdout)
     assert [e["tenant"] for e in only_beta] == ["beta"] * 3
+    # The table names each row's tenant when it lists several, and keeps its one-tenant form otherwise.
+    table = two.cli("--all-tenants", "ops").stdout.splitlines()
+    assert table[0].split()[:2] == ["TENANT", "NAME"]
+    assert sorted(line.split()[0] for line in table[1:]) == ["alpha"] * 2 + ["beta"] * 3
+    assert two.cli("--tenant", "beta", "ops").stdout.splitlines()[0].split()[0] == "NAME"
+    assert two.cli("--tenant", "beta", "--tenant", "alpha", "ops", "--status", "complete").stdout.count("alpha") == 2
     report = two.cli("--tenant", "beta", "report", "--format", "json")
     assert report.returncode == 0, report.stderr
     rows = __import__("json").loads(report.stdout)
@@ -217,3 +223,53 @@ def test_open_fleet_gives_each_tenant_its_engine_and_a_live_pulse(two: Two, monk
                 await services.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one(
+    two: Two, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    from console.wiring import ConnectionOptions, open_fleet
+
+    bad: list[tuple[object, str]] = [(0, "0"), ("300", "'300'"), (True, "True")]
+    for value, error in bad:
+        with pytest.raises(ConfigError, match=rf"\[tenants\.x\]: 'poll_budget' must be a whole number .* not {error}"):
+            SavedTenant.from_table("x", {"tenant": "t", "poll_budget": value})
+    with pytest.raises(ConfigError, match=r"\[tenants\.x\]: 'poll_budget' .* from 1 to 10,000, not 10001"):
+        SavedTenant.from_table("x", {"tenant": "t", "poll_budget": 10_001})
+    paths = Paths.resolve(two.state)
+    save_tenant(paths, replace(load_config(paths).tenant("alpha"), poll_budget=300))
+    assert load_config(paths).tenant("alpha").poll_budget == 300
+    assert "poll_budget = 300" in paths.config_file.read_text()
+    two.export("alpha", two.alpha, 1)
+    two.export("beta", two.beta, 1)
+    # ops --summary: alpha's own budget, beta the default; an explicit --poll-budget wins for both.
+    rows = {r["tenant"]: r["poll_budget"] for r in lines(two.cli("--all-tenants", "ops", "--summary", "--json").stdout)}
+    assert rows == {"alpha": 300, "beta": 9000}
+    given = lines(two.cli("--all-tenants", "ops", "--summary", "--json", "--poll-budget", "55").stdout)
+    assert {r["tenant"]: r["poll_budget"] for r in given} == {"alpha": 55, "beta": 55}
+    # The engines (the fleet watch's and the console's): each tenant's budget, or the one given.
+    for name, value in two.env.items():
+        monkeypatch.setenv(name, value)
+
+    async def budgets(options: ConnectionOptions) -> dict[str, int]:
+        fleet, opened = await open_fleet(options, ["alpha", "beta"], allow_interactive=False)
+        try:
+            return {m.name: m.engine.budget.per_hour for m in fleet.active() if m.engine is not None}
+        finally:
+            for services in opened:
+                await services.aclose()
+
+    default = ConnectionOptions(state_dir=str(two.state), poll_budget_given=False)
+    assert asyncio.run(budgets(default)) == {"alpha": 300, "beta": 9000}
+    explicit = ConnectionOptions(state_dir=str(two.state), poll_budget=77)
+    assert asyncio.run(budgets(explicit)) == {"alpha": 77, "beta": 77}
+    # The command line's own parse: --poll-budget before or after the command counts as given.
+    from console.cli.parser import build_parser
+    from console.cli.run import options_from
+
+    assert not options_from(build_parser().parse_args(["--all-tenants", "watch"])).poll_budget_given
+    assert options_from(build_parser().parse_args(["watch", "--poll-budget", "9"])).poll_budget_given
+    assert options_from(build_parser().parse_args(["--poll-budget", "9", "watch"])).poll_budget == 9
