@@ -1,0 +1,61 @@
+"""Issue 22 (helper a22): the next breaks of the thinner promises, found by asking "where else would a one-line
+change pass the suite?" Same format as ``scripts/mutations.py``, which loads this list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "paging: the outbound listing reads only the first page (a22)",
+        "console/graph/erasure.py",
+        '            link = data.get("@odata.nextLink")\n            url = link if isinstance(link, str) and link else None\n'
+        "        return users",
+        '            link = data.get("@odata.nextLink")\n            url = None\n        return users',
+        ("tests/graph/test_removal_client.py", "tests/cli/test_remove.py"),
+    ),
+    (
+        "quotas: the tenant's thousandth export of the day refused (a22)",
+        "console/ops/engine_submit.py",
+        "        if report.tenant_used + len(user_ids) > report.tenant_limit:",
+        "        if report.tenant_used + len(user_ids) >= report.tenant_limit:",
+        ("tests/ops/test_promises_22.py", "tests/ops/test_promises.py"),
+    ),
+    (
+        "quotas: the pulse's exports left today count 12 hours (a22)",
+        "console/ops/fleet.py",
+        "        used = sum(journal.exports_since(tenant_key, now - DAY).values())",
+        "        used = sum(journal.exports_since(tenant_key, now - DAY / 2).values())",
+        ("tests/ops/test_fleet.py::test_the_pulses_exports_left_today_count_the_last_24_hours_not_12",),
+    ),
+    (
+        "no re-POST: an unconfirmed export does not block its user (a22)",
+        "console/ops/events.py",
+        "UNFINISHED_STATES = frozenset({INTENT, TRACKING, UNCONFIRMED})",
+        "UNFINISHED_STATES = frozenset({INTENT, TRACKING})",
+        ("tests/ops/test_promises.py::test_users_with_an_unfinished_or_unconfirmed_export_are_refused_unless_forced",),
+    ),
+    (
+        "terminal-safe text: the JSON report's notes and delivery written raw (a22)",
+        "console/report.py",
+        '_ASCII: Callable[[str], str] = getattr(json.encoder, "encode_basestring_ascii")  # noqa: B009',
+        '_ASCII: Callable[[str], str] = getattr(json.encoder, "encode_basestring")  # noqa: B009',
+        ("tests/cli/test_terminal_safe_cli.py", "tests/cli/test_report.py", "tests/ops/test_journal_reads.py"),
+    ),
+    (
+        "terminal-safe text: a case report's JSON part written raw (a22)",
+        "console/report.py",
+        '            out.write(("[\\n  " if count == 0 else ",\\n  ") + json.dumps(obj, indent=2).replace("\\n", "\\n  "))',
+        '            out.write(("[\\n  " if count == 0 else ",\\n  ") + json.dumps(obj, indent=2, ensure_ascii=False)'
+        '.replace("\\n", "\\n  "))',
+        ("tests/cli/test_case_report.py::test_a_case_reports_json_part_writes_controls_and_bidi_as_json_escapes",),
+    ),
+    (
+        "journal schema: a new journal's schema version not written (a22)",
+        "console/ops/journal_schema.py",
+        "    if version < SCHEMA_VERSION:\n        db.execute(\n",
+        "    if False:\n        db.execute(\n",
+        ("tests/ops/test_journal.py", "tests/ops/test_journal_reads.py"),
+    ),
+]
