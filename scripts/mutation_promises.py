@@ -6,7 +6,8 @@ Run it from the repository root::
 
     .venv/bin/python scripts/mutation_promises.py            # entries per promise
     .venv/bin/python scripts/mutation_promises.py -v         # ... and the name of every entry
-    .venv/bin/python scripts/mutation_promises.py --stale    # entries whose snippet or tests moved (exit 1)
+    .venv/bin/python scripts/mutation_promises.py --stale    # entries whose snippet or tests moved, or that
+                                                             # repeat another's name or break (exit 1)
 """
 
 from __future__ import annotations
@@ -123,6 +124,32 @@ def stale_reasons(entry: tuple[Any, ...]) -> list[str]:
     return reasons
 
 
+def duplicates(found: list[tuple[Any, ...]]) -> list[str]:
+    """Entries that repeat another's name, or its break with no test the other does not run already."""
+    problems: list[str] = []
+    names: dict[str, int] = {}
+    breaks: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+    for entry in found:
+        name, path, old, new, tests, *more = entry
+        names[name] = names.get(name, 0) + 1
+        if names[name] == 2:
+            problems.append(f"DUPLICATE NAME {name}")
+        key = tuple(" ".join(str(part).split()) for part in (path, old, new, *more))
+        first, first_tests = breaks.setdefault(key, (name, tuple(tests)))
+        if first != name and set(tests) <= set(first_tests):  # one break, another surface's tests: both guard
+            problems.append(f"DUPLICATE {name!r}: the break and tests of {first!r}")
+    return problems
+
+
+def report_stale(found: list[tuple[Any, ...]]) -> int:
+    problems = [f"STALE {entry[0]}: {reason}" for entry in found for reason in stale_reasons(entry)]
+    problems += duplicates(found)
+    for problem in problems:
+        print(problem)
+    print(f"{len(found)} entries, {len(problems)} stale or duplicate")
+    return 1 if problems else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stale", action="store_true", help="list entries whose snippet or tests moved")
@@ -130,18 +157,7 @@ def main() -> int:
     args = parser.parse_args()
     found = entries()
     if args.stale:
-        stale = 0
-        names: dict[str, int] = {}
-        for entry in found:
-            names[entry[0]] = names.get(entry[0], 0) + 1
-            for reason in stale_reasons(entry):
-                stale += 1
-                print(f"STALE {entry[0]}: {reason}")
-        for name, count in names.items():
-            if count > 1:
-                print(f"DUPLICATE NAME {name} ({count} entries)")
-        print(f"{len(found)} entries, {stale} stale reasons")
-        return 1 if stale else 0
+        return report_stale(found)
     groups: dict[str, list[str]] = {promise: [] for promise, _ in PROMISES}
     groups["other"] = []
     for entry in found:

@@ -58,4 +58,27 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    if False:\n        db.execute(\n",
         ("tests/ops/test_journal.py", "tests/ops/test_journal_reads.py"),
     ),
+    (
+        "crash-safe submission: a POST that failed unexpectedly is taken as refused (a22)",
+        "console/ops/engine_submit.py",
+        '            row.state = UNCONFIRMED\n            row.last_error = f"the export request failed unexpectedly',
+        '            row.state = REJECTED\n            row.last_error = f"the export request failed unexpectedly',
+        (
+            "tests/ops/test_promises_22.py::test_an_export_post_that_fails_unexpectedly_is_unconfirmed_and_never_sent_again",
+        ),
+    ),
+    (
+        "crash-safe submission: an accepted export without id or usable Location taken as an error (a22)",
+        "console/ops/engine_submit.py",
+        "            unknown = row.operation_id is None\n",
+        "            unknown = False\n",
+        ("tests/ops/test_promises.py::test_an_unusable_location_is_an_error_for_that_operation",),
+    ),
+    (
+        "journal schema: a schema-1 poll's error keeps its secret (a22)",
+        "console/ops/journal_schema.py",
+        "        if redact(error) != error:\n",
+        "        if False:\n",
+        ("tests/ops/test_journal.py::test_the_migration_redacts_a_secret_schema_1_kept_in_a_polls_error",),
+    ),
 ]
