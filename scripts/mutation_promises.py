@@ -8,6 +8,7 @@ Run it from the repository root::
     .venv/bin/python scripts/mutation_promises.py -v         # ... and the name of every entry
     .venv/bin/python scripts/mutation_promises.py --stale    # entries whose snippet or tests moved, or that
                                                              # repeat another's name or break (exit 1)
+    .venv/bin/python scripts/mutation_promises.py --check paging --check quotas  # run those promises' entries
 """
 
 from __future__ import annotations
@@ -150,14 +151,34 @@ def report_stale(found: list[tuple[Any, ...]]) -> int:
     return 1 if problems else 0
 
 
+def check(found: list[tuple[Any, ...]], promises: list[str]) -> int:
+    """Break each entry of ``promises`` (``scripts/mutation_check.py``'s run); per promise, entries and caught."""
+    from mutation_check import Mutation, run
+
+    survived = 0
+    for promise in promises:
+        chosen = [entry for entry in found if promise_of(entry) == promise]
+        caught = 0
+        for name, path, old, new, tests, *more in chosen:
+            verdict, took = run(Mutation(name, path, old, new, tuple(tests), tuple(more)))
+            caught += verdict.startswith("caught")
+            print(f"{name:<60} {verdict} ({took:.0f} s)", flush=True)
+        survived += len(chosen) - caught
+        print(f"== {promise}: {len(chosen)} entries, {caught} caught", flush=True)
+    return 1 if survived else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stale", action="store_true", help="list entries whose snippet or tests moved")
     parser.add_argument("-v", "--verbose", action="store_true", help="name every entry under its promise")
+    parser.add_argument("--check", action="append", default=[], help="run the mutation check for a promise's entries")
     args = parser.parse_args()
     found = entries()
     if args.stale:
         return report_stale(found)
+    if args.check:
+        return check(found, args.check)
     groups: dict[str, list[str]] = {promise: [] for promise, _ in PROMISES}
     groups["other"] = []
     for entry in found:
