@@ -63,7 +63,8 @@ def run(m: Mutation) -> tuple[str, float]:
     took = time.monotonic() - started
     if done.returncode == 0:
         return "SURVIVED", took
-    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED") or line.startswith("ERROR")]
+    # The short summary's lines (a captured log line may start with "ERROR" too).
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED tests", "ERROR tests"))]
     return "caught by " + (failed[0].split(" ", 1)[1].split(" - ")[0] if failed else f"exit {done.returncode}"), took
 
 

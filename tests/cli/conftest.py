@@ -83,6 +83,21 @@ def posts(tenant: SimulatedTenant) -> list[Any]:
     return [r for r in tenant.requests if r.method == "POST"]
 
 
+def polls(tenant: SimulatedTenant) -> int:
+    return sum(1 for r in tenant.requests if r.kind == "poll")
+
+
+def wait_for_polls(tenant: SimulatedTenant, count: int) -> None:
+    """Return once the tenant has answered ``count`` polls: a process in another state is waited for, not
+    a time guessed (a busy machine starts a child process slowly). Gives up after a minute."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while polls(tenant) < count:
+        assert time.monotonic() < deadline, f"the tenant never answered {count} polls"
+        time.sleep(0.02)
+
+
 class BlobServer:
     """The simulator's blob stand-in served on loopback, path-style as Azurite spells it
     (``http://127.0.0.1:PORT/{account}/{container}``), so a CLI subprocess can pre-flight against it."""

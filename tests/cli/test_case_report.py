@@ -178,3 +178,24 @@ def test_a_removal_is_named_a_removal_in_the_audit_trail(state: Path, capsys: py
     internal = [r["action"] for r in rows if r["part"] == "internal"]
     assert "removal submitted" in internal and "removal requested" in internal
     assert "rm-rid-1" not in json.dumps([r for r in rows if r["part"] == "subject"])
+
+
+HOSTILE = "Mallory \x9b31m\u202eevil\u2066 \x1b[2J"
+"""C1 (CSI), bidi override and isolate, and an escape sequence: never raw in any report."""
+
+
+@pytest.mark.parametrize("part", ["internal", "all"])
+def test_a_case_reports_json_part_writes_controls_and_bidi_as_json_escapes(
+    state: Path, capsys: pytest.CaptureFixture[str], part: str
+) -> None:
+    only = open_journal_only(ConnectionOptions(demo=True, state_dir=str(state)))
+    (row,) = only.journal.rows(only.tenant_key or "")
+    row.display_name = HOSTILE
+    row.user_principal_name = HOSTILE
+    only.journal.save_now(row, None, DEC_1 + 800)
+    only.journal.add_note(row.key, HOSTILE, ADMIN, DEC_1 + 801)
+    only.close()
+    out = report(state, capsys, "--part", part, "--format", "json")
+    assert "Mallory" in out, "the hostile text is not in this part: the test checks nothing"
+    assert not any(ch in out for ch in ("\x9b", "\u202e", "\u2066", "\x1b")), "a control reached the terminal raw"
+    assert any(HOSTILE in row.values() for row in json.loads(out))  # escaped, not lost

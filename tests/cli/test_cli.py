@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,10 @@ from tests.cli.conftest import (
     child_env,
     graph_args,
     lines,
+    polls,
     posts,
     run_cli,
+    wait_for_polls,
 )
 
 
@@ -179,6 +180,7 @@ def test_watch_survives_kill_9(served: Served) -> None:
         *graph_args(server), "export", *users, "--storage-location-env", "LOC", "--no-storage-check", "--json", env=env
     )
     assert submitted.returncode == 0, submitted.stderr
+    polled = polls(tenant)
     watcher = subprocess.Popen(
         [sys.executable, "-m", "console", *graph_args(server), "watch", "--json"],
         stdout=subprocess.PIPE,
@@ -186,7 +188,7 @@ def test_watch_survives_kill_9(served: Served) -> None:
         text=True,
         env=child_env(env),
     )
-    time.sleep(1.5)
+    wait_for_polls(tenant, polled + 3)  # killed while it polls, however slowly it started
     watcher.send_signal(signal.SIGKILL)
     watcher.wait(timeout=10)
     resumed = run_cli(*graph_args(server), "watch", "--json", env=env, timeout=60)

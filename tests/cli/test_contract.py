@@ -32,8 +32,10 @@ from tests.cli.conftest import (
     child_env,
     graph_args,
     lines,
+    polls,
     posts,
     run_cli,
+    wait_for_polls,
 )
 
 EVIL = "Mallory \x1b[2J\x1b]0;owned\x07\u202eevil\x9b31m"
@@ -227,6 +229,7 @@ def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served
         graph_args(server), *users, "--storage-location-env", "LOC", "--no-storage-check", env=with_loc(env)
     )
     assert submitted.returncode == 0, submitted.stderr
+    polled = polls(tenant)
     watcher = subprocess.Popen(
         [sys.executable, "-m", "console", *graph_args(server), "watch"],
         stdout=subprocess.PIPE,
@@ -237,7 +240,7 @@ def test_stop_signals_flush_the_journal_and_print_the_resume_hint(served: Served
     assert watcher.stderr is not None
     first = watcher.stderr.readline()
     assert "watching 4" in first, first
-    time.sleep(0.8)  # a poll or two
+    wait_for_polls(tenant, polled + 1)  # stopped while it polls (a state, not a time)
     watcher.send_signal(signum)
     out, err = watcher.communicate(timeout=30)
     assert watcher.returncode == code, err

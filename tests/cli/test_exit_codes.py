@@ -195,6 +195,39 @@ def test_port_zero_in_the_graph_url_is_a_usage_error(
     assert "port 0" in line
 
 
+@pytest.mark.parametrize("command", ["profiles", "export"])
+def test_user_info_in_the_graph_url_is_refused_before_anything_is_sent(
+    served: tuple[SimulatedTenant, LoopbackServer], tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """httpx would send user:password@ as Basic credentials beside (or instead of) the bearer token."""
+    tenant, server = served
+    argv = argv_for(command, server, tenant, state_dir=str(tmp_path / "state"))
+    url = argv[argv.index("--graph-url") + 1]
+    argv[argv.index("--graph-url") + 1] = url.replace("://", "://admin:Pa55word@", 1)
+    code = call(argv)
+    line = assert_one_line(capsys.readouterr().err)
+    assert code == 2
+    assert "password" in line and "Pa55word" not in line
+    assert tenant.requests == []
+
+
+def test_user_info_in_a_saved_tenants_graph_url_is_refused_before_sign_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The saved tenant's graph_url meets the same rule as --graph-url (a closed loopback port behind it)."""
+    root = tmp_path / "state"
+    root.mkdir()
+    (root / "config.toml").write_text(
+        '[tenants.contoso]\ntenant = "contoso.onmicrosoft.com"\n'
+        'graph_url = "http://admin:Pa55word@127.0.0.1:9/beta"\nauthority = "https://127.0.0.1:9/contoso"\n'
+    )
+    monkeypatch.setenv("EXPORT_CONSOLE_STATE_DIR", str(root))
+    code = call(["--tenant", "contoso", "profiles"])
+    line = assert_one_line(capsys.readouterr().err)
+    assert code == 2
+    assert "user-info" in line and "Pa55word" not in line
+
+
 def test_ctrl_c_while_starting_up_is_one_line_and_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -81,3 +81,16 @@ def test_the_pulse_counts_one_tenant_only(tmp_path: Path) -> None:
         assert throttled.state == "throttled" and throttled.throttled_until == T0 + 30
     finally:
         journal.close()
+
+
+def test_the_pulses_exports_left_today_count_the_last_24_hours_not_12(tmp_path: Path) -> None:
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    try:
+        now = T0 + 25 * 3600
+        journal.record_intent("tenant-a", "user-yesterday", "https://acct/c", now - 25 * 3600)  # a day ago: not counted
+        journal.record_intent("tenant-a", "user-this-morning", "https://acct/c", now - 13 * 3600)
+        journal.record_intent("tenant-a", "user-now", "https://acct/c", now - 60)
+        pulse = pulse_from_journal(journal, "tenant-a", "alpha", now=now, poll_budget=100)
+        assert pulse.exports_left_today == 998
+    finally:
+        journal.close()

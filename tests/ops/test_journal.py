@@ -300,3 +300,21 @@ def test_a_second_connection_in_one_process_keeps_the_wal_of_the_first(tmp_path:
     assert found == ("op-after",), "a write after the other process left is not visible to a new reader"
     first.close()
     second.close()
+
+
+def test_the_migration_redacts_a_secret_schema_1_kept_in_a_polls_error(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    shutil.copy(FIXTURE, path)
+    db = sqlite3.connect(path)
+    (key,) = db.execute("SELECT id FROM operations WHERE state='tracking'").fetchone()
+    db.execute(
+        "INSERT INTO polls (operation, at, http_status, error) VALUES (?, ?, 400, ?)",
+        (key, NOW + 2, f"400 Bad Request: cannot write to {SAS}"),
+    )
+    db.commit()
+    db.close()
+    journal = OperationJournal(path)
+    errors = [poll.error for poll in journal.history(key) if poll.error]
+    assert errors and all("VERYSECRETSIG0042" not in e and "sig=***" in e for e in errors)
+    journal.close()
+    assert b"VERYSECRETSIG0042" not in raw_bytes(path)

@@ -360,3 +360,24 @@ async def test_an_unconfirmed_export_blocks_the_user_whatever_the_case_of_their_
         await side.engine.submit([target])
     assert not [r for r in rig.tenant.requests if r.kind == "export"], "an unconfirmed export was posted again"
     await rig.close()
+
+
+async def test_an_export_post_that_fails_unexpectedly_is_unconfirmed_and_never_sent_again(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, duration=600)
+    side = rig.side()
+    await side.engine.start()
+    real_post = side.client.export_personal_data
+
+    async def post_then_fail(user_id: str, location: str):  # type: ignore[no-untyped-def]
+        await real_post(user_id, location)  # Graph accepted it ...
+        raise RuntimeError("the answer could not be read")  # ... and then something nobody foresaw
+
+    side.client.export_personal_data = post_then_fail  # type: ignore[method-assign, assignment]
+    [outcome] = await side.engine.submit(targets(rig, 1))
+    assert not outcome.accepted and outcome.operation is not None
+    assert outcome.operation.state == "unconfirmed", "an export Graph may have accepted was taken as refused"
+    side.client.export_personal_data = real_post  # type: ignore[method-assign]
+    with pytest.raises(AlreadyExporting):
+        await side.engine.submit(targets(rig, 1))
+    assert len([r for r in rig.tenant.requests if r.kind == "export"]) == 1
+    await rig.close()

@@ -104,10 +104,7 @@ async def test_profiles_load_in_the_background_with_progress() -> None:
     services, _engine = make_services(profiles=300, page_size=100, gate=gate)
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(10):
-            await pilot.pause()
-        status = text_of(app, "#profiles-status")
-        assert "loading… 200 profiles (page 2)" in status
+        await until(pilot, lambda: "loading… 200 profiles (page 2)" in text_of(app, "#profiles-status"))
         assert len(app.screen.query_one(ProfileList).shown) == 200
         gate.set()
         await settle(pilot)
@@ -512,9 +509,7 @@ async def test_q_asks_first_while_exports_are_in_flight() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("enter", "tab", *"MyStorageAccount", "enter")
-        for _ in range(5):
-            await pilot.pause()
-        assert engine.posts_in_flight == 1
+        await until(pilot, lambda: engine.posts_in_flight == 1, what="the POST in flight")
         await pilot.press("escape")  # the form hides; the POST goes on
         assert isinstance(app.screen, MainScreen)
         await pilot.press("q")
@@ -561,9 +556,7 @@ async def test_login_pane_runs_the_device_code_flow() -> None:
         await pilot.press("down")  # fabrikam
         await pilot.press("up")  # contoso
         await pilot.press("enter")
-        for _ in range(5):
-            await pilot.pause()
-        assert screen.query_one("#device-code").display
+        await until(pilot, lambda: screen.query_one("#device-code").display, what="the device code")
         assert "https://microsoft.com/devicelogin" in text_of(app, "#dc-url")
         assert "DEMO-4F7K" in text_of(app, "#dc-code")
         assert "expires in 15m00s" in text_of(app, "#dc-countdown")
@@ -571,9 +564,7 @@ async def test_login_pane_runs_the_device_code_flow() -> None:
         assert app.clipboard == "DEMO-4F7K"
         login.approved.set()
         await settle(pilot)
-        for _ in range(5):
-            await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), what="the main screen")
 
 
 async def test_escape_cancels_the_device_code_flow() -> None:
@@ -582,10 +573,8 @@ async def test_escape_cancels_the_device_code_flow() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
-        for _ in range(5):
-            await pilot.pause()
         screen = app.screen
-        assert screen.query_one("#device-code").display
+        await until(pilot, lambda: screen.query_one("#device-code").display, what="the device code")
         await pilot.press("escape")
         await pilot.pause()
         assert not screen.query_one("#device-code").display
@@ -610,9 +599,7 @@ async def test_a_failed_client_secret_sign_in_says_why() -> None:
         screen.query_one("#secret", Input).value = "s3cret"
         screen.action_sign_in()
         await settle(pilot)
-        for _ in range(3):
-            await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), what="the main screen")
 
 
 async def test_a_saved_sign_in_opens_the_console_silently() -> None:
@@ -622,9 +609,7 @@ async def test_a_saved_sign_in_opens_the_console_silently() -> None:
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        for _ in range(3):
-            await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), what="the main screen")
 
 
 async def test_sign_out_and_in_again() -> None:
@@ -644,9 +629,7 @@ async def test_sign_out_and_in_again() -> None:
         services.login.approved.set()
         await pilot.press("enter")
         await settle(pilot)
-        for _ in range(5):
-            await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), what="the main screen")
 
 
 async def test_add_a_tenant_from_the_login_pane() -> None:

@@ -50,10 +50,22 @@ async def send(pilot: Pilot[Any], location: str) -> ExportScreen:
     storage.post_message(events.Paste(location))
     await settle(pilot)
     await pilot.press("enter")
-    await settle(pilot)
+    await yes_if_asked(pilot, form)
+    return form
+
+
+async def yes_if_asked(pilot: Pilot[Any], form: ExportScreen) -> None:
+    """Answer Yes once the form asks; wait for the question, Graph's answer or the refusal (not for a time)."""
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, ConfirmScreen)
+            or form.outcomes is not None
+            or bool(_text(form, "#storage-error"))
+        ),
+    )
     if isinstance(pilot.app.screen, ConfirmScreen):
         await pilot.press("y")
-    return form
 
 
 async def test_a_reused_location_is_refused_and_explained(tmp_path: Path) -> None:
@@ -130,9 +142,7 @@ async def test_the_demo_proposes_its_own_storage_and_a_fresh_container_for_a_re_
         assert fresh != DEMO_STORAGE and "/dsr-{userId}-" in fresh
         assert "not used before" in _text(again, "#storage-suggestion")
         await pilot.press("enter", "enter")
-        await settle(pilot)
-        if isinstance(app.screen, ConfirmScreen):  # Already exporting (the first one still runs): yes
-            await pilot.press("y")
+        await yes_if_asked(pilot, again)  # Already exporting (the first one still runs): yes
         await wait_for(pilot, lambda: again.outcomes is not None)
         assert again.outcomes is not None and again.outcomes[0].accepted, again.outcomes
         await app.action_quit()

@@ -597,9 +597,7 @@ async def test_q_asks_while_exports_are_sent_whatever_is_on_screen() -> None:
         app.screen.query_one("#storage", StorageLocationInput).post_message(events.Paste(SAS))
         await pilot.pause()
         await pilot.press("enter")
-        for _ in range(10):
-            await pilot.pause()
-        assert engine.posts_in_flight == 1
+        await until(pilot, lambda: engine.posts_in_flight == 1)
         assert isinstance(app.screen, ExportScreen)  # the form, still sending
         await pilot.press("q")
         await pilot.pause()

@@ -19,6 +19,7 @@ from console.tui.app import ConsoleApp
 from console.tui.widgets.ops_pane import OperationsPane
 from console.tui.widgets.ops_table import OpsTable
 from tests.tui.fakes import NOW, FakeEngine, FixedClock, make_profiles, make_services, view
+from tests.tui.waiting import until
 
 PEOPLE = make_profiles(8)
 
@@ -135,8 +136,8 @@ async def _fail_one(app: ConsoleApp, pilot: Pilot[Any]) -> None:
     assert isinstance(engine, FakeEngine)
     running = engine.views[6]
     engine.emit(replace(running, state=ERROR, last_error=LONG_ERROR))
-    await pilot.pause(0.1)
-    await pilot.pause()
+    # The failure's toast and log line come once the feed has passed it on: wait for them, not for a time.
+    await until(pilot, lambda: any(LONG_ERROR in entry.text for entry in app.event_log) and list(app._notifications))
 
 
 @pytest.mark.parametrize("press", PRESSES)

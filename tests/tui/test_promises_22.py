@@ -14,6 +14,7 @@ from console.tui.screens.export import ExportScreen
 from console.tui.widgets.storage_input import StorageLocationInput
 from tests.tui.fakes import FakeBlobService, make_profiles, make_services
 from tests.tui.ops_host import PaneApp
+from tests.tui.waiting import until
 
 SIZE = (80, 24)
 FUTURE = "2027-06-01T00:00:00Z"
@@ -27,28 +28,51 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def ask_about_two(pilot: Pilot[None], app: ConsoleApp, blob: FakeBlobService) -> ConfirmScreen:
+    """Mark two people, give a location with nothing to warn about, Enter: the question (waited for)."""
+    await settle(pilot)
+    await pilot.press("space", "down", "space", "enter")  # two people marked
+    await settle(pilot)
+    form = app.screen
+    assert isinstance(form, ExportScreen) and len(form.people) == 2
+    form.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
+    await settle(pilot)
+    await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen) or form.outcomes is not None,
+        what="the question or Graph's answers",
+    )
+    assert blob.requests, "the pre-flight never ran"
+    question = app.screen
+    assert isinstance(question, ConfirmScreen), "a bulk export was sent without asking"
+    assert "\n!" not in str(question.query_one("#confirm-question", Static).render()), "there was a warning"
+    return question
+
+
 async def test_a_bulk_export_without_any_warning_is_still_confirmed_before_anything_is_sent() -> None:
     blob = FakeBlobService()  # every container exists and is empty: nothing to warn about
     services, engine = make_services(views=[], profiles=20, blob=blob)
     app = ConsoleApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("space", "down", "space", "enter")  # two people marked
-        await settle(pilot)  # type: ignore[arg-type]
-        form = app.screen
-        assert isinstance(form, ExportScreen) and len(form.people) == 2
-        form.query_one("#storage", StorageLocationInput).post_message(events.Paste(TEMPLATE))
-        await settle(pilot)  # type: ignore[arg-type]
-        await pilot.press("tab", "enter")  # focus starts in Case: Tab reaches Storage
-        await settle(pilot)  # type: ignore[arg-type]
-        assert blob.requests, "the pre-flight never ran"
-        question = app.screen
-        assert isinstance(question, ConfirmScreen), "a bulk export was sent without asking"
-        assert "\n!" not in str(question.query_one("#confirm-question", Static).render()), "there was a warning"
+        await ask_about_two(pilot, app, blob)  # type: ignore[arg-type]
         assert engine.calls == []
         await pilot.press("y")
-        await settle(pilot)  # type: ignore[arg-type]
+        await until(pilot, lambda: bool(engine.calls), what="the export")
         assert len(engine.calls) == 1 and len(engine.calls[0].locations) == 2
+
+
+async def test_esc_on_the_bulk_question_answers_no_and_sends_nothing() -> None:
+    blob = FakeBlobService()
+    services, engine = make_services(views=[], profiles=20, blob=blob)
+    app = ConsoleApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_about_two(pilot, app, blob)  # type: ignore[arg-type]
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the answer No")
+        await settle(pilot)  # type: ignore[arg-type]
+        assert isinstance(app.screen, ExportScreen), "Esc left the form too"
+        assert engine.calls == [], "Esc on the question sent the export"
 
 
 def status_line(app: PaneApp) -> str:

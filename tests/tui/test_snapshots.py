@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Static
 from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
@@ -136,8 +137,8 @@ def test_login_device_code(snap_compare: Callable[..., bool], size: tuple[int, i
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("enter")
-        for _ in range(5):
-            await pilot.pause()
+        await until(pilot, lambda: pilot.app.screen.query_one("#device-code").display, what="the device code")
+        await until(pilot, lambda: "DEMO-4F7K" in str(pilot.app.screen.query_one("#dc-code", Static).render()))
 
     assert snap_compare(ConsoleApp(services), terminal_size=size, run_before=run_before)
 
