@@ -25,8 +25,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "quotas: the pulse's exports left today count 12 hours (a22)",
         "console/ops/fleet.py",
-        "        used = sum(journal.exports_since(tenant_key, now - DAY).values())",
-        "        used = sum(journal.exports_since(tenant_key, now - DAY / 2).values())",
+        "    used = sum(journal.exports_since(tenant_key, now - DAY).values())",
+        "    used = sum(journal.exports_since(tenant_key, now - DAY / 2).values())",
         ("tests/ops/test_fleet.py::test_the_pulses_exports_left_today_count_the_last_24_hours_not_12",),
     ),
     (
