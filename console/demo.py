@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from console.clock import Clock, SystemClock
 from console.graph.models import parse_datetime
 from console.ops.events import ExportTarget
-from console.storage import resolve_location
 
 if TYPE_CHECKING:
     from console.auth.signin import SignIn
@@ -159,6 +158,8 @@ def _failing_profile(people: list[Any]) -> Any:
 
 def demo_location(user_id: str) -> str:
     """``DEMO_STORAGE`` resolved for one profile (its own container)."""
+    from console.storage import resolve_location  # the storage package brings httpx: not for a journal read
+
     return resolve_location(DEMO_STORAGE, user_id=user_id)
 
 

@@ -44,19 +44,19 @@ from console.demo import (
     make_demo_tenant,
 )
 from console.errors import UsageError  # the one "bad input, exit 2" class (it was defined here)
-from console.graph.client import DEFAULT_GRAPH_URL, GraphClient, is_token_text, validate_graph_url
-from console.ops.budget import DEFAULT_POLL_BUDGET, PollBudget
-from console.ops.engine import OperationsEngine
+from console.ops.budget import DEFAULT_POLL_BUDGET
 from console.ops.journal import OperationJournal
 from console.paths import STATE_DIR_ENV, Paths
-from console.storage.blob import Delivery, inspect_delivery
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client, the engine and storage bring httpx: imported where a command needs them
     import httpx
 
     from console.auth.signin import SignIn
     from console.config import Config, SavedTenant
+    from console.graph.client import GraphClient
+    from console.ops.engine import OperationsEngine
     from console.ops.fleet import Fleet
+    from console.storage.blob import Delivery
 
 __all__ = [
     # The demo's names that callers have always imported from here (they live in console.demo).
@@ -255,6 +255,8 @@ def checked_graph_url(url: str) -> str:
     Raises:
         UsageError: naming ``--graph-url`` and what is wrong with it.
     """
+    from console.graph.client import validate_graph_url
+
     try:
         return validate_graph_url(url)
     except ValueError as exc:
@@ -272,6 +274,8 @@ def check_token_text(token: str, variable: str) -> None:
     Raises:
         UsageError: naming the variable, never the token.
     """
+    from console.graph.policy import is_token_text
+
     if not is_token_text(token):
         raise UsageError(
             f"the token in ${variable} holds a line break, a space or another character no access token has: "
@@ -288,6 +292,8 @@ def check_saved_graph_url(saved: SavedTenant) -> str:
     Raises:
         UsageError: the URL is not one ``validate_graph_url`` accepts.
     """
+    from console.graph.client import validate_graph_url
+
     try:
         return validate_graph_url(saved.graph_base_url)
     except ValueError as exc:
@@ -399,6 +405,8 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
         if token:
+            from console.graph.client import DEFAULT_GRAPH_URL, validate_graph_url
+
             check_token_text(token, options.token_env)
             graph_url = options.graph_url or DEFAULT_GRAPH_URL
             tenant_key = tenant_key_for(token, validate_graph_url(graph_url))
@@ -464,6 +472,7 @@ def saved_tenant_key(saved: SavedTenant) -> str | None:
 
     if saved.method is SignInMethod.TOKEN_ENV:
         from console.auth.signin import env_token
+        from console.graph.client import validate_graph_url
 
         try:
             token = env_token(saved)
@@ -556,6 +565,10 @@ def build_services(
     ``sim``: the demo's SimulatedTenant (own journal file, blob stand-in, storage) or None; ``seed`` (``--demo``'s
     start): it adopts the journal's unfinished exports and ``warm_up`` seeds a dozen once per journal.
     """
+    from console.graph.client import GraphClient
+    from console.ops.budget import PollBudget
+    from console.ops.engine import OperationsEngine
+
     storage_transport: httpx.AsyncBaseTransport | None = sim.storage_transport() if sim is not None else None
     journal = journal_for(paths, sim is not None)
     with _closed_on_failure(journal):
@@ -617,6 +630,8 @@ def _closed_on_failure(journal: OperationJournal) -> Iterator[None]:
 
 def _delivery_check(transport: httpx.AsyncBaseTransport | None) -> Callable[[str], Awaitable[Delivery]]:
     """``console.storage.blob.inspect_delivery`` over ``transport`` (None: the network)."""
+
+    from console.storage.blob import inspect_delivery
 
     async def check(location: str) -> Delivery:
         return await inspect_delivery(location, transport=transport)
@@ -822,6 +837,8 @@ async def _open_token_env(
     Raises:
         UsageError: an unusable URL, an unset variable, a token no header can carry.
     """
+    from console.graph.client import DEFAULT_GRAPH_URL
+
     variable = options.token_env or ""
     graph_url = checked_graph_url(options.graph_url or DEFAULT_GRAPH_URL)
     try:

@@ -10,7 +10,6 @@ sign in without a prompt, and names each one it cannot (exit 1 when any are left
 from __future__ import annotations
 
 import argparse
-import asyncio
 import heapq
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -92,6 +91,8 @@ async def run_fleet_watch(
     TENANT_NAMES.use({s.tenant_key: s.tenant_name for s in opened})
     if not opened and not failed and not cannot and not args.json:
         say("nothing to watch: no saved tenant has unfinished operations in the journal")
+    import asyncio  # here: `ops` and `report` import this module and need no event loop
+
     codes = await asyncio.gather(*(_watch_one(fleet, services, watch) for services in opened))
     if failed or cannot or fleet.set_aside():
         codes.append(EXIT_FAILED)

@@ -9,15 +9,13 @@ the process exits 130 (the contract's "interrupted").
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.cli.commands import ExportRequest, cmd_export, cmd_profiles, cmd_watch, refuse_conflicts
 from console.cli.exitcodes import (
     DEBUG_HINT,
     EXIT_FAILED,
@@ -38,7 +36,11 @@ from console.cli.output import clean, fail, say, silence_stdout, warn
 from console.cli.parser import build_parser
 from console.cli.views import TENANT_NAMES
 from console.redact import redact
-from console.wiring import ConnectionOptions, Services, open_journal_only, open_services
+from console.wiring import ConnectionOptions, open_journal_only
+
+if TYPE_CHECKING:  # a journal command needs neither the engine nor httpx: imported by the commands that do
+    from console.cli.commands import ExportRequest
+    from console.wiring import Services
 
 log = logging.getLogger("console.cli")
 
@@ -147,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_async(make: Callable[[], Awaitable[int]]) -> int:
     """Run a command on a fresh event loop; SIGTERM/SIGHUP (and Ctrl+C) stop it cleanly."""
+    import asyncio
+
     received: list[int] = []
 
     async def runner() -> int:
@@ -267,6 +271,8 @@ def read_export_request(args: argparse.Namespace) -> ExportRequest:
         raise UsageProblem(f"{checked.errors[0]} (nothing was sent)")
     for message in dict.fromkeys(checked.warnings):
         warn(clean(message))
+    from console.cli.commands import ExportRequest
+
     return ExportRequest(user_ids=user_ids, checked=checked)
 
 
@@ -275,6 +281,8 @@ def _failure(exc: BaseException) -> int:
 
     already = getattr(engine, "AlreadyExporting", None)
     if already is not None and isinstance(exc, already):
+        from console.cli.commands import refuse_conflicts
+
         return refuse_conflicts(exc.conflicts)
     code = exit_code_for_exception(exc)
     if code == EXIT_FAILED and not is_expected(exc):
@@ -334,6 +342,8 @@ async def _dispatch_command(
     removals: list[tuple[str, str]],
 ) -> int:
     """Run the signed-in command named by ``args.command``; its exit code."""
+    from console.cli.commands import cmd_export, cmd_profiles, cmd_watch
+
     if args.command == "profiles":
         return await cmd_profiles(services, args)
     if args.command == "export":
@@ -379,6 +389,8 @@ async def run_command(args: argparse.Namespace) -> int:
         return _failure(exc)
     if args.command == "watch" and fleet_watch_wanted(options):
         return await _fleet_watch(args, options)
+    from console.wiring import open_services
+
     services: Services | None = None
     code = EXIT_FAILED
     try:
@@ -405,6 +417,8 @@ async def run_command(args: argparse.Namespace) -> int:
 
 async def watch_services(services: Services, args: argparse.Namespace) -> int:
     """One tenant's ``watch`` among several: its failures are its own; its services closed when it ends."""
+    from console.cli.commands import cmd_watch
+
     code = EXIT_FAILED
     try:
         code = await cmd_watch(services, args, named=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from console.cli.output import clean, json_text, print_table, silence_stdout
 from console.ops.events import EventKind, OperationEvent, OperationView
+
+if TYPE_CHECKING:  # imported where a task runs: `ops` and `report` (which print through here) need no event loop
+    import asyncio
 
 PRINTED_EVENTS: frozenset[EventKind] = frozenset(
     {"submitted", "status", "progress", "error", "unconfirmed", "rejected", "delivered"}
@@ -193,8 +195,10 @@ class EventPrinter:
         self._pending.append(text)
         if len(self._pending) > 1:
             return  # a flush is already scheduled
+        from asyncio import get_running_loop
+
         try:
-            loop = asyncio.get_running_loop()
+            loop = get_running_loop()
         except RuntimeError:
             self.flush()
             return
@@ -256,9 +260,13 @@ class EventPrinter:
     def start_progress(self) -> None:
         """Redraw the progress line until ``clear`` (a task on the running loop; terminal only)."""
         if self.live and self._task is None:
+            import asyncio
+
             self._task = asyncio.get_running_loop().create_task(self._redraw_loop())
 
     async def _redraw_loop(self) -> None:
+        import asyncio
+
         while True:
             self.redraw()
             await asyncio.sleep(PROGRESS_INTERVAL)
@@ -267,6 +275,8 @@ class EventPrinter:
         """Redraw the progress line while watching (terminal only)."""
         if not self.live:
             return
+        import asyncio
+
         while True:
             self.redraw()
             await asyncio.sleep(PROGRESS_INTERVAL)

@@ -13,7 +13,6 @@ few slots at a time so the ledger is not written per poll.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -180,6 +179,8 @@ class PollBudget:
         self._local = _LocalLedger(tat=now - self.burst / self.rate)
         self._slots: deque[float] = deque()
         self._last: float | None = None
+        import asyncio  # not at import: ``DEFAULT_POLL_BUDGET`` is read by the parser of every command
+
         self._lock = asyncio.Lock()
         self.spent = 0
         """Requests granted so far (by this process)."""
@@ -237,9 +238,8 @@ class PollBudget:
         if self._reserve is not None:
             try:
                 plan = await self._reserve(now, self.chunk)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the shared ledger cannot be written (disk full, locked): a few more tries
+            except Exception as exc:  # the ledger cannot be written (disk full, locked): a few more tries; a
+                # cancellation is a BaseException and goes through
                 self.ledger_failures += 1
                 reason = redact(str(exc))
                 if self.ledger_failures >= LEDGER_ATTEMPTS:
