@@ -47,5 +47,19 @@ MUTATIONS.extend(
             '            self.log(f"{name}: set aside, not polled: {why}"',
             ("tests/tui/test_tenants_saved.py::test_a_tenant_that_cannot_sign_in_is_set_aside_and_named",),
         ),
+        (
+            "lead: the journal commands import the Graph commands (and so httpx) at start-up",
+            "console/cli/run.py",
+            "if TYPE_CHECKING:  # a journal command needs neither the engine nor httpx: imported by the commands that do\n    from console.cli.commands import ExportRequest",
+            "from console.cli.commands import ExportRequest\nif TYPE_CHECKING:\n    pass",
+            ("tests/ops/test_journal_reads.py::test_the_journal_commands_import_neither_the_engine_httpx_nor_asyncio",),
+        ),
+        (
+            "lead: the CLI imports asyncio at start-up",
+            "console/cli/run.py",
+            "import argparse\nimport logging\n",
+            "import argparse\nimport asyncio\nimport logging\n",
+            ("tests/ops/test_journal_reads.py::test_the_journal_commands_import_neither_the_engine_httpx_nor_asyncio",),
+        ),
     ]
 )

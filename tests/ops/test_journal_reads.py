@@ -152,3 +152,19 @@ def test_the_listing_knows_the_one_storage_error_it_explains() -> None:
     from console.storage.sas import STORAGE_LOCATION_ALREADY_USED
 
     assert _ALREADY_USED == STORAGE_LOCATION_ALREADY_USED
+
+
+def test_the_journal_commands_import_neither_the_engine_httpx_nor_asyncio(tmp_path: Path) -> None:
+    """``ops``, ``ops --json`` and ``report`` through the CLI entry load only the journal (issue 15 start-up)."""
+    import subprocess
+    import sys
+
+    heavy = ("httpx", "asyncio", "console.ops.engine", "console.graph.client", "textual", "msal")
+    for command in (["ops"], ["ops", "--json"], ["report", "--format", "csv"]):
+        code = (
+            "import sys; from console.cli import main; "
+            f"rc = main(['--state-dir', {str(tmp_path)!r}, *{command!r}]); "
+            f"print(rc, sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert done.stderr.strip().splitlines()[-1] == "0 []", (command, done.stderr)
