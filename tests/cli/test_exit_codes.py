@@ -6,7 +6,10 @@ the simulated tenant on loopback, whose record shows that nothing reached Graph.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import runpy
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +149,25 @@ def test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent(
     assert tenant.requests == []
 
 
+@pytest.mark.parametrize("command", ["export", "ops", "report"])
+@pytest.mark.parametrize("ref", ["", "  "])
+def test_an_empty_case_is_a_usage_error_and_nothing_is_exported(
+    served: tuple[SimulatedTenant, LoopbackServer],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    ref: str,
+) -> None:
+    """``--case "$REF"`` with REF unset would export without the case (or list every case): exit 2, one line."""
+    tenant, server = served
+    argv = [*argv_for(command, server, tenant, state_dir=str(tmp_path / "state")), "--case", ref]
+    code = call(argv)
+    line = assert_one_line(capsys.readouterr().err)
+    assert code == 2
+    assert "--case" in line and "empty" in line
+    assert tenant.requests == []
+
+
 @pytest.mark.parametrize("ids", [["{user}", ""], ["", "{user}"], ["{user}", "  "]])
 def test_an_empty_user_id_is_a_usage_error_and_nothing_is_exported(
     served: tuple[SimulatedTenant, LoopbackServer], tmp_path: Path, capsys: pytest.CaptureFixture[str], ids: list[str]
@@ -203,6 +225,31 @@ def test_ctrl_c_while_starting_up_is_one_line_and_130(
 
     monkeypatch.setattr(cli_run, "build_parser", interrupted)
     assert call(["--state-dir", str(tmp_path), "ops"]) == 130
+    assert assert_one_line(capsys.readouterr().err) == "export-console: interrupted"
+
+
+class _InterruptedImport(importlib.abc.MetaPathFinder):
+    """Ctrl+C landing while ``python -m console`` imports its entry (before ``main``'s guard exists)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "console.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_importing_the_entry_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "console.cli")
+    monkeypatch.delitem(sys.modules, "console.__main__", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+    try:
+        runpy.run_module("console", run_name="__main__")
+    except SystemExit as stopped:
+        assert stopped.code == 130
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl+C while importing the entry escaped as a traceback")
+    else:
+        pytest.fail("python -m console ended without an exit code")
     assert assert_one_line(capsys.readouterr().err) == "export-console: interrupted"
 
 
