@@ -226,9 +226,7 @@ def _add_export(command: Command) -> None:
         metavar="PATH",
         help="take the storage location from the first non-empty line of a file ('-' for stdin)",
     )
-    export.add_argument(
-        "--case", metavar="REF", default="", type=_CASE_REF, help="the data-subject request this export answers"
-    )
+    export.add_argument("--case", metavar="REF", type=_CASE_REF, help="the data-subject request this export answers")
     export.add_argument(
         "--force",
         action="store_true",
