@@ -15,14 +15,14 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "console/cli/parser.py",
         '"--case", metavar="REF", type=_CASE_REF, help=',
         '"--case", metavar="REF", type=str, help=',
-        (f"{EXITS}::test_an_empty_case_is_a_usage_error_and_nothing_is_exported",),
+        (f"{EXITS}::test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent[export---case]",),
     ),
     (
         "issue 14.6: ops --case '' lists every case",
         "console/cli/parser.py",
         'ops.add_argument("--case", metavar="REF", type=_CASE_REF,',
         'ops.add_argument("--case", metavar="REF", type=str,',
-        (f"{EXITS}::test_an_empty_case_is_a_usage_error_and_nothing_is_exported",),
+        (f"{EXITS}::test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent[ops---case]",),
     ),
     (
         "issue 14.6: Ctrl+C while python -m console imports its entry is a traceback",
