@@ -286,7 +286,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     if args.no_storage_check:
         engine.delivery_check = None  # --no-storage-check: no storage call at all (the rules above still apply)
     else:
-        preflight = ExportPreflight(services, printer, case=args.case)
+        preflight = ExportPreflight(services, printer, case=args.case or "")
     engine.subscribe(printer, kinds=PRINTED_EVENTS)
     await engine.start(resume=False)
     # On a terminal, stderr shows "sending 340/1,000 · accepted 338 · refused 2" while the POSTs go out.
@@ -294,7 +294,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, request: Expo
     printer.start_progress()
     try:
         check = preflight.check if preflight is not None else None
-        sent = await submission.send(targets, case=args.case, force=args.force, precheck=check, cleared=cleared)
+        sent = await submission.send(targets, case=args.case or "", force=args.force, precheck=check, cleared=cleared)
     except AlreadyExporting as exc:  # another process submitted them meanwhile
         return refuse_conflicts(exc.conflicts)
     finally:

@@ -39,6 +39,10 @@ def _not_empty(what: str) -> Callable[[str], str]:
     return check
 
 
+_CASE_REF = _not_empty("a case reference such as DSR-1234, or leave --case out")
+"""``--case ""`` (an unset ``$REF``) would export without the case, or list every case: refused instead."""
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -233,7 +237,7 @@ def _add_export(command: Command) -> None:
         metavar="PATH",
         help="take the storage location from the first non-empty line of a file ('-' for stdin)",
     )
-    export.add_argument("--case", metavar="REF", default="", help="the data-subject request this export answers")
+    export.add_argument("--case", metavar="REF", type=_CASE_REF, help="the data-subject request this export answers")
     export.add_argument(
         "--force",
         action="store_true",
@@ -271,7 +275,7 @@ def _add_ops_and_note(command: Command) -> None:
         help="a status, state or group: running, failed, unconfirmed, unfinished, problem... "
         "(an unknown word lists the valid ones)",
     )
-    ops.add_argument("--case", metavar="REF", help="only operations of this case")
+    ops.add_argument("--case", metavar="REF", type=_CASE_REF, help="only operations of this case")
     ops.add_argument("--json", action="store_true", help="JSON Lines: one object per operation")
     ops.add_argument(
         "--summary",
@@ -309,7 +313,7 @@ def _add_report(command: Command) -> None:
         "the evidence report of the journal's exports (no sign-in, no network)",
         "export-console --tenant contoso report --case DSR-1234 --format md --output DSR-1234.md",
     )
-    report.add_argument("--case", metavar="REF", help="only operations of this case")
+    report.add_argument("--case", metavar="REF", type=_CASE_REF, help="only operations of this case")
     report.add_argument("--since", metavar="DATE", help="only operations submitted on or after DATE (ISO 8601, UTC)")
     report.add_argument("--format", choices=("md", "csv", "json"), default="md", help="md (default), csv or json")
     report.add_argument("--output", metavar="PATH", help="write to PATH (default: standard output)")

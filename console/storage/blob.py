@@ -35,6 +35,7 @@ from console.storage.location import account_of, container_path_index, is_blob_e
 from console.storage.pool import API_VERSION, HostDown, storage_pool
 from console.storage.sas import parse_query
 from console.storage.templates import is_template
+from console.text import terminal_safe
 
 __all__ = [
     "REQUEST_INFO",
@@ -201,13 +202,13 @@ def _error_code(response: httpx.Response) -> str:
     """Azure's error code: the ``x-ms-error-code`` header, else ``<Code>`` in the XML body."""
     code = response.headers.get("x-ms-error-code", "")
     if code:
-        return _printable(code)[:80]
+        return terminal_safe(code)[:80]
     try:
         root = _xml(response.content)
     except ValueError:
         return ""
     found = root.findtext("Code") if root is not None else None
-    return _printable(found or "")[:80]
+    return terminal_safe(found or "")[:80]
 
 
 def _xml(body: bytes) -> ET.Element:
@@ -222,11 +223,6 @@ def _xml(body: bytes) -> ET.Element:
         return ET.fromstring(body)
     except ET.ParseError as exc:
         raise ValueError(f"unreadable XML from storage ({exc.msg})") from None
-
-
-def _printable(text: str) -> str:
-    """Text from storage with control characters escaped (it may reach a terminal)."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def _network_warning(exc: httpx.HTTPError, what: str) -> str:
@@ -256,7 +252,7 @@ async def preflight(location: str, *, transport: httpx.AsyncBaseTransport | None
                 ok=False, refused="plain http is allowed only to a loopback emulator: use https", code="InsecureUrl"
             )
         return Preflight(ok=True, code="NotChecked")
-    name = _printable(address.container)
+    name = terminal_safe(address.container)
     if not (address.may("l") or address.may("r")):
         return Preflight(
             ok=True,
@@ -403,7 +399,7 @@ async def inspect_delivery(
     address = container_address(location)
     if address is None:
         return Delivery(checked_at, 0, 0, (), False, error="not a blob container URL: delivery cannot be listed")
-    name = _printable(address.container)
+    name = terminal_safe(address.container)
     if not address.may("l"):
         return Delivery(
             checked_at, 0, 0, (), False, error=f"the SAS grants no list (l) permission: container {name} not listed"
@@ -440,7 +436,7 @@ class _Tally:
         self.total += size
         self.request_info = self.request_info or blob_name == REQUEST_INFO
         if len(self.names) < MAX_NAMES:
-            self.names.append(_printable(blob_name))
+            self.names.append(terminal_safe(blob_name))
 
     def delivery(self, checked_at: float, error: str = "") -> Delivery:
         return Delivery(checked_at, self.files, self.total, tuple(self.names), self.request_info, error=error)

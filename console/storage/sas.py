@@ -27,6 +27,7 @@ from console.storage.location import (
     validate_storage_location,
 )
 from console.storage.templates import PLACEHOLDERS, TemplateError, check_placement, is_template
+from console.text import terminal_safe
 
 __all__ = [
     "EXPIRY_MARGIN",
@@ -382,8 +383,8 @@ def _scope_rules(params: dict[str, list[str]], text: str, findings: list[SasFind
 
 
 def _shown(value: str) -> str:
-    """A SAS value quoted in a message: the first 40 characters, control characters escaped."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value[:40])
+    """A SAS value quoted in a message: the first 40 characters, terminal-safe (``console.text``)."""
+    return terminal_safe(value[:40])
 
 
 def _template_in_container(template: str) -> bool:

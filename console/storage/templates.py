@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote, urlsplit
 from console.errors import UsageError
 from console.redact import redact
 from console.storage.location import container_path_index, is_blob_endpoint, is_loopback
+from console.text import terminal_safe
 
 __all__ = [
     "CONTAINER_RULE",
@@ -94,7 +95,7 @@ def container_safe(text: str) -> str:
 def _label(user_id: str, upn: str) -> str:
     """How a profile is named in a message: UPN and id, control characters escaped (tenant data)."""
     text = f"{upn} ({user_id})" if upn else user_id
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
+    return terminal_safe(text)[:200]
 
 
 def check_placement(template: str) -> None:

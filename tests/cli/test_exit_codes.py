@@ -6,7 +6,10 @@ the simulated tenant on loopback, whose record shows that nothing reached Graph.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import runpy
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +94,8 @@ def unusable_state_dirs(tmp_path: Path) -> dict[str, str]:
     }
 
 
+GLOBAL_VALUE_OPTIONS = ("--state-dir", "--tenant", "--token-env")
+
 BAD_DIRS = [
     "/dev/null",
     "a file",
@@ -123,8 +128,14 @@ def test_an_unusable_state_dir_is_a_usage_error_with_one_line_and_nothing_sent(
     assert tenant.requests == []
 
 
-@pytest.mark.parametrize("command", ["profiles", "export", "ops", "console"])
-@pytest.mark.parametrize("option", ["--state-dir", "--tenant", "--token-env"])
+EMPTY_OPTIONS = [
+    *((command, option) for command in ("profiles", "export", "ops", "console") for option in GLOBAL_VALUE_OPTIONS),
+    # ``--case "$REF"`` with REF unset would export without the case, or list every case.
+    *((command, "--case") for command in ("export", "ops", "report")),
+]
+
+
+@pytest.mark.parametrize(("command", "option"), EMPTY_OPTIONS)
 def test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent(
     served: tuple[SimulatedTenant, LoopbackServer],
     tmp_path: Path,
@@ -134,7 +145,7 @@ def test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent(
 ) -> None:
     tenant, server = served
     argv = argv_for(command, server, tenant, state_dir=str(tmp_path / "state"))
-    position = argv.index(option) if option in argv else 0
+    position = argv.index(option) if option in argv else 0 if option in GLOBAL_VALUE_OPTIONS else len(argv)
     if option in argv:
         argv[position + 1] = ""
     else:
@@ -236,6 +247,31 @@ def test_ctrl_c_while_starting_up_is_one_line_and_130(
 
     monkeypatch.setattr(cli_run, "build_parser", interrupted)
     assert call(["--state-dir", str(tmp_path), "ops"]) == 130
+    assert assert_one_line(capsys.readouterr().err) == "export-console: interrupted"
+
+
+class _InterruptedImport(importlib.abc.MetaPathFinder):
+    """Ctrl+C landing while ``python -m console`` imports its entry (before ``main``'s guard exists)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "console.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_importing_the_entry_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "console.cli")
+    monkeypatch.delitem(sys.modules, "console.__main__", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+    try:
+        runpy.run_module("console", run_name="__main__")
+    except SystemExit as stopped:
+        assert stopped.code == 130
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl+C while importing the entry escaped as a traceback")
+    else:
+        pytest.fail("python -m console ended without an exit code")
     assert assert_one_line(capsys.readouterr().err) == "export-console: interrupted"
 
 

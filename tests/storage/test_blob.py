@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from console.sim.blob import BlobStore
 from console.storage import Delivery, inspect_delivery, preflight
 from console.storage.blob import container_address
+from console.text import terminal_safe
+from tests.hostile import ESCAPES, leaks
 
 SIG = "S3cr3tSig%2Bnature%3D"
 NOW = 1_800_000_000.0
@@ -156,6 +158,15 @@ async def test_control_characters_in_blob_names_are_escaped(store: BlobStore) ->
     store.put_blob("acct", "dsr-1", "evil\x1b]0;title\x07", b"x")
     delivery = await inspect_delivery(location(), transport=store.transport(), now=NOW)
     assert "\x1b" not in delivery.names[0] and "\\x1b" in delivery.names[0]
+
+
+async def test_blob_names_are_written_by_the_one_terminal_safe_rule(store: BlobStore) -> None:
+    """Issue 14, item 2: a blob name with every kind of escape is shown as ``console.text.terminal_safe`` shows it."""
+    name = f"evil{''.join(ESCAPES.values())}.json"
+    store.put_blob("acct", "dsr-1", name, b"x")
+    delivery = await inspect_delivery(location(), transport=store.transport(), now=NOW)
+    assert delivery.names == (terminal_safe(name),)
+    assert leaks(delivery.names[0]) == []
 
 
 def test_delivery_json_round_trip() -> None:

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
 from console.redact import has_signature, redact
 from console.storage.rules import plan_batch
+from console.text import terminal_safe
 from console.tui.export_model import Person, plan_locations
+from tests.hostile import leaks
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
 SIG = "RULESSECRETSIG42"
@@ -111,3 +114,11 @@ def test_every_spelling_of_sig_is_a_signature_and_masked(name: str) -> None:
 def test_a_fullwidth_sig_location_is_refused_and_never_echoed() -> None:
     text = refusal(f"{HOST}/exports?sv=1&sp=rcwl&se=2027-01-01&\uff53ig={SIG}")
     assert "ASCII" in text
+
+
+def test_a_sas_value_quoted_in_a_refusal_is_written_by_the_one_terminal_safe_rule() -> None:
+    """Issue 14, item 2: an ``se`` holding escapes is quoted as ``console.text.terminal_safe`` writes it."""
+    expiry = "2027\u202e\x9b31m-01-01"
+    text = refusal(f"{HOST}/exports?sv=2022-11-02&sp=rcwl&se={quote(expiry)}&sig={SIG}")
+    assert repr(terminal_safe(expiry)) in text
+    assert leaks(text) == []

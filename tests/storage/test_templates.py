@@ -18,6 +18,10 @@ from console.storage import (
     resolve_locations,
     valid_container_name,
 )
+from console.text import terminal_safe
+from tests.hostile import ESCAPES, leaks
+
+EVIL = "".join(ESCAPES.values())
 
 T = "https://acct.blob.core.windows.net/dsr-{userId}?sv=1&srt=co&sp=cw&se=2027-01-01&sig=SeCrEt"
 UID = "0A1B2C3D-4E5F-4071-8899-AABBCCDDEEFF"
@@ -152,3 +156,12 @@ def test_property_user_id_template_is_valid_or_named(user_id: str) -> None:
         return
     container = out.split("/")[3].split("?")[0]
     assert CONTAINER.match(container), container
+
+
+def test_a_profile_named_in_a_message_is_written_by_the_one_terminal_safe_rule() -> None:
+    """Issue 14, item 2: a UPN with every kind of escape is shown as ``console.text.terminal_safe`` shows it."""
+    upn = f"eve{EVIL}@evil.example"
+    with pytest.raises(TemplateError) as caught:
+        resolve_location("https://acct.blob.core.windows.net/dsr-{upn}?sig=x", user_id=UID, upn=upn)
+    assert leaks(str(caught.value)) == []
+    assert terminal_safe(f"{upn} ({UID})")[:200] in caught.value.profiles
