@@ -13,8 +13,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "issue 14.6: export --case '' exports without the case",
         "console/cli/parser.py",
-        '"--case", metavar="REF", type=_CASE_REF, help=',
-        '"--case", metavar="REF", type=str, help=',
+        'export.add_argument("--case", metavar="REF", type=_CASE_REF, help=',
+        'export.add_argument("--case", metavar="REF", type=str, help=',
         (f"{EXITS}::test_an_empty_option_value_is_a_usage_error_and_nothing_is_sent[export---case]",),
     ),
     (
