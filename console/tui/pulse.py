@@ -8,13 +8,14 @@ gives one ``console.ops.fleet.TenantPulse`` per tenant (the type ``ops --summary
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from console.ops.events import QuotaReport
+from console.ops.events import OperationView, QuotaReport
 from console.ops.fleet import TenantPulse
 from console.ops.vocabulary import matches_status
 from console.tui.cells import epoch, running_label
-from console.tui.tenants import Sessions, tenant_name_of
+from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 
 COMPACT_SEPARATOR = " │ "
 """Between two tenants in the one-line strip."""
@@ -54,6 +55,20 @@ def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float) -> T
     )
 
 
+SIGNED_OUT = "signed out"
+"""The state of a tenant signed out of in this console (its line stays, nothing is polled)."""
+
+
+class _Left:
+    """A tenant signed out of, as ``pulse_of`` reads it: its operations as they were, no polling status."""
+
+    def __init__(self, table_engine: Any, tenant_key: str) -> None:
+        self._views = [v for v in getattr(table_engine, "left", {}).values() if v.tenant_key == tenant_key]
+
+    def operations(self) -> list[OperationView]:
+        return self._views
+
+
 class PulseBoard:
     """Every open tenant's pulse, with each tenant's exports left today as last read from the journal.
 
@@ -70,11 +85,20 @@ class PulseBoard:
 
     def pulses(self) -> list[TenantPulse]:
         now = self.now()
-        return [pulse_of(tenant_name_of(s), s.engine, self.quotas.get(tenant_name_of(s)), now) for s in self.sessions]
+        pulses = []
+        for session in self.sessions:
+            name = tenant_name_of(session)
+            if name in self.sessions.signed_out:  # its operations as they were; nothing polled
+                left = _Left(self.sessions.table_session.engine, tenant_key_of(session))
+                pulse = replace(pulse_of(name, left, self.quotas.get(name), now), signed_in=False, state=SIGNED_OUT)
+            else:
+                pulse = pulse_of(name, session.engine, self.quotas.get(name), now)
+            pulses.append(pulse)
+        return pulses
 
     async def read_quotas(self) -> None:
         """Read each tenant's exports left today (the journal is read on the engine's thread)."""
-        for session in self.sessions:
+        for session in self.sessions.live:
             quota = getattr(session.engine, "quota", None)
             if quota is not None:
                 self.quotas[tenant_name_of(session)] = await quota()
