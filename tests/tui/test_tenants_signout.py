@@ -100,6 +100,8 @@ async def test_signing_out_of_one_tenant_leaves_the_others_polling(tmp_path: Pat
         table_engine = tenants.table_session.engine
         assert fabrikam not in getattr(table_engine, "engines", [])
         before, left = polls(app), unfinished(app)["fabrikam"]
+        fabrikam_graph = app.services.extra["simulated_tenants"][1].graph
+        sent = len(fabrikam_graph.requests)
         await advance_until(
             app,
             pilot,
@@ -109,6 +111,7 @@ async def test_signing_out_of_one_tenant_leaves_the_others_polling(tmp_path: Pat
         )
         assert polls(app)["contoso"] > before["contoso"] and polls(app)["northwind"] > before["northwind"]
         assert polls(app)["fabrikam"] == before["fabrikam"] and unfinished(app)["fabrikam"] == left
+        assert len(fabrikam_graph.requests) == sent  # nothing more was asked of fabrikam's Graph
         model = app.screen.query_one(OpsTable).model
         fabrikam_rows = [v for v in model.views.values() if model.tenant_of(v) == "fabrikam"]
         assert fabrikam_rows  # its rows stay in the table, the unfinished marked as not watched

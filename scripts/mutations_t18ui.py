@@ -1,0 +1,59 @@
+"""Several tenants in the console (issue 18), the console's leftovers: sign-out of one tenant leaves the others
+polling, a tenant whose token fails is shown and the others go on, the cases of every open tenant.
+
+Same tuple format as ``scripts/mutations.py``: (promise, file, exact snippet, its broken form, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_S = "tests/tui/test_tenants_signout.py::"
+_SIGN_OUT = f"{_S}test_signing_out_of_one_tenant_leaves_the_others_polling"
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "t18ui: signing out of one tenant stops and closes its engine (nothing more is asked of its Graph)",
+        "console/tui/screens/tenant_view.py",
+        "        await session.engine.stop()\n        signin = getattr(session.services, \"signin\", None)",
+        "        session.close = None\n        signin = getattr(session.services, \"signin\", None)",
+        (_SIGN_OUT,),
+    ),
+    (
+        "t18ui: signing out of one tenant stops only its engine (the others keep polling)",
+        "console/tui/screens/tenant_view.py",
+        "        await session.engine.stop()\n",
+        "        await self.session.engine.stop()\n",
+        (_SIGN_OUT,),
+    ),
+    (
+        "t18ui: sign-out acts on the picked tenant and names it",
+        "console/tui/screens/tenant_view.py",
+        "        session = self.profile_session\n        name = tenant_name_of(session)\n        if session.engine.posts",
+        "        session = self.tenants.sessions[0]\n        name = tenant_name_of(session)\n        if session.engine.posts",
+        (_SIGN_OUT,),
+    ),
+    (
+        "t18ui: a signed-out tenant's unfinished rows stay, marked not watched",
+        "console/tui/tenants.py",
+        '    return replace(view, next_poll_at=None, last_error=f"{NOT_WATCHED} {name}")',
+        "    return view",
+        (_SIGN_OUT,),
+    ),
+    (
+        "t18ui: the pulse strip shows a signed-out tenant signed out",
+        "console/tui/pulse.py",
+        "            if name in self.sessions.signed_out:",
+        "            if False:",
+        (_SIGN_OUT,),
+    ),
+]
+MUTATIONS.append(
+    (
+        "t18ui: a tenant whose token is refused shows as sign-in failed while the others go on",
+        "console/tui/pulse.py",
+        'return "sign-in failed" if ("401" in lowered or "sign" in lowered or "token" in lowered) else "set aside"',
+        'return "set aside"',
+        (f"{_S}test_a_failing_token_on_one_tenant_leaves_the_others_polling",),
+    )
+)
