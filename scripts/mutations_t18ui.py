@@ -57,3 +57,28 @@ MUTATIONS.append(
         (f"{_S}test_a_failing_token_on_one_tenant_leaves_the_others_polling",),
     )
 )
+
+_C = "tests/tui/test_tenants_cases.py::test_every_open_tenants_cases_each_named_and_changes_go_to_its_tenant"
+MUTATIONS += [
+    (
+        "t18ui: the Cases pane lists the cases of every open tenant",
+        "console/tui/widgets/cases_pane.py",
+        "            return [case for case in self.store().cases(None) if case.tenant_key in self.names]",
+        "            return self.store().cases(self.tenant_key)",
+        (_C,),
+    ),
+    (
+        "t18ui: closing a case closes it in its own tenant (two tenants may share a reference)",
+        "console/tui/widgets/cases_pane.py",
+        "return self.store().close(case.tenant_key, case.ref,",
+        "return self.store().close(self.tenant_key, case.ref,",
+        (_C,),
+    ),
+    (
+        "t18ui: a case's line names its tenant when several are open",
+        "console/tui/widgets/cases_pane.py",
+        "        tenant_of = self.book.name_of if self.book.several else None",
+        "        tenant_of = None",
+        (_C,),
+    ),
+]

@@ -221,7 +221,9 @@ class MainScreen(ReportsWorkerFailures, TenantView):
         if not path:
             return None
         author = self.profile_session.identity or str(getattr(engine, "identity", "") or "")
-        return CaseBook(str(path), tenant_key_of(self.profile_session), author)
+        book = CaseBook(str(path), tenant_key_of(self.profile_session), author)
+        book.names = self.tenants.name_for_key() if self.tenants.several else {}  # every open tenant's cases
+        return book
 
     # -- layout -----------------------------------------------------------------------
 
