@@ -15,8 +15,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "t18ui: signing out of one tenant stops and closes its engine (nothing more is asked of its Graph)",
         "console/tui/screens/tenant_view.py",
-        "        await session.engine.stop()\n        signin = getattr(session.services, \"signin\", None)",
-        "        session.close = None\n        signin = getattr(session.services, \"signin\", None)",
+        '        await session.engine.stop()\n        signin = getattr(session.services, "signin", None)',
+        '        session.close = None\n        signin = getattr(session.services, "signin", None)',
         (_SIGN_OUT,),
     ),
     (
@@ -80,5 +80,23 @@ MUTATIONS += [
         "        tenant_of = self.book.name_of if self.book.several else None",
         "        tenant_of = None",
         (_C,),
+    ),
+]
+
+_N = "tests/tui/test_tenants_named.py::"
+MUTATIONS += [
+    (
+        "t18ui: questions and toasts about operations name their tenant when several are open",
+        "console/tui/ops_model.py",
+        '        if not self.has_tenants:\n            return ""\n        names = sorted(',
+        '        if True:\n            return ""\n        names = sorted(',
+        (f"{_N}test_stop_watching_and_a_failure_alert_name_the_tenant",),
+    ),
+    (
+        "t18ui: a removal refused with several tenants open names the tenant",
+        "console/tui/screens/main.py",
+        'title = "Remove" + self.tenant_suffix(session)',
+        'title = "Remove"',
+        (f"{_N}test_the_outbound_view_and_a_refused_removal_name_the_picked_tenant",),
     ),
 ]

@@ -26,7 +26,7 @@ from console.tui.event_log import (
 )
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, WorkerFailed, describe_failure
 from console.tui.screens.main import MainScreen
-from console.tui.services import ConsoleServices, LoginService, Session
+from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.ops_table import FILTERS
 
 QUIT_QUESTION = "quit-question"

@@ -65,7 +65,11 @@ def palette_text(app: ConsoleApp) -> str:
     from textual.command import CommandList
 
     found = app.screen.query(CommandList)
-    return " ".join(str(found.first().get_option_at_index(i).prompt) for i in range(found.first().option_count)) if found else ""
+    return (
+        " ".join(str(found.first().get_option_at_index(i).prompt) for i in range(found.first().option_count))
+        if found
+        else ""
+    )
 
 
 def strip_text(app: ConsoleApp) -> str:

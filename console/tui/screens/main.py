@@ -276,8 +276,8 @@ class MainScreen(ReportsWorkerFailures, TenantView):
         from console.tui.screens.details import OperationDetailsScreen
 
         view = self.session.engine.operation(message.key)
-        owner = self.tenants.session_of(view) if view is not None and self.tenants.several else None
-        tenant = owner.name or owner.header.tenant if owner is not None else ""
+        several = view is not None and self.tenants.several  # a tenant signed out of is named too
+        tenant = self.tenants.name_for_key().get(view.tenant_key, "") if view is not None and several else ""
         engine, clock, live = self.session.engine, self.services.clock, self.services.live_ticks
         self.open_screen(OperationDetailsScreen(engine, message.key, clock, self._user_label, live=live, tenant=tenant))
 
@@ -411,7 +411,10 @@ class MainScreen(ReportsWorkerFailures, TenantView):
         from console.tui.removal import remove_people
 
         session = self.profile_session
-        remove_people(self, session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
+        title = "Remove" + self.tenant_suffix(session)  # several tenants: the toasts name the tenant
+        remove_people(
+            self, session, self.export_targets(), self.open_screen, read_only=self.services.read_only, title=title
+        )
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""

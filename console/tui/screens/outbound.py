@@ -61,8 +61,10 @@ class OutboundScreen(Screen[None]):
         Binding("escape", "close", "Back", id="outbound.close", tooltip="Back to the main screen"),
     ]
 
-    def __init__(self, session: Any, open_screen: OpenScreen, *, read_only: bool = False) -> None:
+    def __init__(self, session: Any, open_screen: OpenScreen, *, read_only: bool = False, tenant: str = "") -> None:
         super().__init__()
+        self.tenant = tenant
+        """The tenant whose users these are, named in the title when several tenants are open ('' else)."""
         self.session = session
         self.open_screen = open_screen
         self.read_only = read_only
@@ -75,7 +77,7 @@ class OutboundScreen(Screen[None]):
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#outbound-list").border_title = TITLE
+        self.query_one("#outbound-list").border_title = TITLE + (f" · {literal(self.tenant)}" if self.tenant else "")
         self._status("loading…")
         self.set_focus(self.query_one(OptionList))  # synchronously: a burst's next key lands here
         self.load()
@@ -134,14 +136,15 @@ class OutboundScreen(Screen[None]):
         if line is None:
             self.notify("Highlight a tenant under a user first.", title="Remove", severity="warning")
             return
-        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only)
+        title = "Remove" + (f" in {self.tenant}" if self.tenant else "")
+        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only, title=title)
         if engine is None:
             return
         target = RemovalTarget(line.user_id, line.tenant_id)
 
         def answered(case: str | None) -> None:
             if case is not None:
-                send_in_worker(self, engine, [target], case, self.session.identity, done=self.load)
+                send_in_worker(self, engine, [target], case, self.session.identity, done=self.load, title=title)
 
         self.open_screen(OutboundRemoveScreen(self.session.header.tenant, line.user_id, line.tenant_id), answered)
 
@@ -164,7 +167,9 @@ class OutboundScreen(Screen[None]):
 def open_outbound(main: Any) -> None:
     """Open the Outbound view over the main screen ``main`` (its key and the palette's command)."""
     session = getattr(main, "profile_session", main.session)  # several tenants: the picked one's
-    main.open_screen(OutboundScreen(session, main.open_screen, read_only=main.services.read_only))
+    tenants = getattr(main, "tenants", None)
+    tenant = (session.name or session.header.tenant) if tenants is not None and tenants.several else ""
+    main.open_screen(OutboundScreen(session, main.open_screen, read_only=main.services.read_only, tenant=tenant))
 
 
 class OutboundCommands(Provider):

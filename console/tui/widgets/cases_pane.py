@@ -334,7 +334,9 @@ class CasesPane(Vertical):
 
     def _alert(self, cases: Sequence[Case], today: date) -> None:
         due_soon = [
-            c for c in cases if c.state != CLOSED and c.days_left(today) <= ALERT_DAYS and case_id(c) not in self.alerted
+            c
+            for c in cases
+            if c.state != CLOSED and c.days_left(today) <= ALERT_DAYS and case_id(c) not in self.alerted
         ]
         if not due_soon:
             return

@@ -214,7 +214,7 @@ class OpsLines(LineList):
             reason = readable_error(first) or shown_status(first)  # in full: the event log keeps it all
             self.notify(
                 f"{who}{more}: {reason}",
-                title=f"Export {shown_status(first)}",
+                title=f"Export {shown_status(first)}{self.model.where([first])}",
                 severity="error",
                 timeout=10,
                 markup=False,
@@ -228,7 +228,8 @@ class OpsLines(LineList):
             text = f"{plural(len(done), 'export')} finished: {complete:,} complete"
             if problems:
                 text += f", {problems:,} need attention"
-            self.notify(text, title="Batch finished", severity="warning" if problems else "information", markup=False)
+            title = "Batch finished" + self.model.where(done)
+            self.notify(text, title=title, severity="warning" if problems else "information", markup=False)
             if self.bell_on_alerts and not result.failures:
                 self.app.bell()
 
