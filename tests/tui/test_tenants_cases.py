@@ -21,18 +21,22 @@ from tests.tui.ops_fakes import burst
 from tests.tui.test_tenants_console import tenant_services
 from tests.tui.waiting import until
 
+CASES = (
+    ("key-contoso", "DSR-1", date(2026, 12, 18), "Ann"),
+    ("key-fabrikam", "DSR-2", date(2027, 1, 5), ""),
+    ("key-northwind", "DSR-1", date(2027, 1, 10), "Bo"),
+    ("key-other", "DSR-9", date(2027, 1, 10), ""),
+)
+"""contoso's DSR-1 (due soon), fabrikam's DSR-2, northwind's own DSR-1 (the same reference, another tenant),
+and a case of a tenant not open in this console."""
+
 
 @pytest.fixture
 def journal_path(tmp_path: Path) -> Iterator[Path]:
-    """contoso's DSR-1 (due soon), fabrikam's DSR-2, northwind's own DSR-1 (the same reference, another tenant)."""
     path = tmp_path / "journal.sqlite"
     journal = OperationJournal(path)
-    store = CaseStore(journal)
-    at = NOW - 86_400
-    store.open("key-contoso", "DSR-1", received=date(2026, 12, 18), subject="Ann", author="a", at=at)
-    store.open("key-fabrikam", "DSR-2", received=date(2027, 1, 5), author="a", at=at)
-    store.open("key-northwind", "DSR-1", received=date(2027, 1, 10), subject="Bo", author="a", at=at)
-    store.open("key-other", "DSR-9", received=date(2027, 1, 10), author="a", at=at)  # a tenant not open here
+    for key, ref, received, subject in CASES:
+        CaseStore(journal).open(key, ref, received=received, subject=subject, author="a", at=NOW - 86_400)
     journal.close()
     yield path
 

@@ -54,6 +54,11 @@ async def advance_until(app: ConsoleApp, pilot: Any, clock: ManualClock, conditi
     await until(pilot, moved, what=what)
 
 
+async def finish(app: ConsoleApp, pilot: Any, clock: ManualClock, names: tuple[str, ...]) -> None:
+    """Move the clock until every operation of the tenants ``names`` has finished."""
+    await advance_until(app, pilot, clock, lambda: not any(unfinished(app)[n] for n in names), f"{names} finishing")
+
+
 async def open_demo(tmp_path: Path, pilot_size: tuple[int, int] = (120, 40)) -> tuple[ConsoleApp, ManualClock]:
     clock = ManualClock()
     services = build_console_services(ConnectionOptions(demo=True, state_dir=str(tmp_path)), clock=clock)
@@ -106,13 +111,7 @@ async def test_signing_out_of_one_tenant_leaves_the_others_polling(tmp_path: Pat
         before, left = polls(app), unfinished(app)["fabrikam"]
         fabrikam_graph = app.services.extra["simulated_tenants"][1].graph
         sent = len(fabrikam_graph.requests)
-        await advance_until(
-            app,
-            pilot,
-            clock,
-            lambda: not unfinished(app)["contoso"] and not unfinished(app)["northwind"],
-            "contoso's and northwind's operations finishing",
-        )
+        await finish(app, pilot, clock, ("contoso", "northwind"))
         assert polls(app)["contoso"] > before["contoso"] and polls(app)["northwind"] > before["northwind"]
         assert polls(app)["fabrikam"] == before["fabrikam"] and unfinished(app)["fabrikam"] == left
         assert len(fabrikam_graph.requests) == sent  # nothing more was asked of fabrikam's Graph
@@ -134,13 +133,7 @@ async def test_a_failing_token_on_one_tenant_leaves_the_others_polling(tmp_path:
         await advance_until(app, pilot, clock, lambda: "sign-in failed" in strip_text(app), "northwind set aside")
         assert re.search(r"northwind +sign-in failed", strip_text(app))
         left = unfinished(app)["northwind"]
-        await advance_until(
-            app,
-            pilot,
-            clock,
-            lambda: not unfinished(app)["contoso"] and not unfinished(app)["fabrikam"],
-            "contoso's and fabrikam's operations finishing",
-        )
+        await finish(app, pilot, clock, ("contoso", "fabrikam"))
         assert unfinished(app)["northwind"] == left and left
         assert re.search(r"northwind +sign-in failed", strip_text(app))
         await app.action_quit()
