@@ -15,6 +15,7 @@ from console.ops.events import OperationView, QuotaReport
 from console.ops.fleet import TenantPulse
 from console.ops.vocabulary import matches_status
 from console.tui.cells import epoch, running_label
+from console.tui.services import Session
 from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 
 COMPACT_SEPARATOR = " │ "
@@ -60,13 +61,20 @@ SIGNED_OUT = "signed out"
 
 
 class _Left:
-    """A tenant signed out of, as ``pulse_of`` reads it: its operations as they were, no polling status."""
+    """A tenant signed out of, as ``pulse_of`` reads it: its operations as they were, and its stopped
+    engine's last polling status (its budget and the polls spent this hour)."""
 
-    def __init__(self, table_engine: Any, tenant_key: str) -> None:
-        self._views = [v for v in getattr(table_engine, "left", {}).values() if v.tenant_key == tenant_key]
+    def __init__(self, table_engine: Any, session: Session) -> None:
+        key = tenant_key_of(session)
+        self._views = [v for v in getattr(table_engine, "left", {}).values() if v.tenant_key == key]
+        self._engine = session.engine
 
     def operations(self) -> list[OperationView]:
         return self._views
+
+    def polling_status(self) -> Any:
+        read = getattr(self._engine, "polling_status", None)
+        return read() if read is not None else None
 
 
 class PulseBoard:
@@ -89,8 +97,9 @@ class PulseBoard:
         for session in self.sessions:
             name = tenant_name_of(session)
             if name in self.sessions.signed_out:  # its operations as they were; nothing polled
-                left = _Left(self.sessions.table_session.engine, tenant_key_of(session))
-                pulse = replace(pulse_of(name, left, self.quotas.get(name), now), signed_in=False, state=SIGNED_OUT)
+                left = _Left(self.sessions.table_session.engine, session)
+                pulse = pulse_of(name, left, self.quotas.get(name), now)
+                pulse = replace(pulse, signed_in=False, state=SIGNED_OUT, throttled_until=None, last_error="")
             else:
                 pulse = pulse_of(name, session.engine, self.quotas.get(name), now)
             pulses.append(pulse)

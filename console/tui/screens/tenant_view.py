@@ -9,6 +9,7 @@ and the pulse strip replaces the polling line: one line per tenant, or one for a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,7 @@ from console.tui.screens.live_operations import LiveOperations
 from console.tui.services import ConsoleServices, Session
 from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 from console.tui.widgets.cases_pane import CasesPane
+from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profiles_pane import ProfilesPane
 from console.tui.widgets.pulse_strip import PulseStrip
@@ -170,6 +172,8 @@ class TenantView(LiveOperations):
         session, views = self.tenants.sign_out(name)
         self.feed_snapshot(views)  # its unfinished rows now say they are not watched
         self.refresh_pulse()
+        self.session.header = replace(self.session.header, tenant=", ".join(self.tenants.names()))
+        self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
         if self.tenants.current != picked:
             self.show_picked_tenant()
         await session.engine.stop()
