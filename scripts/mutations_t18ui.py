@@ -88,8 +88,8 @@ MUTATIONS += [
     (
         "t18ui: questions and toasts about operations name their tenant when several are open",
         "console/tui/ops_model.py",
-        '        if not self.has_tenants:\n            return ""\n        names = sorted(',
-        '        if True:\n            return ""\n        names = sorted(',
+        '    if not model.has_tenants:\n        return ""\n    names = sorted(',
+        '    if True:\n        return ""\n    names = sorted(',
         (f"{_N}test_stop_watching_and_a_failure_alert_name_the_tenant",),
     ),
     (

@@ -280,16 +280,6 @@ class OpsModel:
         """The saved name of the operation's tenant (its tenant key when none is known)."""
         return self.tenant_names.get(view.tenant_key, view.tenant_key)
 
-    def where(self, views: Iterable[OperationView]) -> str:
-        """`` in fabrikam`` (`` in contoso and fabrikam``) when several tenants are open: what a toast's or a
-        question's title ends with, naming the tenants of the operations it is about; '' with one tenant."""
-        if not self.has_tenants:
-            return ""
-        names = sorted({safe_text(self.tenant_of(view)) for view in views})
-        if not names:
-            return ""
-        return " in " + (names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}")
-
     def label(self, view: OperationView) -> str:
         """Who the operation is for: the listed profile's name, else the name the journal kept, else the id.
 
@@ -578,6 +568,17 @@ class OpsModel:
     def clear_marks(self) -> int:
         """Unmark everything; returns how many were marked."""
         return self._marks.clear()
+
+
+def tenants_named(model: OpsModel, views: Iterable[OperationView]) -> str:
+    """`` in fabrikam`` (`` in contoso and fabrikam``) when several tenants are open: what a toast's or a
+    question's title ends with, naming the tenants of the operations it is about; '' with one tenant."""
+    if not model.has_tenants:
+        return ""
+    names = sorted({safe_text(model.tenant_of(view)) for view in views})
+    if not names:
+        return ""
+    return " in " + (names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}")
 
 
 def describe(model: OpsModel) -> str:

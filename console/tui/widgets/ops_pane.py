@@ -28,7 +28,7 @@ from console.ops.events import Note, OperationView
 from console.tui.cells import safe_text, status_label
 from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.tui.messages import ReportsWorkerFailures
-from console.tui.ops_model import ATTENTION, readable_error, shown_status
+from console.tui.ops_model import ATTENTION, readable_error, shown_status, tenants_named
 from console.tui.ops_status import TableCounts, status_line, tab_label
 from console.tui.widgets.ops_table import OpsTable
 
@@ -315,7 +315,7 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         from console.tui.dialogs.note import ResolveScreen
 
         keys = [v.key for v in event.operations]
-        where = self.table.model.where(event.operations)
+        where = tenants_named(self.table.model, event.operations)
 
         def answered(note: str | None) -> None:
             if note:
@@ -340,7 +340,7 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         keys = [v.key for v in event.operations]
         who = self._who(event.operations)
         names = ", ".join(who[:3]) + (f" and {len(who) - 3:,} more" if len(who) > 3 else "")
-        where = self.table.model.where(event.operations)
+        where = tenants_named(self.table.model, event.operations)
         question = (
             f"Stop watching {len(keys):,} export{'s' if len(keys) != 1 else ''}{where} ({names})? "
             "Graph goes on with them; the console stops polling, and their history stays in the journal."
@@ -407,7 +407,7 @@ class OperationsPane(ReportsWorkerFailures, Vertical):
         marked = bool(self.table.marked)
         proposed = propose_report_path(case=case, now=self.clock.now(), directory=reports_dir(journal=journal))
 
-        where = self.table.model.where(operations)
+        where = tenants_named(self.table.model, operations)
 
         def answered(path: Path | None) -> None:
             if path is not None:
