@@ -403,8 +403,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "resolve without note",
         "console/tui/widgets/ops_pane.py",
-        "            if note:\n                self.resolve(keys, note)",
-        "            self.resolve(keys, note or '')",
+        "            if note:\n                self.resolve(keys, note, where)",
+        "            self.resolve(keys, note or '', where)",
         ("tests/tui/test_ops_pane.py::test_an_empty_resolve_note_is_refused",),
     ),
     (

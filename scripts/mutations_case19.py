@@ -14,8 +14,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "case19: the Outbound view's removal ignores --read-only",
         "console/tui/screens/outbound.py",
-        "        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only)",
-        "        engine = refused_or_engine(self, self.session, 1, read_only=False)",
+        "        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only, title=title)",
+        "        engine = refused_or_engine(self, self.session, 1, read_only=False, title=title)",
         (f"{_OUT}::test_refusals_say_why_and_open_no_question",),
     ),
     (

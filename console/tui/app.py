@@ -26,7 +26,7 @@ from console.tui.event_log import (
 )
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, WorkerFailed, describe_failure
 from console.tui.screens.main import MainScreen
-from console.tui.services import ConsoleServices, LoginService, Session
+from console.tui.services import ConsoleServices, Session
 from console.tui.widgets.ops_table import FILTERS
 
 QUIT_QUESTION = "quit-question"
@@ -213,34 +213,46 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
             await session.close()
 
     async def action_sign_out(self) -> None:
-        """Sign out of the current tenant and show the login pane."""
-        login = await self._leave_tenant(
-            "This console was given a token (--token-env): there is nothing to sign out of.", "sign out"
-        )
-        if login is not None:
-            await login.sign_out(None)
-            await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
+        """Sign out of the current tenant and show the login pane; with several tenants signed in, sign out
+        of the picked one only (it asks first, naming it) and the others keep polling."""
+        tenants = self.services.tenants
+        if tenants is not None and isinstance(self.screen, MainScreen) and len(tenants.live) > 1:
+            self.screen.ask_sign_out()
+            return
+        last = tenants.live[0] if tenants is not None and tenants.live else None  # the last of several
+        if not await self._leave_tenant(
+            "This console was given a token (--token-env): there is nothing to sign out of.",
+            "sign out",
+            no_login_needed=last is not None,
+        ):
+            return
+        if self.services.login is not None:
+            await self.services.login.sign_out(None)
+        signin = getattr(last.services, "signin", None) if last is not None else None
+        if signin is not None:
+            await signin.sign_out()
+        await self.switch_screen(self._login_screen(try_silent=False, notice="Signed out."))
 
     async def action_switch_tenant(self) -> None:
         """Leave this tenant (staying signed in to it) and pick another on the login pane."""
-        login = await self._leave_tenant(
+        if await self._leave_tenant(
             "Start the console with --tenant NAME or without --token-env to switch tenants.", "switch tenants"
-        )
-        if login is not None:
+        ):
             await self.switch_screen(self._login_screen(try_silent=False))
 
-    async def _leave_tenant(self, without_login: str, doing: str) -> LoginService | None:
-        """Close the forms and the session, and hand back the login service; None (and say why, with
-        ``without_login`` or what one is ``doing``) when there is no login pane or exports are being sent."""
-        if self.services.login is None:
+    async def _leave_tenant(self, without_login: str, doing: str, *, no_login_needed: bool = False) -> bool:
+        """Close the forms and the session; False (and say why, with ``without_login`` or what one is
+        ``doing``) when there is no login pane (unless ``no_login_needed``) or exports are being sent."""
+        if self.services.login is None and not no_login_needed:
             self.notify(without_login, severity="warning")
-            return None
+            return False
         if self.session is not None and self.session.engine.posts_in_flight:
             self.notify(f"Exports are being sent: {doing} when Graph has answered.", severity="warning")
-            return None
+            return False
         await self.close_forms()
         await self.close_session()
-        return self.services.login
+        self.services.tenants = None  # the login pane opens one tenant at a time
+        return True
 
     async def close_forms(self) -> None:
         """Close every form and overlay over the base screen (before it is replaced: no stale screen under it)."""
@@ -301,7 +313,14 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
 
         # Session commands only where they make sense: never over a form (it would be left stale).
         main = screen if isinstance(screen, MainScreen) else None
-        if self.services.login is not None and (main is not None or isinstance(screen, LoginScreen)):
+        tenants = self.services.tenants
+        if main is not None and tenants is not None and len(tenants.live) > 1:
+            yield SystemCommand(
+                f"Sign out of {tenants.current}",
+                f"Forget {tenants.current}'s sign-in and stop polling it; the other tenants keep polling",
+                partial(self.call_later, self.action_sign_out),
+            )
+        elif self.services.login is not None and (main is not None or isinstance(screen, LoginScreen)):
             if self.session is not None:
                 yield SystemCommand(
                     "Sign out",

@@ -570,6 +570,17 @@ class OpsModel:
         return self._marks.clear()
 
 
+def tenants_named(model: OpsModel, views: Iterable[OperationView]) -> str:
+    """`` in fabrikam`` (`` in contoso and fabrikam``) when several tenants are open: what a toast's or a
+    question's title ends with, naming the tenants of the operations it is about; '' with one tenant."""
+    if not model.has_tenants:
+        return ""
+    names = sorted({safe_text(model.tenant_of(view)) for view in views})
+    if not names:
+        return ""
+    return " in " + (names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}")
+
+
 def describe(model: OpsModel) -> str:
     """``sort: Status ↓ · filter: failed · /alice`` for the pane's subtitle."""
     column = dict(COLUMNS).get(model.sort_column or "", "journal order")

@@ -9,12 +9,14 @@ operations) and gives one ``console.ops.fleet.TenantPulse`` per tenant: the figu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from console.ops.events import QuotaReport
+from console.ops.events import OperationView, QuotaReport
 from console.ops.fleet import TenantPulse, journal_figures, tenant_pulse
 from console.tui.cells import running_label
-from console.tui.tenants import Sessions, tenant_name_of
+from console.tui.services import Session
+from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 
 COMPACT_SEPARATOR = " │ "
 """Between two tenants in the one-line strip."""
@@ -52,6 +54,27 @@ def pulse_of(name: str, engine: Any, quota: QuotaReport | None, now: float, poll
     )
 
 
+SIGNED_OUT = "signed out"
+"""The state of a tenant signed out of in this console (its line stays, nothing is polled)."""
+
+
+class _Left:
+    """A tenant signed out of, as ``pulse_of`` reads it: its operations as they were, and its stopped
+    engine's last polling status (its budget and the polls spent this hour)."""
+
+    def __init__(self, table_engine: Any, session: Session) -> None:
+        key = tenant_key_of(session)
+        self._views = [v for v in getattr(table_engine, "left", {}).values() if v.tenant_key == key]
+        self._engine = session.engine
+
+    def operations(self) -> list[OperationView]:
+        return self._views
+
+    def polling_status(self) -> Any:
+        read = getattr(self._engine, "polling_status", None)
+        return read() if read is not None else None
+
+
 class PulseBoard:
     """Every open tenant's pulse, with each tenant's exports left today as last read from the journal.
 
@@ -70,15 +93,21 @@ class PulseBoard:
 
     def pulses(self) -> list[TenantPulse]:
         now = self.now()
-        return [
-            pulse_of(name, s.engine, self.quotas.get(name), now, self.polls.get(name))
-            for s in self.sessions
-            for name in (tenant_name_of(s),)
-        ]
+        pulses = []
+        for session in self.sessions:
+            name = tenant_name_of(session)
+            if name in self.sessions.signed_out:  # its operations as they were; nothing polled
+                left = _Left(self.sessions.table_session.engine, session)
+                pulse = pulse_of(name, left, self.quotas.get(name), now, self.polls.get(name))
+                pulse = replace(pulse, signed_in=False, state=SIGNED_OUT, throttled_until=None, last_error="")
+            else:
+                pulse = pulse_of(name, session.engine, self.quotas.get(name), now, self.polls.get(name))
+            pulses.append(pulse)
+        return pulses
 
     async def read_quotas(self) -> None:
         """Read each tenant's exports left today (the journal is read on the engine's thread)."""
-        for session in self.sessions:
+        for session in self.sessions.live:
             quota = getattr(session.engine, "quota", None)
             if quota is not None:
                 self.quotas[tenant_name_of(session)] = await quota()

@@ -33,7 +33,13 @@ OpenScreen = Callable[[Screen[Any], Callable[[Any], Any]], None]
 
 
 def remove_people(
-    screen: Screen[Any], session: Session, people: Sequence[Person], open_screen: OpenScreen, *, read_only: bool = False
+    screen: Screen[Any],
+    session: Session,
+    people: Sequence[Person],
+    open_screen: OpenScreen,
+    *,
+    read_only: bool = False,
+    title: str = "Remove",
 ) -> None:
     """Refuse, or ask (typed number) and then send the removal of ``people``'s personal data.
 
@@ -43,11 +49,12 @@ def remove_people(
         people: the selected profiles, or the highlighted one.
         open_screen: opens the question.
         read_only: ``--read-only`` (as well as the session's own).
+        title: the toasts' title (``Remove in fabrikam`` when several tenants are open).
     """
     if not people:
-        screen.notify("Select profiles first (space), or highlight one.", title="Remove", severity="warning")
+        screen.notify("Select profiles first (space), or highlight one.", title=title, severity="warning")
         return
-    engine = refused_or_engine(screen, session, len(people), read_only=read_only)
+    engine = refused_or_engine(screen, session, len(people), read_only=read_only, title=title)
     if engine is None:
         return
     labels = [f"{p.label} ({p.user_id})" if p.label != p.user_id else p.user_id for p in people]
@@ -55,12 +62,14 @@ def remove_people(
 
     def answered(case: str | None) -> None:
         if case is not None:
-            send_in_worker(screen, engine, targets, case, session.identity)
+            send_in_worker(screen, engine, targets, case, session.identity, title=title)
 
     open_screen(RemoveScreen(session.header.tenant, labels), answered)
 
 
-def refused_or_engine(screen: Screen[Any], session: Session, people: int, *, read_only: bool = False) -> Any:
+def refused_or_engine(
+    screen: Screen[Any], session: Session, people: int, *, read_only: bool = False, title: str = "Remove"
+) -> Any:
     """The engine to send removals with, or None after saying (a toast) why nothing may be sent.
 
     Args:
@@ -81,11 +90,11 @@ def refused_or_engine(screen: Screen[Any], session: Session, people: int, *, rea
             if reason
             else f"Removal is off: set {ALLOW_SETTING} for this tenant in config.toml."
         )
-        screen.notify(short, title="Remove", severity="error", markup=False)
+        screen.notify(short, title=title, severity="error", markup=False)
         return None
     engine = getattr(session.services, "engine", None)
     if engine is None:
-        screen.notify("Removal needs a signed-in tenant.", title="Remove", severity="error")
+        screen.notify("Removal needs a signed-in tenant.", title=title, severity="error")
     return engine
 
 
@@ -96,12 +105,14 @@ def send_in_worker(
     case: str,
     who: str,
     done: Callable[[], Any] | None = None,
+    title: str = "Remove",
 ) -> None:
-    """Send the removals in a worker of ``screen`` (each journalled before and after); ``done`` runs after."""
+    """Send the removals in a worker of ``screen`` (each journalled before and after); ``done`` runs after;
+    ``title`` heads the toasts (``Remove in fabrikam`` when several tenants are open)."""
 
     async def send() -> None:
         try:
-            await _send(screen, engine, targets, case, who)
+            await _send(screen, engine, targets, case, who, title)
         finally:
             if done is not None:
                 done()
@@ -109,13 +120,15 @@ def send_in_worker(
     screen.run_worker(send(), group="removal", exit_on_error=False)
 
 
-async def _send(screen: Screen[Any], engine: Any, targets: list[RemovalTarget], case: str, who: str) -> None:
+async def _send(
+    screen: Screen[Any], engine: Any, targets: list[RemovalTarget], case: str, who: str, title: str
+) -> None:
     try:
         outcomes = await submit_removals(engine, targets, case=case, who=who)
     except AlreadyRemoved as exc:
         screen.notify(
             str(exc).replace("use --force to ask again", "ask again from the command line (--force)"),
-            title="Remove",
+            title=title,
             severity="error",
             markup=False,
         )
@@ -123,13 +136,13 @@ async def _send(screen: Screen[Any], engine: Any, targets: list[RemovalTarget], 
     done = [o for o in outcomes if o.request_id]
     failed = [o for o in outcomes if not o.request_id]
     if len(done) == 1:
-        screen.notify(f"Removal requested: {done[0].target.label} (case {case}).", title="Remove", markup=False)
+        screen.notify(f"Removal requested: {done[0].target.label} (case {case}).", title=title, markup=False)
     elif done:
-        screen.notify(f"Removal requested for {len(done):,} people (case {case}).", title="Remove", markup=False)
+        screen.notify(f"Removal requested for {len(done):,} people (case {case}).", title=title, markup=False)
     for outcome in failed[:3]:
         screen.notify(
             f"Removal of {outcome.target.label} not done: {outcome.error}",
-            title="Remove",
+            title=title,
             severity="error",
             markup=False,
         )

@@ -12,7 +12,7 @@ With one tenant the console is as it always was: ``Sessions.table_session`` is t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.ops.events import OperationEvent, OperationView, PollRecord
@@ -40,6 +40,9 @@ class TenantsEngine:
 
     def __init__(self, engines: list[Any]) -> None:
         self.engines = engines
+        self.left: dict[int, OperationView] = {}
+        """The operations of the tenants signed out of, as they were then (shown, no longer polled)."""
+        self._subscriptions: list[tuple[Any, Callable[[], None]]] = []
 
     @property
     def posts_in_flight(self) -> int:
@@ -56,13 +59,24 @@ class TenantsEngine:
         return None
 
     def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
-        stops = [engine.subscribe(callback) for engine in self.engines]
+        stops = [(engine, engine.subscribe(callback)) for engine in self.engines]
+        self._subscriptions.extend(stops)
 
         def unsubscribe() -> None:
-            for stop in stops:
-                stop()
+            for pair in stops:
+                if pair in self._subscriptions:
+                    self._subscriptions.remove(pair)
+                    pair[1]()
 
         return unsubscribe
+
+    def drop(self, engine: Any, views: list[OperationView]) -> None:
+        """Follow ``engine`` no more (its tenant was signed out of); ``views`` stay shown as they are."""
+        self.engines = [e for e in self.engines if e is not engine]
+        for pair in [p for p in self._subscriptions if p[0] is engine]:
+            self._subscriptions.remove(pair)
+            pair[1]()
+        self.left.update((view.key, view) for view in views)
 
     async def start(self, *, resume: bool = True) -> None:
         for engine in self.engines:
@@ -74,17 +88,19 @@ class TenantsEngine:
 
     def operations(self) -> list[OperationView]:
         views = [view for engine in self.engines for view in engine.operations()]
-        return sorted(views, key=lambda view: view.key)
+        return sorted([*views, *self.left.values()], key=lambda view: view.key)
 
     def owner(self, key: int) -> Any:
-        """The engine of the tenant that operation ``key`` belongs to (the first one when none knows it)."""
+        """The engine of the tenant that operation ``key`` belongs to (the first one when none knows it:
+        the journal is shared, so a signed-out tenant's history and notes are read through another)."""
         for engine in self.engines:
             if engine.operation(key) is not None:
                 return engine
         return self.engines[0]
 
     def operation(self, key: int) -> OperationView | None:
-        return self.owner(key).operation(key)  # type: ignore[no-any-return]
+        left = self.left.get(key)
+        return left if left is not None else self.owner(key).operation(key)
 
     async def history(self, key: int) -> list[PollRecord]:
         return await self.owner(key).history(key)  # type: ignore[no-any-return]
@@ -113,6 +129,8 @@ class Sessions:
 
     sessions: list[Session]
     current: str = ""
+    signed_out: set[str] = field(default_factory=set)
+    """Names of the tenants signed out of: their rows stay in the table and their line in the strip."""
 
     def __post_init__(self) -> None:
         if not self.sessions:
@@ -132,12 +150,18 @@ class Sessions:
         """More than one tenant: the table gets its Tenant column, the pulse strip one line per tenant."""
         return len(self.sessions) > 1
 
+    @property
+    def live(self) -> list[Session]:
+        """The tenants still signed in (polled; the picker offers them)."""
+        return [s for s in self.sessions if tenant_name_of(s) not in self.signed_out]
+
     def names(self) -> list[str]:
-        return [tenant_name_of(session) for session in self.sessions]
+        """The names of the tenants still signed in."""
+        return [tenant_name_of(session) for session in self.live]
 
     def get(self, name: str) -> Session | None:
-        """The session of the tenant named ``name`` (None: no such tenant open)."""
-        return next((s for s in self.sessions if tenant_name_of(s) == name), None)
+        """The session of the tenant named ``name`` (None: no such tenant signed in)."""
+        return next((s for s in self.live if tenant_name_of(s) == name), None)
 
     @property
     def current_session(self) -> Session:
@@ -163,13 +187,35 @@ class Sessions:
         return names[(position + 1) % len(names)]
 
     def name_for_key(self) -> dict[str, str]:
-        """Tenant key -> tenant name, for the table's Tenant column and the ``tenant:`` filter."""
+        """Tenant key -> tenant name (signed out of too), for the table's Tenant column and ``tenant:``."""
         return {tenant_key_of(session): tenant_name_of(session) for session in self.sessions}
 
     def session_of(self, view: OperationView) -> Session | None:
-        """The session of the tenant an operation belongs to."""
+        """The session of the tenant an operation belongs to (signed out of: None)."""
         name = self.name_for_key().get(view.tenant_key)
         return self.get(name) if name is not None else None
+
+    def sign_out(self, name: str) -> tuple[Session, list[OperationView]]:
+        """Leave tenant ``name``: its engine is no longer followed, its operations stay shown as they are
+        now, marked not watched; the profiles show the next tenant. The caller stops and closes the session.
+
+        Returns:
+            The session left, and its operations as the table shows them from now on.
+
+        Raises:
+            KeyError: no tenant of that name is signed in.
+        """
+        session = self.get(name)
+        if session is None:
+            raise KeyError(name)
+        views = [not_watched(view, name) for view in session.engine.operations()]
+        if self.current == name:
+            self.current = self.next_name()
+        self.signed_out.add(name)
+        table = self._table
+        if table is not None and isinstance(table.engine, TenantsEngine):
+            table.engine.drop(session.engine, views)
+        return session, views
 
     @property
     def table_session(self) -> Session:
@@ -192,7 +238,7 @@ class Sessions:
         return self._table
 
     async def _close_all(self) -> None:
-        for session in self.sessions:
+        for session in self.live:  # the ones signed out of were closed then
             if session.close is not None:
                 await session.close()
 
@@ -204,3 +250,14 @@ class Sessions:
                 warm_ups.append(warm_up)
         for warm_up in warm_ups:
             await warm_up()
+
+
+def not_watched(view: OperationView, name: str) -> OperationView:
+    """``view`` as shown once its tenant is signed out of: an unfinished one says it is not polled."""
+    if view.is_done:
+        return view
+    return replace(view, next_poll_at=None, last_error=f"{NOT_WATCHED} {name}")
+
+
+NOT_WATCHED = "not watched: signed out of"
+"""What an unfinished operation of a tenant signed out of says in its Last error cell."""

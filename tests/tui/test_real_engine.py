@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from console.tui.app import ConsoleApp
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.entry import DEMO_RUNNING, DEMO_STORAGE, build_console_services
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.login import LoginScreen
@@ -87,7 +88,13 @@ async def test_demo_sign_out_and_in_with_the_simulated_device_code(tmp_path: Pat
     app = ConsoleApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await app.action_sign_out()
+        tenants = services.tenants
+        for left in (2, 1):  # the demo's three tenants: each sign-out asks, naming one; the others keep polling
+            app.call_later(app.action_sign_out)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda n=left: len(tenants.live) == n and isinstance(app.screen, MainScreen))
+        await app.action_sign_out()  # the last one: the login pane, as with one tenant
         await pilot.pause()
         login = app.screen
         assert isinstance(login, LoginScreen)

@@ -424,7 +424,8 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
             if text:
                 self.save_note(text)
 
-        screen = NoteScreen(title=f"Note on the export of {who}", placeholder="what you did or found")
+        where = f" in {self.tenant}" if self.tenant else ""
+        screen = NoteScreen(title=f"Note on the export of {who}{where}", placeholder="what you did or found")
         self.app.push_screen(screen, answered)
         release_keys_after_refresh(self.app, screen)
 
@@ -435,4 +436,4 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.notes = [*self.notes, note]
         self._notes_shown = None
         await self.reload()
-        self.notify("Note saved.", title="Note")
+        self.notify("Note saved.", title="Note" + (f" in {self.tenant}" if self.tenant else ""), markup=False)

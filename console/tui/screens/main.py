@@ -213,7 +213,9 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
         if not path:
             return None
         author = self.profile_session.identity or str(getattr(engine, "identity", "") or "")
-        return CaseBook(str(path), tenant_key_of(self.profile_session), author)
+        book = CaseBook(str(path), tenant_key_of(self.profile_session), author)
+        book.names = self.tenants.name_for_key() if self.tenants.several else {}  # every open tenant's cases
+        return book
 
     # -- layout -----------------------------------------------------------------------
 
@@ -266,8 +268,8 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
         from console.tui.screens.details import OperationDetailsScreen
 
         view = self.session.engine.operation(message.key)
-        owner = self.tenants.session_of(view) if view is not None and self.tenants.several else None
-        tenant = owner.name or owner.header.tenant if owner is not None else ""
+        several = view is not None and self.tenants.several  # a tenant signed out of is named too
+        tenant = self.tenants.name_for_key().get(view.tenant_key, "") if view is not None and several else ""
         engine, clock, live = self.session.engine, self.services.clock, self.services.live_ticks
         self.open_screen(OperationDetailsScreen(engine, message.key, clock, self._user_label, live=live, tenant=tenant))
 
@@ -397,7 +399,10 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
         from console.tui.removal import remove_people
 
         session = self.profile_session
-        remove_people(self, session, self.export_targets(), self.open_screen, read_only=self.services.read_only)
+        title = "Remove" + self.tenant_suffix(session)  # several tenants: the toasts name the tenant
+        remove_people(
+            self, session, self.export_targets(), self.open_screen, read_only=self.services.read_only, title=title
+        )
 
     def filter_operations(self, status_filter: str) -> None:
         """Show only some operations (the command palette's 'Filter operations')."""

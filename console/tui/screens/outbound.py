@@ -138,14 +138,15 @@ class OutboundScreen(Screen[None]):
         if line is None:
             self.notify("Highlight a tenant under a user first.", title="Remove", severity="warning")
             return
-        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only)
+        title = "Remove" + (f" in {self.tenant}" if self.tenant else "")
+        engine = refused_or_engine(self, self.session, 1, read_only=self.read_only, title=title)
         if engine is None:
             return
         target = RemovalTarget(line.user_id, line.tenant_id)
 
         def answered(case: str | None) -> None:
             if case is not None:
-                send_in_worker(self, engine, [target], case, self.session.identity, done=self.load)
+                send_in_worker(self, engine, [target], case, self.session.identity, done=self.load, title=title)
 
         self.open_screen(OutboundRemoveScreen(self.session.header.tenant, line.user_id, line.tenant_id), answered)
 

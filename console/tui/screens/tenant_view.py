@@ -9,6 +9,7 @@ and the pulse strip replaces the polling line: one line per tenant, or one for a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,7 @@ from console.tui.screens.live_operations import LiveOperations
 from console.tui.services import ConsoleServices, Session
 from console.tui.tenants import Sessions, tenant_key_of, tenant_name_of
 from console.tui.widgets.cases_pane import CasesPane
+from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.profiles_pane import ProfilesPane
 from console.tui.widgets.pulse_strip import PulseStrip
@@ -58,7 +60,7 @@ class TenantView(LiveOperations):
         """Each tenant's engine (several tenants: each toast names its tenant)."""
         if not self.tenants.several:
             return super().reconcile_targets()
-        return [(session.engine, self.tenant_suffix(session)) for session in self.tenants]
+        return [(session.engine, self.tenant_suffix(session)) for session in self.tenants.live]
 
     @property
     def profile_session(self) -> Session:
@@ -101,11 +103,15 @@ class TenantView(LiveOperations):
         if name == self.tenants.current:
             return
         self.tenants.pick(name)
+        self.show_picked_tenant()
+        self.notify(f"Profiles of {name}: exports from the list go to {name}.", title="Tenant", markup=False)
+
+    def show_picked_tenant(self) -> None:
+        """The profile list, its title and the cases follow the picked tenant (after the picker or a sign-out)."""
         self.follow_cases()
         self.show_profiles_title()
         self.query_one(ProfilesPane).reset()
         self.load_profiles()
-        self.notify(f"Profiles of {name}: exports from the list go to {name}.", title="Tenant", markup=False)
 
     def follow_cases(self) -> None:
         """The cases pane shows the picked tenant's cases (and opens new ones there)."""
@@ -117,6 +123,13 @@ class TenantView(LiveOperations):
 
     def operations_tenant(self, views: Iterable[OperationView]) -> Session | None:
         """The one tenant these operations belong to; None (with a toast) when they span several."""
+        views = list(views)
+        names = self.tenants.name_for_key()
+        left = sorted({names.get(v.tenant_key, "") for v in views} & self.tenants.signed_out)
+        if left:
+            text = f"Signed out of {left[0]}: nothing is sent to it until you sign in to it again."
+            self.notify(text, title="Export", severity="warning", markup=False)
+            return None
         sessions = {id(s): s for v in views if (s := self.tenants.session_of(v)) is not None}
         if len(sessions) > 1:
             self.notify(
@@ -126,6 +139,50 @@ class TenantView(LiveOperations):
             )
             return None
         return next(iter(sessions.values()), self.profile_session)
+
+    # -- signing out of one tenant (the others keep polling) -------------------------------------
+
+    def ask_sign_out(self) -> None:
+        """Ask to sign out of the picked tenant (the one the profiles show); the others keep polling."""
+        from console.tui.dialogs.confirm import ConfirmScreen
+
+        session = self.profile_session
+        name = tenant_name_of(session)
+        if session.engine.posts_in_flight:
+            text = f"Exports are being sent to {name}: sign out of it when Graph has answered."
+            self.notify(text, title="Sign out", severity="warning", markup=False)
+            return
+        others = [other for other in self.tenants.names() if other != name]
+        unfinished = sum(1 for view in session.engine.operations() if not view.is_done)
+        question = (
+            f"Sign out of {name}? Its sign-in is forgotten and its {unfinished} unfinished "
+            f"operation{'s' if unfinished != 1 else ''} no longer polled: they stay in the journal "
+            f"(signing in to {name} again resumes them).\n\n{keep_polling(others)}."
+        )
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.sign_out_tenant(name)
+
+        self.open_screen(ConfirmScreen(question, title=f"Sign out of {name}", yes="Sign out", no="Stay"), answered)
+
+    async def sign_out_tenant(self, name: str) -> None:
+        """Stop and drop tenant ``name``'s engine and forget its sign-in; its rows stay, marked not watched."""
+        picked = self.tenants.current
+        session, views = self.tenants.sign_out(name)
+        self.feed_snapshot(views)  # its unfinished rows now say they are not watched
+        self.refresh_pulse()
+        self.session.header = replace(self.session.header, tenant=", ".join(self.tenants.names()))
+        self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
+        if self.tenants.current != picked:
+            self.show_picked_tenant()
+        await session.engine.stop()
+        signin = getattr(session.services, "signin", None)
+        if signin is not None:
+            await signin.sign_out()
+        if session.close is not None:
+            await session.close()
+        self.notify(f"Signed out of {name}; {keep_polling(self.tenants.names())}.", title="Tenant", markup=False)
 
     # -- export, from the profiles (the picked tenant) or from operations (their tenant) ------------
 
@@ -194,6 +251,13 @@ class TenantView(LiveOperations):
         if self.tenants.several:
             await self.board.read_quotas()
             self.refresh_pulse()
+
+
+def keep_polling(names: list[str]) -> str:
+    """``contoso and northwind keep polling`` (``contoso keeps polling``)."""
+    if len(names) == 1:
+        return f"{names[0]} keeps polling"
+    return f"{', '.join(names[:-1])} and {names[-1]} keep polling"
 
 
 class TenantCommands(Provider):

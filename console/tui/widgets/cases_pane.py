@@ -34,13 +34,25 @@ OPERATIONS_SHOWN = 5
 
 
 class CaseBook:
-    """The cases of one tenant in one journal file, for the console (opened on first use)."""
+    """The cases of one tenant in one journal file, for the console (opened on first use); with several
+    tenants open (``names``), the cases of every one of them (a new case goes to ``tenant_key``'s)."""
 
     def __init__(self, journal_path: str, tenant_key: str, author: str) -> None:
         self.journal_path = journal_path
         self.tenant_key = tenant_key
+        """The tenant a new case is opened in (the picked one)."""
         self.author = author
+        self.names: dict[str, str] = {}
+        """Tenant key -> name of every tenant open in the console, when several are (issue 18), else empty."""
         self._journal: Any = None
+
+    @property
+    def several(self) -> bool:
+        """Several tenants are open: their cases are listed together, each labelled with its tenant."""
+        return len(self.names) > 1
+
+    def name_of(self, tenant_key: str) -> str:
+        return self.names.get(tenant_key, tenant_key)
 
     def store(self) -> CaseStore:
         if self._journal is None:
@@ -50,6 +62,8 @@ class CaseBook:
         return CaseStore(self._journal)
 
     def cases(self) -> list[Case]:
+        if self.several:
+            return [case for case in self.store().cases(None) if case.tenant_key in self.names]
         return self.store().cases(self.tenant_key)
 
     def open(self, ref: str, received: date, due: date | None, subject: str, at: float) -> Case:
@@ -57,11 +71,11 @@ class CaseBook:
             self.tenant_key, ref, received=received, due=due, subject=subject, author=self.author, at=at
         )
 
-    def extend(self, ref: str, due: date, reason: str, at: float) -> Case:
-        return self.store().extend(self.tenant_key, ref, due=due, reason=reason, author=self.author, at=at)
+    def extend(self, case: Case, due: date, reason: str, at: float) -> Case:
+        return self.store().extend(case.tenant_key, case.ref, due=due, reason=reason, author=self.author, at=at)
 
-    def close(self, ref: str, note: str, at: float) -> Case:
-        return self.store().close(self.tenant_key, ref, note=note, author=self.author, at=at)
+    def close(self, case: Case, note: str, at: float) -> Case:
+        return self.store().close(case.tenant_key, case.ref, note=note, author=self.author, at=at)
 
     def shut(self) -> None:
         if self._journal is not None:
@@ -94,11 +108,36 @@ def countdown(case: Case, today: date) -> str:
     return f"{left} day{'s' if left != 1 else ''} left"
 
 
-def case_prompt(case: Case, today: date, operations: Sequence[OperationView]) -> Text:
-    """The case's line (red when overdue) and its operations below it."""
+def case_id(case: Case) -> str:
+    """The case's option id: its tenant key and reference (two tenants may use one reference)."""
+    return f"{case.tenant_key}\x1f{case.ref}"
+
+
+def operations_of_cases(cases: Sequence[Case], views: Sequence[OperationView]) -> dict[str, list[OperationView]]:
+    """Each case's operations (by ``case_id``): those of its tenant carrying its reference, and, as a request
+    may span tenants, those carrying it in a tenant that has no case of that reference itself."""
+    by_key: dict[tuple[str, str], list[OperationView]] = {}
+    for view in views:
+        if view.case:
+            by_key.setdefault((view.tenant_key, view.case), []).append(view)
+    own = {(case.tenant_key, case.ref) for case in cases}
+    found: dict[str, list[OperationView]] = {}
+    for case in cases:
+        spanned = [v for (key, ref), vs in by_key.items() if ref == case.ref and (key, ref) not in own for v in vs]
+        found[case_id(case)] = [*by_key.get((case.tenant_key, case.ref), []), *spanned]
+    return found
+
+
+def case_prompt(
+    case: Case, today: date, operations: Sequence[OperationView], tenant_of: Callable[[str], str] | None = None
+) -> Text:
+    """The case's line (red when overdue) and its operations below it; ``tenant_of`` (several tenants open)
+    names the case's tenant before its reference, and an operation's when it is another tenant's."""
     state = case.shown_state(today)
     style = "bold red" if state == OVERDUE else ("dim" if state == CLOSED else "bold")
     text = Text()
+    if tenant_of is not None:
+        text.append(f"{safe_text(tenant_of(case.tenant_key))} · ", style="dim" if state == CLOSED else "")
     text.append(safe_text(case.ref), style=style)
     text.append(" · ")
     text.append(countdown(case, today), style="bold red" if state == OVERDUE else "")
@@ -109,6 +148,8 @@ def case_prompt(case: Case, today: date, operations: Sequence[OperationView]) ->
         who = view.display_name or view.user_principal_name or view.user_id
         text.append("\n └ ", style="dim")
         text.append(f"{safe_text(who)} · ", style="dim" if state == CLOSED else "")
+        if tenant_of is not None and view.tenant_key != case.tenant_key:
+            text.append(f"{safe_text(tenant_of(view.tenant_key))} · ", style="dim")
         text.append(safe_text(status_label(view.display_status)))
     if len(operations) > OPERATIONS_SHOWN:
         text.append(f"\n └ … {len(operations) - OPERATIONS_SHOWN} more", style="dim")
@@ -244,7 +285,7 @@ class CasesPane(Pane):
         self.operations = operations
         self.shown: list[Case] = []
         self.alerted: set[str] = set()
-        """Cases already announced this session (each alert once)."""
+        """Cases already announced this session (each alert once), by ``case_id``."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="cases-status", classes="pane-status")
@@ -266,18 +307,18 @@ class CasesPane(Pane):
         except Exception as exc:  # the journal cannot be read: say so, keep the console
             status.update(Text(f"cases cannot be read: {safe_text(exc)}"))
             return
-        by_case: dict[str, list[OperationView]] = {}
-        for view in self.operations():
-            if view.case:
-                by_case.setdefault(view.case, []).append(view)
+        by_case = operations_of_cases(cases, list(self.operations()))
         highlighted = case_list.highlighted
-        chosen = self.shown[highlighted].ref if highlighted is not None and highlighted < len(self.shown) else None
+        chosen = case_id(self.shown[highlighted]) if highlighted is not None and highlighted < len(self.shown) else None
         self.shown = cases
         case_list.clear_options()
-        case_list.add_options([Option(case_prompt(c, today, by_case.get(c.ref, [])), id=c.ref) for c in cases])
+        tenant_of = self.book.name_of if self.book.several else None
+        case_list.add_options(
+            [Option(case_prompt(c, today, by_case[case_id(c)], tenant_of), id=case_id(c)) for c in cases]
+        )
         if cases:
-            refs = [c.ref for c in cases]
-            case_list.highlighted = refs.index(chosen) if chosen in refs else 0
+            ids = [case_id(c) for c in cases]
+            case_list.highlighted = ids.index(chosen) if chosen in ids else 0
         overdue = sum(1 for c in cases if c.shown_state(today) == OVERDUE)
         opened = sum(1 for c in cases if c.state != CLOSED)
         line = Text(f"{len(cases)} case{'s' if len(cases) != 1 else ''} · {opened} open")
@@ -290,12 +331,14 @@ class CasesPane(Pane):
 
     def _alert(self, cases: Sequence[Case], today: date) -> None:
         due_soon = [
-            c for c in cases if c.state != CLOSED and c.days_left(today) <= ALERT_DAYS and c.ref not in self.alerted
+            c
+            for c in cases
+            if c.state != CLOSED and c.days_left(today) <= ALERT_DAYS and case_id(c) not in self.alerted
         ]
         if not due_soon:
             return
-        self.alerted.update(c.ref for c in due_soon)
-        lines = [f"{safe_text(c.ref)}: {countdown(c, today)} (due {c.due.isoformat()})" for c in due_soon[:5]]
+        self.alerted.update(case_id(c) for c in due_soon)
+        lines = [f"{self._named(c)}: {countdown(c, today)} (due {c.due.isoformat()})" for c in due_soon[:5]]
         if len(due_soon) > 5:
             lines.append(f"… and {len(due_soon) - 5} more")
         self.app.bell()
@@ -306,6 +349,12 @@ class CasesPane(Pane):
             timeout=15,
             markup=False,
         )
+
+    def _named(self, case: Case) -> str:
+        """``DSR-1``, or with several tenants open ``DSR-1 in fabrikam`` (alerts and forms name the tenant)."""
+        if self.book is None or not self.book.several:
+            return safe_text(case.ref)
+        return f"{safe_text(case.ref)} in {safe_text(self.book.name_of(case.tenant_key))}"
 
     def highlighted_case(self) -> Case | None:
         index = self.query_one(CaseList).highlighted
@@ -340,7 +389,8 @@ class CasesPane(Pane):
             Field("due", "Due (empty: one month after receipt)", placeholder="YYYY-MM-DD"),
             Field("subject", "Subject", placeholder="who asked, or what about"),
         ]
-        self._open_form(CaseFormScreen("Open a case", fields, save))
+        where = f" in {book.name_of(book.tenant_key)}" if book.several else ""
+        self._open_form(CaseFormScreen(f"Open a case{where}", fields, save))
 
     def action_extend_case(self) -> None:
         self._extend()
@@ -354,16 +404,16 @@ class CasesPane(Pane):
     def _extend(self) -> None:
         fields = [Field("due", "New due date (YYYY-MM-DD)", placeholder="YYYY-MM-DD"), Field("reason", "Reason")]
         self._edit_highlighted(
-            lambda case: f"Extend {case.ref} (due {case.due.isoformat()})",
+            lambda case: f"Extend {self._named(case)} (due {case.due.isoformat()})",
             fields,
-            lambda book, case, values: book.extend(case.ref, parse_date(values["due"]), values["reason"], self.now()),
+            lambda book, case, values: book.extend(case, parse_date(values["due"]), values["reason"], self.now()),
         )
 
     def _close(self) -> None:
         self._edit_highlighted(
-            lambda case: f"Close {case.ref}",
+            lambda case: f"Close {self._named(case)}",
             [Field("note", "Note (optional)")],
-            lambda book, case, values: book.close(case.ref, values["note"], self.now()),
+            lambda book, case, values: book.close(case, values["note"], self.now()),
         )
 
     def _edit_highlighted(

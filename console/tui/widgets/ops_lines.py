@@ -23,7 +23,16 @@ from console.clock import Clock
 from console.ops.events import OperationView
 from console.tui.cells import fit, safe_text, status_label, status_role
 from console.tui.cursor import RowCursor
-from console.tui.ops_model import COLUMN_KEYS, COLUMNS, ApplyResult, OpsModel, describe, readable_error, shown_status
+from console.tui.ops_model import (
+    COLUMN_KEYS,
+    COLUMNS,
+    ApplyResult,
+    OpsModel,
+    describe,
+    readable_error,
+    shown_status,
+    tenants_named,
+)
 from console.tui.widgets.lines import LineList
 
 TIME_COLUMNS = ("elapsed", "next")
@@ -214,7 +223,7 @@ class OpsLines(LineList):
             reason = readable_error(first) or shown_status(first)  # in full: the event log keeps it all
             self.notify(
                 f"{who}{more}: {reason}",
-                title=f"Export {shown_status(first)}",
+                title=f"Export {shown_status(first)}{tenants_named(self.model, [first])}",
                 severity="error",
                 timeout=10,
                 markup=False,
@@ -228,7 +237,8 @@ class OpsLines(LineList):
             text = f"{plural(len(done), 'export')} finished: {complete:,} complete"
             if problems:
                 text += f", {problems:,} need attention"
-            self.notify(text, title="Batch finished", severity="warning" if problems else "information", markup=False)
+            title = "Batch finished" + tenants_named(self.model, done)
+            self.notify(text, title=title, severity="warning" if problems else "information", markup=False)
             if self.bell_on_alerts and not result.failures:
                 self.app.bell()
 

@@ -27,7 +27,7 @@ from console.ops.events import Note, OperationView
 from console.tui.cells import safe_text, status_label
 from console.tui.focus import hold_keys, release_keys, release_keys_after_refresh
 from console.tui.messages import ReportsWorkerFailures
-from console.tui.ops_model import ATTENTION, readable_error, shown_status
+from console.tui.ops_model import ATTENTION, readable_error, shown_status, tenants_named
 from console.tui.ops_status import TableCounts, status_line, tab_label
 from console.tui.widgets.ops_table import OpsTable
 from console.tui.widgets.pane import Pane
@@ -315,19 +315,22 @@ class OperationsPane(ReportsWorkerFailures, Pane):
         from console.tui.dialogs.note import ResolveScreen
 
         keys = [v.key for v in event.operations]
+        where = tenants_named(self.table.model, event.operations)
 
         def answered(note: str | None) -> None:
             if note:
-                self.resolve(keys, note)
+                self.resolve(keys, note, where)
 
         self._open(ResolveScreen(self._who(event.operations)), answered)
 
     @work(group="ops-actions", exit_on_error=False)
-    async def resolve(self, keys: list[int], note: str) -> None:
-        """Resolve each unconfirmed export with ``note`` (the engine records it with the author and time)."""
-        done = await self._each(keys, lambda key: self.actions.resolve(key, note, self.identity), "Resolve")
+    async def resolve(self, keys: list[int], note: str, where: str = "") -> None:
+        """Resolve each unconfirmed export with ``note`` (the engine records it with the author and time);
+        ``where`` (`` in fabrikam``) ends the toasts' titles when several tenants are open."""
+        title = "Resolve" + where
+        done = await self._each(keys, lambda key: self.actions.resolve(key, note, self.identity), title)
         if done:
-            self._acted(keys, f"Resolved {done:,} export{'s' if done != 1 else ''} with your note.", "Resolve")
+            self._acted(keys, f"Resolved {done:,} export{'s' if done != 1 else ''} with your note.", title)
 
     @on(OpsTable.StopRequested)
     def _on_stop(self, event: OpsTable.StopRequested) -> None:
@@ -337,23 +340,25 @@ class OperationsPane(ReportsWorkerFailures, Pane):
         keys = [v.key for v in event.operations]
         who = self._who(event.operations)
         names = ", ".join(who[:3]) + (f" and {len(who) - 3:,} more" if len(who) > 3 else "")
+        where = tenants_named(self.table.model, event.operations)
         question = (
-            f"Stop watching {len(keys):,} export{'s' if len(keys) != 1 else ''} ({names})? "
+            f"Stop watching {len(keys):,} export{'s' if len(keys) != 1 else ''}{where} ({names})? "
             "Graph goes on with them; the console stops polling, and their history stays in the journal."
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.stop_watching(keys)
+                self.stop_watching(keys, where)
 
-        self._open(ConfirmScreen(question, title="Stop watching", yes="Stop", no="Keep"), answered)
+        self._open(ConfirmScreen(question, title="Stop watching" + where, yes="Stop", no="Keep"), answered)
 
     @work(group="ops-actions", exit_on_error=False)
-    async def stop_watching(self, keys: list[int]) -> None:
-        """Stop polling each operation (history kept)."""
-        done = await self._each(keys, self.actions.stop_watching, "Stop watching")
+    async def stop_watching(self, keys: list[int], where: str = "") -> None:
+        """Stop polling each operation (history kept); ``where`` ends the toasts' titles (several tenants)."""
+        title = "Stop watching" + where
+        done = await self._each(keys, self.actions.stop_watching, title)
         if done:
-            self._acted(keys, f"Stopped watching {done:,} operation{'s' if done != 1 else ''}.", "Stop watching")
+            self._acted(keys, f"Stopped watching {done:,} operation{'s' if done != 1 else ''}.", title)
 
     async def _each(self, keys: list[int], act: Callable[[int], Awaitable[None]], title: str) -> int:
         """Run ``act`` on each key; returns how many succeeded."""
@@ -402,14 +407,16 @@ class OperationsPane(ReportsWorkerFailures, Pane):
         marked = bool(self.table.marked)
         proposed = propose_report_path(case=case, now=self.clock.now(), directory=reports_dir(journal=journal))
 
+        where = tenants_named(self.table.model, operations)
+
         def answered(path: Path | None) -> None:
             if path is not None:
-                self.write_report(journal, path, keys, case)
+                self.write_report(journal, path, keys, case, where)
 
         self._open(ReportScreen(proposed, len(keys), marked=marked), answered)
 
     @work(thread=True, group="ops-report", exit_on_error=False)
-    def write_report(self, journal: str, path: Path, keys: list[int], case: str | None) -> None:
+    def write_report(self, journal: str, path: Path, keys: list[int], case: str | None, where: str = "") -> None:
         """Write the report in a thread, on its own journal connection; a toast says where."""
         from console.tui.report_file import write_report
 
@@ -424,7 +431,7 @@ class OperationsPane(ReportsWorkerFailures, Pane):
         self.app.call_from_thread(
             self.notify,
             f"{saved.operations:,} operation{'s' if saved.operations != 1 else ''} → {safe_text(saved.path)}",
-            title="Report saved",
+            title="Report saved" + where,
             timeout=15,
             markup=False,
         )

@@ -24,18 +24,20 @@ _ROLES = {
     "throttled": "pulse-strip--warn",
     "sign-in failed": "pulse-strip--bad",
     "set aside": "pulse-strip--bad",
+    "signed out": "pulse-strip--off",
 }
 
 
 class PulseStrip(Static):
     """One line per tenant, or one line for all of them (``compact``)."""
 
-    COMPONENT_CLASSES = {"pulse-strip--warn", "pulse-strip--bad"}
+    COMPONENT_CLASSES = {"pulse-strip--warn", "pulse-strip--bad", "pulse-strip--off"}
 
     DEFAULT_CSS = """
     PulseStrip { height: auto; max-height: 12; padding: 0 1; background: $boost; }
     PulseStrip > .pulse-strip--warn { color: $warning; text-style: bold; }
     PulseStrip > .pulse-strip--bad { color: $error; text-style: bold; }
+    PulseStrip > .pulse-strip--off { color: $text-muted; text-style: italic; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
