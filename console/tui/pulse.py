@@ -137,13 +137,38 @@ def pulse_line(pulse: TenantPulse, now: float, name_width: int) -> str:
     return " · ".join(parts)
 
 
-def compact_item(pulse: TenantPulse, now: float) -> str:
-    """``fabrikam throttled 40s 4▸ 1✗ 58/60``: one tenant in the one-line strip (▸ unfinished, ✗ failed,
-    then polls this hour against its budget)."""
-    text = f"{pulse.tenant} {_state_text(pulse, now)} {pulse.unfinished}▸"
+_SHORT_STATES = {"throttled": "thr", "signed out": "out", "sign-in failed": "fail", "set aside": "aside"}
+"""The state's word when even the short one-line strip does not fit."""
+
+COMPACT_DETAIL = 3
+"""The most a tenant says in the one-line strip; ``compact_detail`` picks the most until the line fits."""
+
+
+def compact_item(pulse: TenantPulse, now: float, detail: int = COMPACT_DETAIL) -> str:
+    """``fabrikam throttled 40s 4▸ 1✗ 58/9k 988 left``: one tenant in the one-line strip (▸ unfinished,
+    ✗ failed, then polls this hour against its budget and exports left today). A lower ``detail`` drops
+    the exports left (2), then shortens the state's word (1: ``thr 40s``), then drops the polls (0)."""
+    state = _state_text(pulse, now)
+    if detail <= 1:
+        word, _, rest = state.partition(" ") if pulse.state == "throttled" else (state, "", "")
+        state = " ".join(part for part in (_SHORT_STATES.get(word, word), rest) if part)
+    text = f"{pulse.tenant} {state} {pulse.unfinished}▸"
     if pulse.failed:
         text += f" {pulse.failed}✗"
-    return text + f" {pulse.polls_this_hour}/{_short(pulse.poll_budget)}"
+    if detail >= 1:
+        text += f" {pulse.polls_this_hour}/{_short(pulse.poll_budget)}"
+    if detail >= 3 and pulse.exports_left_today >= 0:
+        text += f" {pulse.exports_left_today:,} left"
+    return text
+
+
+def compact_detail(pulses: Sequence[TenantPulse], now: float, width: int | None) -> int:
+    """The most detail at which every tenant fits on one line of ``width`` cells (0 when none does)."""
+    for detail in range(COMPACT_DETAIL, 0, -1):
+        line = COMPACT_SEPARATOR.join(compact_item(pulse, now, detail) for pulse in pulses)
+        if width is None or len(line) <= width:
+            return detail
+    return 0
 
 
 def _short(number: int) -> str:
@@ -151,9 +176,11 @@ def _short(number: int) -> str:
     return f"{number // 1000}k" if number >= 1000 and number % 1000 == 0 else str(number)
 
 
-def pulse_lines(pulses: Sequence[TenantPulse], now: float, *, compact: bool) -> list[str]:
-    """The strip's text: one line per tenant, or (``compact``) every tenant on one line."""
+def pulse_lines(pulses: Sequence[TenantPulse], now: float, *, compact: bool, width: int | None = None) -> list[str]:
+    """The strip's text: one line per tenant, or (``compact``) every tenant on one line, with as much
+    detail as ``width`` holds."""
     if compact:
-        return [COMPACT_SEPARATOR.join(compact_item(pulse, now) for pulse in pulses)]
+        detail = compact_detail(pulses, now, width)
+        return [COMPACT_SEPARATOR.join(compact_item(pulse, now, detail) for pulse in pulses)]
     width = max((len(pulse.tenant) for pulse in pulses), default=0)
     return [pulse_line(pulse, now, width) for pulse in pulses]

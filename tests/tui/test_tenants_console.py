@@ -213,3 +213,22 @@ async def test_the_demo_opens_three_tenants_each_with_its_own_engine_and_budget(
         sims = services.extra["simulated_tenants"]
         assert sims[1].graph.faults.sporadic_fraction > 0 and not sims[0].graph.faults.sporadic_fraction
         await app.action_quit()
+
+
+def test_the_one_line_strip_names_every_tenants_figures_at_80_columns() -> None:
+    """At 80x24 the one-line strip drops detail (exports left, then polls, then long words) until every
+    tenant's unfinished and failed figures fit, so a throttled tenant never pushes another off the line."""
+    services, engines = tenant_services(3)
+    engines["northwind"].views = {
+        k: replace(v, last_error="x", state="final", status="failed") for k, v in engines["northwind"].views.items()
+    }
+    pulses = [replace(p, exports_left_today=988) for p in PulseBoard(services.tenants, FixedClock().now).pulses()]
+    wide = pulse_lines(pulses, NOW, compact=True)[0]
+    assert "left" in wide and "/9k" in wide
+    for width in (78, 60):
+        (line,) = pulse_lines(pulses, NOW, compact=True, width=width)
+        assert len(line) <= width, (width, line)
+        for pulse in pulses:
+            assert f"{pulse.tenant} " in line and f" {pulse.unfinished}▸" in line, (width, line)
+        northwind = line.split("northwind", 1)[1]
+        assert f" {pulses[2].failed}✗" in northwind, line

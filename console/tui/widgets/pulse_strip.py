@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from console.ops.fleet import TenantPulse
 from console.tui.cells import safe_text
-from console.tui.pulse import COMPACT_SEPARATOR, compact_item, pulse_lines
+from console.tui.pulse import COMPACT_SEPARATOR, compact_detail, compact_item, pulse_lines
 
 _ROLES = {
     "ok": "",
@@ -44,10 +44,18 @@ class PulseStrip(Static):
         super().__init__("", **kwargs)
         self.compact = False
         self._shown: tuple[str, ...] | None = None
+        self._last: tuple[Sequence[TenantPulse], float] | None = None
+
+    def on_resize(self) -> None:
+        """A new width may hold more or less detail in the one-line strip."""
+        if self._last is not None:
+            self.show_pulses(*self._last)
 
     def show_pulses(self, pulses: Sequence[TenantPulse], now: float) -> None:
         """Write ``pulses``; repaints only when the text changed."""
-        lines = pulse_lines(pulses, now, compact=self.compact)
+        self._last = (pulses, now)
+        width = self.content_size.width or None
+        lines = pulse_lines(pulses, now, compact=self.compact, width=width)
         key = tuple(lines) + tuple(p.state for p in pulses)
         if key == self._shown:
             return
@@ -55,10 +63,11 @@ class PulseStrip(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         self.styles.height = 1 if self.compact else len(lines)
         if self.compact:
+            detail = compact_detail(pulses, now, width)
             for number, pulse in enumerate(pulses):
                 if number:
                     text.append(COMPACT_SEPARATOR, style="dim")
-                text.append(safe_text(compact_item(pulse, now)), style=self._style(pulse.state))
+                text.append(safe_text(compact_item(pulse, now, detail)), style=self._style(pulse.state))
         else:
             for number, (line, pulse) in enumerate(zip(lines, pulses, strict=True)):
                 if number:
