@@ -268,6 +268,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
     def show_outcomes(self, outcomes: list[SubmitOutcome]) -> None:
         """Show Graph's answer for each person (StorageLocationAlreadyUsed with its fix)."""
         self.outcomes = outcomes
+        self.load_quota()  # the batch spent some of today's exports: read them again, as the status line does
         labels = {p.user_id: p.label for p in self.people}
         results = self.query_one("#results", DataTable)
         results.display = True
