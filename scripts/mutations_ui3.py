@@ -12,4 +12,11 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        pass",
         ("tests/tui/test_console_ui3.py::test_the_forms_exports_left_today_is_read_again_after_a_batch_is_sent",),
     ),
+    (
+        "three-tenant demo seeds again on a restart",
+        "console/demo.py",
+        "        if any(view.case == DEMO_CASE for view in engine.operations()):",
+        "        if False:",
+        ("tests/test_demo_seed.py::test_restarting_the_three_tenant_demo_keeps_each_tenants_seed",),
+    ),
 ]
