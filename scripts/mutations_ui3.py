@@ -19,4 +19,29 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "        if False:",
         ("tests/test_demo_seed.py::test_restarting_the_three_tenant_demo_keeps_each_tenants_seed",),
     ),
+    (
+        "next poll shows a time already past",
+        "console/tui/ops_model.py",
+        '        next_at = clock_label(when) if when > now else "due"',
+        "        next_at = clock_label(when)",
+        (
+            "tests/tui/test_console_ui3.py::test_next_poll_is_never_a_time_already_past_and_waits_for_the_tenants_throttle_gate",
+        ),
+    ),
+    (
+        "next poll ignores the tenant's throttle gate",
+        "console/tui/ops_model.py",
+        "        when = max(view.next_poll_at, gate or 0.0)",
+        "        when = view.next_poll_at",
+        (
+            "tests/tui/test_console_ui3.py::test_next_poll_is_never_a_time_already_past_and_waits_for_the_tenants_throttle_gate",
+        ),
+    ),
+    (
+        "the table never hears of a tenant's throttle gate",
+        "console/tui/screens/tenant_view.py",
+        "                gates[tenant_key_of(session)] = float(until)",
+        "                pass",
+        ("tests/tui/test_console_ui3.py::test_a_throttled_tenants_rows_show_when_they_will_really_be_polled",),
+    ),
 ]
