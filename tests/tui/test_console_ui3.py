@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from textual import events
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from console.ops.status import PollingStatus
 from console.tui.app import ConsoleApp
@@ -17,6 +18,7 @@ from console.tui.widgets.ops_table import OpsTable
 from tests.tui.fakes import make_services
 from tests.tui.ops_fakes import NOW, label_of, op
 from tests.tui.test_console import SAS, settle
+from tests.tui.test_console_flows import burst
 from tests.tui.waiting import until
 
 
@@ -63,3 +65,22 @@ async def test_a_throttled_tenants_rows_show_when_they_will_really_be_polled() -
         screen.refresh_polling_status()  # what every tick does
         await pilot.pause()
         assert screen.query_one(OpsTable).model.cells[1]["next"] == clock_label(gate)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+async def test_keys_typed_right_after_esc_reach_the_screen_it_reveals(fast: bool) -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        if fast:
+            burst(app, ["escape", "/", "q"])  # one read from the terminal: nothing runs between them
+        else:
+            for key in ("escape", "slash", "q"):
+                await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one("#search", Input).value == "q"
