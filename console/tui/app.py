@@ -170,6 +170,13 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
                 return
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key.startswith("alt+") and len(self.screen_stack) > 1:
+            # A terminal reads Esc and the next key in one packet as alt+key (a burst over SSH): on an
+            # open screen (none binds alt) that is Esc, then the key, for the screen Esc reveals.
+            for key in (events.Key("escape", "\x1b"), events.Key(event.key[4:], event.character)):
+                key.set_sender(self)
+                await self.on_event(key)
+            return
         if isinstance(event, events.Key) and not event.is_forwarded and self._held is not None:
             self._held.append(event)
             return

@@ -84,3 +84,17 @@ async def test_keys_typed_right_after_esc_reach_the_screen_it_reveals(fast: bool
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.query_one("#search", Input).value == "q"
+
+
+async def test_esc_and_a_key_read_as_one_alt_key_close_the_form_and_reach_the_list() -> None:
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        burst(app, ["alt+slash", "q"])  # Esc read with the next key: Textual makes "\x1bq" alt+q
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one("#search", Input).value == "q"
