@@ -56,6 +56,6 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "console/tui/app.py",
         '        if isinstance(event, events.Key) and event.key.startswith("alt+") and len(self.screen_stack) > 1:',
         "        if False:",
-        ("tests/tui/test_console_ui3.py::test_esc_and_a_key_read_as_one_alt_key_close_the_form_and_reach_the_list",),
+        ("tests/tui/test_console_ui3.py::test_keys_typed_right_after_esc_reach_the_screen_it_reveals",),
     ),
 ]

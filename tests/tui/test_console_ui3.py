@@ -67,8 +67,15 @@ async def test_a_throttled_tenants_rows_show_when_they_will_really_be_polled() -
         assert screen.query_one(OpsTable).model.cells[1]["next"] == clock_label(gate)
 
 
-@pytest.mark.parametrize("fast", [True, False])
-async def test_keys_typed_right_after_esc_reach_the_screen_it_reveals(fast: bool) -> None:
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["escape", "/", "q"],  # one read from the terminal: nothing runs between them
+        ["alt+slash", "q"],  # Esc read with the next key: Textual makes "\x1bq" alt+q
+        None,  # one key at a time
+    ],
+)
+async def test_keys_typed_right_after_esc_reach_the_screen_it_reveals(keys: list[str] | None) -> None:
     services, _engine = make_services()
     app = ConsoleApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -76,25 +83,11 @@ async def test_keys_typed_right_after_esc_reach_the_screen_it_reveals(fast: bool
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
-        if fast:
-            burst(app, ["escape", "/", "q"])  # one read from the terminal: nothing runs between them
+        if keys is not None:
+            burst(app, keys)
         else:
             for key in ("escape", "slash", "q"):
                 await pilot.press(key)
-        await settle(pilot)
-        assert isinstance(app.screen, MainScreen)
-        assert app.screen.query_one("#search", Input).value == "q"
-
-
-async def test_esc_and_a_key_read_as_one_alt_key_close_the_form_and_reach_the_list() -> None:
-    services, _engine = make_services()
-    app = ConsoleApp(services)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ExportScreen)
-        burst(app, ["alt+slash", "q"])  # Esc read with the next key: Textual makes "\x1bq" alt+q
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.query_one("#search", Input).value == "q"
