@@ -44,18 +44,4 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "                pass",
         ("tests/tui/test_console_ui3.py::test_a_throttled_tenants_rows_show_when_they_will_really_be_polled",),
     ),
-    (
-        "keys typed right after Esc go to the closing screen",
-        "console/tui/app.py",
-        '        if isinstance(event, events.Key) and event.key == "escape" and len(self.screen_stack) > 1:',
-        "        if False:",
-        ("tests/tui/test_console_ui3.py::test_keys_typed_right_after_esc_reach_the_screen_it_reveals",),
-    ),
-    (
-        "Esc and a key read as alt+key stay one key on the open screen",
-        "console/tui/app.py",
-        '        if isinstance(event, events.Key) and event.key.startswith("alt+") and len(self.screen_stack) > 1:',
-        "        if False:",
-        ("tests/tui/test_console_ui3.py::test_keys_typed_right_after_esc_reach_the_screen_it_reveals",),
-    ),
 ]

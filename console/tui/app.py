@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from textual import events, on
 from textual.app import App, SystemCommand
-from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
@@ -75,8 +74,6 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         """The signed-in session, or None on the login pane."""
         self._quitting = False
         self._held: list[events.Key] | None = None
-        self._closing_hold = False
-        """The keys are held because Esc may be closing the open screen."""
         self._hold_timer: Timer | None = None
         self._release_pending = False
         self.event_log = EventLog(services.clock.now)
@@ -170,30 +167,10 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
                 return
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and event.key.startswith("alt+") and len(self.screen_stack) > 1:
-            # A terminal reads Esc and the next key in one packet as alt+key (a burst over SSH): on an
-            # open screen (none binds alt) that is Esc, then the key, for the screen Esc reveals.
-            for key in (events.Key("escape", "\x1b"), events.Key(event.key[4:], event.character)):
-                key.set_sender(self)
-                await self.on_event(key)
-            return
         if isinstance(event, events.Key) and not event.is_forwarded and self._held is not None:
             self._held.append(event)
             return
         await super().on_event(event)
-        if isinstance(event, events.Key) and event.key == "escape" and len(self.screen_stack) > 1:
-            # Esc goes to the open screen's focused widget, which closes it a message later: the keys
-            # read meanwhile would go to that widget too, on a screen no longer shown. Hold them until
-            # the revealed screen is active (``pop_screen``), or HOLD_SECONDS when Esc closed nothing.
-            self.hold_keys()
-            self._closing_hold = True
-
-    def pop_screen(self) -> AwaitComplete:
-        done = super().pop_screen()
-        if self._closing_hold and self._held is not None:
-            self._closing_hold = False
-            self.release_keys_after_refresh(self.screen)  # the keys typed after Esc go to this screen
-        return done
 
     def on_mount(self) -> None:
         for name, why in self.services.extra.get("set_aside", []):  # several tenants: one could not sign in
