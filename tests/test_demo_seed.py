@@ -39,3 +39,35 @@ async def test_the_seed_is_marked_by_its_case(tmp_path: Path) -> None:
         assert {view.case for view in services.engine.operations()} == {DEMO_CASE}
     finally:
         await services.aclose()
+
+
+async def _run_three_tenant_demo_once(state: str) -> dict[str, int]:
+    """The console's demo (contoso, fabrikam, northwind on one journal): each tenant's operations after warm-up."""
+    from console.tui.entry import demo_services
+
+    consoles = demo_services(ConnectionOptions(demo=True, state_dir=state), profiles=40)
+    assert consoles.tenants is not None
+    sessions = list(consoles.tenants)
+    counts: dict[str, int] = {}
+    try:
+        for session in sessions:
+            await session.engine.start()
+            assert session.warm_up is not None
+            await session.warm_up()
+        for session in sessions:
+            views = session.engine.operations()
+            counts[session.name] = len({view.key for view in views if view.case == DEMO_CASE})
+            for view in views:
+                if not view.is_done:
+                    await session.engine.stop_watching(view.key)
+    finally:
+        for session in reversed(sessions):
+            await session.close()
+    return counts
+
+
+async def test_restarting_the_three_tenant_demo_keeps_each_tenants_seed(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    first = await _run_three_tenant_demo_once(state)
+    assert len(first) == 3 and all(count > 0 for count in first.values())
+    assert await _run_three_tenant_demo_once(state) == first

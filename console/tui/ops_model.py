@@ -141,7 +141,7 @@ def sort_key(column: str, view: OperationView, label: str) -> Any:
     return (view.key,)
 
 
-def _times(view: OperationView, now: float) -> tuple[str, str]:
+def _times(view: OperationView, now: float, gate: float | None = None) -> tuple[str, str]:
     """The elapsed and next-poll cells.
 
     Neither changes every second (issue 15: an idle console writes next to nothing): a running
@@ -154,7 +154,9 @@ def _times(view: OperationView, now: float) -> tuple[str, str]:
         end = submitted  # finished without Graph's timestamp: no clock keeps running
     next_at = "—"
     if view.next_poll_at is not None and not view.is_done:
-        next_at = clock_label(view.next_poll_at)
+        # When it will really be polled: not before its tenant's throttle gate, never a time already past.
+        when = max(view.next_poll_at, gate or 0.0)
+        next_at = clock_label(when) if when > now else "due"
     if end is not None:
         return duration_label(end - submitted), next_at
     return running_label(now - submitted), next_at
@@ -202,6 +204,8 @@ class OpsModel:
         self.sort_reverse = False
         """Descending instead of ascending."""
         self.tenant_names: dict[str, str] = {}
+        self.gates: dict[str, float] = {}
+        """Tenant key -> until when Graph throttles it (the Next poll column waits for it)."""
         """Tenant key -> the tenant's saved name, when several tenants are open (the Tenant column)."""
         self.filter = RowFilter(self.label, self.tenant_of)
         """The status filter and the text query."""
@@ -292,7 +296,7 @@ class OpsModel:
 
     def texts(self, view: OperationView, now: float) -> dict[str, str]:
         """What a row shows, column by column (tenant text escaped, errors on one line)."""
-        elapsed, next_in = _times(view, now)
+        elapsed, next_in = _times(view, now, self.gates.get(view.tenant_key))
         return {
             "user": safe_text(self.label(view)),
             "status": safe_text(shown_status(view)),
@@ -306,7 +310,7 @@ class OpsModel:
         }
 
     def _time_texts(self, view: OperationView, now: float) -> dict[str, str]:
-        elapsed, next_in = _times(view, now)
+        elapsed, next_in = _times(view, now, self.gates.get(view.tenant_key))
         return {"elapsed": elapsed, "next": next_in}
 
     # -- the keyed diff -----------------------------------------------------------------
@@ -452,7 +456,7 @@ class OpsModel:
             if view.is_done and view.completed_at is not None:
                 continue
             old = self.cells[key]
-            elapsed, next_in = _times(view, now)
+            elapsed, next_in = _times(view, now, self.gates.get(view.tenant_key))
             if old["elapsed"] != elapsed or old["next"] != next_in:
                 old["elapsed"], old["next"] = elapsed, next_in
                 changed.append(key)

@@ -666,7 +666,7 @@ async def test_elapsed_ticks_for_rows_on_screen() -> None:
         engine.clock.advance(60)
         table.tick()
         assert table.row_texts(1)[4] == "11m"
-        assert table.row_texts(1)[5] == "08:00:45"  # a time, not a countdown: it waits for the poll
+        assert table.row_texts(1)[5] == "due"  # its time has passed, not polled yet: never a time gone by
         assert table.row_texts(0)[4] == "24m00s"  # complete: stopped at completion
         await pilot.pause()
         assert "11m" in screen_text(app)  # the ticked cells were repainted

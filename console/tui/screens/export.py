@@ -8,6 +8,7 @@ the conflict and quota checks and the case are the CLI's too: ``console.ops.subm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -73,6 +74,8 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
     submitting: bool
     quota_report: QuotaReport | None
     tenant: str
+    load_quota: Callable[[], object]
+    """Read today's exports left again (``ExportScreen.load_quota``, a worker)."""
 
     def _fit(self) -> None:
         """The fixed lines (title, names, fields, hint) always show; what varies scrolls inside at 80x24."""
@@ -268,6 +271,7 @@ class ExportSending(ModalScreen[list[SubmitOutcome] | None]):
     def show_outcomes(self, outcomes: list[SubmitOutcome]) -> None:
         """Show Graph's answer for each person (StorageLocationAlreadyUsed with its fix)."""
         self.outcomes = outcomes
+        self.load_quota()  # the batch spent some of today's exports: read them again, as the status line does
         labels = {p.user_id: p.label for p in self.people}
         results = self.query_one("#results", DataTable)
         results.display = True

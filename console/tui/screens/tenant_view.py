@@ -50,8 +50,22 @@ class TenantView(LiveOperations):
         raise NotImplementedError
 
     def refresh_polling_status(self) -> None:
+        self.read_gates()
         super().refresh_polling_status()
         self.refresh_pulse()
+
+    def read_gates(self) -> None:
+        """Each tenant's throttle gate, for the table's Next poll column (a throttled row is not polled before)."""
+        gates: dict[str, float] = {}
+        for session in self.tenants:
+            status_of = getattr(session.engine, "polling_status", None)
+            until = getattr(status_of(), "throttled_until", None) if status_of is not None else None
+            if until is not None:
+                gates[tenant_key_of(session)] = float(until)
+        table = self.query_one(OpsTable)
+        if gates != table.model.gates:
+            table.model.gates = gates
+            table.tick()  # the rows on screen show the new wait now, not a tick later
 
     def refresh_tenant_quotas(self) -> None:
         self.refresh_quotas()
