@@ -88,7 +88,7 @@ async def test_signing_out_of_one_tenant_leaves_the_others_polling(tmp_path: Pat
         assert isinstance(tenants, Sessions)
         await pilot.press("ctrl+t")  # the profiles show fabrikam: sign-out acts on it
         await until(pilot, lambda: tenants.current == "fabrikam", what="fabrikam picked")
-        await advance_until(app, pilot, clock, lambda: all(unfinished(app).values()), "every tenant's exports")
+        await until(pilot, lambda: all(unfinished(app).values()), what="every tenant's exports")  # clock still
         await pilot.press("ctrl+p", *"Sign out of")  # the palette's "Sign out of fabrikam"
         await until(pilot, lambda: "Sign out of fabrikam" in palette_text(app), what="the palette's command")
         await pilot.press("enter")
@@ -127,7 +127,7 @@ async def test_signing_out_of_one_tenant_leaves_the_others_polling(tmp_path: Pat
 async def test_a_failing_token_on_one_tenant_leaves_the_others_polling(tmp_path: Path) -> None:
     app, clock = await open_demo(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await advance_until(app, pilot, clock, lambda: all(unfinished(app).values()), "every tenant's exports")
+        await until(pilot, lambda: all(unfinished(app).values()), what="every tenant's exports")  # clock still
         sims = app.services.extra["simulated_tenants"]
         sims[2].graph.faults.unauthorized_next = 10_000  # northwind's token is refused from now on
         await advance_until(app, pilot, clock, lambda: "sign-in failed" in strip_text(app), "northwind set aside")
