@@ -159,3 +159,22 @@ def print_block(title: str, rows: Sequence[tuple[str, str]]) -> None:
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     print(bar, flush=True)
+
+
+def early_polls(requests: Any) -> int:
+    """Polls a simulated Graph received before the Retry-After of the previous answer for the same
+    operation (the export's 202 included): the simulator's own record, so the client cannot hide one."""
+    last: dict[str, tuple[float, float]] = {}
+    early = 0
+    for r in sorted(requests, key=lambda r: r.at):
+        if not r.operation_id or r.kind not in ("export", "poll"):
+            continue
+        previous = last.get(r.operation_id)
+        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-6:
+            early += 1
+        try:
+            wait = float(r.retry_after) if r.retry_after is not None else 0.0
+        except ValueError:
+            wait = 0.0
+        last[r.operation_id] = (r.at, wait)
+    return early

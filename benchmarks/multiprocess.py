@@ -37,6 +37,7 @@ from pathlib import Path
 
 from _common import (
     SAS,
+    early_polls,
     max_in_window,
     print_block,
     settle,
@@ -143,15 +144,7 @@ async def scenario(processes: int, args: argparse.Namespace) -> tuple[list[tuple
     polls = [r for r in tenant.requests if r.kind == "poll"]
     nonexport = [r.at for r in tenant.requests if r.kind != "export"]
     window_max = max_in_window(nonexport, 3600.0)
-    early = 0
-    last: dict[str, tuple[float, float]] = {}
-    for r in sorted(tenant.requests, key=lambda r: r.at):
-        if not r.operation_id or r.kind not in ("export", "poll"):
-            continue
-        previous = last.get(r.operation_id)
-        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-6:
-            early += 1
-        last[r.operation_id] = (r.at, float(r.retry_after or 0))
+    early = early_polls(tenant.requests)
     finals = sum(1 for v in views if v.state == "final")
     throttled = sum(1 for r in tenant.requests if r.status == 429)
     rows = [

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import max_in_window, median, percentile, print_block, verdict
+from _common import early_polls, max_in_window, median, percentile, print_block, verdict
 
 FINAL = ("complete", "failed")
 
@@ -70,23 +70,6 @@ def pressure_ops(budget: int, seconds: float) -> int:
 
     burst = default_burst(budget)
     return max(20, int(burst + (budget - burst) * seconds / 3600) + 1)
-
-
-def early_polls(tenant: Any) -> int:
-    last: dict[str, tuple[float, float]] = {}
-    early = 0
-    for r in sorted(tenant.requests, key=lambda r: r.at):
-        if not r.operation_id or r.kind not in ("export", "poll"):
-            continue
-        previous = last.get(r.operation_id)
-        if r.kind == "poll" and previous is not None and r.at < previous[0] + previous[1] - 1e-6:
-            early += 1
-        try:
-            wait = float(r.retry_after) if r.retry_after is not None else 0.0
-        except ValueError:
-            wait = 0.0
-        last[r.operation_id] = (r.at, wait)
-    return early
 
 
 async def fleet(count: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -168,7 +151,7 @@ async def fleet(count: int, args: argparse.Namespace) -> dict[str, Any]:
         "cpu": cpu,
         "wall": wall,
         "overruns": overruns,
-        "early": sum(early_polls(t) for t in tenants),
+        "early": sum(early_polls(t.requests) for t in tenants),
         "requests": [sum(1 for r in t.requests if r.kind in ("export", "poll")) for t in tenants],
     }
 

@@ -141,7 +141,7 @@ _SHORT_STATES = {"throttled": "thr", "signed out": "out", "sign-in failed": "fai
 """The state's word when even the short one-line strip does not fit."""
 
 COMPACT_DETAIL = 3
-"""The most a tenant says in the one-line strip; ``compact_detail`` picks the most until the line fits."""
+"""The most a tenant says in the one-line strip; ``compact_items`` picks the most that fits."""
 
 
 def compact_item(pulse: TenantPulse, now: float, detail: int = COMPACT_DETAIL) -> str:
@@ -162,13 +162,15 @@ def compact_item(pulse: TenantPulse, now: float, detail: int = COMPACT_DETAIL) -
     return text
 
 
-def compact_detail(pulses: Sequence[TenantPulse], now: float, width: int | None) -> int:
-    """The most detail at which every tenant fits on one line of ``width`` cells (0 when none does)."""
+def compact_items(pulses: Sequence[TenantPulse], now: float, width: int | None) -> list[str]:
+    """Each tenant's part of the one-line strip, with the most detail at which they all fit on one line of
+    ``width`` cells (the least detail when none does)."""
     for detail in range(COMPACT_DETAIL, 0, -1):
-        line = COMPACT_SEPARATOR.join(compact_item(pulse, now, detail) for pulse in pulses)
+        items = [compact_item(pulse, now, detail) for pulse in pulses]
+        line = COMPACT_SEPARATOR.join(items)
         if width is None or len(line) <= width:
-            return detail
-    return 0
+            return items
+    return [compact_item(pulse, now, 0) for pulse in pulses]
 
 
 def _short(number: int) -> str:
@@ -180,7 +182,6 @@ def pulse_lines(pulses: Sequence[TenantPulse], now: float, *, compact: bool, wid
     """The strip's text: one line per tenant, or (``compact``) every tenant on one line, with as much
     detail as ``width`` holds."""
     if compact:
-        detail = compact_detail(pulses, now, width)
-        return [COMPACT_SEPARATOR.join(compact_item(pulse, now, detail) for pulse in pulses)]
+        return [COMPACT_SEPARATOR.join(compact_items(pulses, now, width))]
     width = max((len(pulse.tenant) for pulse in pulses), default=0)
     return [pulse_line(pulse, now, width) for pulse in pulses]

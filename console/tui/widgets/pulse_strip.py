@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from console.ops.fleet import TenantPulse
 from console.tui.cells import safe_text
-from console.tui.pulse import COMPACT_SEPARATOR, compact_detail, compact_item, pulse_lines
+from console.tui.pulse import COMPACT_SEPARATOR, compact_items, pulse_lines
 
 _ROLES = {
     "ok": "",
@@ -55,24 +55,18 @@ class PulseStrip(Static):
         """Write ``pulses``; repaints only when the text changed."""
         self._last = (pulses, now)
         width = self.content_size.width or None
-        lines = pulse_lines(pulses, now, compact=self.compact, width=width)
-        key = tuple(lines) + tuple(p.state for p in pulses)
+        parts = compact_items(pulses, now, width) if self.compact else pulse_lines(pulses, now, compact=False)
+        key = tuple(parts) + tuple(p.state for p in pulses)
         if key == self._shown:
             return
         self._shown = key
         text = Text(no_wrap=True, overflow="ellipsis")
-        self.styles.height = 1 if self.compact else len(lines)
-        if self.compact:
-            detail = compact_detail(pulses, now, width)
-            for number, pulse in enumerate(pulses):
-                if number:
-                    text.append(COMPACT_SEPARATOR, style="dim")
-                text.append(safe_text(compact_item(pulse, now, detail)), style=self._style(pulse.state))
-        else:
-            for number, (line, pulse) in enumerate(zip(lines, pulses, strict=True)):
-                if number:
-                    text.append("\n")
-                text.append(safe_text(line), style=self._style(pulse.state))
+        self.styles.height = 1 if self.compact else len(parts)
+        between, style = (COMPACT_SEPARATOR, "dim") if self.compact else ("\n", "")
+        for number, (part, pulse) in enumerate(zip(parts, pulses, strict=True)):
+            if number:
+                text.append(between, style=style)
+            text.append(safe_text(part), style=self._style(pulse.state))
         self.update(text)
 
     def _style(self, state: str) -> Style | str:
