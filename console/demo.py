@@ -50,6 +50,7 @@ __all__ = [
     "demo_warm_up",
     "make_demo_tenant",
     "make_demo_tenants",
+    "demo_poll_budgets",
 ]
 
 DEMO_PROFILES = 300
@@ -73,8 +74,6 @@ DEMO_STORAGE = (
 stand-in; the signature is fake and masked everywhere anyway."""
 DEMO_IDENTITY = "demo admin"
 """Who submits in the demo."""
-DEMO_TENANT_NAME = "demo"
-"""Saved-tenant name used for the demo (its token cache stays in memory)."""
 DEMO_CASE = "demo"
 """The case of the exports the demo seeds (once per journal: their presence says it was seeded)."""
 DEMO_APPROVE_AFTER = 2.5
@@ -113,6 +112,14 @@ DEMO_TENANTS: tuple[DemoTenant, ...] = (
 )
 """The demo's tenants: contoso as usual (the first: ``DEMO_TENANT_ID``), fabrikam throttling hard,
 northwind on a small poll budget. A newcomer sees at once what the pulse strip and the Tenant column are for."""
+DEMO_TENANT_NAME = DEMO_TENANTS[0].name
+"""The first demo tenant's saved name (contoso), the one every front end shows: the console, ``--demo ops``,
+``--demo export`` (its token cache stays in memory)."""
+
+
+def demo_poll_budgets(default: int) -> dict[str, int]:
+    """Each demo tenant's polls an hour, as the demo console gives them (its own, else ``default``)."""
+    return {spec.name: spec.poll_budget or default for spec in DEMO_TENANTS}
 
 
 def make_demo_tenant(

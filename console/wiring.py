@@ -34,6 +34,7 @@ from console.demo import (
     DEMO_RUNNING,
     DEMO_STORAGE,
     DEMO_TENANT_NAME,
+    DEMO_TENANTS,
     adopt_journal_operations,
     create_demo_containers,
     demo_location,
@@ -382,8 +383,8 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
 
     The tenant key comes from the options without any request:
 
-    * ``--demo``: the demo tenant's id (a constant: ``console.sim.tenant.DEMO_TENANT_ID``), on the
-      demo's own journal;
+    * ``--demo``: every demo tenant (``console.demo.DEMO_TENANTS``, the three the demo console runs), on
+      the demo's own journal;
     * ``--token-env VAR`` holding a JWT: its ``tid`` claim (read, not verified); an opaque token
       gives the Graph URL, as ``open_services`` keys it; an unset variable gives None;
     * ``--tenant NAME``: the saved tenant's ``tenant`` when it is a tenant id (a GUID), else None;
@@ -396,11 +397,7 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
     check_options(options)
     paths = resolve_paths(options)
     tenant_key: str | None = None
-    if options.demo:
-        from console.sim.tenant import DEMO_TENANT_ID
-
-        tenant_key = DEMO_TENANT_ID
-    elif options.token_env:
+    if options.token_env:
         token = os.environ.get(options.token_env, "").strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
@@ -416,6 +413,9 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
     if tenant_key is not None and options.token_env:
         names.setdefault(tenant_key, tenant_key)
     only = JournalOnly(journal=journal_for(paths, options.demo), tenant_key=tenant_key, paths=paths, names=names)
+    if options.demo:
+        only.tenant_keys = tuple(spec.tenant_id for spec in DEMO_TENANTS)
+        return only
     chosen = chosen_tenants(options, paths)
     if len(chosen) > 1 or options.all_tenants:
         keys = {name: key for key, name in names.items()}
@@ -525,9 +525,7 @@ def tenant_names(paths: Paths, *, demo: bool = False) -> dict[str, str]:
     """
     names = {key: name for name, key in _remembered_names(paths).items()}
     if demo:
-        from console.sim.tenant import DEMO_TENANT_ID
-
-        names[DEMO_TENANT_ID] = DEMO_TENANT_NAME
+        names.update({spec.tenant_id: spec.name for spec in DEMO_TENANTS})
         return names
     try:
         saved_ones = list(saved_tenants(paths).tenants.values())

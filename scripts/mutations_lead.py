@@ -61,5 +61,30 @@ MUTATIONS.extend(
             "import argparse\nimport asyncio\nimport logging\n",
             ("tests/ops/test_journal_reads.py::test_the_journal_commands_import_neither_the_engine_httpx_nor_asyncio",),
         ),
+        (
+            "lead: --demo ops lists only the first demo tenant",
+            "console/wiring.py",
+            "        only.tenant_keys = tuple(spec.tenant_id for spec in DEMO_TENANTS)",
+            "        only.tenant_keys = tuple(spec.tenant_id for spec in DEMO_TENANTS[:1])",
+            (
+                "tests/test_demo_seed.py::test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures",
+            ),
+        ),
+        (
+            "lead: --demo ops --summary ignores a demo tenant's own poll budget",
+            "console/cli/fleet_commands.py",
+            "    own = demo_poll_budgets(options.poll_budget) if options.demo else {}",
+            "    own = {}",
+            (
+                "tests/test_demo_seed.py::test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures",
+            ),
+        ),
+        (
+            "lead: the CLI's demo names its tenant apart from the console's",
+            "console/demo.py",
+            "DEMO_TENANT_NAME = DEMO_TENANTS[0].name",
+            'DEMO_TENANT_NAME = "demo"',
+            ("tests/cli/test_cli.py::test_demo_restart_resumes_its_journal",),
+        ),
     ]
 )

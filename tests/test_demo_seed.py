@@ -71,3 +71,35 @@ async def test_restarting_the_three_tenant_demo_keeps_each_tenants_seed(tmp_path
     first = await _run_three_tenant_demo_once(state)
     assert len(first) == 3 and all(count > 0 for count in first.values())
     assert await _run_three_tenant_demo_once(state) == first
+
+
+async def test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures(tmp_path: Path) -> None:
+    """``--demo ops`` and ``--demo ops --summary`` beside the demo console, on its state dir: the three tenants the
+    console runs, under the console's names, each with its own poll budget and its own operations."""
+    from console.tui.entry import demo_services
+    from tests.cli.conftest import lines, run_cli
+
+    state = str(tmp_path / "state")
+    consoles = demo_services(ConnectionOptions(demo=True, state_dir=state), profiles=40)
+    assert consoles.tenants is not None
+    sessions = list(consoles.tenants)
+    try:
+        for session in sessions:
+            await session.engine.start()
+            assert session.warm_up is not None
+            await session.warm_up()
+        console_rows = {s.name: len(s.engine.operations()) for s in sessions}
+        budgets = {s.name: s.engine.budget.per_hour for s in sessions}
+        summary = run_cli("--demo", "--state-dir", state, "ops", "--summary", "--json")
+        listed = run_cli("--demo", "--state-dir", state, "ops", "--json")
+    finally:
+        for session in reversed(sessions):
+            await session.close()
+    assert summary.returncode == 0 and listed.returncode == 0, summary.stderr + listed.stderr
+    pulses = {p["tenant"]: p for p in lines(summary.stdout)}
+    assert list(pulses) == [s.name for s in sessions] == ["contoso", "fabrikam", "northwind"]
+    assert {name: p["poll_budget"] for name, p in pulses.items()} == budgets
+    assert budgets["northwind"] != budgets["contoso"]
+    assert {name: p["unfinished"] for name, p in pulses.items()} == console_rows
+    rows = lines(listed.stdout)
+    assert {name: sum(1 for r in rows if r.get("tenant") == name) for name in console_rows} == console_rows

@@ -328,8 +328,9 @@ async def test_journal_only_for_the_demo_reads_what_the_demo_wrote(state: str, n
 
     only = open_journal_only(ConnectionOptions(demo=True, state_dir=state))
     try:
-        assert only.tenant_key == DEMO_TENANT_ID
-        assert len(only.journal.rows(only.tenant_key)) == DEMO_RUNNING
+        assert only.tenant_key is None and only.tenant_keys is not None  # every demo tenant, as the console shows
+        assert only.tenant_keys[0] == DEMO_TENANT_ID and only.name_of(DEMO_TENANT_ID) == "contoso"
+        assert len(only.journal.rows(DEMO_TENANT_ID)) == DEMO_RUNNING
     finally:
         only.close()
     assert no_http == []

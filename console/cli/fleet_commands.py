@@ -147,15 +147,17 @@ def summary_pulses(journal_only: JournalOnly, options: ConnectionOptions) -> lis
     else:
         keys = journal_tenant_keys(journal)
     from console.config import poll_budget_for
+    from console.demo import demo_poll_budgets
     from console.wiring import saved_tenants
 
-    saved = saved_tenants(journal_only.paths).tenants
+    saved = {} if options.demo else saved_tenants(journal_only.paths).tenants
     given = options.poll_budget if options.poll_budget_given else None  # else each saved tenant's own
+    own = demo_poll_budgets(options.poll_budget) if options.demo else {}
     now = time.time()
     pulses = []
     for key in keys:
         name = journal_only.name_of(key)
-        budget = poll_budget_for(saved.get(name), given, options.poll_budget)
+        budget = own.get(name) or poll_budget_for(saved.get(name), given, options.poll_budget)
         pulses.append(pulse_from_journal(journal, key, name, now=now, poll_budget=budget))
     return pulses
 

@@ -220,6 +220,7 @@ def test_demo_restart_resumes_its_journal(isolated_state: Path) -> None:
         "--demo", "export", *users, "--storage-location-env", "LOC", "--json", env={"LOC": DEMO_STORAGE}
     )
     assert submitted.returncode == 0, submitted.stderr
+    assert {e["tenant"] for e in lines(submitted.stdout)} == {"contoso"}  # the name the demo console shows
     watched = run_cli("--demo", "watch", "--json", timeout=120)
     assert watched.returncode == 0, watched.stderr
     final = lines(run_cli("--demo", "ops", "--json").stdout)
