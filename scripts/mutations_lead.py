@@ -86,5 +86,43 @@ MUTATIONS.extend(
             'DEMO_TENANT_NAME = "demo"',
             ("tests/cli/test_cli.py::test_demo_restart_resumes_its_journal",),
         ),
+        (
+            "lead: keys typed right after Esc are not held until it has closed its screen",
+            "console/tui/app.py",
+            '        if event.key == "escape" and not self._priority_ran and not self._escape_in_flight:',
+            "        if False:",
+            (
+                "tests/tui/test_console_ui3.py::test_keys_typed_right_after_esc_reach_the_screen_it_reveals",
+                "tests/tui/test_console_ui3.py::test_an_esc_handled_as_it_is_read_holds_no_keys",
+            ),
+        ),
+        (
+            "lead: an Esc a priority key handled still holds the keys after it",
+            "console/tui/app.py",
+            "        self._priority_ran = self._priority_ran or (ran and priority)",
+            "        self._priority_ran = False",
+            ("tests/tui/test_console_ui3.py::test_an_esc_that_leaves_the_event_logs_filter_holds_no_keys",),
+        ),
+        (
+            "lead: the console reads the terminal with Textual's own parser (Esc+key becomes alt+key)",
+            "console/tui/terminal_keys.py",
+            '    setattr(linux_driver, "XTermParser", EscThenKeyParser)',
+            "    del linux_driver",
+            ("tests/tui/test_console_ui3.py::test_esc_and_the_next_key_read_in_one_go_are_two_keys",),
+        ),
+        (
+            "lead: Esc and a key read before the sequence wait ran out stay one key",
+            "console/tui/terminal_keys.py",
+            '        if len(sequence) == 2 and sequence[0] == "\\x1b" and _typed(sequence[1]):',
+            "        if False:",
+            ("tests/tui/test_console_ui3.py::test_esc_and_the_next_key_read_in_one_go_are_two_keys",),
+        ),
+        (
+            "lead: the start of an escape sequence is taken for a typed key",
+            "console/tui/terminal_keys.py",
+            "    return character.isprintable() and character not in SEQUENCE_STARTS",
+            "    return character.isprintable()",
+            ("tests/tui/test_console_ui3.py::test_esc_and_the_next_key_read_in_one_go_are_two_keys",),
+        ),
     ]
 )

@@ -89,8 +89,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "ops --summary ignores a saved tenant's poll_budget",
         "console/cli/fleet_commands.py",
-        "        budget = poll_budget_for(saved.get(name), given, options.poll_budget)",
-        "        budget = options.poll_budget",
+        "        budget = own.get(name) or poll_budget_for(saved.get(name), given, options.poll_budget)",
+        "        budget = own.get(name) or options.poll_budget",
         (
             "tests/cli/test_tenants_cli.py::test_a_saved_tenants_poll_budget_is_its_own_unless_the_command_line_gives_one",
         ),

@@ -86,9 +86,9 @@ MUTATIONS: list[tuple[Any, ...]] = [
     ),
     (
         "tenants_tui: each demo tenant has its own poll budget",
-        "console/tui/entry.py",
-        "poll_budget=spec.poll_budget or options.poll_budget,",
-        "poll_budget=options.poll_budget,",
+        "console/demo.py",
+        "    return {spec.name: spec.poll_budget or default for spec in DEMO_TENANTS}",
+        "    return {spec.name: default for spec in DEMO_TENANTS}",
         (f"{_T}test_the_demo_opens_three_tenants_each_with_its_own_engine_and_budget",),
     ),
 ]

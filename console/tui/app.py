@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
+from console.tui import terminal_keys
 from console.tui.cells import safe_text
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.event_log import (
@@ -69,6 +70,7 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
 
     def __init__(self, services: ConsoleServices) -> None:
         super().__init__()
+        terminal_keys.install()  # Esc and the next key read in one go stay two keys
         self.services = services
         self.session: Session | None = None
         """The signed-in session, or None on the login pane."""
@@ -76,6 +78,9 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         self._held: list[events.Key] | None = None
         self._hold_timer: Timer | None = None
         self._release_pending = False
+        self._escape_in_flight: Screen[object] | None = None
+        self._priority_ran = False
+        """The screen an Esc was sent to while it has not come back up to the App (keys after it are held)."""
         self.event_log = EventLog(services.clock.now)
         """Every toast, failure, throttling episode and batch end, in full (ctrl+l shows it)."""
 
@@ -138,6 +143,7 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         if self._hold_timer is not None:
             self._hold_timer.stop()
             self._hold_timer = None
+        self._escape_in_flight = None  # an Esc a widget kept (it never came back up) holds nothing any more
         if self._held is None or self._release_pending:
             return
         self._release_pending = True
@@ -160,17 +166,53 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         self._release_pending = False
         pending, self._held = self._held or [], None
         while pending:
-            await super().on_event(pending.pop(0))
+            await self._deliver_key(pending.pop(0))
             if self._held is not None:
                 # That key opened another screen: what follows waits for it, still in order.
                 self._held[:0] = pending
                 return
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded and self._held is not None:
-            self._held.append(event)
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held is not None:
+                self._held.append(event)
+            else:
+                await self._deliver_key(event)
             return
         await super().on_event(event)
+
+    async def _deliver_key(self, event: events.Key) -> None:
+        """Send one typed key on its way; after an Esc, hold the keys typed next until it has been handled.
+
+        An Esc goes to the focused widget and comes back up to the App, which runs the binding it meets on
+        the way (most often: close this screen). Keys read meanwhile would reach the screen being closed;
+        held, they reach the screen the Esc reveals (or, if nothing closes, what has focus: at the latest
+        after HOLD_SECONDS).
+        """
+        self._priority_ran = False
+        await super().on_event(event)
+        if event.key == "escape" and not self._priority_ran and not self._escape_in_flight:
+            self._escape_in_flight = self.screen
+            self.hold_keys()
+
+    async def _check_bindings(self, key: str, priority: bool = False) -> bool:
+        ran = await super()._check_bindings(key, priority)
+        self._priority_ran = self._priority_ran or (ran and priority)  # handled as read: nothing to wait for
+        return ran
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs App._on_key (the bindings) after this one, for the same message: look after it.
+        if event.key == "escape" and self._escape_in_flight:
+            self.call_next(self._escape_handled)
+
+    def _escape_handled(self) -> None:
+        """The Esc came back up and its binding ran: deliver the held keys to the screen it left in front."""
+        closed = self._escape_in_flight is not self.screen
+        self._escape_in_flight = None
+        if closed:
+            self.release_keys_after_refresh(self.screen)
+        else:
+            self.release_keys()
 
     def on_mount(self) -> None:
         for name, why in self.services.extra.get("set_aside", []):  # several tenants: one could not sign in
