@@ -16,13 +16,12 @@ from typing import Any, ClassVar
 from console.graph.errors import AuthenticationError, PermissionDenied
 
 
-class SignInError(AuthenticationError):
+class SignInError(AuthenticationError, title="Sign-in failed"):
     """Sign-in failed; ``code`` holds the AADSTS code (``AADSTS65001``) or OAuth error when there is one.
 
     ``str()`` gives the sentence, the code and Entra's trace id (support asks for it).
     """
 
-    title: ClassVar[str] = "Sign-in failed"
     request_id_label: ClassVar[str] = "trace id"
 
     def __init__(

@@ -1,0 +1,26 @@
+"""Mutations guarding the shared helpers of helper dup1 (issue 16's last ``duplicates`` pairs in ``console/``).
+Same tuple format as ``scripts/mutations.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONTRACT = "tests/cli/test_contract.py::"
+SIGN_IN = "tests/auth/test_errors.py::test_a_sign_in_failure_is_a_console_error_with_its_title_exit_3_and_escaped_text"
+
+MUTATIONS: list[tuple[Any, ...]] = [
+    (
+        "dup1: a family's title in its class header is ignored",
+        "console/errors.py",
+        "        if title is not None:\n            cls.title = title\n",
+        "",
+        (SIGN_IN,),
+    ),
+    (
+        "dup1: a family's exit code in its class header is ignored",
+        "console/errors.py",
+        "        if exit_code is not None:\n            cls.exit_code = exit_code\n",
+        "",
+        (CONTRACT + "test_outcome_exit_codes_come_from_the_typed_failure",),
+    ),
+]
