@@ -23,4 +23,18 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "",
         (CONTRACT + "test_outcome_exit_codes_come_from_the_typed_failure",),
     ),
+    (
+        "dup1: the subcommands' --json flag is misnamed",
+        "console/cli/options.py",
+        '    return ("--json", f"JSON Lines: one object per {each}")',
+        '    return ("--jsonl", f"JSON Lines: one object per {each}")',
+        (CONTRACT + "test_unconfirmed_export_exits_1_and_watch_lists_it_and_exits_1",),
+    ),
+    (
+        "dup1: a subcommand's flag is on by default",
+        "console/cli/options.py",
+        '        parser.add_argument(name, action="store_true", help=help_text)',
+        '        parser.add_argument(name, action="store_true", default=True, help=help_text)',
+        (CONTRACT + "test_unconfirmed_export_exits_1_and_watch_lists_it_and_exits_1",),
+    ),
 ]
