@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 CONTRACT = "tests/cli/test_contract.py::"
+RENEWAL = (
+    "tests/auth/test_device_code.py::test_a_refused_renewal_asking_for_a_new_sign_in_keeps_entra_s_code_and_trace_id"
+)
 SIGN_IN = "tests/auth/test_errors.py::test_a_sign_in_failure_is_a_console_error_with_its_title_exit_3_and_escaped_text"
 
 MUTATIONS: list[tuple[Any, ...]] = [
@@ -36,5 +39,33 @@ MUTATIONS: list[tuple[Any, ...]] = [
         '        parser.add_argument(name, action="store_true", help=help_text)',
         '        parser.add_argument(name, action="store_true", default=True, help=help_text)',
         (CONTRACT + "test_unconfirmed_export_exits_1_and_watch_lists_it_and_exits_1",),
+    ),
+    (
+        "dup1: a renewal refused with invalid_grant is not recast as InteractionRequired",
+        "console/auth/signin.py",
+        "                error = InteractionRequired(error.message, answer=result)",
+        "                pass",
+        (RENEWAL,),
+    ),
+    (
+        "dup1: the recast InteractionRequired loses Entra's answer",
+        "console/auth/signin.py",
+        "                error = InteractionRequired(error.message, answer=result)",
+        '                error = InteractionRequired(error.message, error="invalid_grant")',
+        (RENEWAL,),
+    ),
+    (
+        "dup1: a sign-in error loses Entra's correlation id",
+        "console/auth/errors.py",
+        '            client_request_id=str(entra.get("correlation_id") or ""),',
+        '            client_request_id="",',
+        (RENEWAL,),
+    ),
+    (
+        "dup1: a sign-in error loses Entra's description",
+        "console/auth/errors.py",
+        "        self.detail = _first_line(entra)",
+        '        self.detail = ""',
+        (RENEWAL,),
     ),
 ]
