@@ -39,17 +39,25 @@ class ConsoleError(Exception):
     exit_code: ClassVar[int] = EXIT_FAILED
     """The process exit code the CLI ends with for this failure."""
 
+    def __init_subclass__(cls, *, title: str | None = None, exit_code: int | None = None) -> None:
+        """A family says its title and exit code in its header: ``class NotFound(GraphError, title="Not found")``.
+
+        Either left out is the parent's.
+        """
+        super().__init_subclass__()
+        if title is not None:
+            cls.title = title
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str = "", *args: object) -> None:
         super().__init__(message, *args)
         self.message = message
         """The sentence, as given."""
 
 
-class UsageError(ConsoleError):
+class UsageError(ConsoleError, title="Input refused", exit_code=EXIT_USAGE):
     """Bad options or input, refused before anything was sent: a one-line message and exit code 2.
 
     ``console.wiring.UsageError`` and ``console.cli.exitcodes.UsageProblem`` are this class.
     """
-
-    title: ClassVar[str] = "Input refused"
-    exit_code: ClassVar[int] = EXIT_USAGE

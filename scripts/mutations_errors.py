@@ -89,8 +89,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "errors: a sign-in failure loses its title",
         "console/auth/errors.py",
-        '    title: ClassVar[str] = "Sign-in failed"',
-        '    title: ClassVar[str] = "Failed"',
+        'class SignInError(AuthenticationError, title="Sign-in failed"):',
+        "class SignInError(AuthenticationError):",
         (
             "tests/auth/test_errors.py::test_a_sign_in_failure_is_a_console_error_with_its_title_exit_3_and_escaped_text",
         ),

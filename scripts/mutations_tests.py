@@ -436,8 +436,8 @@ MUTATIONS += [
     (
         "exit codes: a quota refusal exits 1",
         "console/graph/errors.py",
-        '    title: ClassVar[str] = "Daily export limit"\n    exit_code: ClassVar[int] = EXIT_USAGE',
-        '    title: ClassVar[str] = "Daily export limit"\n    exit_code: ClassVar[int] = EXIT_FAILED',
+        'class QuotaExceeded(GraphError, title="Daily export limit", exit_code=EXIT_USAGE):',
+        'class QuotaExceeded(GraphError, title="Daily export limit"):',
         (CONTRACT + "test_outcome_exit_codes_come_from_the_typed_failure",),
     ),
     (

@@ -16,34 +16,35 @@ from typing import Any, ClassVar
 from console.graph.errors import AuthenticationError, PermissionDenied
 
 
-class SignInError(AuthenticationError):
+class SignInError(AuthenticationError, title="Sign-in failed"):
     """Sign-in failed; ``code`` holds the AADSTS code (``AADSTS65001``) or OAuth error when there is one.
 
     ``str()`` gives the sentence, the code and Entra's trace id (support asks for it).
+
+    Args:
+        message: the sentence an admin can act on.
+        error: the OAuth error, or the console's own word (``cancelled``); by default the answer's.
+        answer: Entra's error answer as MSAL hands it back, when there is one: the AADSTS code, the
+            trace and correlation ids and the description's first line are read from it.
     """
 
-    title: ClassVar[str] = "Sign-in failed"
     request_id_label: ClassVar[str] = "trace id"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        aadsts: str = "",
-        error: str = "",
-        trace_id: str = "",
-        correlation_id: str = "",
-        detail: str = "",
-    ) -> None:
-        super().__init__(
-            message, status=None, code=aadsts or error, request_id=trace_id, client_request_id=correlation_id
-        )
-        self.aadsts = aadsts
+    def __init__(self, message: str, *, error: str = "", answer: Mapping[str, Any] | None = None) -> None:
+        entra: Mapping[str, Any] = answer or {}
+        number = aadsts_code(entra)
+        self.aadsts = f"AADSTS{number}" if number is not None else ""
         """``AADSTS`` + number, or empty."""
-        self.error = error
+        self.error = error or str(entra.get("error") or "")
         """The OAuth ``error`` (``invalid_grant``, ``expired_token`` ...), or empty."""
-        self.detail = detail
+        self.detail = _first_line(entra)
         """Entra's own description (first line), for logs and a "details" view."""
+        super().__init__(
+            message,
+            code=self.aadsts or self.error,
+            request_id=str(entra.get("trace_id") or ""),
+            client_request_id=str(entra.get("correlation_id") or ""),
+        )
 
 
 class ConsentRequired(SignInError):
@@ -247,6 +248,12 @@ def aadsts_code(result: Mapping[str, Any]) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _first_line(result: Mapping[str, Any]) -> str:
+    """The first line of Entra's ``error_description`` (it goes on with the trace id and a timestamp)."""
+    description = str(result.get("error_description") or "")
+    return description.splitlines()[0].strip() if description else ""
+
+
 def explain(
     result: Mapping[str, Any],
     *,
@@ -263,8 +270,6 @@ def explain(
         name: saved tenant name; tenant, client_id, cloud, permissions: filled into the sentence.
     """
     error = str(result.get("error") or "")
-    description = str(result.get("error_description") or "")
-    detail = description.splitlines()[0].strip() if description else ""
     number = aadsts_code(result)
     known = _BY_CODE.get(number) if number is not None else None
     if known is None:
@@ -278,15 +283,8 @@ def explain(
     }
     if known is None:
         cls: type[SignInError] = SignInError
-        message = f"Sign-in failed: {detail or error or 'no reason given by Entra'}"
+        message = f"Sign-in failed: {_first_line(result) or error or 'no reason given by Entra'}"
     else:
         cls, template = known
         message = template.format(**fields)
-    return cls(
-        message,
-        aadsts=f"AADSTS{number}" if number is not None else "",
-        error=error,
-        trace_id=str(result.get("trace_id") or ""),
-        correlation_id=str(result.get("correlation_id") or ""),
-        detail=detail,
-    )
+    return cls(message, answer=result)

@@ -443,14 +443,7 @@ class SignIn:
         if "access_token" not in result:
             error = self._msal.explain(result)
             if not isinstance(error, InteractionRequired) and error.error in ("invalid_grant", "interaction_required"):
-                error = InteractionRequired(
-                    error.message,
-                    aadsts=error.aadsts,
-                    error=error.error,
-                    trace_id=error.request_id,
-                    correlation_id=error.client_request_id,
-                    detail=error.detail,
-                )
+                error = InteractionRequired(error.message, answer=result)
             raise error
         return str(result["access_token"])
 

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.cli.exitcodes import EXIT_CODES_HELP
+from console.cli.options import add_flags, json_flag
 from console.cli.remove_commands import add_removal_commands
 from console.ops.budget import DEFAULT_POLL_BUDGET
 
@@ -205,7 +206,7 @@ def _add_profiles(command: Command) -> None:
     profiles.add_argument(
         "--search", metavar="TEXT", help="only profiles whose name, UPN, id or home tenant contain TEXT"
     )
-    profiles.add_argument("--json", action="store_true", help="JSON Lines: one object per profile")
+    add_flags(profiles, json_flag("profile"))
 
 
 def _add_export(command: Command) -> None:
@@ -238,18 +239,13 @@ def _add_export(command: Command) -> None:
         help="take the storage location from the first non-empty line of a file ('-' for stdin)",
     )
     export.add_argument("--case", metavar="REF", type=_CASE_REF, help="the data-subject request this export answers")
-    export.add_argument(
-        "--force",
-        action="store_true",
-        help="export even users that already have an unfinished or unconfirmed export",
+    add_flags(
+        export,
+        ("--force", "export even users that already have an unfinished or unconfirmed export"),
+        ("--no-storage-check", "skip the pre-flight check of the container (exists, no previous export in it)"),
+        ("--wait", "watch the exports until they are final"),
+        json_flag("operation event"),
     )
-    export.add_argument(
-        "--no-storage-check",
-        action="store_true",
-        help="skip the pre-flight check of the container (exists, no previous export in it)",
-    )
-    export.add_argument("--wait", action="store_true", help="watch the exports until they are final")
-    export.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
 
 
 def _add_watch(command: Command) -> None:
@@ -259,7 +255,7 @@ def _add_watch(command: Command) -> None:
         "resume every unfinished operation in the journal, until all are final; lists unconfirmed exports",
         "export-console --tenant contoso watch --json",
     )
-    watch.add_argument("--json", action="store_true", help="JSON Lines: one object per operation event")
+    add_flags(watch, json_flag("operation event"))
 
 
 def _add_ops_and_note(command: Command) -> None:
@@ -276,18 +272,19 @@ def _add_ops_and_note(command: Command) -> None:
         "(an unknown word lists the valid ones)",
     )
     ops.add_argument("--case", metavar="REF", type=_CASE_REF, help="only operations of this case")
-    ops.add_argument("--json", action="store_true", help="JSON Lines: one object per operation")
-    ops.add_argument(
-        "--summary",
-        action="store_true",
-        help="one row per tenant: polls this hour against its budget, exports left today, unfinished, failed, "
-        "oldest running (with --json: one object per tenant)",
-    )
-    ops.add_argument(
-        "--reconcile",
-        action="store_true",
-        help="sign in and ask Graph (GET /dataPolicyOperations) about each unconfirmed export: one match "
-        "confirms it (then `watch` follows it), none or several leave it unconfirmed; exit 1 while any remain",
+    add_flags(
+        ops,
+        json_flag("operation"),
+        (
+            "--summary",
+            "one row per tenant: polls this hour against its budget, exports left today, unfinished, failed, "
+            "oldest running (with --json: one object per tenant)",
+        ),
+        (
+            "--reconcile",
+            "sign in and ask Graph (GET /dataPolicyOperations) about each unconfirmed export: one match "
+            "confirms it (then `watch` follows it), none or several leave it unconfirmed; exit 1 while any remain",
+        ),
     )
 
     note = command(
@@ -298,11 +295,13 @@ def _add_ops_and_note(command: Command) -> None:
     )
     note.add_argument("operation_id", metavar="OPERATION_ID", help="Graph's operation id, or the journal row number")
     note.add_argument("text", metavar="TEXT", help="the note")
-    note.add_argument(
-        "--resolve",
-        action="store_true",
-        help="also mark an unconfirmed export checked (state resolved), with TEXT saying what was found: "
-        "watch then stops listing it",
+    add_flags(
+        note,
+        (
+            "--resolve",
+            "also mark an unconfirmed export checked (state resolved), with TEXT saying what was found: "
+            "watch then stops listing it",
+        ),
     )
 
 
@@ -350,7 +349,7 @@ def _case_parser(case: argparse.ArgumentParser) -> None:
     closed.add_argument("ref", metavar="REF", type=ref_type, help="the case reference")
     closed.add_argument("--note", metavar="TEXT", default="", help="what was answered")
     listed = action("list", "every case with its deadline, days left, state and operations")
-    listed.add_argument("--json", action="store_true", help="JSON Lines: one object per case")
+    add_flags(listed, json_flag("case"))
 
 
 def _simulate_options(simulate: argparse.ArgumentParser) -> None:

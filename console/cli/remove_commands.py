@@ -13,6 +13,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from console.cli.options import add_flags, json_flag
+
 if TYPE_CHECKING:
     from console.config import SavedTenant
     from console.wiring import ConnectionOptions, Services
@@ -37,22 +39,24 @@ def add_removal_commands(command: Callable[..., argparse.ArgumentParser]) -> Non
     remove.add_argument(
         "--confirm", metavar="N", type=int, required=True, help="the number of people to remove (must match)"
     )
-    remove.add_argument("--outbound", action="store_true", help="our own user's data held by another tenant")
+    add_flags(remove, ("--outbound", "our own user's data held by another tenant"))
     remove.add_argument("--from-tenant", metavar="TENANT_ID", help="with --outbound: the tenant asked to remove it")
-    remove.add_argument(
-        "--allow-removal",
-        action="store_true",
-        help="allow removal for --graph-url/--token-env or --demo (a saved tenant needs allow_removal = true)",
+    add_flags(
+        remove,
+        (
+            "--allow-removal",
+            "allow removal for --graph-url/--token-env or --demo (a saved tenant needs allow_removal = true)",
+        ),
+        ("--force", "ask again for a person already asked"),
+        json_flag("removal"),
     )
-    remove.add_argument("--force", action="store_true", help="ask again for a person already asked")
-    remove.add_argument("--json", action="store_true", help="JSON Lines: one object per removal")
 
     outbound = command(
         "outbound",
         "list our own users whose profile data other tenants hold, with those tenants",
         "export-console --tenant contoso outbound --json",
     )
-    outbound.add_argument("--json", action="store_true", help="JSON Lines: one object per user (userId, tenants)")
+    add_flags(outbound, json_flag("user (userId, tenants)"))
 
 
 def saved_tenant(options: ConnectionOptions) -> SavedTenant | None:

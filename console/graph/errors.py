@@ -24,13 +24,12 @@ def safe_text(text: str) -> str:
     return terminal_safe(redact(text))
 
 
-class GraphError(ConsoleError):
+class GraphError(ConsoleError, title="Graph error"):
     """A failed Graph request: Graph's code and message, and the ids support needs.
 
     ``message`` is the sentence, already redacted and escaped; ``str()`` adds Graph's code and request id.
     """
 
-    title: ClassVar[str] = "Graph error"
     request_id_label: ClassVar[str] = "request-id"
     """How ``str()`` names ``request_id`` (Entra calls its own a trace id)."""
 
@@ -61,83 +60,56 @@ class GraphError(ConsoleError):
         return " ".join(parts)
 
 
-class AuthenticationError(GraphError):
+class AuthenticationError(GraphError, title="Not signed in", exit_code=EXIT_AUTH):
     """401: the token is missing, expired or not accepted."""
 
-    title: ClassVar[str] = "Not signed in"
-    exit_code: ClassVar[int] = EXIT_AUTH
 
-
-class PermissionDenied(GraphError):
+class PermissionDenied(GraphError, title="Permission denied", exit_code=EXIT_AUTH):
     """403: the signed-in identity lacks a permission or role."""
 
-    title: ClassVar[str] = "Permission denied"
-    exit_code: ClassVar[int] = EXIT_AUTH
 
-
-class NotFound(GraphError):
+class NotFound(GraphError, title="Not found"):
     """404: the profile or operation does not exist (gone or never shared)."""
 
-    title: ClassVar[str] = "Not found"
 
-
-class BadRequest(GraphError):
+class BadRequest(GraphError, title="Graph refused the request"):
     """400: Graph refused the input (for example the storage location)."""
 
-    title: ClassVar[str] = "Graph refused the request"
 
-
-class Throttled(GraphError):
+class Throttled(GraphError, title="Throttled"):
     """429 after every retry was spent, the daily export limit, or a Retry-After above the ceiling."""
 
-    title: ClassVar[str] = "Throttled"
 
-
-class ServiceUnavailable(GraphError):
+class ServiceUnavailable(GraphError, title="Graph unavailable"):
     """5xx after every retry was spent."""
 
-    title: ClassVar[str] = "Graph unavailable"
 
-
-class TransportFailure(GraphError):
+class TransportFailure(GraphError, title="Graph unreachable"):
     """No usable HTTP answer: connection refused, timeout, protocol error."""
 
-    title: ClassVar[str] = "Graph unreachable"
 
-
-class MalformedResponse(GraphError):
+class MalformedResponse(GraphError, title="Unexpected answer from Graph"):
     """Graph answered, but not with what its documentation promises."""
 
-    title: ClassVar[str] = "Unexpected answer from Graph"
 
-
-class UnsafeRedirect(GraphError):
+class UnsafeRedirect(GraphError, title="Unsafe link refused"):
     """A Location or nextLink points at a host the bearer token must not go to."""
-
-    title: ClassVar[str] = "Unsafe link refused"
 
 
 class UnreadableLocation(UnsafeRedirect):
     """A Location or nextLink that cannot be parsed (bad port, broken IPv6 literal, garbage)."""
 
 
-class ExportUnconfirmed(GraphError):
+class ExportUnconfirmed(GraphError, title="Export unconfirmed"):
     """The export POST may or may not have run (503/504/timeout): never re-POST blindly."""
 
-    title: ClassVar[str] = "Export unconfirmed"
 
-
-class RemovalUnconfirmed(GraphError):
+class RemovalUnconfirmed(GraphError, title="Removal unconfirmed"):
     """The removePersonalData POST may or may not have run (5xx/timeout after sending): never re-POST blindly."""
 
-    title: ClassVar[str] = "Removal unconfirmed"
 
-
-class QuotaExceeded(GraphError):
+class QuotaExceeded(GraphError, title="Daily export limit", exit_code=EXIT_USAGE):
     """The daily export budget (100 per user, 1,000 per tenant) would be passed (nothing was sent)."""
-
-    title: ClassVar[str] = "Daily export limit"
-    exit_code: ClassVar[int] = EXIT_USAGE
 
 
 def parse_error_body(text: str) -> tuple[str, str, str, str]:

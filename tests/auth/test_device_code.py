@@ -306,3 +306,30 @@ async def test_a_second_account_replaces_the_first(
     restarted = make_signin(delegated)
     account = await restarted.try_silent()
     assert account is not None and account.username == "other@contoso.test"
+
+
+async def test_a_refused_renewal_asking_for_a_new_sign_in_keeps_entra_s_code_and_trace_id(
+    tenant_sim: SimulatedTenant, delegated: SavedTenant, make_signin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``invalid_grant`` whose AADSTS code explains otherwise is still "sign in again", with Entra's ids kept."""
+    tenant_sim.identity.auto_approve_after = 0.0
+    signin = make_signin(delegated)
+    await signin.device_code(lambda _p: None)
+    answer = {
+        "error": "invalid_grant",
+        "error_description": "AADSTS53003: Access has been blocked by Conditional Access policies.\r\nTrace ID: t-9",
+        "error_codes": [53003],
+        "trace_id": "t-9",
+        "correlation_id": "c-9",
+    }
+
+    async def refused(*, force_refresh: bool) -> dict[str, Any]:
+        return answer
+
+    monkeypatch.setattr(signin, "_token", refused)
+    with pytest.raises(InteractionRequired) as caught:
+        await signin.provider.get_token(force_refresh=True)
+    error = caught.value
+    assert (error.aadsts, error.error, error.client_request_id) == ("AADSTS53003", "invalid_grant", "c-9")
+    assert error.detail == "AADSTS53003: Access has been blocked by Conditional Access policies."
+    assert "Conditional Access" in str(error) and "[AADSTS53003]" in str(error) and "(trace id t-9)" in str(error)

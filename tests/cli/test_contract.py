@@ -593,7 +593,7 @@ def test_outcome_exit_codes_come_from_the_typed_failure() -> None:
     from console.graph import errors
     from console.ops.events import SubmitFailure, SubmitOutcome
 
-    signin = SignInError("the refresh token expired", aadsts="AADSTS700082")
+    signin = SignInError("the refresh token expired", answer={"error_codes": [700082]})
     assert outcome_exit_code(SubmitOutcome("u", None, SubmitFailure(str(signin), signin))) == 3
     assert outcome_exit_code(SubmitOutcome("u", None, SubmitFailure("refused"))) == 1
     assert outcome_exit_code(SubmitOutcome("u", None)) == 0
