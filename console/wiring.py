@@ -195,6 +195,12 @@ class JournalOnly:
     unknown: tuple[str, ...] = ()
     """Tenants chosen whose key is not known yet (never signed in: nothing of theirs can be picked out)."""
 
+    def covers(self, tenant_key: str) -> bool:
+        """Whether the options chose the rows of ``tenant_key`` (``tenant_keys`` first, else ``tenant_key``)."""
+        if self.tenant_keys is not None:
+            return tenant_key in self.tenant_keys
+        return self.tenant_key is None or tenant_key == self.tenant_key
+
     def name_of(self, tenant_key: str) -> str:
         """The saved tenant's name of ``tenant_key``, else the key itself."""
         return self.names.get(tenant_key, tenant_key)
@@ -383,8 +389,9 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
 
     The tenant key comes from the options without any request:
 
-    * ``--demo``: every demo tenant (``console.demo.DEMO_TENANTS``, the three the demo console runs), on
-      the demo's own journal;
+    * ``--demo``: the first demo tenant's id (``console.sim.tenant.DEMO_TENANT_ID``, contoso) for the
+      one-tenant commands, and every demo tenant (``console.demo.DEMO_TENANTS``, the three the demo console
+      runs) in ``tenant_keys`` for ``ops`` and ``report``, on the demo's own journal;
     * ``--token-env VAR`` holding a JWT: its ``tid`` claim (read, not verified); an opaque token
       gives the Graph URL, as ``open_services`` keys it; an unset variable gives None;
     * ``--tenant NAME``: the saved tenant's ``tenant`` when it is a tenant id (a GUID), else None;
@@ -397,7 +404,11 @@ def open_journal_only(options: ConnectionOptions) -> JournalOnly:
     check_options(options)
     paths = resolve_paths(options)
     tenant_key: str | None = None
-    if options.token_env:
+    if options.demo:
+        from console.sim.tenant import DEMO_TENANT_ID
+
+        tenant_key = DEMO_TENANT_ID  # one-tenant commands (case, note): contoso; ops and report: ``tenant_keys``
+    elif options.token_env:
         token = os.environ.get(options.token_env, "").strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()

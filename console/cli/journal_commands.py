@@ -46,7 +46,8 @@ def cmd_ops(journal_only: JournalOnly, args: argparse.Namespace) -> int:
             raise UsageProblem(str(exc)) from None
     journal = journal_only.journal
     # The table's TENANT column: read only when the journal holds several tenants (the query stays lean).
-    tenants = not args.json and journal_only.tenant_key is None and several_tenants(journal)
+    chosen_all = journal_only.tenant_key is None or journal_only.tenant_keys is not None
+    tenants = not args.json and chosen_all and several_tenants(journal)
     columns = JSON_COLUMNS if args.json else TENANTS_TABLE_COLUMNS if tenants else TABLE_COLUMNS
     views = Views(journal, columns, time.time())
     found: Iterable[OperationView | Sequence[Any]]
@@ -136,7 +137,7 @@ def cmd_note(journal_only: JournalOnly, args: argparse.Namespace, options: Conne
     if row is None and wanted.isdigit():
         key = int(wanted)
         row = journal.row(key) if key < 2**63 else None  # SQLite integers are 64-bit
-    if row is None or (journal_only.tenant_key is not None and row.tenant_key != journal_only.tenant_key):
+    if row is None or not journal_only.covers(row.tenant_key):
         raise UsageProblem(
             f"no operation {clean(wanted)!r} in the journal{' of this tenant' if journal_only.tenant_key else ''}: "
             "give Graph's operation id or the row number `ops` shows"
