@@ -8,7 +8,7 @@ import random
 import pytest
 
 from console.clock import ManualClock
-from console.graph.throttle import GATE_CAP, Pacer, Ticket
+from console.graph.throttle import Pacer, PaceRules, Ticket
 
 
 def take(pacer: Pacer, clock: ManualClock) -> Ticket:
@@ -40,7 +40,7 @@ def test_second_consecutive_cycle_closes_the_gate_and_a_probe_goes_first() -> No
     second = take(pacer, clock)  # sent after the first escalation: a new cycle
     wait = pacer.throttled(second, None)
     assert pacer.streak == 2 and pacer.gates_closed == 1
-    assert 1.0 <= wait <= 2.0  # GATE_START jittered
+    assert 1.0 <= wait <= 2.0  # gate_start jittered
     assert isinstance(pacer.try_acquire(clock.now()), float)  # closed for everyone
     clock.advance(wait)
     probe = take(pacer, clock)
@@ -66,7 +66,7 @@ def test_a_failed_probe_escalates_and_a_new_probe_tests_again() -> None:
         waits.append(pacer.throttled(ticket, None))
     assert pacer.streak == 9
     assert waits[0] < waits[2] or waits[1] < waits[3]  # escalating
-    assert max(waits) <= GATE_CAP  # never beyond the cap: the end of a storm is noticed soon
+    assert max(waits) <= PaceRules().gate_cap  # never beyond the cap: the end of a storm is noticed soon
 
 
 def test_retry_after_closes_the_gate_for_that_long_with_a_probe() -> None:
