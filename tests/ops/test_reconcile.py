@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from console.graph.models import DataPolicyOperation
 from console.ops.events import ExportTarget
 from console.ops.journal import DuplicateOperation, OperationJournal
 from console.ops.reconcile import FOUND_BY, NOT_OFFERED_MESSAGE
@@ -139,15 +140,15 @@ async def test_an_operation_already_tracked_is_never_attached_twice(tmp_path: Pa
     report = await side.engine.reconcile()
     assert [r.outcome for r in report.results] == ["none"]
     assert side.engine.operation(key).state == "unconfirmed"  # type: ignore[union-attr]
+    listed = tracked.operation.operation_id.upper()
+    running = DataPolicyOperation(
+        id=listed, status="running", progress=0.0, storage_location="", user_id="", submitted=None, completed=None
+    )
     with pytest.raises(DuplicateOperation):  # and the journal refuses it in the confirming transaction too
         side.engine.writer.journal.confirm(
             key,
-            operation_id=tracked.operation.operation_id.upper(),
-            location="https://graph.demo.invalid/beta/dataPolicyOperations/x",
-            status="running",
-            progress=0.0,
-            submitted_at=None,
-            completed_at=None,
+            running,
+            "https://graph.demo.invalid/beta/dataPolicyOperations/x",
             note="",
             author="",
             at=rig.clock.now(),
