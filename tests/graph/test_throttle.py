@@ -117,6 +117,19 @@ def test_a_sporadic_429_cuts_the_pace_but_stops_nobody() -> None:
     assert pacer.rate is None
 
 
+def test_the_pace_is_never_cut_below_its_floor() -> None:
+    clock = ManualClock()
+    pacer = Pacer(clock, rng=random.Random(4), rules=PaceRules(min_rate=1.5))
+    for _ in range(8):  # eight throttled cycles in a row, each halving the pace
+        got = pacer.try_acquire(clock.now())
+        while not isinstance(got, Ticket):  # the gate (or the pace) asks to wait: wait that long
+            assert got is not None
+            clock.advance(got)
+            got = pacer.try_acquire(clock.now())
+        pacer.throttled(got, None)
+    assert pacer.rate == pytest.approx(1.5)
+
+
 def test_the_pace_spaces_requests_at_the_allowed_rate() -> None:
     clock = ManualClock()
     pacer = Pacer(clock)

@@ -56,6 +56,11 @@ async def test_one_match_confirms_the_export_which_is_then_polled_to_its_end(tmp
     assert view is not None and view.state == "tracking" and view.operation_id == created
     assert view.location is not None and view.location.endswith(f"/dataPolicyOperations/{created}")
     assert view.status in ("notStarted", "running")
+    assert view.submitted_at is not None  # Graph's submittedDateTime, kept from the listing
+    listed = OperationJournal(rig.path)
+    leased = listed.row(key)
+    listed.close()
+    assert leased is not None and leased.owner == side.engine.process_id and leased.lease_until
     [note] = await side.engine.notes(key)
     assert note.text.startswith(FOUND_BY) and created in note.text
     await rig.run_until(lambda: (side.engine.operation(key) or view).state == "final", limit=600)
