@@ -36,9 +36,12 @@ STORAGE_LOCATION_ALREADY_USED_MESSAGE: Final = (
 _STORAGE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9]{3,24}$")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class ExportEndpoints:
-    """``POST /directory/inboundSharedUserProfiles/{userId}/exportPersonalData`` and adopted operations."""
+    """``POST /directory/inboundSharedUserProfiles/{userId}/exportPersonalData`` and adopted operations.
+
+    Neither frozen nor slotted: benchmarks wrap its handlers on the instance (``benchmarks/_common.py``).
+    """
 
     state: GraphState
     faults: FaultInjector
