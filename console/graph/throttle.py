@@ -34,24 +34,29 @@ from dataclasses import dataclass
 
 from console.clock import Clock
 
-__all__ = ["GATE_CAP", "GATE_START", "MIN_RATE", "Pacer", "Ticket"]
+__all__ = ["PaceRules", "Pacer", "Ticket"]
 
 log = logging.getLogger("console.graph")
 
-GATE_START = 2.0
-"""First shared backoff (seconds, before jitter) when a second consecutive cycle is throttled."""
-GATE_CAP = 12.0
-"""Longest shared backoff without Retry-After. A closed gate costs one probe per period, so a short cap
-is cheap (at most 300 of the tenant's 10,000 requests an hour) and notices the end of a storm within
-``GATE_CAP`` seconds (issue 7: within 15 s after a 20 s storm)."""
-MIN_RATE = 0.5
-"""The pace is never cut below this many requests a second (a probe every 2 s at worst)."""
-RATE_INCREASE = 1.0
-"""Requests a second added to the allowed rate by every success (additive increase)."""
-RATE_DECREASE = 0.5
-"""Factor applied to the allowed rate by each throttled cycle (multiplicative decrease)."""
-RATE_WINDOW = 2.0
-"""Seconds of sends over which the rate is measured when the pace is first cut."""
+
+@dataclass(frozen=True, slots=True)
+class PaceRules:
+    """The pacer's numbers (the defaults are the production values; a test may pass others)."""
+
+    gate_start: float = 2.0
+    """First shared backoff (seconds, before jitter) when a second consecutive cycle is throttled."""
+    gate_cap: float = 12.0
+    """Longest shared backoff without Retry-After. A closed gate costs one probe per period, so a short cap
+    is cheap (at most 300 of the tenant's 10,000 requests an hour) and notices the end of a storm within
+    ``gate_cap`` seconds (issue 7: within 15 s after a 20 s storm)."""
+    min_rate: float = 0.5
+    """The pace is never cut below this many requests a second (a probe every 2 s at worst)."""
+    increase: float = 1.0
+    """Requests a second added to the allowed rate by every success (additive increase)."""
+    decrease: float = 0.5
+    """Factor applied to the allowed rate by each throttled cycle (multiplicative decrease)."""
+    window: float = 2.0
+    """Seconds of sends over which the rate is measured when the pace is first cut."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +75,13 @@ class Pacer:
     Args:
         clock: where time comes from (a ``ManualClock`` in tests).
         rng: the jitter source (seeded in tests).
-        min_rate: the lowest allowed rate, requests a second.
-        increase: requests a second added per success while paced.
-        decrease: factor applied to the rate per throttled cycle.
-        gate_start: first shared backoff without Retry-After.
-        gate_cap: longest shared backoff without Retry-After.
+        rules: the backoff and pace numbers.
     """
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        rng: random.Random | None = None,
-        min_rate: float = MIN_RATE,
-        increase: float = RATE_INCREASE,
-        decrease: float = RATE_DECREASE,
-        gate_start: float = GATE_START,
-        gate_cap: float = GATE_CAP,
-    ) -> None:
+    def __init__(self, clock: Clock, *, rng: random.Random | None = None, rules: PaceRules = PaceRules()) -> None:
         self._clock = clock
         self._rng = rng or random.Random()
-        self.min_rate = min_rate
-        self.increase = increase
-        self.decrease = decrease
-        self.gate_start = gate_start
-        self.gate_cap = gate_cap
+        self.rules = rules
         self.gate_until = 0.0
         """Clock time before which no request is sent (the shared gate)."""
         self.rate: float | None = None
@@ -138,7 +125,7 @@ class Pacer:
             self._probe = ticket
             log.debug("throttle: probe sent (request #%d) to test the reopened gate", ticket.seq)
         self._sends.append(now)
-        while self._sends and self._sends[0] < now - RATE_WINDOW:
+        while self._sends and self._sends[0] < now - self.rules.window:
             self._sends.popleft()
         return ticket
 
@@ -153,7 +140,7 @@ class Pacer:
             self.streak = 0
         if self.rate is not None:
             self._refill(self._clock.now())
-            self.rate += self.increase
+            self.rate += self.rules.increase
             if self.rate >= self._lift_at:
                 self.rate = None
                 log.debug("throttle: pace lifted (recovered to %.1f requests/s)", self._lift_at)
@@ -193,7 +180,7 @@ class Pacer:
 
     def gate_backoff(self, streak: int) -> float:
         """Shared backoff for ``streak`` consecutive throttled cycles: doubling, capped, jittered."""
-        delay = min(self.gate_cap, self.gate_start * 2 ** min(max(0, streak - 2), 32))
+        delay = min(self.rules.gate_cap, self.rules.gate_start * 2 ** min(max(0, streak - 2), 32))
         return float(delay * self._rng.uniform(0.5, 1.0))
 
     # -- waiting -----------------------------------------------------------------------
@@ -227,17 +214,17 @@ class Pacer:
 
     def _cut_rate(self, now: float) -> None:
         if self.rate is None:
-            recent = [t for t in self._sends if t >= now - RATE_WINDOW]
-            measured = len(recent) / RATE_WINDOW
-            base = max(self.min_rate, measured)
-            self._lift_at = max(2.0 * self.min_rate, base)
+            recent = [t for t in self._sends if t >= now - self.rules.window]
+            measured = len(recent) / self.rules.window
+            base = max(self.rules.min_rate, measured)
+            self._lift_at = max(2.0 * self.rules.min_rate, base)
         else:
             base = self.rate
         if self.rate is None:
             self._tokens, self._stamp = 1.0, now  # the pace limits the average: the next request may go
         else:
             self._refill(now)
-        self.rate = max(self.min_rate, base * self.decrease)
+        self.rate = max(self.rules.min_rate, base * self.rules.decrease)
         self._tokens = min(self._tokens, self._burst())
         log.debug("throttle: pace cut to %.2f requests/s (cycle %d)", self.rate, self.streak)
 

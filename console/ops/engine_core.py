@@ -13,7 +13,6 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from console.clock import Clock, SystemClock
@@ -51,11 +50,6 @@ class IntentMore(TypedDict, total=False):
     lease_until: float | None
     kind: str
     target_tenant: str
-
-
-def iso(value: datetime | None) -> str | None:
-    """A time as the journal keeps it (UTC, ``Z``)."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 class EngineCore:

@@ -15,9 +15,9 @@ from console.graph.models import OperationPoll
 from console.ops import answers, schedule
 from console.ops.answers import ERROR_BACKOFF_CAP, Step
 from console.ops.budget import LedgerUnavailable
-from console.ops.engine_core import EngineCore, iso
+from console.ops.engine_core import EngineCore
 from console.ops.events import FINAL, TRACKING, PollRecord
-from console.ops.journal import OperationRow, delivery_to_json
+from console.ops.journal import OperationRow, delivery_to_json, iso
 from console.ops.schedule import ProgressSample
 from console.ops.status import PollingStatus
 from console.ops.tracked import TrackedOperation

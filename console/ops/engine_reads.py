@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from console.graph.models import DataPolicyOperation
-from console.ops.engine_core import EngineCore, iso
+from console.ops.engine_core import EngineCore
 from console.ops.events import RESOLVED, STOPPED, TRACKING, UNCONFIRMED, Note, OperationView, PollRecord
 from console.ops.reconcile import CLOCK_SKEW, ReconcileReport
 from console.ops.reconcile import reconcile as reconcile_unconfirmed
@@ -112,17 +112,12 @@ class ReadsMixin(EngineCore):
         row = await self.writer.call(
             self.writer.journal.confirm,
             key,
-            operation_id=operation.id,
-            location=location,
-            status=operation.status,
-            progress=operation.progress,
-            submitted_at=iso(operation.submitted),
-            completed_at=iso(operation.completed),
+            operation,
+            location,
             note=note,
             author=self.identity,
             at=now,
-            owner=self.process_id if mine else None,
-            lease_until=now + self._lease_ttl if mine else None,
+            lease=(self.process_id, now + self._lease_ttl) if mine else None,
             next_poll_at=due,
         )
         self._rows[key] = row

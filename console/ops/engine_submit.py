@@ -17,7 +17,7 @@ from console.errors import UsageError
 from console.graph import errors
 from console.graph.models import ExportAccepted
 from console.ops.budget import DAY, EXPORTS_PER_TENANT_PER_DAY, EXPORTS_PER_USER_PER_DAY
-from console.ops.engine_core import EngineCore, iso
+from console.ops.engine_core import EngineCore
 from console.ops.events import (
     ERROR,
     REJECTED,
@@ -30,7 +30,7 @@ from console.ops.events import (
     SubmitFailure,
     SubmitOutcome,
 )
-from console.ops.journal import DuplicateOperation, JournalError, OperationRow
+from console.ops.journal import DuplicateOperation, JournalError, OperationRow, iso
 from console.redact import redact
 from console.storage import validate_storage_location
 

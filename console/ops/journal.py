@@ -45,6 +45,7 @@ from console.ops.journal_model import (
     OperationRow,
     delivery_from_json,
     delivery_to_json,
+    iso,
     row_from_values,
 )
 from console.ops.journal_notes import NoteStore
@@ -158,6 +159,7 @@ __all__ = [
     "create_private_file",
     "delivery_from_json",
     "delivery_to_json",
+    "iso",
     "pid_alive",
     "row_from_values",
 ]

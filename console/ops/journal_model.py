@@ -11,6 +11,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from console.errors import ConsoleError
@@ -122,6 +123,11 @@ class OperationRow:
 
     def copy(self) -> OperationRow:
         return dataclasses.replace(self)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the journal keeps it (UTC, ``Z``)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def delivery_from_json(data: dict[str, Any] | None) -> Delivery | None:

@@ -8,14 +8,25 @@ each, with a note saying why; a pending write-behind change of that row is dropp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.ops.events import FINAL, INTENT, RESOLVED, STOPPED, TRACKING, UNCONFIRMED, Note
 from console.ops.journal_db import JournalConnection
-from console.ops.journal_model import COLUMNS, EXPORT_KIND, DuplicateOperation, OperationRow, row_from_values, safe
+from console.ops.journal_model import (
+    COLUMNS,
+    EXPORT_KIND,
+    DuplicateOperation,
+    OperationRow,
+    iso,
+    row_from_values,
+    safe,
+)
 from console.ops.journal_notes import NoteStore
 from console.ops.journal_writebehind import WriteBehind
 from console.redact import redact
+
+if TYPE_CHECKING:
+    from console.graph.models import DataPolicyOperation
 
 _INTENT_COLUMNS = (
     "tenant_key, user_id, storage_location, state, created_at, updated_at, case_ref, display_name, "
@@ -119,34 +130,33 @@ class OperationStore:
     def confirm(
         self,
         key: int,
-        *,
-        operation_id: str,
+        operation: DataPolicyOperation,
         location: str,
-        status: str | None,
-        progress: float | None,
-        submitted_at: str | None,
-        completed_at: str | None,
+        *,
         note: str,
         author: str,
         at: float,
-        owner: str | None = None,
-        lease_until: float | None = None,
+        lease: tuple[str, float] | None = None,
         next_poll_at: float | None = None,
     ) -> OperationRow:
-        """Confirm an unconfirmed export with the operation Graph listed for it (``console.ops.reconcile``).
+        """Confirm an unconfirmed export with the ``operation`` Graph listed for it (``console.ops.reconcile``).
 
         In one transaction: the row must still be unconfirmed and no other row of its tenant may track
-        ``operation_id``; it then gets the id, status URL and Graph's status (tracking, or final when
-        Graph says so), leased to ``owner`` when given, with ``note`` saying how it was found.
+        the operation's id; it then gets the id, status URL ``location`` and Graph's status (tracking, or
+        final when Graph says so), leased when ``lease`` (owner, until) is given, with ``note`` saying how
+        it was found.
 
         Raises:
             KeyError: no such operation.
             ValueError: it is not unconfirmed (any more).
-            DuplicateOperation: another row already tracks ``operation_id``.
+            DuplicateOperation: another row already tracks the operation's id.
         """
+        operation_id, status = operation.id, operation.status
         tracking = status not in ("complete", "failed")
-        graph = (operation_id, safe(location), status, progress, submitted_at, completed_at)
-        lease = ((next_poll_at if next_poll_at is not None else at), owner, lease_until) if tracking else (None,) * 3
+        submitted_at, completed_at = iso(operation.submitted), iso(operation.completed)
+        graph = (operation_id, safe(location), status, operation.progress, submitted_at, completed_at)
+        owner, lease_until = lease or (None, None)
+        polling = ((next_poll_at if next_poll_at is not None else at), owner, lease_until) if tracking else (None,) * 3
         db = self._connection.db
         with self._connection.transaction():
             tenant_key = self._check_state(key, (UNCONFIRMED,))
@@ -158,7 +168,7 @@ class OperationStore:
                 raise DuplicateOperation(operation_id, int(other[0]))
             version = self._connection.bump_version()
             state = TRACKING if tracking else FINAL
-            db.execute(_CONFIRM, (state, *graph, *lease, version, self._connection.process_id, at, key))
+            db.execute(_CONFIRM, (state, *graph, *polling, version, self._connection.process_id, at, key))
             self._notes.insert(key, note, author, at)
             row = row_from_values(db.execute(f"SELECT {COLUMNS} FROM operations WHERE id = ?", (key,)).fetchone())
         self._pending.forget(key)  # a stale pending change (the unconfirmed row) must not undo it

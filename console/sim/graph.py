@@ -203,7 +203,7 @@ class SimulatedGraph:
         self.quotas = Quotas()
         self.profile_api = ProfileEndpoints(self._state)
         self.exports = ExportEndpoints(
-            self._state,
+            state=self._state,
             faults=self.injector,
             delivery=self.delivery,
             quotas=self.quotas,

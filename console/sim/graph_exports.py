@@ -12,6 +12,7 @@ import random
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
@@ -35,46 +36,41 @@ STORAGE_LOCATION_ALREADY_USED_MESSAGE: Final = (
 _STORAGE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9]{3,24}$")
 
 
+@dataclass(kw_only=True, eq=False)
 class ExportEndpoints:
-    """``POST /directory/inboundSharedUserProfiles/{userId}/exportPersonalData`` and adopted operations."""
+    """``POST /directory/inboundSharedUserProfiles/{userId}/exportPersonalData`` and adopted operations.
 
-    def __init__(
-        self,
-        state: GraphState,
-        *,
-        faults: FaultInjector,
-        delivery: ExportDelivery,
-        quotas: Quotas,
-        op_ids: random.Random,
-        is_loopback_url: Callable[[str], bool],
-    ) -> None:
-        self._state = state
-        self._faults = faults
-        self._delivery = delivery
-        self._quotas = quotas
-        self._op_ids = op_ids
-        self._is_loopback_url = is_loopback_url
+    Neither frozen nor slotted: benchmarks wrap its handlers on the instance (``benchmarks/_common.py``).
+    """
+
+    state: GraphState
+    faults: FaultInjector
+    delivery: ExportDelivery
+    quotas: Quotas
+    op_ids: random.Random
+    """Draws the operation ids (seeded per run)."""
+    is_loopback_url: Callable[[str], bool]
 
     def export(self, body: bytes, ctx: Context) -> httpx.Response:
         """Accept an export (202) or refuse it in Graph's words (400, 404)."""
         user_id = ctx.user_id or ""
-        if user_id not in self._state.by_id:
+        if user_id not in self.state.by_id:
             return answers.not_found(ctx, ctx.user_id)
         location = self._requested_location(body, ctx)
         if isinstance(location, httpx.Response):
             return location
         key = location_key(location)
-        if self._state.config.refuse_reused_location and key and self.location_used(key, location):
+        if self.state.config.refuse_reused_location and key and self.location_used(key, location):
             # graph-api.md "One export per storage location": Graph's own words, verbatim.
             return answers.error(ctx, 400, STORAGE_LOCATION_ALREADY_USED, STORAGE_LOCATION_ALREADY_USED_MESSAGE)
 
         op_id = self.new_operation_id()
         op = self.new_operation(op_id, user_id, location, ctx.now)
-        self._state.operations[op_id] = op
+        self.state.operations[op_id] = op
         if key:
-            self._state.used_locations.add(key)
-        self._delivery.schedule(op)
-        self._quotas.count_export(ctx.now, user_id)
+            self.state.used_locations.add(key)
+        self.delivery.schedule(op)
+        self.quotas.count_export(ctx.now, user_id)
         ctx.operation_id = op_id
         return self._accepted(ctx, op_id)
 
@@ -111,8 +107,8 @@ class ExportEndpoints:
         # graph-api.md traps 2, 3, 5: Location and Retry-After are headers with an empty body (what the
         # service sends, msgraph-sdk-raptor#488; the docs show them in a body), Location points at /v1.0
         # even when called on /beta, and the 202 carries no profile. ``faults.location`` picks the form.
-        location_url = _odd_location(self._state.faults.location_style, ctx, op_id)
-        mode = self._state.faults.location
+        location_url = _odd_location(self.state.faults.location_style, ctx, op_id)
+        mode = self.state.faults.location
         in_headers = mode in ("header", "header_and_body", "none")
         in_body = mode in ("header_and_body", "body_only", "none")
         headers: dict[str, str] = {}
@@ -122,7 +118,7 @@ class ExportEndpoints:
                 headers["Location"] = location_url
             if in_body:
                 data["Location"] = location_url
-        retry_after = self._faults.retry_after(ctx.now, ctx)
+        retry_after = self.faults.retry_after(ctx.now, ctx)
         if retry_after is not None:
             if in_headers:
                 headers["Retry-After"] = retry_after
@@ -134,26 +130,26 @@ class ExportEndpoints:
 
     def location_used(self, key: str, location: str) -> bool:
         """True when the location already holds an export: accepted in this run, or RequestInfo.json is there."""
-        return key in self._state.used_locations or self._delivery.location_used(location)
+        return key in self.state.used_locations or self.delivery.location_used(location)
 
     def new_operation_id(self) -> str:
         """A fresh operation id, salted by ``run_id`` and never one already known (submitted or adopted)."""
         while True:
-            op_id = str(uuid.UUID(int=self._op_ids.getrandbits(128), version=4))
-            if op_id not in self._state.operations:
+            op_id = str(uuid.UUID(int=self.op_ids.getrandbits(128), version=4))
+            if op_id not in self.state.operations:
                 return op_id
 
     def new_operation(self, op_id: str, user_id: str, location: str, submitted_at: float) -> Operation:
         """An operation as the service would create it now (faults and config read at this moment)."""
-        faults = self._state.faults
-        config = self._state.config
-        seq = len(self._state.operations) + 1
+        faults = self.state.faults
+        config = self.state.config
+        seq = len(self.state.operations) + 1
         duration = max(0.0, config.export_duration)
         jitter = min(max(config.export_duration_jitter, 0.0), 1.0)
         if jitter > 0 and duration > 0:
             # Seeded by tenant seed and id (str seeds hash with SHA-512: stable across processes),
             # so the draw neither disturbs the id stream nor changes when the operation is adopted.
-            draw = random.Random(f"{self._state.seed}:{op_id}").uniform(-jitter, jitter)
+            draw = random.Random(f"{self.state.seed}:{op_id}").uniform(-jitter, jitter)
             duration = max(0.0, duration * (1.0 + draw))
 
         def chosen(users: set[str], every: int) -> bool:
@@ -185,15 +181,15 @@ class ExportEndpoints:
         for name, value in (("operation_id", op_id), ("user_id", user)):
             if not value or "/" in value:
                 raise ValueError(f"{name} must be a non-empty path segment, not {value!r}")
-        if op_id in self._state.operations:
+        if op_id in self.state.operations:
             return
         op = self.new_operation(op_id, user, storage_location.strip(), float(submitted_at))
         op.adopted = True
         op.delivered = True  # its files (if any) were written by the run that accepted it
-        self._state.operations[op_id] = op
+        self.state.operations[op_id] = op
         key = location_key(storage_location.strip())
         if key:
-            self._state.used_locations.add(key)
+            self.state.used_locations.add(key)
 
     def _storage_location_refusal(self, location: str) -> str | None:
         """Graph's 400 message for an unusable storage location, or None when its shape is acceptable.
@@ -207,7 +203,7 @@ class ExportEndpoints:
             return "The storageLocation contains '{' or '}': the container name is not valid (an unresolved template?)."
         if "://" in location:
             url = httpx.URL(location) if _is_valid_url(location) else None
-            loopback = url is not None and url.scheme == "http" and self._is_loopback_url(location)
+            loopback = url is not None and url.scheme == "http" and self.is_loopback_url(location)
             if url is None or (url.scheme != "https" and not loopback) or not url.host:
                 return (
                     "The storageLocation must be an https URL to an Azure Storage container or a storage account name."

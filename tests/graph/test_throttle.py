@@ -8,7 +8,7 @@ import random
 import pytest
 
 from console.clock import ManualClock
-from console.graph.throttle import GATE_CAP, Pacer, Ticket
+from console.graph.throttle import Pacer, PaceRules, Ticket
 
 
 def take(pacer: Pacer, clock: ManualClock) -> Ticket:
@@ -40,7 +40,7 @@ def test_second_consecutive_cycle_closes_the_gate_and_a_probe_goes_first() -> No
     second = take(pacer, clock)  # sent after the first escalation: a new cycle
     wait = pacer.throttled(second, None)
     assert pacer.streak == 2 and pacer.gates_closed == 1
-    assert 1.0 <= wait <= 2.0  # GATE_START jittered
+    assert 1.0 <= wait <= 2.0  # gate_start jittered
     assert isinstance(pacer.try_acquire(clock.now()), float)  # closed for everyone
     clock.advance(wait)
     probe = take(pacer, clock)
@@ -66,7 +66,7 @@ def test_a_failed_probe_escalates_and_a_new_probe_tests_again() -> None:
         waits.append(pacer.throttled(ticket, None))
     assert pacer.streak == 9
     assert waits[0] < waits[2] or waits[1] < waits[3]  # escalating
-    assert max(waits) <= GATE_CAP  # never beyond the cap: the end of a storm is noticed soon
+    assert max(waits) <= PaceRules().gate_cap  # never beyond the cap: the end of a storm is noticed soon
 
 
 def test_retry_after_closes_the_gate_for_that_long_with_a_probe() -> None:
@@ -115,6 +115,19 @@ def test_a_sporadic_429_cuts_the_pace_but_stops_nobody() -> None:
         assert isinstance(got, Ticket)
         pacer.succeeded(got)
     assert pacer.rate is None
+
+
+def test_the_pace_is_never_cut_below_its_floor() -> None:
+    clock = ManualClock()
+    pacer = Pacer(clock, rng=random.Random(4), rules=PaceRules(min_rate=1.5))
+    for _ in range(8):  # eight throttled cycles in a row, each halving the pace
+        got = pacer.try_acquire(clock.now())
+        while not isinstance(got, Ticket):  # the gate (or the pace) asks to wait: wait that long
+            assert got is not None
+            clock.advance(got)
+            got = pacer.try_acquire(clock.now())
+        pacer.throttled(got, None)
+    assert pacer.rate == pytest.approx(1.5)
 
 
 def test_the_pace_spaces_requests_at_the_allowed_rate() -> None:

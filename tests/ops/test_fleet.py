@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.clock import ManualClock
+from console.graph.models import DataPolicyOperation
 from console.ops.fleet import (
     PULSE_FIELDS,
     SET_ASIDE_AFTER,
@@ -53,18 +54,16 @@ def test_the_pulse_counts_one_tenant_only(tmp_path: Path) -> None:
         journal.record_intent("tenant-b", "user-9", "https://acct/c", T0 + 5)
         journal.recover_intents("tenant-b", T0 + 6)
         (row,) = journal.rows("tenant-b")
-        journal.confirm(
-            row.key,
-            operation_id="op-1",
-            location="https://graph/op-1",
+        failed = DataPolicyOperation(
+            id="op-1",
             status="failed",
             progress=None,
-            submitted_at=None,
-            completed_at=None,
-            note="found",
-            author="test",
-            at=T0 + 7,
+            storage_location="https://acct/c",
+            user_id="user-9",
+            submitted=None,
+            completed=None,
         )
+        journal.confirm(row.key, failed, "https://graph/op-1", note="found", author="test", at=T0 + 7)
         a = pulse_from_journal(journal, "tenant-a", "alpha", now=T0 + 10, poll_budget=100)
         b = pulse_from_journal(journal, "tenant-b", "beta", now=T0 + 10, poll_budget=100)
         assert tuple(a.to_json()) == PULSE_FIELDS

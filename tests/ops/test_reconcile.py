@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from console.graph.models import DataPolicyOperation
 from console.ops.events import ExportTarget
 from console.ops.journal import DuplicateOperation, OperationJournal
 from console.ops.reconcile import FOUND_BY, NOT_OFFERED_MESSAGE
@@ -55,6 +56,11 @@ async def test_one_match_confirms_the_export_which_is_then_polled_to_its_end(tmp
     assert view is not None and view.state == "tracking" and view.operation_id == created
     assert view.location is not None and view.location.endswith(f"/dataPolicyOperations/{created}")
     assert view.status in ("notStarted", "running")
+    assert view.submitted_at is not None  # Graph's submittedDateTime, kept from the listing
+    listed = OperationJournal(rig.path)
+    leased = listed.row(key)
+    listed.close()
+    assert leased is not None and leased.owner == side.engine.process_id and leased.lease_until
     [note] = await side.engine.notes(key)
     assert note.text.startswith(FOUND_BY) and created in note.text
     await rig.run_until(lambda: (side.engine.operation(key) or view).state == "final", limit=600)
@@ -139,15 +145,15 @@ async def test_an_operation_already_tracked_is_never_attached_twice(tmp_path: Pa
     report = await side.engine.reconcile()
     assert [r.outcome for r in report.results] == ["none"]
     assert side.engine.operation(key).state == "unconfirmed"  # type: ignore[union-attr]
+    listed = tracked.operation.operation_id.upper()
+    running = DataPolicyOperation(
+        id=listed, status="running", progress=0.0, storage_location="", user_id="", submitted=None, completed=None
+    )
     with pytest.raises(DuplicateOperation):  # and the journal refuses it in the confirming transaction too
         side.engine.writer.journal.confirm(
             key,
-            operation_id=tracked.operation.operation_id.upper(),
-            location="https://graph.demo.invalid/beta/dataPolicyOperations/x",
-            status="running",
-            progress=0.0,
-            submitted_at=None,
-            completed_at=None,
+            running,
+            "https://graph.demo.invalid/beta/dataPolicyOperations/x",
             note="",
             author="",
             at=rig.clock.now(),
