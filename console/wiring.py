@@ -55,7 +55,6 @@ if TYPE_CHECKING:  # the client, the engine and storage bring httpx: imported wh
     from console.auth.signin import SignIn
     from console.config import Config, SavedTenant
     from console.graph.client import GraphClient
-    from console.ops.budget import PollBudget
     from console.ops.engine import OperationsEngine
     from console.ops.fleet import Fleet
     from console.storage.blob import Delivery
@@ -577,6 +576,7 @@ def build_services(
     """
     from console.graph.client import GraphClient
     from console.ops.budget import PollBudget
+    from console.ops.engine import OperationsEngine
 
     storage_transport: httpx.AsyncBaseTransport | None = sim.storage_transport() if sim is not None else None
     journal = journal_for(paths, sim is not None)
@@ -587,7 +587,16 @@ def build_services(
         # spend from it, and the engine keeps its ledger in the journal shared by every process.
         budget = PollBudget(poll_budget, clock)
         client = GraphClient(graph_url, tokens, transport=graph_transport, clock=clock, budget=budget)
-        engine = _engine(client, journal, budget, clock, tenant_key, identity, _delivery_check(storage_transport))
+        engine = OperationsEngine(
+            client,
+            journal,
+            tenant_key=tenant_key,
+            poll_budget=poll_budget,
+            clock=clock,
+            identity=identity,
+            delivery_check=_delivery_check(storage_transport),
+            budget=budget,
+        )
     return Services(
         paths=paths,
         journal=journal,
@@ -605,30 +614,6 @@ def build_services(
         saved_tenant=signin.tenant if signin is not None else None,
         shared_profiles_available=shared_profiles_available,
         tenant_name=tenant_name or (signin.tenant.name if signin is not None else tenant_key),
-    )
-
-
-def _engine(
-    client: GraphClient,
-    journal: OperationJournal,
-    budget: PollBudget,
-    clock: Clock,
-    tenant_key: str,
-    identity: str,
-    delivery_check: Any,
-) -> OperationsEngine:
-    """The tenant's engine over ``client``, spending from the client's budget (one budget per tenant)."""
-    from console.ops.engine import OperationsEngine
-
-    return OperationsEngine(
-        client,
-        journal,
-        tenant_key=tenant_key,
-        poll_budget=budget.per_hour,
-        clock=clock,
-        identity=identity,
-        delivery_check=delivery_check,
-        budget=budget,
     )
 
 
