@@ -607,14 +607,22 @@ def build_services(
         tokens=tokens,
         tenant_label=tenant_label,
         identity=identity,
-        cloud=signin.tenant.cloud if signin is not None else "global",
         storage_transport=storage_transport,
         **_demo_parts(sim, engine, seed),
-        signin=signin,
-        saved_tenant=signin.tenant if signin is not None else None,
+        **_signin_parts(signin, tenant_name, tenant_key),
         shared_profiles_available=shared_profiles_available,
-        tenant_name=tenant_name or (signin.tenant.name if signin is not None else tenant_key),
     )
+
+
+def _signin_parts(signin: SignIn | None, tenant_name: str, tenant_key: str) -> dict[str, Any]:
+    """What ``Services`` holds of the sign-in: it, its saved tenant and cloud, and the tenant's name."""
+    saved = signin.tenant if signin is not None else None
+    return {
+        "signin": signin,
+        "saved_tenant": saved,
+        "cloud": saved.cloud if saved is not None else "global",
+        "tenant_name": tenant_name or (saved.name if saved is not None else tenant_key),
+    }
 
 
 def _demo_parts(sim: Any, engine: OperationsEngine, seed: bool) -> dict[str, Any]:
