@@ -11,9 +11,12 @@ error, 130 interrupted (Ctrl+C, SIGTERM, or SIGHUP when the SSH session went awa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.errors import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleError, UsageError
+
+if TYPE_CHECKING:  # the journal commands import this module and need no engine types at run time
+    from console.ops.events import SubmitOutcome
 
 __all__ = ["EXIT_AUTH", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageProblem"]
 
@@ -75,18 +78,7 @@ DEBUG_HINT = "this looks like a bug: rerun with --debug to write the details to 
 """What follows the one line of an unexpected failure (the traceback goes to the debug log only)."""
 
 
-class _Outcome(Protocol):
-    @property
-    def error(self) -> str: ...
-
-    @property
-    def exit_code(self) -> int: ...
-
-    @property
-    def exception(self) -> BaseException | None: ...
-
-
-def outcome_exit_code(outcome: _Outcome) -> int:
+def outcome_exit_code(outcome: SubmitOutcome) -> int:
     """An outcome's exit code: the exception it carries decides, else the code the engine gave it."""
     if outcome.exception is not None and isinstance(outcome.exception, ConsoleError):
         return exit_code_for_exception(outcome.exception)
