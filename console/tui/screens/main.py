@@ -52,6 +52,8 @@ STACKED_LINES = 36
 TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
+PANES = ((1, "profiles", "Profiles"), (2, "operations", "Operations"), (3, "cases", "Cases"))
+"""(number, name, title) of each pane: its number key, its tab (Operations' tab adds counts) and ``show_pane``."""
 
 _key = KeyArea(
     "main",
@@ -85,9 +87,7 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
         # After Search in the footer, so that 80 columns keep Search (issue 19).
         _key("delete", "remove", "Remove", "remove"),
         _key("e", "export", "Export again", "export", show=False),
-        _key("1", "show_pane('profiles')", "Profiles", "profiles", show=False),
-        _key("2", "show_pane('operations')", "Operations", "operations", show=False),
-        _key("3", "show_pane('cases')", "Cases", "cases", show=False),
+        *(_key(str(number), f"show_pane({pane!r})", title, pane, show=False) for number, pane, title in PANES),
         _key("4", "outbound", "Outbound", "outbound", show=False),
         _key("enter", "open_operation", "Details", "details", show=False),
         _key("ctrl+t", "pick_tenant", "Tenant", "tenant"),
@@ -191,9 +191,10 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
     def _show_tabs(self) -> None:
         parts = []
         operations = self.query_one(OperationsPane).tab_label()  # "Operations 7 · 2 failed"
-        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", operations), (3, "cases", "Cases")):
+        for number, pane, title in PANES:
             style = "reverse bold" if pane == self.active_pane else "dim"
-            parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {title} [/][/]")
+            label = operations if pane == "operations" else title
+            parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {label} [/][/]")
         self.query_one("#pane-tabs", Static).update(" ".join(parts), layout=False)
         self.set_class(self.active_pane == "operations", "-show-operations")
         self.set_class(self.active_pane == "cases", "-show-cases")

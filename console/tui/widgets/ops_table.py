@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
@@ -108,12 +109,11 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     class _TableMessage(WidgetMessage["OpsTable"]):
         """A message about this table (its ``control``)."""
 
+    @dataclass
     class OperationChosen(_TableMessage):
         """Enter (or a click on the highlighted row) on an operation: show its details."""
 
-        def __init__(self, table: OpsTable, key: int) -> None:
-            super().__init__(table)
-            self.key = key
+        key: int
 
     class ViewChanged(_TableMessage):
         """Sort or filter changed (the pane's subtitle says which)."""
@@ -124,17 +124,15 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, OpsTable.Updated) and message.control is self.control
 
+    @dataclass
     class QueryChanged(_TableMessage):
         """The table changed its own text filter (Esc cleared it, ``c`` chose a case): the box follows."""
 
-        def __init__(self, table: OpsTable, text: str) -> None:
-            super().__init__(table)
-            self.text = text
+        text: str
 
+    @dataclass
     class _OperationsMessage(_TableMessage):
-        def __init__(self, table: OpsTable, operations: tuple[OperationView, ...]) -> None:
-            super().__init__(table)
-            self.operations = operations
+        operations: tuple[OperationView, ...]
 
     class ExportRequested(_OperationsMessage):
         """``e``: export again for the users of these (failed, unconfirmed, rejected or error) operations.

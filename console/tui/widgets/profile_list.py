@@ -8,6 +8,7 @@ lines on screen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -91,12 +92,11 @@ class ProfileList(LineList, RowKeys, can_focus=True):
     class _ListMessage(WidgetMessage["ProfileList"]):
         """A message about this list (its ``control``)."""
 
+    @dataclass
     class SelectionChanged(_ListMessage):
         """The set of selected profiles changed."""
 
-        def __init__(self, profile_list: ProfileList, count: int) -> None:
-            super().__init__(profile_list)
-            self.count = count
+        count: int
 
     class ClearFilter(_ListMessage):
         """Esc on the list: the search should be cleared (the screen owns the search box)."""
