@@ -22,7 +22,14 @@ from textual.worker import Worker, WorkerState
 from console.tui.cells import duration_label, literal, safe_text
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, describe_failure
-from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
+from console.tui.services import (
+    ConsoleServices,
+    DeviceCodeHooks,
+    DeviceCodePrompt,
+    LoginService,
+    SignInMethod,
+    TenantChoice,
+)
 from console.tui.widgets.header import ConsoleHeader
 
 
@@ -193,7 +200,7 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def sign_in(self, tenant: TenantChoice, method: SignInMethod, secret: str, cancel: threading.Event) -> None:
         """Run the interactive sign-in to the end."""
-        session = await self.login.sign_in(tenant, method, on_prompt=self.show_prompt, cancel=cancel, secret=secret)
+        session = await self.login.sign_in(tenant, method, DeviceCodeHooks(self.show_prompt, cancel), secret=secret)
         self._finish()
         self.app.post_message(SessionOpened(session))
 
