@@ -31,21 +31,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
         ("tests/tui/test_snapshots.py::test_main_screen",),
     ),
     (
-        "dup3: Enter in the secret's field signs in",
-        "console/tui/screens/login.py",
-        '    @on(Input.Submitted, "#secret")\n',
-        "",
-        (f"{LOGIN}::test_enter_in_the_secret_field_signs_in",),
-    ),
-    (
-        "dup3: the Sign in button signs in",
-        "console/tui/screens/login.py",
-        '    @on(Button.Pressed, "#sign-in")\n',
-        "",
-        (f"{LOGIN}::test_the_sign_in_button_signs_in",),
-    ),
-    (
-        "dup3: Enter on a tenant signs in",
+        "dup3: Enter on a tenant signs in",  # Enter in the secret's field, the Sign in button: mutations_dups.py
         "console/tui/screens/login.py",
         '    @on(OptionList.OptionSelected, "#tenant-list")\n',
         "",
