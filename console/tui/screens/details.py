@@ -166,7 +166,6 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         clock: the console's clock.
         user_label: how a user id is shown.
         live: re-read the operation every second (snapshot tests turn it off).
-        author: who writes notes (None: the engine's identity).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -202,7 +201,6 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         user_label: Callable[[str], str],
         *,
         live: bool = True,
-        author: str | None = None,
         tenant: str = "",
     ) -> None:
         super().__init__()
@@ -213,7 +211,6 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.clock = clock
         self.user_label = user_label
         self.live = live
-        self.author = author
         self.history: list[PollRecord] = []
         """The polls shown, oldest first."""
         self.notes: list[Note] = []
@@ -434,7 +431,7 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:
         """Record the note (time and author by the engine), then show it."""
-        note = await _answer(self.engine.add_note(self.key, text, self.author))
+        note = await _answer(self.engine.add_note(self.key, text))
         self.notes = [*self.notes, note]
         self._notes_shown = None
         await self.reload()
