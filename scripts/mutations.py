@@ -396,7 +396,7 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "note not saved",
         "console/tui/screens/details.py",
-        "        note = await _answer(self.engine.add_note(self.key, text, self.author))",
+        "        note = await _answer(self.engine.add_note(self.key, text))",
         "        note = None",
         ("tests/tui/test_ops_details.py::test_n_adds_a_note_typed_in_the_same_burst",),
     ),
