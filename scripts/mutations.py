@@ -289,8 +289,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "slash not priority",
         "console/tui/widgets/ops_table.py",
-        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",\n            priority=True,',
-        '            "Filter",\n            id="operations.filter-text",\n            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",\n            priority=False,',
+        '        _key("slash", "filter_text", "Filter", "filter-text"),',
+        '        _key("slash", "filter_text", "Filter", "filter-text", priority=False),',
         ("tests/tui/test_ops_console.py::test_slash_and_a_name_in_one_burst_filter_the_operations_not_the_profiles",),
     ),
     (
@@ -396,7 +396,7 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "note not saved",
         "console/tui/screens/details.py",
-        "        note = await _answer(self.engine.add_note(self.key, text, self.author))",
+        "        note = await _answer(self.engine.add_note(self.key, text))",
         "        note = None",
         ("tests/tui/test_ops_details.py::test_n_adds_a_note_typed_in_the_same_burst",),
     ),
@@ -452,8 +452,8 @@ CONSOLE: list[tuple[Any, ...]] = [
     (
         "space not priority",
         "console/tui/widgets/ops_table.py",
-        '            tooltip="Mark or unmark the highlighted row",\n            priority=True,',
-        '            tooltip="Mark or unmark the highlighted row",\n            priority=False,',
+        '        _key("space", "toggle_mark", "Mark", "mark"),',
+        '        _key("space", "toggle_mark", "Mark", "mark", priority=False),',
         ("tests/tui/test_ops_console.py::test_one_burst_filters_marks_and_reports_on_what_was_marked",),
     ),
     (

@@ -10,8 +10,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "lead: Delete on the list waits its turn (a burst's Enter opens the export form instead)",
         "console/tui/screens/main.py",
-        '            id="main.remove",\n            priority=True,',
-        '            id="main.remove",\n            priority=False,',
+        '        _key("delete", "remove", "Remove", "remove"),',
+        '        _key("delete", "remove", "Remove", "remove", priority=False),',
         (f"{REMOVE}::test_delete_then_enter_in_one_burst_opens_the_removal_question_not_the_export_form",),
     ),
     (

@@ -17,8 +17,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "type-to-search starts as the first key is read (burst)",
         "console/tui/widgets/profile_list.py",
-        '    Binding(key, f"type_to_search({key!r})", "", show=False, priority=True, id=f"profiles.type-{key}")',
-        '    Binding(key, f"type_to_search({key!r})", "", show=False, priority=False, id=f"profiles.type-{key}")',
+        '    _key(key, f"type_to_search({key!r})", "", f"type-{key}", show=False) for key in SEARCH_STARTERS',
+        '    _key(key, f"type_to_search({key!r})", "", f"type-{key}", show=False, priority=False) for key in SEARCH_STARTERS',
         (f"{K}::test_typing_a_name_on_the_list_searches_and_never_selects_or_opens_a_form",),
     ),
     (

@@ -387,7 +387,7 @@ async def test_the_console_login_honours_graph_url_with_tenant(
     import threading
 
     from console.auth.signin import SignIn
-    from console.tui.services import CLIENT_SECRET, TenantChoice
+    from console.tui.services import CLIENT_SECRET, DeviceCodeHooks, TenantChoice
     from console.tui.sessions import SavedTenantLogin
 
     monkeypatch.setenv("WIRING_SECRET", SECRET)
@@ -409,7 +409,7 @@ async def test_the_console_login_honours_graph_url_with_tenant(
         make_signin=lambda saved: SignIn(saved, paths, http_client=TransportHttpClient(sim.sync_transport())),
     )
     session = await login.sign_in(
-        TenantChoice(tenant.name, tenant.tenant), CLIENT_SECRET, on_prompt=lambda _p: None, cancel=threading.Event()
+        TenantChoice(tenant.name, tenant.tenant), CLIENT_SECRET, DeviceCodeHooks(lambda _p: None, threading.Event())
     )
     services = session.services
     assert isinstance(services, Services) and services.graph_url == url

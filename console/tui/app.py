@@ -8,13 +8,14 @@ from typing import ClassVar
 
 from textual import events, on
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
 from console.tui import terminal_keys
+from console.tui.bindings import KeyArea
 from console.tui.cells import safe_text
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.event_log import (
@@ -36,6 +37,17 @@ HOLD_SECONDS = 0.5
 """Longest a burst of keys waits for a screen that is opening (then it goes to whatever has focus)."""
 
 
+_key = KeyArea(
+    "app",
+    priority=True,
+    tooltips={
+        "quit": "Quit (asks first while exports are being sent; polling resumes from the journal next time)",
+        "help": "Show every key",
+        "event-log": "The event log: every toast, failure, throttling and batch end with its time and full text",
+    },
+)
+
+
 class ConsoleApp(ReportsWorkerFailures, App[int]):
     """``export-console`` with no command: profiles, exports and live operations.
 
@@ -48,24 +60,9 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
 
     # Priority: q and ? work on every screen, modal or not (an Input that is being typed into keeps them).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "q",
-            "quit",
-            "Quit",
-            id="app.quit",
-            priority=True,
-            tooltip="Quit (asks first while exports are being sent; polling resumes from the journal next time)",
-        ),
-        Binding("question_mark", "help", "Help", id="app.help", priority=True, tooltip="Show every key"),
-        Binding(
-            "ctrl+l",
-            "event_log",
-            "Log",
-            id="app.event-log",
-            show=False,
-            priority=True,
-            tooltip="The event log: every toast, failure, throttling and batch end with its time and full text",
-        ),
+        _key("q", "quit", "Quit", "quit"),
+        _key("question_mark", "help", "Help", "help"),
+        _key("ctrl+l", "event_log", "Log", "event-log", show=False),
     ]
 
     def __init__(self, services: ConsoleServices) -> None:

@@ -140,6 +140,17 @@ class DeviceCodePrompt(Protocol):
     message: str
 
 
+@dataclass(frozen=True)
+class DeviceCodeHooks:
+    """How a device-code sign-in reaches the login pane while it waits for the admin (other methods
+    ignore it)."""
+
+    on_prompt: Callable[[DeviceCodePrompt], None]
+    """Called with the device code to show."""
+    cancel: threading.Event
+    """Set (from any thread) to abandon the flow (Esc)."""
+
+
 class LoginService(Protocol):
     """Sign-in for the login pane: saved tenants, methods, and a way to open a session."""
 
@@ -164,21 +175,14 @@ class LoginService(Protocol):
         ...
 
     async def sign_in(
-        self,
-        tenant: TenantChoice,
-        method: SignInMethod,
-        *,
-        on_prompt: Callable[[DeviceCodePrompt], None],
-        cancel: threading.Event,
-        secret: str = "",
+        self, tenant: TenantChoice, method: SignInMethod, hooks: DeviceCodeHooks, secret: str = ""
     ) -> Session:
         """Sign in interactively and open a session.
 
         Args:
             tenant: the tenant to sign in to.
             method: how.
-            on_prompt: called with the device code to show (device-code flow only).
-            cancel: set (from any thread) to abandon the flow (Esc).
+            hooks: the device code to show, and the Esc that abandons the flow (device-code flow only).
             secret: the client secret or certificate path for app-only methods.
 
         Raises:

@@ -7,7 +7,6 @@ No Textual here, and no Graph client, journal or engine built here: ``services_f
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -22,7 +21,7 @@ from console.tui.services import (
     CLIENT_SECRET,
     DEVICE_CODE,
     TOKEN_ENV,
-    DeviceCodePrompt,
+    DeviceCodeHooks,
     HeaderInfo,
     Session,
     SignInMethod,
@@ -171,17 +170,11 @@ class SavedTenantLogin:
         return self._open(tenant, signin)
 
     async def sign_in(
-        self,
-        tenant: TenantChoice,
-        method: SignInMethod,
-        *,
-        on_prompt: Callable[[DeviceCodePrompt], None],
-        cancel: threading.Event,
-        secret: str = "",
+        self, tenant: TenantChoice, method: SignInMethod, hooks: DeviceCodeHooks, secret: str = ""
     ) -> Session:
         signin = self._signin(tenant, method)
         if method.id == DEVICE_CODE.id:
-            await signin.device_code(on_prompt, cancel)
+            await signin.device_code(hooks.on_prompt, hooks.cancel)
         elif method.id == CLIENT_SECRET.id:
             # Handed to MSAL (which needs it to renew app-only tokens) and kept nowhere else: not in
             # SignIn, SavedTenant, config or this object. The form clears its field once this returns.

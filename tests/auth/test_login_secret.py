@@ -9,7 +9,7 @@ from console.auth.transport import TransportHttpClient
 from console.config import SignInMethod
 from console.paths import Paths
 from console.sim.tenant import SimulatedTenant
-from console.tui.services import CLIENT_SECRET, TenantChoice
+from console.tui.services import CLIENT_SECRET, DeviceCodeHooks, TenantChoice
 from console.tui.sessions import SavedTenantLogin
 
 from .conftest import APP_ID, SECRET, FastClock, saved
@@ -64,9 +64,7 @@ async def test_the_typed_secret_signs_in_and_is_kept_by_nobody(
     )
     choice = TenantChoice(tenant.name, tenant.tenant)
     typed = "".join(SECRET)  # a distinct string object, as the form's Input would hold
-    session = await login.sign_in(
-        choice, CLIENT_SECRET, on_prompt=lambda _p: None, cancel=threading.Event(), secret=typed
-    )
+    session = await login.sign_in(choice, CLIENT_SECRET, DeviceCodeHooks(lambda _p: None, threading.Event()), typed)
     assert session.header.identity == APP_ID
     holders = {"login": login, "signin": made[0], "saved": made[0].tenant, "session": session}
     for name, holder in holders.items():
@@ -95,6 +93,6 @@ async def test_a_token_env_tenant_signs_in_from_its_variable_in_the_console(
     )
     choice = TenantChoice(tenant.name, tenant.tenant)
     assert login.methods(choice)[0] is TOKEN_ENV
-    session = await login.sign_in(choice, TOKEN_ENV, on_prompt=lambda _p: None, cancel=threading.Event())
+    session = await login.sign_in(choice, TOKEN_ENV, DeviceCodeHooks(lambda _p: None, threading.Event()))
     assert session.header.identity == "token from $CONTOSO_TOKEN"
     await opened[0].aclose()

@@ -36,6 +36,7 @@ from console.tui.services import (
     CLIENT_SECRET,
     DEVICE_CODE,
     ConsoleServices,
+    DeviceCodeHooks,
     HeaderInfo,
     Session,
     SignInMethod,
@@ -471,16 +472,16 @@ class FakeLogin:
         return self.session_factory() if self.silent_ok else None
 
     async def sign_in(
-        self, tenant: TenantChoice, method: SignInMethod, *, on_prompt: Any, cancel: threading.Event, secret: str = ""
+        self, tenant: TenantChoice, method: SignInMethod, hooks: DeviceCodeHooks, secret: str = ""
     ) -> Session:
         if method.id == "client_secret":
             if secret != "s3cret":
                 raise ValueError("Entra refused the client secret (AADSTS7000215): check it and try again.")
             return self.session_factory()
         self.prompts += 1
-        on_prompt(FakePrompt(self.clock))
+        hooks.on_prompt(FakePrompt(self.clock))
         while not self.approved.is_set():
-            if cancel.is_set():
+            if hooks.cancel.is_set():
                 self.cancelled = True
                 raise RuntimeError("Sign-in cancelled.")
             await asyncio.sleep(0.01)

@@ -17,13 +17,14 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from console.clock import Clock
 from console.ops.events import Note, OperationView, PollRecord
+from console.tui.bindings import KeyArea
 from console.tui.cells import (
     duration_label,
     literal,
@@ -121,6 +122,15 @@ SUMMARY_ORDER = (
 without scrolling; the long URLs come last."""
 
 
+_key = KeyArea(
+    "details",
+    tooltips={
+        "copy": "Copy the highlighted poll's request-id (support asks for it)",
+        "note": "Write a note on this operation",
+    },
+)
+
+
 class _SummaryRows:
     """Collects the summary's rows (a row labelled '' continues the one above) and lays them out in order."""
 
@@ -156,25 +166,16 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         clock: the console's clock.
         user_label: how a user id is shown.
         live: re-read the operation every second (snapshot tests turn it off).
-        author: who writes notes (None: the engine's identity).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="details.close"),
-        Binding(
-            "c",
-            "copy_request_id",
-            "Copy request-id",
-            id="details.copy",
-            tooltip="Copy the highlighted poll's request-id (support asks for it)",
-        ),
-        Binding("o", "copy('operation')", "Copy operation id", id="details.copy-operation"),
-        Binding("u", "copy('user')", "Copy user id", id="details.copy-user"),
-        Binding("l", "copy('location')", "Copy status URL", id="details.copy-location"),
+        _key("escape", "close", "Close", "close"),
+        _key("c", "copy_request_id", "Copy request-id", "copy"),
+        _key("o", "copy('operation')", "Copy operation id", "copy-operation"),
+        _key("u", "copy('user')", "Copy user id", "copy-user"),
+        _key("l", "copy('location')", "Copy status URL", "copy-location"),
         # Priority: the keys typed right after n are held (by the app) for the note dialog.
-        Binding(
-            "n", "add_note", "Add note", priority=True, id="details.note", tooltip="Write a note on this operation"
-        ),
+        _key("n", "add_note", "Add note", "note", priority=True),
     ]
 
     # Not the shared .dialog class: at 80 columns this view needs the whole width (a request-id is 36).
@@ -200,7 +201,6 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         user_label: Callable[[str], str],
         *,
         live: bool = True,
-        author: str | None = None,
         tenant: str = "",
     ) -> None:
         super().__init__()
@@ -211,7 +211,6 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.clock = clock
         self.user_label = user_label
         self.live = live
-        self.author = author
         self.history: list[PollRecord] = []
         """The polls shown, oldest first."""
         self.notes: list[Note] = []
@@ -432,7 +431,7 @@ class OperationDetailsScreen(ReportsWorkerFailures, ModalScreen[None]):
     @work(group="details-note", exit_on_error=False)
     async def save_note(self, text: str) -> None:
         """Record the note (time and author by the engine), then show it."""
-        note = await _answer(self.engine.add_note(self.key, text, self.author))
+        note = await _answer(self.engine.add_note(self.key, text))
         self.notes = [*self.notes, note]
         self._notes_shown = None
         await self.reload()

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog, Static
 
+from console.tui.bindings import KeyArea
 from console.tui.event_log import EventLog, LogEntry, filtered, matches
 from console.tui.footer import ConsoleFooter
 from console.tui.widgets.filter_line import FilterLine
@@ -54,19 +55,20 @@ class EventLogInput(FilterLine):
     BACK_TO = "#event-log-lines"
 
 
+_key = KeyArea(
+    "event-log",
+    tooltips={
+        "filter": "Filter the events (!word leaves out)",
+    },
+)
+
+
 class EventLogScreen(Screen[None]):
     """The event log, newest at the bottom, following new events while at the bottom."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close log", id="event-log.close"),
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            id="event-log.filter",
-            priority=True,
-            tooltip="Filter the events (!word leaves out)",
-        ),
+        _key("escape", "close", "Close log", "close"),
+        _key("slash", "filter", "Filter", "filter", priority=True),
     ]
 
     DEFAULT_CSS = """

@@ -22,7 +22,14 @@ from textual.worker import Worker, WorkerState
 from console.tui.cells import duration_label, literal, safe_text
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import ReportsWorkerFailures, SessionOpened, describe_failure
-from console.tui.services import ConsoleServices, DeviceCodePrompt, LoginService, SignInMethod, TenantChoice
+from console.tui.services import (
+    ConsoleServices,
+    DeviceCodeHooks,
+    DeviceCodePrompt,
+    LoginService,
+    SignInMethod,
+    TenantChoice,
+)
 from console.tui.widgets.header import ConsoleHeader
 
 
@@ -112,6 +119,7 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
             return None
         return self.methods[max(0, index)]
 
+    @on(OptionList.OptionHighlighted, "#tenant-list")
     def _show_methods(self) -> None:
         tenant = self.selected_tenant
         if tenant is None:
@@ -125,30 +133,14 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
         radio.mount_all(RadioButton(m.label, value=(i == 0)) for i, m in enumerate(methods))
         self._show_secret()
 
+    @on(RadioSet.Changed, "#methods")
     def _show_secret(self) -> None:
         method = self.selected_method
         self.query_one("#secret").display = bool(method and method.needs_secret)
 
-    @on(OptionList.OptionHighlighted, "#tenant-list")
-    def _on_tenant_highlighted(self) -> None:
-        self._show_methods()
-
-    @on(RadioSet.Changed, "#methods")
-    def _on_method_changed(self) -> None:
-        self._show_secret()
-
-    @on(OptionList.OptionSelected, "#tenant-list")
-    @on(Button.Pressed, "#sign-in")
-    @on(Input.Submitted, "#secret")
-    def _on_sign_in_asked(self) -> None:
-        """A tenant chosen, Sign in pressed, or Enter in the secret's field."""
-        self.action_sign_in()
-
     @on(Button.Pressed, "#add-tenant")
-    def _on_add_pressed(self) -> None:
-        self.action_add_tenant()
-
     def action_add_tenant(self) -> None:
+        """Save a new tenant (n, or the Add tenant button), then select it."""
         from console.tui.screens.add_tenant import AddTenantScreen
 
         def added(name: str | None) -> None:
@@ -164,7 +156,12 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
         """Say ``text`` under the form (a ``str`` is shown as typed: it may name a tenant or quote an error)."""
         self.query_one("#login-status", Static).update(text if isinstance(text, Text) else literal(text))
 
+    @on(OptionList.OptionSelected, "#tenant-list")
+    @on(Button.Pressed, "#sign-in")
+    @on(Input.Submitted, "#secret")
     def action_sign_in(self) -> None:
+        """Sign in to the chosen tenant with the chosen method: the Sign in button, a tenant chosen (Enter or a
+        click on the list) or Enter in the secret's field."""
         tenant, method = self.selected_tenant, self.selected_method
         if tenant is None or method is None:
             self._status("Pick a tenant first (or add one with n).")
@@ -193,7 +190,7 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def sign_in(self, tenant: TenantChoice, method: SignInMethod, secret: str, cancel: threading.Event) -> None:
         """Run the interactive sign-in to the end."""
-        session = await self.login.sign_in(tenant, method, on_prompt=self.show_prompt, cancel=cancel, secret=secret)
+        session = await self.login.sign_in(tenant, method, DeviceCodeHooks(self.show_prompt, cancel), secret=secret)
         self._finish()
         self.app.post_message(SessionOpened(session))
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import Provider
 from textual.containers import Container
 from textual.events import Resize
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from console.tui.bindings import KeyArea
 from console.tui.cells import safe_text
 from console.tui.export_launch import person_for
 from console.tui.export_model import ExportMemory, Person
@@ -51,6 +52,27 @@ STACKED_LINES = 36
 TICK_SECONDS = 1.0
 """How often elapsed / next-poll cells of the rows on screen are refreshed."""
 
+PANES = ((1, "profiles", "Profiles"), (2, "operations", "Operations"), (3, "cases", "Cases"))
+"""(number, name, title) of each pane: its number key, its tab (Operations' tab adds counts) and ``show_pane``."""
+
+_key = KeyArea(
+    "main",
+    priority=True,
+    tooltips={
+        "search": "Search profiles",
+        "remove": "On the profiles: remove the personal data of the selected (or highlighted) profiles; asks you "
+        "to type their number; needs allow_removal = true on the tenant",
+        "export": "On Operations: export the marked (or highlighted) operations again (on the profiles, Enter)",
+        "profiles": "Go to the profiles",
+        "operations": "Go to the operations",
+        "cases": "Go to the cases (deadlines of the data-subject requests)",
+        "outbound": "Our users whose data other tenants hold; del there asks one tenant to remove one user's data",
+        "details": "On Operations: open the highlighted operation",
+        "tenant": "With several tenants open: show the next tenant's profiles (the export form is for it)",
+        "reload": "List the profiles again",
+    },
+)
+
 
 class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
     """Profiles and operations of one signed-in session, or of several tenants at once (``tenants``)."""
@@ -59,85 +81,20 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
     # focus synchronously (Screen.set_focus), so what follows goes where the admin meant it to.
     # A focused Input still types these characters (Textual filters bindings an Input consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", id="main.search", priority=True, tooltip="Search profiles"),
+        _key("slash", "focus_search", "Search", "search"),
         # Priority, so that it acts as the key is read (a burst's next Enter then goes to the question, not
         # to the list's export form); in a text box Delete deletes (check_action lets the key through).
         # After Search in the footer, so that 80 columns keep Search (issue 19).
-        Binding(
-            "delete",
-            "remove",
-            "Remove",
-            id="main.remove",
-            priority=True,
-            tooltip="On the profiles: remove the personal data of the selected (or highlighted) profiles; asks you "
-            "to type their number; needs allow_removal = true on the tenant",
-        ),
-        Binding(
-            "e",
-            "export",
-            "Export again",
-            show=False,
-            id="main.export",
-            priority=True,
-            tooltip="On Operations: export the marked (or highlighted) operations again (on the profiles, Enter)",
-        ),
-        Binding(
-            "1",
-            "show_pane('profiles')",
-            "Profiles",
-            show=False,
-            id="main.profiles",
-            priority=True,
-            tooltip="Go to the profiles",
-        ),
-        Binding(
-            "2",
-            "show_pane('operations')",
-            "Operations",
-            show=False,
-            id="main.operations",
-            priority=True,
-            tooltip="Go to the operations",
-        ),
-        Binding(
-            "3",
-            "show_pane('cases')",
-            "Cases",
-            show=False,
-            id="main.cases",
-            priority=True,
-            tooltip="Go to the cases (deadlines of the data-subject requests)",
-        ),
-        Binding(
-            "4",
-            "outbound",
-            "Outbound",
-            show=False,
-            id="main.outbound",
-            priority=True,
-            tooltip="Our users whose data other tenants hold; del there asks one tenant to remove one user's data",
-        ),
-        Binding(
-            "enter",
-            "open_operation",
-            "Details",
-            show=False,
-            id="main.details",
-            priority=True,
-            tooltip="On Operations: open the highlighted operation",
-        ),
-        Binding(
-            "ctrl+t",
-            "pick_tenant",
-            "Tenant",
-            id="main.tenant",
-            priority=True,
-            tooltip="With several tenants open: show the next tenant's profiles (the export form is for it)",
-        ),
-        Binding("ctrl+r", "reload_profiles", "Reload", show=False, id="main.reload", tooltip="List the profiles again"),
+        _key("delete", "remove", "Remove", "remove"),
+        _key("e", "export", "Export again", "export", show=False),
+        *(_key(str(number), f"show_pane({pane!r})", title, pane, show=False) for number, pane, title in PANES),
+        _key("4", "outbound", "Outbound", "outbound", show=False),
+        _key("enter", "open_operation", "Details", "details", show=False),
+        _key("ctrl+t", "pick_tenant", "Tenant", "tenant"),
+        _key("ctrl+r", "reload_profiles", "Reload", "reload", show=False, priority=False),
         # (listed in the help under "Everywhere": no description here)
-        Binding("tab", "move_focus(1)", "", show=False, id="main.next", priority=True),
-        Binding("shift+tab", "move_focus(-1)", "", show=False, id="main.previous", priority=True),
+        _key("tab", "move_focus(1)", "", "next", show=False),
+        _key("shift+tab", "move_focus(-1)", "", "previous", show=False),
     ]
 
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OutboundCommands, TenantCommands}
@@ -234,9 +191,10 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
     def _show_tabs(self) -> None:
         parts = []
         operations = self.query_one(OperationsPane).tab_label()  # "Operations 7 · 2 failed"
-        for number, pane, title in ((1, "profiles", "Profiles"), (2, "operations", operations), (3, "cases", "Cases")):
+        for number, pane, title in PANES:
             style = "reverse bold" if pane == self.active_pane else "dim"
-            parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {title} [/][/]")
+            label = operations if pane == "operations" else title
+            parts.append(f"[@click=screen.show_pane('{pane}')][{style}] {number} {label} [/][/]")
         self.query_one("#pane-tabs", Static).update(" ".join(parts), layout=False)
         self.set_class(self.active_pane == "operations", "-show-operations")
         self.set_class(self.active_pane == "cases", "-show-cases")

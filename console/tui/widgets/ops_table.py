@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 
 from console.ops.events import OperationView
+from console.tui.bindings import KeyArea
 from console.tui.cells import safe_text
 from console.tui.focus import hold_keys, release_keys
 from console.tui.ops_model import (
@@ -43,6 +45,32 @@ from console.tui.widgets.widget_message import WidgetMessage
 __all__ = ["COLUMNS", "COLUMN_KEYS", "FILTERS", "OpsTable"]
 
 
+_key = KeyArea(
+    "operations",
+    priority=True,
+    tooltips={
+        "details": "Open the operation with its whole poll history and notes",
+        "mark": "Mark or unmark the highlighted row",
+        "mark-range": "Mark every row from the last mark to the cursor",
+        "mark-all": "Mark every row the filters show",
+        "filter-text": "Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",
+        "clear-filter": "Clear the text filter",
+        "filter": "Show all, unfinished, problem, running, failed or complete operations",
+        "case": "Show only the highlighted operation's case (again: every case)",
+        "export": "Export again for the users of the marked (or highlighted) failed or unconfirmed operations",
+        "resolve": "Mark the marked (or highlighted) unconfirmed exports checked, with a note",
+        "stop": "Stop polling the marked (or highlighted) operations; their history is kept",
+        "report": "Save the evidence report of the marked (or else the shown) operations",
+        "pause": "Pause live updates (polling goes on)",
+        "sort": "Sort by the next column",
+        "sort-right": "Sort by the column to the right (as htop's > and <)",
+        "sort-left": "Sort by the column to the left",
+        "copy": "Copy the highlighted operation's id to the clipboard",
+        "reverse": "Reverse the sort order",
+    },
+)
+
+
 class OpsTable(OpsLines, RowKeys, can_focus=True):
     """Every export operation of the tenant, live, with marks and filters."""
 
@@ -51,155 +79,25 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     # on the two rows just marked, and what follows R, d or w waits for their dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
         *row_key_bindings("operations"),
-        Binding(
-            "enter",
-            "choose",
-            "Details",
-            id="operations.details",
-            tooltip="Open the operation with its whole poll history and notes",
-            priority=True,
-        ),
-        Binding(
-            "space",
-            "toggle_mark",
-            "Mark",
-            id="operations.mark",
-            tooltip="Mark or unmark the highlighted row",
-            priority=True,
-        ),
-        Binding(
-            "v,shift+space",
-            "mark_range",
-            "Mark range",
-            show=False,
-            id="operations.mark-range",
-            tooltip="Mark every row from the last mark to the cursor",
-            priority=True,
-        ),
-        Binding(
-            "asterisk,ctrl+a",
-            "mark_all",
-            "Mark shown",
-            show=False,
-            id="operations.mark-all",
-            tooltip="Mark every row the filters show",
-            priority=True,
-        ),
-        Binding("x,u", "clear_marks", "Clear marks", show=False, id="operations.clear-marks", priority=True),
-        Binding(
-            "slash",
-            "filter_text",
-            "Filter",
-            id="operations.filter-text",
-            tooltip="Filter by user, UPN, name, operation id, error or case (case:REF, status:WORD, tenant:NAME)",
-            priority=True,
-        ),
-        Binding(
-            "escape",
-            "clear_filter",
-            "Clear filter",
-            show=False,
-            id="operations.clear-filter",
-            tooltip="Clear the text filter",
-            priority=True,
-        ),
-        Binding(
-            "f",
-            "cycle_filter",
-            "Status",
-            id="operations.filter",
-            tooltip="Show all, unfinished, problem, running, failed or complete operations",
-            priority=True,
-        ),
-        Binding(
-            "c",
-            "filter_case",
-            "Same case",
-            show=False,
-            id="operations.case",
-            tooltip="Show only the highlighted operation's case (again: every case)",
-            priority=True,
-        ),
-        Binding(
-            "e",
-            "export_again",
-            "Export again",
-            id="operations.export",
-            tooltip="Export again for the users of the marked (or highlighted) failed or unconfirmed operations",
-            priority=True,
-        ),
-        Binding(
-            "R",
-            "resolve",
-            "Resolve",
-            show=False,
-            id="operations.resolve",
-            tooltip="Mark the marked (or highlighted) unconfirmed exports checked, with a note",
-            priority=True,
-        ),
-        Binding(
-            "d",
-            "stop_watching",
-            "Stop watching",
-            show=False,
-            id="operations.stop",
-            tooltip="Stop polling the marked (or highlighted) operations; their history is kept",
-            priority=True,
-        ),
-        Binding(
-            "w",
-            "save_report",
-            "Report",
-            show=False,
-            id="operations.report",
-            tooltip="Save the evidence report of the marked (or else the shown) operations",
-            priority=True,
-        ),
-        Binding(
-            "p",
-            "toggle_pause",
-            "Pause",
-            id="operations.pause",
-            tooltip="Pause live updates (polling goes on)",
-            priority=True,
-        ),
-        Binding("s", "cycle_sort", "Sort", id="operations.sort", tooltip="Sort by the next column", priority=True),
-        Binding(
-            "greater_than_sign",
-            "sort_step(1)",
-            "Sort →",
-            show=False,
-            id="operations.sort-right",
-            tooltip="Sort by the column to the right (as htop's > and <)",
-            priority=True,
-        ),
-        Binding(
-            "less_than_sign",
-            "sort_step(-1)",
-            "Sort ←",
-            show=False,
-            id="operations.sort-left",
-            tooltip="Sort by the column to the left",
-            priority=True,
-        ),
-        Binding(
-            "y",
-            "copy_id",
-            "Copy id",
-            show=False,
-            id="operations.copy",
-            tooltip="Copy the highlighted operation's id to the clipboard",
-            priority=True,
-        ),
-        Binding(
-            "r",
-            "reverse_sort",
-            "Reverse",
-            show=False,
-            id="operations.reverse",
-            tooltip="Reverse the sort order",
-            priority=True,
-        ),
+        _key("enter", "choose", "Details", "details"),
+        _key("space", "toggle_mark", "Mark", "mark"),
+        _key("v,shift+space", "mark_range", "Mark range", "mark-range", show=False),
+        _key("asterisk,ctrl+a", "mark_all", "Mark shown", "mark-all", show=False),
+        _key("x,u", "clear_marks", "Clear marks", "clear-marks", show=False),
+        _key("slash", "filter_text", "Filter", "filter-text"),
+        _key("escape", "clear_filter", "Clear filter", "clear-filter", show=False),
+        _key("f", "cycle_filter", "Status", "filter"),
+        _key("c", "filter_case", "Same case", "case", show=False),
+        _key("e", "export_again", "Export again", "export"),
+        _key("R", "resolve", "Resolve", "resolve", show=False),
+        _key("d", "stop_watching", "Stop watching", "stop", show=False),
+        _key("w", "save_report", "Report", "report", show=False),
+        _key("p", "toggle_pause", "Pause", "pause"),
+        _key("s", "cycle_sort", "Sort", "sort"),
+        _key("greater_than_sign", "sort_step(1)", "Sort →", "sort-right", show=False),
+        _key("less_than_sign", "sort_step(-1)", "Sort ←", "sort-left", show=False),
+        _key("y", "copy_id", "Copy id", "copy", show=False),
+        _key("r", "reverse_sort", "Reverse", "reverse", show=False),
     ]
 
     # Only what app.tcss does not style (it styles the header, cursor, rows and statuses).
@@ -211,12 +109,11 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
     class _TableMessage(WidgetMessage["OpsTable"]):
         """A message about this table (its ``control``)."""
 
+    @dataclass
     class OperationChosen(_TableMessage):
         """Enter (or a click on the highlighted row) on an operation: show its details."""
 
-        def __init__(self, table: OpsTable, key: int) -> None:
-            super().__init__(table)
-            self.key = key
+        key: int
 
     class ViewChanged(_TableMessage):
         """Sort or filter changed (the pane's subtitle says which)."""
@@ -227,17 +124,15 @@ class OpsTable(OpsLines, RowKeys, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, OpsTable.Updated) and message.control is self.control
 
+    @dataclass
     class QueryChanged(_TableMessage):
         """The table changed its own text filter (Esc cleared it, ``c`` chose a case): the box follows."""
 
-        def __init__(self, table: OpsTable, text: str) -> None:
-            super().__init__(table)
-            self.text = text
+        text: str
 
+    @dataclass
     class _OperationsMessage(_TableMessage):
-        def __init__(self, table: OpsTable, operations: tuple[OperationView, ...]) -> None:
-            super().__init__(table)
-            self.operations = operations
+        operations: tuple[OperationView, ...]
 
     class ExportRequested(_OperationsMessage):
         """``e``: export again for the users of these (failed, unconfirmed, rejected or error) operations.

@@ -8,17 +8,19 @@ lines on screen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.strip import Strip
 
+from console.tui.bindings import KeyArea
 from console.tui.cells import safe_text, short_id, status_label, status_role
 from console.tui.profile_index import ProfileIndex
 from console.tui.profile_selection import ProfileSelection
@@ -35,9 +37,21 @@ SEARCH_STARTERS = "abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0" + "3456
 """Keys that start a search on the list (type-to-search, as file managers do). 1 and 2 switch panes,
 q quits and ? is help everywhere: to search for a name starting with q, press / first."""
 
+_key = KeyArea(
+    "profiles",
+    priority=True,
+    tooltips={
+        "toggle": "Select or unselect the highlighted profile",
+        "export": "Export the selected profiles (or the highlighted one): opens the form, nothing is sent yet",
+        "select-all": "Select every profile the search shows (said aloud; ctrl+z undoes)",
+        "clear-selection": "Clear the selection (ctrl+z undoes)",
+        "undo-selection": "Undo the last select-all or clear",
+        "clear-filter": "Clear the search (the selection stays)",
+    },
+)
+
 TYPE_TO_SEARCH: list[BindingType] = [
-    Binding(key, f"type_to_search({key!r})", "", show=False, priority=True, id=f"profiles.type-{key}")
-    for key in SEARCH_STARTERS
+    _key(key, f"type_to_search({key!r})", "", f"type-{key}", show=False) for key in SEARCH_STARTERS
 ]
 """Priority bindings, so the search starts as the first key is read: the rest of a burst ("garcia") then
 goes to the search box, never to the list's keys (space, *, -, Enter)."""
@@ -50,58 +64,13 @@ class ProfileList(LineList, RowKeys, can_focus=True):
     # a non-priority binding is resolved only after the key has bubbled up, against whatever has focus then.
     BINDINGS: ClassVar[list[BindingType]] = [
         *row_key_bindings("profiles"),
-        Binding(
-            "space",
-            "toggle_selection",
-            "Select",
-            id="profiles.toggle",
-            priority=True,
-            tooltip="Select or unselect the highlighted profile",
-        ),
-        Binding(
-            "enter",
-            "export",
-            "Export",
-            id="profiles.export",
-            priority=True,
-            tooltip="Export the selected profiles (or the highlighted one): opens the form, nothing is sent yet",
-        ),
-        Binding(
-            "asterisk,ctrl+a",
-            "select_all",
-            "Select shown",
-            id="profiles.select-all",
-            priority=True,
-            tooltip="Select every profile the search shows (said aloud; ctrl+z undoes)",
-        ),
-        Binding(
-            "minus",
-            "clear_selection",
-            "Clear selection",
-            show=False,
-            priority=True,
-            id="profiles.clear-selection",
-            tooltip="Clear the selection (ctrl+z undoes)",
-        ),
-        Binding(
-            "ctrl+z",
-            "undo_selection",
-            "Undo selection",
-            show=False,
-            priority=True,
-            id="profiles.undo-selection",
-            tooltip="Undo the last select-all or clear",
-        ),
+        _key("space", "toggle_selection", "Select", "toggle"),
+        _key("enter", "export", "Export", "export"),
+        _key("asterisk,ctrl+a", "select_all", "Select shown", "select-all"),
+        _key("minus", "clear_selection", "Clear selection", "clear-selection", show=False),
+        _key("ctrl+z", "undo_selection", "Undo selection", "undo-selection", show=False),
         *TYPE_TO_SEARCH,
-        Binding(
-            "escape",
-            "clear_filter",
-            "Clear search",
-            show=False,
-            id="profiles.clear-filter",
-            priority=True,
-            tooltip="Clear the search (the selection stays)",
-        ),
+        _key("escape", "clear_filter", "Clear search", "clear-filter", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -123,12 +92,11 @@ class ProfileList(LineList, RowKeys, can_focus=True):
     class _ListMessage(WidgetMessage["ProfileList"]):
         """A message about this list (its ``control``)."""
 
+    @dataclass
     class SelectionChanged(_ListMessage):
         """The set of selected profiles changed."""
 
-        def __init__(self, profile_list: ProfileList, count: int) -> None:
-            super().__init__(profile_list)
-            self.count = count
+        count: int
 
     class ClearFilter(_ListMessage):
         """Esc on the list: the search should be cleared (the screen owns the search box)."""

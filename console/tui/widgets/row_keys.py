@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from console.tui.bindings import KeyArea
+
 _ROW_KEYS = (
     ("up", "cursor_up", "Up", "up"),
     ("down", "cursor_down", "Down", "down"),
@@ -23,10 +25,8 @@ _ROW_KEYS = (
 def row_key_bindings(prefix: str) -> list[Binding]:
     """The six cursor keys as priority bindings (each runs as the key is read, in order with the keys of
     a burst), kept out of the footer, with the ids ``PREFIX.up`` ... ``PREFIX.last``."""
-    return [
-        Binding(key, action, description, show=False, priority=True, id=f"{prefix}.{name}")
-        for key, action, description, name in _ROW_KEYS
-    ]
+    keys = KeyArea(prefix, priority=True)
+    return [keys(key, action, description, name, show=False) for key, action, description, name in _ROW_KEYS]
 
 
 class RowKeys:
