@@ -124,5 +124,14 @@ MUTATIONS.extend(
             "    return character.isprintable()",
             ("tests/tui/test_console_ui3.py::test_esc_and_the_next_key_read_in_one_go_are_two_keys",),
         ),
+        (
+            "lead: --demo ops prints the table of the demo's tenants without naming them",
+            "console/cli/journal_commands.py",
+            "    chosen_all = journal_only.tenant_key is None or journal_only.tenant_keys is not None",
+            "    chosen_all = journal_only.tenant_key is None",
+            (
+                "tests/test_demo_seed.py::test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures",
+            ),
+        ),
     ]
 )

@@ -8,7 +8,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "ops table never names the tenants",
         "console/cli/journal_commands.py",
-        "    tenants = not args.json and journal_only.tenant_key is None and several_tenants(journal)",
+        "    tenants = not args.json and chosen_all and several_tenants(journal)",
         "    tenants = False",
         (
             "tests/ops/test_read_fast_paths.py::test_ops_prints_the_views_table_byte_for_byte",

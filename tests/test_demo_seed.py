@@ -92,6 +92,7 @@ async def test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_
         budgets = {s.name: s.engine.budget.per_hour for s in sessions}
         summary = run_cli("--demo", "--state-dir", state, "ops", "--summary", "--json")
         listed = run_cli("--demo", "--state-dir", state, "ops", "--json")
+        table = run_cli("--demo", "--state-dir", state, "ops")
     finally:
         for session in reversed(sessions):
             await session.close()
@@ -101,5 +102,6 @@ async def test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_
     assert {name: p["poll_budget"] for name, p in pulses.items()} == budgets
     assert budgets["northwind"] != budgets["contoso"]
     assert {name: p["unfinished"] for name, p in pulses.items()} == console_rows
+    assert table.stdout.split()[0] == "TENANT" and {"contoso", "fabrikam", "northwind"} <= set(table.stdout.split())
     rows = lines(listed.stdout)
     assert {name: sum(1 for r in rows if r.get("tenant") == name) for name in console_rows} == console_rows
