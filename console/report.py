@@ -81,6 +81,28 @@ def iso_utc(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_DATES: dict[int, str] = {}
+"""``YYYY-MM-DD`` of a day counted from 1970-01-01, for ``utc_seconds`` (a few thousand at most)."""
+
+
+def utc_seconds(epoch: float) -> str:
+    """``datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")``, by arithmetic when the moment
+    is in years 1970-9999 and its fraction is short of the microsecond rounding that reaches the next
+    second (a day's text is made once)."""
+    whole = int(epoch) if 0 <= epoch < 253402300799 else -1
+    if whole < 0 or epoch - whole >= 0.999:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    days, seconds = divmod(whole, 86400)
+    day = _DATES.get(days)
+    if day is None:
+        day = datetime.fromtimestamp(days * 86400, UTC).strftime("%Y-%m-%d")
+        if len(_DATES) < 4096:
+            _DATES[days] = day
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+
+
 def _when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
 
@@ -476,7 +498,7 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
             and type(error) is str
         ):
             return {
-                "checkedAt": datetime.fromtimestamp(checked, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "checkedAt": utc_seconds(checked),
                 "files": files,
                 "bytes": size,
                 "names": [_redact_known(n) for n in names],
