@@ -437,28 +437,64 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
 def _delivered_cell(text: str | bytes) -> str:
     """``delivered_text(delivered_json(text))``: what the delivery column's text says, without the
     delivery's object when it is as ``delivery_to_json`` wrote it (its time and names are not shown)."""
-    try:
-        data, end = _SCAN(text, 0) if type(text) is str and text[:1] == "{" else (None, -1)
-    except (ValueError, StopIteration):  # not JSON: as the way through the Delivery reads it
-        data, end = None, -1
-    if end == len(text) and type(data) is dict and data.keys() == _DELIVERY_KEYS:
-        files, size, names, info, error = (data[k] for k in ("files", "bytes", "names", "request_info", "error"))
-        if (
-            type(data["checked_at"]) is float
-            and type(files) is int
-            and type(size) is int
-            and type(names) is list
-            and all(type(n) is str for n in names)
-            and type(info) is bool
-            and type(error) is str
-        ):
-            if error and (error := _redact_known(error)):
-                return f"not checked: {error}"
-            return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
-    return delivered_text(delivered_json(text))
+    found = _written_delivery(text)
+    if found is None:
+        return delivered_text(delivered_json(text))
+    _checked, files, size, _names, info, error = found
+    if error and (error := _redact_known(error)):
+        return f"not checked: {error}"
+    return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
+_UNREAD = object()
+"""What ``_scan_whole`` returns for a text it does not read."""
+
+Written = tuple[float, int, int, list[str], bool, str]
+"""A delivery's check time, files, bytes, names, whether RequestInfo.json is there, and its error."""
+
+
+def _scan_whole(text: str | bytes) -> Any:
+    """The JSON object of a text that is one from its first character to its last (what ``json.loads``
+    runs, unwrapped), else ``_UNREAD`` (then ``json.loads`` decides)."""
+    if type(text) is not str or text[:1] != "{":
+        return _UNREAD
+    try:
+        data, end = _SCAN(text, 0)
+    except (ValueError, StopIteration):
+        return _UNREAD
+    return data if end == len(text) else _UNREAD
+
+
+def _written_values(data: Any) -> Written | None:
+    """A parsed delivery's values when it is as ``delivery_to_json`` writes it: every key once, each of its
+    own type (else None: the way through the ``Delivery`` decides)."""
+    if type(data) is not dict or data.keys() != _DELIVERY_KEYS:
+        return None
+    found = checked, files, size, names, info, error = (
+        data["checked_at"],
+        data["files"],
+        data["bytes"],
+        data["names"],
+        data["request_info"],
+        data["error"],
+    )
+    if (
+        type(checked) is float
+        and type(files) is int
+        and type(size) is int
+        and type(names) is list
+        and all(type(n) is str for n in names)
+        and type(info) is bool
+        and type(error) is str
+    ):
+        return found
+    return None
+
+
+def _written_delivery(text: str | bytes) -> Written | None:
+    """``_written_values`` of the journal's ``delivered`` text, when it is one JSON object as written."""
+    return _written_values(_scan_whole(text))
 
 
 def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
@@ -470,43 +506,39 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
     """
     if not text:
         return None
-    try:
-        data, end = _SCAN(text, 0) if type(text) is str else (None, -1)  # what ``json.loads`` runs, unwrapped
-        if end != len(text):  # anything else (space around it, bytes): as ``json.loads`` reads it
-            data = json.loads(text)
-    except (ValueError, StopIteration):
+    data = _scan_whole(text)
+    if data is _UNREAD:  # anything else (space around it, bytes): as ``json.loads`` reads it
         try:
             data = json.loads(text)
         except ValueError:
             return None
-    if type(data) is dict and data.keys() == _DELIVERY_KEYS:
-        checked, files, size, names, info, error = (
-            data["checked_at"],
-            data["files"],
-            data["bytes"],
-            data["names"],
-            data["request_info"],
-            data["error"],
-        )
-        if (
-            type(checked) is float
-            and type(files) is int
-            and type(size) is int
-            and type(names) is list
-            and all(type(n) is str for n in names)
-            and type(info) is bool
-            and type(error) is str
-        ):
-            return {
-                "checkedAt": utc_seconds(checked),
-                "files": files,
-                "bytes": size,
-                "names": [_redact_known(n) for n in names],
-                "requestInfo": info,
-                "error": _redact_known(error),
-            }
-    found = delivery_from_json(data)
-    return found.to_json() if found is not None else None
+    found = _written_values(data)
+    if found is not None:
+        checked, files, size, names, info, error = found
+        return {
+            "checkedAt": utc_seconds(checked),
+            "files": files,
+            "bytes": size,
+            "names": [_redact_known(n) for n in names],
+            "requestInfo": info,
+            "error": _redact_known(error),
+        }
+    found_delivery = delivery_from_json(data)
+    return found_delivery.to_json() if found_delivery is not None else None
+
+
+def delivered_json_text(text: str | bytes, quote: Callable[[str], str]) -> str | None:
+    """The JSON text of ``delivered_json(text)`` (``json.dumps``' separators, ``quote`` a string's text) of a
+    delivery as ``delivery_to_json`` wrote it, with no dict in between; None for any other text."""
+    found = _written_delivery(text)
+    if found is None:
+        return None
+    checked, files, size, names, info, error = found
+    shown = ", ".join([quote(_redact_known(n)) for n in names])
+    return (
+        f'{{"checkedAt": "{utc_seconds(checked)}", "files": {int.__repr__(files)}, "bytes": {int.__repr__(size)}, '
+        f'"names": [{shown}], "requestInfo": {"true" if info else "false"}, "error": {quote(_redact_known(error))}}}'
+    )
 
 
 _SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.decoder.JSONDecoder(), "scan_once")  # noqa: B009

@@ -24,7 +24,7 @@ from console.cli.output import CELL_WIDTH, _cut, clean, json_text
 from console.cli.views import TENANT_NAMES, _progress, _when, explain_error, person_name, view_json
 from console.ops.events import INTENT, TRACKING, OperationView, _iso
 from console.ops.journal_model import row_from_lean
-from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
+from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, delivered_json_text, iso_of, view_of
 
 if TYPE_CHECKING:
     from console.ops.journal import OperationJournal
@@ -166,7 +166,7 @@ def _json_text(values: Sequence[Any]) -> str:
         raise TypeError("an odd progress")
     status = status or _NOT_YET.get(state, state)
     submitted, completed = iso_of(submitted), iso_of(completed)
-    delivered = delivered_json(text) if text else None
+    delivered = (delivered_json_text(text, q) or _ENCODE(delivered_json(text))) if text else "null"
     return (
         f'{{"operationId": {"null" if operation_id is None else q(operation_id)}, '
         f'"userId": {"null" if user_id is None else q(user_id)}, '
@@ -177,7 +177,7 @@ def _json_text(values: Sequence[Any]) -> str:
         f'"state": {"null" if state is None else q(state)}, '
         f'"error": {q(_explain(str(error))) if error else "null"}, "key": {_INT(values[0])}, '
         f'"case": {"null" if case is None else q(case)}, '
-        f'"delivered": {"null" if delivered is None else _ENCODE(delivered)}, '
+        f'"delivered": {delivered}, '
         f'"displayName": {"null" if name is None else q(name)}, '
         f'"userPrincipalName": {"null" if upn is None else q(upn)}, '
         f'"kind": {"null" if kind is None else q(kind)}, "tenant": {q(TENANT_NAMES(key))}}}'
