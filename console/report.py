@@ -35,6 +35,7 @@ from console.redact import redact
 from console.text import finite, terminal_safe
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 FIELDS = (
     "case",
@@ -304,11 +305,19 @@ class ReportRows(Iterator[dict[str, Any]]):
         self._rows = iter(())
         return self._read(_values_cells, _flat_cells)
 
+    def csv_items(self) -> Iterator[str | list[str]]:
+        """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
+        cells joined by commas (``_values_line``)."""
+        if self._rows is not None:
+            return (_flat_cells(row) for row in self._rows)
+        self._rows = iter(())
+        return self._read(_values_line, _flat_cells)
+
     def _read(
         self,
         plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
-        other: Callable[[dict[str, Any]], T],
-    ) -> Iterator[T]:
+        other: Callable[[dict[str, Any]], U],
+    ) -> Iterator[T | U]:
         journal, wanted = self._journal, self._wanted
         tenant_key, case, since = self._filters
         alive: dict[str | None, bool] = {}
@@ -432,6 +441,78 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     if None in cells:
         return ["" if value is None else str(value) for value in cells]
     return list(map(str, cells))
+
+
+def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> str | list[str]:
+    """The CSV line (with its CRLF) of a row that is not an intent, made straight from the query's tuple
+    when the writer writes it as its cells joined by commas: every cell text, none with a quote, a formula,
+    a character to escape or a comma (but the delivery's, then in quotes), no notes. Else its
+    ``_values_cells``, for the writer to decide."""
+    state = values[_STATE]
+    (
+        case,
+        user_id,
+        name,
+        upn,
+        home,
+        operation_id,
+        submitted,
+        completed,
+        storage,
+        post_id,
+        final,
+        by,
+        tenant,
+        notes,
+        kind,
+    ) = _REPORT_COLUMNS(values)
+    if notes:
+        return _values_cells(journal, values, first_id, final_id)
+    delivered = values[_DELIVERED]
+    shown = _delivered_cell(delivered) if delivered else ""
+    # A time as Graph writes it on a day seen before: ``utc_of`` without its call (the hot path).
+    if type(submitted) is str and _DAYS.get(submitted[:10]) and _STAMP.fullmatch(submitted):
+        submitted = f"{submitted[:19]}Z"
+    else:
+        submitted = utc_of(submitted) or ""
+    if type(completed) is str and _DAYS.get(completed[:10]) and _STAMP.fullmatch(completed):
+        completed = f"{completed[:19]}Z"
+    else:
+        completed = utc_of(completed) or ""
+    try:
+        head = ",".join(
+            (
+                case,
+                user_id,
+                name,
+                upn,
+                home,
+                operation_id or "",
+                _shown_word(state, values[_STATUS]),
+                submitted,
+                completed,
+                storage,
+            )
+        )
+        tail = ",".join((post_id or first_id, final or (final_id if state == FINAL else ""), by, tenant, "", kind))
+    except TypeError:  # a cell that is not text (None, a blob): as the cells make it
+        return _values_cells(journal, values, first_id, final_id)
+    line = f"{head},{shown},{tail}"
+    if (
+        '"' in line
+        or not line.isprintable()
+        or line[:1] in _FORMULA_FIRST
+        or _FORMULA_NEXT.search(line)
+        or head.count(",") != _HEAD_COMMAS
+        or tail.count(",") != _TAIL_COMMAS
+    ):
+        return _values_cells(journal, values, first_id, final_id)
+    return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
+
+
+_HEAD_COMMAS = FIELDS.index("delivered") - 1
+_TAIL_COMMAS = len(FIELDS) - FIELDS.index("delivered") - 2
+"""Commas between the cells before the delivery's, and after it."""
 
 
 def _delivered_cell(text: str | bytes) -> str:
@@ -736,24 +817,33 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FIELDS)
+    parts = [buffer.getvalue()]
     count = 0
     commas = len(FIELDS) - 1
-    for cells in rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
-        line = ",".join(cells)
-        if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
+    for cells in rows.csv_items() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
+        count += 1
+        if type(cells) is str:  # the line itself (``_values_line``)
+            parts.append(cells)
+        elif (
+            '"' not in (line := ",".join(cells))
+            and line.isprintable()
+            and line[:1] not in _FORMULA_FIRST
+            and not _FORMULA_NEXT.search(line)
+        ):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
             # the writer's line is the cells joined by commas, a cell with a comma in quotes.
             if line.count(",") != commas:
                 line = ",".join([f'"{t}"' if "," in t else t for t in cells])
-            buffer.write(line + "\r\n")
+            parts.append(line + "\r\n")
         else:
-            writer.writerow([_csv_cell(t) for t in cells])
-        count += 1
-        if not count % 1000:  # a chunk at a time: one write to ``out`` per thousand rows
-            out.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
-    out.write(buffer.getvalue())
+            writer.writerow([_csv_cell(t) for t in cells])
+            parts.append(buffer.getvalue())
+        if len(parts) >= 1000:  # a chunk at a time: one write to ``out`` per thousand rows
+            out.write("".join(parts))
+            parts.clear()
+    out.write("".join(parts))
     return count
 
 
