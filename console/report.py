@@ -448,29 +448,13 @@ def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str
     when the writer writes it as its cells joined by commas: every cell text, none with a quote, a formula,
     a character to escape or a comma (but the delivery's, then in quotes), no notes. Else its
     ``_values_cells``, for the writer to decide."""
-    state = values[_STATE]
-    (
-        case,
-        user_id,
-        name,
-        upn,
-        home,
-        operation_id,
-        submitted,
-        completed,
-        storage,
-        post_id,
-        final,
-        by,
-        tenant,
-        notes,
-        kind,
-    ) = _REPORT_COLUMNS(values)
-    if notes:
+    if values[_NOTES]:
         return _values_cells(journal, values, first_id, final_id)
+    state = values[_STATE]
     delivered = values[_DELIVERED]
     shown = _delivered_cell(delivered) if delivered else ""
     # A time as Graph writes it on a day seen before: ``utc_of`` without its call (the hot path).
+    submitted, completed = values[_SUBMITTED], values[_COMPLETED]
     if type(submitted) is str and _DAYS.get(submitted[:10]) and _STAMP.fullmatch(submitted):
         submitted = f"{submitted[:19]}Z"
     else:
@@ -479,22 +463,13 @@ def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str
         completed = f"{completed[:19]}Z"
     else:
         completed = utc_of(completed) or ""
+    shown_word = _shown_word(state, values[_STATUS])
+    final = values[_FINAL] or (final_id if state == FINAL else "")
     try:
         head = ",".join(
-            (
-                case,
-                user_id,
-                name,
-                upn,
-                home,
-                operation_id or "",
-                _shown_word(state, values[_STATUS]),
-                submitted,
-                completed,
-                storage,
-            )
+            (*_HEAD_TEXTS(values), values[_OPERATION] or "", shown_word, submitted, completed, values[_STORAGE])
         )
-        tail = ",".join((post_id or first_id, final or (final_id if state == FINAL else ""), by, tenant, "", kind))
+        tail = ",".join((values[_POST] or first_id, final, *_TAIL_TEXTS(values), "", values[_KIND]))
     except TypeError:  # a cell that is not text (None, a blob): as the cells make it
         return _values_cells(journal, values, first_id, final_id)
     line = f"{head},{shown},{tail}"
@@ -510,6 +485,13 @@ def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str
     return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
 
 
+_HEAD_TEXTS = itemgetter(
+    *(_AT[name] for name in ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id"))
+)
+_TAIL_TEXTS = itemgetter(_AT["submitted_by"], _AT["tenant_key"])
+"""The report's cells shown as the journal keeps them, before the delivery's and after it."""
+_NOTES, _SUBMITTED, _COMPLETED, _OPERATION = _AT["notes"], _AT["submitted_at"], _AT["completed_at"], _AT["operation_id"]
+_STORAGE, _POST, _FINAL, _KIND = _AT["storage_location"], _AT["post_request_id"], _AT["final_request_id"], _AT["kind"]
 _HEAD_COMMAS = FIELDS.index("delivered") - 1
 _TAIL_COMMAS = len(FIELDS) - FIELDS.index("delivered") - 2
 """Commas between the cells before the delivery's, and after it."""

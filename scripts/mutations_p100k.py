@@ -87,7 +87,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv line from a tuple: a row with notes goes the cells' way",
         "console/report.py",
-        "    if notes:\n        return _values_cells(journal, values, first_id, final_id)",
+        "    if values[_NOTES]:\n        return _values_cells(journal, values, first_id, final_id)",
         "    if False:\n        return _values_cells(journal, values, first_id, final_id)",
         CSV,
     ),
