@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import starmap
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from console.cli.output import CELL_WIDTH, _cut, clean, json_text
 from console.cli.views import TENANT_NAMES, _progress, _when, explain_error, person_name, view_json
@@ -125,7 +125,7 @@ def write_json_lines(items: Iterable[Listed], views: Views) -> None:
 _JSON_CELLS = itemgetter(*(JSON_COLUMNS.index(name) for name in JSON_COLUMNS[3:]))
 
 
-def _plain(item: Listed) -> bool:
+def _plain(item: Listed) -> TypeGuard[Sequence[Any]]:
     """Whether an item is a tuple of a row that is not an intent (its view is the row as it is)."""
     return not isinstance(item, OperationView) and item[_STATE] != INTENT
 
