@@ -35,6 +35,7 @@ from console.redact import redact
 from console.text import finite, terminal_safe
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 FIELDS = (
     "case",
@@ -79,6 +80,28 @@ def iso_utc(epoch: float | None) -> str | None:
     if epoch is None or not math.isfinite(epoch):
         return None
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_DATES: dict[int, str] = {}
+"""``YYYY-MM-DD`` of a day counted from 1970-01-01, for ``utc_seconds`` (a few thousand at most)."""
+
+
+def utc_seconds(epoch: float) -> str:
+    """``datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")``, by arithmetic when the moment
+    is in years 1970-9999 and its fraction is short of the microsecond rounding that reaches the next
+    second (a day's text is made once)."""
+    whole = int(epoch) if 0 <= epoch < 253402300799 else -1
+    if whole < 0 or epoch - whole >= 0.999:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    days, seconds = divmod(whole, 86400)
+    day = _DATES.get(days)
+    if day is None:
+        day = datetime.fromtimestamp(days * 86400, UTC).strftime("%Y-%m-%d")
+        if len(_DATES) < 4096:
+            _DATES[days] = day
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -282,11 +305,19 @@ class ReportRows(Iterator[dict[str, Any]]):
         self._rows = iter(())
         return self._read(_values_cells, _flat_cells)
 
+    def csv_items(self) -> Iterator[str | list[str]]:
+        """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
+        cells joined by commas (``_values_line``)."""
+        if self._rows is not None:
+            return (_flat_cells(row) for row in self._rows)
+        self._rows = iter(())
+        return self._read(_values_line, _flat_cells)
+
     def _read(
         self,
         plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
-        other: Callable[[dict[str, Any]], T],
-    ) -> Iterator[T]:
+        other: Callable[[dict[str, Any]], U],
+    ) -> Iterator[T | U]:
         journal, wanted = self._journal, self._wanted
         tenant_key, case, since = self._filters
         alive: dict[str | None, bool] = {}
@@ -412,31 +443,121 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     return list(map(str, cells))
 
 
+def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> str | list[str]:
+    """The CSV line (with its CRLF) of a row that is not an intent, made straight from the query's tuple
+    when the writer writes it as its cells joined by commas: every cell text, none with a quote, a formula,
+    a character to escape or a comma (but the delivery's, then in quotes), no notes. Else its
+    ``_values_cells``, for the writer to decide."""
+    if values[_NOTES]:
+        return _values_cells(journal, values, first_id, final_id)
+    state = values[_STATE]
+    delivered = values[_DELIVERED]
+    shown = _delivered_cell(delivered) if delivered else ""
+    # A time as Graph writes it on a day seen before: ``utc_of`` without its call (the hot path).
+    submitted, completed = values[_SUBMITTED], values[_COMPLETED]
+    if type(submitted) is str and _DAYS.get(submitted[:10]) and _STAMP.fullmatch(submitted):
+        submitted = f"{submitted[:19]}Z"
+    else:
+        submitted = utc_of(submitted) or ""
+    if type(completed) is str and _DAYS.get(completed[:10]) and _STAMP.fullmatch(completed):
+        completed = f"{completed[:19]}Z"
+    else:
+        completed = utc_of(completed) or ""
+    shown_word = _shown_word(state, values[_STATUS])
+    final = values[_FINAL] or (final_id if state == FINAL else "")
+    try:
+        head = ",".join(
+            (*_HEAD_TEXTS(values), values[_OPERATION] or "", shown_word, submitted, completed, values[_STORAGE])
+        )
+        tail = ",".join((values[_POST] or first_id, final, *_TAIL_TEXTS(values), "", values[_KIND]))
+    except TypeError:  # a cell that is not text (None, a blob): as the cells make it
+        return _values_cells(journal, values, first_id, final_id)
+    line = f"{head},{shown},{tail}"
+    if (
+        '"' in line
+        or not line.isprintable()
+        or line[:1] in _FORMULA_FIRST
+        or _FORMULA_NEXT.search(line)
+        or head.count(",") != _HEAD_COMMAS
+        or tail.count(",") != _TAIL_COMMAS
+    ):
+        return _values_cells(journal, values, first_id, final_id)
+    return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
+
+
+_HEAD_TEXTS = itemgetter(
+    *(_AT[name] for name in ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id"))
+)
+_TAIL_TEXTS = itemgetter(_AT["submitted_by"], _AT["tenant_key"])
+"""The report's cells shown as the journal keeps them, before the delivery's and after it."""
+_NOTES, _SUBMITTED, _COMPLETED, _OPERATION = _AT["notes"], _AT["submitted_at"], _AT["completed_at"], _AT["operation_id"]
+_STORAGE, _POST, _FINAL, _KIND = _AT["storage_location"], _AT["post_request_id"], _AT["final_request_id"], _AT["kind"]
+_HEAD_COMMAS = FIELDS.index("delivered") - 1
+_TAIL_COMMAS = len(FIELDS) - FIELDS.index("delivered") - 2
+"""Commas between the cells before the delivery's, and after it."""
+
+
 def _delivered_cell(text: str | bytes) -> str:
     """``delivered_text(delivered_json(text))``: what the delivery column's text says, without the
     delivery's object when it is as ``delivery_to_json`` wrote it (its time and names are not shown)."""
-    try:
-        data, end = _SCAN(text, 0) if type(text) is str and text[:1] == "{" else (None, -1)
-    except (ValueError, StopIteration):  # not JSON: as the way through the Delivery reads it
-        data, end = None, -1
-    if end == len(text) and type(data) is dict and data.keys() == _DELIVERY_KEYS:
-        files, size, names, info, error = (data[k] for k in ("files", "bytes", "names", "request_info", "error"))
-        if (
-            type(data["checked_at"]) is float
-            and type(files) is int
-            and type(size) is int
-            and type(names) is list
-            and all(type(n) is str for n in names)
-            and type(info) is bool
-            and type(error) is str
-        ):
-            if error and (error := _redact_known(error)):
-                return f"not checked: {error}"
-            return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
-    return delivered_text(delivered_json(text))
+    found = _written_delivery(text)
+    if found is None:
+        return delivered_text(delivered_json(text))
+    _checked, files, size, _names, info, error = found
+    if error and (error := _redact_known(error)):
+        return f"not checked: {error}"
+    return f"{files} files, {size:,} bytes, " + ("RequestInfo.json present" if info else "no RequestInfo.json")
 
 
 _DELIVERY_KEYS = {"checked_at": 0, "files": 0, "bytes": 0, "names": 0, "request_info": 0, "error": 0}.keys()
+_UNREAD = object()
+"""What ``_scan_whole`` returns for a text it does not read."""
+
+Written = tuple[float, int, int, list[str], bool, str]
+"""A delivery's check time, files, bytes, names, whether RequestInfo.json is there, and its error."""
+
+
+def _scan_whole(text: str | bytes) -> Any:
+    """The JSON object of a text that is one from its first character to its last (what ``json.loads``
+    runs, unwrapped), else ``_UNREAD`` (then ``json.loads`` decides)."""
+    if type(text) is not str or text[:1] != "{":
+        return _UNREAD
+    try:
+        data, end = _SCAN(text, 0)
+    except (ValueError, StopIteration):
+        return _UNREAD
+    return data if end == len(text) else _UNREAD
+
+
+def _written_values(data: Any) -> Written | None:
+    """A parsed delivery's values when it is as ``delivery_to_json`` writes it: every key once, each of its
+    own type (else None: the way through the ``Delivery`` decides)."""
+    if type(data) is not dict or data.keys() != _DELIVERY_KEYS:
+        return None
+    found = checked, files, size, names, info, error = (
+        data["checked_at"],
+        data["files"],
+        data["bytes"],
+        data["names"],
+        data["request_info"],
+        data["error"],
+    )
+    if (
+        type(checked) is float
+        and type(files) is int
+        and type(size) is int
+        and type(names) is list
+        and all(type(n) is str for n in names)
+        and type(info) is bool
+        and type(error) is str
+    ):
+        return found
+    return None
+
+
+def _written_delivery(text: str | bytes) -> Written | None:
+    """``_written_values`` of the journal's ``delivered`` text, when it is one JSON object as written."""
+    return _written_values(_scan_whole(text))
 
 
 def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
@@ -448,43 +569,39 @@ def delivered_json(text: str | bytes | None) -> dict[str, Any] | None:
     """
     if not text:
         return None
-    try:
-        data, end = _SCAN(text, 0) if type(text) is str else (None, -1)  # what ``json.loads`` runs, unwrapped
-        if end != len(text):  # anything else (space around it, bytes): as ``json.loads`` reads it
-            data = json.loads(text)
-    except (ValueError, StopIteration):
+    data = _scan_whole(text)
+    if data is _UNREAD:  # anything else (space around it, bytes): as ``json.loads`` reads it
         try:
             data = json.loads(text)
         except ValueError:
             return None
-    if type(data) is dict and data.keys() == _DELIVERY_KEYS:
-        checked, files, size, names, info, error = (
-            data["checked_at"],
-            data["files"],
-            data["bytes"],
-            data["names"],
-            data["request_info"],
-            data["error"],
-        )
-        if (
-            type(checked) is float
-            and type(files) is int
-            and type(size) is int
-            and type(names) is list
-            and all(type(n) is str for n in names)
-            and type(info) is bool
-            and type(error) is str
-        ):
-            return {
-                "checkedAt": datetime.fromtimestamp(checked, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "files": files,
-                "bytes": size,
-                "names": [_redact_known(n) for n in names],
-                "requestInfo": info,
-                "error": _redact_known(error),
-            }
-    found = delivery_from_json(data)
-    return found.to_json() if found is not None else None
+    found = _written_values(data)
+    if found is not None:
+        checked, files, size, names, info, error = found
+        return {
+            "checkedAt": utc_seconds(checked),
+            "files": files,
+            "bytes": size,
+            "names": [_redact_known(n) for n in names],
+            "requestInfo": info,
+            "error": _redact_known(error),
+        }
+    found_delivery = delivery_from_json(data)
+    return found_delivery.to_json() if found_delivery is not None else None
+
+
+def delivered_json_text(text: str | bytes, quote: Callable[[str], str]) -> str | None:
+    """The JSON text of ``delivered_json(text)`` (``json.dumps``' separators, ``quote`` a string's text) of a
+    delivery as ``delivery_to_json`` wrote it, with no dict in between; None for any other text."""
+    found = _written_delivery(text)
+    if found is None:
+        return None
+    checked, files, size, names, info, error = found
+    shown = ", ".join([quote(_redact_known(n)) for n in names])
+    return (
+        f'{{"checkedAt": "{utc_seconds(checked)}", "files": {int.__repr__(files)}, "bytes": {int.__repr__(size)}, '
+        f'"names": [{shown}], "requestInfo": {"true" if info else "false"}, "error": {quote(_redact_known(error))}}}'
+    )
 
 
 _SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.decoder.JSONDecoder(), "scan_once")  # noqa: B009
@@ -682,24 +799,33 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FIELDS)
+    parts = [buffer.getvalue()]
     count = 0
     commas = len(FIELDS) - 1
-    for cells in rows.flat_cells() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
-        line = ",".join(cells)
-        if '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):
+    for cells in rows.csv_items() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
+        count += 1
+        if type(cells) is str:  # the line itself (``_values_line``)
+            parts.append(cells)
+        elif (
+            '"' not in (line := ",".join(cells))
+            and line.isprintable()
+            and line[:1] not in _FORMULA_FIRST
+            and not _FORMULA_NEXT.search(line)
+        ):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
             # the writer's line is the cells joined by commas, a cell with a comma in quotes.
             if line.count(",") != commas:
                 line = ",".join([f'"{t}"' if "," in t else t for t in cells])
-            buffer.write(line + "\r\n")
+            parts.append(line + "\r\n")
         else:
-            writer.writerow([_csv_cell(t) for t in cells])
-        count += 1
-        if not count % 1000:  # a chunk at a time: one write to ``out`` per thousand rows
-            out.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
-    out.write(buffer.getvalue())
+            writer.writerow([_csv_cell(t) for t in cells])
+            parts.append(buffer.getvalue())
+        if len(parts) >= 1000:  # a chunk at a time: one write to ``out`` per thousand rows
+            out.write("".join(parts))
+            parts.clear()
+    out.write("".join(parts))
     return count
 
 

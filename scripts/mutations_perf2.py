@@ -45,8 +45,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv fast path: a formula cell still gets its quote",
         "console/report.py",
-        "line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line):",
-        "True:",
+        "            and line[:1] not in _FORMULA_FIRST\n            and not _FORMULA_NEXT.search(line)\n",
+        "            and True\n",
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
     (
@@ -123,8 +123,8 @@ MUTATIONS += [
     (
         "csv delivery cell without the Delivery: bytes with thousands separators",
         "console/report.py",
-        '            return f"{files} files, {size:,} bytes, " + (',
-        '            return f"{files} files, {size} bytes, " + (',
+        '    return f"{files} files, {size:,} bytes, " + (',
+        '    return f"{files} files, {size} bytes, " + (',
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
 ]

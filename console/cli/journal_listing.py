@@ -11,19 +11,20 @@ the widths are measured, a thousand rows at a time, then come back as aligned li
 
 from __future__ import annotations
 
+import json.encoder
 import math
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import starmap
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from console.cli.output import CELL_WIDTH, _cut, clean, json_text
 from console.cli.views import TENANT_NAMES, _progress, _when, explain_error, person_name, view_json
 from console.ops.events import INTENT, TRACKING, OperationView, _iso
 from console.ops.journal_model import row_from_lean
-from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, iso_of, view_of
+from console.report import _DAYS, _STAMP, SPOOL_IN_MEMORY, _stamp, delivered_json, delivered_json_text, iso_of, view_of
 
 if TYPE_CHECKING:
     from console.ops.journal import OperationJournal
@@ -110,16 +111,8 @@ def write_json_lines(items: Iterable[Listed], views: Views) -> None:
     is not an intent (its view is the row as it is) becomes the same object without its view."""
     write = sys.stdout.write
     chunk: list[str] = []
-    encode = _ENCODE
     for item in items:
-        if not isinstance(item, OperationView) and item[_STATE] != INTENT:
-            record = _json_record(item)
-        else:
-            record = view_json(views(item))
-        try:
-            chunk.append(encode(record))
-        except ValueError:  # a NaN or an infinity: the walk that makes it null
-            chunk.append(json_text(record))
+        chunk.append(_json_line(item, views) if _plain(item) else _json_view_line(item, views))
         if len(chunk) == CHUNK:
             chunk.append("")
             write("\n".join(chunk))
@@ -130,6 +123,71 @@ def write_json_lines(items: Iterable[Listed], views: Views) -> None:
 
 
 _JSON_CELLS = itemgetter(*(JSON_COLUMNS.index(name) for name in JSON_COLUMNS[3:]))
+
+
+def _plain(item: Listed) -> TypeGuard[Sequence[Any]]:
+    """Whether an item is a tuple of a row that is not an intent (its view is the row as it is)."""
+    return not isinstance(item, OperationView) and item[_STATE] != INTENT
+
+
+def _json_view_line(item: Listed, views: Views) -> str:
+    """The line of a view, or of a tuple whose line ``_json_line`` cannot write."""
+    record = _json_record(item) if _plain(item) else view_json(views(item))
+    try:
+        return _ENCODE(record)
+    except ValueError:  # a NaN or an infinity: the walk that makes it null
+        return json_text(record)
+
+
+def _json_line(values: Sequence[Any], views: Views) -> str:
+    """``_ENCODE(_json_record(values))``, written straight from the tuple (no dict to build and walk): each
+    text by the encoder's own C escaping, a number by its repr; a value that is not text where text is
+    kept (a blob) or an odd delivery: ``_json_view_line``."""
+    try:
+        return _json_text(values)
+    except (TypeError, ValueError):
+        return _json_view_line(values, views)
+
+
+def _json_text(values: Sequence[Any]) -> str:
+    """``_json_line`` without the way round."""
+    case, name, upn, user_id, status, progress, submitted, completed, operation_id, error, storage, text, kind, key = (
+        _JSON_CELLS(values)
+    )
+    state = values[_STATE]
+    q = _QUOTE
+    if progress is None:
+        shown = "null"
+    elif type(progress) is float:
+        shown = _FLOAT(progress) if math.isfinite(progress) else "null"
+    elif type(progress) is int:
+        shown = _INT(progress)
+    else:
+        raise TypeError("an odd progress")
+    status = status or _NOT_YET.get(state, state)
+    submitted, completed = iso_of(submitted), iso_of(completed)
+    delivered = (delivered_json_text(text, q) or _ENCODE(delivered_json(text))) if text else "null"
+    return (
+        f'{{"operationId": {"null" if operation_id is None else q(operation_id)}, '
+        f'"userId": {"null" if user_id is None else q(user_id)}, '
+        f'"status": {"null" if status is None else q(status)}, "progress": {shown}, '
+        f'"submittedDateTime": {"null" if submitted is None else q(submitted)}, '
+        f'"completedDateTime": {"null" if completed is None else q(completed)}, '
+        f'"storageLocation": {"null" if storage is None else q(storage)}, '
+        f'"state": {"null" if state is None else q(state)}, '
+        f'"error": {q(_explain(str(error))) if error else "null"}, "key": {_INT(values[0])}, '
+        f'"case": {"null" if case is None else q(case)}, '
+        f'"delivered": {delivered}, '
+        f'"displayName": {"null" if name is None else q(name)}, '
+        f'"userPrincipalName": {"null" if upn is None else q(upn)}, '
+        f'"kind": {"null" if kind is None else q(kind)}, "tenant": {q(TENANT_NAMES(key))}}}'
+    )
+
+
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring_ascii
+"""The JSON text of a string as ``_ENCODE`` writes it (its own function: ``ensure_ascii``)."""
+_FLOAT = float.__repr__
+_INT = int.__repr__
 
 
 def _json_record(values: Sequence[Any]) -> dict[str, object]:

@@ -56,34 +56,21 @@ class OperationReads:
         """Journal rows, oldest first, optionally of one tenant, some states, one case, created since."""
         return self._rows(*select(COLUMNS, tenant_key, states, case, since))
 
-    def iter_rows(
-        self,
-        tenant_key: str | None = None,
-        states: Iterable[str] | None = None,
-        *,
-        case: str | None = None,
-        since: float | None = None,
-    ) -> Iterator[OperationRow]:
-        """``rows()`` streamed: one query on a connection of its own, read a chunk at a time.
-
-        Memory stays constant whatever the journal's size, and the lock of the shared connection is
-        never held between two rows (the read sees one snapshot of the journal: WAL).
-        """
-        for values in self.iter_values(tenant_key, states, case=case, since=since):
-            yield row_from_values(values)
-
     def iter_values(
         self,
         tenant_key: str | None = None,
         states: Iterable[str] | None = None,
         *,
+        lean: Sequence[str] | None = None,
+        evidence: bool = False,
         case: str | None = None,
         since: float | None = None,
-        evidence: bool = False,
-        lean: Sequence[str] | None = None,
     ) -> Iterator[Sequence[Any]]:
-        """``iter_rows`` (or with ``evidence``, ``iter_evidence``) as the query's own tuples, for readers
-        that print most rows as they are: ``row_from_values`` makes the row of one (columns: ``COLUMN``).
+        """``rows()`` streamed (or with ``evidence``, ``iter_evidence``) as the query's own tuples: one query
+        on a connection of its own, read a chunk at a time, for readers that print most rows as they are
+        (``row_from_values`` makes the row of one; columns: ``COLUMN``). Memory stays constant whatever the
+        journal's size, and the lock of the shared connection is never held between two rows (the read
+        sees one snapshot of the journal: WAL).
 
         With ``evidence`` each tuple has the two request ids of ``iter_evidence`` after the row's columns.
         With ``lean`` (names of ``COLUMN``), the tuples hold only those columns, in that order
@@ -103,7 +90,7 @@ class OperationReads:
         case: str | None = None,
         since: float | None = None,
     ) -> Iterator[tuple[OperationRow, str, str]]:
-        """``iter_rows`` for the evidence report: ``(row, first_request_id, final_request_id)``.
+        """``rows()`` streamed, for the evidence report: ``(row, first_request_id, final_request_id)``.
 
         ``first_request_id`` is the request-id of the operation's first kept poll record, when the
         row has no ``post_request_id``; ``final_request_id`` that of its last complete/failed poll

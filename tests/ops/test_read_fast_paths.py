@@ -14,6 +14,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from console.report import (
     render_report,
     row_for,
     utc_of,
+    utc_seconds,
     view_of,
 )
 from console.report import _when as report_when
@@ -327,3 +329,66 @@ def test_a_csv_report_of_printable_rows_still_guards_each_cell(
     journal.close()
     printed = cli(tmp_path, capsys, "report", "--format", "csv")
     assert printed == cell_by_cell(reference_rows(tmp_path), "csv")
+
+
+def test_a_delivery_check_time_by_arithmetic_is_the_datetime_one() -> None:
+    """``utc_seconds`` (the delivery's ``checkedAt`` without a datetime) is ``datetime``'s text for every
+    moment, a fraction that rounds up to the next second and the ends of its range included."""
+    moments = [0.0, 0.5, 59.999, 86399.9989, 86399.9999996, 1_796_000_700.9999996, 1_796_000_700.25]
+    moments += [253402300798.5, 253402300798.9999, -1.5, 951_782_400.0, 4_107_542_399.5]  # 2000-02-29, 2100-02-28
+    moments += [n * 7_777_777.123 for n in range(1, 400)]
+    for moment in moments:
+        assert utc_seconds(moment) == datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), moment
+
+
+def test_cells_that_are_no_text_print_as_the_views_print_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blob where the journal keeps text (written by another tool) takes the per-row way in ``ops --json``
+    and the CSV report, never a line made from text it is not."""
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    now = time.time()
+    for n in range(3):
+        row = journal.record_intent(TENANT, f"user-{n}", "https://a.blob.core.windows.net/c", now, display_name="Ann")
+        row.state, row.operation_id, row.status = "final", f"op-{n}", "complete"
+        journal.save_now(row, None, now)
+    journal.close()
+    db = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
+    db.execute("UPDATE operations SET display_name = ? WHERE id = 2", (b"Bob",))
+    db.execute("UPDATE operations SET submitted_by = ?, case_ref = ? WHERE id = 3", (b"x", b"DSR-1"))
+    db.close()
+    views = reference_views(tmp_path)
+    assert cli(tmp_path, capsys, "ops", "--json") == "".join(json_text(view_json(v)) + "\n" for v in views)
+    assert cli(tmp_path, capsys, "report", "--format", "csv") == cell_by_cell(reference_rows(tmp_path), "csv")
+
+
+@pytest.mark.parametrize("planted", ["Ann", "Smith, Ann", 'say "hi"', "-2", "tab\there"])
+def test_a_csv_report_of_plain_rows_with_deliveries_is_the_writers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], planted: str
+) -> None:
+    """Plain final rows with a delivery (its cell holds commas: quoted) are written as the CSV writer writes
+    them, and so is a row with one cell the writer quotes, defuses or escapes among them."""
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    now = time.time()
+    for n, name in enumerate(["Ann", planted, "Bob"]):
+        row = journal.record_intent(TENANT, f"user-{n}", "https://a.blob.core.windows.net/c", now, display_name=name)
+        row.state, row.operation_id, row.status = "final", f"op-{n}", "complete"
+        row.submitted_at, row.completed_at = "2026-12-01T10:00:00.1234567Z", "2026-12-01T10:10:00Z"
+        journal.save_now(row, None, now)
+    journal.close()
+    delivered = json.dumps(
+        {
+            "checked_at": 1_796_000_700.5,
+            "files": 3,
+            "bytes": 1234567,
+            "names": ["a.zip"],
+            "request_info": True,
+            "error": "",
+        }
+    )
+    db = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
+    db.execute("UPDATE operations SET delivered = ? WHERE id != 2", (delivered,))
+    db.close()
+    printed = cli(tmp_path, capsys, "report", "--format", "csv")
+    assert printed == cell_by_cell(reference_rows(tmp_path), "csv")
+    assert '"3 files, 1,234,567 bytes, RequestInfo.json present"' in printed
