@@ -61,10 +61,10 @@ class OperationReads:
         tenant_key: str | None = None,
         states: Iterable[str] | None = None,
         *,
-        lean: Sequence[str] | None = None,
-        evidence: bool = False,
         case: str | None = None,
         since: float | None = None,
+        evidence: bool = False,
+        lean: Sequence[str] | None = None,
     ) -> Iterator[Sequence[Any]]:
         """``rows()`` streamed (or with ``evidence``, ``iter_evidence``) as the query's own tuples: one query
         on a connection of its own, read a chunk at a time, for readers that print most rows as they are
