@@ -8,6 +8,7 @@ the link to the journal. The parts (submission, polling, sync, reads) build on i
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -55,7 +56,15 @@ class IntentMore(TypedDict, total=False):
 
 def iso(value: datetime | None) -> str | None:
     """A time as the journal keeps it (UTC, ``Z``)."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+    if not value:
+        return None
+    return _utc_iso(value) if value.tzinfo is UTC else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_iso(value: datetime) -> str:
+    """``iso`` of a UTC time, remembered: every poll of an operation gives the same submitted time again."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 class EngineCore:
@@ -289,7 +298,7 @@ class EngineCore:
             sqlite3.Error, JournalError: it could not be written (then the request must not be sent).
         """
         journal, names = self.writer.journal, names_of(target)
-        return await self.writer.call(
+        return await self.writer.grouped(
             journal.record_intent,
             self.tenant_key,
             target.user_id,

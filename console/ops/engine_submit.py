@@ -243,7 +243,7 @@ class SubmitMixin(EngineCore):
         self._reschedule(tracked, accepted.retry_after, now)
         # One trip to the writer thread: is the id tracked by another row already? If not, the row is written
         # now (after the 202 in every path: a failed write stays queued and is retried, never lost).
-        existing, written = await self.writer.call(self._track_or_find, row, record, self.clock.now(), retry=False)
+        existing, written = await self.writer.grouped(self._track_or_find, row, record, self.clock.now(), retry=False)
         if existing is not None:
             self._finish(row)
             duplicate = DuplicateOperation(accepted.operation_id, existing)

@@ -7,7 +7,6 @@ print most rows as they are (``ops``, ``report``) index the query's tuples with 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,7 +120,11 @@ class OperationRow:
         )
 
     def copy(self) -> OperationRow:
-        return dataclasses.replace(self)
+        # The fields as they are (no ``__init__`` to run, no ``__post_init__`` to apply): a shallow copy,
+        # as ``dataclasses.replace`` made, at a fraction of its cost (it runs once per poll).
+        clone = object.__new__(OperationRow)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
 
 def delivery_from_json(data: dict[str, Any] | None) -> Delivery | None:
