@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
 from tests.ops.rig import Rig
-from tests.ops.test_promises import targets, use_transport
+from tests.ops.test_promises import targets
 
 
 async def test_the_pipeline_commits_each_intent_before_its_post_and_checks_a_window_ahead(tmp_path: Path) -> None:
@@ -25,19 +23,14 @@ async def test_the_pipeline_commits_each_intent_before_its_post_and_checks_a_win
     seen_at_post: list[str] = []
     ahead: list[int] = []  # targets checked (and not refused) but not yet POSTed, at each check
 
-    class Watching(httpx.AsyncBaseTransport):
-        """Looks at the journal on disk (another connection) the moment each POST reaches Graph."""
+    real_post = side.client.export_personal_data
 
-        def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-            self.inner = inner
+    async def post_seen(user_id: str, location: str):  # type: ignore[no-untyped-def]
+        """Looks at the journal on disk (another connection) the moment each POST leaves."""
+        seen_at_post.append(next((r.state for r in reader.rows() if r.user_id == user_id), "missing"))
+        return await real_post(user_id, location)
 
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if request.method == "POST":
-                user = request.url.path.split("/")[-2]
-                seen_at_post.append(next((r.state for r in reader.rows() if r.user_id == user), "missing"))
-            return await self.inner.handle_async_request(request)
-
-    use_transport(rig, 0, Watching(rig.tenant.transport()))
+    side.client.export_personal_data = post_seen  # type: ignore[method-assign, assignment]
     batch = targets(rig, 21)
     refused = batch[7].user_id
     passed = 0
