@@ -43,8 +43,6 @@ class JournalWriter:
         self._grouped: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._draining = False
         self._drain_task: asyncio.Task[None] | None = None
-        self.trips = 0
-        """Trips to the writer thread so far (``grouped`` calls share one)."""
 
     @property
     def journal(self) -> OperationJournal:
@@ -61,7 +59,6 @@ class JournalWriter:
     async def _run(self, call: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         self.calls_in_flight += 1
-        self.trips += 1
         try:
             return await loop.run_in_executor(self._executor, call)
         finally:
