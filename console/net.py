@@ -6,6 +6,7 @@ simulator's delivery all ask ``is_loopback``; none keeps a rule of its own.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 __all__ = ["is_loopback"]
@@ -17,7 +18,13 @@ def is_loopback(host: str | None) -> bool:
     A name that merely ends in ``localhost`` or starts with ``127.`` without being an address is not
     loopback: the resolver, not the name, would decide where it goes.
     """
-    name = (host or "").strip().lower().removeprefix("[").removesuffix("]")
+    return _is_loopback(host or "")
+
+
+@functools.lru_cache(maxsize=256)
+def _is_loopback(host: str) -> bool:
+    """``is_loopback``, remembered per host (asked for every request and storage location)."""
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
     if name == "localhost":
         return True
     try:

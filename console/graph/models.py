@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ def parse_datetime(value: Any) -> datetime | None:
     """ISO 8601 (Graph sends ``Z`` and up to 7 fractional digits); None when absent or unreadable."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
+    """``parse_datetime`` of a string, remembered: every poll of an operation (and every event shown of
+    it) reads the same submitted and completed times again."""
     text = value.strip().replace("Z", "+00:00")
     if "." in text:
         head, _, tail = text.partition(".")

@@ -283,7 +283,7 @@ class EngineCore:
             sqlite3.Error, JournalError: it could not be written (then the request must not be sent).
         """
         journal, names = self.writer.journal, names_of(target)
-        return await self.writer.call(
+        return await self.writer.grouped(
             journal.record_intent,
             self.tenant_key,
             target.user_id,

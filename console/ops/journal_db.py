@@ -122,6 +122,7 @@ class JournalConnection:
         self.lock = threading.RLock()
         self.process_id: str | None = None
         """This journal's process row, once ``register_process`` ran: it owns what it writes."""
+        self._private = False
         create_private_file(self.path)
         self.db = self._open(busy_timeout)
         self.make_private()
@@ -150,14 +151,24 @@ class JournalConnection:
                 raise JournalError(f"cannot open the journal {self.path}: {redact(str(exc))}") from None
 
     def make_private(self) -> None:
-        """The database, its WAL and shared memory 0600 (SQLite creates the last two with the umask)."""
+        """The database, its WAL and shared memory 0600 (SQLite creates the last two with the umask).
+
+        Once this connection has seen all three private, later calls check nothing: while it is open
+        SQLite keeps the WAL and shared memory (it removes them only when the last connection closes), so
+        none of them can come back with the umask's mode (a check per write was three ``stat`` calls).
+        """
+        if self._private:
+            return
+        private = 0
         for suffix in ("", "-wal", "-shm"):
             candidate = Path(f"{self.path}{suffix}")
             try:
-                if candidate.exists() and candidate.stat().st_mode & 0o077:
+                if candidate.stat().st_mode & 0o077:
                     candidate.chmod(0o600)
-            except OSError:
+                private += 1
+            except OSError:  # not there (yet), or not ours to change
                 pass
+        self._private = private == 3
 
     def transaction(self) -> Transaction:
         """BEGIN IMMEDIATE ... COMMIT under the lock (``with journal.transaction(): ...``)."""

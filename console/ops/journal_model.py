@@ -7,7 +7,7 @@ print most rows as they are (``ops``, ``report``) index the query's tuples with 
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -122,12 +122,24 @@ class OperationRow:
         )
 
     def copy(self) -> OperationRow:
-        return dataclasses.replace(self)
+        # The fields as they are (no ``__init__`` to run, no ``__post_init__`` to apply): a shallow copy,
+        # as ``dataclasses.replace`` made, at a fraction of its cost (it runs once per poll).
+        clone = object.__new__(OperationRow)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
 
 def iso(value: datetime | None) -> str | None:
     """A time as the journal keeps it (UTC, ``Z``)."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+    if not value:
+        return None
+    return _utc_iso(value) if value.tzinfo is UTC else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_iso(value: datetime) -> str:
+    """``iso`` of a UTC time, remembered: every poll of an operation gives the same submitted time again."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def delivery_from_json(data: dict[str, Any] | None) -> Delivery | None:
