@@ -101,10 +101,9 @@ class SubmitMixin(EngineCore):
         journal and every event carry it redacted. Each intent is committed before its POST.
 
         With ``precheck`` (the CLI's storage pre-flight) submission is a pipeline: the checks run at
-        most ``window`` targets ahead of the POSTs, in order, in chunks of half the window; a chunk's
-        targets are POSTed as soon as its checks are done (their intents committed together first), so
-        the first POST never waits for the whole batch to be checked. A target whose check says False
-        is never POSTed (no intent, no outcome: the caller reports it).
+        most ``window`` targets ahead of the POSTs, in order, and each target is POSTed as soon as
+        its own check passes, so the first POST never waits for the whole batch to be checked. A
+        target whose check says False is never POSTed (no intent, no outcome: the caller reports it).
 
         Args:
             targets: ``ExportTarget``s (each with its own location), or user ids for ``storage_location``.
@@ -140,84 +139,29 @@ class SubmitMixin(EngineCore):
         self, items: list[ExportTarget], case: str, who: str, precheck: Precheck | None, window: int
     ) -> list[SubmitOutcome]:
         gate = asyncio.Semaphore(self._submit_concurrency)
+        ahead = asyncio.Semaphore(max(1, window))
 
-        async def one(item: ExportTarget) -> SubmitOutcome:
-            async with gate:
-                return await self._submit_one(item, case, who)
+        async def one(item: ExportTarget) -> SubmitOutcome | None:
+            if precheck is None:
+                async with gate:
+                    return await self._submit_one(item, case, who)
+            async with ahead:  # FIFO: checks and POSTs keep the targets' order, a bounded window apart
+                if not await precheck(item):
+                    return None
+                async with gate:
+                    return await self._submit_one(item, case, who)
 
-        # Without the sync loop (an engine never started) the heartbeat still beats while POSTs are in
-        # flight, so that no other process takes this one's intents for a crash's leftovers.
+        # Without the sync loop (an engine never started) the heartbeat still beats while POSTs are
+        # in flight, so that no other process takes this one's intents for a crash's leftovers.
         beat = None if self.running else asyncio.create_task(self._heartbeat_loop(), name="ops-heartbeat")
         try:
-            if precheck is None:
-                return list(await asyncio.gather(*(one(item) for item in items)))
-            return await self._submit_pipeline(items, case, who, precheck, window, gate)
+            return [o for o in await asyncio.gather(*(one(item) for item in items)) if o is not None]
         finally:
             if beat is not None:
                 beat.cancel()
                 await asyncio.gather(beat, return_exceptions=True)
 
-    async def _submit_pipeline(
-        self, items: list[ExportTarget], case: str, who: str, precheck: Precheck, window: int, gate: asyncio.Semaphore
-    ) -> list[SubmitOutcome]:
-        """The CLI's pipeline: the targets in chunks of half the window, two chunks at a time (in order).
-
-        A chunk's checks run together; then the intents of those that passed are written in one trip to
-        the writer thread (each committed before any POST of the chunk leaves), the POSTs go (``gate``),
-        and the accepted rows are written in one more trip. Per target, two trips to the writer thread
-        cost more CPU than its POST (issue 15).
-        """
-        size = max(1, window // 2)
-        chunks = asyncio.Semaphore(2)  # FIFO: chunks keep the targets' order, at most ``window`` targets ahead
-
-        async def run(chunk: list[ExportTarget]) -> list[SubmitOutcome]:
-            async with chunks:
-                return await self._submit_chunk(chunk, case, who, precheck, gate)
-
-        parts = await asyncio.gather(*(run(items[n : n + size]) for n in range(0, len(items), size)))
-        return [outcome for part in parts for outcome in part]
-
-    async def _submit_chunk(
-        self, chunk: list[ExportTarget], case: str, who: str, precheck: Precheck, gate: asyncio.Semaphore
-    ) -> list[SubmitOutcome]:
-        checked = await asyncio.gather(*(precheck(item) for item in chunk))
-        wanted = [item for item, passed in zip(chunk, checked, strict=True) if passed]
-        rows = await asyncio.gather(*(self._intent(item, case, who) for item in wanted))  # one trip, together
-
-        async def post(item: ExportTarget, row: OperationRow | SubmitOutcome) -> ExportAccepted | SubmitOutcome:
-            if isinstance(row, SubmitOutcome):
-                return row
-            async with gate:
-                return await self._post(row, item.storage_location)
-
-        answers = await asyncio.gather(*(post(item, row) for item, row in zip(wanted, rows, strict=True)))
-
-        async def record(item: ExportTarget, row: OperationRow | SubmitOutcome, answer: object) -> SubmitOutcome:
-            if isinstance(row, SubmitOutcome):
-                return row
-            if isinstance(answer, ExportAccepted):
-                return await self._accepted(row, item.storage_location, answer)
-            assert isinstance(answer, SubmitOutcome)
-            return answer
-
-        # The accepted rows of the chunk are written together (one trip to the writer thread).
-        return list(
-            await asyncio.gather(
-                *(record(item, row, answer) for item, row, answer in zip(wanted, rows, answers, strict=True))
-            )
-        )
-
     async def _submit_one(self, target: ExportTarget, case: str, who: str) -> SubmitOutcome:
-        row = await self._intent(target, case, who)
-        if isinstance(row, SubmitOutcome):
-            return row
-        outcome = await self._post(row, target.storage_location)
-        if isinstance(outcome, SubmitOutcome):
-            return outcome
-        return await self._accepted(row, target.storage_location, outcome)
-
-    async def _intent(self, target: ExportTarget, case: str, who: str) -> OperationRow | SubmitOutcome:
-        """The intent of ``target`` committed (its row), or the outcome of one that could not be (no POST)."""
         user_id, location = target.user_id, target.storage_location
         if self._submit_failure is not None:
             # The journal cannot record an intent (or what Graph answered): send no further export.
@@ -240,7 +184,10 @@ class SubmitMixin(EngineCore):
             text = f"the journal could not record the export, so it was not sent: {redact(str(exc))}"
             return SubmitOutcome(user_id, None, SubmitFailure(text, exc))
         self._rows[row.key] = row
-        return row
+        outcome = await self._post(row, location)
+        if isinstance(outcome, SubmitOutcome):
+            return outcome
+        return await self._accepted(row, location, outcome)
 
     async def _post(self, row: OperationRow, location: str) -> ExportAccepted | SubmitOutcome:
         """The export POST: what Graph accepted, or the outcome of a POST that failed (journalled)."""
