@@ -14,10 +14,10 @@ PROMISES = "tests/ops/test_promises.py::"
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
-        "s600: the pipeline checks every chunk at once (no window)",
+        "s600: the pipeline checks every target at once (no window)",
         "console/ops/engine_submit.py",
-        "        chunks = asyncio.Semaphore(2)",
-        "        chunks = asyncio.Semaphore(10**6)",
+        "        ahead = asyncio.Semaphore(max(1, window))\n",
+        "        ahead = asyncio.Semaphore(10**6)\n",
         (PIPELINE,),
     ),
     (
@@ -28,10 +28,10 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (f"{PROMISES}test_when_the_intent_cannot_be_written_nothing_is_posted",),
     ),
     (
-        "s600: a chunk's refused target still gets an intent and a POST",
+        "s600: a refused target still gets an intent and a POST",
         "console/ops/engine_submit.py",
-        "        wanted = [item for item, passed in zip(chunk, checked, strict=True) if passed]\n",
-        "        wanted = list(chunk)\n",
+        "                if not await precheck(item):\n                    return None\n",
+        "                if False:\n                    return None\n",
         (PIPELINE,),
     ),
 ]
