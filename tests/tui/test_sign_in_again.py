@@ -19,6 +19,7 @@ from console.config import SavedTenant, SignInMethod
 from console.paths import Paths
 from console.sim.tenant import DEMO_LOGIN_URL
 from console.tui.app import ConsoleApp
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.entry import build_console_services
 from console.tui.screens.main import MainScreen
 from console.tui.screens.sign_in_again import SignInAgainScreen
@@ -128,7 +129,13 @@ async def test_cancelling_the_sign_in_leaves_the_tenant_signed_out(tmp_path: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         tenants = sessions_of(app)
         await until(pilot, lambda: all(unfinished(app).values()), what="every tenant's exports")
-        await sign_out(app, pilot, "northwind")
+        main_screen(app).action_pick_tenant("northwind")
+        await pilot.press("ctrl+p", *"Sign out of", "enter")  # "Sign out of northwind" asks first
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        question = str(app.screen.query_one("#confirm-question", Static).render())
+        assert '"Sign in to northwind" in the palette resumes them' in question  # the way back is named
+        await pilot.press("y")
+        await until(pilot, lambda: "northwind" in tenants.signed_out, what="northwind signed out")
         await pilot.press("ctrl+p", *"Sign in to")
         await until(pilot, lambda: "Sign in to northwind" in palette_text(app), what="the palette's command")
         await pilot.press("enter")

@@ -171,7 +171,7 @@ class TenantView(LiveOperations):
         question = (
             f"Sign out of {name}? Its sign-in is forgotten and its {unfinished} unfinished "
             f"operation{'s' if unfinished != 1 else ''} no longer polled: they stay in the journal "
-            f"(signing in to {name} again resumes them).\n\n{keep_polling(others)}."
+            f'("Sign in to {name}" in the palette resumes them).\n\n{keep_polling(others)}.'
         )
 
         async def answered(yes: bool | None) -> None:
