@@ -115,6 +115,7 @@ async def test_signing_in_again_from_the_palette_resumes_its_exports_and_the_oth
             what="its rows watched again",
         )
         assert unfinished(app)["fabrikam"] == left
+        assert not any(NOT_WATCHED in (v.last_error or "") for v in table_engine.operations())
 
         before = polls(app)
         await finish(app, pilot, clock, ("contoso", "fabrikam", "northwind"))
@@ -184,6 +185,7 @@ async def test_a_saved_tenant_that_needs_a_device_code_shows_it(saved_two: Path)
     assert isinstance(tenants, Sessions)
     sim = SimulatedTenant(profiles=2)
     sim.identity.auto_approve_after = None  # nobody enters the code
+    sim.identity.poll_interval = 1
     paths = Paths.resolve(saved_two)
     saved = SavedTenant(
         name="beta",
@@ -207,7 +209,13 @@ async def test_a_saved_tenant_that_needs_a_device_code_shows_it(saved_two: Path)
         assert isinstance(screen, SignInAgainScreen) and screen.prompt is not None
         assert screen.prompt.user_code in code_shown(app)
         assert "Esc cancels" in str(screen.query_one("#device-code .hint", Static).render())
+        sim.identity.decline()  # the admin declines it on the verification page: the sign-in fails
+        status = screen.query_one("#login-status", Static)
+        await until(pilot, lambda: "Sign-in failed" in str(status.render()), what="why, under the form")
+        assert any(e.severity == "error" for e in app.event_log)  # and through the App's failure handler
+        assert "beta" in tenants.signed_out and tenants.names() == ["alpha"]  # nothing changed
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), what="back on the main screen")
         assert "beta" in tenants.signed_out
+        assert "Sign in to beta" in [str(c.title) for c in app.get_system_commands(app.screen)]
         await app.action_quit()
