@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-_T = "tests/tui/test_sign_in_again.py::"
-_AGAIN = f"{_T}test_signing_in_again_from_the_palette_resumes_its_exports_and_the_others_never_stopped"
-_CANCEL = f"{_T}test_cancelling_the_sign_in_leaves_the_tenant_signed_out"
-_TOKEN = f"{_T}test_a_saved_tenant_signs_in_again_with_its_token_variable_without_a_prompt"
-_CODE = f"{_T}test_a_saved_tenant_that_needs_a_device_code_shows_it"
+_AGAIN, _CANCEL, _TOKEN, _CODE = (
+    f"tests/tui/test_sign_in_again.py::test_{name}"
+    for name in (
+        "signing_in_again_from_the_palette_resumes_its_exports_and_the_others_never_stopped",
+        "cancelling_the_sign_in_leaves_the_tenant_signed_out",
+        "a_saved_tenant_signs_in_again_with_its_token_variable_without_a_prompt",
+        "a_saved_tenant_that_needs_a_device_code_shows_it",
+    )
+)
 
 MUTATIONS: list[tuple[Any, ...]] = [
     (
