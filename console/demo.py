@@ -142,6 +142,7 @@ def make_demo_tenant(
         **extra,
     )
     sim.demo_running = spec.running if spec is not None else DEMO_RUNNING
+    sim.demo_name = spec.name if spec is not None else DEMO_TENANT_NAME  # its saved name (demo_saved_tenant)
     if spec is not None and spec.throttle:
         faults = sim.graph.faults
         faults.sporadic_fraction = spec.throttle
@@ -242,13 +243,13 @@ def _demo_targets(chosen: list[Any]) -> list[ExportTarget]:
     return [ExportTarget.of(p, demo_location(p.user_id)) for p in chosen]
 
 
-def demo_saved_tenant(sim: Any, name: str = DEMO_TENANT_NAME) -> SavedTenant:
-    """A saved tenant named ``name`` pointing at the simulator's in-process login and Graph hosts."""
+def demo_saved_tenant(sim: Any) -> SavedTenant:
+    """A saved tenant pointing at the simulator's in-process login and Graph hosts, under the demo tenant's name."""
     from console.config import SavedTenant, SignInMethod
     from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL
 
     return SavedTenant(
-        name=name,
+        name=getattr(sim, "demo_name", DEMO_TENANT_NAME),
         tenant=sim.tenant_domain,
         method=SignInMethod.DEVICE_CODE,
         authority=f"{DEMO_LOGIN_URL}/{sim.tenant_id}",
@@ -257,18 +258,12 @@ def demo_saved_tenant(sim: Any, name: str = DEMO_TENANT_NAME) -> SavedTenant:
 
 
 def demo_signin(
-    sim: Any,
-    paths: Paths,
-    *,
-    approve_after: float | None = DEMO_APPROVE_AFTER,
-    clock: Clock | None = None,
-    saved: SavedTenant | None = None,
+    sim: Any, paths: Paths, *, approve_after: float | None = DEMO_APPROVE_AFTER, clock: Clock | None = None
 ) -> SignIn:
     """A ``SignIn`` over the simulator's identity, not yet signed in (the demo's login pane).
 
     The real MSAL device-code flow runs against the in-process identity, which approves the code
-    by itself after ``approve_after`` seconds (None waits for ``sim.identity.approve()``). ``saved``: the
-    demo tenant signed in to (``demo_saved_tenant``; contoso by default).
+    by itself after ``approve_after`` seconds (None waits for ``sim.identity.approve()``).
     """
     from console.auth.signin import SignIn
     from console.auth.transport import TransportHttpClient
@@ -277,7 +272,7 @@ def demo_signin(
     identity.auto_approve_after = approve_after
     identity.poll_interval = 1
     return SignIn(
-        saved or demo_saved_tenant(sim),
+        demo_saved_tenant(sim),
         paths,
         http_client=TransportHttpClient(sim.sync_transport()),
         persist=False,

@@ -146,8 +146,8 @@ def demo_services(
     first = _named(session_from_services(services), DEMO_TENANTS[0], services)
     others = [_demo_tenant_session(options, spec, services.paths, clock, profiles) for spec in DEMO_TENANTS[1:tenants]]
     budgets = demo_poll_budgets(options.poll_budget)
-    logins = {
-        spec.name: _demo_login(spec.name, demo_sim, services.paths, clock, budgets[spec.name])
+    logins: dict[str, LoginService] = {
+        spec.name: _demo_login(demo_sim, services.paths, clock, budgets[spec.name])
         for spec, demo_sim in zip(DEMO_TENANTS, [sim, *(other for _session, other in others)], strict=False)
     }
     return ConsoleServices(
@@ -155,20 +155,20 @@ def demo_services(
         login=logins[DEMO_TENANTS[0].name],
         demo=True,
         clock=clock,
-        tenants=Sessions([first, *(session for session, _sim in others)], logins=dict(logins)) if others else None,
+        tenants=Sessions([first, *(session for session, _sim in others)], logins=logins) if others else None,
         extra={"simulated_tenant": sim, "simulated_tenants": [sim, *(other for _session, other in others)]},
     )
 
 
-def _demo_login(name: str, sim: Any, paths: Paths, clock: Clock, poll_budget: int) -> SavedTenantLogin:
-    """Signing in to demo tenant ``name``: the real MSAL device-code flow against its own simulated identity."""
+def _demo_login(sim: Any, paths: Paths, clock: Clock, poll_budget: int) -> SavedTenantLogin:
+    """Signing in to the demo tenant ``sim``: the real MSAL device-code flow against its own simulated identity."""
     return SavedTenantLogin(
         paths,
         clock=clock,
         poll_budget=poll_budget,
         demo_tenant=sim,
-        make_signin=lambda saved: demo_signin(sim, paths, clock=clock, saved=saved),
-        tenants=[demo_saved_tenant(sim, name)],
+        make_signin=lambda saved: demo_signin(sim, paths, clock=clock),
+        tenants=[demo_saved_tenant(sim)],
     )
 
 
