@@ -238,7 +238,8 @@ class TenantView(LiveOperations):
         self.show_signed_in()
         self.refresh_tenant_quotas()
         unfinished = sum(1 for view in session.engine.operations() if not view.is_done)
-        text = f"Signed in to {name} again: {unfinished} unfinished operation{'s' if unfinished != 1 else ''} polled again."
+        polled = f"{unfinished} unfinished operation{'s' if unfinished != 1 else ''} polled again"
+        text = f"Signed in to {name} again: {polled if unfinished else 'nothing unfinished'}."
         self.notify(text, title="Tenant", markup=False)
         await self._reconcile_one(session.engine, self.tenant_suffix(session))
 
