@@ -142,6 +142,7 @@ def make_demo_tenant(
         **extra,
     )
     sim.demo_running = spec.running if spec is not None else DEMO_RUNNING
+    sim.demo_name = spec.name if spec is not None else DEMO_TENANT_NAME  # its saved name (demo_saved_tenant)
     if spec is not None and spec.throttle:
         faults = sim.graph.faults
         faults.sporadic_fraction = spec.throttle
@@ -243,12 +244,12 @@ def _demo_targets(chosen: list[Any]) -> list[ExportTarget]:
 
 
 def demo_saved_tenant(sim: Any) -> SavedTenant:
-    """A saved tenant pointing at the simulator's in-process login and Graph hosts."""
+    """A saved tenant pointing at the simulator's in-process login and Graph hosts, under the demo tenant's name."""
     from console.config import SavedTenant, SignInMethod
     from console.sim.tenant import DEMO_GRAPH_URL, DEMO_LOGIN_URL
 
     return SavedTenant(
-        name=DEMO_TENANT_NAME,
+        name=getattr(sim, "demo_name", DEMO_TENANT_NAME),
         tenant=sim.tenant_domain,
         method=SignInMethod.DEVICE_CODE,
         authority=f"{DEMO_LOGIN_URL}/{sim.tenant_id}",

@@ -236,6 +236,11 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
 
     @on(SessionOpened)
     async def _on_session_opened(self, message: SessionOpened) -> None:
+        if self.services.tenants is not None:  # several tenants: one signed in to again joins the others
+            await self.close_forms()
+            if isinstance(self.screen, MainScreen):
+                self.screen.sign_in_tenant(message.session)
+            return
         if self.session is not None and self.session is not message.session:
             await self.close_session()
         self.session = message.session
@@ -371,6 +376,13 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
             yield SystemCommand(
                 "Switch tenant", "Pick another saved tenant", partial(self.call_later, self.action_switch_tenant)
             )
+        if main is not None and tenants is not None:  # several tenants: each one signed out of can come back
+            for name in tenants.left_names():
+                yield SystemCommand(
+                    f"Sign in to {name}",
+                    f"Sign in to {name} again: its unfinished operations are polled again",
+                    partial(main.open_sign_in, name),
+                )
         if main is not None:
             yield SystemCommand(
                 "Export selected profiles", "Open the export form for the selection", main.export_profiles

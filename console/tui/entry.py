@@ -30,7 +30,7 @@ from console.demo import (
     make_demo_tenant,
 )
 from console.paths import Paths
-from console.tui.services import ConsoleServices, HeaderInfo, Session
+from console.tui.services import ConsoleServices, HeaderInfo, LoginService, Session
 from console.tui.sessions import SavedTenantLogin, session_from_services
 from console.tui.tenants import Sessions
 from console.wiring import (
@@ -44,6 +44,7 @@ from console.wiring import (
     open_fleet,
     open_services,
     resolve_paths,
+    saved_tenants,
 )
 
 __all__ = ["DEMO_RUNNING", "DEMO_STORAGE", "build_console_services", "demo_services", "run_console"]
@@ -115,9 +116,19 @@ def fleet_services(options: ConnectionOptions, names: list[str], clock: Clock) -
     return ConsoleServices(
         session=sessions[0],
         clock=clock,
-        tenants=Sessions(sessions) if len(sessions) > 1 else None,
+        tenants=Sessions(sessions, logins=fleet_logins(options, opened[0].paths, clock)) if len(sessions) > 1 else None,
         extra={"set_aside": set_aside},
     )
+
+
+def fleet_logins(options: ConnectionOptions, paths: Paths, clock: Clock) -> dict[str, LoginService]:
+    """How to sign in to each saved tenant again once signed out of: its own ways in, as at start-up (its
+    token variable, secret, certificate or cached sign-in silently first, else the device code)."""
+    budget = options.poll_budget if options.poll_budget_given else None  # None: each saved tenant's own
+    return {
+        name: SavedTenantLogin(paths, clock=clock, poll_budget=budget, graph_url=options.graph_url, tenants=[saved])
+        for name, saved in saved_tenants(paths).tenants.items()
+    }
 
 
 def demo_services(
@@ -134,21 +145,30 @@ def demo_services(
     services = open_demo(options, clock=clock, sim=sim)
     first = _named(session_from_services(services), DEMO_TENANTS[0], services)
     others = [_demo_tenant_session(options, spec, services.paths, clock, profiles) for spec in DEMO_TENANTS[1:tenants]]
-    login = SavedTenantLogin(
-        services.paths,
-        clock=clock,
-        poll_budget=options.poll_budget,
-        demo_tenant=sim,
-        make_signin=lambda saved: demo_signin(sim, services.paths, clock=clock),
-        tenants=[demo_saved_tenant(sim)],
-    )
+    budgets = demo_poll_budgets(options.poll_budget)
+    logins: dict[str, LoginService] = {
+        spec.name: _demo_login(demo_sim, services.paths, clock, budgets[spec.name])
+        for spec, demo_sim in zip(DEMO_TENANTS, [sim, *(other for _session, other in others)], strict=False)
+    }
     return ConsoleServices(
         session=first,
-        login=login,
+        login=logins[DEMO_TENANTS[0].name],
         demo=True,
         clock=clock,
-        tenants=Sessions([first, *(session for session, _sim in others)]) if others else None,
+        tenants=Sessions([first, *(session for session, _sim in others)], logins=logins) if others else None,
         extra={"simulated_tenant": sim, "simulated_tenants": [sim, *(other for _session, other in others)]},
+    )
+
+
+def _demo_login(sim: Any, paths: Paths, clock: Clock, poll_budget: int) -> SavedTenantLogin:
+    """Signing in to the demo tenant ``sim``: the real MSAL device-code flow against its own simulated identity."""
+    return SavedTenantLogin(
+        paths,
+        clock=clock,
+        poll_budget=poll_budget,
+        demo_tenant=sim,
+        make_signin=lambda saved: demo_signin(sim, paths, clock=clock),
+        tenants=[demo_saved_tenant(sim)],
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.ops.events import OperationEvent, OperationView, PollRecord
-from console.tui.services import HeaderInfo, Session
+from console.tui.services import HeaderInfo, LoginService, Session
 
 
 def tenant_key_of(session: Session) -> str:
@@ -42,7 +42,10 @@ class TenantsEngine:
         self.engines = engines
         self.left: dict[int, OperationView] = {}
         """The operations of the tenants signed out of, as they were then (shown, no longer polled)."""
-        self._subscriptions: list[tuple[Any, Callable[[], None]]] = []
+        self._followers: dict[object, Callable[[OperationEvent], None]] = {}
+        """Who follows every tenant (the table's feed): an engine that joins later is followed by them too."""
+        self._subscriptions: list[tuple[Any, object, Callable[[], None]]] = []
+        """(engine, follower, its unsubscribe) for each engine each follower is subscribed to."""
 
     @property
     def posts_in_flight(self) -> int:
@@ -59,24 +62,36 @@ class TenantsEngine:
         return None
 
     def subscribe(self, callback: Callable[[OperationEvent], None]) -> Callable[[], None]:
-        stops = [(engine, engine.subscribe(callback)) for engine in self.engines]
-        self._subscriptions.extend(stops)
+        """Call ``callback`` with every tenant's events, those of a tenant signed in to again later too."""
+        follower = object()
+        self._followers[follower] = callback
+        self._subscriptions.extend((engine, follower, engine.subscribe(callback)) for engine in self.engines)
 
         def unsubscribe() -> None:
-            for pair in stops:
-                if pair in self._subscriptions:
-                    self._subscriptions.remove(pair)
-                    pair[1]()
+            self._followers.pop(follower, None)
+            self._unsubscribe(lambda engine, who: who is follower)
 
         return unsubscribe
+
+    def _unsubscribe(self, which: Callable[[Any, object], bool]) -> None:
+        for triple in [t for t in self._subscriptions if which(t[0], t[1])]:
+            self._subscriptions.remove(triple)
+            triple[2]()
 
     def drop(self, engine: Any, views: list[OperationView]) -> None:
         """Follow ``engine`` no more (its tenant was signed out of); ``views`` stay shown as they are."""
         self.engines = [e for e in self.engines if e is not engine]
-        for pair in [p for p in self._subscriptions if p[0] is engine]:
-            self._subscriptions.remove(pair)
-            pair[1]()
+        self._unsubscribe(lambda subscribed, who: subscribed is engine)
         self.left.update((view.key, view) for view in views)
+
+    def join(self, engine: Any, position: int, tenant_keys: set[str]) -> None:
+        """Follow ``engine`` (its tenant was signed in to again) at ``position`` among the engines: everyone
+        following the tenants follows it too, and the rows left of ``tenant_keys`` are its own again."""
+        self.engines.insert(position, engine)
+        self._subscriptions.extend(
+            (engine, follower, engine.subscribe(callback)) for follower, callback in self._followers.items()
+        )
+        self.left = {key: view for key, view in self.left.items() if view.tenant_key not in tenant_keys}
 
     async def start(self, *, resume: bool = True) -> None:
         for engine in self.engines:
@@ -131,6 +146,8 @@ class Sessions:
     current: str = ""
     signed_out: set[str] = field(default_factory=set)
     """Names of the tenants signed out of: their rows stay in the table and their line in the strip."""
+    logins: dict[str, LoginService] = field(default_factory=dict)
+    """How to sign in to each tenant again once signed out of (by name): its own ways in, as at start-up."""
 
     def __post_init__(self) -> None:
         if not self.sessions:
@@ -216,6 +233,33 @@ class Sessions:
         if table is not None and isinstance(table.engine, TenantsEngine):
             table.engine.drop(session.engine, views)
         return session, views
+
+    def left_names(self) -> list[str]:
+        """The names of the tenants signed out of, in the order the strip lists them."""
+        return [tenant_name_of(s) for s in self.sessions if tenant_name_of(s) in self.signed_out]
+
+    def sign_in(self, session: Session) -> Session:
+        """Take tenant ``session.name`` back (signed in to again): its new session in the old one's place,
+        its engine followed by the table from now on, its rows its own again. The caller starts the engine.
+
+        Returns:
+            The session it replaces (signed out of, already closed).
+
+        Raises:
+            KeyError: no tenant of that name was signed out of.
+        """
+        name = tenant_name_of(session)
+        if name not in self.signed_out:
+            raise KeyError(name)
+        index = next(i for i, s in enumerate(self.sessions) if tenant_name_of(s) == name)
+        old = self.sessions[index]
+        position = len([s for s in self.sessions[:index] if tenant_name_of(s) not in self.signed_out])
+        self.sessions[index] = session
+        self.signed_out.discard(name)
+        table = self._table
+        if table is not None and isinstance(table.engine, TenantsEngine):
+            table.engine.join(session.engine, position, {tenant_key_of(old), tenant_key_of(session)})
+        return old
 
     @property
     def table_session(self) -> Session:

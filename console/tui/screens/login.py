@@ -184,8 +184,12 @@ class LoginScreen(ReportsWorkerFailures, Screen[None]):
         session = await self.login.try_silent(tenant)
         if session is None:
             self._status(f"Not signed in to {tenant.name}: choose a method and press Enter.")
+            self.not_signed_in_silently(tenant)
             return
         self.app.post_message(SessionOpened(session))
+
+    def not_signed_in_silently(self, tenant: TenantChoice) -> None:
+        """No sign-in without a prompt: the admin chooses a method (``SignInAgainScreen`` goes on by itself)."""
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def sign_in(self, tenant: TenantChoice, method: SignInMethod, secret: str, cancel: threading.Event) -> None:

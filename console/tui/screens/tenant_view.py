@@ -171,7 +171,7 @@ class TenantView(LiveOperations):
         question = (
             f"Sign out of {name}? Its sign-in is forgotten and its {unfinished} unfinished "
             f"operation{'s' if unfinished != 1 else ''} no longer polled: they stay in the journal "
-            f"(signing in to {name} again resumes them).\n\n{keep_polling(others)}."
+            f'("Sign in to {name}" in the palette resumes them).\n\n{keep_polling(others)}.'
         )
 
         async def answered(yes: bool | None) -> None:
@@ -185,9 +185,7 @@ class TenantView(LiveOperations):
         picked = self.tenants.current
         session, views = self.tenants.sign_out(name)
         self.feed_snapshot(views)  # its unfinished rows now say they are not watched
-        self.refresh_pulse()
-        self.session.header = replace(self.session.header, tenant=", ".join(self.tenants.names()))
-        self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
+        self.show_signed_in()
         if self.tenants.current != picked:
             self.show_picked_tenant()
         await session.engine.stop()
@@ -197,6 +195,53 @@ class TenantView(LiveOperations):
         if session.close is not None:
             await session.close()
         self.notify(f"Signed out of {name}; {keep_polling(self.tenants.names())}.", title="Tenant", markup=False)
+
+    def show_signed_in(self) -> None:
+        """The pulse strip and the header name the tenants signed in to now (after a sign-out or a sign-in)."""
+        self.refresh_pulse()
+        self.session.header = replace(self.session.header, tenant=", ".join(self.tenants.names()))
+        self.query_one(ConsoleHeader).show(self.session.header, demo=self.services.demo)
+
+    # -- signing in again to a tenant signed out of ----------------------------------------------
+
+    def open_sign_in(self, name: str) -> None:
+        """Sign in again to tenant ``name`` (signed out of): its own ways in, as at start-up."""
+        from console.tui.screens.sign_in_again import SignInAgainScreen
+
+        login = self.tenants.logins.get(name)
+        if name not in self.tenants.signed_out or login is None:
+            text = f"{name} cannot be signed in to from here: start the console with --tenant {name}."
+            self.notify(text, title="Sign in", severity="warning", markup=False)
+            release_keys(self.app)
+            return
+        self.open_screen(SignInAgainScreen(login, self.services, name))
+
+    @work(group="sign-in-again", exit_on_error=False)
+    async def sign_in_tenant(self, session: Session) -> None:
+        """Tenant ``session.name`` signed in to again: its engine starts (resuming its unfinished operations from
+        the journal) and joins the table, its rows are its own again, the strip and the header name it."""
+        name = tenant_name_of(session)
+        if name not in self.tenants.signed_out:  # signed in to twice: keep the first
+            if session.close is not None:
+                await session.close()
+            self.notify(f"{name} is signed in already.", title="Sign in", severity="warning", markup=False)
+            return
+        try:
+            await session.engine.start()
+        except BaseException:
+            if session.close is not None:
+                await session.close()
+            raise  # the App's one failure handler says why; the tenant stays signed out of
+        self.tenants.sign_in(session)
+        self.feed_snapshot(session.engine.operations())  # its rows are watched again
+        self.query_one(OpsTable).set_tenants(self.tenants.name_for_key())
+        self.show_signed_in()
+        self.refresh_tenant_quotas()
+        unfinished = sum(1 for view in session.engine.operations() if not view.is_done)
+        polled = f"{unfinished} unfinished operation{'s' if unfinished != 1 else ''} polled again"
+        text = f"Signed in to {name} again: {polled if unfinished else 'nothing unfinished'}."
+        self.notify(text, title="Tenant", markup=False)
+        await self._reconcile_one(session.engine, self.tenant_suffix(session))
 
     # -- export, from the profiles (the picked tenant) or from operations (their tenant) ------------
 
