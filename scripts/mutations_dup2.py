@@ -30,13 +30,6 @@ MUTATIONS: list[tuple[Any, ...]] = [
         (f"{_THROTTLE}::test_the_pace_is_never_cut_below_its_floor",),
     ),
     (
-        "dup2: a confirmed export is not leased to this process",
-        "console/ops/journal_operations.py",
-        "        owner, lease_until = lease or (None, None)",
-        "        owner, lease_until = None, None",
-        (f"{_RECONCILE}::test_one_match_confirms_the_export_which_is_then_polled_to_its_end",),
-    ),
-    (
         "dup2: a confirmed export loses Graph's submittedDateTime",
         "console/ops/journal_operations.py",
         "        submitted_at, completed_at = iso(operation.submitted), iso(operation.completed)",
