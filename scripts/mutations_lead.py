@@ -133,5 +133,26 @@ MUTATIONS.extend(
                 "tests/test_demo_seed.py::test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures",
             ),
         ),
+        (
+            "lead: the Graph client keeps the cookies Graph sets and sends them back",
+            "console/graph/client.py",
+            "        self._http = CookielessClient(",
+            "        self._http = httpx.AsyncClient(",
+            ("tests/graph/test_client.py::test_a_cookie_graph_sets_is_neither_kept_nor_sent_back",),
+        ),
+        (
+            "lead: the cookieless client keeps cookies after all",
+            "console/http_client.py",
+            "    @property\n    def cookies(self) -> httpx.Cookies:\n        return _NO_COOKIES\n",
+            "    @property\n    def cookies(self) -> httpx.Cookies:\n        return self._cookies\n",
+            ("tests/graph/test_client.py::test_a_cookie_graph_sets_is_neither_kept_nor_sent_back",),
+        ),
+        (
+            "lead: the storage clients keep the cookies storage sets and send them back",
+            "console/storage/pool.py",
+            "            client = CookielessClient(",
+            "            client = httpx.AsyncClient(",
+            ("tests/storage/test_pool.py::test_a_cookie_storage_sets_is_neither_kept_nor_sent_back",),
+        ),
     ]
 )

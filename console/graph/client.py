@@ -49,6 +49,7 @@ from console.graph.retry import (
     parse_retry_after,
 )
 from console.graph.throttle import Pacer
+from console.http_client import CookielessClient
 from console.net import is_loopback  # the one loopback rule
 from console.tls import verification as tls_verification  # the one CA-bundle rule; name kept for callers
 
@@ -167,7 +168,7 @@ class GraphClient:
         self._clock = clock or SystemClock()
         self.pacer = pacer or Pacer(self._clock)
         """One pacer per client, i.e. per app and tenant (Graph's throttling scope)."""
-        self._http = httpx.AsyncClient(
+        self._http = CookielessClient(
             transport=transport,
             verify=tls_verification() if transport is None else True,
             timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),

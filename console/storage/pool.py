@@ -27,6 +27,7 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from console.errors import ConsoleError
+from console.http_client import CookielessClient
 
 __all__ = [
     "CONCURRENCY",
@@ -120,7 +121,7 @@ class StoragePool:
                 from console.tls import ssl_context
 
                 verify = ssl_context()
-            client = httpx.AsyncClient(
+            client = CookielessClient(
                 transport=self._transport,
                 timeout=self._timeout,
                 verify=verify,

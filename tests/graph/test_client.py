@@ -259,3 +259,22 @@ async def test_relative_location_is_resolved_against_the_request() -> None:
         assert accepted.retry_after == 7 and accepted.operation_id == "abc"
         poll = await client.get_operation(accepted.location)
     assert poll.operation.progress == 40.0 and poll.operation.status == "running"
+
+
+async def test_a_cookie_graph_sets_is_neither_kept_nor_sent_back() -> None:
+    """Graph needs no cookie: the client keeps none (nothing parsed per answer, nothing carried to a later request)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        cookie = {"Set-Cookie": "fpc=AbC123; path=/; secure; HttpOnly"}
+        return httpx.Response(200, headers=cookie, json={"id": "abc", "status": "running", "progress": "40"})
+
+    client = GraphClient(
+        "https://graph.example.test/beta", StaticTokenProvider("t"), transport=httpx.MockTransport(answer)
+    )
+    async with client:
+        location = "https://graph.example.test/v1.0/dataPolicyOperations/abc"
+        await client.get_operation(location)
+        await client.get_operation(location)
+    assert len(seen) == 2 and "cookie" not in seen[1].headers

@@ -196,3 +196,21 @@ async def test_a_pipeline_checks_a_location_once_and_says_each_finding_once() ->
         assert (await down.check(f"{base}/dsr-{i:04d}?{QUERY}")).ok
     assert down.warnings() == []  # the account's one finding comes with the count, when asked
     assert down.unreachable() == ["storage account pipedown unreachable (ConnectError): 4 checks skipped"]
+
+
+async def test_a_cookie_storage_sets_is_neither_kept_nor_sent_back() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"Set-Cookie": "ARRAffinity=abc; path=/"})
+
+    pool = StoragePool(httpx.MockTransport(answer))
+
+    async def call(client: httpx.AsyncClient) -> int:
+        return (await client.get("https://acct.blob.core.windows.net/c")).status_code
+
+    for _ in range(2):
+        await pool.run("https://acct.blob.core.windows.net", "acct", call)
+    await pool.aclose()
+    assert len(seen) == 2 and "cookie" not in seen[1].headers
