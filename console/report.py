@@ -68,6 +68,14 @@ FINAL_STATUSES = frozenset({"complete", "failed"})
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(_CSV_FORMULA_START)
 _FORMULA_NEXT = re.compile(",[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
+
+
+def _written_as_joined(line: str) -> bool:
+    """Whether the CSV writer writes cells joined into ``line`` as they are: no quote, no character to
+    escape, no cell that starts a formula (a cell with a comma still needs its quotes)."""
+    return '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line)
+
+
 """A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
 a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
@@ -473,14 +481,7 @@ def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str
     except TypeError:  # a cell that is not text (None, a blob): as the cells make it
         return _values_cells(journal, values, first_id, final_id)
     line = f"{head},{shown},{tail}"
-    if (
-        '"' in line
-        or not line.isprintable()
-        or line[:1] in _FORMULA_FIRST
-        or _FORMULA_NEXT.search(line)
-        or head.count(",") != _HEAD_COMMAS
-        or tail.count(",") != _TAIL_COMMAS
-    ):
+    if not _written_as_joined(line) or head.count(",") != _HEAD_COMMAS or tail.count(",") != _TAIL_COMMAS:
         return _values_cells(journal, values, first_id, final_id)
     return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
 
@@ -806,12 +807,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
         count += 1
         if type(cells) is str:  # the line itself (``_values_line``)
             parts.append(cells)
-        elif (
-            '"' not in (line := ",".join(cells))
-            and line.isprintable()
-            and line[:1] not in _FORMULA_FIRST
-            and not _FORMULA_NEXT.search(line)
-        ):
+        elif _written_as_joined(line := ",".join(cells)):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
             # the writer's line is the cells joined by commas, a cell with a comma in quotes.
             if line.count(",") != commas:
