@@ -74,12 +74,8 @@ class JournalWriter:
         Raises:
             JournalError: the journal stayed locked or cannot be written (a sentence, redacted).
         """
-        bound = functools.partial(method, *args, **kwargs)
-        journal = self.journal
         try:
-            if retry:
-                return await self._run(lambda: journal.retrying(bound))
-            return await self._run(bound)
+            return await self._run(self._bound(method, args, kwargs, retry))
         except sqlite3.Error as exc:
             raise self._journal_error(exc) from exc
 
@@ -92,10 +88,8 @@ class JournalWriter:
         Raises:
             JournalError: as ``call``.
         """
-        bound = functools.partial(method, *args, **kwargs)
-        journal = self.journal
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._grouped.append(((lambda: journal.retrying(bound)) if retry else bound, future))
+        self._grouped.append((self._bound(method, args, kwargs, retry), future))
         self.calls_in_flight += 1  # counted from now: tests wait for 0 before moving the clock
         if not self._draining:  # the trip starts once the ready callbacks ran: their calls go with it
             self._draining = True
@@ -130,6 +124,16 @@ class JournalWriter:
                         future.set_exception(value)
         finally:
             self._draining = False
+
+    def _bound(
+        self, method: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], retry: bool
+    ) -> Callable[[], T]:
+        """The call to run on the thread: ``method(*args, **kwargs)``, retried there while locked with ``retry``."""
+        bound = functools.partial(method, *args, **kwargs)
+        if not retry:
+            return bound
+        journal = self.journal
+        return lambda: journal.retrying(bound)
 
     def _journal_error(self, exc: sqlite3.Error) -> JournalError:
         return JournalError(

@@ -103,18 +103,8 @@ def validate_storage_location(location: str) -> str:
             f"the storage location is {len(text):,} characters long; at most {MAX_LOCATION_LENGTH:,} are accepted "
             "(a container SAS URL is about 200): copy the container's SAS URL again"
         )
-    plain = text.isascii() and text.isprintable() and " " not in text  # the usual location: C calls only
-    for index, c in enumerate("" if plain else text):
-        if not c.isascii():
-            raise ValueError(
-                f"the storage location must be plain ASCII: character {index + 1} is {_character(c)} "
-                "(a lookalike letter names another host): type the URL again or copy it from the Azure portal"
-            )
-        if not c.isprintable() or c.isspace():
-            raise ValueError(
-                f"the storage location contains a control character or space ({_character(c)} at character "
-                f"{index + 1}): copy the URL again"
-            )
+    if not (text.isascii() and text.isprintable() and " " not in text):  # the usual location: C calls only
+        _refuse_character(text)
     if "://" not in text:
         probe = text
         for placeholder in ("{userId}", "{upn}", "{date}"):
@@ -126,6 +116,21 @@ def validate_storage_location(location: str) -> str:
         return text
     _check_url(text)
     return text
+
+
+def _refuse_character(text: str) -> None:
+    """Name the first character no storage location may hold (not ASCII, a control character or a space)."""
+    for index, c in enumerate(text):
+        if not c.isascii():
+            raise ValueError(
+                f"the storage location must be plain ASCII: character {index + 1} is {_character(c)} "
+                "(a lookalike letter names another host): type the URL again or copy it from the Azure portal"
+            )
+        if not c.isprintable() or c.isspace():
+            raise ValueError(
+                f"the storage location contains a control character or space ({_character(c)} at character "
+                f"{index + 1}): copy the URL again"
+            )
 
 
 def _check_url(text: str) -> None:

@@ -76,8 +76,9 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         self._hold_timer: Timer | None = None
         self._release_pending = False
         self._escape_in_flight: Screen[object] | None = None
-        self._priority_ran = False
         """The screen an Esc was sent to while it has not come back up to the App (keys after it are held)."""
+        self._priority_ran = False
+        """A priority binding handled the key being delivered (as it was read: nothing to wait for)."""
         self.event_log = EventLog(services.clock.now)
         """Every toast, failure, throttling episode and batch end, in full (ctrl+l shows it)."""
 
