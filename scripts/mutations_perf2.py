@@ -45,8 +45,8 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv fast path: a formula cell still gets its quote",
         "console/report.py",
-        "        elif _written_as_joined(line := \",\".join(cells)):",
-        "        elif '\"' not in (line := \",\".join(cells)) and line.isprintable():",
+        '        elif _written_as_joined(line := ",".join(cells)):',
+        '        elif \'"\' not in (line := ",".join(cells)) and line.isprintable():',
         (FAST + "test_the_report_prints_the_views_rows_byte_for_byte",),
     ),
     (
