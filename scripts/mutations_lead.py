@@ -154,5 +154,14 @@ MUTATIONS.extend(
             "            client = httpx.AsyncClient(",
             ("tests/storage/test_pool.py::test_a_cookie_storage_sets_is_neither_kept_nor_sent_back",),
         ),
+        (
+            "lead: --demo report covers the first demo tenant only",
+            "console/cli/journal_commands.py",
+            "        tenant_key=journal_only.tenant_key if journal_only.tenant_keys is None else None,",
+            "        tenant_key=journal_only.tenant_key,",
+            (
+                "tests/test_demo_seed.py::test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_same_figures",
+            ),
+        ),
     ]
 )

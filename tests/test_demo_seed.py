@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from console.demo import DEMO_CASE, DEMO_RUNNING
@@ -93,6 +95,7 @@ async def test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_
         summary = run_cli("--demo", "--state-dir", state, "ops", "--summary", "--json")
         listed = run_cli("--demo", "--state-dir", state, "ops", "--json")
         table = run_cli("--demo", "--state-dir", state, "ops")
+        report = run_cli("--demo", "--state-dir", state, "report", "--format", "json")
     finally:
         for session in reversed(sessions):
             await session.close()
@@ -103,5 +106,8 @@ async def test_the_demo_console_and_the_demo_cli_name_the_same_tenants_with_the_
     assert budgets["northwind"] != budgets["contoso"]
     assert {name: p["unfinished"] for name, p in pulses.items()} == console_rows
     assert table.stdout.split()[0] == "TENANT" and {"contoso", "fabrikam", "northwind"} <= set(table.stdout.split())
+    assert report.returncode == 0, report.stderr
+    reported: list[dict[str, object]] = json.loads(report.stdout)
+    assert {name: sum(1 for r in reported if r["tenant"] == name) for name in console_rows} == console_rows
     rows = lines(listed.stdout)
     assert {name: sum(1 for r in rows if r.get("tenant") == name) for name in console_rows} == console_rows

@@ -198,7 +198,7 @@ def cmd_report(journal_only: JournalOnly, args: argparse.Namespace) -> int:
         warn_unknown(journal_only)
     rows = iter_report_rows(
         journal_only.journal,
-        tenant_key=journal_only.tenant_key,
+        tenant_key=journal_only.tenant_key if journal_only.tenant_keys is None else None,  # several: ``tenants``
         case=args.case,
         since=since,
         now=now,
