@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 from console.demo import DEMO_CASE, DEMO_RUNNING
