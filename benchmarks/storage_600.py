@@ -22,7 +22,9 @@ POST after launch (on the simulator's clock), and completion noticed: per operat
 that saw it final minus the moment it finished, on the simulator's clock. Polls before Retry-After
 are counted too.
 
-Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--only unreachable] [--check]
+Run: .venv/bin/python benchmarks/storage_600.py [--ops 600] [--retry-after 2] [--only unreachable] [--runs 3] [--check]
+(with ``--runs N`` each scenario runs N pairs and the CPU target is judged on the median ratio: one
+run's ratio moves by about 10% with the machine's load)
 
 Profiling (not for the figures): ``STORAGE600_PYARGS`` goes between the interpreter and ``-m console``
 (e.g. ``-m cProfile -o cli.prof``), ``STORAGE600_FLOOR_PYARGS`` likewise for the floor,
@@ -396,7 +398,7 @@ def child_cpu(run: Any) -> tuple[dict[str, Any], float]:
 
 
 def scenario(
-    name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace, azurite: AzuriteBlob | None
+    name: str, info: dict[str, Any], conn: Connection, args: argparse.Namespace, azurite: AzuriteBlob | None, run: int
 ) -> dict[str, Any]:
     sas = SAS
     if name == "unreachable":
@@ -412,7 +414,7 @@ def scenario(
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "BENCH_TOKEN": info["token"],
-            "LOC": f"{base}/{name[0]}-cli-{{userId}}?{sas}",
+            "LOC": f"{base}/{container_prefix(name, 'cli', run)}{{userId}}?{sas}",
             "NO_PROXY": "127.0.0.1,localhost",
         }
         command = [
@@ -427,7 +429,7 @@ def scenario(
         server = conn.recv()
         cli.update(cpu=cpu, **server)
         results["cli"] = cli
-    floor_info = {**info, "template": f"{base}/{name[0]}-floor-{{userId}}?{sas}"}
+    floor_info = {**info, "template": f"{base}/{container_prefix(name, 'floor', run)}{{userId}}?{sas}"}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
     command = [sys.executable, *os.environ.get("STORAGE600_FLOOR_PYARGS", "").split(), str(Path(__file__).resolve())]
     command.append("--floor")
@@ -438,10 +440,19 @@ def scenario(
     return results
 
 
+def container_prefix(name: str, who: str, run: int) -> str:
+    """Each run's containers are new ones (a container keeps its export: the pre-flight would refuse it)."""
+    return f"{name[0]}{run or ''}-{who}-"
+
+
+def cpu_ratio(res: dict[str, Any]) -> float:
+    return res["cli"]["cpu"] / res["floor"]["cpu"] if res["floor"]["cpu"] else float("inf")
+
+
 def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     cli, floor = res["cli"], res["floor"]
     ok = True
-    ratio = cli["cpu"] / floor["cpu"] if floor["cpu"] else float("inf")
+    ratio = cpu_ratio(res)
     first = (cli["first_post"] - cli["launched"]) if cli["first_post"] else float("inf")
     med, fmed = median(cli["noticed"]) if cli["noticed"] else float("inf"), median(floor["noticed"] or [0.0])
     notice_target = args.retry_after / 2 + 0.2
@@ -481,6 +492,9 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
         if args.smoke and label[:4].rstrip(" <") in timed:  # tiny runs: start-up dominates, so not judged
             rows.append((f"(not judged at this size) {label}", value))
             continue
+        if args.runs > 1 and label.startswith("CPU"):  # one run's ratio moves +-10% with the machine's load
+            rows.append((f"(judged on the median of the runs) {label}", value))
+            continue
         rows.append((f"TARGET {label}", f"{verdict(passed)} {value}"))
         ok = ok and passed
     print_block(f"storage {name}: {args.ops} exports, Retry-After {args.retry_after} s", rows)
@@ -505,6 +519,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--only", choices=["reachable", "unreachable"], default=None)
     parser.add_argument("--check", action="store_true", help="exit 1 when any TARGET is a MISS")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="pairs (CLI, floor) per scenario; the CPU target is judged on the median ratio",
+    )
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--smoke", action="store_true", help="judge only behaviour targets (CI's tiny run), not CPU, latency or RSS"
@@ -543,13 +563,34 @@ def run_all(args: argparse.Namespace, azurite: AzuriteBlob | None) -> int:
         print(info["error"], file=sys.stderr)
         return 1
     if azurite is not None:
-        azurite.create_containers([f"r-{who}-{user.lower()}" for who in ("cli", "floor") for user in info["users"]])
+        azurite.create_containers(
+            [
+                f"{container_prefix('reachable', who, run)}{user.lower()}"
+                for run in range(args.runs)
+                for who in ("cli", "floor")
+                for user in info["users"]
+            ]
+        )
     ok = True
     try:
         for name in [args.only] if args.only else ["unreachable", "reachable"]:
             storage = "Azurite" if azurite is not None and name == "reachable" else "the Blob stand-in"
-            result = scenario(name, info, parent, args, azurite if name == "reachable" else None)
-            ok = report(f"{name} ({storage})" if name == "reachable" else name, result, args) and ok
+            ratios = []
+            for run in range(args.runs):
+                result = scenario(name, info, parent, args, azurite if name == "reachable" else None, run)
+                ok = report(f"{name} ({storage})" if name == "reachable" else name, result, args) and ok
+                ratios.append(cpu_ratio(result))
+            if args.runs > 1:
+                ratio = median(ratios)
+                judged = "(not judged at this size)" if args.smoke else f"TARGET {verdict(ratio <= 1.2)}"
+                print_block(
+                    f"storage {name}: CPU over {args.runs} runs, each CLI beside its floor",
+                    [
+                        ("CPU / floor, each run", ", ".join(f"{r:.2f}x" for r in ratios)),
+                        ("CPU <= 1.2x the floor (median)", f"{judged} {ratio:.2f}x"),
+                    ],
+                )
+                ok = ok and (ratio <= 1.2 or args.smoke)
     finally:
         parent.send("stop")
         server.join(10)

@@ -165,3 +165,42 @@ MUTATIONS.extend(
         ),
     ]
 )
+MUTATIONS.extend(
+    [
+        (
+            "lead: the export path loads httpx's own command line (click, rich)",
+            "console/__init__.py",
+            'sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]',
+            "",
+            ("tests/test_layers.py::test_the_export_path_leaves_httpx_command_line_unloaded",),
+        ),
+        (
+            "lead: a long run keeps the collector's start-up settings",
+            "console/cli/run.py",
+            "    import asyncio\n\n    settle_collector()\n",
+            "    import asyncio\n",
+            ("tests/test_layers.py::test_a_long_run_tunes_the_collector_once_started",),
+        ),
+        (
+            "lead: a row's view keeps the journal's delivery dict",
+            "console/ops/journal_model.py",
+            '        fields["delivered"] = delivery_from_json(self.delivered)\n',
+            "",
+            ("tests/ops/test_promises.py",),
+        ),
+        (
+            "lead: a row's view keeps the journal's submitted text",
+            "console/ops/journal_model.py",
+            '        fields["submitted_at"] = parse_datetime(self.submitted_at)\n',
+            "",
+            ("tests/ops/test_journal.py::test_a_rows_view_carries_every_field_with_times_and_delivery_as_values",),
+        ),
+        (
+            "lead: the form's person label shows a UPN before the name",
+            "console/ops/events.py",
+            "return terminal_safe(self.display_name or self.user_principal_name or self.user_id)",
+            "return terminal_safe(self.user_principal_name or self.display_name or self.user_id)",
+            ("tests/tui/test_export_model.py",),
+        ),
+    ]
+)

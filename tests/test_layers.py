@@ -117,3 +117,28 @@ def test_headless_layers_do_not_load_textual_at_runtime() -> None:
     code = "import sys, console.auth.signin, console.auth.headless; print('console.sim' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_export_path_leaves_httpx_command_line_unloaded() -> None:
+    """httpx imports its own command line (click, rich) when they are installed; the console never runs it
+    (45 ms of every start-up that talks to Graph). httpx still works, and its ``main`` is its stub."""
+    code = (
+        "import sys, console.cli.run, console.ops.engine, console.graph.client, console.storage.blob, "
+        "console.ops.submission, httpx; "
+        "print(sorted(m for m in ('click', 'rich', 'pygments', 'httpx._main') if sys.modules.get(m) is not None), "
+        "httpx.URL('https://graph.microsoft.com/beta').host)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "graph.microsoft.com"]
+
+
+def test_a_long_run_tunes_the_collector_once_started() -> None:
+    """``run_async`` (export --wait, watch): young collections every 10,000 allocations, start-up frozen."""
+    code = (
+        "import gc; from console.cli.run import run_async\n"
+        "async def probe() -> int:\n"
+        "    return gc.get_threshold()[0] + (gc.get_freeze_count() > 0)\n"
+        "print(gc.get_threshold()[0], run_async(probe))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["700", "10001"]

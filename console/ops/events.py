@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+
+from console.text import terminal_safe
 
 if TYPE_CHECKING:  # the storage slice imports httpx: a read of the journal never needs it
     from console.storage.blob import Delivery
@@ -192,17 +194,30 @@ def names_of(someone: Someone) -> Names:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportTarget:
-    """One person to export, with where to (each user its own location: one export per location)."""
+class Person:
+    """Who an export is for, as the export form names them, and the journal row it repeats (if any)."""
 
     user_id: str
-    storage_location: str
-    """Resolved and full (it may hold a SAS): kept in memory only, journalled redacted."""
+    _: KW_ONLY
     display_name: str = ""
     user_principal_name: str = ""
     home_tenant_id: str = ""
     previous_key: int | None = None
-    """The journal row this export repeats, if any."""
+    """The journal row this export repeats (an export again from the operations pane), else None."""
+
+    @property
+    def label(self) -> str:
+        """Name, else UPN, else userId; control characters escaped (tenant data)."""
+        return terminal_safe(self.display_name or self.user_principal_name or self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTarget(Person):
+    """One person to export, with where to (each user its own location: one export per location):
+    ``ExportTarget(user_id, storage_location, display_name=..., previous_key=...)``."""
+
+    storage_location: str
+    """Resolved and full (it may hold a SAS): kept in memory only, journalled redacted."""
 
     @classmethod
     def of(cls, someone: Someone, location: str, previous_key: int | None = None) -> ExportTarget:

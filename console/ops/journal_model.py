@@ -7,6 +7,7 @@ print most rows as they are (``ops``, ``report``) index the query's tuples with 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Iterable, Sequence
@@ -91,35 +92,12 @@ class OperationRow:
     """An outbound removal's tenant (the one asked to remove our user's data); empty otherwise."""
 
     def view(self) -> OperationView:
-        return OperationView(
-            key=self.key,
-            tenant_key=self.tenant_key,
-            user_id=self.user_id,
-            operation_id=self.operation_id,
-            location=self.location,
-            storage_location=self.storage_location,
-            state=self.state,
-            status=self.status,
-            progress=self.progress,
-            submitted_at=parse_datetime(self.submitted_at),
-            completed_at=parse_datetime(self.completed_at),
-            created_at=self.created_at,
-            next_poll_at=self.next_poll_at,
-            last_error=self.last_error,
-            polls=self.polls,
-            case=self.case,
-            display_name=self.display_name,
-            user_principal_name=self.user_principal_name,
-            home_tenant_id=self.home_tenant_id,
-            submitted_by=self.submitted_by,
-            previous_key=self.previous_key,
-            post_request_id=self.post_request_id,
-            final_request_id=self.final_request_id,
-            delivered=delivery_from_json(self.delivered),
-            notes=self.notes,
-            kind=self.kind,
-            target_tenant=self.target_tenant,
-        )
+        """The immutable snapshot the front ends see (times and delivery as values, no lease)."""
+        fields = {name: self.__dict__[name] for name in _VIEW_FIELDS}
+        fields["submitted_at"] = parse_datetime(self.submitted_at)
+        fields["completed_at"] = parse_datetime(self.completed_at)
+        fields["delivered"] = delivery_from_json(self.delivered)
+        return OperationView(**fields)
 
     def copy(self) -> OperationRow:
         # The fields as they are (no ``__init__`` to run, no ``__post_init__`` to apply): a shallow copy,
@@ -127,6 +105,11 @@ class OperationRow:
         clone = object.__new__(OperationRow)
         clone.__dict__.update(self.__dict__)
         return clone
+
+
+_VIEW_FIELDS = tuple(field.name for field in dataclasses.fields(OperationView))
+"""The view's fields, each named as the row's: ``view()`` copies them, then turns the journal's texts
+(``submitted_at``, ``completed_at``, ``delivered``) into values; the lease fields stay the engine's."""
 
 
 def iso(value: datetime | None) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from console.ops.events import OperationView
+from console.ops.events import OperationView, names_of
 from console.storage import TemplateError, is_template, resolve_locations
 from console.tui.export_model import Person, container_key, fresh_location, location_host, short_location
 from console.tui.profile_index import ProfileIndex
@@ -25,18 +25,12 @@ def person_for(
     """The export form's person for ``user_id``: the listed profile, else what ``view`` (the journal) kept."""
     profile = index.get(user_id)
     if profile is not None:
-        return Person(
-            user_id,
-            profile.display_name,
-            profile.user_principal_name,
-            profile.home_tenant_id,
-            previous_key=previous_key,
-        )
+        return Person(user_id, **names_of(profile), previous_key=previous_key)
     return Person(
         user_id,
-        getattr(view, "display_name", "") or "",
-        getattr(view, "user_principal_name", "") or "",
-        getattr(view, "home_tenant_id", "") or "",
+        display_name=getattr(view, "display_name", "") or "",
+        user_principal_name=getattr(view, "user_principal_name", "") or "",
+        home_tenant_id=getattr(view, "home_tenant_id", "") or "",
         previous_key=previous_key,
     )
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from rich.text import Text
 
-from console.ops.events import UNCONFIRMED, QuotaReport, SubmitOutcome
+from console.ops.events import UNCONFIRMED, Person, QuotaReport, SubmitOutcome
 from console.ops.submission import LocationPlan, PeopleCheck, check_people, plan_locations, propose_template
 from console.redact import redact
 from console.storage import (
@@ -43,23 +43,6 @@ __all__ = [
     "propose_template",
     "short_location",
 ]
-
-
-@dataclass(frozen=True)
-class Person:
-    """One person an export is for, as the form names them."""
-
-    user_id: str
-    display_name: str = ""
-    user_principal_name: str = ""
-    home_tenant_id: str = ""
-    previous_key: int | None = None
-    """The operation this export repeats (from the operations pane), else None."""
-
-    @property
-    def label(self) -> str:
-        """Name, else UPN, else userId; control characters escaped (tenant data)."""
-        return safe_text(self.display_name or self.user_principal_name or self.user_id)
 
 
 @dataclass

@@ -318,3 +318,27 @@ def test_the_migration_redacts_a_secret_schema_1_kept_in_a_polls_error(tmp_path:
     assert errors and all("VERYSECRETSIG0042" not in e and "sig=***" in e for e in errors)
     journal.close()
     assert b"VERYSECRETSIG0042" not in raw_bytes(path)
+
+
+def test_a_rows_view_carries_every_field_with_times_and_delivery_as_values(tmp_path: Path) -> None:
+    """``OperationRow.view()`` copies the view's fields by name and turns the journal's texts into values."""
+    from dataclasses import fields
+    from datetime import UTC, datetime
+
+    from console.ops.events import OperationView
+
+    journal = OperationJournal(tmp_path / "journal.sqlite3")
+    row = journal.record_intent(TENANT, "u1", SAS, NOW, case="DSR-9", display_name="Zoë", user_principal_name="z@x")
+    row.submitted_at, row.completed_at = "2026-12-01T10:00:00Z", "2026-12-01T10:10:00.5Z"
+    row.delivered = {"checked_at": NOW + 60, "files": 3, "bytes": 42, "request_info": True}
+    row.owner, row.lease_until, row.retry_after = "pid-1", NOW + 30, 5.0
+    view = row.view()
+    assert view.submitted_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert view.completed_at == datetime(2026, 12, 1, 10, 10, 0, 500000, tzinfo=UTC)
+    assert view.delivered is not None and (view.delivered.files, view.delivered.request_info) == (3, True)
+    converted = {"submitted_at", "completed_at", "delivered"}
+    for field in fields(OperationView):
+        if field.name not in converted:
+            assert getattr(view, field.name) == getattr(row, field.name), field.name
+    assert not hasattr(view, "owner") and not hasattr(view, "lease_until")
+    journal.close()

@@ -13,7 +13,14 @@ from console.tui.export_model import (
 
 NOW = 1_800_000_000.0
 QUERY = "sv=2024-01-01&sr=c&sp=rcwl&se=2027-06-01T00:00:00Z&sig=S3cr3t"
-PEOPLE = [Person(f"0000000{i}-aaaa-4bbb-8ccc-00000000000{i}", f"Person {i}", f"p{i}@fabrikam.com") for i in range(4)]
+PEOPLE = [
+    Person(
+        f"0000000{i}-aaaa-4bbb-8ccc-00000000000{i}",
+        display_name=f"Person {i}",
+        user_principal_name=f"p{i}@fabrikam.com",
+    )
+    for i in range(4)
+]
 
 
 def test_the_proposed_template_keeps_account_and_sas_and_varies_the_container() -> None:
