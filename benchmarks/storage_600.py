@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -240,9 +241,11 @@ def serve_simulator(conn: Connection, options: dict[str, Any]) -> None:
         low, high = options["min_duration"], options["max_duration"]
         spread_export_durations(tenant.graph, lambda _now: durations.uniform(low, high))
         users = [p.user_id for p in tenant.graph.profiles[: options["ops"]]]
-        for phase in ("u-cli", "u-floor", "r-cli", "r-floor"):
-            for user in users:
-                tenant.storage.create_container(ACCOUNT, f"{phase}-{user.lower()}")
+        for run in range(options["runs"]):
+            for phase in ("unreachable", "reachable"):
+                for who in ("cli", "floor"):
+                    for user in users:
+                        tenant.storage.create_container(ACCOUNT, f"{container_prefix(phase, who, run)}{user.lower()}")
         _blob_server, blob_port = serve_blob(tenant.storage)
         token = tenant.issue_token(lifetime=7 * 86400)
         with LoopbackServer(tenant, host="127.0.0.1", port=0) as server:
@@ -266,7 +269,8 @@ def stats(tenant: Any) -> dict[str, Any]:
     first_post = min((r.at for r in tenant.requests if r.kind == "export"), default=None)
     last: dict[str, tuple[float, float]] = {}
     noticed: dict[str, float] = {}
-    early = 0
+    first_poll: dict[str, float] = {}
+    early = after_final = 0
     for r in tenant.requests:
         if r.kind not in ("export", "poll") or not r.operation_id:
             continue
@@ -276,13 +280,27 @@ def stats(tenant: Any) -> dict[str, Any]:
             early += 1
         last[op_id] = (r.at, float(r.retry_after) if r.retry_after else 0.0)
         op = ops.get(op_id)
-        if r.kind == "poll" and op is not None and op_id not in noticed:
+        if r.kind == "poll" and op is not None:
             finish = op.submitted_at + (op.fail_at if op.fail_at is not None else op.duration)
-            if r.at >= finish:
+            if op_id in noticed:
+                after_final += 1
+            elif r.at >= finish:
                 noticed[op_id] = r.at - finish
+            first = first_poll.setdefault(op_id, r.at - op.submitted_at)
+            del first
     posts = sum(1 for r in tenant.requests if r.kind == "export")
     polls = sum(1 for r in tenant.requests if r.kind == "poll")
-    return {"first_post": first_post, "early": early, "noticed": list(noticed.values()), "posts": posts, "polls": polls}
+    kinds = Counter(r.kind for r in tenant.requests)
+    return {
+        "first_post": first_post,
+        "early": early,
+        "noticed": list(noticed.values()),
+        "posts": posts,
+        "polls": polls,
+        "kinds": dict(kinds),
+        "after_final": after_final,
+        "first_poll": median(list(first_poll.values())) if first_poll else 0.0,
+    }
 
 
 # ----------------------------------------------------------------------------- the floor client
@@ -445,6 +463,10 @@ def container_prefix(name: str, who: str, run: int) -> str:
     return f"{name[0]}{run or ''}-{who}-"
 
 
+def kinds(run: dict[str, Any]) -> str:
+    return " ".join(f"{kind} {count}" for kind, count in sorted(run.get("kinds", {}).items()))
+
+
 def cpu_ratio(res: dict[str, Any]) -> float:
     return res["cli"]["cpu"] / res["floor"]["cpu"] if res["floor"]["cpu"] else float("inf")
 
@@ -467,6 +489,12 @@ def report(name: str, res: dict[str, Any], args: argparse.Namespace) -> bool:
     rows = [
         ("exit code", f"CLI {cli['rc']} (floor {floor['rc']}); POSTs {cli['posts']} (floor {floor['posts']})"),
         ("polls", f"CLI {cli['polls']} (floor {floor['polls']})"),
+        ("Graph requests by kind", f"CLI {kinds(cli)} (floor {kinds(floor)})"),
+        (
+            "polls after final / first poll (median)",
+            f"CLI {cli.get('after_final')} / {cli.get('first_poll', 0):.2f} s "
+            f"(floor {floor.get('after_final')} / {floor.get('first_poll', 0):.2f} s)",
+        ),
         ("deliveries listed with files (CLI)", str(delivered)),
         ("noticed", f"{len(cli['noticed'])} of {args.ops} (floor {len(floor['noticed'])})"),
         ("CPU", f"CLI {cli['cpu']:.2f} s, floor {floor['cpu']:.2f} s"),
@@ -554,7 +582,7 @@ def main() -> int:
 
 def run_all(args: argparse.Namespace, azurite: AzuriteBlob | None) -> int:
     parent, child = multiprocessing.Pipe()
-    options = {k: getattr(args, k) for k in ("ops", "retry_after", "min_duration", "max_duration", "seed")}
+    options = {k: getattr(args, k) for k in ("ops", "retry_after", "min_duration", "max_duration", "seed", "runs")}
     options["azurite"] = azurite is not None
     server = multiprocessing.get_context("fork").Process(target=serve_simulator, args=(child, options), daemon=True)
     server.start()
