@@ -204,3 +204,39 @@ MUTATIONS.extend(
         ),
     ]
 )
+MUTATIONS.append(
+    (
+        "lead: the Outbound view shows its worker failures itself (unredacted), not through the App's handler",
+        "console/tui/screens/outbound.py",
+        "class OutboundScreen(ReportsWorkerFailures, Screen[None]):",
+        "class OutboundScreen(Screen[None]):",
+        ("tests/tui/test_worker_failures.py::test_a_worker_failure_shows_once_formatted_and_as_text",),
+    )
+)
+MUTATIONS.extend(
+    [
+        (
+            "lead: a removal already asked for is toasted with the tenant's text raw",
+            "console/tui/removal.py",
+            'describe_failure(exc).text.replace("use --force to ask again"',
+            'str(exc).replace("use --force to ask again"',
+            ("tests/tui/test_remove_dialog.py::test_a_refused_removal_toast_shows_tenant_text_as_escaped_data",),
+        ),
+        (
+            "lead: a removal not done is toasted with Graph's text raw",
+            "console/tui/removal.py",
+            "not done: {safe_text(redact(outcome.error))}",
+            "not done: {outcome.error}",
+            ("tests/tui/test_remove_dialog.py::test_a_refused_removal_toast_shows_tenant_text_as_escaped_data",),
+        ),
+    ]
+)
+MUTATIONS.append(
+    (
+        "lead: a screen's own toast is shown and logged unredacted",
+        "console/tui/app.py",
+        "        text = redact(plain_text(message, markup=markup))\n        heading = redact(plain_text(title, markup=markup))",
+        "        text = plain_text(message, markup=markup)\n        heading = plain_text(title, markup=markup)",
+        ("tests/tui/test_worker_failures.py::test_every_toast_is_redacted_whoever_sends_it",),
+    )
+)

@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
+from console.redact import redact
 from console.tui import terminal_keys
 from console.tui.bindings import KeyArea
 from console.tui.cells import safe_text
@@ -93,9 +94,12 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Log the whole text, then toast one short line for a few seconds (the log keeps the rest)."""
-        text = plain_text(message, markup=markup)
-        heading = plain_text(title, markup=markup)
+        """Log the whole text, then toast one short line for a few seconds (the log keeps the rest).
+
+        Whoever calls it, the text is redacted (a SAS signature or token in it is masked) and made
+        terminal-safe before the log or a toast holds it."""
+        text = redact(plain_text(message, markup=markup))
+        heading = redact(plain_text(title, markup=markup))
         self.event_log.add(text, title=heading, severity=severity)
         # One line, no title line: "Copy: Copied the operation id 384b…" fits the toast (half the screen).
         width = max(20, min(TOAST_WIDTH, self.size.width // 2 - 4))

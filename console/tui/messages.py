@@ -64,6 +64,7 @@ WORKER_TITLES = {
     "engine": "Operations",
     "quota": "Quota",
     "removal": "Removal failed",
+    "outbound": "Outbound",
     "details-reload": "Details",
     "details-note": "Note not saved",
     "ops-actions": "Operations",

@@ -21,7 +21,10 @@ from console.ops.removal import (
     removal_refusal,
     submit_removals,
 )
+from console.redact import redact
+from console.tui.cells import safe_text
 from console.tui.dialogs.remove import RemoveScreen
+from console.tui.messages import describe_failure
 from console.tui.read_only import refused_text
 
 if TYPE_CHECKING:
@@ -127,7 +130,7 @@ async def _send(
         outcomes = await submit_removals(engine, targets, case=case, who=who)
     except AlreadyRemoved as exc:
         screen.notify(
-            str(exc).replace("use --force to ask again", "ask again from the command line (--force)"),
+            describe_failure(exc).text.replace("use --force to ask again", "ask again from the command line (--force)"),
             title=title,
             severity="error",
             markup=False,
@@ -141,7 +144,7 @@ async def _send(
         screen.notify(f"Removal requested for {len(done):,} people (case {case}).", title=title, markup=False)
     for outcome in failed[:3]:
         screen.notify(
-            f"Removal of {outcome.target.label} not done: {outcome.error}",
+            f"Removal of {outcome.target.label} not done: {safe_text(redact(outcome.error))}",
             title=title,
             severity="error",
             markup=False,

@@ -145,3 +145,32 @@ def test_the_removal_question_fits_80x24(snap_compare: Callable[..., bool]) -> N
         await settle(pilot)
 
     assert snap_compare(ConsoleApp(allowed_fake_services()), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_refused_removal_toast_shows_tenant_text_as_escaped_data(monkeypatch: Any) -> None:
+    """What a removal's toasts carry from the tenant (a user id, the holding tenant, an error) reaches the
+    terminal escaped and redacted, as every other failure does."""
+    import console.tui.removal as removal
+    from console.ops.removal import AlreadyRemoved, RemovalOutcome
+    from tests.tui.fakes import view
+
+    hostile = "evil\x1b]52;c;SGVsbG8=\x07tenant sig=S3cr3t"
+    shown: list[str] = []
+    screen = SimpleNamespace(notify=lambda text, **_kw: shown.append(text))
+
+    async def already(*_args: Any, **_kw: Any) -> Any:
+        raise AlreadyRemoved([view(1, "u-1", target_tenant=hostile, kind="removal")])
+
+    monkeypatch.setattr(removal, "submit_removals", already)
+    await removal._send(screen, None, [], "DSR-1", "admin", "Remove")  # type: ignore[arg-type]  # noqa: SLF001
+
+    async def failed(*_args: Any, **_kw: Any) -> Any:
+        target = SimpleNamespace(label="Zoë")
+        return [RemovalOutcome(target, None, "", f"Graph said {hostile}", 1)]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(removal, "submit_removals", failed)
+    await removal._send(screen, None, [], "DSR-1", "admin", "Remove")  # type: ignore[arg-type]  # noqa: SLF001
+    assert len(shown) == 2 and "ask again from the command line (--force)" in shown[0]
+    for text in shown:
+        assert "\x1b" not in text and "\x07" not in text and "S3cr3t" not in text, text
+        assert "\\x1b]52" in text

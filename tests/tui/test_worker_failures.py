@@ -19,6 +19,7 @@ from console.tui.screens.details import OperationDetailsScreen
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.login import LoginScreen
 from console.tui.screens.main import MainScreen
+from console.tui.screens.outbound import OutboundScreen
 from console.tui.widgets.ops_pane import OperationsPane
 from tests.tui.fakes import make_services
 from tests.tui.test_console import settle
@@ -54,6 +55,11 @@ def _login(app: ConsoleApp) -> DOMNode:
     return app.screen
 
 
+def _outbound(app: ConsoleApp) -> DOMNode:
+    assert isinstance(app.screen, OutboundScreen)
+    return app.screen
+
+
 def _app(app: ConsoleApp) -> DOMNode:
     return app
 
@@ -65,6 +71,7 @@ WHERE: dict[str, tuple[tuple[str, ...], Callable[[ConsoleApp], DOMNode], str, st
     "details": (("2", "down", "enter"), _details, "details-note", "Note not saved"),
     "export form": (("down", "enter"), _export, "export-check", "Storage check failed"),
     "login": ((), _login, "sign-in", "Sign-in failed"),
+    "outbound view": (("4",), _outbound, "outbound", "Outbound"),
     "the app": ((), _app, "export", "Export failed"),
 }
 
@@ -108,3 +115,20 @@ def test_the_formatter_gives_the_families_title_and_a_bugs_type() -> None:
 def test_the_console_app_holds_keys_for_its_widgets() -> None:
     services, _engine = make_services()
     assert isinstance(ConsoleApp(services), KeyHolder)
+
+
+async def test_every_toast_is_redacted_whoever_sends_it() -> None:
+    """A screen's own toast (not a worker failure) with a SAS signature in it: masked in the toast and the log."""
+    services, _engine = make_services()
+    app = ConsoleApp(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.screen.notify(
+            f"checked https://acct.blob.core.windows.net/c?sv=1&{HOSTILE[-10:]}", title="Storage sig=T1tl3"
+        )
+        await settle(pilot)
+        toast = list(app._notifications)[-1]  # noqa: SLF001
+        entry = app.event_log.entries[-1]
+        for text in (toast.message, entry.text, entry.title):
+            assert "S3cr3t" not in text and "T1tl3" not in text, text
+        assert "sig=***" in toast.message

@@ -26,6 +26,7 @@ from console.ops.removal import RemovalTarget, outbound_holdings, previous_remov
 from console.tui.cells import literal, safe_text
 from console.tui.dialogs.remove import OutboundRemoveScreen
 from console.tui.footer import ConsoleFooter
+from console.tui.messages import ReportsWorkerFailures, describe_failure
 from console.tui.outbound_model import OutboundLine, outbound_lines, outbound_summary, removal_targets
 from console.tui.removal import OpenScreen, refused_or_engine, send_in_worker
 from console.tui.tenants import tenant_name_of
@@ -34,7 +35,7 @@ TITLE = "Outbound: our users whose data other tenants hold"
 """The view's title (and the palette's command)."""
 
 
-class OutboundScreen(Screen[None]):
+class OutboundScreen(ReportsWorkerFailures, Screen[None]):
     """Our users whose profile data other tenants hold, each tenant on its own line under the user.
 
     Args:
@@ -158,12 +159,9 @@ class OutboundScreen(Screen[None]):
         self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = safe_text(str(event.worker.error) or type(event.worker.error).__name__)
-        if event.worker.group == "outbound":
-            self._status(f"listing stopped: {error}")
-        self.notify(error, title="Outbound", severity="error", timeout=15, markup=False)
+        """The listing stopped: the status line says why (the App shows the failure itself)."""
+        if event.state == WorkerState.ERROR and event.worker.group == "outbound":
+            self._status(f"listing stopped: {describe_failure(event.worker.error).text}")
 
 
 def open_outbound(main: Any) -> None:
