@@ -240,3 +240,23 @@ MUTATIONS.append(
         ("tests/tui/test_worker_failures.py::test_every_toast_is_redacted_whoever_sends_it",),
     )
 )
+MUTATIONS.extend(
+    [
+        (
+            "lead: the polling status line logs nothing into the App's event log",
+            "console/tui/screens/main.py",
+            "log=self.app.event_log.add if isinstance(self.app, KeepsEventLog) else None,",
+            "log=None,",
+            (
+                "tests/tui/test_console_habits.py::test_the_status_line_shows_budget_throttling_next_poll_quota_and_pause",
+            ),
+        ),
+        (
+            "lead: the sign-in-again pane's header names no tenant still signed in",
+            "console/tui/screens/sign_in_again.py",
+            "session = self.app.session if isinstance(self.app, HoldsSession) else None",
+            "session = None",
+            ("tests/tui/test_sign_in_again.py",),
+        ),
+    ]
+)

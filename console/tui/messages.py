@@ -1,10 +1,12 @@
-"""App-wide messages: small immutable payloads that travel up to the screens, and the one way a worker's
-failure reaches the admin (``describe_failure``, ``WorkerFailed``, ``ReportsWorkerFailures``)."""
+"""App-wide messages: small immutable payloads that travel up to the screens, the one way a worker's
+failure reaches the admin (``describe_failure``, ``WorkerFailed``, ``ReportsWorkerFailures``), and the
+typed protocols through which a screen reads the App's parts (``KeepsEventLog``, ``HoldsSession``):
+never an attribute looked up by its name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -15,6 +17,25 @@ from console.ops.events import OperationView
 from console.redact import redact
 from console.text import terminal_safe
 from console.tui.services import Session
+
+if TYPE_CHECKING:
+    from console.tui.event_log import EventLog
+
+
+@runtime_checkable
+class KeepsEventLog(Protocol):
+    """An App with the console's event log (a test's bare App has none: then nothing is logged)."""
+
+    @property
+    def event_log(self) -> EventLog: ...
+
+
+@runtime_checkable
+class HoldsSession(Protocol):
+    """An App with a signed-in session (the header's tenants), or None before the first sign-in."""
+
+    @property
+    def session(self) -> Session | None: ...
 
 
 @dataclass

@@ -91,6 +91,8 @@ async def test_signing_in_again_from_the_palette_resumes_its_exports_and_the_oth
         screen = app.screen
         assert isinstance(screen, SignInAgainScreen) and screen.prompt is not None
         assert screen.prompt.user_code in code_shown(app)
+        header = str(screen.query_one(ConsoleHeader).render())  # the tenants still signed in, as on the main screen
+        assert "contoso" in header and "northwind" in header
         await pilot.press("c")  # the code is copyable, as on the login pane
         assert any(f"Copied {screen.prompt.user_code}" in e.text for e in app.event_log)
 

@@ -28,7 +28,14 @@ from console.tui.export_model import ExportMemory, Person
 from console.tui.feed import OperationsFeed
 from console.tui.focus import MovesFocusNow, hold_keys, release_keys_after_refresh
 from console.tui.footer import ConsoleFooter
-from console.tui.messages import ProfilesFailed, ProfilesLoaded, ProfilesPage, ReportsWorkerFailures, describe_failure
+from console.tui.messages import (
+    KeepsEventLog,
+    ProfilesFailed,
+    ProfilesLoaded,
+    ProfilesPage,
+    ReportsWorkerFailures,
+    describe_failure,
+)
 from console.tui.profile_index import ProfileIndex
 from console.tui.pulse import PulseBoard
 from console.tui.screens.outbound import OutboundCommands, open_outbound
@@ -130,11 +137,10 @@ class MainScreen(MovesFocusNow, ReportsWorkerFailures, TenantView):
                 self.session.engine.operations,
             )
         yield PulseStrip(id="pulse-strip")
-        event_log = getattr(self.app, "event_log", None)
         yield PollingStatusLine(
             self.session.engine,
             self.services.clock.now,
-            log=event_log.add if event_log is not None else None,
+            log=self.app.event_log.add if isinstance(self.app, KeepsEventLog) else None,
             id="polling-status",
         )
         yield ConsoleFooter()

@@ -9,6 +9,7 @@ it, Esc cancels). The session it opens joins the others (``ConsoleApp`` hands it
 
 from __future__ import annotations
 
+from console.tui.messages import HoldsSession
 from console.tui.screens.login import LoginScreen
 from console.tui.services import DEVICE_CODE, ConsoleServices, LoginService, TenantChoice
 from console.tui.widgets.header import ConsoleHeader
@@ -31,7 +32,7 @@ class SignInAgainScreen(LoginScreen):
         self.call_later(self._begin)  # after the login pane's own on_mount (Textual runs the subclass's first)
 
     def _begin(self) -> None:
-        session = getattr(self.app, "session", None)
+        session = self.app.session if isinstance(self.app, HoldsSession) else None
         if session is not None:  # the tenants still signed in, as the main screen's header says
             self.query_one(ConsoleHeader).show(session.header, demo=self.services.demo)
         self.query_one("#login-tenants").border_title = "Sign in again"
