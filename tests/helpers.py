@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from console.clock import ManualClock
 
@@ -34,3 +35,10 @@ async def run_clock_until(
         if clock.now() - start > limit or steps > max_steps:
             raise AssertionError(f"not done after {clock.now() - start:.0f} simulated seconds")
     return clock.now() - start
+
+
+def rows_where(journal: Any, *, case: str | None = None, since: float | None = None) -> list[Any]:
+    """A case's (or a period's) journal rows, oldest first, as ``ops`` and ``report`` read them (streamed)."""
+    from console.ops.journal_model import row_from_values
+
+    return [row_from_values(values) for values in journal.iter_values(case=case, since=since)]

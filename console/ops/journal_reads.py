@@ -45,16 +45,10 @@ class OperationReads:
         self._pending.try_flush()
         return [row_from_values(values) for values in self._connection.fetch(query, params)]
 
-    def rows(
-        self,
-        tenant_key: str | None = None,
-        states: Iterable[str] | None = None,
-        *,
-        case: str | None = None,
-        since: float | None = None,
-    ) -> list[OperationRow]:
-        """Journal rows, oldest first, optionally of one tenant, some states, one case, created since."""
-        return self._rows(*select(COLUMNS, tenant_key, states, case, since))
+    def rows(self, tenant_key: str | None = None, states: Iterable[str] | None = None) -> list[OperationRow]:
+        """Journal rows, oldest first, optionally of one tenant and some states (a case's or a period's rows:
+        ``iter_values``)."""
+        return self._rows(*select(COLUMNS, tenant_key, states, None, None))
 
     def iter_values(
         self,

@@ -15,6 +15,7 @@ from console.ops.journal import (
     JournalError,
     OperationJournal,
 )
+from tests.helpers import rows_where
 
 FIXTURE = Path(__file__).parent / "fixtures" / "journal_v1.sqlite3"
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -157,15 +158,15 @@ def test_rows_by_case_and_since_notes_resolve(tmp_path: Path) -> None:
     journal = OperationJournal(tmp_path / "journal.sqlite3")
     a = journal.record_intent(TENANT, "u1", SAS, NOW, case="DSR-1", display_name="Ana", submitted_by="me")
     b = journal.record_intent(TENANT, "u2", SAS, NOW + 100, case="DSR-2")
-    assert [r.key for r in journal.rows(case="DSR-1")] == [a.key]
-    assert [r.key for r in journal.rows(since=NOW + 50)] == [b.key]
-    assert journal.rows(case="DSR-1")[0].display_name == "Ana"
+    assert [r.key for r in rows_where(journal, case="DSR-1")] == [a.key]
+    assert [r.key for r in rows_where(journal, since=NOW + 50)] == [b.key]
+    assert rows_where(journal, case="DSR-1")[0].display_name == "Ana"
     with pytest.raises(ValueError, match="not unconfirmed"):
         journal.resolve(a.key, "x", "me", NOW)
     a.state = "unconfirmed"
     journal.save_now(a, None, NOW)
     journal.resolve(a.key, "found it in the portal: it ran", "me", NOW + 10)
-    [resolved] = journal.rows(case="DSR-1")
+    [resolved] = rows_where(journal, case="DSR-1")
     assert resolved.state == "resolved" and resolved.notes == 1
     assert journal.notes(a.key)[0].author == "me"
     with pytest.raises(KeyError):

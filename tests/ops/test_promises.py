@@ -20,6 +20,7 @@ from console.ops.engine import AUTH_RETRY_INTERVAL, PERMANENT_ERROR_LIMIT, Alrea
 from console.ops.events import ExportTarget
 from console.ops.journal import OperationJournal
 from console.sim.graph import RequestMatch
+from tests.helpers import rows_where
 from tests.ops.rig import SAS, Rig, location_for, max_in_window
 
 POLLS = RequestMatch(method="GET", path="dataPolicyOperations")
@@ -512,7 +513,7 @@ async def test_case_profile_details_and_submitter_are_journalled_and_notes_and_r
     with pytest.raises(ValueError):
         await side.engine.resolve(key, "not unconfirmed")
     reader = OperationJournal(rig.path)
-    first, second = reader.rows(case="DSR-1234")
+    first, second = rows_where(reader, case="DSR-1234")
     assert (first.display_name, first.user_principal_name, first.home_tenant_id) == (
         "Ana García",
         "ana@fabrikam.example",
@@ -527,7 +528,7 @@ async def test_case_profile_details_and_submitter_are_journalled_and_notes_and_r
     await side.engine.stop_watching(key)
     polls = len(rig.polls())
     await rig.run_for(200)
-    assert len(rig.polls()) == polls and reader.rows(case="DSR-1234")[0].state == "stopped"
+    assert len(rig.polls()) == polls and rows_where(reader, case="DSR-1234")[0].state == "stopped"
     assert outcome.operation.to_json()["case"] == "DSR-1234"
     reader.close()
     await rig.close()

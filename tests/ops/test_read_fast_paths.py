@@ -42,6 +42,7 @@ from console.report import (
     view_of,
 )
 from console.report import _when as report_when
+from tests.helpers import rows_where
 from tests.hostile import ESCAPES, MARKUP
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -212,7 +213,7 @@ def cli(state: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 def reference_views(state: Path, word: str | None = None, case: str | None = None) -> list[Any]:
     journal = OperationJournal(state / "journal.sqlite3")
     now = time.time()
-    views = [view_of(journal, row, now) for row in journal.rows(case=case)]
+    views = [view_of(journal, row, now) for row in rows_where(journal, case=case)]
     journal.close()
     if word is not None:
         views = [v for v in views if matches_status(v, parse_status_word(word))]
