@@ -103,20 +103,22 @@ def test_the_tui_never_builds_a_client_journal_or_engine() -> None:
     assert offenders == []
 
 
+def python_prints(code: str) -> str:
+    """What a fresh interpreter prints running ``code`` (a module's imports are its own there)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
 def test_headless_layers_do_not_load_textual_at_runtime() -> None:
     code = (
         "import sys, console.ops.engine, console.graph.client, console.sim.tenant, console.auth.signin, "
         "console.auth.headless, console.storage, console.wiring; "
         "print('textual' in sys.modules, 'console.sim' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split()[0] == "False"
+    assert python_prints(code).split()[0] == "False"
     code = "import sys, console.graph.client; print(any(m.startswith(('console.auth', 'console.sim')) for m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert python_prints(code).strip() == "False"
     code = "import sys, console.auth.signin, console.auth.headless; print('console.sim' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert python_prints(code).strip() == "False"
 
 
 def test_the_export_path_leaves_httpx_command_line_unloaded() -> None:
@@ -128,8 +130,7 @@ def test_the_export_path_leaves_httpx_command_line_unloaded() -> None:
         "print(sorted(m for m in ('click', 'rich', 'pygments', 'httpx._main') if sys.modules.get(m) is not None), "
         "httpx.URL('https://graph.microsoft.com/beta').host)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["[]", "graph.microsoft.com"]
+    assert python_prints(code).split() == ["[]", "graph.microsoft.com"]
 
 
 def test_a_long_run_tunes_the_collector_once_started() -> None:
@@ -140,5 +141,4 @@ def test_a_long_run_tunes_the_collector_once_started() -> None:
         "    return gc.get_threshold()[0] + (gc.get_freeze_count() > 0)\n"
         "print(gc.get_threshold()[0], run_async(probe))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["700", "10001"]
+    assert python_prints(code).split() == ["700", "10001"]
