@@ -68,6 +68,8 @@ FINAL_STATUSES = frozenset({"complete", "failed"})
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(_CSV_FORMULA_START)
 _FORMULA_NEXT = re.compile(",[" + re.escape("".join(_CSV_FORMULA_START)) + "]")
+"""A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
+a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
 
 def _written_as_joined(line: str) -> bool:
@@ -75,9 +77,6 @@ def _written_as_joined(line: str) -> bool:
     escape, no cell that starts a formula (a cell with a comma still needs its quotes)."""
     return '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line)
 
-
-"""A cell after the first that starts as ``_CSV_FORMULA_START`` does, in cells joined by commas (or, when
-a cell holds a comma, text that only looks like one: then the cell-by-cell path decides)."""
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """Characters of a spooled table kept in memory before it moves to a temporary file."""

@@ -233,11 +233,12 @@ class TenantView(LiveOperations):
                 await session.close()
             raise  # the App's one failure handler says why; the tenant stays signed out of
         self.tenants.sign_in(session)
-        self.feed_snapshot(session.engine.operations())  # its rows are watched again
+        views = session.engine.operations()
+        self.feed_snapshot(views)  # its rows are watched again
         self.query_one(OpsTable).set_tenants(self.tenants.name_for_key())
         self.show_signed_in()
         self.refresh_tenant_quotas()
-        unfinished = sum(1 for view in session.engine.operations() if not view.is_done)
+        unfinished = sum(1 for view in views if not view.is_done)
         polled = f"{unfinished} unfinished operation{'s' if unfinished != 1 else ''} polled again"
         text = f"Signed in to {name} again: {polled if unfinished else 'nothing unfinished'}."
         self.notify(text, title="Tenant", markup=False)
