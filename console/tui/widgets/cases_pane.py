@@ -9,7 +9,6 @@ The cases live in the journal (``console.ops.cases``); the pane reads and writes
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -158,12 +157,11 @@ def case_prompt(
     return text
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    value: str = ""
-    placeholder: str = ""
+def form_field(name: str, label: str, value: str = "", placeholder: str = "") -> tuple[Label, Input]:
+    """One field of a case form: its label, then its box (``#case-NAME``; ``values()`` keys it by NAME)."""
+    return Label(label, classes="field-label"), Input(
+        value=value, placeholder=placeholder, id=f"case-{name}", name=name
+    )
 
 
 class CaseFormScreen(MovesFocusNow, ModalScreen[dict[str, str] | None]):
@@ -181,7 +179,9 @@ class CaseFormScreen(MovesFocusNow, ModalScreen[dict[str, str] | None]):
     CaseFormScreen Input { margin-bottom: 0; }
     """
 
-    def __init__(self, title: str, fields: Sequence[Field], save: Callable[[dict[str, str]], str | None]) -> None:
+    def __init__(
+        self, title: str, fields: Sequence[tuple[Label, Input]], save: Callable[[dict[str, str]], str | None]
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
@@ -189,19 +189,19 @@ class CaseFormScreen(MovesFocusNow, ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="case-form", classes="dialog"):
-            for field in self.fields:
-                yield Label(field.label, classes="field-label")
-                yield Input(value=field.value, placeholder=field.placeholder, id=f"case-{field.name}")
+            for label, box in self.fields:
+                yield label
+                yield box
             yield Static("", id="case-error", classes="error", markup=False)
             yield Static("Enter saves · Tab next field · Esc cancels", classes="hint")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#case-form").border_title = literal(self.title_text)
-        self.set_focus(self.query_one(f"#case-{self.fields[0].name}", Input))
+        self.set_focus(self.fields[0][1])
 
     def values(self) -> dict[str, str]:
-        return {f.name: self.query_one(f"#case-{f.name}", Input).value.strip() for f in self.fields}
+        return {str(box.name): box.value.strip() for _, box in self.fields}
 
     @on(Input.Submitted)
     def _on_submitted(self, event: Input.Submitted) -> None:
@@ -384,10 +384,10 @@ class CasesPane(Pane):
             return None
 
         fields = [
-            Field("ref", "Case reference", placeholder="e.g. DSR-1234"),
-            Field("received", "Received (YYYY-MM-DD, UTC)", self.today().isoformat()),
-            Field("due", "Due (empty: one month after receipt)", placeholder="YYYY-MM-DD"),
-            Field("subject", "Subject", placeholder="who asked, or what about"),
+            form_field("ref", "Case reference", placeholder="e.g. DSR-1234"),
+            form_field("received", "Received (YYYY-MM-DD, UTC)", self.today().isoformat()),
+            form_field("due", "Due (empty: one month after receipt)", placeholder="YYYY-MM-DD"),
+            form_field("subject", "Subject", placeholder="who asked, or what about"),
         ]
         where = f" in {book.name_of(book.tenant_key)}" if book.several else ""
         self._open_form(CaseFormScreen(f"Open a case{where}", fields, save))
@@ -402,7 +402,10 @@ class CasesPane(Pane):
         release_keys(self.app)
 
     def _extend(self) -> None:
-        fields = [Field("due", "New due date (YYYY-MM-DD)", placeholder="YYYY-MM-DD"), Field("reason", "Reason")]
+        fields = [
+            form_field("due", "New due date (YYYY-MM-DD)", placeholder="YYYY-MM-DD"),
+            form_field("reason", "Reason"),
+        ]
         self._edit_highlighted(
             lambda case: f"Extend {self._named(case)} (due {case.due.isoformat()})",
             fields,
@@ -412,14 +415,14 @@ class CasesPane(Pane):
     def _close(self) -> None:
         self._edit_highlighted(
             lambda case: f"Close {self._named(case)}",
-            [Field("note", "Note (optional)")],
+            [form_field("note", "Note (optional)")],
             lambda book, case, values: book.close(case, values["note"], self.now()),
         )
 
     def _edit_highlighted(
         self,
         title: Callable[[Case], str],
-        fields: list[Field],
+        fields: list[tuple[Label, Input]],
         change: Callable[[CaseBook, Case, dict[str, str]], Case],
     ) -> None:
         """Open the form for the highlighted case; ``change`` saves it (its ValueError, a CaseError too, is what is wrong)."""
