@@ -269,3 +269,28 @@ MUTATIONS.append(
         ("tests/ops/test_journal_reads.py::test_streamed_rows_are_the_listed_rows",),
     )
 )
+MUTATIONS.extend(
+    [
+        (
+            "lead: the lean stream calls every idle connection alive (a closed one is reused)",
+            "console/http_client.py",
+            "        if info == \"is_readable\":\n            return readable(self._socket)",
+            "        if info == \"is_readable\":\n            return False",
+            ("tests/test_http_client.py::test_a_connection_the_server_closed_is_dropped_not_reused",),
+        ),
+        (
+            "lead: the console's client keeps httpx's own transport",
+            "console/http_client.py",
+            "            transport = LeanTransport(verify=verify, limits=limits)",
+            "            pass",
+            ("tests/test_http_client.py::test_the_client_reuses_a_live_connection",),
+        ),
+        (
+            "lead: the case form reads its boxes by position, not by name",
+            "console/tui/widgets/cases_pane.py",
+            "        return {str(box.name): box.value.strip() for _, box in self.fields}",
+            "        return {str(n): box.value.strip() for n, (_, box) in enumerate(self.fields)}",
+            ("tests/tui/test_cases_pane.py",),
+        ),
+    ]
+)
