@@ -273,7 +273,7 @@ MUTATIONS.extend(
     [
         (
             "lead: the lean stream calls every idle connection alive (a closed one is reused)",
-            "console/http_client.py",
+            "console/http_pool.py",
             '        if info == "is_readable":\n            return readable(self._socket)',
             '        if info == "is_readable":\n            return False',
             ("tests/test_http_client.py::test_a_connection_the_server_closed_is_dropped_not_reused",),

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from console.http_client import CookielessClient, LeanStream, LeanTransport, readable
+from console.http_client import CookielessClient
+from console.http_pool import LeanStream, LeanTransport, readable
 
 LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4)
 
