@@ -100,3 +100,24 @@ def test_a_lean_stream_answers_socket_questions_from_its_raw_socket_and_passes_t
         right.sendall(b"x")
         assert stream.get_extra_info("is_readable") is True
         assert stream.get_extra_info("ssl_object") == "inner ssl_object"
+
+
+async def test_the_client_speaks_tls_through_the_lean_streams() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    served = KeepAliveServer()
+    listener = await asyncio.start_server(served.handle, "127.0.0.1", 0, ssl=server_context)
+    port = listener.sockets[0].getsockname()[1]
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    async with listener, CookielessClient(verify=client_context, limits=LIMITS) as client:
+        for _ in range(2):
+            answer = await client.get(f"https://127.0.0.1:{port}/")
+            assert answer.text == "ok"
+        assert answer.extensions["network_stream"].get_extra_info("ssl_object") is not None
+    assert served.connections == 1
