@@ -23,6 +23,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from itertools import islice
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar
@@ -314,11 +315,51 @@ class ReportRows(Iterator[dict[str, Any]]):
 
     def csv_items(self) -> Iterator[str | list[str]]:
         """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
-        cells joined by commas (``_values_line``)."""
+        cells joined by commas: made by SQLite (``report_sql``) when it can, else ``_values_line``."""
         if self._rows is not None:
             return (_flat_cells(row) for row in self._rows)
         self._rows = iter(())
+        if self._sql_ready():
+            return self._sql_items()
         return self._read(_values_line, _flat_cells)
+
+    def _sql_ready(self) -> bool:
+        """Whether ``report_sql`` can make this report's lines: no chosen keys, few tenants and names, and
+        no name with a NUL (``printf`` would stop at it)."""
+        from console.report_sql import MAX_NAMES
+
+        tenants, names = self._tenants, self._names
+        return (
+            self._wanted is None
+            and len(names) <= MAX_NAMES
+            and (tenants is None or len(tenants) <= MAX_NAMES)
+            and all(type(name) is str and "\0" not in name for name in names.values())
+        )
+
+    def _sql_items(self) -> Iterator[str | list[str]]:
+        """``csv_items`` from ``report_sql.csv_query``: each line SQLite made and ``plain_lines`` passed as
+        it is; any other row read again by its id (a thousand at a time, one query) and written as
+        ``_read`` writes it, in id order."""
+        from console.report_sql import CHUNK, csv_query, csv_reread_query, plain_lines
+
+        journal = self._journal
+        journal.write_behind.try_flush()
+        tenant_key, case, since = self._filters
+        query, params = csv_query(tenant_key, case, since, self._tenants, self._names)
+        rows = journal.connection.stream(query, params, chunk=CHUNK)
+        alive: dict[str | None, bool] = {}
+        while chunk := list(islice(rows, CHUNK)):
+            lines = plain_lines(chunk)
+            again = [values[0] for values, line in zip(chunk, lines, strict=True) if line is None]
+            found: dict[int, Sequence[Any]] = {}
+            if again:
+                found = {values[0]: values for values in journal.connection.fetch(*csv_reread_query(_REPORT_READ, again))}
+            for values, line in zip(chunk, lines, strict=True):
+                if line is not None:
+                    yield line
+                elif (read := found.get(values[0])) is not None:
+                    for named in self._named((read,)):
+                        yield self._item(named, _values_line, _flat_cells, alive)
 
     def _read(
         self,
@@ -333,21 +374,31 @@ class ReportRows(Iterator[dict[str, Any]]):
         ):
             if wanted is not None and values[0] not in wanted:
                 continue
-            first_id, final_id = str(values[-2]), str(values[-1])
-            if values[_STATE] != INTENT:
-                yield plain(journal, values, first_id, final_id)
-                continue
-            row = row_from_lean(_REPORT_READ, values)
-            view = view_of(journal, row, self._now, alive)
-            notes = _notes(journal, row.key) if row.notes else []
-            yield other(
-                _report_row(
-                    view,
-                    view.post_request_id or first_id,
-                    view.final_request_id or (final_id if view.state == FINAL else ""),
-                    notes,
-                )
+            yield self._item(values, plain, other, alive)
+
+    def _item(
+        self,
+        values: Sequence[Any],
+        plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
+        other: Callable[[dict[str, Any]], U],
+        alive: dict[str | None, bool],
+    ) -> T | U:
+        """One row's item: ``plain``'s of a row that is not an intent, else ``other``'s of its report row."""
+        journal = self._journal
+        first_id, final_id = str(values[-2]), str(values[-1])
+        if values[_STATE] != INTENT:
+            return plain(journal, values, first_id, final_id)
+        row = row_from_lean(_REPORT_READ, values)
+        view = view_of(journal, row, self._now, alive)
+        notes = _notes(journal, row.key) if row.notes else []
+        return other(
+            _report_row(
+                view,
+                view.post_request_id or first_id,
+                view.final_request_id or (final_id if view.state == FINAL else ""),
+                notes,
             )
+        )
 
     def _named(self, found: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         """The rows of the chosen tenants, each with its tenant's name in place of its key (when named)."""
