@@ -23,8 +23,8 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import islice
 from datetime import UTC, datetime
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar
 
@@ -78,6 +78,9 @@ def _written_as_joined(line: str) -> bool:
     escape, no cell that starts a formula (a cell with a comma still needs its quotes)."""
     return '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line)
 
+
+_CHUNK = 1000
+"""Rows of the CSV report checked at a time (``plain_lines``)."""
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """Characters of a spooled table kept in memory before it moves to a temporary file."""
@@ -315,51 +318,23 @@ class ReportRows(Iterator[dict[str, Any]]):
 
     def csv_items(self) -> Iterator[str | list[str]]:
         """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
-        cells joined by commas: made by SQLite (``report_sql``) when it can, else ``_values_line``."""
+        cells joined by commas: a thousand rows at a time (``plain_lines``), any other row as
+        ``_values_line`` makes it."""
         if self._rows is not None:
             return (_flat_cells(row) for row in self._rows)
         self._rows = iter(())
-        if self._sql_ready():
-            return self._sql_items()
-        return self._read(_values_line, _flat_cells)
+        return self._chunked()
 
-    def _sql_ready(self) -> bool:
-        """Whether ``report_sql`` can make this report's lines: no chosen keys, few tenants and names, and
-        no name with a NUL (``printf`` would stop at it)."""
-        from console.report_sql import MAX_NAMES
-
-        tenants, names = self._tenants, self._names
-        return (
-            self._wanted is None
-            and len(names) <= MAX_NAMES
-            and (tenants is None or len(tenants) <= MAX_NAMES)
-            and all(type(name) is str and "\0" not in name for name in names.values())
-        )
-
-    def _sql_items(self) -> Iterator[str | list[str]]:
-        """``csv_items`` from ``report_sql.csv_query``: each line SQLite made and ``plain_lines`` passed as
-        it is; any other row read again by its id (a thousand at a time, one query) and written as
-        ``_read`` writes it, in id order."""
-        from console.report_sql import CHUNK, csv_query, csv_reread_query, plain_lines
-
-        journal = self._journal
-        journal.write_behind.try_flush()
+    def _chunked(self) -> Iterator[str | list[str]]:
+        journal, wanted = self._journal, self._wanted
         tenant_key, case, since = self._filters
-        query, params = csv_query(tenant_key, case, since, self._tenants, self._names)
-        rows = journal.connection.stream(query, params, chunk=CHUNK)
         alive: dict[str | None, bool] = {}
-        while chunk := list(islice(rows, CHUNK)):
-            lines = plain_lines(chunk)
-            again = [values[0] for values, line in zip(chunk, lines, strict=True) if line is None]
-            found: dict[int, Sequence[Any]] = {}
-            if again:
-                found = {values[0]: values for values in journal.connection.fetch(*csv_reread_query(_REPORT_READ, again))}
-            for values, line in zip(chunk, lines, strict=True):
-                if line is not None:
-                    yield line
-                elif (read := found.get(values[0])) is not None:
-                    for named in self._named((read,)):
-                        yield self._item(named, _values_line, _flat_cells, alive)
+        rows = self._named(journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ))
+        if wanted is not None:
+            rows = (values for values in rows if values[0] in wanted)
+        while chunk := list(islice(rows, _CHUNK)):
+            for values, line in zip(chunk, plain_lines(chunk), strict=True):
+                yield line if line is not None else self._item(values, _values_line, _flat_cells, alive)
 
     def _read(
         self,
@@ -695,6 +670,139 @@ _REPORT_COLUMNS = itemgetter(
     )
 )
 """The columns a report row takes from the query's tuple, in ``_values_fields``' order."""
+
+
+# -- the CSV report a thousand rows at a time (issue 15) ----------------------------------------------
+#
+# ``ReportRows.csv_items`` reads the journal's tuples a chunk at a time. The rows that are no intent and
+# have no notes are turned into cells column by column (one comprehension per column, the journal's
+# texts as they are) and checked column by column: one ``str`` method over a column's cells joined finds
+# a cell that is not text, not printable, holds a quote or a comma, or starts a formula. A row whose
+# cells all pass is written as the CSV writer writes it: its cells joined by commas, the delivery's cell
+# (which holds commas) in quotes. Any other row (an intent, notes, a cell that failed) is left to the
+# row-by-row path (``_values_line`` and the writer), in its place. The cells are ``_values_fields``',
+# made by the same functions (``utc_of``, ``_delivered_cell``): tests/test_report_csv_chunks.py.
+
+_CHUNK_TEXTS = ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id")
+_CHUNK_TAIL_TEXTS = ("submitted_by", "tenant_key")
+_FIRST_AT, _FINAL_ID_AT = len(_AT), len(_AT) + 1
+"""Where ``iter_values(evidence=True)`` puts the two request ids of the poll records."""
+
+_CELL_FORMULA = re.compile("\n[-=+@]")
+"""A cell (after the newline that joins it to the one before) that starts as ``_csv_cell``'s
+formulas do (a tab or CR is not printable: the other check)."""
+
+def _when_text(raw: object) -> str:
+    """``utc_of(raw) or ""``, without the call for a time as Graph writes it on a day seen before."""
+    if type(raw) is str and _DAYS.get(raw[:10]) and _STAMP.fullmatch(raw):
+        return f"{raw[:19]}Z"
+    return utc_of(raw) or ""
+
+
+_STAMPS = re.compile(f"(?:{_STAMP.pattern}\n)*{_STAMP.pattern}")
+"""Times as Graph writes them, joined by newlines (``report._STAMP`` of each: a digit or a dot is no newline)."""
+
+
+def _times(column: Sequence[Any]) -> Sequence[str]:
+    """``_when_text`` of each time of a column: by one match of the column's times joined, when each is as Graph
+    writes it on a day ``_stamp`` has found real before, else one by one."""
+    texts = [t for t in column if t is not None]
+    try:
+        joined = "\n".join(texts)
+    except TypeError:  # a time that is not text
+        return [_when_text(t) for t in column]
+    if texts and not (_STAMPS.fullmatch(joined) and all(_DAYS.get(day) for day in {t[:10] for t in texts})):
+        return [_when_text(t) for t in column]
+    return ["" if t is None else f"{t[:19]}Z" for t in column]
+
+
+def _chunk_columns(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The 17 cells of each row (not an intent, no notes), column by column: ``_values_fields``' values
+    with the times, the delivery and the notes as the CSV shows them (a cell may be None or a blob)."""
+    columns = list(zip(*rows, strict=False))  # tuples of one width: strict would only check it again
+
+    def at(name: str) -> Sequence[Any]:
+        return columns[_AT[name]]
+
+    state = columns[_STATE]
+    status = [s or ("notStarted" if w == TRACKING else w) for s, w in zip(columns[_STATUS], state, strict=True)]
+    first = [p or str(f) for p, f in zip(at("post_request_id"), columns[_FIRST_AT], strict=True)]
+    final = [
+        p or (str(f) if w == FINAL else "")
+        for p, f, w in zip(at("final_request_id"), columns[_FINAL_ID_AT], state, strict=True)
+    ]
+    return [
+        *(at(name) for name in _CHUNK_TEXTS),
+        [op or "" for op in at("operation_id")],
+        status,
+        _times(at("submitted_at")),
+        _times(at("completed_at")),
+        at("storage_location"),
+        [_delivered_cell(d) if d else "" for d in columns[_DELIVERED]],
+        first,
+        final,
+        *(at(name) for name in _CHUNK_TAIL_TEXTS),
+        [""] * len(rows),
+        at("kind"),
+    ]
+
+
+def _cell_plain(cell: object, comma: bool) -> bool:
+    """Whether the writer writes ``cell`` as it is (``comma``: in quotes when it holds a comma)."""
+    return (
+        type(cell) is str
+        and cell.isprintable()
+        and '"' not in cell
+        and (comma or "," not in cell)
+        and not cell.startswith(("=", "+", "-", "@"))
+    )
+
+
+def _column_plain(column: Sequence[Any], comma: bool) -> bool:
+    """``_cell_plain`` of every cell, by one pass of ``str``'s methods over the column's cells joined."""
+    try:
+        joined = "".join(column)
+    except TypeError:  # a cell that is not text
+        return False
+    return (
+        joined.isprintable()
+        and '"' not in joined
+        and (comma or "," not in joined)
+        and not _CELL_FORMULA.search("\n" + "\n".join(column))
+    )
+
+
+def _plain_rows(columns: list[Sequence[Any]], count: int) -> list[bool]:
+    """Per row, whether every one of its cells is written as it is."""
+    plain = [True] * count
+    for i, column in enumerate(columns):
+        comma = i == _DELIVERED_AT
+        if not _column_plain(column, comma):
+            plain = [ok and _cell_plain(cell, comma) for ok, cell in zip(plain, column, strict=True)]
+    return plain
+
+
+def plain_lines(chunk: Sequence[Sequence[Any]]) -> list[str | None]:
+    """Per ``iter_values(lean=_REPORT_READ, evidence=True)`` tuple, its CSV line (with its CRLF) when it is
+    no intent, has no notes and the writer writes its cells as they are; else None (the row-by-row path)."""
+    lines: list[str | None] = [None] * len(chunk)
+    at = [i for i, values in enumerate(chunk) if values[_STATE] != INTENT and not values[_NOTES]]
+    if not at:
+        return lines
+    columns = _chunk_columns([chunk[i] for i in at])
+    plain = _plain_rows(columns, len(at))
+    delivery = columns[_DELIVERED_AT]
+    columns[_DELIVERED_AT] = [f'"{cell}"' if type(cell) is str and "," in cell else cell for cell in delivery]
+    made = map(",".join, zip(*columns, strict=True)) if all(plain) else _joined(columns, plain)
+    for i, ok, line in zip(at, plain, made, strict=True):
+        if ok:
+            lines[i] = line + "\r\n"
+    return lines
+
+
+def _joined(columns: list[Sequence[Any]], plain: list[bool]) -> list[str]:
+    """Each plain row's cells joined by commas ("" for a row that is not plain: its cells may not be text)."""
+    return [",".join(cells) if ok else "" for ok, cells in zip(plain, zip(*columns, strict=True), strict=True)]
 
 
 # -- rendering ------------------------------------------------------------------------------------
