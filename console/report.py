@@ -692,6 +692,7 @@ _CELL_FORMULA = re.compile("\n[-=+@]")
 """A cell (after the newline that joins it to the one before) that starts as ``_csv_cell``'s
 formulas do (a tab or CR is not printable: the other check)."""
 
+
 def _when_text(raw: object) -> str:
     """``utc_of(raw) or ""``, without the call for a time as Graph writes it on a day seen before."""
     if type(raw) is str and _DAYS.get(raw[:10]) and _STAMP.fullmatch(raw):
