@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar
 
@@ -739,7 +739,7 @@ def _chunk_columns(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
         _times(at("submitted_at")),
         _times(at("completed_at")),
         at("storage_location"),
-        [_delivered_cell(d) if d else "" for d in columns[_DELIVERED]],
+        [_delivery_text(d) if d else "" for d in columns[_DELIVERED]],
         first,
         final,
         *(at(name) for name in _CHUNK_TAIL_TEXTS),
@@ -773,10 +773,38 @@ def _column_plain(column: Sequence[Any], comma: bool) -> bool:
     )
 
 
+_WRITTEN = re.compile(
+    r'\{"checked_at": -?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+), '
+    r'"files": (0|[1-9][0-9]*), "bytes": (0|[1-9][0-9]*), '
+    r'"names": \[(?:"[^"\\\x00-\x1f]*"(?:, "[^"\\\x00-\x1f]*")*)?\], '
+    r'"request_info": (true|false), "error": ""\}'
+)
+"""A delivery as ``delivery_to_json`` and ``json.dumps`` write it, without an error: its time a float
+(a dot or an exponent), files and bytes whole numbers, names texts without an escape."""
+
+
+def _delivery_text(text: str | bytes) -> str:
+    """``_delivered_cell(text)``, by one match for a delivery as it is written (no parse, no dict)."""
+    found = _WRITTEN.fullmatch(text) if type(text) is str else None
+    if found is None:
+        return _delivered_cell(text)
+    files, size, info = found.groups()
+    return f"{files} files, {int(size):,} bytes, " + (
+        "RequestInfo.json present" if info == "true" else "no RequestInfo.json"
+    )
+
+
 def _plain_rows(columns: list[Sequence[Any]], count: int) -> list[bool]:
-    """Per row, whether every one of its cells is written as it is."""
+    """Per row, whether every one of its cells is written as it is (all the cells but the delivery's
+    checked at once first, then column by column only when that finds something)."""
     plain = [True] * count
-    for i, column in enumerate(columns):
+    others = [*columns[:_DELIVERED_AT], *columns[_DELIVERED_AT + 1 :]]
+    if _column_plain(list(chain.from_iterable(others)), False):
+        columns = [columns[_DELIVERED_AT]]
+        first = _DELIVERED_AT
+    else:
+        first = 0
+    for i, column in enumerate(columns, first):
         comma = i == _DELIVERED_AT
         if not _column_plain(column, comma):
             plain = [ok and _cell_plain(cell, comma) for ok, cell in zip(plain, column, strict=True)]

@@ -20,6 +20,7 @@ import console.report as report
 from console.ops.journal import OperationJournal
 from console.ops.journal_model import lean_columns
 from console.report import _REPORT_READ, iter_report_rows, plain_lines, write_csv
+from tests.ops.test_read_fast_paths import DELIVERED as DELIVERIES
 from tests.ops.test_read_fast_paths import build, cell_by_cell, reference_rows
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -170,3 +171,25 @@ def test_only_the_chosen_rows_and_tenants_are_written(tmp_path: Path) -> None:
         write_csv(list(iter_report_rows(journal, now=time.time(), **kwargs)), expected)
         assert out.getvalue() == expected.getvalue(), kwargs
     journal.close()
+
+
+def test_a_delivery_read_by_one_match_is_the_parsed_one() -> None:
+    """``_delivery_text`` (a written delivery by one regular expression) says what ``_delivered_cell``
+    says of every delivery text, written or not."""
+    written = json.loads(DELIVERED)
+    texts = [DELIVERED, *DELIVERIES]
+    for key, values in {
+        "checked_at": [1796000700, 1.5e300, -0.5, float("inf"), float("nan"), "x", True, None],
+        "files": [0, 7, -1, 10**30, 3.0, True, "3", None],
+        "bytes": [0, 999, 1000, 10**12, -1000, 2.5, False],
+        "names": [[], ["a.zip", "b.zip"], ["é"], ['a"b'], ["a\\b"], ["\x1b"], [1], "a.zip", None],
+        "request_info": [True, False, 1, 0, "true", None],
+        "error": ["", "gone", "sig=SECRET", None],
+    }.items():
+        for value in values:
+            texts.append(json.dumps({**written, key: value}))
+    texts += [DELIVERED.replace('"files": 3', '"files": 03'), DELIVERED.replace("1796000700.5", "1796000700.5E2")]
+    texts += [DELIVERED.replace(", ", ","), DELIVERED + " ", " " + DELIVERED, DELIVERED.replace("}", ', "x": 1}')]
+    texts += [DELIVERED.replace('"files": 3', '"files": 3, "files": 4'), DELIVERED.encode(), "{}", "[]", "null"]
+    for text in texts:
+        assert report._delivery_text(text) == report._delivered_cell(text), text
