@@ -318,8 +318,8 @@ class ReportRows(Iterator[dict[str, Any]]):
 
     def csv_items(self) -> Iterator[str | list[str]]:
         """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
-        cells joined by commas: a thousand rows at a time (``plain_lines``), any other row as
-        ``_values_line`` makes it."""
+        cells joined by commas: a thousand rows at a time (``plain_lines``), any other row's cells
+        (``_values_cells``) for the writer."""
         if self._rows is not None:
             return (_flat_cells(row) for row in self._rows)
         self._rows = iter(())
@@ -334,7 +334,7 @@ class ReportRows(Iterator[dict[str, Any]]):
             rows = (values for values in rows if values[0] in wanted)
         while chunk := list(islice(rows, _CHUNK)):
             for values, line in zip(chunk, plain_lines(chunk), strict=True):
-                yield line if line is not None else self._item(values, _values_line, _flat_cells, alive)
+                yield line if line is not None else self._item(values, _values_cells, _flat_cells, alive)
 
     def _read(
         self,
@@ -476,51 +476,7 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     return list(map(str, cells))
 
 
-def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> str | list[str]:
-    """The CSV line (with its CRLF) of a row that is not an intent, made straight from the query's tuple
-    when the writer writes it as its cells joined by commas: every cell text, none with a quote, a formula,
-    a character to escape or a comma (but the delivery's, then in quotes), no notes. Else its
-    ``_values_cells``, for the writer to decide."""
-    if values[_NOTES]:
-        return _values_cells(journal, values, first_id, final_id)
-    state = values[_STATE]
-    delivered = values[_DELIVERED]
-    shown = _delivered_cell(delivered) if delivered else ""
-    # A time as Graph writes it on a day seen before: ``utc_of`` without its call (the hot path).
-    submitted, completed = values[_SUBMITTED], values[_COMPLETED]
-    if type(submitted) is str and _DAYS.get(submitted[:10]) and _STAMP.fullmatch(submitted):
-        submitted = f"{submitted[:19]}Z"
-    else:
-        submitted = utc_of(submitted) or ""
-    if type(completed) is str and _DAYS.get(completed[:10]) and _STAMP.fullmatch(completed):
-        completed = f"{completed[:19]}Z"
-    else:
-        completed = utc_of(completed) or ""
-    shown_word = _shown_word(state, values[_STATUS])
-    final = values[_FINAL] or (final_id if state == FINAL else "")
-    try:
-        head = ",".join(
-            (*_HEAD_TEXTS(values), values[_OPERATION] or "", shown_word, submitted, completed, values[_STORAGE])
-        )
-        tail = ",".join((values[_POST] or first_id, final, *_TAIL_TEXTS(values), "", values[_KIND]))
-    except TypeError:  # a cell that is not text (None, a blob): as the cells make it
-        return _values_cells(journal, values, first_id, final_id)
-    line = f"{head},{shown},{tail}"
-    if not _written_as_joined(line) or head.count(",") != _HEAD_COMMAS or tail.count(",") != _TAIL_COMMAS:
-        return _values_cells(journal, values, first_id, final_id)
-    return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
-
-
-_HEAD_TEXTS = itemgetter(
-    *(_AT[name] for name in ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id"))
-)
-_TAIL_TEXTS = itemgetter(_AT["submitted_by"], _AT["tenant_key"])
-"""The report's cells shown as the journal keeps them, before the delivery's and after it."""
-_NOTES, _SUBMITTED, _COMPLETED, _OPERATION = _AT["notes"], _AT["submitted_at"], _AT["completed_at"], _AT["operation_id"]
-_STORAGE, _POST, _FINAL, _KIND = _AT["storage_location"], _AT["post_request_id"], _AT["final_request_id"], _AT["kind"]
-_HEAD_COMMAS = FIELDS.index("delivered") - 1
-_TAIL_COMMAS = len(FIELDS) - FIELDS.index("delivered") - 2
-"""Commas between the cells before the delivery's, and after it."""
+_NOTES = _AT["notes"]
 
 
 def _delivered_cell(text: str | bytes) -> str:
@@ -680,7 +636,7 @@ _REPORT_COLUMNS = itemgetter(
 # a cell that is not text, not printable, holds a quote or a comma, or starts a formula. A row whose
 # cells all pass is written as the CSV writer writes it: its cells joined by commas, the delivery's cell
 # (which holds commas) in quotes. Any other row (an intent, notes, a cell that failed) is left to the
-# row-by-row path (``_values_line`` and the writer), in its place. The cells are ``_values_fields``',
+# row-by-row path (``_values_cells`` and the writer), in its place. The cells are ``_values_fields``',
 # made by the same functions (``utc_of``, ``_delivered_cell``): tests/test_report_csv_chunks.py.
 
 _CHUNK_TEXTS = ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id")
@@ -992,7 +948,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     commas = len(FIELDS) - 1
     for cells in rows.csv_items() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
         count += 1
-        if type(cells) is str:  # the line itself (``_values_line``)
+        if type(cells) is str:  # the line itself (``plain_lines``)
             parts.append(cells)
         elif _written_as_joined(line := ",".join(cells)):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then
