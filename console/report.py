@@ -644,9 +644,9 @@ _CHUNK_TAIL_TEXTS = ("submitted_by", "tenant_key")
 _FIRST_AT, _FINAL_ID_AT = len(_AT), len(_AT) + 1
 """Where ``iter_values(evidence=True)`` puts the two request ids of the poll records."""
 
-_CELL_FORMULA = re.compile("\n[-=+@]")
-"""A cell (after the newline that joins it to the one before) that starts as ``_csv_cell``'s
-formulas do (a tab or CR is not printable: the other check)."""
+_CELL_FORMULA = re.compile('"[-=+@]')
+"""A cell (after the quote that joins it to the one before) that starts as ``_csv_cell``'s formulas do
+(a tab or CR is not printable: the other check)."""
 
 
 def _when_text(raw: object) -> str:
@@ -718,14 +718,14 @@ def _cell_plain(cell: object, comma: bool) -> bool:
 def _column_plain(column: Sequence[Any], comma: bool) -> bool:
     """``_cell_plain`` of every cell, by one pass of ``str``'s methods over the column's cells joined."""
     try:
-        joined = "".join(column)
+        joined = '"' + '"'.join(column)  # a quote before each cell: no cell may hold one
     except TypeError:  # a cell that is not text
         return False
     return (
-        joined.isprintable()
-        and '"' not in joined
+        joined.count('"') == len(column)
+        and joined.isprintable()
         and (comma or "," not in joined)
-        and not _CELL_FORMULA.search("\n" + "\n".join(column))
+        and not _CELL_FORMULA.search(joined)
     )
 
 

@@ -17,15 +17,15 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv chunk: a column with a quote is checked cell by cell",
         "console/report.py",
-        "        joined.isprintable()\n        and '\"' not in joined\n",
-        "        joined.isprintable()\n",
+        "        joined.count('\"') == len(column)\n",
+        "        True\n",
         AWKWARD,
     ),
     (
         "csv chunk: a column with a character to escape is checked cell by cell",
         "console/report.py",
-        "        joined.isprintable()\n        and '\"' not in joined\n",
-        "        '\"' not in joined\n",
+        "        and joined.isprintable()\n",
+        "",
         AWKWARD,
     ),
     (
@@ -38,7 +38,7 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv chunk: a column with a formula is checked cell by cell",
         "console/report.py",
-        '        and not _CELL_FORMULA.search("\\n" + "\\n".join(column))\n',
+        "        and not _CELL_FORMULA.search(joined)\n",
         "",
         AWKWARD,
     ),
