@@ -668,7 +668,8 @@ def _times(column: Sequence[Any]) -> Sequence[str]:
         joined = "\n".join(texts)
     except TypeError:  # a time that is not text
         return [_when_text(t) for t in column]
-    if texts and not (_STAMPS.fullmatch(joined) and all(_DAYS.get(day) for day in {t[:10] for t in texts})):
+    one_each = joined.count("\n") == len(texts) - 1  # no time holds a newline: one match per time
+    if texts and not (one_each and _STAMPS.fullmatch(joined) and all(_DAYS.get(d) for d in {t[:10] for t in texts})):
         return [_when_text(t) for t in column]
     return ["" if t is None else f"{t[:19]}Z" for t in column]
 

@@ -80,8 +80,15 @@ MUTATIONS: list[tuple[Any, ...]] = [
     (
         "csv chunk: a column's times by one match only on days found real",
         "console/report.py",
-        " and all(_DAYS.get(day) for day in {t[:10] for t in texts})",
+        " and all(_DAYS.get(d) for d in {t[:10] for t in texts})",
         "",
+        AWKWARD,
+    ),
+    (
+        "csv chunk: a time holding a newline is not read as two times",
+        "console/report.py",
+        '    one_each = joined.count("\\n") == len(texts) - 1',
+        "    one_each = True",
         AWKWARD,
     ),
     (

@@ -55,6 +55,7 @@ PLANTS: list[tuple[str, Any]] = [
     ("completed_at", "2026-12-01T10:00:00.5Z"),
     ("completed_at", ""),
     ("completed_at", "yesterday"),
+    ("completed_at", "2026-12-01T10:00:00Z\n2026-12-01T10:00:00Z"),
     ("delivered", "{"),
     ("delivered", json.dumps({"files": 1})),
     ("delivered", DELIVERED.replace('"error": ""', '"error": "=gone, badly"')),
