@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any, Literal, TextIO, TypeVar
 
@@ -77,6 +78,9 @@ def _written_as_joined(line: str) -> bool:
     escape, no cell that starts a formula (a cell with a comma still needs its quotes)."""
     return '"' not in line and line.isprintable() and line[:1] not in _FORMULA_FIRST and not _FORMULA_NEXT.search(line)
 
+
+_CHUNK = 1000
+"""Rows of the CSV report checked at a time (``plain_lines``)."""
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """Characters of a spooled table kept in memory before it moves to a temporary file."""
@@ -314,11 +318,23 @@ class ReportRows(Iterator[dict[str, Any]]):
 
     def csv_items(self) -> Iterator[str | list[str]]:
         """``flat_cells``, but the CSV line itself (with its CRLF) of a row the writer would write as its
-        cells joined by commas (``_values_line``)."""
+        cells joined by commas: a thousand rows at a time (``plain_lines``), any other row's cells
+        (``_values_cells``) for the writer."""
         if self._rows is not None:
             return (_flat_cells(row) for row in self._rows)
         self._rows = iter(())
-        return self._read(_values_line, _flat_cells)
+        return self._chunked()
+
+    def _chunked(self) -> Iterator[str | list[str]]:
+        journal, wanted = self._journal, self._wanted
+        tenant_key, case, since = self._filters
+        alive: dict[str | None, bool] = {}
+        rows = self._named(journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ))
+        if wanted is not None:
+            rows = (values for values in rows if values[0] in wanted)
+        while chunk := list(islice(rows, _CHUNK)):
+            for values, line in zip(chunk, plain_lines(chunk), strict=True):
+                yield line if line is not None else self._item(values, _values_cells, _flat_cells, alive)
 
     def _read(
         self,
@@ -333,21 +349,31 @@ class ReportRows(Iterator[dict[str, Any]]):
         ):
             if wanted is not None and values[0] not in wanted:
                 continue
-            first_id, final_id = str(values[-2]), str(values[-1])
-            if values[_STATE] != INTENT:
-                yield plain(journal, values, first_id, final_id)
-                continue
-            row = row_from_lean(_REPORT_READ, values)
-            view = view_of(journal, row, self._now, alive)
-            notes = _notes(journal, row.key) if row.notes else []
-            yield other(
-                _report_row(
-                    view,
-                    view.post_request_id or first_id,
-                    view.final_request_id or (final_id if view.state == FINAL else ""),
-                    notes,
-                )
+            yield self._item(values, plain, other, alive)
+
+    def _item(
+        self,
+        values: Sequence[Any],
+        plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
+        other: Callable[[dict[str, Any]], U],
+        alive: dict[str | None, bool],
+    ) -> T | U:
+        """One row's item: ``plain``'s of a row that is not an intent, else ``other``'s of its report row."""
+        journal = self._journal
+        first_id, final_id = str(values[-2]), str(values[-1])
+        if values[_STATE] != INTENT:
+            return plain(journal, values, first_id, final_id)
+        row = row_from_lean(_REPORT_READ, values)
+        view = view_of(journal, row, self._now, alive)
+        notes = _notes(journal, row.key) if row.notes else []
+        return other(
+            _report_row(
+                view,
+                view.post_request_id or first_id,
+                view.final_request_id or (final_id if view.state == FINAL else ""),
+                notes,
             )
+        )
 
     def _named(self, found: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         """The rows of the chosen tenants, each with its tenant's name in place of its key (when named)."""
@@ -450,51 +476,7 @@ def _values_cells(journal: OperationJournal, values: Sequence[Any], first_id: st
     return list(map(str, cells))
 
 
-def _values_line(journal: OperationJournal, values: Sequence[Any], first_id: str, final_id: str) -> str | list[str]:
-    """The CSV line (with its CRLF) of a row that is not an intent, made straight from the query's tuple
-    when the writer writes it as its cells joined by commas: every cell text, none with a quote, a formula,
-    a character to escape or a comma (but the delivery's, then in quotes), no notes. Else its
-    ``_values_cells``, for the writer to decide."""
-    if values[_NOTES]:
-        return _values_cells(journal, values, first_id, final_id)
-    state = values[_STATE]
-    delivered = values[_DELIVERED]
-    shown = _delivered_cell(delivered) if delivered else ""
-    # A time as Graph writes it on a day seen before: ``utc_of`` without its call (the hot path).
-    submitted, completed = values[_SUBMITTED], values[_COMPLETED]
-    if type(submitted) is str and _DAYS.get(submitted[:10]) and _STAMP.fullmatch(submitted):
-        submitted = f"{submitted[:19]}Z"
-    else:
-        submitted = utc_of(submitted) or ""
-    if type(completed) is str and _DAYS.get(completed[:10]) and _STAMP.fullmatch(completed):
-        completed = f"{completed[:19]}Z"
-    else:
-        completed = utc_of(completed) or ""
-    shown_word = _shown_word(state, values[_STATUS])
-    final = values[_FINAL] or (final_id if state == FINAL else "")
-    try:
-        head = ",".join(
-            (*_HEAD_TEXTS(values), values[_OPERATION] or "", shown_word, submitted, completed, values[_STORAGE])
-        )
-        tail = ",".join((values[_POST] or first_id, final, *_TAIL_TEXTS(values), "", values[_KIND]))
-    except TypeError:  # a cell that is not text (None, a blob): as the cells make it
-        return _values_cells(journal, values, first_id, final_id)
-    line = f"{head},{shown},{tail}"
-    if not _written_as_joined(line) or head.count(",") != _HEAD_COMMAS or tail.count(",") != _TAIL_COMMAS:
-        return _values_cells(journal, values, first_id, final_id)
-    return f'{head},"{shown}",{tail}\r\n' if "," in shown else f"{line}\r\n"
-
-
-_HEAD_TEXTS = itemgetter(
-    *(_AT[name] for name in ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id"))
-)
-_TAIL_TEXTS = itemgetter(_AT["submitted_by"], _AT["tenant_key"])
-"""The report's cells shown as the journal keeps them, before the delivery's and after it."""
-_NOTES, _SUBMITTED, _COMPLETED, _OPERATION = _AT["notes"], _AT["submitted_at"], _AT["completed_at"], _AT["operation_id"]
-_STORAGE, _POST, _FINAL, _KIND = _AT["storage_location"], _AT["post_request_id"], _AT["final_request_id"], _AT["kind"]
-_HEAD_COMMAS = FIELDS.index("delivered") - 1
-_TAIL_COMMAS = len(FIELDS) - FIELDS.index("delivered") - 2
-"""Commas between the cells before the delivery's, and after it."""
+_NOTES = _AT["notes"]
 
 
 def _delivered_cell(text: str | bytes) -> str:
@@ -644,6 +626,169 @@ _REPORT_COLUMNS = itemgetter(
     )
 )
 """The columns a report row takes from the query's tuple, in ``_values_fields``' order."""
+
+
+# -- the CSV report a thousand rows at a time (issue 15) ----------------------------------------------
+#
+# ``ReportRows.csv_items`` reads the journal's tuples a chunk at a time. The rows that are no intent and
+# have no notes are turned into cells column by column (one comprehension per column, the journal's
+# texts as they are) and checked column by column: one ``str`` method over a column's cells joined finds
+# a cell that is not text, not printable, holds a quote or a comma, or starts a formula. A row whose
+# cells all pass is written as the CSV writer writes it: its cells joined by commas, the delivery's cell
+# (which holds commas) in quotes. Any other row (an intent, notes, a cell that failed) is left to the
+# row-by-row path (``_values_cells`` and the writer), in its place. The cells are ``_values_fields``',
+# made by the same functions (``utc_of``, ``_delivered_cell``): tests/test_report_csv_chunks.py.
+
+_CHUNK_TEXTS = ("case_ref", "user_id", "display_name", "user_principal_name", "home_tenant_id")
+_CHUNK_TAIL_TEXTS = ("submitted_by", "tenant_key")
+_FIRST_AT, _FINAL_ID_AT = len(_AT), len(_AT) + 1
+"""Where ``iter_values(evidence=True)`` puts the two request ids of the poll records."""
+
+_CELL_FORMULA = re.compile('"[-=+@]')
+"""A cell (after the quote that joins it to the one before) that starts as ``_csv_cell``'s formulas do
+(a tab or CR is not printable: the other check)."""
+
+
+def _when_text(raw: object) -> str:
+    """``utc_of(raw) or ""``, without the call for a time as Graph writes it on a day seen before."""
+    if type(raw) is str and _DAYS.get(raw[:10]) and _STAMP.fullmatch(raw):
+        return f"{raw[:19]}Z"
+    return utc_of(raw) or ""
+
+
+_STAMPS = re.compile(f"(?:{_STAMP.pattern}\n)*{_STAMP.pattern}")
+"""Times as Graph writes them, joined by newlines (``report._STAMP`` of each: a digit or a dot is no newline)."""
+
+
+def _times(column: Sequence[Any]) -> Sequence[str]:
+    """``_when_text`` of each time of a column: by one match of the column's times joined, when each is as Graph
+    writes it on a day ``_stamp`` has found real before, else one by one."""
+    texts = [t for t in column if t is not None]
+    try:
+        joined = "\n".join(texts)
+    except TypeError:  # a time that is not text
+        return [_when_text(t) for t in column]
+    one_each = joined.count("\n") == len(texts) - 1  # no time holds a newline: one match per time
+    if texts and not (one_each and _STAMPS.fullmatch(joined) and all(_DAYS.get(d) for d in {t[:10] for t in texts})):
+        return [_when_text(t) for t in column]
+    return ["" if t is None else f"{t[:19]}Z" for t in column]
+
+
+def _chunk_columns(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The 17 cells of each row (not an intent, no notes), column by column: ``_values_fields``' values
+    with the times, the delivery and the notes as the CSV shows them (a cell may be None or a blob)."""
+    columns = list(zip(*rows, strict=False))  # tuples of one width: strict would only check it again
+
+    def at(name: str) -> Sequence[Any]:
+        return columns[_AT[name]]
+
+    state = columns[_STATE]
+    status = [s or ("notStarted" if w == TRACKING else w) for s, w in zip(columns[_STATUS], state, strict=True)]
+    first = [p or str(f) for p, f in zip(at("post_request_id"), columns[_FIRST_AT], strict=True)]
+    final = [
+        p or (str(f) if w == FINAL else "")
+        for p, f, w in zip(at("final_request_id"), columns[_FINAL_ID_AT], state, strict=True)
+    ]
+    return [
+        *(at(name) for name in _CHUNK_TEXTS),
+        [op or "" for op in at("operation_id")],
+        status,
+        _times(at("submitted_at")),
+        _times(at("completed_at")),
+        at("storage_location"),
+        [_delivery_text(d) if d else "" for d in columns[_DELIVERED]],
+        first,
+        final,
+        *(at(name) for name in _CHUNK_TAIL_TEXTS),
+        [""] * len(rows),
+        at("kind"),
+    ]
+
+
+def _cell_plain(cell: object, comma: bool) -> bool:
+    """Whether the writer writes ``cell`` as it is (``comma``: in quotes when it holds a comma)."""
+    return (
+        type(cell) is str
+        and cell.isprintable()
+        and '"' not in cell
+        and (comma or "," not in cell)
+        and not cell.startswith(("=", "+", "-", "@"))
+    )
+
+
+def _column_plain(column: Sequence[Any], comma: bool) -> bool:
+    """``_cell_plain`` of every cell, by one pass of ``str``'s methods over the column's cells joined."""
+    try:
+        joined = '"' + '"'.join(column)  # a quote before each cell: no cell may hold one
+    except TypeError:  # a cell that is not text
+        return False
+    return (
+        joined.count('"') == len(column)
+        and joined.isprintable()
+        and (comma or "," not in joined)
+        and not _CELL_FORMULA.search(joined)
+    )
+
+
+_WRITTEN = re.compile(
+    r'\{"checked_at": -?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+), '
+    r'"files": (0|[1-9][0-9]*), "bytes": (0|[1-9][0-9]*), '
+    r'"names": \[(?:"[^"\\\x00-\x1f]*"(?:, "[^"\\\x00-\x1f]*")*)?\], '
+    r'"request_info": (true|false), "error": ""\}'
+)
+"""A delivery as ``delivery_to_json`` and ``json.dumps`` write it, without an error: its time a float
+(a dot or an exponent), files and bytes whole numbers, names texts without an escape."""
+
+
+def _delivery_text(text: str | bytes) -> str:
+    """``_delivered_cell(text)``, by one match for a delivery as it is written (no parse, no dict)."""
+    found = _WRITTEN.fullmatch(text) if type(text) is str else None
+    if found is None:
+        return _delivered_cell(text)
+    files, size, info = found.groups()
+    return f"{files} files, {int(size):,} bytes, " + (
+        "RequestInfo.json present" if info == "true" else "no RequestInfo.json"
+    )
+
+
+def _plain_rows(columns: list[Sequence[Any]], count: int) -> list[bool]:
+    """Per row, whether every one of its cells is written as it is (all the cells but the delivery's
+    checked at once first, then column by column only when that finds something)."""
+    plain = [True] * count
+    others = [*columns[:_DELIVERED_AT], *columns[_DELIVERED_AT + 1 :]]
+    if _column_plain(list(chain.from_iterable(others)), False):
+        columns = [columns[_DELIVERED_AT]]
+        first = _DELIVERED_AT
+    else:
+        first = 0
+    for i, column in enumerate(columns, first):
+        comma = i == _DELIVERED_AT
+        if not _column_plain(column, comma):
+            plain = [ok and _cell_plain(cell, comma) for ok, cell in zip(plain, column, strict=True)]
+    return plain
+
+
+def plain_lines(chunk: Sequence[Sequence[Any]]) -> list[str | None]:
+    """Per ``iter_values(lean=_REPORT_READ, evidence=True)`` tuple, its CSV line (with its CRLF) when it is
+    no intent, has no notes and the writer writes its cells as they are; else None (the row-by-row path)."""
+    lines: list[str | None] = [None] * len(chunk)
+    at = [i for i, values in enumerate(chunk) if values[_STATE] != INTENT and not values[_NOTES]]
+    if not at:
+        return lines
+    columns = _chunk_columns([chunk[i] for i in at])
+    plain = _plain_rows(columns, len(at))
+    delivery = columns[_DELIVERED_AT]
+    columns[_DELIVERED_AT] = [f'"{cell}"' if type(cell) is str and "," in cell else cell for cell in delivery]
+    made = map(",".join, zip(*columns, strict=True)) if all(plain) else _joined(columns, plain)
+    for i, ok, line in zip(at, plain, made, strict=True):
+        if ok:
+            lines[i] = line + "\r\n"
+    return lines
+
+
+def _joined(columns: list[Sequence[Any]], plain: list[bool]) -> list[str]:
+    """Each plain row's cells joined by commas ("" for a row that is not plain: its cells may not be text)."""
+    return [",".join(cells) if ok else "" for ok, cells in zip(plain, zip(*columns, strict=True), strict=True)]
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -804,7 +949,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     commas = len(FIELDS) - 1
     for cells in rows.csv_items() if isinstance(rows, ReportRows) else map(_flat_cells, rows):
         count += 1
-        if type(cells) is str:  # the line itself (``_values_line``)
+        if type(cells) is str:  # the line itself (``plain_lines``)
             parts.append(cells)
         elif _written_as_joined(line := ",".join(cells)):
             # Nearly always: no cell that ``_csv_cell`` changes, none with a quote or a line break; then

@@ -63,40 +63,4 @@ MUTATIONS: list[tuple[Any, ...]] = [
         "    return '\"' not in line and line[:1]",
         CSV,
     ),
-    (
-        "csv line from a tuple: a formula sends the row to the writer",
-        "console/report.py",
-        "    if not _written_as_joined(line) or head.count",
-        "    if '\"' in line or not line.isprintable() or head.count",
-        CSV,
-    ),
-    (
-        "csv line from a tuple: a comma in a cell sends the row to the writer",
-        "console/report.py",
-        ' or head.count(",") != _HEAD_COMMAS or tail.count(",") != _TAIL_COMMAS:',
-        ":",
-        PLAIN_CSV,
-    ),
-    (
-        "csv line from a tuple: the delivery's cell (with commas) is quoted",
-        "console/report.py",
-        '    return f\'{head},"{shown}",{tail}\\r\\n\' if "," in shown else f"{line}\\r\\n"',
-        '    return f"{line}\\r\\n"',
-        PLAIN_CSV,
-    ),
-    (
-        "csv line from a tuple: a row with notes goes the cells' way",
-        "console/report.py",
-        "    if values[_NOTES]:\n        return _values_cells(journal, values, first_id, final_id)",
-        "    if False:\n        return _values_cells(journal, values, first_id, final_id)",
-        CSV,
-    ),
-    (
-        "csv line from a tuple: a blob cell goes the cells' way",
-        "console/report.py",
-        "    except TypeError:  # a cell that is not text (None, a blob): as the cells make it\n"
-        "        return _values_cells(journal, values, first_id, final_id)",
-        "    except ValueError:\n        return _values_cells(journal, values, first_id, final_id)",
-        (FAST + "test_cells_that_are_no_text_print_as_the_views_print_them",),
-    ),
 ]
