@@ -294,3 +294,27 @@ MUTATIONS.extend(
         ),
     ]
 )
+MUTATIONS.extend(
+    [
+        (
+            "lead: a flush that failed once is said at once (a moment's lock is news again)",
+            "console/ops/engine_sync.py",
+            "            if failed == FLUSH_WARN_AFTER:",
+            "            if failed == 1:",
+            (
+                "tests/ops/test_promises.py::"
+                "test_a_flush_that_fails_a_moment_is_no_news_and_one_that_keeps_failing_is_said_once",
+            ),
+        ),
+        (
+            "lead: failed flushes are counted across successes",
+            "console/ops/engine_sync.py",
+            "                failed = 0\n                continue",
+            "                continue",
+            (
+                "tests/ops/test_promises.py::"
+                "test_a_flush_that_fails_a_moment_is_no_news_and_one_that_keeps_failing_is_said_once",
+            ),
+        ),
+    ]
+)

@@ -113,7 +113,6 @@ class EngineCore:
         """The journal's row version this engine has seen (``sync`` reads what changed after it)."""
         self._syncs = 0
         self._resume = False
-        self._flush_failed = False
         self.posts_in_flight = 0
         """Export POSTs sent and not yet answered (quitting now could leave them unconfirmed)."""
         self.polls_sent = 0

@@ -16,6 +16,10 @@ from console.redact import redact
 
 log = logging.getLogger("console.ops.engine")
 
+FLUSH_WARN_AFTER = 4
+"""Failed flushes in a row (about 2 s of them) before the admin hears of it: a write lock another process
+or engine holds a moment is no news (the next flush writes the batch), a full disk fails every one."""
+
 RECOVER_EVERY = 5
 """Every this many syncs a resuming engine looks for intents of processes that died meanwhile."""
 
@@ -91,9 +95,18 @@ class SyncMixin(EngineCore):
                 log.warning("journal sync failed; retrying: %s", redact(str(exc)))
 
     async def _flush_loop(self) -> None:
+        failed = 0
         while True:
             await self.clock.sleep(self._flush_interval)
-            ok = await self._flush()
-            if not ok and not self._flush_failed:
-                log.warning("journal flush failed; the batch is kept and retried")
-            self._flush_failed = not ok
+            if await self._flush():
+                if failed >= FLUSH_WARN_AFTER:
+                    log.warning("journal writes work again: the changes kept meanwhile are written")
+                failed = 0
+                continue
+            failed += 1
+            if failed == FLUSH_WARN_AFTER:
+                log.warning(
+                    "journal writes have failed %d times in a row (another process may hold the journal, or the "
+                    "disk is full); the changes are kept and retried",
+                    failed,
+                )

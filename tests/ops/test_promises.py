@@ -163,6 +163,27 @@ async def test_a_locked_journal_does_not_block_the_event_loop(tmp_path: Path) ->
     await rig.close()
 
 
+async def test_a_flush_that_fails_a_moment_is_no_news_and_one_that_keeps_failing_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = Rig(tmp_path)
+    side = rig.side()
+    answers = iter([False, False, True] + [False] * 9 + [True] * 100)
+
+    async def flush() -> bool:
+        return next(answers)
+
+    side.engine._flush = flush  # type: ignore[method-assign]
+    await side.engine.start()
+    caplog.set_level("WARNING", logger="console.ops.engine")
+    await rig.run_for(2)  # two failures, then a success: a lock another process held a moment
+    assert not [r for r in caplog.records if "journal writes" in r.getMessage()]
+    await rig.run_for(5)  # nine failures in a row, then success again
+    said = [r.getMessage() for r in caplog.records if "journal writes" in r.getMessage()]
+    assert len(said) == 2 and "failed 4 times in a row" in said[0] and "work again" in said[1], said
+    await rig.close()
+
+
 async def test_when_the_intent_cannot_be_written_nothing_is_posted(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     side = rig.side()
