@@ -128,8 +128,17 @@ async def test_failed_export_and_unknown_status_are_kept(tmp_path: Path) -> None
     rig.tenant.graph.faults.failing_users.add(failing.lower())
     rig.tenant.graph.faults.unknown_status_users.add(odd.lower())
     await rig.engine.start()
-    await rig.engine.submit([failing, odd, fine], SAS)
-    await run_clock_until(rig.clock, lambda: sum(v.state == "final" for v in rig.engine.operations()) == 2)
+    await rig.engine.submit([failing, fine], SAS)
+    # The odd one runs far longer: finishing with the fine one, in the same step of the clock, it would be
+    # final before the check that two are (a race the budget's batched polls made happen now and then).
+    rig.tenant.graph.config.export_duration = 600
+    await rig.engine.submit([odd], SAS)
+
+    def two_final_and_the_odd_one_archiving() -> bool:
+        views = rig.engine.operations()
+        return sum(v.state == "final" for v in views) == 2 and any(v.status == "archiving" for v in views)
+
+    await run_clock_until(rig.clock, two_final_and_the_odd_one_archiving)
     by_user = {v.user_id: v for v in rig.engine.operations()}
     assert by_user[failing].status == "failed"
     assert by_user[fine].status == "complete"
