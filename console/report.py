@@ -326,12 +326,8 @@ class ReportRows(Iterator[dict[str, Any]]):
         return self._chunked()
 
     def _chunked(self) -> Iterator[str | list[str]]:
-        journal, wanted = self._journal, self._wanted
-        tenant_key, case, since = self._filters
         alive: dict[str | None, bool] = {}
-        rows = self._named(journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ))
-        if wanted is not None:
-            rows = (values for values in rows if values[0] in wanted)
+        rows = self._values()
         while chunk := list(islice(rows, _CHUNK)):
             for values, line in zip(chunk, plain_lines(chunk), strict=True):
                 yield line if line is not None else self._item(values, _values_cells, _flat_cells, alive)
@@ -341,15 +337,17 @@ class ReportRows(Iterator[dict[str, Any]]):
         plain: Callable[[OperationJournal, Sequence[Any], str, str], T],
         other: Callable[[dict[str, Any]], U],
     ) -> Iterator[T | U]:
-        journal, wanted = self._journal, self._wanted
-        tenant_key, case, since = self._filters
         alive: dict[str | None, bool] = {}
-        for values in self._named(
-            journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ)
-        ):
-            if wanted is not None and values[0] not in wanted:
-                continue
-            yield self._item(values, plain, other, alive)
+        return (self._item(values, plain, other, alive) for values in self._values())
+
+    def _values(self) -> Iterator[Sequence[Any]]:
+        """The chosen rows' ``_REPORT_READ`` tuples (with the poll records' request ids), oldest first."""
+        tenant_key, case, since = self._filters
+        rows = self._named(
+            self._journal.iter_values(tenant_key, case=case, since=since, evidence=True, lean=_REPORT_READ)
+        )
+        wanted = self._wanted
+        return rows if wanted is None else (values for values in rows if values[0] in wanted)
 
     def _item(
         self,
@@ -644,9 +642,8 @@ _CHUNK_TAIL_TEXTS = ("submitted_by", "tenant_key")
 _FIRST_AT, _FINAL_ID_AT = len(_AT), len(_AT) + 1
 """Where ``iter_values(evidence=True)`` puts the two request ids of the poll records."""
 
-_CELL_FORMULA = re.compile('"[-=+@]')
-"""A cell (after the quote that joins it to the one before) that starts as ``_csv_cell``'s formulas do
-(a tab or CR is not printable: the other check)."""
+_CELL_FORMULA = re.compile('"[' + re.escape("".join(_CSV_FORMULA_START)) + "]")
+"""A cell (after the quote that joins it to the one before) that starts as ``_csv_cell``'s formulas do."""
 
 
 def _when_text(raw: object) -> str:
@@ -712,7 +709,7 @@ def _cell_plain(cell: object, comma: bool) -> bool:
         and cell.isprintable()
         and '"' not in cell
         and (comma or "," not in cell)
-        and not cell.startswith(("=", "+", "-", "@"))
+        and not cell.startswith(_CSV_FORMULA_START)
     )
 
 
